@@ -1,0 +1,192 @@
+// The registry of every resource flatnet serves: group, version, kind, plural, scope, short
+// names, categories and subresources. Discovery, routing, OpenAPI, Tables, validation and the
+// client all read it; nothing else lists the kinds.
+
+export interface SubresourceInfo {
+  name: string; // status, scale, binding, log, exec, attach, portforward, proxy
+  /** The kind the subresource speaks when it is not the parent's kind (scale -> autoscaling/v1 Scale). */
+  group?: string;
+  version?: string;
+  kind?: string;
+  verbs: string[];
+}
+
+export interface ResourceInfo {
+  group: string; // '' for core
+  version: string;
+  kind: string;
+  listKind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: string[];
+  subresources: SubresourceInfo[];
+}
+
+const standardVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const status: SubresourceInfo = { name: 'status', verbs: ['get', 'patch', 'update'] };
+
+function resource(
+  group: string,
+  version: string,
+  kind: string,
+  plural: string,
+  opts: Partial<Pick<ResourceInfo, 'namespaced' | 'shortNames' | 'categories' | 'verbs' | 'subresources'>> = {},
+): ResourceInfo {
+  return {
+    group,
+    version,
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    singular: kind.toLowerCase(),
+    namespaced: opts.namespaced ?? true,
+    shortNames: opts.shortNames ?? [],
+    categories: opts.categories ?? [],
+    verbs: opts.verbs ?? standardVerbs,
+    subresources: opts.subresources ?? [],
+  };
+}
+
+/** The Gateway API release whose versions we serve (v1.2.1: TCP/UDP/TLS routes at v1alpha2). */
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+const gatewayCategories = ['gateway-api'];
+
+export const RESOURCES: readonly ResourceInfo[] = [
+  // core/v1
+  resource('', 'v1', 'Namespace', 'namespaces', { namespaced: false, shortNames: ['ns'], subresources: [status, { name: 'finalize', verbs: ['update'] }] }),
+  resource('', 'v1', 'Node', 'nodes', { namespaced: false, shortNames: ['no'], subresources: [status, { name: 'proxy', verbs: ['create', 'delete', 'get', 'patch', 'update'] }] }),
+  resource('', 'v1', 'Pod', 'pods', {
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: [
+      status,
+      { name: 'binding', kind: 'Binding', verbs: ['create'] },
+      { name: 'log', verbs: ['get'] },
+      { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+      { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+      { name: 'proxy', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+    ],
+  }),
+  resource('', 'v1', 'Service', 'services', { shortNames: ['svc'], categories: ['all'], subresources: [status, { name: 'proxy', kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] }] }),
+  resource('', 'v1', 'Endpoints', 'endpoints', { shortNames: ['ep'] }),
+  resource('', 'v1', 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
+  resource('', 'v1', 'Secret', 'secrets'),
+  resource('', 'v1', 'Event', 'events', { shortNames: ['ev'] }),
+  resource('', 'v1', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),
+  // apps/v1
+  resource('apps', 'v1', 'Deployment', 'deployments', {
+    shortNames: ['deploy'],
+    categories: ['all'],
+    subresources: [status, { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }],
+  }),
+  resource('apps', 'v1', 'ReplicaSet', 'replicasets', {
+    shortNames: ['rs'],
+    categories: ['all'],
+    subresources: [status, { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }],
+  }),
+  // discovery.k8s.io/v1
+  resource('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices'),
+  // networking.k8s.io/v1
+  resource('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', { shortNames: ['netpol'] }),
+  resource('networking.k8s.io', 'v1', 'Ingress', 'ingresses', { shortNames: ['ing'], subresources: [status] }),
+  resource('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', { namespaced: false }),
+  // coordination.k8s.io/v1
+  resource('coordination.k8s.io', 'v1', 'Lease', 'leases'),
+  // gateway.networking.k8s.io (served as its CRDs define it)
+  resource(GATEWAY_API_GROUP, 'v1', 'GatewayClass', 'gatewayclasses', { namespaced: false, shortNames: ['gc'], categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1', 'Gateway', 'gateways', { shortNames: ['gtw'], categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1', 'HTTPRoute', 'httproutes', { categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1', 'GRPCRoute', 'grpcroutes', { categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1beta1', 'ReferenceGrant', 'referencegrants', { shortNames: ['refgrant'], categories: gatewayCategories }),
+  resource(GATEWAY_API_GROUP, 'v1alpha2', 'TCPRoute', 'tcproutes', { categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1alpha2', 'UDPRoute', 'udproutes', { categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1alpha2', 'TLSRoute', 'tlsroutes', { categories: gatewayCategories, subresources: [status] }),
+];
+
+export function apiVersionOf(r: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return r.group === '' ? r.version : `${r.group}/${r.version}`;
+}
+
+/** The URL prefix of a resource's group-version: /api/v1 or /apis/<group>/<version>. */
+export function groupVersionPath(r: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+}
+
+/** The path of a collection or an object: /api/v1/namespaces/ns/pods[/name[/sub]]. */
+export function resourcePath(r: ResourceInfo, namespace?: string, name?: string, subresource?: string): string {
+  let path = groupVersionPath(r);
+  if (r.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
+  path += `/${r.plural}`;
+  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  if (subresource) path += `/${subresource}`;
+  return path;
+}
+
+const byGroupPlural = new Map<string, ResourceInfo>();
+const byApiVersionKind = new Map<string, ResourceInfo>();
+for (const r of RESOURCES) {
+  byGroupPlural.set(`${r.group}/${r.plural}`, r);
+  byApiVersionKind.set(`${apiVersionOf(r)}/${r.kind}`, r);
+}
+
+/** Group-versions in the order discovery lists them. */
+export function groupVersions(): { group: string; version: string }[] {
+  const seen = new Set<string>();
+  const out: { group: string; version: string }[] = [];
+  for (const r of RESOURCES) {
+    const key = apiVersionOf(r);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push({ group: r.group, version: r.version });
+    }
+  }
+  return out;
+}
+
+export function findResource(group: string, version: string, plural: string): ResourceInfo | undefined {
+  const r = byGroupPlural.get(`${group}/${plural}`);
+  return r && r.version === version ? r : undefined;
+}
+
+export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return byApiVersionKind.get(`${apiVersion}/${kind}`);
+}
+
+/** Look a resource up by group and plural, whatever its version. Throws for a name we do not serve. */
+export function mustFindResource(group: string, plural: string): ResourceInfo {
+  const r = byGroupPlural.get(`${group}/${plural}`);
+  if (!r) throw new Error(`flatnet does not serve resource ${plural}${group ? '.' + group : ''}`);
+  return r;
+}
+
+/** Shorthands for the resources components use most. */
+export const R = {
+  namespaces: mustFindResource('', 'namespaces'),
+  nodes: mustFindResource('', 'nodes'),
+  pods: mustFindResource('', 'pods'),
+  services: mustFindResource('', 'services'),
+  endpoints: mustFindResource('', 'endpoints'),
+  configmaps: mustFindResource('', 'configmaps'),
+  secrets: mustFindResource('', 'secrets'),
+  events: mustFindResource('', 'events'),
+  serviceaccounts: mustFindResource('', 'serviceaccounts'),
+  deployments: mustFindResource('apps', 'deployments'),
+  replicasets: mustFindResource('apps', 'replicasets'),
+  endpointslices: mustFindResource('discovery.k8s.io', 'endpointslices'),
+  networkpolicies: mustFindResource('networking.k8s.io', 'networkpolicies'),
+  ingresses: mustFindResource('networking.k8s.io', 'ingresses'),
+  ingressclasses: mustFindResource('networking.k8s.io', 'ingressclasses'),
+  leases: mustFindResource('coordination.k8s.io', 'leases'),
+  gatewayclasses: mustFindResource(GATEWAY_API_GROUP, 'gatewayclasses'),
+  gateways: mustFindResource(GATEWAY_API_GROUP, 'gateways'),
+  httproutes: mustFindResource(GATEWAY_API_GROUP, 'httproutes'),
+  grpcroutes: mustFindResource(GATEWAY_API_GROUP, 'grpcroutes'),
+  referencegrants: mustFindResource(GATEWAY_API_GROUP, 'referencegrants'),
+  tcproutes: mustFindResource(GATEWAY_API_GROUP, 'tcproutes'),
+  udproutes: mustFindResource(GATEWAY_API_GROUP, 'udproutes'),
+  tlsroutes: mustFindResource(GATEWAY_API_GROUP, 'tlsroutes'),
+} as const;

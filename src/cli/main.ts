@@ -1,0 +1,51 @@
+// The `flatnet` command: dispatches to one module per subcommand, loaded only when used so
+// that short-lived commands start fast.
+import { UsageError } from './flags.js';
+
+type CommandModule = { run(args: string[]): Promise<number> };
+
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  up: { summary: 'start a lab cluster network on this machine', load: () => import('./up.js') },
+  down: { summary: 'stop the lab and remove everything it made', load: () => import('./down.js') },
+  status: { summary: 'tell what runs and whether it is healthy', load: () => import('./status.js') },
+  server: { summary: 'run the API server, its store and controllers', load: () => import('./server.js') },
+  agent: { summary: 'run the node agent for one node', load: () => import('./agent.js') },
+  kubeconfig: { summary: 'print the path of the admin kubeconfig', load: () => import('./kubeconfig.js') },
+  cni: { summary: 'run as a CNI plugin (the CNI_* environment and stdin config)', load: () => import('../cni/main.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: flatnet <command> [flags]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`flatnet: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`flatnet: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`flatnet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
