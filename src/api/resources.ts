@@ -50,7 +50,10 @@ function resource(
   };
 }
 
-/** The Gateway API release whose versions we serve (v1.2.1: TCP/UDP/TLS routes at v1alpha2). */
+/**
+ * The Gateway API release whose versions we serve: v1.6.1 serves every standard-channel kind at v1
+ * (ReferenceGrant and TLSRoute since v1.5.0, TCPRoute and UDPRoute since v1.6.0).
+ */
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 const gatewayCategories = ['gateway-api'];
 
@@ -101,10 +104,10 @@ export const RESOURCES: readonly ResourceInfo[] = [
   resource(GATEWAY_API_GROUP, 'v1', 'Gateway', 'gateways', { shortNames: ['gtw'], categories: gatewayCategories, subresources: [status] }),
   resource(GATEWAY_API_GROUP, 'v1', 'HTTPRoute', 'httproutes', { categories: gatewayCategories, subresources: [status] }),
   resource(GATEWAY_API_GROUP, 'v1', 'GRPCRoute', 'grpcroutes', { categories: gatewayCategories, subresources: [status] }),
-  resource(GATEWAY_API_GROUP, 'v1beta1', 'ReferenceGrant', 'referencegrants', { shortNames: ['refgrant'], categories: gatewayCategories }),
-  resource(GATEWAY_API_GROUP, 'v1alpha2', 'TCPRoute', 'tcproutes', { categories: gatewayCategories, subresources: [status] }),
-  resource(GATEWAY_API_GROUP, 'v1alpha2', 'UDPRoute', 'udproutes', { categories: gatewayCategories, subresources: [status] }),
-  resource(GATEWAY_API_GROUP, 'v1alpha2', 'TLSRoute', 'tlsroutes', { categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1', 'ReferenceGrant', 'referencegrants', { shortNames: ['refgrant'], categories: gatewayCategories }),
+  resource(GATEWAY_API_GROUP, 'v1', 'TCPRoute', 'tcproutes', { categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1', 'UDPRoute', 'udproutes', { categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1', 'TLSRoute', 'tlsroutes', { categories: gatewayCategories, subresources: [status] }),
 ];
 
 export function apiVersionOf(r: Pick<ResourceInfo, 'group' | 'version'>): string {
