@@ -60,7 +60,7 @@ const gatewayCategories = ['gateway-api'];
 export const RESOURCES: readonly ResourceInfo[] = [
   // core/v1
   resource('', 'v1', 'Namespace', 'namespaces', { namespaced: false, shortNames: ['ns'], subresources: [status, { name: 'finalize', verbs: ['update'] }] }),
-  resource('', 'v1', 'Node', 'nodes', { namespaced: false, shortNames: ['no'], subresources: [status, { name: 'proxy', verbs: ['create', 'delete', 'get', 'patch', 'update'] }] }),
+  resource('', 'v1', 'Node', 'nodes', { namespaced: false, shortNames: ['no'], subresources: [status, { name: 'proxy', kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] }] }),
   resource('', 'v1', 'Pod', 'pods', {
     shortNames: ['po'],
     categories: ['all'],

@@ -2,28 +2,19 @@
 // discovery documents, the OpenAPI v3 index and documents, Tables, and protobuf request bodies.
 import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
+import { buildTable, type TableOptions } from './tables/index.js';
 
-export type IncludeObject = 'None' | 'Metadata' | 'Object';
-
-export interface TableOptions {
-  includeObject: IncludeObject;
-  /** metadata of the Table: resourceVersion, continue */
-  listMeta?: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
-}
+export type { IncludeObject, TableOptions, Table } from './tables/index.js';
+export {
+  aggregatedDiscovery,
+  legacyDiscovery,
+  setAdvertisedServerAddress,
+  AGGREGATED_DISCOVERY_CONTENT_TYPE,
+} from './discovery.js';
 
 /** A meta.k8s.io/v1 Table with upstream's columns (priority 1 = `-o wide`) for these objects. */
-export function toTable(_r: ResourceInfo, _objects: KubeObject[], _opts: TableOptions): unknown {
-  throw new Error('toTable: not implemented yet');
-}
-
-/** Aggregated discovery (apidiscovery.k8s.io/v2 APIGroupDiscoveryList) for /api or /apis. */
-export function aggregatedDiscovery(_root: 'api' | 'apis'): unknown {
-  throw new Error('aggregatedDiscovery: not implemented yet');
-}
-
-/** Legacy discovery: /api (APIVersions), /apis (APIGroupList), /api/v1 and /apis/g/v (APIResourceList); undefined = 404. */
-export function legacyDiscovery(_path: string): unknown | undefined {
-  throw new Error('legacyDiscovery: not implemented yet');
+export function toTable(r: ResourceInfo, objects: KubeObject[], opts: TableOptions): unknown {
+  return buildTable(r, objects, opts, Date.now());
 }
 
 /** GET /openapi/v3 and /openapi/v3/<gv path>; undefined = 404. */
