@@ -1,0 +1,69 @@
+// One informer per resource shared by every controller in the process, so pods are listed and
+// watched once however many controllers read them.
+import type { KubeClient } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import type { ResourceInfo } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+
+export class SharedInformers {
+  private readonly informers = new Map<string, Informer>();
+  private readonly indexes = new Map<string, NamespaceIndex<KubeObject>>();
+  constructor(private readonly client: KubeClient) {}
+
+  for<T extends KubeObject = KubeObject>(r: ResourceInfo): Informer<T> {
+    const key = `${r.group}/${r.plural}`;
+    let inf = this.informers.get(key);
+    if (!inf) {
+      inf = new Informer(this.client, r);
+      this.informers.set(key, inf);
+    }
+    return inf as unknown as Informer<T>;
+  }
+
+  /** A per-namespace index over a resource's informer (shared too). */
+  byNamespace<T extends KubeObject = KubeObject>(r: ResourceInfo): NamespaceIndex<T> {
+    const key = `${r.group}/${r.plural}`;
+    let idx = this.indexes.get(key);
+    if (!idx) {
+      idx = new NamespaceIndex(this.for(r));
+      this.indexes.set(key, idx);
+    }
+    return idx as unknown as NamespaceIndex<T>;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.start()));
+  }
+
+  stop(): void {
+    for (const i of this.informers.values()) i.stop();
+  }
+}
+
+/** The objects of an informer grouped by namespace, kept current by the informer's handlers. */
+export class NamespaceIndex<T extends KubeObject> {
+  private readonly byNs = new Map<string, Map<string, T>>();
+  constructor(readonly informer: Informer<T>) {
+    informer.addHandlers({
+      add: (o) => this.put(o),
+      update: (o) => this.put(o),
+      delete: (o) => {
+        const m = this.byNs.get(o.metadata.namespace ?? '');
+        m?.delete(o.metadata.name ?? '');
+        if (m && m.size === 0) this.byNs.delete(o.metadata.namespace ?? '');
+      },
+    });
+  }
+  private put(o: T): void {
+    const ns = o.metadata.namespace ?? '';
+    let m = this.byNs.get(ns);
+    if (!m) this.byNs.set(ns, (m = new Map()));
+    m.set(o.metadata.name ?? '', o);
+  }
+  list(namespace: string | undefined): T[] {
+    return [...(this.byNs.get(namespace ?? '')?.values() ?? [])];
+  }
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.byNs.get(namespace ?? '')?.get(name);
+  }
+}
