@@ -148,10 +148,10 @@ export function planEndpointSlices(
 
   if (desired.size === 0) {
     // No endpoints: keep (or make) one placeholder slice without endpoints and ports, as upstream.
-    let placeholder = slices.find((s) => (s.endpoints ?? []).length === 0 && (s.ports ?? []).length === 0);
+    const placeholder = slices.find((s) => (s.endpoints ?? []).length === 0 && (s.ports ?? []).length === 0);
     for (const s of slices) if (s !== placeholder) plan.delete.push(s);
     if (!placeholder) plan.create.push(newSlice(svc, newName(), [], []));
-    else if (metadataNeedsFix(placeholder, svc)) plan.update.push((placeholder = withFixedMetadata(placeholder, svc)));
+    else if (metadataNeedsFix(placeholder, svc)) plan.update.push(withFixedMetadata(placeholder, svc));
     return plan;
   }
 
