@@ -1,0 +1,212 @@
+// Main plugin `flatnet-bridge`: a Linux bridge (default cni0) in the node namespace holding the
+// gateway address, and per attachment a veth pair whose host end joins the bridge (hairpin on)
+// and whose other end becomes CNI_IFNAME in the pod with the IPAM address and routes.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { CniEnv } from '../protocol.js';
+import { CniError, CniErrorCode, type Attachment, type CniInterface, type CniResult, type CniRoute, type PluginConf } from '../types.js';
+import { IpBatch, applyIpBatch, applyIpBatchAtPath, getLink, listAddressesAtPath } from '../../linux/ip.js';
+import { CommandError, runCommand } from '../../linux/exec.js';
+import { macFromIp } from '../../linux/ipv4.js';
+import { ipamExecAdd, ipamExecCheck, ipamExecDel, ipamExecGc, ipamExecStatus } from '../ipam.js';
+
+export interface BridgeConf extends PluginConf {
+  bridge?: string;
+  isGateway?: boolean;
+  isDefaultGateway?: boolean;
+  hairpinMode?: boolean;
+  promiscMode?: boolean;
+  mtu?: number;
+  ipMasq?: boolean;
+}
+
+interface Settings {
+  bridge: string;
+  isGateway: boolean;
+  isDefaultGateway: boolean;
+  hairpin: boolean;
+  promisc: boolean;
+  mtu?: number;
+}
+
+function settings(conf: BridgeConf): Settings {
+  if (conf.ipMasq) throw new CniError(CniErrorCode.UnsupportedField, 'flatnet-bridge does not implement ipMasq; flatnet masquerades egress in the node overlay (remove "ipMasq")');
+  if (!conf.ipam) throw new CniError(CniErrorCode.InvalidNetworkConfig, 'flatnet-bridge needs an "ipam" section');
+  const bridge = conf.bridge ?? 'cni0';
+  if (bridge.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(bridge)) throw new CniError(CniErrorCode.InvalidNetworkConfig, `bridge name "${bridge}" is not a valid interface name (at most 15 characters)`);
+  if (conf.mtu !== undefined && (!Number.isInteger(conf.mtu) || conf.mtu < 68 || conf.mtu > 65535)) throw new CniError(CniErrorCode.InvalidNetworkConfig, `mtu ${conf.mtu} must be an integer between 68 and 65535`);
+  if (conf.hairpinMode && conf.promiscMode) throw new CniError(CniErrorCode.InvalidNetworkConfig, 'hairpinMode and promiscMode cannot both be on: choose one way for a pod to reach itself through a Service');
+  const isDefaultGateway = conf.isDefaultGateway === true;
+  return { bridge, isGateway: conf.isGateway === true || isDefaultGateway, isDefaultGateway, hairpin: conf.hairpinMode === true, promisc: conf.promiscMode === true, mtu: conf.mtu };
+}
+
+/** The host-side veth name: stable for (containerID, ifname), 15 characters. */
+export function hostVethName(containerId: string, ifName: string): string {
+  return 'veth' + createHash('sha1').update(`${containerId}/${ifName}`).digest('hex').slice(0, 11);
+}
+
+function readMac(dev: string): string | undefined {
+  try {
+    return readFileSync(`/sys/class/net/${dev}/address`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function macOf(dev: string): Promise<string | undefined> {
+  return readMac(dev) ?? (await getLink(undefined, dev))?.address;
+}
+
+function kernelError(what: string, err: unknown): CniError {
+  if (err instanceof CniError) return err;
+  const detail = err instanceof CommandError ? err.stderr.trim() : (err as Error).message;
+  return new CniError(CniErrorCode.KernelFailure, `${what} failed`, detail);
+}
+
+async function ensureBridge(s: Settings, gatewayCidrs: string[]): Promise<void> {
+  if (!existsSync(`/sys/class/net/${s.bridge}`) && !(await getLink(undefined, s.bridge))) {
+    const gw = gatewayCidrs[0]?.split('/')[0];
+    try {
+      await applyIpBatch(undefined, new IpBatch().raw(`link add ${s.bridge}${gw ? ` address ${macFromIp(gw)}` : ''} type bridge`));
+    } catch (err) {
+      // A concurrent ADD created it first.
+      if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw kernelError(`creating bridge ${s.bridge}`, err);
+    }
+  }
+  const b = new IpBatch().setLink(s.bridge, { up: true, ...(s.promisc ? { promisc: true } : {}) });
+  for (const cidr of gatewayCidrs) b.replaceAddress(cidr, s.bridge);
+  await applyIpBatch(undefined, b).catch((err) => {
+    throw kernelError(`configuring bridge ${s.bridge}`, err);
+  });
+}
+
+function enableForwarding(): void {
+  const path = '/proc/sys/net/ipv4/ip_forward';
+  try {
+    if (readFileSync(path, 'utf8').trim() !== '1') writeFileSync(path, '1');
+  } catch (err) {
+    throw new CniError(CniErrorCode.KernelFailure, 'cannot enable net.ipv4.ip_forward in the node namespace', (err as Error).message);
+  }
+}
+
+export async function bridgeAdd(conf: BridgeConf, env: CniEnv): Promise<CniResult> {
+  const s = settings(conf);
+  if (!existsSync(env.netns)) throw new CniError(CniErrorCode.InvalidEnvironment, `CNI_NETNS ${env.netns} does not exist`);
+  const ipamResult = await ipamExecAdd(conf, env);
+  const v4 = (ipamResult.ips ?? []).filter((ip) => !ip.address.includes(':'));
+  if (v4.length === 0) {
+    await ipamExecDel(conf, env).catch(() => undefined);
+    throw new CniError(CniErrorCode.UnsupportedField, 'the IPAM plugin returned no IPv4 address; flatnet-bridge configures IPv4 only');
+  }
+  const veth = hostVethName(env.containerId, env.ifName);
+  try {
+    const gatewayCidrs = s.isGateway ? v4.filter((ip) => ip.gateway).map((ip) => `${ip.gateway}/${ip.address.split('/')[1]}`) : [];
+    await ensureBridge(s, gatewayCidrs);
+    if (s.isGateway) enableForwarding();
+    const podMac = macFromIp(v4[0].address.split('/')[0]);
+    const host = new IpBatch()
+      .addVeth(veth, env.ifName, { mtu: s.mtu, peerNetns: env.netns, peerMac: podMac })
+      .setLink(veth, { master: s.bridge, up: true });
+    if (s.hairpin) host.setBridgePort(veth, { hairpin: true });
+    await applyIpBatch(undefined, host).catch((err) => {
+      throw kernelError(`creating veth ${veth} for ${env.ifName}`, err);
+    });
+    const routes: CniRoute[] = [...(ipamResult.routes ?? [])];
+    if (s.isDefaultGateway && v4[0].gateway && !routes.some((r) => r.dst === '0.0.0.0/0')) routes.push({ dst: '0.0.0.0/0', gw: v4[0].gateway });
+    const pod = new IpBatch();
+    for (const ip of v4) pod.raw(`address add ${ip.address} dev ${env.ifName}`);
+    pod.setLink(env.ifName, { up: true });
+    for (const r of routes) {
+      if (r.dst.includes(':')) continue;
+      const gw = r.gw ?? v4[0].gateway;
+      pod.raw(`route replace ${r.dst}${gw ? ` via ${gw}` : ''} dev ${env.ifName}${r.mtu ? ` mtu ${r.mtu}` : ''}`);
+    }
+    await applyIpBatchAtPath(env.netns, pod).catch((err) => {
+      throw kernelError(`configuring ${env.ifName} in ${env.netns}`, err);
+    });
+    const interfaces: CniInterface[] = [
+      { name: s.bridge, mac: await macOf(s.bridge) },
+      { name: veth, mac: await macOf(veth), ...(s.mtu ? { mtu: s.mtu } : {}) },
+      { name: env.ifName, mac: podMac, ...(s.mtu ? { mtu: s.mtu } : {}), sandbox: env.netns },
+    ];
+    const result: CniResult = {
+      cniVersion: conf.cniVersion,
+      interfaces,
+      ips: v4.map((ip) => ({ address: ip.address, ...(ip.gateway ? { gateway: ip.gateway } : {}), interface: 2 })),
+      routes,
+    };
+    const dns = conf.dns ?? ipamResult.dns;
+    if (dns && Object.keys(dns).length > 0) result.dns = dns;
+    return result;
+  } catch (err) {
+    await ipamExecDel(conf, env).catch(() => undefined);
+    await applyIpBatch(undefined, new IpBatch().deleteLink(veth)).catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function bridgeDel(conf: BridgeConf, env: CniEnv): Promise<void> {
+  settings(conf);
+  let ipamErr: unknown;
+  try {
+    await ipamExecDel(conf, env);
+  } catch (err) {
+    ipamErr = err;
+  }
+  const veth = hostVethName(env.containerId, env.ifName);
+  try {
+    await applyIpBatch(undefined, new IpBatch().deleteLink(veth));
+  } catch (err) {
+    if (!(err instanceof CommandError && /Cannot find device|does not exist/.test(err.stderr))) throw kernelError(`deleting veth ${veth}`, err);
+  }
+  if (ipamErr) throw ipamErr;
+}
+
+export async function bridgeCheck(conf: BridgeConf, env: CniEnv): Promise<void> {
+  const s = settings(conf);
+  const prev = conf.prevResult!;
+  const veth = hostVethName(env.containerId, env.ifName);
+  if (!existsSync(`/sys/class/net/${s.bridge}`) && !(await getLink(undefined, s.bridge))) throw new CniError(CniErrorCode.InvalidNetworkConfig, `bridge ${s.bridge} does not exist`);
+  const link = await getLink(undefined, veth);
+  if (!link) throw new CniError(CniErrorCode.UnknownContainer, `host veth ${veth} of container ${env.containerId} does not exist`);
+  let master = link.master;
+  if (!master) {
+    try {
+      master = basename(readlinkSync(`/sys/class/net/${veth}/master`));
+    } catch {
+      master = undefined;
+    }
+  }
+  if (master !== s.bridge) throw new CniError(CniErrorCode.InvalidNetworkConfig, `host veth ${veth} is attached to ${master ?? 'no bridge'}, expected ${s.bridge}`);
+  let addrs;
+  try {
+    addrs = await listAddressesAtPath(env.netns, env.ifName);
+  } catch (err) {
+    throw new CniError(CniErrorCode.UnknownContainer, `interface ${env.ifName} is missing in ${env.netns}`, err instanceof CommandError ? err.stderr : String(err));
+  }
+  const have = new Set((addrs[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
+  for (const ip of prev.ips ?? []) {
+    if (!ip.address.includes(':') && !have.has(ip.address)) throw new CniError(CniErrorCode.InvalidNetworkConfig, `interface ${env.ifName} in ${env.netns} lacks address ${ip.address}`);
+  }
+  await ipamExecCheck(conf, env);
+}
+
+export async function bridgeGc(conf: BridgeConf, env: CniEnv, valid: Attachment[]): Promise<void> {
+  settings(conf);
+  await ipamExecGc(conf, env, valid);
+  // Host veths of pods whose namespace is gone vanished with it; a veth still present whose
+  // attachment is not valid is removed.
+  const names = new Set(valid.map((a) => hostVethName(a.containerID, a.ifname)));
+  const { stdout } = await runCommand(['ip', '-o', 'link', 'show', 'type', 'veth']).catch(() => ({ stdout: '' }));
+  const stale = stdout
+    .split('\n')
+    .map((l) => /^\d+:\s+([^@:]+)/.exec(l)?.[1])
+    .filter((n): n is string => !!n && /^veth[0-9a-f]{11}$/.test(n) && !names.has(n));
+  if (stale.length) await applyIpBatch(undefined, stale.map((n) => `link del ${n}`)).catch(() => undefined);
+}
+
+export async function bridgeStatus(conf: BridgeConf, env: CniEnv): Promise<void> {
+  settings(conf);
+  await ipamExecStatus(conf, env);
+}
