@@ -41,3 +41,24 @@ export function canonicalJSON(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** Like canonicalJSON, but zero values, empty strings, lists and objects count as absent (as Go's omitempty drops them). */
+export function semanticJSON(value: unknown): string {
+  return canonicalJSON(pruneEmpty(value));
+}
+
+function pruneEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pruneEmpty);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const p = pruneEmpty(v);
+      if (p === undefined || p === null || p === 0 || p === '' || p === false) continue;
+      if (Array.isArray(p) && p.length === 0) continue;
+      if (typeof p === 'object' && !Array.isArray(p) && Object.keys(p as object).length === 0) continue;
+      out[k] = p;
+    }
+    return out;
+  }
+  return value;
+}

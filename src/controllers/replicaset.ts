@@ -1,0 +1,91 @@
+// The ReplicaSet controller: creates and deletes pods until a ReplicaSet has its replicas,
+// and keeps its status (replicas, ready, available, observedGeneration) current.
+import { R } from '../api/resources.js';
+import { isNotFound } from '../client/client.js';
+import { objectKey } from '../client/informer.js';
+import type { Controller, ControllerContext } from './context.js';
+import { splitKey } from './context.js';
+import { Expectations } from './expectations.js';
+import { semanticJSON } from './names.js';
+import { WorkQueue } from './queue.js';
+import { planReplicaSet, podFromTemplate } from './replicaset-plan.js';
+import { controllerOf, type Pod, type ReplicaSet } from './types.js';
+
+export class ReplicaSetController implements Controller {
+  readonly name = 'replicaset-controller';
+  private readonly queue: WorkQueue;
+  private readonly expectations = new Expectations();
+  private readonly replicaSets;
+  private readonly pods;
+
+  constructor(private readonly ctx: ControllerContext) {
+    this.queue = new WorkQueue(this.name, (key) => this.sync(key), ctx.log.child({ controller: this.name }), { workers: 8 });
+    this.replicaSets = ctx.informers.byNamespace<ReplicaSet>(R.replicasets);
+    this.pods = ctx.informers.byNamespace<Pod>(R.pods);
+    const enqueue = (rs: ReplicaSet) => this.queue.add(objectKey(rs));
+    this.replicaSets.informer.addHandlers({ add: enqueue, update: enqueue, delete: enqueue });
+    const podChanged = (pod: Pod) => {
+      const owner = controllerOf(pod);
+      if (owner?.kind === 'ReplicaSet') this.queue.add(`${pod.metadata.namespace}/${owner.name}`);
+    };
+    this.pods.informer.addHandlers({ add: podChanged, update: (p, old) => (podChanged(p), podChanged(old)), delete: podChanged });
+  }
+
+  start(): void {
+    this.queue.start();
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private async sync(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const rs = this.replicaSets.get(namespace, name);
+    if (!rs) {
+      this.expectations.forget(key);
+      return;
+    }
+    const lookup = (k: string) => {
+      const s = splitKey(k);
+      return this.pods.get(s.namespace, s.name);
+    };
+    if (!this.expectations.satisfied(key, lookup)) {
+      this.queue.addAfter(key, 50);
+      return;
+    }
+    const plan = planReplicaSet(rs, this.pods.list(namespace), Date.now());
+    if (!rs.metadata.deletionTimestamp) {
+      const creates = Array.from({ length: plan.create }, async () => {
+        const pod = podFromTemplate(rs);
+        const made = await this.ctx.client.create(R.pods, pod);
+        this.expectations.expect(key, objectKey(made), 'create');
+        this.ctx.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`);
+      });
+      const deletes = plan.delete.map(async (pod) => {
+        try {
+          await this.ctx.client.delete(R.pods, namespace, pod.metadata.name!);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        this.expectations.expect(key, objectKey(pod), 'delete');
+        this.ctx.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+      });
+      const results = await Promise.allSettled([...creates, ...deletes]);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) {
+        const err = (failed as PromiseRejectedResult).reason as Error;
+        if (plan.create > 0) this.ctx.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${err.message}`);
+        throw err;
+      }
+    }
+    if (semanticJSON(rs.status ?? {}) !== semanticJSON(plan.status)) {
+      try {
+        await this.ctx.client.updateStatus(R.replicasets, { ...rs, status: plan.status });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    if (plan.recheckAfterMs !== undefined) this.queue.addAfter(key, plan.recheckAfterMs + 10);
+  }
+}
