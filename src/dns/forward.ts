@@ -1,0 +1,215 @@
+// Forwarding names outside the cluster domain to upstream resolvers: UDP first (EDNS 1232), TCP
+// when the upstream sets TC, the next upstream on timeout or error, identical questions in flight
+// shared, and at most `maxConcurrent` questions in flight (more are refused, as CoreDNS forward).
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { randomInt } from 'node:crypto';
+import type { DecodedResponse } from './wire.js';
+import { RRType, WireError, decodeResponse, splitName } from './wire.js';
+
+export interface Upstream {
+  host: string;
+  port: number;
+}
+
+/** `1.2.3.4`, `1.2.3.4:53`, `[fd00::1]:53` -> host and port. */
+export function parseUpstream(s: string): Upstream {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s) ?? /^([^:]+)(?::(\d+))?$/.exec(s);
+  const host = m ? m[1] : s;
+  const port = m?.[2] ? Number(m[2]) : 53;
+  if (!net.isIP(host) || !(port > 0 && port < 65536)) throw new Error(`upstream "${s}" is not IP[:port] (for example 10.0.0.2:53 or [fd00::2]:53)`);
+  return { host, port };
+}
+
+export class ForwardBusyError extends Error {
+  constructor() {
+    super('too many upstream queries in flight');
+  }
+}
+
+interface Pending {
+  resolve(buf: Buffer): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface ForwarderOptions {
+  upstreams: Upstream[];
+  timeoutMs?: number;
+  maxConcurrent?: number;
+}
+
+export class Forwarder {
+  private readonly sockets = new Map<string, dgram.Socket>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly inflight = new Map<string, Promise<DecodedResponse>>();
+  private readonly timeoutMs: number;
+  private readonly maxConcurrent: number;
+  private closed = false;
+
+  constructor(private readonly opts: ForwarderOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 2000;
+    this.maxConcurrent = opts.maxConcurrent ?? 1000;
+  }
+
+  get upstreams(): Upstream[] {
+    return this.opts.upstreams;
+  }
+
+  /** Resolves a question upstream (name in presentation form, lower case). */
+  query(name: string, type: number, klass: number): Promise<DecodedResponse> {
+    const key = `${name}|${type}|${klass}`;
+    const shared = this.inflight.get(key);
+    if (shared) return shared;
+    if (this.inflight.size >= this.maxConcurrent) return Promise.reject(new ForwardBusyError());
+    const p = this.tryUpstreams(name, type, klass).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async tryUpstreams(name: string, type: number, klass: number): Promise<DecodedResponse> {
+    let lastErr: Error = new Error('no upstream resolvers configured');
+    for (const up of this.opts.upstreams) {
+      try {
+        let res = await this.exchangeUdp(up, name, type, klass);
+        if (res.flags & 0x0200) res = await this.exchangeTcp(up, name, type, klass);
+        return res;
+      } catch (err) {
+        lastErr = err as Error;
+      }
+    }
+    throw lastErr;
+  }
+
+  private socketFor(host: string): dgram.Socket {
+    const family = net.isIPv6(host) ? 'udp6' : 'udp4';
+    let s = this.sockets.get(family);
+    if (!s) {
+      s = dgram.createSocket(family);
+      s.on('message', (msg) => this.onMessage(msg));
+      s.on('error', () => undefined);
+      s.unref();
+      this.sockets.set(family, s);
+    }
+    return s;
+  }
+
+  private newId(): number {
+    for (let i = 0; i < 100; i++) {
+      const id = randomInt(0, 65536);
+      if (!this.pending.has(id)) return id;
+    }
+    throw new ForwardBusyError();
+  }
+
+  private onMessage(msg: Buffer): void {
+    if (msg.length < 12) return;
+    const p = this.pending.get(msg.readUInt16BE(0));
+    if (!p) return;
+    p.resolve(msg);
+  }
+
+  private async exchangeUdp(up: Upstream, name: string, type: number, klass: number): Promise<DecodedResponse> {
+    if (this.closed) throw new Error('forwarder closed');
+    const id = this.newId();
+    const query = encodeQuery(id, name, type, klass);
+    const socket = this.socketFor(up.host);
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`upstream ${up.host}:${up.port} did not answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.pending.set(id, {
+        resolve: (buf) => {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          resolve(buf);
+        },
+        reject,
+        timer,
+      });
+      socket.send(query, up.port, up.host, (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(err);
+      });
+    });
+    return checkAnswer(raw, name, type);
+  }
+
+  private exchangeTcp(up: Upstream, name: string, type: number, klass: number): Promise<DecodedResponse> {
+    const query = encodeQuery(this.newId(), name, type, klass);
+    return new Promise((resolve, reject) => {
+      const sock = net.connect(up.port, up.host);
+      let buf = Buffer.alloc(0);
+      const done = (err: Error | undefined, res?: DecodedResponse) => {
+        sock.destroy();
+        if (err) reject(err);
+        else resolve(res as DecodedResponse);
+      };
+      sock.setTimeout(this.timeoutMs, () => done(new Error(`upstream ${up.host}:${up.port} (TCP) timed out`)));
+      sock.on('error', (err) => done(err));
+      sock.on('connect', () => {
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(query.length);
+        sock.write(Buffer.concat([len, query]));
+      });
+      sock.on('data', (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        if (buf.length < 2) return;
+        const n = buf.readUInt16BE(0);
+        if (buf.length < 2 + n) return;
+        try {
+          done(undefined, checkAnswer(buf.subarray(2, 2 + n), name, type));
+        } catch (err) {
+          done(err as Error);
+        }
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error('forwarder closed'));
+    }
+    this.pending.clear();
+  }
+}
+
+function checkAnswer(raw: Buffer, name: string, type: number): DecodedResponse {
+  const res = decodeResponse(raw);
+  if (!(res.flags & 0x8000)) throw new WireError('upstream sent a query, not a response');
+  if (res.question && (res.question.name !== name || res.question.type !== type)) throw new WireError('upstream answered a different question');
+  return res;
+}
+
+/** A recursive query (RD) with EDNS0 advertising 1232 bytes. */
+export function encodeQuery(id: number, name: string, type: number, klass: number): Buffer {
+  const labels = splitName(name);
+  const nameLen = labels.reduce((n, l) => n + 1 + l.length, 1);
+  const buf = Buffer.alloc(12 + nameLen + 4 + 11);
+  buf.writeUInt16BE(id, 0);
+  buf.writeUInt16BE(0x0100, 2);
+  buf.writeUInt16BE(1, 4);
+  buf.writeUInt16BE(1, 10);
+  let p = 12;
+  for (const l of labels) {
+    if (l.length === 0 || l.length > 63) throw new WireError(`name "${name}" has an empty or over-long label`);
+    buf[p] = l.length;
+    buf.write(l, p + 1, 'latin1');
+    p += 1 + l.length;
+  }
+  buf[p++] = 0;
+  buf.writeUInt16BE(type, p);
+  buf.writeUInt16BE(klass, p + 2);
+  p += 4;
+  buf[p] = 0;
+  buf.writeUInt16BE(RRType.OPT, p + 1);
+  buf.writeUInt16BE(1232, p + 3);
+  return buf;
+}

@@ -1,0 +1,86 @@
+// The cluster DNS add-on as API objects, shaped like kubeadm's CoreDNS add-on: ServiceAccount
+// `coredns`, Deployment `coredns` (k8s-app=kube-dns) and Service `kube-dns` in kube-system.
+// The container serves DNS on 53 (udp/tcp) and HTTP on 8080: /health (liveness), /ready
+// (readiness, after the informers synced) and /metrics; the Service's `metrics` port 9153
+// targets that HTTP port by name.
+import type { KubeObject } from '../api/types.js';
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TTL } from './workload.js';
+
+export interface ClusterDnsManifestOptions {
+  clusterIP: string;
+  replicas: number;
+  image: string;
+  clusterDomain?: string;
+  ttl?: number;
+  /** Upstream resolvers for names outside the cluster (none in the lab). */
+  upstreams?: string[];
+}
+
+export const DNS_NAMESPACE = 'kube-system';
+export const DNS_HTTP_PORT = 8080;
+
+export function clusterDnsObjects(opts: ClusterDnsManifestOptions): KubeObject[] {
+  const labels = { 'k8s-app': 'kube-dns' };
+  const args = [`--cluster-domain=${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`, `--ttl=${opts.ttl ?? DEFAULT_TTL}`, ...(opts.upstreams ?? []).map((u) => `--upstream=${u}`)];
+  const serviceAccount: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'coredns', namespace: DNS_NAMESPACE },
+  };
+  const deployment: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'coredns', namespace: DNS_NAMESPACE, labels },
+    spec: {
+      replicas: opts.replicas,
+      selector: { matchLabels: labels },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: 'coredns',
+          priorityClassName: 'system-cluster-critical',
+          // The DNS server itself must not resolve through itself.
+          dnsPolicy: 'Default',
+          nodeSelector: { 'kubernetes.io/os': 'linux' },
+          tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
+          containers: [
+            {
+              name: 'coredns',
+              image: opts.image,
+              args,
+              ports: [
+                { name: 'dns', containerPort: 53, protocol: 'UDP' },
+                { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+                { name: 'metrics', containerPort: DNS_HTTP_PORT, protocol: 'TCP' },
+              ],
+              livenessProbe: { httpGet: { path: '/health', port: DNS_HTTP_PORT, scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5 },
+              readinessProbe: { httpGet: { path: '/ready', port: DNS_HTTP_PORT, scheme: 'HTTP' }, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+              resources: { requests: { cpu: '100m', memory: '70Mi' }, limits: { memory: '170Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+  const service: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: 'kube-dns',
+      namespace: DNS_NAMESPACE,
+      labels: { ...labels, 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+      annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
+    },
+    spec: {
+      selector: labels,
+      clusterIP: opts.clusterIP,
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 'metrics' },
+      ],
+    },
+  };
+  return [serviceAccount, deployment, service];
+}

@@ -1,0 +1,61 @@
+// Keeps the DNS model current from the API: informers for Services, EndpointSlices and
+// Namespaces feed slim copies into the model. While the API server is away the informers keep
+// their caches and retry, so DNS keeps answering from the last known state and catches up on
+// the relist when the server returns.
+import type { KubeClient } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { R } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+import type { ClusterDnsModel } from './model.js';
+import { slimEndpointSlice, slimService } from './objects.js';
+
+export interface ModelWatch {
+  /** Resolves once every informer has listed once. */
+  synced: Promise<void>;
+  hasSynced(): boolean;
+  stop(): void;
+}
+
+export function watchCluster(client: KubeClient, model: ClusterDnsModel): ModelWatch {
+  const services = new Informer<KubeObject>(client, R.services);
+  const slices = new Informer<KubeObject>(client, R.endpointslices);
+  const namespaces = new Informer<KubeObject>(client, R.namespaces);
+  services.addHandlers({
+    add: (o) => {
+      const s = slimService(o);
+      if (s) model.setService(s);
+    },
+    update: (o) => {
+      const s = slimService(o);
+      if (s) model.setService(s);
+    },
+    delete: (o) => {
+      if (o.metadata.namespace && o.metadata.name) model.deleteService(o.metadata.namespace, o.metadata.name);
+    },
+  });
+  slices.addHandlers({
+    add: (o) => {
+      const s = slimEndpointSlice(o);
+      if (s) model.setEndpointSlice(s);
+    },
+    update: (o) => {
+      const s = slimEndpointSlice(o);
+      if (s) model.setEndpointSlice(s);
+    },
+    delete: (o) => {
+      if (o.metadata.namespace && o.metadata.name) model.deleteEndpointSlice(o.metadata.namespace, o.metadata.name);
+    },
+  });
+  namespaces.addHandlers({
+    add: (o) => o.metadata.name && model.setNamespace(o.metadata.name),
+    update: () => undefined,
+    delete: (o) => o.metadata.name && model.deleteNamespace(o.metadata.name),
+  });
+  const informers = [services, slices, namespaces];
+  const synced = Promise.all(informers.map((i) => i.start())).then(() => undefined);
+  return {
+    synced,
+    hasSynced: () => informers.every((i) => i.hasSynced),
+    stop: () => informers.forEach((i) => i.stop()),
+  };
+}
