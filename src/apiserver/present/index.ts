@@ -2,6 +2,7 @@
 // discovery documents, the OpenAPI v3 index and documents, Tables, and protobuf request bodies.
 import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
+import { openapiV3Document } from './openapi/document.js';
 import { buildTable, type TableOptions } from './tables/index.js';
 
 export type { IncludeObject, TableOptions, Table } from './tables/index.js';
@@ -18,8 +19,8 @@ export function toTable(r: ResourceInfo, objects: KubeObject[], opts: TableOptio
 }
 
 /** GET /openapi/v3 and /openapi/v3/<gv path>; undefined = 404. */
-export function openapiV3(_path: string): unknown | undefined {
-  throw new Error('openapiV3: not implemented yet');
+export function openapiV3(path: string): unknown | undefined {
+  return openapiV3Document(path);
 }
 
 /**
