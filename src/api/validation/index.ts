@@ -2,6 +2,10 @@
 // as upstream Kubernetes does them. The API server calls these on create/update/patch.
 import type { ResourceInfo } from '../resources.js';
 import type { KubeObject } from '../types.js';
+import { defaultsFor } from './defaults/index.js';
+import { rulesFor } from './kinds.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
+import { unknownFields } from '../schema/unknown.js';
 
 /** Upstream's field.ErrorType names, used as metav1.StatusCause reasons. */
 export type FieldErrorType =
@@ -24,21 +28,24 @@ export interface FieldError {
 }
 
 /** Fills the defaults upstream's defaulting functions set (mutates obj). */
-export function applyDefaults(_r: ResourceInfo, _obj: KubeObject): void {
-  throw new Error('applyDefaults: not implemented yet');
+export function applyDefaults(r: ResourceInfo, obj: KubeObject): void {
+  defaultsFor(r)?.(obj as Record<string, any>);
 }
 
 /** Validates a new object (after defaulting). */
-export function validateCreate(_r: ResourceInfo, _obj: KubeObject): FieldError[] {
-  throw new Error('validateCreate: not implemented yet');
+export function validateCreate(r: ResourceInfo, obj: KubeObject): FieldError[] {
+  const rules = rulesFor(r.kind);
+  return [...validateObjectMeta(obj.metadata, { namespaced: r.namespaced, validateName: rules.name }), ...(rules.create?.(obj) ?? [])];
 }
 
 /** Validates an update against the stored object (immutable fields included). */
-export function validateUpdate(_r: ResourceInfo, _obj: KubeObject, _old: KubeObject): FieldError[] {
-  throw new Error('validateUpdate: not implemented yet');
+export function validateUpdate(r: ResourceInfo, obj: KubeObject, old: KubeObject): FieldError[] {
+  const rules = rulesFor(r.kind);
+  const spec = rules.update ? rules.update(obj, old) : (rules.create?.(obj) ?? []);
+  return [...validateObjectMetaUpdate(obj, old, { namespaced: r.namespaced, validateName: rules.name }), ...spec];
 }
 
 /** For fieldValidation=Strict/Warn: the paths of fields the kind does not have, as upstream words them (`.spec.foo`). */
-export function findUnknownFields(_r: ResourceInfo, _obj: KubeObject): string[] {
-  throw new Error('findUnknownFields: not implemented yet');
+export function findUnknownFields(r: ResourceInfo, obj: KubeObject): string[] {
+  return unknownFields(r, obj);
 }

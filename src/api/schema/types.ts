@@ -1,0 +1,46 @@
+// The field-type graph of served kinds: what unknown-field detection walks and what strategic merge
+// patch and server-side apply read their list strategies and keys from.
+
+export interface ListMeta {
+  /** SMP patchStrategy "merge": items are merged by `mergeKey` (or as a set when the items are scalars). */
+  merge?: boolean;
+  mergeKey?: string;
+  /** SSA list type: map (keys `mapKeys`), set, or atomic (the default). */
+  listType?: 'map' | 'set' | 'atomic';
+  mapKeys?: string[];
+  /** SMP patchStrategy "retainKeys" on the items (volumes). */
+  retainKeys?: boolean;
+}
+
+export type FieldType =
+  | { t: 'scalar' }
+  /** Free-form content (fieldsV1, RawExtension): nothing below it is checked. */
+  | { t: 'any' }
+  | { t: 'map'; value: FieldType }
+  | ({ t: 'list'; item: FieldType } & ListMeta)
+  | { t: 'object'; ref: () => ObjectSchema; retainKeys?: boolean };
+
+export interface ObjectSchema {
+  fields: Record<string, FieldType>;
+}
+
+export const SCALAR: FieldType = { t: 'scalar' };
+export const ANY: FieldType = { t: 'any' };
+
+export function obj(fields: Record<string, FieldType>, opts: { retainKeys?: boolean } = {}): FieldType {
+  const schema: ObjectSchema = { fields };
+  return { t: 'object', ref: () => schema, ...opts };
+}
+
+export function list(item: FieldType, meta: ListMeta = {}): FieldType {
+  return { t: 'list', item, ...meta };
+}
+
+export function map(value: FieldType = SCALAR): FieldType {
+  return { t: 'map', value };
+}
+
+/** The fields of an object type (empty for anything else). */
+export function fieldsOf(ft: FieldType | undefined): Record<string, FieldType> {
+  return ft && ft.t === 'object' ? ft.ref().fields : {};
+}

@@ -1,0 +1,41 @@
+// Which defaulting function each served kind gets.
+import type { ResourceInfo } from '../../resources.js';
+import { defaultDeployment, defaultReplicaSet } from './apps.js';
+import {
+  defaultEndpointSlice,
+  defaultEndpoints,
+  defaultIngressClass,
+  defaultNamespace,
+  defaultNetworkPolicy,
+  defaultNode,
+  defaultSecret,
+  defaultService,
+} from './core.js';
+import { defaultGRPCRoute, defaultGateway, defaultGatewayClass, defaultHTTPRoute, defaultL4Route } from './gateway.js';
+import { defaultPod } from './pod.js';
+import type { Obj } from './util.js';
+
+const BY_KIND: Record<string, (obj: Obj) => void> = {
+  Pod: defaultPod,
+  Service: defaultService,
+  Namespace: defaultNamespace,
+  Secret: defaultSecret,
+  Endpoints: defaultEndpoints,
+  Node: defaultNode,
+  Deployment: defaultDeployment,
+  ReplicaSet: defaultReplicaSet,
+  EndpointSlice: defaultEndpointSlice,
+  NetworkPolicy: defaultNetworkPolicy,
+  IngressClass: defaultIngressClass,
+  GatewayClass: defaultGatewayClass,
+  Gateway: defaultGateway,
+  HTTPRoute: defaultHTTPRoute,
+  GRPCRoute: defaultGRPCRoute,
+  TCPRoute: defaultL4Route,
+  UDPRoute: defaultL4Route,
+  TLSRoute: defaultL4Route,
+};
+
+export function defaultsFor(r: ResourceInfo): ((obj: Obj) => void) | undefined {
+  return BY_KIND[r.kind];
+}
