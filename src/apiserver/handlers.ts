@@ -1,0 +1,418 @@
+// The resource endpoints: list/get/watch/create/update/patch/delete/deletecollection on
+// collections and objects, and the status, scale, binding and finalize subresources. Bodies are
+// built from the store's cached JSON strings; Tables come from the present/ module.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ResourceInfo, apiVersionOf } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+import * as patches from '../api/patch/index.js';
+import { type StoreEntry, StoreError } from '../store/types.js';
+import { decodeObject, decodePatch, readBody } from './body.js';
+import { ApiStatusError, errors, statusOf } from './errors.js';
+import { type IncludeObject, toTable } from './present/index.js';
+import { type DeleteOptions, type FieldValidation, type Registry, type WriteContext, storeKey } from './registry.js';
+import { SelectorError, selectorPredicate } from './selectors.js';
+import { WatchStream } from './watch.js';
+import { clone } from './objects.js';
+
+export interface ResourceRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  query: URLSearchParams;
+  r: ResourceInfo;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export interface HandlerEnv {
+  registry: Registry;
+  bookmarkIntervalMs: number;
+  watchOpened(): void;
+  watchClosed(): void;
+}
+
+/** The verb a request is counted as in metrics. */
+export function verbOf(method: string, route: { name?: string; subresource?: string }, query: URLSearchParams): string {
+  const watch = query.get('watch');
+  switch (method) {
+    case 'GET':
+      if (route.name === undefined) return watch === 'true' || watch === '1' ? 'watch' : 'list';
+      return 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return route.name === undefined ? 'deletecollection' : 'delete';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+export function send(res: ServerResponse, code: number, json: string, headers: Record<string, string | string[]> = {}): void {
+  const body = Buffer.from(json);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': String(body.length), ...headers });
+  res.end(body);
+}
+
+export function sendStatus(res: ServerResponse, err: ApiStatusError): void {
+  send(res, err.code, JSON.stringify(err.status));
+}
+
+/** The includeObject a Table answer uses, or undefined when the client did not ask for a Table. */
+export function tableRequest(req: IncomingMessage, query: URLSearchParams): IncludeObject | undefined {
+  const accept = req.headers.accept ?? '';
+  if (!/as=Table/.test(accept)) return undefined;
+  const inc = query.get('includeObject');
+  return inc === 'None' || inc === 'Object' ? inc : 'Metadata';
+}
+
+function writeContext(query: URLSearchParams, req: IncomingMessage): WriteContext {
+  const dryRun = query.getAll('dryRun');
+  for (const d of dryRun) if (d !== 'All') throw errors.badRequest(`dryRun: Unsupported value: "${d}": supported values: "All"`);
+  const fv = query.get('fieldValidation') ?? 'Warn';
+  if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') {
+    throw errors.badRequest(`fieldValidation: Unsupported value: "${fv}": supported values: "Ignore", "Strict", "Warn"`);
+  }
+  let fieldManager = query.get('fieldManager') ?? undefined;
+  if (fieldManager === undefined) {
+    const agent = req.headers['user-agent'];
+    if (agent) fieldManager = agent.split('/')[0].slice(0, 128);
+  }
+  return { dryRun: dryRun.length > 0, fieldValidation: fv as FieldValidation, fieldManager, warnings: [] };
+}
+
+function warningHeaders(ctx: WriteContext): Record<string, string[]> {
+  if (ctx.warnings.length === 0) return {};
+  return { warning: ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`) };
+}
+
+function sendEntry(rr: ResourceRequest, code: number, entry: StoreEntry, headers: Record<string, string | string[]> = {}): void {
+  const table = tableRequest(rr.req, rr.query);
+  if (table) {
+    send(rr.res, code, JSON.stringify(toTable(rr.r, [entry.obj], { includeObject: table, listMeta: { resourceVersion: String(entry.rev) } })), headers);
+    return;
+  }
+  send(rr.res, code, entry.json, headers);
+}
+
+function namespaceOf(rr: ResourceRequest): string {
+  if (!rr.r.namespaced) return '';
+  if (rr.namespace === undefined) throw errors.pathNotFound();
+  return rr.namespace;
+}
+
+// ---- continue tokens ----
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'flatnet.continue/v1', rv: t.rv, start: t.start })).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as { v?: string; rv?: unknown; start?: unknown };
+    if (t.v === 'flatnet.continue/v1' && typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+  } catch {
+    // fall through
+  }
+  throw errors.badRequest(`continue key is not valid: ${JSON.stringify(s)} is not a continue token this server returned`);
+}
+
+// ---- handlers ----
+
+export async function handleResource(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
+  const method = rr.req.method ?? 'GET';
+  const { name, subresource } = rr;
+  if (subresource !== undefined) return handleSubresource(env, rr, method);
+  if (name === undefined) {
+    if (method === 'GET') {
+      const w = rr.query.get('watch');
+      return w === 'true' || w === '1' ? watch(env, rr) : list(env, rr);
+    }
+    if (method === 'POST') return create(env, rr);
+    if (method === 'DELETE') return deleteCollection(env, rr);
+    throw errors.methodNotAllowed();
+  }
+  switch (method) {
+    case 'GET':
+      return sendEntry(rr, 200, env.registry.get(rr.r, namespaceOf(rr), name));
+    case 'PUT':
+      return update(env, rr);
+    case 'PATCH':
+      return patch(env, rr);
+    case 'DELETE':
+      return remove(env, rr);
+    default:
+      throw errors.methodNotAllowed();
+  }
+}
+
+function predicateOf(rr: ResourceRequest) {
+  try {
+    return selectorPredicate(storeKey(rr.r), rr.query.get('labelSelector'), rr.query.get('fieldSelector'));
+  } catch (err) {
+    if (err instanceof SelectorError) throw errors.badRequest(err.message);
+    throw err;
+  }
+}
+
+function list(env: HandlerEnv, rr: ResourceRequest): void {
+  const store = env.registry.store;
+  const q = rr.query;
+  const predicate = predicateOf(rr);
+  const limitParam = q.get('limit');
+  const limit = limitParam ? Number(limitParam) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw errors.badRequest(`limit: Invalid value: ${JSON.stringify(limitParam)}: must be a non-negative integer`);
+  const cont = q.get('continue');
+  const rvParam = q.get('resourceVersion') ?? '';
+  let atRevision: number | undefined;
+  let after: string | undefined;
+  if (cont) {
+    if (rvParam !== '' && rvParam !== '0') throw errors.badRequest('specifying resource version is not allowed when using continue');
+    const t = decodeContinue(cont);
+    atRevision = t.rv;
+    after = t.start;
+  } else if (rvParam !== '' && rvParam !== '0') {
+    if (!/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rvParam)}: it must be a resourceVersion this server returned`);
+    const rv = Number(rvParam);
+    if (rv > store.revision) throw errors.tooLargeResourceVersion(rv, store.revision);
+    if (q.get('resourceVersionMatch') === 'Exact') atRevision = rv;
+  }
+  const ns = rr.r.namespaced ? rr.namespace : undefined;
+  let result;
+  try {
+    result = store.list(storeKey(rr.r), { ns, atRevision, after, limit: limit || undefined, filter: predicate ? (e) => predicate(e.obj) : undefined });
+  } catch (err) {
+    if (err instanceof StoreError && err.reason === 'Expired') {
+      if (cont) {
+        throw errors.expired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to get a list that is not necessarily consistent.',
+        );
+      }
+      throw errors.expired(`too old resource version: ${atRevision} (${err.message})`);
+    }
+    throw err;
+  }
+  const meta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.revision) };
+  if (result.remaining > 0 && result.entries.length > 0) {
+    const last = result.entries[result.entries.length - 1];
+    meta.continue = encodeContinue({ rv: result.revision, start: `${last.ns}/${last.name}` });
+    if (!predicate) meta.remainingItemCount = result.remaining;
+  }
+  const table = tableRequest(rr.req, q);
+  if (table) {
+    send(rr.res, 200, JSON.stringify(toTable(rr.r, result.entries.map((e) => e.obj), { includeObject: table, listMeta: meta })));
+    return;
+  }
+  const head = `{"kind":"${rr.r.listKind}","apiVersion":"${apiVersionOf(rr.r)}","metadata":${JSON.stringify(meta)},"items":[`;
+  const parts: string[] = new Array(result.entries.length);
+  for (let i = 0; i < result.entries.length; i++) parts[i] = result.entries[i].json;
+  send(rr.res, 200, head + parts.join(',') + ']}');
+}
+
+function watch(env: HandlerEnv, rr: ResourceRequest): void {
+  const q = rr.query;
+  const predicate = predicateOf(rr);
+  const timeout = q.get('timeoutSeconds');
+  const stream = new WatchStream(
+    env.registry.store,
+    {
+      r: rr.r,
+      namespace: rr.r.namespaced ? rr.namespace : undefined,
+      predicate,
+      resourceVersion: q.get('resourceVersion') ?? undefined,
+      allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+      timeoutSeconds: timeout !== null && /^\d+$/.test(timeout) ? Number(timeout) : undefined,
+      table: tableRequest(rr.req, q),
+      bookmarkIntervalMs: env.bookmarkIntervalMs,
+    },
+    rr.res,
+    () => env.watchClosed(),
+  );
+  env.watchOpened();
+  stream.start(rr.req);
+}
+
+async function readObject(rr: ResourceRequest): Promise<KubeObject> {
+  const body = await readBody(rr.req);
+  const obj = decodeObject(body, rr.req.headers['content-type']);
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest(`the request body must be a JSON or YAML object (a ${rr.r.kind})`);
+  return obj as KubeObject;
+}
+
+async function create(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
+  const ns = namespaceOf(rr);
+  const ctx = writeContext(rr.query, rr.req);
+  const obj = await readObject(rr);
+  const { entry, code } = env.registry.create(rr.r, ns, obj, ctx);
+  sendEntry(rr, code, entry, warningHeaders(ctx));
+}
+
+async function update(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status' | 'finalize'): Promise<void> {
+  const ctx = writeContext(rr.query, rr.req);
+  const obj = await readObject(rr);
+  const { entry, code } = env.registry.update(rr.r, namespaceOf(rr), rr.name!, obj, ctx, subresource);
+  sendEntry(rr, code, entry, warningHeaders(ctx));
+}
+
+async function patch(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status'): Promise<void> {
+  const ctx = writeContext(rr.query, rr.req);
+  const body = await readBody(rr.req);
+  const { kind, patch: p } = decodePatch(body, rr.req.headers['content-type']);
+  const force = rr.query.get('force') === 'true';
+  if (force && kind !== 'apply') throw errors.badRequest('force: Forbidden: may not be specified for non-apply patch');
+  const { entry, code } = env.registry.patch(rr.r, namespaceOf(rr), rr.name!, kind, p, ctx, { subresource, force });
+  sendEntry(rr, code, entry, warningHeaders(ctx));
+}
+
+async function deleteOptions(rr: ResourceRequest): Promise<DeleteOptions> {
+  const body = await readBody(rr.req);
+  let opts: DeleteOptions = {};
+  if (body.length > 0) {
+    const parsed = decodeObject(body, rr.req.headers['content-type'] ?? 'application/json');
+    if (parsed && typeof parsed === 'object') opts = parsed as DeleteOptions;
+  }
+  const q = rr.query;
+  const grace = q.get('gracePeriodSeconds');
+  if (grace !== null) opts.gracePeriodSeconds = Number(grace);
+  const policy = q.get('propagationPolicy');
+  if (policy) opts.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
+  const orphan = (opts as { orphanDependents?: boolean }).orphanDependents;
+  if (orphan !== undefined && !opts.propagationPolicy) opts.propagationPolicy = orphan ? 'Orphan' : 'Background';
+  if (opts.propagationPolicy && !['Background', 'Foreground', 'Orphan'].includes(opts.propagationPolicy)) {
+    throw errors.badRequest(`propagationPolicy: Unsupported value: "${opts.propagationPolicy}": supported values: "Background", "Foreground", "Orphan"`);
+  }
+  if (opts.gracePeriodSeconds !== undefined && !Number.isFinite(opts.gracePeriodSeconds)) throw errors.badRequest('gracePeriodSeconds must be a number');
+  return opts;
+}
+
+async function remove(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
+  const ctx = writeContext(rr.query, rr.req);
+  const opts = await deleteOptions(rr);
+  const { entry, code } = env.registry.delete(rr.r, namespaceOf(rr), rr.name!, opts, ctx);
+  sendEntry(rr, code, entry);
+}
+
+async function deleteCollection(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
+  const ctx = writeContext(rr.query, rr.req);
+  const opts = await deleteOptions(rr);
+  const predicate = predicateOf(rr);
+  const ns = rr.r.namespaced ? rr.namespace : undefined;
+  const matched = env.registry.store.list(storeKey(rr.r), { ns, filter: predicate ? (e) => predicate(e.obj) : undefined }).entries;
+  const deleted: string[] = [];
+  for (const e of matched) {
+    try {
+      deleted.push(env.registry.delete(rr.r, e.ns, e.name, opts, ctx).entry.json);
+    } catch (err) {
+      if (err instanceof ApiStatusError && err.code === 404) continue;
+      throw err;
+    }
+  }
+  const meta = { resourceVersion: String(env.registry.store.revision) };
+  send(rr.res, 200, `{"kind":"${rr.r.listKind}","apiVersion":"${apiVersionOf(rr.r)}","metadata":${JSON.stringify(meta)},"items":[${deleted.join(',')}]}`);
+}
+
+// ---- subresources ----
+
+async function handleSubresource(env: HandlerEnv, rr: ResourceRequest, method: string): Promise<void> {
+  const sub = rr.subresource!;
+  const info = rr.r.subresources.find((s) => s.name === sub);
+  if (!info) throw errors.pathNotFound();
+  const ns = namespaceOf(rr);
+  const name = rr.name!;
+  switch (sub) {
+    case 'status':
+      if (method === 'GET') return sendEntry(rr, 200, env.registry.get(rr.r, ns, name));
+      if (method === 'PUT') return update(env, rr, 'status');
+      if (method === 'PATCH') return patch(env, rr, 'status');
+      throw errors.methodNotAllowed();
+    case 'finalize':
+      if (method === 'PUT') return update(env, rr, 'finalize');
+      throw errors.methodNotAllowed();
+    case 'scale':
+      return scale(env, rr, method);
+    case 'binding': {
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      const ctx = writeContext(rr.query, rr.req);
+      const binding = await readObject(rr);
+      env.registry.bind(ns, name, binding, ctx);
+      send(rr.res, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
+      return;
+    }
+    default:
+      throw errors.pathNotFound();
+  }
+}
+
+/** LabelSelector -> the string form Scale.status.selector carries. */
+export function selectorString(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+  if (!sel) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push(`${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) {
+    const values = [...(e.values ?? [])].sort().join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.sort().join(',');
+}
+
+function scaleOf(obj: KubeObject): KubeObject {
+  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: Parameters<typeof selectorString>[0] };
+  const status = (obj.status ?? {}) as { replicas?: number };
+  const m = obj.metadata;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: spec.replicas ?? 1 },
+    status: { replicas: status.replicas ?? 0, selector: selectorString(spec.selector) },
+  };
+}
+
+async function scale(env: HandlerEnv, rr: ResourceRequest, method: string): Promise<void> {
+  const ns = namespaceOf(rr);
+  const name = rr.name!;
+  const current = env.registry.get(rr.r, ns, name);
+  if (method === 'GET') return send(rr.res, 200, JSON.stringify(scaleOf(current.obj)));
+  let wanted: KubeObject;
+  const ctx = writeContext(rr.query, rr.req);
+  if (method === 'PUT') {
+    wanted = await readObject(rr);
+  } else if (method === 'PATCH') {
+    const body = await readBody(rr.req);
+    const { kind, patch: p } = decodePatch(body, rr.req.headers['content-type']);
+    const base = scaleOf(current.obj);
+    try {
+      if (kind === 'json') wanted = patches.applyJsonPatch(base, p) as KubeObject;
+      else if (kind === 'merge' || kind === 'strategic') wanted = patches.applyMergePatch(base, p) as KubeObject;
+      else throw errors.unsupportedMediaType('apply patches are not supported on the scale subresource; use a merge patch');
+    } catch (err) {
+      if (err instanceof patches.PatchError) throw new ApiStatusError(statusOf(err.code, err.code === 422 ? 'Invalid' : 'BadRequest', err.message));
+      throw err;
+    }
+  } else {
+    throw errors.methodNotAllowed();
+  }
+  const replicas = (wanted.spec as { replicas?: unknown } | undefined)?.replicas;
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+    throw errors.invalid({ group: 'autoscaling', plural: 'scales', kind: 'Scale' }, name, [
+      { type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` },
+    ]);
+  }
+  const next = clone(current.obj);
+  (next.spec as { replicas?: number }).replicas = replicas;
+  const rv = wanted.metadata?.resourceVersion;
+  next.metadata.resourceVersion = rv ?? current.obj.metadata.resourceVersion;
+  const { entry } = env.registry.update(rr.r, ns, name, next, ctx);
+  send(rr.res, 200, JSON.stringify(scaleOf(entry.obj)));
+}

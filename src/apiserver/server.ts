@@ -1,0 +1,324 @@
+// The HTTPS API server: authentication, routing to discovery/OpenAPI/health/metrics and to the
+// resource handlers, the node-agent proxy for logs/exec/attach/port-forward, and the bootstrap
+// objects (default namespaces, the `kubernetes` Service) an upstream cluster has.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { R } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+import { renderKubeconfig } from '../client/kubeconfig.js';
+import type { Store } from '../store/types.js';
+import { createLogger } from '../util/log.js';
+import { TokenAuthenticator, ensureAdminToken } from './auth.js';
+import { loadServiceAllocator } from './contracts.js';
+import { ApiStatusError, errors } from './errors.js';
+import { type HandlerEnv, handleResource, send, sendStatus, verbOf } from './handlers.js';
+import { ApiServerMetrics } from './metrics.js';
+import { aggregatedDiscovery, legacyDiscovery, openapiV3 } from './present/index.js';
+import { isProxyRoute, proxyHttp, proxyTarget, proxyUpgrade, rejectUpgrade } from './proxy.js';
+import { DEFAULT_NAMESPACES, Registry, storeKey } from './registry.js';
+import { type Route, parseRoute } from './routes.js';
+import { ensureServingCertificate, servingNames } from './tls.js';
+import { clone } from './objects.js';
+
+const log = createLogger('apiserver');
+
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-flatnet',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'go1.23.0',
+  compiler: 'gc',
+  platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+const AGGREGATED_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+export interface ApiServerOptions {
+  dataDir: string;
+  /** host:port; port 0 picks a free port. */
+  listen: string;
+  store: Store;
+  serviceCIDR: string;
+  nodePortRange: string;
+  /** The address in the certificate and in the `kubernetes` endpoints (default: the listen host). */
+  advertiseAddress?: string;
+  bookmarkIntervalMs?: number;
+}
+
+export function splitHostPort(listen: string): { host: string; port: number } {
+  const m = listen.match(/^\[?([^\]]*?)\]?:(\d+)$/);
+  if (!m) throw new Error(`--listen ${JSON.stringify(listen)} is not host:port (for example 127.0.0.1:6443, or port 0 for any free port)`);
+  return { host: m[1] || '0.0.0.0', port: Number(m[2]) };
+}
+
+/** The first address of an IPv4 CIDR (10.96.0.0/16 -> 10.96.0.1): the `kubernetes` Service. */
+export function firstServiceIP(cidr: string): string {
+  const m = cidr.match(/^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/);
+  if (!m) throw new Error(`service CIDR ${JSON.stringify(cidr)} is not an IPv4 CIDR such as 10.96.0.0/16`);
+  const bits = Number(m[5]);
+  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const ip = ((base & mask) + 1) >>> 0;
+  return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+}
+
+export class ApiServer {
+  readonly registry: Registry;
+  readonly metrics: ApiServerMetrics;
+  private readonly auth: TokenAuthenticator;
+  private readonly server: https.Server;
+  private readonly env: HandlerEnv;
+  private readonly cache = new Map<string, string | undefined>();
+  private openWatches = 0;
+  url = '';
+  port = 0;
+
+  private constructor(
+    readonly options: ApiServerOptions,
+    readonly token: string,
+    readonly caPem: string,
+    serving: { certPem: string; keyPem: string },
+    registry: Registry,
+  ) {
+    this.registry = registry;
+    this.auth = new TokenAuthenticator(token);
+    this.metrics = new ApiServerMetrics(options.store);
+    this.env = {
+      registry,
+      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+      watchOpened: () => {
+        this.openWatches++;
+        this.metrics.watches.set(this.openWatches);
+      },
+      watchClosed: () => {
+        this.openWatches--;
+        this.metrics.watches.set(this.openWatches);
+      },
+    };
+    this.server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => void this.onRequest(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  static async start(options: ApiServerOptions): Promise<ApiServer> {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const { host, port } = splitHostPort(options.listen);
+    const advertise = options.advertiseAddress ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+    const serving = ensureServingCertificate(options.dataDir, servingNames([host, advertise], firstServiceIP(options.serviceCIDR)));
+    const token = ensureAdminToken(options.dataDir);
+    const allocator = await loadServiceAllocator({ serviceCIDR: options.serviceCIDR, nodePortRange: options.nodePortRange });
+    const registry = new Registry(options.store, allocator);
+    const server = new ApiServer({ ...options, advertiseAddress: advertise }, token, serving.caPem, serving, registry);
+    server.ensureDefaultNamespaces();
+    await new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject);
+      server.server.listen(port, host, () => {
+        server.server.off('error', reject);
+        resolve();
+      });
+    });
+    server.port = (server.server.address() as AddressInfo).port;
+    const urlHost = host === '0.0.0.0' || host === '::' ? advertise : host;
+    server.url = `https://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${server.port}`;
+    writeFileSync(server.kubeconfigPath, renderKubeconfig({ server: server.url, caPem: serving.caPem, token }), { mode: 0o600 });
+    server.ensureKubernetesService();
+    log.info('serving', { url: server.url, kubeconfig: server.kubeconfigPath, revision: options.store.revision });
+    return server;
+  }
+
+  get kubeconfigPath(): string {
+    return join(this.options.dataDir, 'admin.kubeconfig');
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  // ---- bootstrap ----
+
+  private systemContext() {
+    return { dryRun: false, fieldValidation: 'Ignore' as const, fieldManager: 'flatnet-apiserver', warnings: [] };
+  }
+
+  private ensureDefaultNamespaces(): void {
+    for (const name of DEFAULT_NAMESPACES) {
+      if (this.registry.store.get(storeKey(R.namespaces), '', name)) continue;
+      this.registry.create(R.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, this.systemContext());
+    }
+  }
+
+  /** The `kubernetes` Service in default, and its endpoints pointing at this server. */
+  private ensureKubernetesService(): void {
+    const ctx = this.systemContext();
+    const ip = firstServiceIP(this.options.serviceCIDR);
+    const address = this.options.advertiseAddress!;
+    const port = this.port;
+    try {
+      const svc = this.registry.store.get(storeKey(R.services), 'default', 'kubernetes');
+      const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }];
+      if (!svc) {
+        this.registry.create(
+          R.services,
+          'default',
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+            spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports, sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack' },
+          },
+          ctx,
+        );
+      } else {
+        const next = clone(svc.obj);
+        (next.spec as { ports?: unknown }).ports = ports;
+        this.registry.update(R.services, 'default', 'kubernetes', next, ctx);
+      }
+      const endpoints: KubeObject = {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+        subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+      };
+      const slice: KubeObject = {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: [address], conditions: { ready: true } }],
+        ports: [{ name: 'https', port, protocol: 'TCP' }],
+      };
+      this.upsert(R.endpoints, endpoints);
+      this.upsert(R.endpointslices, slice);
+    } catch (err) {
+      log.warn('could not write the kubernetes Service or its endpoints', { err: (err as Error).message });
+    }
+  }
+
+  private upsert(r: typeof R.endpoints, obj: KubeObject): void {
+    const ctx = this.systemContext();
+    const existing = this.registry.store.get(storeKey(r), obj.metadata.namespace ?? '', obj.metadata.name!);
+    if (existing) this.registry.update(r, obj.metadata.namespace ?? '', obj.metadata.name!, { ...obj, metadata: { ...obj.metadata, resourceVersion: existing.obj.metadata.resourceVersion } }, ctx);
+    else this.registry.create(r, obj.metadata.namespace ?? '', obj, ctx);
+  }
+
+  // ---- requests ----
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    let verb = (req.method ?? 'GET').toLowerCase();
+    let resource = '';
+    res.on('finish', () => this.metrics.observe(verb, resource, res.statusCode, (performance.now() - started) / 1000));
+    try {
+      const { pathname, query } = splitUrl(req.url ?? '/');
+      if (!this.auth.allowsAnonymous(pathname) && !this.auth.authenticated(req)) throw errors.unauthorized();
+      const route = parseRoute(pathname);
+      if (route.kind === 'resource') {
+        resource = route.subresource ? `${route.r.plural}/${route.subresource}` : route.r.plural;
+        verb = verbOf(req.method ?? 'GET', route, query);
+        if (isProxyRoute(route)) {
+          verb = 'proxy';
+          const ep = proxyTarget(this.registry, route);
+          await proxyHttp(req, res, ep, this.token);
+          return;
+        }
+        await handleResource(this.env, { req, res, query, r: route.r, namespace: route.namespace, name: route.name, subresource: route.subresource });
+        return;
+      }
+      this.serveNonResource(req, res, route);
+    } catch (err) {
+      if (err instanceof ApiStatusError) {
+        if (!res.headersSent) sendStatus(res, err);
+        else res.destroy();
+        return;
+      }
+      log.error('request failed', { method: req.method, url: req.url, err });
+      if (!res.headersSent) sendStatus(res, errors.internal((err as Error).message));
+      else res.destroy();
+    }
+  }
+
+  private serveNonResource(req: IncomingMessage, res: ServerResponse, route: Route): void {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed();
+    switch (route.kind) {
+      case 'version':
+        return send(res, 200, JSON.stringify(SERVER_VERSION));
+      case 'health':
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+        res.end('ok');
+        return;
+      case 'metrics':
+        void this.metrics.registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+          res.end(text);
+        });
+        return;
+      case 'discovery': {
+        const accept = req.headers.accept ?? '';
+        if ((route.path === '/api' || route.path === '/apis') && accept.includes('g=apidiscovery.k8s.io') && /v=v2(?![a-z0-9])/.test(accept)) {
+          const body = this.memo(`agg:${route.path}`, () => JSON.stringify(aggregatedDiscovery(route.path === '/api' ? 'api' : 'apis')));
+          return send(res, 200, body!, { 'content-type': AGGREGATED_TYPE, vary: 'Accept' });
+        }
+        const body = this.memo(`legacy:${route.path}`, () => {
+          const doc = legacyDiscovery(route.path);
+          return doc === undefined ? undefined : JSON.stringify(doc);
+        });
+        if (body === undefined) throw errors.pathNotFound();
+        return send(res, 200, body, { vary: 'Accept' });
+      }
+      case 'openapi': {
+        if (!route.path.startsWith('/openapi/v3')) throw errors.pathNotFound();
+        const body = this.memo(`openapi:${route.path}`, () => {
+          const doc = openapiV3(route.path);
+          return doc === undefined ? undefined : JSON.stringify(doc);
+        });
+        if (body === undefined) throw errors.pathNotFound();
+        return send(res, 200, body);
+      }
+      default:
+        throw errors.pathNotFound();
+    }
+  }
+
+  /** Discovery and OpenAPI documents never change while the server runs: build each once. */
+  private memo(key: string, make: () => string | undefined): string | undefined {
+    if (this.cache.has(key)) return this.cache.get(key);
+    const v = make();
+    this.cache.set(key, v);
+    return v;
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    try {
+      const { pathname } = splitUrl(req.url ?? '/');
+      if (!this.auth.authenticated(req)) throw errors.unauthorized();
+      const route = parseRoute(pathname);
+      if (route.kind !== 'resource' || !isProxyRoute(route)) {
+        throw errors.badRequest('upgrade requests are only served for pods/exec, pods/attach, pods/portforward, pods/log and nodes/proxy');
+      }
+      const ep = proxyTarget(this.registry, route);
+      this.metrics.observe('proxy', `${route.r.plural}/${route.subresource}`, 101, 0);
+      proxyUpgrade(req, socket, head, ep, this.token);
+    } catch (err) {
+      const e = err instanceof ApiStatusError ? err : errors.internal((err as Error).message);
+      rejectUpgrade(socket, e);
+    }
+  }
+}
+
+function splitUrl(url: string): { pathname: string; query: URLSearchParams } {
+  const q = url.indexOf('?');
+  if (q === -1) return { pathname: url, query: new URLSearchParams() };
+  return { pathname: url.slice(0, q), query: new URLSearchParams(url.slice(q + 1)) };
+}

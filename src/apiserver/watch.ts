@@ -1,0 +1,177 @@
+// Watch streams: newline-delimited JSON events over a chunked response. Each store event is
+// serialized once (memoized on the event) and written to every watcher it matches; selectors
+// follow upstream (an object that stops matching arrives as DELETED, one that starts as ADDED).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ResourceInfo, apiVersionOf } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+import { type Store, type StoreEntry, type StoreEvent, StoreError } from '../store/types.js';
+import { statusOf } from './errors.js';
+import type { Predicate } from './selectors.js';
+import { storeKey } from './registry.js';
+import { toTable, type IncludeObject } from './present/index.js';
+
+/** A slow watcher holding more than this in its socket buffer is cut off (it re-watches). */
+const MAX_BUFFERED = 32 * 1024 * 1024;
+
+export interface WatchRequest {
+  r: ResourceInfo;
+  namespace?: string;
+  predicate?: Predicate;
+  /** The resourceVersion parameter: undefined or '0' = start with the current objects. */
+  resourceVersion?: string;
+  allowBookmarks: boolean;
+  timeoutSeconds?: number;
+  /** Send Tables (kubectl get -w) with this includeObject. */
+  table?: IncludeObject;
+  bookmarkIntervalMs: number;
+}
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+function line(type: string, objectJson: string): string {
+  return `{"type":"${type}","object":${objectJson}}\n`;
+}
+
+export class WatchStream {
+  private stopWatch: (() => void) | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly req: WatchRequest,
+    private readonly res: ServerResponse,
+    private readonly onClose: () => void,
+  ) {}
+
+  /** Writes headers, the initial events and history, then follows live changes. */
+  start(httpReq: IncomingMessage): void {
+    const { r, namespace } = this.req;
+    const key = storeKey(r);
+    const ns = r.namespaced ? namespace : undefined;
+    this.res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
+    httpReq.socket.setNoDelay(true);
+    this.res.on('close', () => this.close());
+
+    const rv = this.req.resourceVersion;
+    let from: number;
+    const out: string[] = [];
+    if (rv === undefined || rv === '' || rv === '0') {
+      const list = this.store.list(key, { ns, filter: this.req.predicate ? (e) => this.req.predicate!(e.obj) : undefined });
+      for (const e of list.entries) out.push(this.render('ADDED', e, undefined));
+      from = list.revision;
+    } else if (!/^\d+$/.test(rv)) {
+      this.fail(400, 'BadRequest', `invalid resourceVersion ${JSON.stringify(rv)}: it must be a resourceVersion this server returned`);
+      return;
+    } else {
+      from = Number(rv);
+      if (from > this.store.revision) {
+        this.fail(410, 'Expired', `too old resource version: ${from} (${this.store.revision}); the server's history does not hold it, list again`);
+        return;
+      }
+    }
+    try {
+      this.stopWatch = this.store.watch(key, from, (ev) => {
+        const chunk = this.eventLine(ev);
+        if (chunk === undefined) return;
+        if (this.stopWatch === undefined) out.push(chunk);
+        else this.write(chunk);
+      });
+    } catch (err) {
+      if (err instanceof StoreError && err.reason === 'Expired') {
+        this.fail(410, 'Expired', err.message);
+        return;
+      }
+      throw err;
+    }
+    if (out.length > 0) this.write(out.join(''));
+    else this.res.flushHeaders();
+
+    if (this.req.allowBookmarks) {
+      const t = setInterval(() => this.bookmark(), this.req.bookmarkIntervalMs);
+      t.unref();
+      this.timers.push(t);
+    }
+    const timeout = this.req.timeoutSeconds !== undefined ? this.req.timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
+    const t = setTimeout(() => this.end(), timeout);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private inNamespace(e: StoreEntry): boolean {
+    return !this.req.r.namespaced || this.req.namespace === undefined || e.ns === this.req.namespace;
+  }
+
+  /** The line this watcher gets for a store event, or undefined when it does not concern it. */
+  private eventLine(ev: StoreEvent): string | undefined {
+    if (!this.inNamespace(ev.entry)) return undefined;
+    const p = this.req.predicate;
+    if (!p) return this.memo(ev, ev.type, 'cur', () => this.render(ev.type, ev.entry, ev));
+    const now = p(ev.entry.obj);
+    if (ev.type === 'ADDED') return now ? this.memo(ev, 'ADDED', 'cur', () => this.render('ADDED', ev.entry, ev)) : undefined;
+    if (ev.type === 'DELETED') return now ? this.memo(ev, 'DELETED', 'cur', () => this.render('DELETED', ev.entry, ev)) : undefined;
+    const was = ev.prev === null ? undefined : ev.prev ? p(ev.prev.obj) : false;
+    if (now && was === false) return this.memo(ev, 'ADDED', 'cur', () => this.render('ADDED', ev.entry, ev));
+    if (now) return this.memo(ev, 'MODIFIED', 'cur', () => this.render('MODIFIED', ev.entry, ev));
+    if (was === false) return undefined;
+    // Stopped matching: DELETED with the previous content at this event's resourceVersion.
+    return this.memo(ev, 'DELETED', 'prev', () => {
+      if (!ev.prev) return this.render('DELETED', ev.entry, ev);
+      const obj = JSON.parse(ev.prev.json) as KubeObject;
+      obj.metadata.resourceVersion = String(ev.rev);
+      return this.render('DELETED', { ...ev.prev, obj, json: JSON.stringify(obj), rev: ev.rev }, ev);
+    });
+  }
+
+  private memo(ev: StoreEvent, type: EventType, source: string, make: () => string): string {
+    const k = `${type}|${source}|${this.req.table ?? 'json'}`;
+    const memo = (ev.memo ??= new Map());
+    let s = memo.get(k);
+    if (s === undefined) {
+      s = make();
+      memo.set(k, s);
+    }
+    return s;
+  }
+
+  private render(type: EventType, e: StoreEntry, _ev: StoreEvent | undefined): string {
+    if (!this.req.table) return line(type, e.json);
+    return line(type, JSON.stringify(toTable(this.req.r, [e.obj], { includeObject: this.req.table })));
+  }
+
+  private bookmark(): void {
+    const rv = String(this.store.revision);
+    const object = this.req.table
+      ? { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: rv }, columnDefinitions: [], rows: [] }
+      : { kind: this.req.r.kind, apiVersion: apiVersionOf(this.req.r), metadata: { resourceVersion: rv } };
+    this.write(line('BOOKMARK', JSON.stringify(object)));
+  }
+
+  private write(chunk: string): void {
+    if (this.closed) return;
+    if (this.res.writableLength > MAX_BUFFERED) {
+      this.res.destroy();
+      return;
+    }
+    this.res.write(chunk);
+  }
+
+  private fail(code: number, reason: string, message: string): void {
+    this.res.write(line('ERROR', JSON.stringify(statusOf(code, reason, message))));
+    this.end();
+  }
+
+  private end(): void {
+    if (!this.closed) this.res.end();
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopWatch?.();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    this.onClose();
+  }
+}

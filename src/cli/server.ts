@@ -1,0 +1,112 @@
+// `flatnet server`: the API server with its store, then the controllers against it.
+import { parseFlags, UsageError } from './flags.js';
+import { openStore, type StoreKind } from '../store/index.js';
+import { ApiServer } from '../apiserver/server.js';
+import { KubeClient } from '../client/client.js';
+import { createLogger } from '../util/log.js';
+
+const log = createLogger('server');
+
+export const DEFAULT_DATA_DIR = '/var/lib/flatnet';
+
+const usage = `usage: flatnet server [flags]
+
+  --data-dir D             state, certificates, admin token and kubeconfig (default ${DEFAULT_DATA_DIR})
+  --listen HOST:PORT       HTTPS address (default 127.0.0.1:6443; port 0 = any free port)
+  --advertise-address IP   address in the certificate and the kubernetes Service endpoints (default: the listen host)
+  --service-cidr CIDR      Service cluster IPs (default 10.96.0.0/16)
+  --pod-cidr CIDR          pod addresses, a /24 per node (default 10.244.0.0/16)
+  --node-port-range A-B    NodePort range (default 30000-32767)
+  --store sqlite|memory    where objects live (default sqlite, in the data dir)
+  --controllers=false      serve the API only, without the controllers
+`;
+
+type ControllersModule = {
+  startControllers(
+    client: KubeClient,
+    opts: { serviceCIDR: string; podCIDR: string; nodePortRange: string; advertiseAddress: string; advertisePort: number },
+  ): Promise<{ stop(): Promise<void> }>;
+};
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const flags = parseFlags(args, {
+    values: {
+      'data-dir': DEFAULT_DATA_DIR,
+      listen: '127.0.0.1:6443',
+      'advertise-address': undefined,
+      'service-cidr': '10.96.0.0/16',
+      'pod-cidr': '10.244.0.0/16',
+      'node-port-range': '30000-32767',
+      store: 'sqlite',
+      controllers: 'true',
+      'bookmark-interval': '60s',
+    },
+  });
+  const v = flags.values;
+  const storeKind = v.store as StoreKind;
+  if (storeKind !== 'sqlite' && storeKind !== 'memory') throw new UsageError(`--store must be sqlite or memory, not ${JSON.stringify(v.store)}`);
+  if (!/^\d+-\d+$/.test(v['node-port-range']!)) throw new UsageError(`--node-port-range must look like 30000-32767, not ${JSON.stringify(v['node-port-range'])}`);
+  const bookmark = v['bookmark-interval']!.match(/^(\d+)(ms|s)$/);
+  if (!bookmark) throw new UsageError('--bookmark-interval must look like 60s or 500ms');
+  const dataDir = v['data-dir']!;
+  const store = openStore(storeKind, dataDir);
+  let server: ApiServer;
+  try {
+    server = await ApiServer.start({
+      dataDir,
+      listen: v.listen!,
+      store,
+      serviceCIDR: v['service-cidr']!,
+      nodePortRange: v['node-port-range']!,
+      advertiseAddress: v['advertise-address'],
+      bookmarkIntervalMs: Number(bookmark[1]) * (bookmark[2] === 's' ? 1000 : 1),
+    });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  let controllers: { stop(): Promise<void> } | undefined;
+  const client = new KubeClient({ server: server.url, token: server.token, ca: Buffer.from(server.caPem) });
+  if (v.controllers !== 'false') {
+    const specifier = '../controllers/index.js';
+    let mod: ControllersModule | undefined;
+    try {
+      mod = (await import(specifier)) as ControllersModule;
+    } catch (err) {
+      log.warn('controllers are not available; serving the API only', { err: (err as Error).message });
+    }
+    if (mod) {
+      controllers = await mod.startControllers(client, {
+        serviceCIDR: v['service-cidr']!,
+        podCIDR: v['pod-cidr']!,
+        nodePortRange: v['node-port-range']!,
+        advertiseAddress: server.options.advertiseAddress!,
+        advertisePort: server.port,
+      });
+      log.info('controllers started');
+    }
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info('stopping', { signal });
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  try {
+    await controllers?.stop();
+  } catch (err) {
+    log.warn('controllers did not stop cleanly', { err: (err as Error).message });
+  }
+  client.close();
+  await server.close();
+  store.close();
+  return 0;
+}

@@ -1,0 +1,104 @@
+// The durable store: SQLite (better-sqlite3, WAL) in the data directory. Current objects live
+// in `objects`, every change in `events` (the watch history, trimmed per resource), and the
+// revision and compaction marks in `meta`. At start everything is loaded into a MemoryStore,
+// which serves all reads; each write goes through to SQLite in one transaction first.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { KubeObject } from '../api/types.js';
+import { MemoryStore, type Persistence } from './memory.js';
+import type { StoreEventType } from './types.js';
+
+export interface SqliteStoreOptions {
+  historyLimit?: number;
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS objects (
+  resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, rev INTEGER NOT NULL, json TEXT NOT NULL,
+  PRIMARY KEY (resource, ns, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  rev INTEGER PRIMARY KEY, resource TEXT NOT NULL, type TEXT NOT NULL, json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_resource ON events (resource, rev);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+class SqlitePersistence implements Persistence {
+  private readonly upsert: Database.Statement;
+  private readonly remove: Database.Statement;
+  private readonly addEvent: Database.Statement;
+  private readonly setMeta: Database.Statement;
+  private readonly trimEvents: Database.Statement;
+  private readonly writeTx: (change: Parameters<Persistence['write']>[0]) => void;
+  private readonly pendingCompaction = new Map<string, number>();
+  private compactionTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly db: Database.Database) {
+    this.upsert = db.prepare('INSERT INTO objects (resource, ns, name, rev, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (resource, ns, name) DO UPDATE SET rev = excluded.rev, json = excluded.json');
+    this.remove = db.prepare('DELETE FROM objects WHERE resource = ? AND ns = ? AND name = ?');
+    this.addEvent = db.prepare('INSERT INTO events (rev, resource, type, json) VALUES (?, ?, ?, ?)');
+    this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.trimEvents = db.prepare('DELETE FROM events WHERE resource = ? AND rev <= ?');
+    this.writeTx = db.transaction((c) => {
+      if (c.type === 'DELETED') this.remove.run(c.resource, c.ns, c.name);
+      else this.upsert.run(c.resource, c.ns, c.name, c.rev, c.json);
+      this.addEvent.run(c.rev, c.resource, c.type, c.json);
+    });
+  }
+
+  write(change: { type: StoreEventType; resource: string; ns: string; name: string; rev: number; json: string }): void {
+    this.writeTx(change);
+  }
+
+  compact(resource: string, rev: number): void {
+    this.pendingCompaction.set(resource, rev);
+    // Trimming is batched: one DELETE per resource a second, off the write path.
+    this.compactionTimer ??= setTimeout(() => this.flushCompaction(), 1000);
+    this.compactionTimer.unref();
+  }
+
+  private flushCompaction(): void {
+    this.compactionTimer = undefined;
+    const tx = this.db.transaction(() => {
+      for (const [resource, rev] of this.pendingCompaction) {
+        this.trimEvents.run(resource, rev);
+        this.setMeta.run(`compacted:${resource}`, String(rev));
+      }
+    });
+    tx();
+    this.pendingCompaction.clear();
+  }
+
+  close(): void {
+    if (this.compactionTimer) clearTimeout(this.compactionTimer);
+    if (this.pendingCompaction.size > 0) this.flushCompaction();
+    this.db.close();
+  }
+}
+
+/** Opens (creating when missing) the store at `path` and loads it into memory. */
+export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): MemoryStore {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(schema);
+  const store = new MemoryStore({ historyLimit: opts.historyLimit, persistence: new SqlitePersistence(db) });
+  for (const row of db.prepare('SELECT resource, json FROM objects').iterate() as Iterable<{ resource: string; json: string }>) {
+    store.loadObject(row.resource, JSON.parse(row.json) as KubeObject, row.json);
+  }
+  for (const row of db.prepare('SELECT rev, resource, type, json FROM events ORDER BY rev').iterate() as Iterable<{ rev: number; resource: string; type: StoreEventType; json: string }>) {
+    store.loadEvent(row.resource, row.type, JSON.parse(row.json) as KubeObject, row.json, row.rev);
+  }
+  const compacted = new Map<string, number>();
+  let revision = 0;
+  for (const row of db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]) {
+    if (row.key.startsWith('compacted:')) compacted.set(row.key.slice('compacted:'.length), Number(row.value));
+  }
+  const maxEvent = db.prepare('SELECT MAX(rev) AS rev FROM events').get() as { rev: number | null };
+  revision = Math.max(revision, maxEvent.rev ?? 0);
+  store.finishLoad(compacted, revision);
+  return store;
+}
