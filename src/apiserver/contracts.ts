@@ -6,6 +6,7 @@ import type { KubeObject } from '../api/types.js';
 import * as validation from '../api/validation/index.js';
 import type { FieldError } from '../api/validation/index.js';
 import { createLogger } from '../util/log.js';
+import { ServiceAllocator } from './service-allocation.js';
 
 const log = createLogger('apiserver');
 const skipped = new Set<string>();
@@ -46,21 +47,11 @@ export function findUnknownFields(r: ResourceInfo, obj: KubeObject): string[] {
 /** What src/apiserver/service-allocation.ts exports (written by the controllers work). */
 export interface ServiceAllocatorLike {
   load(existing: KubeObject[]): void;
-  allocate(svc: KubeObject, old?: KubeObject): FieldError[];
+  allocate(svc: KubeObject, old?: KubeObject, opts?: { dryRun?: boolean }): FieldError[];
   release(svc: KubeObject): void;
 }
 
-type AllocatorModule = { ServiceAllocator: new (opts: { serviceCIDR: string; nodePortRange: string }) => ServiceAllocatorLike };
-
-/** The service allocator, or undefined while its module does not exist yet. */
-export async function loadServiceAllocator(opts: { serviceCIDR: string; nodePortRange: string }): Promise<ServiceAllocatorLike | undefined> {
-  const specifier = './service-allocation.js';
-  let mod: AllocatorModule;
-  try {
-    mod = (await import(specifier)) as AllocatorModule;
-  } catch (err) {
-    log.warn('service allocation is not available; Services get no cluster IPs or node ports', { err: (err as Error).message });
-    return undefined;
-  }
-  return new mod.ServiceAllocator(opts);
+/** The Service address allocator (cluster IPs, node ports) for this server's ranges. */
+export function createServiceAllocator(opts: { serviceCIDR: string; nodePortRange: string }): ServiceAllocatorLike {
+  return new ServiceAllocator(opts);
 }

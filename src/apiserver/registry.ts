@@ -111,24 +111,23 @@ export class Registry {
     this.resetStatusOnCreate(r, obj);
     contracts.applyDefaults(r, obj);
 
-    const allocationErrors = isServices(r) && this.services ? this.services.allocate(obj) : [];
-    const release = () => {
-      if (isServices(r) && this.services) this.services.release(obj);
-    };
+    const allocating = isServices(r) && this.services !== undefined;
+    // A dry-run allocation fills clusterIP and node ports for validation; the real one comes last.
+    const allocationErrors = allocating ? this.services!.allocate(obj, undefined, { dryRun: true }) : [];
     const errs = uniqueErrors([...allocationErrors, ...contracts.validateCreate(r, obj)]);
-    if (errs.length > 0) {
-      release();
-      throw errors.invalid(r, name, errs);
-    }
+    if (errs.length > 0) throw errors.invalid(r, name, errs);
     const stored = this.recordManager(r, undefined, obj, ctx);
-    if (ctx.dryRun) {
-      release();
-      return { entry: dryEntry(stored), code: 201 };
+    if (ctx.dryRun) return { entry: dryEntry(stored), code: 201 };
+    const key = storeKey(r);
+    if (this.store.get(key, r.namespaced ? ns : '', name)) throw errors.alreadyExists(r, name);
+    if (allocating) {
+      const late = this.services!.allocate(stored);
+      if (late.length > 0) throw errors.invalid(r, name, late);
     }
     try {
-      return { entry: this.store.create(storeKey(r), stored), code: 201 };
+      return { entry: this.store.create(key, stored), code: 201 };
     } catch (err) {
-      release();
+      if (allocating) this.services!.release(stored);
       if (err instanceof StoreError && err.reason === 'AlreadyExists') throw errors.alreadyExists(r, name);
       throw err;
     }
@@ -251,29 +250,21 @@ export class Registry {
     const old = current.obj;
     const name = old.metadata.name ?? '';
     const allocating = specMayChange && isServices(r) && this.services !== undefined;
-    const allocationErrors = allocating ? this.services!.allocate(next, old) : [];
-    const undoAllocation = () => {
-      if (allocating) this.services!.allocate(clone(old), next);
-    };
+    const allocationErrors = allocating ? this.services!.allocate(next, old, { dryRun: true }) : [];
     const errs = uniqueErrors([...allocationErrors, ...contracts.validateUpdate(r, next, old)]);
-    if (errs.length > 0) {
-      undoAllocation();
-      throw errors.invalid(r, name, errs);
-    }
+    if (errs.length > 0) throw errors.invalid(r, name, errs);
     if (!equalExcept(next, old, ['metadata', 'status', 'apiVersion', 'kind'])) {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
     next.metadata.resourceVersion = old.metadata.resourceVersion;
-    if (this.isNoop(next, old)) {
-      undoAllocation();
-      return { entry: current, code: 200 };
-    }
+    if (this.isNoop(next, old)) return { entry: current, code: 200 };
     const stored = this.recordManager(r, old, next, ctx);
-    if (ctx.dryRun) {
-      undoAllocation();
-      return { entry: dryEntry(stored), code: 200 };
-    }
+    if (ctx.dryRun) return { entry: dryEntry(stored), code: 200 };
     const key = storeKey(r);
+    if (allocating) {
+      const late = this.services!.allocate(stored, old);
+      if (late.length > 0) throw errors.invalid(r, name, late);
+    }
     try {
       if (this.finalizersDone(r, stored)) {
         const entry = this.store.delete(key, current.ns, name, current.rev);
@@ -282,7 +273,7 @@ export class Registry {
       }
       return { entry: this.store.update(key, stored, current.rev), code: 200 };
     } catch (err) {
-      undoAllocation();
+      if (allocating) this.services!.allocate(clone(old), stored);
       if (err instanceof StoreError && err.reason === 'Conflict') throw errors.conflict(r, name);
       if (err instanceof StoreError && err.reason === 'NotFound') throw errors.notFound(r, name);
       throw err;
@@ -420,6 +411,7 @@ export class Registry {
     if (ctx.dryRun) return { entry: dryEntry(next), code: 200 };
     if (this.finalizersDone(r, next)) {
       const entry = this.store.delete(storeKey(r), current.ns, current.name, current.rev);
+      if (isServices(r)) this.services?.release(entry.obj);
       return { entry, code: 200 };
     }
     if (this.isNoop(next, current.obj)) return { entry: current, code: 200 };

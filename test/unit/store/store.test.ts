@@ -1,0 +1,221 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeObject } from '../../../src/api/types.js';
+import { MemoryStore, openSqliteStore, type Store, StoreError, type StoreEvent } from '../../../src/store/index.js';
+
+const PODS = '/pods';
+
+function pod(ns: string, name: string, labels: Record<string, string> = {}): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+}
+
+interface Impl {
+  name: string;
+  open(historyLimit?: number): { store: Store; reopen(): Store; cleanup(): void };
+}
+
+const impls: Impl[] = [
+  {
+    name: 'memory',
+    open(historyLimit) {
+      const store = new MemoryStore({ historyLimit });
+      return { store, reopen: () => store, cleanup: () => store.close() };
+    },
+  },
+  {
+    name: 'sqlite',
+    open(historyLimit) {
+      const dir = mkdtempSync(join(tmpdir(), 'flatnet-store-'));
+      const path = join(dir, 'state.db');
+      let store = openSqliteStore(path, { historyLimit });
+      return {
+        store,
+        reopen() {
+          store.close();
+          store = openSqliteStore(path, { historyLimit });
+          return store;
+        },
+        cleanup() {
+          try {
+            store.close();
+          } catch {
+            // already closed
+          }
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+];
+
+function reasonOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof StoreError) return err.reason;
+    throw err;
+  }
+  return undefined;
+}
+
+for (const impl of impls) {
+  test(`${impl.name}: create assigns increasing revisions and rejects duplicates`, () => {
+    const { store, cleanup } = impl.open();
+    try {
+      const a = store.create(PODS, pod('default', 'a'));
+      const b = store.create(PODS, pod('default', 'b'));
+      assert.ok(b.rev > a.rev);
+      assert.equal(a.obj.metadata.resourceVersion, String(a.rev));
+      assert.equal(JSON.parse(a.json).metadata.name, 'a');
+      assert.equal(store.revision, b.rev);
+      assert.equal(reasonOf(() => store.create(PODS, pod('default', 'a'))), 'AlreadyExists');
+      assert.equal(store.get(PODS, 'default', 'a')?.rev, a.rev);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`${impl.name}: update and delete check the expected revision`, () => {
+    const { store, cleanup } = impl.open();
+    try {
+      const a = store.create(PODS, pod('default', 'a'));
+      const updated = store.update(PODS, { ...pod('default', 'a', { v: '2' }) }, a.rev);
+      assert.ok(updated.rev > a.rev);
+      assert.equal(reasonOf(() => store.update(PODS, pod('default', 'a'), a.rev)), 'Conflict');
+      assert.equal(reasonOf(() => store.update(PODS, pod('default', 'missing'))), 'NotFound');
+      assert.equal(reasonOf(() => store.delete(PODS, 'default', 'a', a.rev)), 'Conflict');
+      const deleted = store.delete(PODS, 'default', 'a', updated.rev);
+      assert.ok(deleted.rev > updated.rev);
+      assert.equal(deleted.obj.metadata.resourceVersion, String(deleted.rev));
+      assert.equal(store.get(PODS, 'default', 'a'), undefined);
+      assert.equal(reasonOf(() => store.delete(PODS, 'default', 'a')), 'NotFound');
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`${impl.name}: list is sorted by namespace and name, filters by namespace, pages with after/limit`, () => {
+    const { store, cleanup } = impl.open();
+    try {
+      for (const [ns, name] of [['b', 'x'], ['a', 'z'], ['a', 'y'], ['c', 'w']]) store.create(PODS, pod(ns, name));
+      const all = store.list(PODS);
+      assert.deepEqual(all.entries.map((e) => `${e.ns}/${e.name}`), ['a/y', 'a/z', 'b/x', 'c/w']);
+      assert.equal(all.revision, store.revision);
+      assert.deepEqual(store.list(PODS, { ns: 'a' }).entries.map((e) => e.name), ['y', 'z']);
+      assert.deepEqual(store.list(PODS, { ns: 'nope' }).entries, []);
+      const page1 = store.list(PODS, { limit: 3 });
+      assert.deepEqual(page1.entries.map((e) => e.name), ['y', 'z', 'x']);
+      assert.equal(page1.remaining, 1);
+      const page2 = store.list(PODS, { after: 'b/x', limit: 3 });
+      assert.deepEqual(page2.entries.map((e) => e.name), ['w']);
+      assert.equal(page2.remaining, 0);
+      const filtered = store.list(PODS, { filter: (e) => e.name !== 'z' });
+      assert.deepEqual(filtered.entries.map((e) => e.name), ['y', 'x', 'w']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`${impl.name}: a list at a past revision is the snapshot of that moment`, () => {
+    const { store, cleanup } = impl.open();
+    try {
+      store.create(PODS, pod('default', 'a'));
+      const b = store.create(PODS, pod('default', 'b'));
+      const snapshotRev = store.revision;
+      store.update(PODS, pod('default', 'b', { changed: 'yes' }), b.rev);
+      store.delete(PODS, 'default', 'a');
+      store.create(PODS, pod('default', 'c'));
+      const then = store.list(PODS, { atRevision: snapshotRev });
+      assert.deepEqual(then.entries.map((e) => e.name), ['a', 'b']);
+      assert.deepEqual(then.entries[1].obj.metadata.labels, {});
+      assert.equal(then.revision, snapshotRev);
+      const page = store.list(PODS, { atRevision: snapshotRev, after: 'default/a' });
+      assert.deepEqual(page.entries.map((e) => e.name), ['b']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`${impl.name}: watch replays history after a revision, then live changes`, () => {
+    const { store, cleanup } = impl.open();
+    try {
+      const a = store.create(PODS, pod('default', 'a'));
+      store.update(PODS, pod('default', 'a', { v: '2' }), a.rev);
+      const seen: StoreEvent[] = [];
+      const stop = store.watch(PODS, a.rev, (ev) => seen.push(ev));
+      assert.deepEqual(seen.map((e) => e.type), ['MODIFIED']);
+      assert.equal(seen[0].prev?.rev, a.rev);
+      store.delete(PODS, 'default', 'a');
+      store.create('/services', { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name: 's' } });
+      assert.deepEqual(seen.map((e) => e.type), ['MODIFIED', 'DELETED']);
+      assert.equal(store.watcherCount(), 1);
+      stop();
+      store.create(PODS, pod('default', 'b'));
+      assert.equal(seen.length, 2);
+      assert.equal(store.watcherCount(), 0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`${impl.name}: history is bounded per resource and older watches and snapshots are Expired`, () => {
+    const { store, cleanup } = impl.open(10);
+    try {
+      const first = store.create(PODS, pod('default', 'p0'));
+      for (let i = 1; i < 30; i++) store.create(PODS, pod('default', `p${i}`));
+      // Another resource's history is not trimmed by pod writes.
+      const svc = store.create('/services', { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name: 's' } });
+      assert.equal(reasonOf(() => store.watch(PODS, first.rev, () => {})), 'Expired');
+      assert.equal(reasonOf(() => store.list(PODS, { atRevision: first.rev })), 'Expired');
+      const recent: StoreEvent[] = [];
+      store.watch(PODS, store.revision - 3, (ev) => recent.push(ev))();
+      assert.equal(recent.length, 2);
+      assert.equal(reasonOf(() => store.watch('/services', svc.rev - 1, () => {})), undefined);
+    } finally {
+      cleanup();
+    }
+  });
+}
+
+test('sqlite: objects, revision and watch history survive a reopen', () => {
+  const impl = impls[1];
+  const { store, reopen, cleanup } = impl.open(100);
+  try {
+    const a = store.create(PODS, pod('default', 'a'));
+    const b = store.create(PODS, pod('default', 'b'));
+    store.update(PODS, pod('default', 'a', { v: '2' }), a.rev);
+    store.delete(PODS, 'default', 'b', b.rev);
+    const revBefore = store.revision;
+    const again = reopen();
+    assert.equal(again.revision, revBefore);
+    assert.deepEqual(again.list(PODS).entries.map((e) => e.name), ['a']);
+    assert.deepEqual(again.get(PODS, 'default', 'a')?.obj.metadata.labels, { v: '2' });
+    const seen: StoreEvent[] = [];
+    again.watch(PODS, b.rev, (ev) => seen.push(ev))();
+    assert.deepEqual(seen.map((e) => `${e.type} ${e.entry.name}`), ['MODIFIED a', 'DELETED b']);
+    assert.equal(seen[0].prev?.rev, a.rev);
+    const c = again.create(PODS, pod('default', 'c'));
+    assert.equal(c.rev, revBefore + 1);
+    // A snapshot reaching before the reopen still works while history holds it.
+    assert.deepEqual(again.list(PODS, { atRevision: b.rev }).entries.map((e) => e.name), ['a', 'b']);
+  } finally {
+    cleanup();
+  }
+});
+
+test('sqlite: compaction marks survive a reopen', async () => {
+  const impl = impls[1];
+  const { store, reopen, cleanup } = impl.open(5);
+  try {
+    const first = store.create(PODS, pod('default', 'p0'));
+    for (let i = 1; i < 20; i++) store.create(PODS, pod('default', `p${i}`));
+    const again = reopen();
+    assert.equal(reasonOf(() => again.watch(PODS, first.rev, () => {})), 'Expired');
+    assert.equal(again.list(PODS).entries.length, 20);
+  } finally {
+    cleanup();
+  }
+});
