@@ -80,17 +80,17 @@ export function queryBytes(name: string, type: string, opts: AskOptions = {}): B
   });
 }
 
-/** Sends raw bytes to the handler; resolves with the raw reply, or undefined when none came. */
-export function askRaw(handler: DnsHandler, msg: Buffer, transport: Transport = 'udp'): Promise<Buffer | undefined> {
+/** Sends raw bytes to the handler; resolves with the raw reply, or undefined when none came within `waitMs`. */
+export function askRaw(handler: DnsHandler, msg: Buffer, transport: Transport = 'udp', waitMs = 3000): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
     let done = false;
     handler.handle(msg, transport, (out) => {
       done = true;
+      if (timer) clearTimeout(timer);
       resolve(out);
     });
-    setTimeout(() => {
-      if (!done) resolve(undefined);
-    }, 3000).unref();
+    if (!done) timer = setTimeout(() => resolve(undefined), waitMs);
   });
 }
 
