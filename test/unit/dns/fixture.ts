@@ -94,10 +94,21 @@ export function askRaw(handler: DnsHandler, msg: Buffer, transport: Transport = 
   });
 }
 
-export async function ask(handler: DnsHandler, name: string, type: string, opts: AskOptions = {}): Promise<dnsPacket.DecodedPacket> {
+export type Reply = dnsPacket.DecodedPacket & { rcode: string; answers: dnsPacket.Answer[]; authorities: dnsPacket.Answer[]; additionals: dnsPacket.Answer[] };
+
+/** dns-packet's decode with the sections always present and the rcode typed. */
+export function decode(raw: Buffer): Reply {
+  const d = dnsPacket.decode(raw) as Reply;
+  d.answers ??= [];
+  d.authorities ??= [];
+  d.additionals ??= [];
+  return d;
+}
+
+export async function ask(handler: DnsHandler, name: string, type: string, opts: AskOptions = {}): Promise<Reply> {
   const raw = await askRaw(handler, queryBytes(name, type, opts), opts.transport ?? 'udp');
   if (!raw) throw new Error(`no reply for ${name} ${type}`);
-  return dnsPacket.decode(raw);
+  return decode(raw);
 }
 
 /** A record as one zone-file line: `name. ttl TYPE data` (SOA without its serial). */
@@ -126,7 +137,7 @@ export function rr(a: dnsPacket.Answer): string {
     default:
       data = String(d);
   }
-  return `${a.name}. ${a.ttl} ${a.type} ${data}`;
+  return `${a.name}. ${(a as { ttl?: number }).ttl} ${a.type} ${data}`;
 }
 
 export function section(list: dnsPacket.Answer[] | undefined): string[] {
