@@ -106,11 +106,20 @@ export function createCniRuntime(opts: CniRuntimeOptions): CniRuntime {
     async add(a) {
       const args = kubernetesCniArgs(a);
       let prevResult: CniResult | undefined;
-      for (const plugin of network.plugins) {
-        const conf = pluginConfig(network, plugin, { prevResult, portMappings: a.portMappings });
-        const r = await invoke(plugin.type, { command: 'ADD', containerId: a.containerId, netns: a.netnsPath, ifName: a.ifName, args }, conf);
-        if (!r) throw new CniError(CniErrorCode.IoFailure, `CNI plugin ${plugin.type} ADD returned no result`);
-        prevResult = r;
+      try {
+        for (const plugin of network.plugins) {
+          const conf = pluginConfig(network, plugin, { prevResult, portMappings: a.portMappings });
+          const r = await invoke(plugin.type, { command: 'ADD', containerId: a.containerId, netns: a.netnsPath, ifName: a.ifName, args }, conf);
+          if (!r) throw new CniError(CniErrorCode.IoFailure, `CNI plugin ${plugin.type} ADD returned no result`);
+          prevResult = r;
+        }
+      } catch (err) {
+        // A failed ADD leaves nothing behind: the chain is torn down as a DEL would (best effort).
+        for (const plugin of [...network.plugins].reverse()) {
+          const conf = pluginConfig(network, plugin, { prevResult, portMappings: a.portMappings });
+          await invoke(plugin.type, { command: 'DEL', containerId: a.containerId, netns: a.netnsPath, ifName: a.ifName, args }, conf).catch(() => undefined);
+        }
+        throw err;
       }
       const entry: CacheEntry = { kind: 'cniCacheV1', containerId: a.containerId, ifName: a.ifName, networkName: network.name, netnsPath: a.netnsPath, cniArgs: args, portMappings: a.portMappings, result: prevResult! };
       mkdirSync(opts.cacheDir, { recursive: true });
