@@ -1,0 +1,100 @@
+// The scheduler: binds pending pods of the default scheduler to nodes (scheduler-plan.ts) with
+// POST pods/<name>/binding; marks pods that fit nowhere PodScheduled=False/Unschedulable and
+// tries them again whenever a node changes.
+import { R } from '../api/resources.js';
+import { isConflict, isNotFound } from '../client/client.js';
+import { objectKey } from '../client/informer.js';
+import type { Controller, ControllerContext } from './context.js';
+import { splitKey } from './context.js';
+import { WorkQueue } from './queue.js';
+import { needsScheduling, schedulePod } from './scheduler-plan.js';
+import type { Node, Pod } from './types.js';
+
+export class Scheduler implements Controller {
+  readonly name = 'default-scheduler';
+  private readonly queue: WorkQueue;
+  private readonly pods;
+  private readonly nodes;
+  /** Pods bound here whose binding the cache does not show yet: key -> node. */
+  private readonly assumed = new Map<string, string>();
+  private readonly unschedulable = new Set<string>();
+
+  constructor(private readonly ctx: ControllerContext) {
+    // One worker: each decision sees the previous one, so spreading is exact.
+    this.queue = new WorkQueue(this.name, (key) => this.sync(key), ctx.log.child({ controller: this.name }), { workers: 1 });
+    this.pods = ctx.informers.byNamespace<Pod>(R.pods);
+    this.nodes = ctx.informers.for<Node>(R.nodes);
+    const podChanged = (pod: Pod) => {
+      const key = objectKey(pod);
+      if (pod.spec.nodeName) this.assumed.delete(key);
+      if (needsScheduling(pod)) this.queue.add(key);
+      else this.unschedulable.delete(key);
+    };
+    this.pods.informer.addHandlers({
+      add: podChanged,
+      update: podChanged,
+      delete: (pod) => {
+        this.assumed.delete(objectKey(pod));
+        this.unschedulable.delete(objectKey(pod));
+      },
+    });
+    const retryAll = () => {
+      for (const key of this.unschedulable) this.queue.add(key);
+    };
+    this.nodes.addHandlers({ add: retryAll, update: retryAll });
+  }
+
+  start(): void {
+    this.queue.start();
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private placedPods(): Pod[] {
+    const out: Pod[] = [];
+    for (const p of this.pods.informer.list()) {
+      const assumedNode = this.assumed.get(objectKey(p));
+      if (p.spec.nodeName) out.push(p);
+      else if (assumedNode) out.push({ ...p, spec: { ...p.spec, nodeName: assumedNode } });
+    }
+    return out;
+  }
+
+  private async sync(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const pod = this.pods.get(namespace, name);
+    if (!pod || !needsScheduling(pod) || this.assumed.has(key)) return;
+    const decision = schedulePod(pod, this.nodes.list(), this.placedPods());
+    if ('node' in decision) {
+      try {
+        await this.ctx.client.create(
+          R.pods,
+          { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid: pod.metadata.uid }, target: { apiVersion: 'v1', kind: 'Node', name: decision.node } },
+          { subresource: 'binding' },
+        );
+      } catch (err) {
+        if (isNotFound(err)) return;
+        if (isConflict(err)) return; // bound meanwhile (by someone else)
+        throw err;
+      }
+      this.assumed.set(key, decision.node);
+      this.unschedulable.delete(key);
+      this.ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${decision.node}`);
+      return;
+    }
+    this.unschedulable.add(key);
+    const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (current?.status === 'False' && current.reason === 'Unschedulable' && current.message === decision.unschedulable) return;
+    const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+    conditions.push({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: decision.unschedulable, lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+    try {
+      await this.ctx.client.updateStatus(R.pods, { ...pod, status: { ...(pod.status ?? {}), phase: pod.status?.phase ?? 'Pending', conditions } });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    this.ctx.events.record(pod, 'Warning', 'FailedScheduling', decision.unschedulable);
+  }
+}
