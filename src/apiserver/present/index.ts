@@ -3,6 +3,7 @@
 import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
 import { openapiV3Document } from './openapi/document.js';
+import { decodeProtobuf } from './protobuf/decode.js';
 import { buildTable, type TableOptions } from './tables/index.js';
 
 export type { IncludeObject, TableOptions, Table } from './tables/index.js';
@@ -28,6 +29,6 @@ export function openapiV3(path: string): unknown | undefined {
  * decoded into the JSON object kube-apiserver would have received. Throws Error with a message
  * naming what could not be decoded.
  */
-export function decodeProtobufObject(_body: Buffer): KubeObject {
-  throw new Error('decodeProtobufObject: not implemented yet');
+export function decodeProtobufObject(body: Buffer): KubeObject {
+  return decodeProtobuf(body);
 }
