@@ -1,37 +1,48 @@
 // CONTRACT (owned by the api-semantics work): the four patch types and server-side apply.
 import type { ResourceInfo } from '../resources.js';
 import type { KubeObject } from '../types.js';
+import { GATEWAY_API_GROUP } from '../resources.js';
+import { schemaFor } from '../schema/index.js';
+import { applyConfiguration } from './apply.js';
+import { isObject } from './json-value.js';
+import { jsonPatch } from './json.js';
+import { recordUpdateOperation } from './managed-fields.js';
+import { mergePatch } from './merge.js';
+import { PatchError } from './errors.js';
+import { strategicMergePatch } from './strategic.js';
 
-/** A patch that cannot be applied; the API server answers 422 (or 400 for malformed patches) with this message. */
-export class PatchError extends Error {
-  constructor(
-    message: string,
-    readonly code: 400 | 409 | 415 | 422 = 422,
-  ) {
-    super(message);
-    this.name = 'PatchError';
-  }
-}
+export { PatchError } from './errors.js';
+export { applyConflictMessage } from './apply.js';
 
 /** application/merge-patch+json (RFC 7386). */
-export function applyMergePatch(_original: unknown, _patch: unknown): unknown {
-  throw new Error('applyMergePatch: not implemented yet');
+export function applyMergePatch(original: unknown, patch: unknown): unknown {
+  return mergePatch(original, patch);
 }
 
 /** application/json-patch+json (RFC 6902): add, remove, replace, move, copy, test. */
-export function applyJsonPatch(_original: unknown, _operations: unknown): unknown {
-  throw new Error('applyJsonPatch: not implemented yet');
+export function applyJsonPatch(original: unknown, operations: unknown): unknown {
+  return jsonPatch(original, operations);
 }
 
-/** application/strategic-merge-patch+json with the kind's merge keys and directives. */
-export function applyStrategicMergePatch(_r: ResourceInfo, _original: KubeObject, _patch: unknown): KubeObject {
-  throw new Error('applyStrategicMergePatch: not implemented yet');
+/**
+ * application/strategic-merge-patch+json with the kind's merge keys and directives. Gateway API kinds
+ * (served like CRDs) take it as a JSON merge patch, as kubectl sends SMP to them by default.
+ */
+export function applyStrategicMergePatch(r: ResourceInfo, original: KubeObject, patch: unknown): KubeObject {
+  if (!isObject(patch)) throw new PatchError('strategic merge patch must be a JSON object', 400);
+  if (r.group === GATEWAY_API_GROUP || !schemaFor(r)) return mergePatch(original, patch) as KubeObject;
+  return strategicMergePatch(original as Record<string, unknown>, patch, schemaFor(r)) as KubeObject;
 }
 
 export interface ApplyConflict {
   manager: string;
   /** .spec.replicas */
   field: string;
+  /** The conflicting entry's operation, apiVersion and time (for upstream's wording of the manager). */
+  operation?: 'Apply' | 'Update';
+  apiVersion?: string;
+  time?: string;
+  subresource?: string;
 }
 
 export type ApplyResult = { object: KubeObject; conflicts?: undefined } | { object?: undefined; conflicts: ApplyConflict[] };
@@ -40,14 +51,14 @@ export type ApplyResult = { object: KubeObject; conflicts?: undefined } | { obje
  * application/apply-patch+yaml: merges `applied` into `live` (undefined = create), owned by
  * `manager`, recording metadata.managedFields. Conflicts with other managers unless `force`.
  */
-export function serverSideApply(_r: ResourceInfo, _live: KubeObject | undefined, _applied: KubeObject, _manager: string, _force: boolean): ApplyResult {
-  throw new Error('serverSideApply: not implemented yet');
+export function serverSideApply(r: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean): ApplyResult {
+  return applyConfiguration(r, live, applied, manager, force);
 }
 
 /**
  * Records an Update operation by `manager` in managedFields (for non-apply writes), so later
  * applies see who owns which field.
  */
-export function recordUpdate(_r: ResourceInfo, _old: KubeObject | undefined, obj: KubeObject, _manager: string): KubeObject {
-  return obj;
+export function recordUpdate(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string): KubeObject {
+  return recordUpdateOperation(r, old, obj, manager);
 }

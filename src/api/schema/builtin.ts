@@ -50,6 +50,9 @@ const LIST_META: Record<string, ListMeta> = {
   'V1ServiceAccount.secrets': { merge: true, mergeKey: 'name', listType: 'map', mapKeys: ['name'] },
 };
 
+/** Structs upstream marks +structType=atomic. */
+const ATOMIC_STRUCTS = new Set(['V1LabelSelector', 'V1LocalObjectReference', 'V1ObjectReference', 'V1TypedLocalObjectReference', 'V1NodeSelector']);
+
 /** Fields whose struct uses the retainKeys strategy. */
 const RETAIN_KEYS_FIELDS = new Set(['V1DeploymentSpec.strategy']);
 
@@ -64,7 +67,12 @@ function parseType(type: string, owner: string, field: string): FieldType {
   const m = /^\{ \[key: string\]: (.+); \}$/.exec(t);
   if (m) return { t: 'map', value: parseType(m[1], owner, field) };
   if (modelTable[t]?.attributeTypeMap) {
-    return { t: 'object', ref: () => modelSchema(t), ...(RETAIN_KEYS_FIELDS.has(`${owner}.${field}`) ? { retainKeys: true } : {}) };
+    return {
+      t: 'object',
+      ref: () => modelSchema(t),
+      ...(RETAIN_KEYS_FIELDS.has(`${owner}.${field}`) ? { retainKeys: true } : {}),
+      ...(ATOMIC_STRUCTS.has(t) ? { atomic: true } : {}),
+    };
   }
   return ANY;
 }
@@ -82,7 +90,7 @@ export function modelSchema(name: string): ObjectSchema {
 
 export function modelType(name: string): FieldType {
   if (!modelTable[name]?.attributeTypeMap) throw new Error(`@kubernetes/client-node has no model ${name}`);
-  return { t: 'object', ref: () => modelSchema(name) };
+  return { t: 'object', ref: () => modelSchema(name), ...(ATOMIC_STRUCTS.has(name) ? { atomic: true } : {}) };
 }
 
 /** The root model of each built-in kind. */

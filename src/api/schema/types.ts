@@ -18,7 +18,8 @@ export type FieldType =
   | { t: 'any' }
   | { t: 'map'; value: FieldType }
   | ({ t: 'list'; item: FieldType } & ListMeta)
-  | { t: 'object'; ref: () => ObjectSchema; retainKeys?: boolean };
+  /** atomic: SSA owns and replaces the struct as one value (LabelSelector, object references). */
+  | { t: 'object'; ref: () => ObjectSchema; retainKeys?: boolean; atomic?: boolean };
 
 export interface ObjectSchema {
   fields: Record<string, FieldType>;

@@ -1,0 +1,244 @@
+// Field sets as server-side apply keeps them (fieldsV1): paths of elements `f:<field>`,
+// `k:{"name":"x"}` (list-map item), `v:<json>` (set member), `i:<n>` (index), and `.` (the node itself
+// is owned, for maps and list items that also have owned children).
+import { type FieldType, fieldsOf } from '../schema/index.js';
+import { type JsonObject, isObject } from './json-value.js';
+
+export type FieldPathElements = string[];
+
+export class FieldSet {
+  private readonly paths = new Set<string>();
+
+  static of(paths: Iterable<FieldPathElements>): FieldSet {
+    const s = new FieldSet();
+    for (const p of paths) s.add(p);
+    return s;
+  }
+
+  add(path: FieldPathElements): void {
+    if (path.length > 0) this.paths.add(JSON.stringify(path));
+  }
+
+  has(path: FieldPathElements): boolean {
+    return this.paths.has(JSON.stringify(path));
+  }
+
+  delete(path: FieldPathElements): void {
+    this.paths.delete(JSON.stringify(path));
+  }
+
+  get size(): number {
+    return this.paths.size;
+  }
+
+  list(): FieldPathElements[] {
+    return [...this.paths].map((p) => JSON.parse(p) as FieldPathElements);
+  }
+
+  union(other: FieldSet): FieldSet {
+    return FieldSet.of([...this.list(), ...other.list()]);
+  }
+
+  difference(other: FieldSet): FieldSet {
+    return FieldSet.of(this.list().filter((p) => !other.has(p)));
+  }
+
+  intersection(other: FieldSet): FieldSet {
+    return FieldSet.of(this.list().filter((p) => other.has(p)));
+  }
+
+  /** Whether any member lies at or below `prefix`. */
+  hasPrefix(prefix: FieldPathElements): boolean {
+    return this.list().some((p) => p.length >= prefix.length && prefix.every((e, i) => p[i] === e));
+  }
+
+  toFieldsV1(): JsonObject {
+    const root: JsonObject = {};
+    const sorted = this.list().sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+    for (const path of sorted) {
+      let node = root;
+      for (const el of path) {
+        if (!isObject(node[el])) node[el] = {};
+        node = node[el] as JsonObject;
+      }
+    }
+    return sortTree(root);
+  }
+
+  static fromFieldsV1(fields: unknown): FieldSet {
+    const s = new FieldSet();
+    const walk = (node: unknown, prefix: FieldPathElements) => {
+      if (!isObject(node)) return;
+      for (const [k, child] of Object.entries(node)) {
+        if (k === '.') s.add([...prefix, '.']);
+        else if (isObject(child) && Object.keys(child).length === 0) s.add([...prefix, k]);
+        else walk(child, [...prefix, k]);
+      }
+    };
+    walk(fields, []);
+    return s;
+  }
+}
+
+function sortTree(node: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  const keys = Object.keys(node).sort((a, b) => (a === '.' ? -1 : b === '.' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  for (const k of keys) out[k] = sortTree(node[k] as JsonObject);
+  return out;
+}
+
+/** Defaults of list-map keys, so an applied item without `protocol` matches the stored TCP one. */
+const KEY_DEFAULTS: Record<string, unknown> = { protocol: 'TCP' };
+
+export function keyValues(item: JsonObject, keys: string[]): JsonObject {
+  const out: JsonObject = {};
+  for (const k of keys) {
+    const v = item[k] ?? KEY_DEFAULTS[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+export function keyElement(item: JsonObject, keys: string[]): string {
+  return `k:${JSON.stringify(keyValues(item, keys))}`;
+}
+
+export function itemMatches(item: unknown, keys: string[], wanted: JsonObject): boolean {
+  if (!isObject(item)) return false;
+  const kv = keyValues(item, keys);
+  return keys.every((k) => JSON.stringify(kv[k]) === JSON.stringify(wanted[k]));
+}
+
+export function childType(ft: FieldType | undefined, key: string): FieldType | undefined {
+  if (!ft) return undefined;
+  if (ft.t === 'map') return ft.value;
+  if (ft.t === 'object') return fieldsOf(ft)[key];
+  return undefined;
+}
+
+/** The set of fields a value sets, as SSA counts ownership. */
+export function fieldSetOf(value: unknown, ft: FieldType | undefined, prefix: FieldPathElements = [], out: FieldSet = new FieldSet()): FieldSet {
+  if (value === null || value === undefined) return out;
+  if (!ft || ft.t === 'scalar' || ft.t === 'any') {
+    out.add(prefix);
+    return out;
+  }
+  if (ft.t === 'list') {
+    if (!Array.isArray(value)) {
+      out.add(prefix);
+    } else if (ft.listType === 'map' && ft.mapKeys) {
+      for (const item of value) {
+        if (!isObject(item)) continue;
+        const p = [...prefix, keyElement(item, ft.mapKeys)];
+        out.add([...p, '.']);
+        for (const [k, v] of Object.entries(item)) fieldSetOf(v, childType(ft.item, k), [...p, `f:${k}`], out);
+      }
+    } else if (ft.listType === 'set') {
+      for (const item of value) out.add([...prefix, `v:${JSON.stringify(item)}`]);
+    } else {
+      out.add(prefix);
+    }
+    return out;
+  }
+  if (!isObject(value)) {
+    out.add(prefix);
+    return out;
+  }
+  if (ft.t === 'map') {
+    out.add([...prefix, '.']);
+    for (const [k, v] of Object.entries(value)) fieldSetOf(v, ft.value, [...prefix, `f:${k}`], out);
+    return out;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== null && v !== undefined);
+  if (ft.atomic || entries.length === 0) {
+    out.add(prefix);
+    return out;
+  }
+  for (const [k, v] of entries) fieldSetOf(v, childType(ft, k), [...prefix, `f:${k}`], out);
+  return out;
+}
+
+export interface Found {
+  found: boolean;
+  value?: unknown;
+}
+
+/** The value a field path points at in an object. */
+export function valueAt(root: unknown, path: FieldPathElements, ft?: FieldType): Found {
+  let cur: unknown = root;
+  let type = ft;
+  for (const el of path) {
+    if (el === '.') break;
+    if (el.startsWith('f:')) {
+      const k = el.slice(2);
+      if (!isObject(cur) || !Object.prototype.hasOwnProperty.call(cur, k)) return { found: false };
+      cur = cur[k];
+      type = childType(type, k);
+    } else if (el.startsWith('k:')) {
+      const wanted = JSON.parse(el.slice(2)) as JsonObject;
+      if (!Array.isArray(cur)) return { found: false };
+      const keys = Object.keys(wanted);
+      cur = cur.find((i) => itemMatches(i, keys, wanted));
+      if (cur === undefined) return { found: false };
+      type = type && type.t === 'list' ? type.item : undefined;
+    } else if (el.startsWith('v:')) {
+      const wanted = el.slice(2);
+      if (!Array.isArray(cur)) return { found: false };
+      cur = cur.find((i) => JSON.stringify(i) === wanted);
+      if (cur === undefined) return { found: false };
+    } else if (el.startsWith('i:')) {
+      if (!Array.isArray(cur)) return { found: false };
+      cur = cur[Number(el.slice(2))];
+      if (cur === undefined) return { found: false };
+    }
+  }
+  return { found: cur !== undefined, value: cur };
+}
+
+/** Removes the field (or list item / set member) a path points at; prunes maps it leaves empty. */
+export function removeAt(root: JsonObject, path: FieldPathElements): void {
+  const elems = path[path.length - 1] === '.' ? path.slice(0, -1) : path;
+  if (elems.length === 0) return;
+  const chain: unknown[] = [root];
+  let cur: unknown = root;
+  for (const el of elems.slice(0, -1)) {
+    const next = valueAt(cur, [el]);
+    if (!next.found) return;
+    cur = next.value;
+    chain.push(cur);
+  }
+  const last = elems[elems.length - 1];
+  if (last.startsWith('f:')) {
+    if (isObject(cur)) delete cur[last.slice(2)];
+  } else if (Array.isArray(cur)) {
+    const target = valueAt(cur, [last]);
+    if (target.found) cur.splice(cur.indexOf(target.value), 1);
+  }
+  // prune containers the removal left empty (never the root or metadata)
+  for (let i = chain.length - 1; i >= 2; i--) {
+    const node = chain[i];
+    const empty = (isObject(node) && Object.keys(node).length === 0) || (Array.isArray(node) && node.length === 0);
+    if (!empty) break;
+    const parent = chain[i - 1];
+    const el = elems[i - 1];
+    if (el.startsWith('f:') && isObject(parent)) delete parent[el.slice(2)];
+    else if (Array.isArray(parent)) parent.splice(parent.indexOf(node), 1);
+  }
+}
+
+/** Upstream's printing of a field path: .spec.containers[name="nginx"].image */
+export function formatPath(path: FieldPathElements): string {
+  let s = '';
+  for (const el of path) {
+    if (el === '.') continue;
+    if (el.startsWith('f:')) s += `.${el.slice(2)}`;
+    else if (el.startsWith('k:')) {
+      const kv = JSON.parse(el.slice(2)) as JsonObject;
+      s += `[${Object.entries(kv)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(',')}]`;
+    } else if (el.startsWith('v:')) s += `[=${el.slice(2)}]`;
+    else if (el.startsWith('i:')) s += `[${el.slice(2)}]`;
+  }
+  return s;
+}

@@ -1,0 +1,123 @@
+// metadata.managedFields bookkeeping: parsing and writing entries, the fields a manager owns, and
+// the Update operation (recordUpdate) that takes ownership of the fields a write changed.
+import { apiVersionOf, type ResourceInfo } from '../resources.js';
+import { schemaFor } from '../schema/index.js';
+import type { KubeObject } from '../types.js';
+import { FieldSet, type FieldPathElements, fieldSetOf, valueAt } from './fieldset.js';
+import { type JsonObject, deepEqual, isObject } from './json-value.js';
+
+export interface ManagerEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  time?: string;
+  subresource?: string;
+  set: FieldSet;
+}
+
+/** metav1.Time: RFC 3339 with whole seconds. */
+export function nowTimestamp(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function parseManagedFields(raw: unknown): ManagerEntry[] {
+  if (!Array.isArray(raw)) return [];
+  const out: ManagerEntry[] = [];
+  for (const e of raw) {
+    if (!isObject(e) || typeof e.manager !== 'string') continue;
+    out.push({
+      manager: e.manager,
+      operation: e.operation === 'Apply' ? 'Apply' : 'Update',
+      apiVersion: typeof e.apiVersion === 'string' ? e.apiVersion : '',
+      time: typeof e.time === 'string' ? e.time : undefined,
+      subresource: typeof e.subresource === 'string' && e.subresource !== '' ? e.subresource : undefined,
+      set: FieldSet.fromFieldsV1(e.fieldsV1),
+    });
+  }
+  return out;
+}
+
+export function serializeManagedFields(entries: ManagerEntry[]): JsonObject[] {
+  return entries
+    .filter((e) => e.set.size > 0)
+    .map((e) => {
+      const out: JsonObject = { manager: e.manager, operation: e.operation, apiVersion: e.apiVersion };
+      if (e.time) out.time = e.time;
+      out.fieldsType = 'FieldsV1';
+      out.fieldsV1 = e.set.toFieldsV1();
+      if (e.subresource) out.subresource = e.subresource;
+      return out;
+    });
+}
+
+/** Fields no manager owns: identity and bookkeeping metadata (upstream's stripSet). */
+const STRIPPED: FieldPathElements[] = [
+  ['f:apiVersion'],
+  ['f:kind'],
+  ['f:metadata', 'f:name'],
+  ['f:metadata', 'f:namespace'],
+  ['f:metadata', 'f:uid'],
+  ['f:metadata', 'f:resourceVersion'],
+  ['f:metadata', 'f:generation'],
+  ['f:metadata', 'f:creationTimestamp'],
+  ['f:metadata', 'f:deletionTimestamp'],
+  ['f:metadata', 'f:deletionGracePeriodSeconds'],
+  ['f:metadata', 'f:managedFields'],
+  ['f:metadata', 'f:selfLink'],
+  ['f:metadata', 'f:generateName'],
+];
+
+function stripped(path: FieldPathElements): boolean {
+  return STRIPPED.some((s) => s.length <= path.length && s.every((e, i) => path[i] === e));
+}
+
+/** The fields of an object that managers can own. */
+export function ownedFieldSet(r: Pick<ResourceInfo, 'kind'>, obj: unknown, opts: { includeStatus: boolean }): FieldSet {
+  const all = fieldSetOf(obj, schemaFor(r));
+  return FieldSet.of(all.list().filter((p) => !stripped(p) && !(p.length === 1 && p[0] === 'f:metadata') && (opts.includeStatus || p[0] !== 'f:status')));
+}
+
+/** Fields of `obj` whose value differs from `old` (or that `old` lacks). */
+function changedFields(r: Pick<ResourceInfo, 'kind'>, old: KubeObject | undefined, obj: KubeObject): FieldSet {
+  const now = ownedFieldSet(r, obj, { includeStatus: true });
+  if (!old) return now;
+  const before = ownedFieldSet(r, old, { includeStatus: true });
+  const ft = schemaFor(r);
+  return FieldSet.of(
+    now.list().filter((p) => {
+      if (p[p.length - 1] === '.') return !before.has(p);
+      const a = valueAt(old, p, ft);
+      const b = valueAt(obj, p, ft);
+      return !a.found || !deepEqual(a.value, b.value);
+    }),
+  );
+}
+
+export function recordUpdateOperation(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string): KubeObject {
+  if (!manager) return obj;
+  const incoming = obj.metadata?.managedFields;
+  const entries = parseManagedFields(Array.isArray(incoming) ? incoming : old?.metadata?.managedFields);
+  const changed = changedFields(r, old, obj);
+  const removed = old ? ownedFieldSet(r, old, { includeStatus: true }).difference(ownedFieldSet(r, obj, { includeStatus: true })) : new FieldSet();
+  const apiVersion = apiVersionOf(r);
+  for (const e of entries) {
+    for (const p of removed.list()) e.set.delete(p);
+    if (e.manager === manager && e.operation === 'Update') continue;
+    for (const p of changed.list()) e.set.delete(p);
+  }
+  if (changed.size > 0) {
+    let mine = entries.find((e) => e.manager === manager && e.operation === 'Update' && !e.subresource);
+    if (!mine) {
+      mine = { manager, operation: 'Update', apiVersion, set: new FieldSet() };
+      entries.push(mine);
+    }
+    mine.set = mine.set.union(changed);
+    mine.time = nowTimestamp();
+    mine.apiVersion = apiVersion;
+  }
+  const out: KubeObject = { ...obj, metadata: { ...obj.metadata } };
+  const serialized = serializeManagedFields(entries);
+  if (serialized.length > 0) out.metadata.managedFields = serialized;
+  else delete out.metadata.managedFields;
+  return out;
+}
