@@ -1,0 +1,342 @@
+// The node agent: registers the node, sets up its pod network (overlay, CNI, service proxy),
+// runs the pods bound to it as sandboxes with process or built-in containers, reports their
+// status, and serves the kubelet endpoint for logs, exec, attach and port-forward.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { R } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+import { KubeClient, isConflict, isNotFound } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { renderConflist } from '../cni/conflist.js';
+import { installPluginWrappers } from '../cni/install.js';
+import { createCniRuntime } from '../cni/runtime.js';
+import { startServiceProxy } from '../proxy/index.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { KubeletServer } from './kubelet-server.js';
+import { NodeRegistration, detectNodeIP, hostFacts } from './node-registration.js';
+import type { Pod, PodStatus, Service } from './pod-types.js';
+import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
+import { parseResolvConf, type NodeDnsSettings } from './resolv-conf.js';
+import { SandboxRuntime, SandboxStore, type PodNetworkRuntime, type SandboxRecord } from './sandbox.js';
+
+export interface AgentOptions {
+  nodeName: string;
+  client: KubeClient;
+  /** The node's network namespace; undefined = this process's namespace. */
+  netns?: string;
+  nodeIP?: string;
+  overlay: 'vxlan' | 'host-gw';
+  proxyMode: 'nftables' | 'iptables';
+  kubeletListen: string;
+  dataDir: string;
+  cniPlugins: 'flatnet' | 'reference';
+  clusterCIDR: string;
+  serviceCIDR: string;
+  clusterDNS: string[];
+  clusterDomain: string;
+  /** Turn off the parts owned by other components (tests of the pod runtime alone). */
+  serviceProxy?: boolean;
+  /** A pod network to use instead of the CNI conflist (tests). */
+  podNetwork?: PodNetworkRuntime;
+}
+
+interface Stoppable {
+  stop(): unknown;
+}
+
+interface OverlayModule {
+  startOverlay(client: KubeClient, opts: Record<string, unknown>): Promise<{ stop(): unknown; mtu: number }>;
+}
+
+export function busyboxApplets(): Set<string> {
+  try {
+    return new Set(execFileSync('busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter((l) => l.length > 0));
+  } catch {
+    return new Set();
+  }
+}
+
+export class Agent {
+  readonly log: Logger;
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly stoppables: Stoppable[] = [];
+  private pods: Informer<Pod> | undefined;
+  private services: Informer<Service> | undefined;
+  private registration: NodeRegistration | undefined;
+  private kubelet: KubeletServer | undefined;
+  private sandboxes: SandboxRuntime | undefined;
+  private readonly statusTimers = new Map<string, NodeJS.Timeout>();
+  private readonly statusInFlight = new Map<string, Promise<void>>();
+  private readonly lastStatus = new Map<string, string>();
+  private readonly applets = busyboxApplets();
+  nodeIP = '';
+  podCIDR = '';
+  kubeletAddress = '';
+
+  constructor(readonly opts: AgentOptions) {
+    this.log = createLogger('agent', { node: opts.nodeName });
+  }
+
+  private get client(): KubeClient {
+    return this.opts.client;
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    mkdirSync(o.dataDir, { recursive: true });
+    this.nodeIP = o.nodeIP ?? detectNodeIP(o.netns);
+    this.kubelet = new KubeletServer({
+      listen: o.kubeletListen,
+      token: o.client.connection.token,
+      log: this.log,
+      pods: { find: (ns, name) => this.workers.get(`${ns}/${name}`), busyboxApplets: this.applets },
+    });
+    const addr = await this.kubelet.listen();
+    this.kubeletAddress = `${addr.host}:${addr.port}`;
+    this.registration = new NodeRegistration(this.client, hostFacts(o.nodeName, this.nodeIP, this.kubeletAddress), this.log);
+    await this.registration.register();
+    this.podCIDR = await this.registration.waitForPodCIDR();
+    this.log.info('node has a pod CIDR', { podCIDR: this.podCIDR, nodeIP: this.nodeIP, kubelet: this.kubeletAddress });
+    const mtu = await this.startOverlay();
+    const network = o.podNetwork ?? this.cniRuntime(mtu);
+    this.sandboxes = new SandboxRuntime(network, new SandboxStore(join(o.dataDir, 'sandboxes')));
+    if (o.serviceProxy !== false) {
+      const proxy = await startServiceProxy(this.client, { nodeName: o.nodeName, netns: o.netns, mode: o.proxyMode, nodeIPs: [this.nodeIP], clusterCIDR: o.clusterCIDR, serviceCIDR: o.serviceCIDR });
+      this.stoppables.push(proxy);
+    }
+    this.services = new Informer<Service>(this.client, R.services);
+    await this.services.start();
+    this.pods = new Informer<Pod>(this.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
+    await this.pods.start();
+    await this.adoptOrCleanSandboxes(this.pods.list());
+    this.pods.addHandlers({
+      add: (p) => this.sync(p),
+      update: (p) => this.sync(p),
+      delete: (p) => this.onDeleted(p),
+    });
+    this.log.info('agent running', { node: o.nodeName, pods: this.workers.size });
+  }
+
+  private async startOverlay(): Promise<number> {
+    const o = this.opts;
+    const modulePath = '../overlay/index.js';
+    let mod: OverlayModule;
+    try {
+      mod = (await import(modulePath)) as OverlayModule;
+    } catch (err) {
+      this.log.warn('the overlay module is not in this build: pods reach only pods of this node', { err: (err as Error).message });
+      this.registration!.setNetworkReady(true, 'no overlay in this build: only pods of this node are reachable');
+      return 1450;
+    }
+    const overlay = await mod.startOverlay(this.client, { nodeName: o.nodeName, netns: o.netns, mode: o.overlay, underlayDevice: 'eth0', podCIDR: this.podCIDR, clusterCIDR: o.clusterCIDR });
+    this.stoppables.push(overlay);
+    this.registration!.setNetworkReady(true);
+    return overlay.mtu;
+  }
+
+  private cniRuntime(mtu: number): PodNetworkRuntime {
+    const o = this.opts;
+    const cniDir = join(o.dataDir, 'cni');
+    mkdirSync(cniDir, { recursive: true });
+    const conflistPath = join(cniDir, '10-flatnet.conflist');
+    writeFileSync(conflistPath, JSON.stringify(renderConflist({ podCIDR: this.podCIDR, mtu, plugins: o.cniPlugins, dataDir: o.dataDir }), null, 2));
+    let binDirs: string[];
+    if (o.cniPlugins === 'flatnet') {
+      const binDir = join(cniDir, 'bin');
+      installPluginWrappers(binDir);
+      binDirs = [binDir];
+    } else binDirs = ['/usr/lib/cni', '/opt/cni/bin'];
+    return createCniRuntime({ conflistPath, binDirs, hostNetns: o.netns, cacheDir: join(cniDir, 'cache') });
+  }
+
+  private nodeDns(): NodeDnsSettings {
+    const candidates = this.opts.netns ? [`/etc/netns/${this.opts.netns}/resolv.conf`, '/etc/resolv.conf'] : ['/etc/resolv.conf'];
+    const file = candidates.find((p) => existsSync(p));
+    const host = parseResolvConf(file ? readFileSync(file, 'utf8') : '');
+    return { clusterDomain: this.opts.clusterDomain, clusterDNS: this.opts.clusterDNS, host };
+  }
+
+  private workerDeps(): PodWorkerDeps {
+    return {
+      client: this.client,
+      nodeName: this.opts.nodeName,
+      nodeIP: this.nodeIP,
+      nodeNetns: this.opts.netns,
+      sandboxes: this.sandboxes!,
+      logsDir: join(this.opts.dataDir, 'pods'),
+      dns: this.nodeDns(),
+      busyboxApplets: this.applets,
+      namespaceServices: (ns) => (this.services?.list() ?? []).filter((s) => s.metadata.namespace === ns),
+      masterService: () => this.services?.get('default', 'kubernetes'),
+      configMap: (ns, name) => this.client.get(R.configmaps, ns, name),
+      secret: (ns, name) => this.client.get(R.secrets, ns, name),
+      reportStatus: (w) => this.scheduleStatus(w),
+      event: (pod, type, reason, message) => void this.recordEvent(pod, type, reason, message),
+      log: this.log,
+    };
+  }
+
+  /** On start: sandboxes of pods still here are kept (their containers restart); others go. */
+  private async adoptOrCleanSandboxes(pods: Pod[]): Promise<void> {
+    const byUid = new Map(pods.map((p) => [p.metadata.uid, p]));
+    for (const rec of this.sandboxes!.store.list()) {
+      await this.killLeftoverProcesses(rec);
+      const pod = byUid.get(rec.uid);
+      const phase = pod?.status?.phase;
+      if (pod && !pod.metadata.deletionTimestamp && rec.podIP && phase !== 'Succeeded' && phase !== 'Failed' && existsSync(`/var/run/netns/${rec.netns}`)) {
+        this.log.info('adopting the sandbox of a previous run', { pod: `${rec.namespace}/${rec.name}`, podIP: rec.podIP });
+        this.startWorker(pod, rec);
+      } else {
+        this.log.info('removing a sandbox left by a previous run', { pod: `${rec.namespace}/${rec.name}` });
+        await this.sandboxes!.destroy(rec).catch((err: Error) => this.log.warn('cannot remove leftover sandbox', { netns: rec.netns, err: err.message }));
+      }
+    }
+    for (const pod of pods) this.sync(pod);
+  }
+
+  private async killLeftoverProcesses(rec: SandboxRecord): Promise<void> {
+    if (!existsSync(`/var/run/netns/${rec.netns}`)) return;
+    let pids: number[];
+    try {
+      pids = execFileSync('ip', ['netns', 'pids', rec.netns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    } catch {
+      return;
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+
+  private startWorker(pod: Pod, adopted?: SandboxRecord): PodWorker {
+    const worker = new PodWorker(pod, this.workerDeps(), adopted);
+    this.workers.set(worker.key, worker);
+    void worker.start().catch((err: Error) => this.log.error('pod start failed', { pod: worker.key, err: err.message }));
+    return worker;
+  }
+
+  private sync(pod: Pod): void {
+    if (!this.sandboxes) return;
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    let worker = this.workers.get(key);
+    if (worker && worker.uid !== pod.metadata.uid) {
+      // Same name, new pod: the old one is gone.
+      void this.finish(worker, 0, false);
+      worker = undefined;
+    }
+    if (pod.metadata.deletionTimestamp) {
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+      if (worker) void this.finish(worker, grace, true);
+      else void this.confirmDeletion(pod);
+      return;
+    }
+    if (!worker) {
+      const phase = pod.status?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') return; // finished in an earlier run
+      this.startWorker(pod);
+      return;
+    }
+    worker.pod = pod;
+  }
+
+  private onDeleted(pod: Pod): void {
+    const worker = this.workers.get(`${pod.metadata.namespace}/${pod.metadata.name}`);
+    if (worker && worker.uid === pod.metadata.uid) void this.finish(worker, 0, false);
+  }
+
+  /** Stops the pod's containers, removes its sandbox and (when asked) completes the API deletion. */
+  private async finish(worker: PodWorker, graceSeconds: number, deleteFromApi: boolean): Promise<void> {
+    if (worker.isTerminating && !deleteFromApi) return;
+    const started = !worker.isTerminating;
+    if (started) this.log.info('stopping pod', { pod: worker.key, graceSeconds });
+    await worker.terminate(graceSeconds);
+    if (this.workers.get(worker.key) === worker) this.workers.delete(worker.key);
+    const timer = this.statusTimers.get(worker.key);
+    if (timer) clearTimeout(timer);
+    this.statusTimers.delete(worker.key);
+    this.lastStatus.delete(worker.key);
+    if (deleteFromApi && started) await this.confirmDeletion(worker.pod);
+  }
+
+  private async confirmDeletion(pod: Pod): Promise<void> {
+    try {
+      await this.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) this.log.warn('cannot complete pod deletion', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: (err as Error).message });
+    }
+  }
+
+  private scheduleStatus(worker: PodWorker): void {
+    if (this.statusTimers.has(worker.key)) return;
+    this.statusTimers.set(
+      worker.key,
+      setTimeout(() => {
+        this.statusTimers.delete(worker.key);
+        const previous = this.statusInFlight.get(worker.key) ?? Promise.resolve();
+        const next = previous.then(() => this.pushStatus(worker));
+        this.statusInFlight.set(worker.key, next);
+        void next.finally(() => {
+          if (this.statusInFlight.get(worker.key) === next) this.statusInFlight.delete(worker.key);
+        });
+      }, 25),
+    );
+  }
+
+  private async pushStatus(worker: PodWorker): Promise<void> {
+    if (this.workers.get(worker.key) !== worker || worker.isTerminating) return;
+    const status: PodStatus = worker.status(worker.pod.status);
+    const body = JSON.stringify(status);
+    if (this.lastStatus.get(worker.key) === body) return;
+    try {
+      const updated = await this.client.patch<Pod>(R.pods, worker.pod.metadata.namespace, worker.pod.metadata.name ?? '', { status }, 'merge', { subresource: 'status' });
+      if (updated.metadata.uid === worker.uid) worker.pod = { ...worker.pod, status: updated.status };
+      this.lastStatus.set(worker.key, body);
+    } catch (err) {
+      if (!isNotFound(err)) {
+        this.log.warn('pod status update failed; retrying', { pod: worker.key, err: (err as Error).message });
+        setTimeout(() => this.scheduleStatus(worker), 1000);
+      }
+    }
+  }
+
+  private async recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const event: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${pod.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: pod.metadata.namespace },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
+      reason,
+      message,
+      type,
+      source: { component: 'kubelet', host: this.opts.nodeName },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      reportingComponent: 'kubelet',
+      reportingInstance: this.opts.nodeName,
+    };
+    await this.client.create(R.events, event).catch(() => undefined);
+  }
+
+  /** Pods this agent runs now (for tests and status). */
+  runningPods(): PodWorker[] {
+    return [...this.workers.values()];
+  }
+
+  /** Stops watching and serving; the pods keep running unless `stopPods`. */
+  async stop(stopPods = false): Promise<void> {
+    this.pods?.stop();
+    this.services?.stop();
+    this.registration?.stop();
+    this.kubelet?.close();
+    for (const t of this.statusTimers.values()) clearTimeout(t);
+    if (stopPods) await Promise.all([...this.workers.values()].map((w) => w.terminate(0)));
+    for (const s of this.stoppables.reverse()) await s.stop();
+  }
+}

@@ -1,0 +1,145 @@
+// Registers this node with the API server and keeps it alive: the Node object and its status
+// (every 10s or on change) and the heartbeat Lease in kube-node-lease (renewed every 10s).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { R } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+import { isAlreadyExists, isNotFound, type KubeClient } from '../client/client.js';
+import type { Logger } from '../util/log.js';
+import { goArch, microTime, nodeLease, nodeMetadata, nodeStatus, type NodeCondition, type NodeFacts } from './node-status.js';
+
+export const HEARTBEAT_MS = 10_000;
+
+function readFirst(paths: string[]): string {
+  for (const p of paths) if (existsSync(p)) return readFileSync(p, 'utf8').trim();
+  return '';
+}
+
+function osImage(): string {
+  const text = readFirst(['/etc/os-release', '/usr/lib/os-release']);
+  const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text);
+  return m ? m[1] : 'Linux';
+}
+
+/** The node's IPv4 address: eth0 of its namespace, or the first non-loopback one of this host. */
+export function detectNodeIP(netns: string | undefined): string {
+  if (netns) {
+    const out = execFileSync('ip', ['-n', netns, '-j', '-4', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' });
+    const parsed = JSON.parse(out) as { addr_info?: { local: string }[] }[];
+    const ip = parsed[0]?.addr_info?.[0]?.local;
+    if (!ip) throw new Error(`node namespace ${netns} has no IPv4 address on eth0; pass --node-ip`);
+    return ip;
+  }
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export function hostFacts(nodeName: string, nodeIP: string, kubeletEndpoint: string): NodeFacts {
+  return {
+    nodeName,
+    nodeIP,
+    arch: goArch(process.arch),
+    cpus: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    kernelVersion: os.release(),
+    osImage: osImage(),
+    machineID: readFirst(['/etc/machine-id']) || nodeName,
+    bootID: readFirst(['/proc/sys/kernel/random/boot_id']),
+    kubeletEndpoint,
+    networkReady: false,
+  };
+}
+
+export class NodeRegistration {
+  private timer: NodeJS.Timeout | undefined;
+  private node: KubeObject | undefined;
+  private lastConditions: NodeCondition[] | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly facts: NodeFacts,
+    private readonly log: Logger,
+  ) {}
+
+  /** Creates or updates the Node and starts the heartbeats. */
+  async register(): Promise<KubeObject> {
+    const meta = nodeMetadata(this.facts);
+    let node = await this.client.get(R.nodes, undefined, this.facts.nodeName);
+    if (!node) {
+      try {
+        node = await this.client.create(R.nodes, { apiVersion: 'v1', kind: 'Node', metadata: meta, spec: {} });
+        this.log.info('registered node', { node: this.facts.nodeName });
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        node = (await this.client.get(R.nodes, undefined, this.facts.nodeName))!;
+      }
+    } else {
+      node = await this.client.patch(R.nodes, undefined, this.facts.nodeName, { metadata: { labels: meta.labels, annotations: meta.annotations } });
+    }
+    this.node = node;
+    this.lastConditions = ((node.status as { conditions?: NodeCondition[] } | undefined)?.conditions) ?? undefined;
+    await this.heartbeat();
+    this.timer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+    return this.node;
+  }
+
+  /** Waits until the controller gave this node a pod CIDR. */
+  async waitForPodCIDR(): Promise<string> {
+    for (let i = 0; !this.stopped; i++) {
+      const node = await this.client.get(R.nodes, undefined, this.facts.nodeName).catch(() => undefined);
+      const cidr = (node?.spec as { podCIDR?: string } | undefined)?.podCIDR;
+      if (cidr) return cidr;
+      if (i % 20 === 19) this.log.info('waiting for the node controller to give this node spec.podCIDR', { node: this.facts.nodeName });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error('stopped');
+  }
+
+  setNetworkReady(ready: boolean, message?: string): void {
+    if (this.facts.networkReady === ready && this.facts.networkMessage === message) return;
+    this.facts.networkReady = ready;
+    this.facts.networkMessage = message;
+    void this.heartbeat();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    const now = new Date();
+    try {
+      const status = nodeStatus(this.facts, now.toISOString().replace(/\.\d{3}Z$/, 'Z'), this.lastConditions);
+      const updated = await this.client.patch(R.nodes, undefined, this.facts.nodeName, { status }, 'merge', { subresource: 'status' });
+      this.node = updated;
+      this.lastConditions = status.conditions as NodeCondition[];
+    } catch (err) {
+      this.log.warn('node status update failed', { err: (err as Error).message });
+    }
+    try {
+      await this.renewLease(microTime(now));
+    } catch (err) {
+      this.log.warn('lease renewal failed', { err: (err as Error).message });
+    }
+  }
+
+  private async renewLease(now: string): Promise<void> {
+    const lease = nodeLease(this.facts.nodeName, this.node?.metadata.uid, now);
+    const existing = await this.client.get(R.leases, 'kube-node-lease', this.facts.nodeName);
+    if (!existing) {
+      try {
+        await this.client.create(R.leases, lease);
+      } catch (err) {
+        if (!isAlreadyExists(err) && !isNotFound(err)) throw err;
+      }
+      return;
+    }
+    await this.client.patch(R.leases, 'kube-node-lease', this.facts.nodeName, { spec: lease.spec });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,120 @@
+// The Node object this agent keeps: labels, addresses, capacity, node info, conditions and the
+// kubelet endpoint the API server proxies exec/logs/port-forward to. Pure builders here; the
+// registration loop lives in node-registration.ts.
+import type { KubeObject } from '../api/types.js';
+
+export const KUBELET_VERSION = 'v1.32.0-flatnet';
+export const RUNTIME_VERSION = 'flatnet://0.1';
+export const KUBELET_ENDPOINT_ANNOTATION = 'flatnet.dev/kubelet-endpoint';
+export const MAX_PODS = 110;
+
+export interface NodeFacts {
+  nodeName: string;
+  nodeIP: string;
+  arch: string;
+  cpus: number;
+  memoryBytes: number;
+  kernelVersion: string;
+  osImage: string;
+  machineID: string;
+  bootID: string;
+  kubeletEndpoint: string;
+  networkReady: boolean;
+  networkMessage?: string;
+}
+
+export interface NodeCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastHeartbeatTime: string;
+  lastTransitionTime: string;
+}
+
+export function goArch(nodeArch: string): string {
+  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[nodeArch] ?? nodeArch;
+}
+
+export function nodeMetadata(f: NodeFacts): KubeObject['metadata'] {
+  return {
+    name: f.nodeName,
+    labels: {
+      'kubernetes.io/hostname': f.nodeName,
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': f.arch,
+      'beta.kubernetes.io/os': 'linux',
+      'beta.kubernetes.io/arch': f.arch,
+    },
+    annotations: {
+      [KUBELET_ENDPOINT_ANNOTATION]: f.kubeletEndpoint,
+      'node.alpha.kubernetes.io/ttl': '0',
+    },
+  };
+}
+
+function condition(type: string, ok: boolean, reason: string, message: string, now: string, previous?: NodeCondition[]): NodeCondition {
+  const status = ok ? 'True' : 'False';
+  const old = previous?.find((c) => c.type === type);
+  return { type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: old && old.status === status ? old.lastTransitionTime : now };
+}
+
+export function nodeConditions(f: NodeFacts, now: string, previous?: NodeCondition[]): NodeCondition[] {
+  return [
+    condition('NetworkUnavailable', !f.networkReady, f.networkReady ? 'FlatnetIsUp' : 'NoNetwork', f.networkReady ? 'flatnet set up the pod network of this node' : (f.networkMessage ?? 'the pod network is not set up yet'), now, previous),
+    condition('MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', now, previous),
+    condition('DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', now, previous),
+    condition('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now, previous),
+    condition('Ready', true, 'KubeletReady', 'kubelet is posting ready status', now, previous),
+  ];
+}
+
+export function nodeStatus(f: NodeFacts, now: string, previous?: NodeCondition[]): Record<string, unknown> {
+  const resources = {
+    cpu: String(f.cpus),
+    memory: `${Math.floor(f.memoryBytes / 1024)}Ki`,
+    pods: String(MAX_PODS),
+    'ephemeral-storage': '10Gi',
+  };
+  const port = Number(f.kubeletEndpoint.split(':').pop()) || 10250;
+  return {
+    capacity: resources,
+    allocatable: resources,
+    conditions: nodeConditions(f, now, previous),
+    addresses: [
+      { type: 'InternalIP', address: f.nodeIP },
+      { type: 'Hostname', address: f.nodeName },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: port } },
+    nodeInfo: {
+      machineID: f.machineID,
+      systemUUID: f.machineID,
+      bootID: f.bootID,
+      kernelVersion: f.kernelVersion,
+      osImage: f.osImage,
+      containerRuntimeVersion: RUNTIME_VERSION,
+      kubeletVersion: KUBELET_VERSION,
+      kubeProxyVersion: KUBELET_VERSION,
+      operatingSystem: 'linux',
+      architecture: f.arch,
+    },
+  };
+}
+
+/** MicroTime as the Lease API writes it (microseconds, Z). */
+export function microTime(date = new Date()): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export function nodeLease(nodeName: string, nodeUid: string | undefined, now: string, durationSeconds = 40): KubeObject {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: nodeName,
+      namespace: 'kube-node-lease',
+      ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid }] } : {}),
+    },
+    spec: { holderIdentity: nodeName, leaseDurationSeconds: durationSeconds, renewTime: now },
+  };
+}

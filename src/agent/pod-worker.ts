@@ -1,0 +1,256 @@
+// One pod on this node: its sandbox, its init containers in order, then its containers; the
+// status computed from them; and, when the pod is deleted, the graceful stop and teardown.
+import { join } from 'node:path';
+import type { KubeClient } from '../client/client.js';
+import type { BackoffPolicy } from './backoff.js';
+import { composeContainerEnv, expandCommand, podHostname, type EnvSources } from './container-env.js';
+import { ContainerRunner, type ContainerHost } from './container-runner.js';
+import { renderHostsFile } from './hosts-file.js';
+import type { Container, ContainerStatus, DataObject, Pod, PodStatus, Service } from './pod-types.js';
+import { computePodStatus } from './pod-status.js';
+import { composePodResolvConf, renderResolvConf, type NodeDnsSettings } from './resolv-conf.js';
+import type { SandboxRecord, SandboxRuntime } from './sandbox.js';
+import type { Logger } from '../util/log.js';
+
+export interface PodWorkerDeps {
+  client: KubeClient;
+  nodeName: string;
+  nodeIP: string;
+  nodeNetns?: string;
+  sandboxes: SandboxRuntime;
+  logsDir: string;
+  dns: NodeDnsSettings;
+  busyboxApplets: ReadonlySet<string>;
+  backoff?: BackoffPolicy;
+  namespaceServices(namespace: string): Service[];
+  masterService(): Service | undefined;
+  configMap(namespace: string, name: string): Promise<DataObject | undefined>;
+  secret(namespace: string, name: string): Promise<DataObject | undefined>;
+  reportStatus(worker: PodWorker): void;
+  event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  log: Logger;
+}
+
+const now = () => new Date().toISOString();
+
+export class PodWorker {
+  sandbox: SandboxRecord | undefined;
+  readonly containers: ContainerRunner[] = [];
+  readonly initContainers: ContainerRunner[] = [];
+  private startTime: string | undefined;
+  private sandboxError: string | undefined;
+  private terminating: Promise<void> | undefined;
+  private refs = new Map<string, DataObject | undefined>();
+  readonly uid: string;
+
+  constructor(
+    public pod: Pod,
+    private readonly deps: PodWorkerDeps,
+    /** A sandbox left by a previous agent run for this same pod. */
+    private readonly adopted?: SandboxRecord,
+  ) {
+    this.uid = pod.metadata.uid ?? '';
+  }
+
+  get key(): string {
+    return `${this.pod.metadata.namespace}/${this.pod.metadata.name}`;
+  }
+
+  get isTerminating(): boolean {
+    return this.terminating !== undefined;
+  }
+
+  findContainer(name: string | undefined): ContainerRunner | undefined {
+    if (!name) return this.containers[0];
+    return this.containers.find((c) => c.spec.name === name) ?? this.initContainers.find((c) => c.spec.name === name);
+  }
+
+  private host(): ContainerHost {
+    const pod = this.pod;
+    const rec = this.sandbox!;
+    return {
+      netns: rec.netns,
+      podIP: rec.podIP ?? '',
+      nodeNetns: this.deps.nodeNetns,
+      hostname: podHostname(pod),
+      namespace: pod.metadata.namespace ?? 'default',
+      podName: pod.metadata.name ?? '',
+      podUid: this.uid,
+      restartPolicy: pod.spec.restartPolicy ?? 'Always',
+      logDir: join(this.deps.logsDir, `${pod.metadata.namespace}_${pod.metadata.name}_${this.uid}`),
+      nameservers: this.nameservers,
+      busyboxApplets: this.deps.busyboxApplets,
+      client: this.deps.client,
+      backoff: this.deps.backoff,
+      env: (c) => this.containerEnv(c),
+      changed: () => this.deps.reportStatus(this),
+      event: (type, reason, message) => this.deps.event(this.pod, type, reason, message),
+    };
+  }
+
+  private nameservers: string[] = [];
+
+  /** The container's environment from cached references (loaded before each start). */
+  containerEnv(c: Container): Record<string, string> {
+    const ns = this.pod.metadata.namespace ?? 'default';
+    const src: EnvSources = {
+      pod: this.pod,
+      podIP: this.sandbox?.podIP,
+      hostIP: this.deps.nodeIP,
+      namespaceServices: this.deps.namespaceServices(ns),
+      masterService: this.deps.masterService(),
+      configMap: (name) => this.refs.get(`cm/${name}`),
+      secret: (name) => this.refs.get(`secret/${name}`),
+    };
+    const env = composeContainerEnv(c, src);
+    return env;
+  }
+
+  /** Fetches the ConfigMaps and Secrets the containers reference. */
+  private async loadReferences(): Promise<void> {
+    const ns = this.pod.metadata.namespace ?? 'default';
+    const all = [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers];
+    const wanted = new Set<string>();
+    for (const c of all) {
+      for (const e of c.env ?? []) {
+        if (e.valueFrom?.configMapKeyRef) wanted.add(`cm/${e.valueFrom.configMapKeyRef.name}`);
+        if (e.valueFrom?.secretKeyRef) wanted.add(`secret/${e.valueFrom.secretKeyRef.name}`);
+      }
+      for (const f of c.envFrom ?? []) {
+        if (f.configMapRef) wanted.add(`cm/${f.configMapRef.name}`);
+        if (f.secretRef) wanted.add(`secret/${f.secretRef.name}`);
+      }
+    }
+    for (const key of wanted) {
+      const [kind, name] = key.split('/');
+      this.refs.set(key, kind === 'cm' ? await this.deps.configMap(ns, name) : await this.deps.secret(ns, name));
+    }
+  }
+
+  /** Creates the sandbox and runs the containers. */
+  async start(): Promise<void> {
+    const pod = this.pod;
+    const ns = pod.metadata.namespace ?? 'default';
+    const name = pod.metadata.name ?? '';
+    this.startTime = now();
+    this.deps.reportStatus(this);
+    for (let attempt = 0; !this.terminating; attempt++) {
+      try {
+        this.sandbox = this.adopted ?? (await this.deps.sandboxes.create({ uid: this.uid, namespace: ns, name, portMappings: this.portMappings() }));
+        this.sandboxError = undefined;
+        break;
+      } catch (err) {
+        this.sandboxError = `Failed to create pod sandbox: ${(err as Error).message}`;
+        this.deps.event(pod, 'Warning', 'FailedCreatePodSandBox', this.sandboxError);
+        this.deps.log.warn('sandbox creation failed', { pod: this.key, err: (err as Error).message });
+        this.deps.reportStatus(this);
+        const leftover = this.deps.sandboxes.store.list().find((r) => r.uid === this.uid);
+        if (leftover) await this.deps.sandboxes.destroy(leftover).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 30_000)));
+      }
+    }
+    if (this.terminating || !this.sandbox) return;
+    this.writeEtcFiles();
+    await this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message }));
+    const host = this.host();
+    for (const c of pod.spec.initContainers ?? []) this.initContainers.push(new ContainerRunner(this.withExpandedCommand(c), host, true));
+    for (const c of pod.spec.containers) this.containers.push(new ContainerRunner(this.withExpandedCommand(c), host));
+    this.deps.reportStatus(this);
+    for (const init of this.initContainers) {
+      if (!(await this.runToCompletion(init))) return;
+    }
+    if (this.terminating) return;
+    for (const c of this.containers) c.start();
+  }
+
+  /** Runs an init container until it exits 0 (it restarts itself on failure unless Never). */
+  private async runToCompletion(init: ContainerRunner): Promise<boolean> {
+    const neverRestart = (this.pod.spec.restartPolicy ?? 'Always') === 'Never';
+    let exit = init.nextExit();
+    init.start();
+    while (!this.terminating) {
+      const result = await exit;
+      if (result.exitCode === 0) return true;
+      if (neverRestart) return false;
+      exit = init.nextExit();
+    }
+    return false;
+  }
+
+  /** Statuses of containers that do not exist yet: waiting, with the sandbox error if any. */
+  private placeholderStatuses(specs: Container[]): ContainerStatus[] {
+    return specs.map((c) => ({
+      name: c.name,
+      state: { waiting: this.sandboxError ? { reason: 'ContainerCreating', message: this.sandboxError } : { reason: 'ContainerCreating' } },
+      lastState: {},
+      ready: false,
+      restartCount: 0,
+      image: c.image ?? '',
+      imageID: '',
+      started: false,
+    }));
+  }
+
+  private withExpandedCommand(c: Container): Container {
+    // $(VAR) in command/args refers to the container's own env values (literal or downward API).
+    const literal: Record<string, string> = {};
+    for (const e of c.env ?? []) if (e.value !== undefined) literal[e.name] = e.value;
+    return { ...c, command: expandCommand(c.command, literal), args: expandCommand(c.args, literal) };
+  }
+
+  private portMappings(): SandboxRecord['portMappings'] {
+    const out: NonNullable<SandboxRecord['portMappings']> = [];
+    for (const c of this.pod.spec.containers) {
+      for (const p of c.ports ?? []) {
+        if (p.hostPort) out.push({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: (p.protocol ?? 'TCP').toLowerCase(), ...(p.hostIP ? { hostIP: p.hostIP } : {}) });
+      }
+    }
+    return out.length > 0 ? out : undefined;
+  }
+
+  private writeEtcFiles(): void {
+    const pod = this.pod;
+    const ns = pod.metadata.namespace ?? 'default';
+    const { conf, warnings } = composePodResolvConf({ namespace: ns, dnsPolicy: pod.spec.dnsPolicy, hostNetwork: pod.spec.hostNetwork, dnsConfig: pod.spec.dnsConfig }, this.deps.dns);
+    for (const w of warnings) this.deps.event(pod, 'Warning', w.split(':')[0], w);
+    this.nameservers = conf.nameservers;
+    this.deps.sandboxes.writeEtcFiles(this.sandbox!.netns, {
+      resolvConf: renderResolvConf(conf),
+      hosts: renderHostsFile({
+        podIPs: this.sandbox!.podIP ? [this.sandbox!.podIP] : [],
+        hostname: podHostname(pod),
+        subdomain: pod.spec.subdomain,
+        namespace: ns,
+        clusterDomain: this.deps.dns.clusterDomain,
+        hostAliases: pod.spec.hostAliases,
+      }),
+    });
+  }
+
+  status(previous?: PodStatus): PodStatus {
+    return computePodStatus({
+      restartPolicy: this.pod.spec.restartPolicy,
+      sandboxReady: this.sandbox?.podIP !== undefined && !this.terminating,
+      initStatuses: this.sandbox && this.containers.length > 0 ? this.initContainers.map((c) => ({ ...c.status })) : this.placeholderStatuses(this.pod.spec.initContainers ?? []).map((s) => s),
+      initContainerCount: (this.pod.spec.initContainers ?? []).length,
+      statuses: this.containers.length > 0 ? this.containers.map((c) => ({ ...c.status })) : this.placeholderStatuses(this.pod.spec.containers),
+      podIP: this.sandbox?.podIP,
+      hostIP: this.deps.nodeIP,
+      startTime: this.startTime,
+      previous: previous?.conditions,
+      now: now(),
+    });
+  }
+
+  /** Stops every container (SIGTERM, grace, SIGKILL) and removes the sandbox. */
+  terminate(graceSeconds: number): Promise<void> {
+    this.terminating ??= (async () => {
+      await Promise.all([...this.initContainers, ...this.containers].map((c) => c.stop(graceSeconds)));
+      const rec = this.sandbox ?? this.deps.sandboxes.store.list().find((r) => r.uid === this.uid);
+      if (rec) {
+        await this.deps.sandboxes.destroy(rec).catch((err: Error) => this.deps.log.warn('sandbox teardown failed', { pod: this.key, err: err.message }));
+      }
+    })();
+    return this.terminating;
+  }
+}

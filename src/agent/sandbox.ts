@@ -1,0 +1,140 @@
+// Pod sandboxes: a network namespace per pod (`flatnet-pod-<uid prefix>`), networked by the
+// CNI runtime, with the pod's resolv.conf and hosts under /etc/netns/<netns>/ so that every
+// `ip netns exec` into it sees them. Each sandbox is recorded under the data directory so a
+// restarted agent finds and adopts or removes it.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The part of the CNI runtime (src/cni/runtime.ts) the agent uses. */
+export interface PodNetworkRuntime {
+  add(req: PodNetworkRequest): Promise<{ ips?: { address: string }[] }>;
+  del(req: PodNetworkRequest): Promise<unknown>;
+}
+
+export interface PodNetworkRequest {
+  containerId: string;
+  netnsPath: string;
+  ifName: string;
+  podNamespace: string;
+  podName: string;
+  podUid: string;
+  portMappings?: { hostPort: number; containerPort: number; protocol: string; hostIP?: string }[];
+}
+
+export interface SandboxRecord {
+  uid: string;
+  namespace: string;
+  name: string;
+  netns: string;
+  containerId: string;
+  podIP?: string;
+  portMappings?: PodNetworkRequest['portMappings'];
+  createdAt: string;
+}
+
+export function sandboxNetnsName(uid: string): string {
+  return `flatnet-pod-${uid.replace(/-/g, '').slice(0, 12)}`;
+}
+
+export function netnsPath(netns: string): string {
+  return `/var/run/netns/${netns}`;
+}
+
+export function etcDir(netns: string): string {
+  return `/etc/netns/${netns}`;
+}
+
+/** The IPv4 address without its prefix length, from a CNI result. */
+export function podIPFromResult(result: { ips?: { address: string }[] }): string | undefined {
+  const first = result.ips?.find((ip) => !ip.address.includes(':')) ?? result.ips?.[0];
+  return first?.address.split('/')[0];
+}
+
+export class SandboxStore {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+  save(rec: SandboxRecord): void {
+    writeFileSync(join(this.dir, `${rec.uid}.json`), JSON.stringify(rec, null, 2));
+  }
+  remove(uid: string): void {
+    rmSync(join(this.dir, `${uid}.json`), { force: true });
+  }
+  list(): SandboxRecord[] {
+    const out: SandboxRecord[] = [];
+    for (const f of readdirSync(this.dir)) {
+      if (!f.endsWith('.json')) continue;
+      try {
+        out.push(JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as SandboxRecord);
+      } catch {
+        // a half-written record: ignore
+      }
+    }
+    return out;
+  }
+}
+
+export class SandboxRuntime {
+  constructor(
+    private readonly network: PodNetworkRuntime,
+    readonly store: SandboxStore,
+  ) {}
+
+  async create(pod: { uid: string; namespace: string; name: string; portMappings?: PodNetworkRequest['portMappings'] }): Promise<SandboxRecord> {
+    const netns = sandboxNetnsName(pod.uid);
+    const rec: SandboxRecord = {
+      uid: pod.uid,
+      namespace: pod.namespace,
+      name: pod.name,
+      netns,
+      containerId: `flatnet-${pod.uid}`,
+      portMappings: pod.portMappings,
+      createdAt: new Date().toISOString(),
+    };
+    this.store.save(rec);
+    if (!existsSync(netnsPath(netns))) await run('ip', ['netns', 'add', netns]);
+    await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    const result = await this.network.add(this.request(rec));
+    rec.podIP = podIPFromResult(result);
+    if (!rec.podIP) throw new Error(`the CNI result for pod ${pod.namespace}/${pod.name} has no IP address`);
+    this.store.save(rec);
+    return rec;
+  }
+
+  writeEtcFiles(netns: string, files: { resolvConf: string; hosts: string }): void {
+    const dir = etcDir(netns);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'resolv.conf'), files.resolvConf);
+    writeFileSync(join(dir, 'hosts'), files.hosts);
+  }
+
+  private request(rec: SandboxRecord): PodNetworkRequest {
+    return {
+      containerId: rec.containerId,
+      netnsPath: netnsPath(rec.netns),
+      ifName: 'eth0',
+      podNamespace: rec.namespace,
+      podName: rec.name,
+      podUid: rec.uid,
+      portMappings: rec.portMappings,
+    };
+  }
+
+  /** Removes the sandbox: CNI DEL, the namespace, its /etc/netns files and the record. */
+  async destroy(rec: SandboxRecord): Promise<void> {
+    let cniError: Error | undefined;
+    try {
+      await this.network.del(this.request(rec));
+    } catch (err) {
+      cniError = err as Error;
+    }
+    if (existsSync(netnsPath(rec.netns))) await run('ip', ['netns', 'del', rec.netns]).catch(() => undefined);
+    rmSync(etcDir(rec.netns), { recursive: true, force: true });
+    this.store.remove(rec.uid);
+    if (cniError) throw cniError;
+  }
+}
