@@ -5,7 +5,7 @@ import { openapiV3 } from '../../../src/apiserver/present/index.js';
 import { FIELD_PATCH_META } from '../../../src/apiserver/present/openapi/patch-meta.js';
 import { RESOURCES, apiVersionOf, GATEWAY_API_GROUP } from '../../../src/api/resources.js';
 
-type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = any;
 
 const index = openapiV3('/openapi/v3') as Any;
 

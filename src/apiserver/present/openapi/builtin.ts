@@ -128,7 +128,7 @@ export const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 export const SCALAR_SCHEMAS: Record<string, Schema> = {
   [TIME]: { type: 'string', format: 'date-time', description: 'Time is a timestamp in RFC 3339 form (e.g. 2026-11-21T10:00:00Z), with seconds precision.' },
   [MICRO_TIME]: { type: 'string', format: 'date-time', description: 'MicroTime is a timestamp in RFC 3339 form with microsecond precision.' },
-  [INT_OR_STRING]: { type: 'string', format: 'int-or-string', description: 'IntOrString holds either an integer or a string (e.g. a port number or a port name).' },
+  [INT_OR_STRING]: { 'x-kubernetes-int-or-string': true, format: 'int-or-string', description: 'IntOrString holds either an integer or a string (e.g. a port number or a port name).' },
   [QUANTITY]: { type: 'string', description: 'Quantity is a fixed-point number with an optional suffix (e.g. 100m, 128Mi, 2).' },
 };
 
