@@ -6,7 +6,6 @@ import type { KubeObject } from '../../../src/api/types.js';
 import { toTable } from '../../../src/apiserver/present/index.js';
 import { sendJson, startHarness, type Harness, type Recorded } from './kubectl-harness.js';
 
-type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 let h: Harness;
 /** Objects the fake server holds, by URL path of the object. */
