@@ -22,6 +22,8 @@ export interface Harness {
   url: string;
   requests: Recorded[];
   handler: Handler;
+  /** Answer /api and /apis with legacy documents only (clients then fetch every group-version). */
+  legacyDiscoveryOnly: boolean;
   kubectl(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   close(): Promise<void>;
 }
@@ -38,12 +40,14 @@ export function notFound(res: ServerResponse, what: string): void {
 export { sendJson };
 
 export async function startHarness(): Promise<Harness> {
+  // Each harness has its own kubectl cache directory, so discovery is never served from disk.
   const requests: Recorded[] = [];
   const cacheDir = mkdtempSync(join(tmpdir(), 'flatnet-present-'));
   const h: Harness = {
     url: '',
     requests,
     handler: () => false,
+    legacyDiscoveryOnly: false,
     kubectl: (args, stdin) =>
       new Promise((resolve) => {
         const child = execFile(
@@ -69,7 +73,7 @@ export async function startHarness(): Promise<Harness> {
       requests.push(rec);
       const path = rec.url.split('?')[0];
       if (path === '/version') return sendJson(res, 200, { major: '1', minor: '32', gitVersion: 'v1.32.0', platform: 'linux/amd64' });
-      if ((path === '/api' || path === '/apis') && String(req.headers.accept ?? '').includes('g=apidiscovery.k8s.io')) {
+      if ((path === '/api' || path === '/apis') && !h.legacyDiscoveryOnly && String(req.headers.accept ?? '').includes('g=apidiscovery.k8s.io')) {
         return sendJson(res, 200, aggregatedDiscovery(path.slice(1) as 'api' | 'apis'), AGGREGATED_DISCOVERY_CONTENT_TYPE);
       }
       if (path.startsWith('/openapi/v3')) {

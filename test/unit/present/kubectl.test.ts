@@ -99,6 +99,23 @@ test('kubectl api-resources shows short names, scope and kinds from discovery', 
   assert.deepEqual(line('nodes'), ['nodes', 'no', 'v1', 'false', 'Node']);
 });
 
+test('kubectl falls back to legacy discovery and sees the same resources', async () => {
+  const legacy = await startHarness();
+  legacy.legacyDiscoveryOnly = true;
+  try {
+    const r = await legacy.kubectl(['api-resources', '-o', 'wide']);
+    assert.equal(r.code, 0, r.stderr);
+    const fetched = legacy.requests.map((x) => x.url.split('?')[0]);
+    for (const p of ['/api/v1', '/apis/apps/v1', '/apis/networking.k8s.io/v1', '/apis/gateway.networking.k8s.io/v1']) assert.ok(fetched.includes(p), p);
+    assert.match(r.stdout, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment\s+create,delete,deletecollection,get,list,patch,update,watch\s+all$/m);
+    assert.match(r.stdout, /^httproutes\s+gateway.networking.k8s.io\/v1\s+true\s+HTTPRoute\s+\S+\s+gateway-api$/m);
+    const agg = await h.kubectl(['api-resources', '-o', 'wide']);
+    assert.equal(agg.stdout, r.stdout);
+  } finally {
+    await legacy.close();
+  }
+});
+
 test('kubectl create -f validates on the server (fieldValidation=Strict) without --validate=false', async () => {
   const manifest = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app' }, data: { a: '1' } };
   const r = await h.kubectl(['create', '-f', '-'], JSON.stringify(manifest));

@@ -88,7 +88,7 @@ test('create service clusterip / nodeport / loadbalancer / externalname', async 
   await roundTrip(['create', 'service', 'externalname', 'ext', '--external-name=db.example.com']);
 });
 
-test('create configmap, secret generic, secret tls, namespace', async () => {
+test('create configmap (text and binary), secret generic/tls/docker-registry, serviceaccount, namespace', async () => {
   const cm = await roundTrip(['create', 'configmap', 'cfg', '--from-literal=a=1', '--from-literal=b=two']);
   assert.deepEqual(cm.decoded.data, { a: '1', b: 'two' });
   const secret = await roundTrip(['create', 'secret', 'generic', 'sec', '--from-literal=password=v', '--type=Opaque']);
@@ -96,6 +96,13 @@ test('create configmap, secret generic, secret tls, namespace', async () => {
   const tls = await roundTrip(['create', 'secret', 'tls', 'web-tls', `--cert=${join(dir, 'tls.crt')}`, `--key=${join(dir, 'tls.key')}`]);
   assert.equal(tls.decoded.type, 'kubernetes.io/tls');
   assert.match(Buffer.from(String((tls.decoded.data as Record<string, string>)['tls.crt']), 'base64').toString(), /BEGIN CERTIFICATE/);
+  const docker = await roundTrip(['create', 'secret', 'docker-registry', 'reg', '--docker-server=r.example', '--docker-username=u', '--docker-password=p']);
+  assert.equal(docker.decoded.type, 'kubernetes.io/dockerconfigjson');
+  const bin = await roundTrip(['create', 'configmap', 'bin', `--from-file=${join(dir, 'tls.key')}`, '--from-file=/bin/true']);
+  assert.equal(Buffer.from(String((bin.decoded.binaryData as Record<string, string>).true), 'base64').subarray(1, 4).toString(), 'ELF');
+  assert.ok((bin.decoded.data as Record<string, string>)['tls.key']);
+  const sa = await roundTrip(['create', 'serviceaccount', 'robot']);
+  assert.deepEqual(sa.decoded, { kind: 'ServiceAccount', apiVersion: 'v1', metadata: { name: 'robot' } });
   const ns = await roundTrip(['create', 'namespace', 'team-a']);
   assert.match(ns.url, /^\/api\/v1\/namespaces\?/);
 });
@@ -131,7 +138,7 @@ function envelope(apiVersion: string, kind: string, raw: Uint8Array, contentEnco
 }
 
 test('unknown kinds, bad magic, unknown fields and encodings fail with a clear message', () => {
-  assert.throws(() => decodeProtobufObject(envelope('v1', 'Pod', new Uint8Array())), /decoded for Deployment, Service, ConfigMap, Secret, Namespace and Ingress only; send JSON \(kubectl create -f\) for kind Pod/);
+  assert.throws(() => decodeProtobufObject(envelope('v1', 'Pod', new Uint8Array())), /decoded for Deployment, Service, ConfigMap, Secret, ServiceAccount, Namespace and Ingress only; send JSON \(kubectl create -f\) for kind Pod/);
   assert.throws(() => decodeProtobufObject(Buffer.from('{"kind":"Pod"}')), /"k8s\\0" magic/);
   // ConfigMap field 9 does not exist.
   const bogus = protobuf.Writer.create().uint32((9 << 3) | 0).uint32(1).finish();

@@ -171,6 +171,23 @@ function typeSchema(type: string, format: string, pending: string[], fieldName: 
   return { type: 'object' };
 }
 
+/** Descriptions for the common fields the model package leaves undocumented. */
+function fallbackDoc(field: string, goType: string): string | undefined {
+  switch (field) {
+    case 'metadata':
+      return goType.endsWith('List')
+        ? 'Standard list metadata: resourceVersion and continue token.'
+        : "Standard object's metadata: name, namespace, labels, annotations, uid, resourceVersion, ...";
+    case 'spec':
+      return `Specification of the desired behavior of the ${goType}.`;
+    case 'status':
+      return `Most recently observed status of the ${goType}, written by the system. Read-only.`;
+    case 'items':
+      return `The list of ${goType.replace(/List$/, '')} objects.`;
+  }
+  return undefined;
+}
+
 export interface Gvk {
   group: string;
   version: string;
@@ -194,7 +211,7 @@ export function builtinSchemas(roots: string[], gvks: Map<string, Gvk>): Record<
     const properties: Record<string, Schema> = {};
     for (const a of model.attrs) {
       const s: Schema = { ...typeSchema(a.type, a.format, pending, a.baseName) };
-      const doc = model.fieldDocs.get(a.name);
+      const doc = model.fieldDocs.get(a.name) ?? fallbackDoc(a.baseName, go);
       if (doc) s.description = doc;
       const pm = FIELD_PATCH_META[`${go}.${a.baseName}`];
       if (pm?.listType) s['x-kubernetes-list-type'] = pm.listType;

@@ -140,7 +140,7 @@ function convertMessage(typeName: string, msg: Plain): Plain {
 }
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
-const decodableList = 'Deployment, Service, ConfigMap, Secret, Namespace and Ingress';
+const decodableList = 'Deployment, Service, ConfigMap, Secret, ServiceAccount, Namespace and Ingress';
 
 /** Decode one protobuf request body; throws an Error naming what could not be decoded. */
 export function decodeProtobuf(body: Buffer): KubeObject {

@@ -87,6 +87,8 @@ export const MESSAGES: Record<string, string> = {
   // core/v1 config
   ConfigMap: 'metadata=1:ObjectMeta immutable=4:bool:k data=2:map<string> binaryData=3:map<bytes>',
   Secret: 'metadata=1:ObjectMeta immutable=5:bool:k data=2:map<bytes> stringData=4:map<string> type=3:string',
+  ServiceAccount: 'metadata=1:ObjectMeta secrets=2:[]ObjectReference imagePullSecrets=3:[]LocalObjectReference automountServiceAccountToken=4:bool:k',
+  ObjectReference: 'kind=1:string namespace=2:string name=3:string uid=4:string apiVersion=5:string resourceVersion=6:string fieldPath=7:string',
   Namespace: 'metadata=1:ObjectMeta spec=2:NamespaceSpec status=3:NamespaceStatus',
   NamespaceSpec: 'finalizers=1:[]string',
   NamespaceStatus: 'phase=1:string conditions=2:[]NamespaceCondition',
@@ -115,5 +117,6 @@ export const DECODABLE_KINDS: Record<string, string> = {
   'v1/ConfigMap': 'ConfigMap',
   'v1/Secret': 'Secret',
   'v1/Namespace': 'Namespace',
+  'v1/ServiceAccount': 'ServiceAccount',
   'networking.k8s.io/v1/Ingress': 'Ingress',
 };
