@@ -62,7 +62,7 @@ export function servingWorkload(closers: (() => void)[]): RunningWorkload & { ex
   return { exited, stop: () => exit(0), exit };
 }
 
-/** Parses Go-flag style arguments: --name=value, --name value, -name=value, --bool. */
+/** Parses Go-flag style arguments: --name=value, --name value, -name=value, --bool (names in `booleans`). */
 export function parseGoFlags(args: string[], booleans: string[] = []): { flags: Map<string, string[]>; positionals: string[] } {
   const flags = new Map<string, string[]>();
   const positionals: string[] = [];
@@ -84,7 +84,8 @@ export function parseGoFlags(args: string[], booleans: string[] = []): { flags: 
       value = 'true';
     } else {
       name = body;
-      value = args[i + 1] !== undefined && !args[i + 1].startsWith('-') ? args[++i] : 'true';
+      // As Go's flag packages do, a non-boolean flag takes the next argument, even "-1".
+      value = args[i + 1] !== undefined ? args[++i] : 'true';
     }
     const list = flags.get(name) ?? [];
     list.push(value);
