@@ -13,6 +13,7 @@ export {
   setAdvertisedServerAddress,
   AGGREGATED_DISCOVERY_CONTENT_TYPE,
 } from './discovery.js';
+export { wantsTable, wantsAggregatedDiscovery } from './negotiate.js';
 
 /** A meta.k8s.io/v1 Table with upstream's columns (priority 1 = `-o wide`) for these objects. */
 export function toTable(r: ResourceInfo, objects: KubeObject[], opts: TableOptions): unknown {

@@ -1,7 +1,7 @@
 // The real kubectl 1.32 against discovery, OpenAPI and Tables from the present/ module.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { findResource, type ResourceInfo } from '../../../src/api/resources.js';
+import { RESOURCES, findResource, type ResourceInfo } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { toTable } from '../../../src/apiserver/present/index.js';
 import { sendJson, startHarness, type Harness, type Recorded } from './kubectl-harness.js';
@@ -86,6 +86,16 @@ test('kubectl explain uses the published schemas', async () => {
   assert.match(listeners.stdout, /protocol\t<string> -required-/);
   const fields = await h.kubectl(['explain', 'ingress.spec.rules.http.paths.backend.service.port']);
   assert.match(fields.stdout, /number\t<integer>/);
+});
+
+test('kubectl explain finds every served kind', async () => {
+  const results = await Promise.all(
+    RESOURCES.map(async (r) => ({ r, out: await h.kubectl(['explain', r.group ? `${r.plural}.${r.group}` : r.plural]) })),
+  );
+  for (const { r, out } of results) {
+    assert.equal(out.code, 0, `${r.plural}: ${out.stderr}`);
+    assert.match(out.stdout, new RegExp(`KIND:\\s+${r.kind}\\n`), r.plural);
+  }
 });
 
 test('kubectl api-resources shows short names, scope and kinds from discovery', async () => {
