@@ -25,7 +25,7 @@ export function loadKubeconfig(path: string): ClusterConnection {
   try {
     raw = parse(readFileSync(path, 'utf8')) as RawKubeconfig;
   } catch (err) {
-    throw new Error(`cannot read kubeconfig ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read kubeconfig ${path}: ${(err as Error).message}`, { cause: err });
   }
   const ctxName = raw['current-context'] ?? raw.contexts?.[0]?.name;
   const ctx = raw.contexts?.find((c) => c.name === ctxName)?.context;
