@@ -11,6 +11,7 @@ import { Forwarder, parseUpstream } from './forward.js';
 import type { PodsMode } from './records.js';
 import { serveTcp, serveUdp } from './transport.js';
 import { watchCluster } from './watch.js';
+import { ResilientWatchClient } from './watch-client.js';
 import { createLogger } from '../util/log.js';
 
 const log = createLogger('dns');
@@ -59,7 +60,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDns
   const upstreams = (opts.upstreams ?? []).map(parseUpstream);
   const model = new ClusterDnsModel();
   const metrics = new DnsMetrics();
-  const watch = watchCluster(opts.client, model);
+  // A client of our own for the watches (see watch-client.ts), on the caller's connection.
+  const watchClient = new ResilientWatchClient(opts.client.connection);
+  const watch = watchCluster(watchClient, model);
   model.onChange(() => metrics.services.set(model.serviceCount));
   const forwarder = upstreams.length > 0 ? new Forwarder({ upstreams }) : undefined;
   const handler = new DnsHandler(model, { zone, ttl, pods: opts.pods ?? 'insecure', ready: watch.hasSynced, forwarder }, metrics);
@@ -77,6 +80,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDns
       if (stopped) return;
       stopped = true;
       watch.stop();
+      watchClient.close();
       detachUdp();
       tcp.detach();
       detachHttp?.();
