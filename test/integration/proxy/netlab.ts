@@ -16,7 +16,9 @@ const http = require('node:http'), net = require('node:net'), dgram = require('n
 http.createServer((req, res) => res.end(JSON.stringify({ pod: name, client: req.socket.remoteAddress }))).listen(8080, '0.0.0.0');
 net.createServer((s) => s.on('data', (d) => s.write(name + ':' + d))).listen(9000, '0.0.0.0');
 const u = dgram.createSocket('udp4'); u.on('message', (m, r) => u.send(name, r.port, r.address)); u.bind(5353);
-setInterval(() => {}, 1e9);
+// Exit with the test process, even when it dies without tearing down.
+const parent = process.ppid;
+setInterval(() => { try { process.kill(parent, 0); } catch { process.exit(0); } }, 1000);
 `;
 
 export function sh(args: string[]): string {

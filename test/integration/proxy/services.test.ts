@@ -24,14 +24,14 @@ function countBy(values: (string | undefined)[]): Map<string, number> {
 for (const mode of ['nftables', 'iptables'] as const) {
   test(`service proxy (${mode}) with real packets`, { skip, concurrency: false }, async (t) => {
     const lab = new NetLab(mode === 'nftables' ? 'n' : 'i');
-    let proxy: ServiceProxy | undefined;
+    const proxies: ServiceProxy[] = [];
     t.after(async () => {
-      await proxy?.stop({ cleanup: true }).catch(() => undefined);
+      for (const p of proxies) await p.stop({ cleanup: true }).catch(() => undefined);
       lab.tearDown();
     });
     await lab.setUp(3);
     const [p1, p2, p3] = lab.pods;
-    proxy = new ServiceProxy({
+    const proxy = new ServiceProxy({
       nodeName: 'node-a',
       netns: lab.node,
       mode,
@@ -40,6 +40,7 @@ for (const mode of ['nftables', 'iptables'] as const) {
       serviceCIDR: '10.96.0.0/16',
       healthChecks: true,
     });
+    proxies.push(proxy);
     await proxy.start();
     const tr = proxy.tracker;
     const allThree = [{ ip: p1.ip }, { ip: p2.ip }, { ip: p3.ip }];
