@@ -1,0 +1,56 @@
+// `flatnet up`: start a lab cluster network on this machine (see src/lab/up.ts).
+import { parseFlags, UsageError } from './flags.js';
+import { DEFAULT_DATA_DIR } from '../lab/plan.js';
+import { LabError, labUp } from '../lab/up.js';
+
+const HELP = `usage: flatnet up [flags]
+
+Creates the lab's network namespaces (flatnet-lab, flatnet-ext, flatnet-node-*), starts one API
+server and one agent per node under a supervisor, and waits until every node is Ready.
+
+  --nodes N                          nodes to run (default 2)
+  --overlay vxlan|host-gw            how pods reach pods on other nodes (default vxlan)
+  --proxy-mode nftables|iptables     the service proxy's backend (default nftables)
+  --cni-plugins flatnet|reference    flatnet's CNI plugins or the reference ones in /usr/lib/cni (default flatnet)
+  --data-dir D                       state, logs, kubeconfig (default ${DEFAULT_DATA_DIR})
+  --timeout SECONDS                  how long to wait for the nodes (default 120)
+`;
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${v}")`);
+  return v as T;
+}
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const f = parseFlags(args, { values: { nodes: '2', overlay: 'vxlan', 'proxy-mode': 'nftables', 'cni-plugins': 'flatnet', 'data-dir': DEFAULT_DATA_DIR, timeout: '120' } });
+  const nodes = Number(f.values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new UsageError(`--nodes must be a whole number from 1 to 50 (got "${f.values.nodes}")`);
+  const timeout = Number(f.values.timeout);
+  if (!(timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds (got "${f.values.timeout}")`);
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('flatnet up: needs root (it creates network namespaces and nftables rules in them)\n');
+    return 1;
+  }
+  try {
+    await labUp({
+      nodes,
+      overlay: oneOf('overlay', f.values.overlay!, ['vxlan', 'host-gw'] as const),
+      proxyMode: oneOf('proxy-mode', f.values['proxy-mode']!, ['nftables', 'iptables'] as const),
+      cniPlugins: oneOf('cni-plugins', f.values['cni-plugins']!, ['flatnet', 'reference'] as const),
+      dataDir: f.values['data-dir']!,
+      timeoutSeconds: timeout,
+      print: (l) => process.stdout.write(l + '\n'),
+    });
+    return 0;
+  } catch (err) {
+    if (err instanceof LabError) {
+      process.stderr.write(`flatnet up: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+// Builds and removes the lab's namespaces: the underlay switch, the outside client, one
+// namespace per node. Nothing is added to the root namespace.
+import { rmSync } from 'node:fs';
+import { addNetns, deleteNetns, listNetns, netnsPids } from '../linux/netns.js';
+import { IpBatch, applyIpBatch } from '../linux/ip.js';
+import { setSysctls } from '../linux/sysctl.js';
+import { EXT_ADDRESS, EXT_NETNS, LAB_BRIDGE, LAB_GATEWAY, LAB_NETNS, isLabNetns, type LabNode } from './plan.js';
+
+const PREFIX = 16;
+
+async function plugIntoSwitch(port: string, netns: string, address: string): Promise<void> {
+  await applyIpBatch(LAB_NETNS, new IpBatch().addVeth(port, 'eth0', { peerNetns: netns }).setLink(port, { master: LAB_BRIDGE, up: true }));
+  await applyIpBatch(netns, new IpBatch().replaceAddress(`${address}/${PREFIX}`, 'eth0').setLink('eth0', { up: true }).replaceRoute({ dst: 'default', via: LAB_GATEWAY }));
+}
+
+/** The underlay switch and the outside client. */
+export async function createSwitch(): Promise<void> {
+  await addNetns(LAB_NETNS);
+  await applyIpBatch(LAB_NETNS, new IpBatch().addBridge(LAB_BRIDGE).setLink(LAB_BRIDGE, { up: true }).replaceAddress(`${LAB_GATEWAY}/${PREFIX}`, LAB_BRIDGE));
+  await setSysctls(LAB_NETNS, { 'net.ipv4.ip_forward': 1 });
+  await addNetns(EXT_NETNS);
+  await plugIntoSwitch('veth-ext', EXT_NETNS, EXT_ADDRESS);
+}
+
+export async function createNodeNamespace(node: LabNode): Promise<void> {
+  await addNetns(node.netns);
+  await plugIntoSwitch(node.switchPort, node.netns, node.ip);
+  await setSysctls(node.netns, { 'net.ipv4.ip_forward': 1 });
+}
+
+export interface TeardownReport {
+  namespaces: string[];
+  killed: number[];
+}
+
+/** Kills the processes inside every lab namespace and deletes the namespaces (pods last, switch last). */
+export async function removeLabNamespaces(kill: (pid: number) => Promise<void>): Promise<TeardownReport> {
+  const names = listNetns().filter(isLabNetns);
+  const order = (n: string) => (n.startsWith('flatnet-pod-') ? 0 : n.startsWith('flatnet-node-') ? 1 : n === EXT_NETNS ? 2 : 3);
+  names.sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  const killed: number[] = [];
+  for (const name of names) {
+    for (const pid of await netnsPids(name).catch(() => [])) {
+      if (pid === process.pid) continue;
+      await kill(pid);
+      killed.push(pid);
+    }
+  }
+  for (const name of names) {
+    await deleteNetns(name);
+    // Per-namespace resolv.conf/hosts made for `ip netns exec` style mounts.
+    rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
+  }
+  return { namespaces: names, killed };
+}

@@ -1,0 +1,114 @@
+// The lab's shape as data: namespaces, addresses, links and the processes to run, computed from
+// the `flatnet up` flags. Everything the lab makes carries the `flatnet` prefix so that `down`
+// can find a lab left behind by a crash.
+import { join } from 'node:path';
+
+export const LAB_NETNS = 'flatnet-lab';
+export const EXT_NETNS = 'flatnet-ext';
+export const NODE_NETNS_PREFIX = 'flatnet-node-';
+export const POD_NETNS_PREFIX = 'flatnet-pod-';
+export const LAB_BRIDGE = 'flatnet0';
+export const UNDERLAY_CIDR = '172.18.0.0/16';
+export const LAB_GATEWAY = '172.18.0.1';
+export const EXT_ADDRESS = '172.18.0.200';
+export const LB_POOL = '172.18.255.0/24';
+export const API_LISTEN = '127.0.0.1:6443';
+export const MAX_NODES = 50;
+export const DEFAULT_DATA_DIR = '/var/lib/flatnet';
+
+/** Namespaces that belong to a lab (what `down` removes). */
+export function isLabNetns(name: string): boolean {
+  return name === LAB_NETNS || name === EXT_NETNS || (name.startsWith(NODE_NETNS_PREFIX) && name.length > NODE_NETNS_PREFIX.length) || (name.startsWith(POD_NETNS_PREFIX) && name.length > POD_NETNS_PREFIX.length);
+}
+
+export interface LabOptions {
+  nodes: number;
+  overlay: 'vxlan' | 'host-gw';
+  proxyMode: 'nftables' | 'iptables';
+  cniPlugins: 'flatnet' | 'reference';
+  dataDir: string;
+}
+
+export interface LabNode {
+  name: string;
+  netns: string;
+  ip: string;
+  /** The veth end in the lab switch namespace (its peer is eth0 in the node). */
+  switchPort: string;
+  kubeletListen: string;
+  dataDir: string;
+}
+
+export interface LabProcess {
+  name: string;
+  /** Arguments after `flatnet`. */
+  args: string[];
+  log: string;
+  /** Start only once this file exists (agents wait for the admin kubeconfig). */
+  waitForFile?: string;
+}
+
+export interface LabPlan {
+  options: LabOptions;
+  nodes: LabNode[];
+  kubeconfig: string;
+  processes: LabProcess[];
+  paths: { state: string; pids: string; logs: string; nodes: string };
+}
+
+export function nodeName(i: number): string {
+  return `node-${i}`;
+}
+
+export function planLab(o: LabOptions): LabPlan {
+  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > MAX_NODES) throw new Error(`--nodes must be a whole number from 1 to ${MAX_NODES} (got ${o.nodes})`);
+  const kubeconfig = join(o.dataDir, 'admin.kubeconfig');
+  const paths = { state: join(o.dataDir, 'lab.json'), pids: join(o.dataDir, 'pids'), logs: join(o.dataDir, 'logs'), nodes: join(o.dataDir, 'nodes') };
+  const nodes: LabNode[] = [];
+  for (let i = 1; i <= o.nodes; i++) {
+    const name = nodeName(i);
+    nodes.push({
+      name,
+      netns: `${NODE_NETNS_PREFIX}${name}`,
+      ip: `172.18.0.${10 + i}`,
+      switchPort: `veth-${name}`,
+      kubeletListen: `127.0.0.1:${10250 + i}`,
+      dataDir: join(paths.nodes, name),
+    });
+  }
+  const processes: LabProcess[] = [
+    { name: 'server', args: ['server', '--data-dir', o.dataDir, '--listen', API_LISTEN, '--advertise-address', LAB_GATEWAY], log: join(paths.logs, 'server.log') },
+    ...nodes.map((n) => ({
+      name: `agent-${n.name}`,
+      args: [
+        'agent',
+        '--node', n.name,
+        '--server', `https://${API_LISTEN}`,
+        '--kubeconfig', kubeconfig,
+        '--netns', n.netns,
+        '--node-ip', n.ip,
+        '--overlay', o.overlay,
+        '--proxy-mode', o.proxyMode,
+        '--kubelet-listen', n.kubeletListen,
+        '--data-dir', n.dataDir,
+        '--cni-plugins', o.cniPlugins,
+      ],
+      log: join(paths.logs, `agent-${n.name}.log`),
+      waitForFile: kubeconfig,
+    })),
+  ];
+  return { options: o, nodes, kubeconfig, processes, paths };
+}
+
+/** What `up` records in <data>/lab.json for `status` and `down`. */
+export interface LabState {
+  version: 1;
+  createdAt: string;
+  plan: LabPlan;
+  /** Entries of the data directory that existed before `up` (kept by `down`). */
+  preexisting: string[];
+  /** Whether `up` created the data directory itself (then `down` removes it). */
+  createdDataDir: boolean;
+  /** The command that runs `flatnet` (node and the CLI entry). */
+  command: string[];
+}

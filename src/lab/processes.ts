@@ -1,0 +1,110 @@
+// The lab's processes: how to run `flatnet`, PID files, liveness, and stopping by PID (SIGTERM,
+// then SIGKILL). A PID is only signalled when its command line still names the lab's data
+// directory, so a recycled PID is never hit.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fromDist = here.endsWith('/dist/src/lab');
+const repo = fromDist ? resolve(here, '../../..') : resolve(here, '../..');
+
+/** argv that runs the `flatnet` CLI with this build (dist) or these sources (tsx). */
+export function flatnetCommand(): string[] {
+  if (fromDist) return [process.execPath, '--enable-source-maps', join(repo, 'dist/src/cli/main.js')];
+  return [process.execPath, '--import', join(repo, 'node_modules/tsx/dist/loader.mjs'), join(repo, 'src/cli/main.ts')];
+}
+
+/** argv that runs the lab supervisor. */
+export function supervisorCommand(): string[] {
+  if (fromDist) return [process.execPath, '--enable-source-maps', join(repo, 'dist/src/lab/supervisor-main.js')];
+  return [process.execPath, '--import', join(repo, 'node_modules/tsx/dist/loader.mjs'), join(repo, 'src/lab/supervisor-main.ts')];
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie is dead for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether `pid` is a flatnet process of the lab in `dataDir`. */
+export function belongsToLab(pid: number, dataDir: string): boolean {
+  const argv = cmdline(pid);
+  const isFlatnet = argv.some((a) => a.endsWith('/cli/main.js') || a.endsWith('/cli/main.ts') || a.endsWith('/lab/supervisor-main.js') || a.endsWith('/lab/supervisor-main.ts'));
+  if (!isFlatnet) return false;
+  const root = resolve(dataDir);
+  return argv.some((a) => a === root || a.startsWith(`${root}/`));
+}
+
+export function readPid(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** name -> pid for the PID files of a lab. */
+export function readPidFiles(pidDir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!existsSync(pidDir)) return out;
+  for (const f of readdirSync(pidDir)) {
+    if (!f.endsWith('.pid')) continue;
+    const pid = readPid(join(pidDir, f));
+    if (pid) out.set(f.slice(0, -4), pid);
+  }
+  return out;
+}
+
+/** Every running flatnet process of the lab in `dataDir`, found through /proc (for crashed labs without PID files). */
+export function findLabProcesses(dataDir: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid !== process.pid && belongsToLab(pid, dataDir)) out.push(pid);
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL; resolves once the process is gone. */
+export async function stopPid(pid: number, graceMs = 8000): Promise<'not-running' | 'terminated' | 'killed'> {
+  if (!isAlive(pid)) return 'not-running';
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return 'not-running';
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return 'terminated';
+    await sleep(50);
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return 'terminated';
+  }
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(20);
+  return 'killed';
+}

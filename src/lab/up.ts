@@ -1,0 +1,145 @@
+// `flatnet up`: builds the lab's namespaces, starts the supervisor (which runs one server and one
+// agent per node), waits for every node to be Ready, and tells how to use the cluster.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { resolve } from 'node:path';
+import { KubeClient } from '../client/client.js';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { R } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+import { listNetns } from '../linux/netns.js';
+import { createNodeNamespace, createSwitch } from './network.js';
+import { API_LISTEN, isLabNetns, planLab, type LabOptions, type LabState } from './plan.js';
+import { flatnetCommand, isAlive, readPidFiles, supervisorCommand } from './processes.js';
+
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
+export interface UpOptions extends LabOptions {
+  /** Seconds to wait for the nodes to be Ready. */
+  timeoutSeconds: number;
+  print(line: string): void;
+}
+
+function portInUse(hostPort: string): Promise<boolean> {
+  const [host, port] = hostPort.split(':');
+  return new Promise((done) => {
+    const s = createConnection({ host, port: Number(port) });
+    s.once('connect', () => {
+      s.destroy();
+      done(true);
+    });
+    s.once('error', () => done(false));
+  });
+}
+
+/** Refuses to start over a running (or half-removed) lab. */
+async function checkNoLab(dataDir: string, statePath: string): Promise<void> {
+  const live = [...readPidFiles(`${dataDir}/pids`)].filter(([, pid]) => isAlive(pid));
+  const namespaces = listNetns().filter(isLabNetns);
+  if (existsSync(statePath) || live.length > 0 || namespaces.length > 0) {
+    const what = [
+      existsSync(statePath) ? `${statePath} exists` : '',
+      live.length ? `processes running: ${live.map(([n, p]) => `${n} (pid ${p})`).join(', ')}` : '',
+      namespaces.length ? `namespaces present: ${namespaces.slice(0, 6).join(', ')}${namespaces.length > 6 ? ', ...' : ''}` : '',
+    ].filter(Boolean);
+    throw new LabError(`a lab is already running or was left behind (${what.join('; ')}). Run \`flatnet down --data-dir ${dataDir}\` first.`);
+  }
+  if (await portInUse(API_LISTEN)) throw new LabError(`${API_LISTEN} is already in use by another program; the lab's API server needs it. Stop that program (or its lab) first.`);
+}
+
+interface NodeObject extends KubeObject {
+  spec?: { podCIDR?: string };
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
+
+export function isNodeReady(n: NodeObject): boolean {
+  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+function tail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: LabState }> {
+  const t0 = Date.now();
+  const dataDir = resolve(o.dataDir);
+  const plan = planLab({ ...o, dataDir });
+  await checkNoLab(dataDir, plan.paths.state);
+
+  // Record the lab before making anything, so `down` can undo a half-made one.
+  const createdDataDir = !existsSync(dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const state: LabState = { version: 1, createdAt: new Date().toISOString(), plan, preexisting: readdirSync(dataDir), createdDataDir, command: flatnetCommand() };
+  writeFileSync(plan.paths.state, JSON.stringify(state, null, 2));
+  mkdirSync(plan.paths.pids, { recursive: true });
+  mkdirSync(plan.paths.logs, { recursive: true });
+
+  o.print(`creating the lab network: switch flatnet-lab (172.18.0.1/16), outside client flatnet-ext (172.18.0.200), ${plan.nodes.length} node namespace(s)`);
+  await createSwitch();
+  for (const n of plan.nodes) await createNodeNamespace(n);
+
+  o.print(`starting the API server (https://${API_LISTEN}) and ${plan.nodes.length} agent(s) under a supervisor; logs in ${plan.paths.logs}`);
+  const [cmd, ...args] = supervisorCommand();
+  const fd = openSync(`${plan.paths.logs}/supervisor.log`, 'a');
+  const sup = spawn(cmd, [...args, plan.paths.state], { detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  if (!sup.pid) throw new LabError('could not start the lab supervisor');
+  writeFileSync(`${plan.paths.pids}/supervisor.pid`, String(sup.pid));
+  sup.unref();
+
+  const deadline = t0 + o.timeoutSeconds * 1000;
+  const serverLog = plan.processes[0].log;
+  while (!existsSync(plan.kubeconfig)) {
+    if (Date.now() > deadline) throw new LabError(`the API server did not write ${plan.kubeconfig} within ${o.timeoutSeconds}s. Last lines of ${serverLog}:\n${tail(serverLog)}`);
+    if (!isAlive(sup.pid)) throw new LabError(`the lab supervisor exited. Last lines of ${plan.paths.logs}/supervisor.log:\n${tail(`${plan.paths.logs}/supervisor.log`)}`);
+    await sleep(100);
+  }
+  const client = new KubeClient(loadKubeconfig(plan.kubeconfig));
+  const ready = new Set<string>();
+  let lastError = '';
+  try {
+    while (ready.size < plan.nodes.length) {
+      if (Date.now() > deadline) {
+        const missing = plan.nodes.filter((n) => !ready.has(n.name));
+        const logs = missing.map((n) => `--- ${n.name} (${plan.paths.logs}/agent-${n.name}.log):\n${tail(`${plan.paths.logs}/agent-${n.name}.log`, 8)}`).join('\n');
+        throw new LabError(`nodes not Ready after ${o.timeoutSeconds}s: ${missing.map((n) => n.name).join(', ')}${lastError ? ` (last API error: ${lastError})` : ''}\n${logs}`);
+      }
+      try {
+        const nodes = await client.list<NodeObject>(R.nodes);
+        for (const n of nodes.items) {
+          const name = n.metadata.name ?? '';
+          if (!ready.has(name) && isNodeReady(n)) {
+            ready.add(name);
+            o.print(`node ${name} Ready (${((Date.now() - t0) / 1000).toFixed(1)}s, pod CIDR ${n.spec?.podCIDR ?? '?'})`);
+          }
+        }
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      if (ready.size < plan.nodes.length) await sleep(200);
+    }
+  } finally {
+    client.close();
+  }
+  const readyMs = Date.now() - t0;
+  o.print(`lab ready in ${(readyMs / 1000).toFixed(1)}s: ${plan.nodes.length} node(s), overlay ${o.overlay}, proxy ${o.proxyMode}, CNI plugins ${o.cniPlugins}`);
+  o.print('');
+  o.print(`  export KUBECONFIG=${plan.kubeconfig}`);
+  o.print('  kubectl get nodes -o wide');
+  o.print('');
+  o.print(`  flatnet status --data-dir ${dataDir}    # processes, API health, nodes`);
+  o.print(`  flatnet down --data-dir ${dataDir}      # stop everything and remove the lab`);
+  return { readyMs, state };
+}
