@@ -11,6 +11,9 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   server: { summary: 'run the API server, its store and controllers', load: () => import('./server.js') },
   agent: { summary: 'run the node agent for one node', load: () => import('./agent.js') },
   kubeconfig: { summary: 'print the path of the admin kubeconfig', load: () => import('./kubeconfig.js') },
+  proxy: { summary: 'show the service proxy rules a node has now (proxy rules [--node N])', load: () => import('./proxy.js') },
+  policy: { summary: 'explain a flow or print the reachability matrix (policy explain|matrix)', load: () => import('./policy.js') },
+  dns: { summary: 'run the cluster DNS server outside the lab', load: () => import('../dns/main.js') },
   cni: { summary: 'run as a CNI plugin (the CNI_* environment and stdin config)', load: () => import('../cni/main.js') },
 };
 
