@@ -43,7 +43,7 @@ export function renderValue(value: unknown): string {
 /** Approximates Go's %#v for the JSON shapes validation reports (maps of strings, string lists, selectors). */
 export function goSyntax(value: unknown): string {
   if (Array.isArray(value)) {
-    if (value.every((v) => typeof v === 'string')) return `[]string{${value.map((v) => JSON.stringify(v)).join(', ')}}`;
+    if (value.length > 0 && value.every((v) => typeof v === 'string')) return `[]string{${value.map((v) => JSON.stringify(v)).join(', ')}}`;
     return `[]interface {}{${value.map(goSyntax).join(', ')}}`;
   }
   if (value && typeof value === 'object') {

@@ -2,6 +2,9 @@
 import type { KubeObject } from '../types.js';
 import type { FieldError } from './index.js';
 import { type NameValidator, nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain } from './meta.js';
+import { validateConfigMap, validateConfigMapUpdate, validateLease, validateNamespace, validateNode, validateNodeUpdate, validateSecret, validateSecretUpdate } from './core.js';
+import { validateEndpointSlice, validateEndpointSliceUpdate, validateEndpoints } from './discovery.js';
+import { gatewayValidator, validateGatewayClassUpdate } from './gateway.js';
 import { validateIngress, validateIngressClass, validateIngressClassUpdate } from './ingress.js';
 import { validateNetworkPolicy } from './networkpolicy.js';
 import { validatePod, validatePodUpdate } from './pod.js';
@@ -18,7 +21,23 @@ export interface KindRules {
 const rules: Record<string, KindRules> = {
   Pod: { name: nameIsDNSSubdomain, create: validatePod, update: validatePodUpdate },
   Service: { name: nameIsDNS1035Label, create: validateService, update: validateServiceUpdate },
-  Namespace: { name: nameIsDNSLabel },
+  Namespace: { name: nameIsDNSLabel, create: validateNamespace },
+  Node: { name: nameIsDNSSubdomain, create: validateNode, update: validateNodeUpdate },
+  ConfigMap: { name: nameIsDNSSubdomain, create: validateConfigMap, update: validateConfigMapUpdate },
+  Secret: { name: nameIsDNSSubdomain, create: validateSecret, update: validateSecretUpdate },
+  Endpoints: { name: nameIsDNSSubdomain, create: validateEndpoints },
+  EndpointSlice: { name: nameIsDNSSubdomain, create: validateEndpointSlice, update: validateEndpointSliceUpdate },
+  Lease: { name: nameIsDNSSubdomain, create: validateLease },
+  ServiceAccount: { name: nameIsDNSSubdomain },
+  Event: { name: nameIsDNSSubdomain },
+  GatewayClass: { name: nameIsDNSSubdomain, create: gatewayValidator('GatewayClass'), update: validateGatewayClassUpdate },
+  Gateway: { name: nameIsDNSSubdomain, create: gatewayValidator('Gateway') },
+  HTTPRoute: { name: nameIsDNSSubdomain, create: gatewayValidator('HTTPRoute') },
+  GRPCRoute: { name: nameIsDNSSubdomain, create: gatewayValidator('GRPCRoute') },
+  ReferenceGrant: { name: nameIsDNSSubdomain, create: gatewayValidator('ReferenceGrant') },
+  TCPRoute: { name: nameIsDNSSubdomain, create: gatewayValidator('TCPRoute') },
+  UDPRoute: { name: nameIsDNSSubdomain, create: gatewayValidator('UDPRoute') },
+  TLSRoute: { name: nameIsDNSSubdomain, create: gatewayValidator('TLSRoute') },
   Deployment: { name: nameIsDNSSubdomain, create: validateDeployment, update: validateDeploymentUpdate },
   ReplicaSet: { name: nameIsDNSSubdomain, create: validateReplicaSet, update: validateReplicaSetUpdate },
   NetworkPolicy: { name: nameIsDNSSubdomain, create: validateNetworkPolicy },

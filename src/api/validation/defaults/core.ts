@@ -46,6 +46,12 @@ export function defaultNamespace(ns: Obj): void {
 
 export function defaultSecret(secret: Obj): void {
   if (!secret.type) secret.type = 'Opaque';
+  // upstream's conversion: write-only stringData lands in data, base64-encoded, over same-named keys
+  if (isObj(secret.stringData)) {
+    const data = ensureObj(secret, 'data');
+    for (const [k, v] of Object.entries(secret.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    delete secret.stringData;
+  }
 }
 
 export function defaultEndpoints(ep: Obj): void {
