@@ -12,6 +12,7 @@ import { Informer } from '../client/informer.js';
 import { renderConflist } from '../cni/conflist.js';
 import { installPluginWrappers } from '../cni/install.js';
 import { createCniRuntime } from '../cni/runtime.js';
+import { startOverlay } from '../overlay/index.js';
 import { startServiceProxy } from '../proxy/index.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { KubeletServer } from './kubelet-server.js';
@@ -40,14 +41,12 @@ export interface AgentOptions {
   serviceProxy?: boolean;
   /** A pod network to use instead of the CNI conflist (tests). */
   podNetwork?: PodNetworkRuntime;
+  /** Prefix of pod namespace names (default flatnet-pod-; tests use their own). */
+  podNetnsPrefix?: string;
 }
 
 interface Stoppable {
   stop(): unknown;
-}
-
-interface OverlayModule {
-  startOverlay(client: KubeClient, opts: Record<string, unknown>): Promise<{ stop(): unknown; mtu: number }>;
 }
 
 export function busyboxApplets(): Set<string> {
@@ -101,7 +100,7 @@ export class Agent {
     this.log.info('node has a pod CIDR', { podCIDR: this.podCIDR, nodeIP: this.nodeIP, kubelet: this.kubeletAddress });
     const mtu = await this.startOverlay();
     const network = o.podNetwork ?? this.cniRuntime(mtu);
-    this.sandboxes = new SandboxRuntime(network, new SandboxStore(join(o.dataDir, 'sandboxes')));
+    this.sandboxes = new SandboxRuntime(network, new SandboxStore(join(o.dataDir, 'sandboxes')), o.podNetnsPrefix);
     if (o.serviceProxy !== false) {
       const proxy = await startServiceProxy(this.client, { nodeName: o.nodeName, netns: o.netns, mode: o.proxyMode, nodeIPs: [this.nodeIP], clusterCIDR: o.clusterCIDR, serviceCIDR: o.serviceCIDR });
       this.stoppables.push(proxy);
@@ -121,16 +120,7 @@ export class Agent {
 
   private async startOverlay(): Promise<number> {
     const o = this.opts;
-    const modulePath = '../overlay/index.js';
-    let mod: OverlayModule;
-    try {
-      mod = (await import(modulePath)) as OverlayModule;
-    } catch (err) {
-      this.log.warn('the overlay module is not in this build: pods reach only pods of this node', { err: (err as Error).message });
-      this.registration!.setNetworkReady(true, 'no overlay in this build: only pods of this node are reachable');
-      return 1450;
-    }
-    const overlay = await mod.startOverlay(this.client, { nodeName: o.nodeName, netns: o.netns, mode: o.overlay, underlayDevice: 'eth0', podCIDR: this.podCIDR, clusterCIDR: o.clusterCIDR });
+    const overlay = await startOverlay(this.client, { nodeName: o.nodeName, netns: o.netns, mode: o.overlay, underlayDevice: 'eth0', podCIDR: this.podCIDR, clusterCIDR: o.clusterCIDR });
     this.stoppables.push(overlay);
     this.registration!.setNetworkReady(true);
     return overlay.mtu;

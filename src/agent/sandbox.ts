@@ -36,8 +36,10 @@ export interface SandboxRecord {
   createdAt: string;
 }
 
-export function sandboxNetnsName(uid: string): string {
-  return `flatnet-pod-${uid.replace(/-/g, '').slice(0, 12)}`;
+export const POD_NETNS_PREFIX = 'flatnet-pod-';
+
+export function sandboxNetnsName(uid: string, prefix = POD_NETNS_PREFIX): string {
+  return `${prefix}${uid.replace(/-/g, '').slice(0, 12)}`;
 }
 
 export function netnsPath(netns: string): string {
@@ -82,10 +84,11 @@ export class SandboxRuntime {
   constructor(
     private readonly network: PodNetworkRuntime,
     readonly store: SandboxStore,
+    private readonly netnsPrefix = POD_NETNS_PREFIX,
   ) {}
 
   async create(pod: { uid: string; namespace: string; name: string; portMappings?: PodNetworkRequest['portMappings'] }): Promise<SandboxRecord> {
-    const netns = sandboxNetnsName(pod.uid);
+    const netns = sandboxNetnsName(pod.uid, this.netnsPrefix);
     const rec: SandboxRecord = {
       uid: pod.uid,
       namespace: pod.namespace,

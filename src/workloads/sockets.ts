@@ -8,9 +8,20 @@ export interface OpenServer {
   close(): void;
 }
 
-/** An HTTP server on 0.0.0.0:port in `netns`, served by this process. */
+/** A TCP listener on all addresses of `netns`: dual-stack [::] when the namespace has IPv6, else 0.0.0.0. */
+export async function listenAllInNetns(netns: string, port: number): Promise<net.Server> {
+  try {
+    return await listenInNetns(netns, { host: '::', port, type: 'tcp' });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
+    return listenInNetns(netns, { host: '0.0.0.0', port, type: 'tcp' });
+  }
+}
+
+/** An HTTP server on port `port` of every address in `netns`, served by this process. */
 export async function serveHttpInNetns(netns: string, port: number, handler: http.RequestListener): Promise<OpenServer> {
-  const listener = await listenInNetns(netns, { host: '0.0.0.0', port, type: 'tcp' });
+  const listener = await listenAllInNetns(netns, port);
   const server = http.createServer(handler);
   server.keepAliveTimeout = 5000;
   listener.on('connection', (sock: net.Socket) => server.emit('connection', sock));
@@ -22,9 +33,9 @@ export async function serveHttpInNetns(netns: string, port: number, handler: htt
   };
 }
 
-/** A raw TCP server on 0.0.0.0:port in `netns`. */
+/** A raw TCP server on port `port` of every address in `netns`. */
 export async function serveTcpInNetns(netns: string, port: number, onConnection: (sock: net.Socket) => void): Promise<OpenServer> {
-  const listener = await listenInNetns(netns, { host: '0.0.0.0', port, type: 'tcp' });
+  const listener = await listenAllInNetns(netns, port);
   const open = new Set<net.Socket>();
   listener.on('connection', (sock: net.Socket) => {
     open.add(sock);
