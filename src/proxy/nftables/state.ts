@@ -89,9 +89,12 @@ export class NftTableState {
 
   /** Records the change from `before` to `after` in the state and the commands that make it. */
   replace(before: NftFragment, after: NftFragment, ops: NftOps): void {
-    // Elements first released, then taken: a key moving between Services costs nothing.
-    for (const e of before.elements) this.releaseElement(e, ops);
-    for (const e of after.elements) this.takeElement(e, ops);
+    // Unchanged elements cost nothing; the rest are released first, then taken.
+    const id = (e: NftElement) => `${e.set}\u0000${e.key}\u0000${e.value ?? ''}`;
+    const kept = new Set(before.elements.map(id));
+    const wanted = new Set(after.elements.map(id));
+    for (const e of before.elements) if (!wanted.has(id(e))) this.releaseElement(e, ops);
+    for (const e of after.elements) if (!kept.has(id(e))) this.takeElement(e, ops);
     const oldChains = new Map(before.chains.map((c) => [c.name, c]));
     const newChains = new Map(after.chains.map((c) => [c.name, c]));
     for (const [name, c] of oldChains) {
