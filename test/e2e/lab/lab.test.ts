@@ -1,0 +1,107 @@
+// The whole lab through the `flatnet` command: up, a second up refused, status, pods on two
+// nodes talking across the overlay, down; the root namespace's links, addresses, routes and
+// nftables ruleset are identical before `up` and after `down`; `down` after an `up` killed
+// mid-way (SIGKILL) leaves nothing behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { listNetns } from '../../../src/linux/netns.js';
+import { isLabNetns } from '../../../src/lab/plan.js';
+import { findLabProcesses } from '../../../src/lab/processes.js';
+
+const repo = new URL('../../../', import.meta.url).pathname;
+const flatnet = join(repo, 'bin/flatnet');
+const skip = process.getuid?.() !== 0 && 'needs root';
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; out: string; err: string } {
+  const r = spawnSync(flatnet, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 240_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** The root namespace's network state, without counters and lifetimes that move on their own. */
+function rootSnapshot(): string {
+  const strip = (json: string) =>
+    JSON.stringify(JSON.parse(json), (k, v) => (['valid_life_time', 'preferred_life_time', 'stats', 'stats64'].includes(k) ? undefined : v));
+  return [
+    strip(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })),
+    strip(execFileSync('ip', ['-j', 'address', 'show'], { encoding: 'utf8' })),
+    execFileSync('ip', ['route', 'show', 'table', 'all'], { encoding: 'utf8' }),
+    execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' }),
+  ].join('\n---\n');
+}
+
+function assertNothingLeft(dataDir: string): void {
+  assert.deepEqual(listNetns().filter(isLabNetns), [], 'no lab namespaces remain');
+  assert.deepEqual(findLabProcesses(dataDir), [], 'no lab processes remain');
+  assert.equal(existsSync(dataDir), false, 'the data directory up created is gone');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('up, up again (refused), status, cross-node pods, down: root namespace unchanged', { skip, timeout: 300_000 }, async (t) => {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-lab-')), 'data');
+  t.after(() => {
+    run(['down', '--data-dir', dataDir]);
+    rmSync(dirname(dataDir), { recursive: true, force: true });
+  });
+  const before = rootSnapshot();
+
+  const up = run(['up', '--nodes', '2', '--data-dir', dataDir]);
+  assert.equal(up.code, 0, up.out + up.err);
+  assert.match(up.out, /node node-1 Ready/);
+  assert.match(up.out, /node node-2 Ready/);
+  assert.match(up.out, new RegExp(`export KUBECONFIG=${dataDir}/admin.kubeconfig`));
+  assert.ok(listNetns().includes('flatnet-lab') && listNetns().includes('flatnet-ext') && listNetns().includes('flatnet-node-node-1'));
+
+  const again = run(['up', '--data-dir', dataDir]);
+  assert.equal(again.code, 1);
+  assert.match(again.err, /already running.*flatnet down/s);
+
+  const status = run(['status', '--data-dir', dataDir]);
+  assert.equal(status.code, 0, status.out + status.err);
+  assert.match(status.out, /node-1\s+Ready/);
+  assert.match(status.out, /API https:\/\/127\.0\.0\.1:6443: ready/);
+
+  // Two pods on two nodes: the server sees the client's pod address across the overlay.
+  const kubectl = (...args: string[]) => execFileSync('kubectl', args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: `${dataDir}/admin.kubeconfig` } });
+  for (const i of [1, 2]) kubectl('run', `web${i}`, '--image=registry.k8s.io/e2e-test-images/agnhost:2.53', `--overrides={"spec":{"nodeName":"node-${i}"}}`, '--', 'netexec', '--http-port=8080');
+  kubectl('wait', '--for=condition=Ready', 'pod/web1', 'pod/web2', '--timeout=60s');
+  const ip1 = kubectl('get', 'pod', 'web1', '-o', 'jsonpath={.status.podIP}');
+  const ip2 = kubectl('get', 'pod', 'web2', '-o', 'jsonpath={.status.podIP}');
+  const seen = kubectl('exec', 'web1', '--', 'wget', '-qO-', `http://${ip2}:8080/clientip`);
+  assert.equal(seen.split(':')[0], ip1);
+
+  const down = run(['down', '--data-dir', dataDir]);
+  assert.equal(down.code, 0, down.out + down.err);
+  assertNothingLeft(dataDir);
+  assert.equal(rootSnapshot(), before, 'root namespace links, addresses, routes and nftables are as before');
+  // A second down is harmless.
+  assert.equal(run(['down', '--data-dir', dataDir]).code, 0);
+});
+
+for (const stage of ['namespaces', 'supervisor'] as const) {
+  test(`down after up was killed (SIGKILL) once ${stage === 'namespaces' ? 'node namespaces existed' : 'the supervisor was running'} leaves nothing`, { skip, timeout: 300_000 }, async (t) => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-kill-')), 'data');
+    t.after(() => {
+      run(['down', '--data-dir', dataDir]);
+      rmSync(dirname(dataDir), { recursive: true, force: true });
+    });
+    const before = rootSnapshot();
+    run(['--help']); // build first, so the kill lands during up itself
+    const child = spawn(flatnet, ['up', '--nodes', '3', '--data-dir', dataDir], { stdio: 'ignore' });
+    const deadline = Date.now() + 60_000;
+    const reached = () => (stage === 'namespaces' ? listNetns().includes('flatnet-node-node-1') : existsSync(join(dataDir, 'pids', 'server.pid')));
+    while (!reached() && Date.now() < deadline) await sleep(5);
+    assert.ok(reached(), `up reached the ${stage} stage`);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    if (stage === 'supervisor') assert.ok(findLabProcesses(dataDir).length > 0, 'the lab processes outlived the killed up');
+    const down = run(['down', '--data-dir', dataDir]);
+    assert.equal(down.code, 0, down.out + down.err);
+    assertNothingLeft(dataDir);
+    assert.equal(rootSnapshot(), before);
+  });
+}
