@@ -293,9 +293,19 @@ async function deleteOptions(rr: ResourceRequest): Promise<DeleteOptions> {
   return opts;
 }
 
+/** DeleteOptions may carry dryRun in the body (kubectl delete --dry-run=server does). */
+function dryRunFromBody(opts: DeleteOptions, ctx: WriteContext): void {
+  const d = (opts as { dryRun?: unknown }).dryRun;
+  if (d === undefined) return;
+  const values = Array.isArray(d) ? d : [d];
+  for (const v of values) if (v !== 'All') throw errors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(v)}: supported values: "All"`);
+  if (values.length > 0) ctx.dryRun = true;
+}
+
 async function remove(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
   const ctx = writeContext(rr.query, rr.req);
   const opts = await deleteOptions(rr);
+  dryRunFromBody(opts, ctx);
   const { entry, code } = env.registry.delete(rr.r, namespaceOf(rr), rr.name!, opts, ctx);
   sendEntry(rr, code, entry);
 }
@@ -303,6 +313,7 @@ async function remove(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
 async function deleteCollection(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
   const ctx = writeContext(rr.query, rr.req);
   const opts = await deleteOptions(rr);
+  dryRunFromBody(opts, ctx);
   const predicate = predicateOf(rr);
   const ns = rr.r.namespaced ? rr.namespace : undefined;
   const matched = env.registry.store.list(storeKey(rr.r), { ns, filter: predicate ? (e) => predicate(e.obj) : undefined }).entries;

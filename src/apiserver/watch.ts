@@ -36,6 +36,7 @@ export class WatchStream {
   private stopWatch: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
+  private pending: string[] = [];
 
   constructor(
     private readonly store: Store,
@@ -147,22 +148,38 @@ export class WatchStream {
     this.write(line('BOOKMARK', JSON.stringify(object)));
   }
 
+  /**
+   * Queues a chunk; everything queued in one turn of the event loop goes out in one write (one
+   * TLS record and syscall instead of one per event when many writes land together).
+   */
   private write(chunk: string): void {
     if (this.closed) return;
+    this.pending.push(chunk);
+    if (this.pending.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    if (this.closed || this.pending.length === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
     if (this.res.writableLength > MAX_BUFFERED) {
       this.res.destroy();
       return;
     }
-    this.res.write(chunk);
+    this.res.write(data);
   }
 
   private fail(code: number, reason: string, message: string): void {
+    this.flush();
     this.res.write(line('ERROR', JSON.stringify(statusOf(code, reason, message))));
     this.end();
   }
 
   private end(): void {
-    if (!this.closed) this.res.end();
+    if (!this.closed) {
+      this.flush();
+      this.res.end();
+    }
     this.close();
   }
 
