@@ -5,7 +5,6 @@
 //
 //   node --import tsx bench/apiserver/run.ts [--store sqlite|memory]
 import { cpus, totalmem } from 'node:os';
-import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
