@@ -65,7 +65,8 @@ export function applyConfiguration(r: ResourceInfo, live: KubeObject | undefined
   const lostByManager = new Map<ManagerEntry, string[][]>();
   if (live) {
     for (const e of entries) {
-      if (e === mine || e.manager === manager) continue;
+      // managers are (name, operation) pairs: the applier's own Update entry can conflict too
+      if (e === mine) continue;
       for (const p of e.set.intersection(appliedSet).list()) {
         if (p[p.length - 1] === '.') continue;
         const now = valueAt(live, p, ft);

@@ -1,7 +1,7 @@
 // Service validation (upstream's ValidateService / ValidateServiceUpdate in pkg/apis/core/validation).
 import type { KubeObject } from '../types.js';
 import type { Obj } from './defaults/util.js';
-import { FIELD_IMMUTABLE, type FieldPath, duplicateRendered, forbidden, invalid, notSupported, path, required } from './errors.js';
+import { type FieldPath, duplicateRendered, forbidden, goSyntax, invalid, invalidRendered, notSupported, path, required } from './errors.js';
 import type { FieldError } from './index.js';
 import { validateLabels } from './meta.js';
 import { isDNS1123Label, isDNS1123Subdomain, isValidCIDR, isValidIP, isValidPortName, isValidPortNum, parseIP } from './names.js';
@@ -194,17 +194,25 @@ export function validateService(svc: KubeObject): FieldError[] {
   return errs;
 }
 
+/**
+ * Upstream's update rules for cluster IPs: a changed `clusterIP` with untouched `clusterIPs` counts
+ * as a change of clusterIPs[0] (the registry normalizes them), empty values keep the allocated ones,
+ * and the primary IP may not change unless the service moves to or from ExternalName.
+ */
 export function validateServiceUpdate(svc: KubeObject, old: KubeObject): FieldError[] {
-  const errs = validateService(svc);
   const spec = (svc.spec ?? {}) as Obj;
   const oldSpec = (old.spec ?? {}) as Obj;
   const sp = path('spec');
   const involvesExternalName = spec.type === 'ExternalName' || oldSpec.type === 'ExternalName';
-  if (!involvesExternalName && oldSpec.clusterIP && spec.clusterIP !== oldSpec.clusterIP) {
-    errs.push(invalid(sp.child('clusterIP'), spec.clusterIP ?? '', FIELD_IMMUTABLE));
-  }
-  if (!involvesExternalName && Array.isArray(oldSpec.clusterIPs) && oldSpec.clusterIPs.length > 0 && Array.isArray(spec.clusterIPs)) {
-    if (spec.clusterIPs[0] !== oldSpec.clusterIPs[0]) errs.push(invalid(sp.child('clusterIPs').index(0), spec.clusterIPs[0] ?? '', 'may not change once set'));
+  const oldIPs: string[] = Array.isArray(oldSpec.clusterIPs) ? oldSpec.clusterIPs : oldSpec.clusterIP ? [oldSpec.clusterIP] : [];
+  let newIPs: string[] = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
+  const ipsUntouched = JSON.stringify(newIPs) === JSON.stringify(oldIPs) || newIPs.length === 0;
+  if (spec.clusterIP && spec.clusterIP !== oldSpec.clusterIP && ipsUntouched) newIPs = [spec.clusterIP, ...oldIPs.slice(1)];
+  else if (newIPs.length === 0 && !spec.clusterIP) newIPs = oldIPs;
+  const normalized: KubeObject = { ...svc, spec: { ...spec, ...(newIPs.length ? { clusterIPs: newIPs, clusterIP: newIPs[0] } : {}) } };
+  const errs = validateService(involvesExternalName ? svc : normalized);
+  if (!involvesExternalName && oldIPs.length > 0 && newIPs[0] !== oldIPs[0]) {
+    errs.push(invalidRendered(sp.child('clusterIPs').index(0), goSyntax(newIPs), 'may not change once set'));
   }
   return errs;
 }

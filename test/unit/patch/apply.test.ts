@@ -143,3 +143,12 @@ test('gateway kinds apply with their CRD list types (listeners keyed by name)', 
   const second = serverSideApply(R.gateways, first, gw([{ name: 'http', port: 81, protocol: 'HTTP' }]), 'kubectl', false).object!;
   assert.deepEqual((second.spec as any).listeners, [{ name: 'http', port: 81, protocol: 'HTTP' }]);
 });
+
+test('managers are (name, operation) pairs: an Update by the applier's own name conflicts too', () => {
+  const applied = apply(undefined, manifest(3)).object!;
+  const scaled = structuredClone(applied);
+  (scaled.spec as any).replicas = 5;
+  const afterScale = recordUpdate(R.deployments, applied, scaled, 'kubectl');
+  const res = apply(afterScale, manifest(3));
+  assert.deepEqual(res.conflicts?.map((c) => [c.manager, c.operation, c.field]), [['kubectl', 'Update', '.spec.replicas']]);
+});

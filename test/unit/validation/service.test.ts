@@ -52,10 +52,15 @@ test('service validation, upstream field paths and messages', () => {
   }
 });
 
-test('clusterIP is immutable on update', () => {
+test('the cluster IP may not change once set (upstream words it on clusterIPs[0])', () => {
   const old = svc({ clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], ports: [{ port: 80 }] });
-  const moved = svc({ clusterIP: '10.96.0.11', clusterIPs: ['10.96.0.11'], ports: [{ port: 80 }] });
-  const errs = updateErrors(R.services, moved, old);
-  assert.ok(errs.includes('spec.clusterIP: Invalid value: "10.96.0.11": field is immutable'), JSON.stringify(errs));
+  const expected = 'spec.clusterIPs[0]: Invalid value: []string{"10.96.0.11"}: may not change once set';
+  // both fields changed (kubectl replace), or only clusterIP (kubectl patch): one error, as upstream
+  assert.deepEqual(updateErrors(R.services, svc({ clusterIP: '10.96.0.11', clusterIPs: ['10.96.0.11'], ports: [{ port: 80 }] }), old), [expected]);
+  assert.deepEqual(updateErrors(R.services, svc({ clusterIP: '10.96.0.11', clusterIPs: ['10.96.0.10'], ports: [{ port: 80 }] }), old), [expected]);
+  // ports may change; an update that leaves the IPs out keeps them
   assert.deepEqual(updateErrors(R.services, svc({ clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], ports: [{ port: 8080 }] }), old), []);
+  assert.deepEqual(updateErrors(R.services, svc({ ports: [{ port: 8080 }] }), old), []);
+  // moving to ExternalName drops the IP
+  assert.deepEqual(updateErrors(R.services, svc({ type: 'ExternalName', externalName: 'a.example.com' }), old), []);
 });
