@@ -144,7 +144,7 @@ test('gateway kinds apply with their CRD list types (listeners keyed by name)', 
   assert.deepEqual((second.spec as any).listeners, [{ name: 'http', port: 81, protocol: 'HTTP' }]);
 });
 
-test('managers are (name, operation) pairs: an Update by the applier's own name conflicts too', () => {
+test('managers are (name, operation) pairs: an Update under the applier name conflicts too', () => {
   const applied = apply(undefined, manifest(3)).object!;
   const scaled = structuredClone(applied);
   (scaled.spec as any).replicas = 5;
