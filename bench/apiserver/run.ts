@@ -60,9 +60,9 @@ for (let i = 0; i < count; i++) {
       while ((nl = buf.indexOf('\\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        const ev = JSON.parse(line);
-        const sent = Number(ev.object.metadata.annotations && ev.object.metadata.annotations.sent);
-        if (ev.type === 'ADDED' && sent) latencies.push(performance.timeOrigin + performance.now() - sent);
+        // A regex instead of JSON.parse keeps the watchers' own CPU cost out of the measurement.
+        const m = line.startsWith('{"type":"ADDED"') ? /"sent":"([0-9.]+)"/.exec(line) : null;
+        if (m) latencies.push(performance.timeOrigin + performance.now() - Number(m[1]));
       }
     });
     res.on('error', () => {});
