@@ -24,6 +24,7 @@ export interface HandlerConfig {
   /** True once the informers have synced; before that cluster names get SERVFAIL. */
   ready: () => boolean;
   forwarder?: Forwarder;
+  /** Precomputed answers kept (default 20000); 0 turns the answer cache off. */
   answerCacheSize?: number;
   forwardCacheSize?: number;
 }
@@ -76,6 +77,7 @@ export class DnsHandler {
 
   /** The hot path: answers from precomputed bytes when this exact question was answered before. */
   private tryCached(msg: Buffer, transport: Transport, send: (out: Buffer, rcode: number) => void): boolean {
+    if (this.answers.max === 0) return false;
     const key = fastKey(msg);
     if (key === undefined) return false;
     const hit = this.answers.get(key);
@@ -124,7 +126,7 @@ export class DnsHandler {
         res,
         q.edns,
       );
-      if (cacheable) {
+      if (cacheable && this.answers.max > 0) {
         const key = fastKey(msg);
         if (key !== undefined) this.answers.set(key, { generation: this.model.generation, encoded: enc, fitted: new Map() });
       }

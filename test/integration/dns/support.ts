@@ -97,11 +97,12 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000)
 
 export interface Named {
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
 /** Starts bind9 `named` in the foreground on 127.0.0.1:<free port>, authoritative for `zones`. */
-export async function startNamed(zones: Record<string, string>, extraOptions = ''): Promise<Named> {
+export async function startNamed(zones: Record<string, string>, extraOptions = '', extraArgs: string[] = []): Promise<Named> {
   const dir = mkdtempSync(join(tmpdir(), 'flatnet-named-'));
   const probe = await bindLoopback();
   const port = probe.port;
@@ -118,7 +119,7 @@ export async function startNamed(zones: Record<string, string>, extraOptions = '
     `options { directory "${dir}"; listen-on port ${port} { 127.0.0.1; }; listen-on-v6 { none; }; recursion no; pid-file "${dir}/named.pid";
   session-keyfile "${dir}/session.key"; dnssec-validation no; notify no; ${extraOptions} };\n${zoneConf}\n`,
   );
-  const child = spawn('named', ['-g', '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('named', ['-g', ...extraArgs, '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -128,6 +129,7 @@ export async function startNamed(zones: Record<string, string>, extraOptions = '
   }, 15_000);
   return {
     port,
+    pid: child.pid ?? 0,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
