@@ -7,7 +7,7 @@ import { type JsonObject, isObject } from './json-value.js';
 export type FieldPathElements = string[];
 
 export class FieldSet {
-  private readonly paths = new Set<string>();
+  private readonly paths = new Map<string, FieldPathElements>();
 
   static of(paths: Iterable<FieldPathElements>): FieldSet {
     const s = new FieldSet();
@@ -16,7 +16,7 @@ export class FieldSet {
   }
 
   add(path: FieldPathElements): void {
-    if (path.length > 0) this.paths.add(JSON.stringify(path));
+    if (path.length > 0) this.paths.set(JSON.stringify(path), path);
   }
 
   has(path: FieldPathElements): boolean {
@@ -32,24 +32,32 @@ export class FieldSet {
   }
 
   list(): FieldPathElements[] {
-    return [...this.paths].map((p) => JSON.parse(p) as FieldPathElements);
+    return [...this.paths.values()];
   }
 
   union(other: FieldSet): FieldSet {
-    return FieldSet.of([...this.list(), ...other.list()]);
+    const s = new FieldSet();
+    for (const [k, v] of this.paths) s.paths.set(k, v);
+    for (const [k, v] of other.paths) s.paths.set(k, v);
+    return s;
   }
 
   difference(other: FieldSet): FieldSet {
-    return FieldSet.of(this.list().filter((p) => !other.has(p)));
+    const s = new FieldSet();
+    for (const [k, v] of this.paths) if (!other.paths.has(k)) s.paths.set(k, v);
+    return s;
   }
 
   intersection(other: FieldSet): FieldSet {
-    return FieldSet.of(this.list().filter((p) => other.has(p)));
+    const s = new FieldSet();
+    for (const [k, v] of this.paths) if (other.paths.has(k)) s.paths.set(k, v);
+    return s;
   }
 
   /** Whether any member lies at or below `prefix`. */
   hasPrefix(prefix: FieldPathElements): boolean {
-    return this.list().some((p) => p.length >= prefix.length && prefix.every((e, i) => p[i] === e));
+    for (const p of this.paths.values()) if (p.length >= prefix.length && prefix.every((e, i) => p[i] === e)) return true;
+    return false;
   }
 
   toFieldsV1(): JsonObject {
@@ -241,4 +249,97 @@ export function formatPath(path: FieldPathElements): string {
     else if (el.startsWith('i:')) s += `[${el.slice(2)}]`;
   }
   return s;
+}
+
+function isAtomicLike(ft: FieldType | undefined, value: unknown): boolean {
+  if (!ft || ft.t === 'scalar' || ft.t === 'any') return true;
+  if (ft.t === 'list') return !Array.isArray(value) || !(ft.listType === 'set' || (ft.listType === 'map' && ft.mapKeys));
+  if (!isObject(value)) return true;
+  if (ft.t === 'object') return !!ft.atomic || Object.values(value).every((v) => v === null || v === undefined);
+  return false;
+}
+
+/** The fields `now` sets with a value different from (or absent in) `before`: what an update changed. */
+export function changedFieldSet(before: unknown, now: unknown, ft: FieldType | undefined, prefix: FieldPathElements = [], out: FieldSet = new FieldSet()): FieldSet {
+  if (now === null || now === undefined) return out;
+  if (before === undefined || before === null) return fieldSetOf(now, ft, prefix, out);
+  if (isAtomicLike(ft, now)) {
+    if (prefix.length > 0 && (isAtomicLike(ft, before) ? !deepEqualJson(before, now) : true)) out.add(prefix);
+    return out;
+  }
+  if (ft!.t === 'list') {
+    const prev = Array.isArray(before) ? before : [];
+    if (ft!.listType === 'set') {
+      for (const v of now as unknown[]) if (!prev.some((p) => deepEqualJson(p, v))) out.add([...prefix, `v:${JSON.stringify(v)}`]);
+      return out;
+    }
+    const keys = ft!.mapKeys!;
+    for (const item of now as unknown[]) {
+      if (!isObject(item)) continue;
+      const kv = keyValues(item, keys);
+      const p = [...prefix, `k:${JSON.stringify(kv)}`];
+      const old = prev.find((o) => itemMatches(o, keys, kv));
+      if (old === undefined) {
+        out.add([...p, '.']);
+        for (const [k, v] of Object.entries(item)) fieldSetOf(v, childType(ft!.item, k), [...p, `f:${k}`], out);
+      } else {
+        for (const [k, v] of Object.entries(item)) changedFieldSet((old as JsonObject)[k], v, childType(ft!.item, k), [...p, `f:${k}`], out);
+      }
+    }
+    return out;
+  }
+  const prevObj = isObject(before) ? before : undefined;
+  if (ft!.t === 'map' && !prevObj) out.add([...prefix, '.']);
+  for (const [k, v] of Object.entries(now as JsonObject)) changedFieldSet(prevObj?.[k], v, childType(ft, k), [...prefix, `f:${k}`], out);
+  return out;
+}
+
+/** The fields `before` set that `now` no longer sets at all. */
+export function removedFieldSet(before: unknown, now: unknown, ft: FieldType | undefined, prefix: FieldPathElements = [], out: FieldSet = new FieldSet()): FieldSet {
+  if (before === null || before === undefined) return out;
+  if (now === null || now === undefined) return fieldSetOf(before, ft, prefix, out);
+  if (isAtomicLike(ft, before)) {
+    if (prefix.length > 0 && !isAtomicLike(ft, now)) out.add(prefix);
+    return out;
+  }
+  if (ft!.t === 'list') {
+    const next = Array.isArray(now) ? now : [];
+    if (ft!.listType === 'set') {
+      for (const v of before as unknown[]) if (!next.some((n) => deepEqualJson(n, v))) out.add([...prefix, `v:${JSON.stringify(v)}`]);
+      return out;
+    }
+    const keys = ft!.mapKeys!;
+    for (const item of before as unknown[]) {
+      if (!isObject(item)) continue;
+      const kv = keyValues(item, keys);
+      const p = [...prefix, `k:${JSON.stringify(kv)}`];
+      const cur = next.find((n) => itemMatches(n, keys, kv));
+      if (cur === undefined) {
+        out.add([...p, '.']);
+        for (const [k, v] of Object.entries(item)) fieldSetOf(v, childType(ft!.item, k), [...p, `f:${k}`], out);
+      } else {
+        for (const [k, v] of Object.entries(item)) removedFieldSet(v, (cur as JsonObject)[k], childType(ft!.item, k), [...p, `f:${k}`], out);
+      }
+    }
+    return out;
+  }
+  const nowObj = isObject(now) ? now : undefined;
+  if (ft!.t === 'map' && !nowObj) out.add([...prefix, '.']);
+  for (const [k, v] of Object.entries(before as JsonObject)) removedFieldSet(v, nowObj?.[k], childType(ft, k), [...prefix, `f:${k}`], out);
+  return out;
+}
+
+function deepEqualJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b) || deepEqualLoose(a, b);
+}
+
+function deepEqualLoose(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqualLoose(v, b[i]));
+  if (isObject(a)) {
+    if (!isObject(b)) return false;
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+    return ka.length === kb.length && ka.every((k) => deepEqualLoose(a[k], b[k]));
+  }
+  return a === b;
 }

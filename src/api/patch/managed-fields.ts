@@ -3,8 +3,8 @@
 import { apiVersionOf, type ResourceInfo } from '../resources.js';
 import { schemaFor } from '../schema/index.js';
 import type { KubeObject } from '../types.js';
-import { FieldSet, type FieldPathElements, fieldSetOf, valueAt } from './fieldset.js';
-import { type JsonObject, deepEqual, isObject } from './json-value.js';
+import { FieldSet, type FieldPathElements, changedFieldSet, fieldSetOf, removedFieldSet } from './fieldset.js';
+import { type JsonObject, isObject } from './json-value.js';
 
 export interface ManagerEntry {
   manager: string;
@@ -77,28 +77,17 @@ export function ownedFieldSet(r: Pick<ResourceInfo, 'kind'>, obj: unknown, opts:
   return FieldSet.of(all.list().filter((p) => !stripped(p) && !(p.length === 1 && p[0] === 'f:metadata') && (opts.includeStatus || p[0] !== 'f:status')));
 }
 
-/** Fields of `obj` whose value differs from `old` (or that `old` lacks). */
-function changedFields(r: Pick<ResourceInfo, 'kind'>, old: KubeObject | undefined, obj: KubeObject): FieldSet {
-  const now = ownedFieldSet(r, obj, { includeStatus: true });
-  if (!old) return now;
-  const before = ownedFieldSet(r, old, { includeStatus: true });
-  const ft = schemaFor(r);
-  return FieldSet.of(
-    now.list().filter((p) => {
-      if (p[p.length - 1] === '.') return !before.has(p);
-      const a = valueAt(old, p, ft);
-      const b = valueAt(obj, p, ft);
-      return !a.found || !deepEqual(a.value, b.value);
-    }),
-  );
+function ownable(set: FieldSet): FieldSet {
+  return FieldSet.of(set.list().filter((p) => !stripped(p) && !(p.length === 1 && p[0] === 'f:metadata')));
 }
 
 export function recordUpdateOperation(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string): KubeObject {
   if (!manager) return obj;
   const incoming = obj.metadata?.managedFields;
   const entries = parseManagedFields(Array.isArray(incoming) ? incoming : old?.metadata?.managedFields);
-  const changed = changedFields(r, old, obj);
-  const removed = old ? ownedFieldSet(r, old, { includeStatus: true }).difference(ownedFieldSet(r, obj, { includeStatus: true })) : new FieldSet();
+  const ft = schemaFor(r);
+  const changed = ownable(changedFieldSet(old, obj, ft));
+  const removed = old ? ownable(removedFieldSet(old, obj, ft)) : new FieldSet();
   const apiVersion = apiVersionOf(r);
   for (const e of entries) {
     for (const p of removed.list()) e.set.delete(p);
