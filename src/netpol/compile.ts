@@ -1,0 +1,134 @@
+// The compiler: for each pod of one node, whether it is isolated for ingress and for egress and
+// the union of everything the policies selecting it allow, as disjoint boxes
+// (peer addresses x protocol x ports) plus the peer ranges of rules without ports (every
+// protocol). Pure: the model in, data out. render.ts turns the result into nftables elements.
+import { ipToInt } from '../linux/ipv4.js';
+import { disjointBoxes, mergeRanges, boxContains, type Box } from './boxes.js';
+import { ALL_ADDRESSES, ipBlockRanges, peerMatches, policySelectsPod, portEntryRanges, selectorPeerMatchesPod, type AddressRange } from './match.js';
+import { isPolicyPod, type Direction, type PolicyModel, type Protocol, type SlimPod, type SlimPolicy, type SlimRule } from './model.js';
+
+/** What one direction of one pod allows. */
+export interface DirectionAllowance {
+  /** Disjoint (peer addresses x protocol x ports) boxes from rules with ports. */
+  boxes: Box[];
+  /** Disjoint peer ranges of rules without ports: every protocol and port. */
+  anyProtocol: AddressRange[];
+}
+
+export interface CompiledPod {
+  ip: string;
+  pod: string;
+  ingressIsolated: boolean;
+  egressIsolated: boolean;
+  ingress: DirectionAllowance;
+  egress: DirectionAllowance;
+}
+
+/** Per-compile memo of peer address ranges of a rule (they do not depend on the local pod). */
+class PeerRangeCache {
+  private readonly ranges = new WeakMap<SlimRule, AddressRange[]>();
+
+  constructor(private readonly model: PolicyModel) {}
+
+  /** Every address a rule's peers match: ipBlock ranges and the /32 of each selected pod. */
+  rangesOf(policy: SlimPolicy, rule: SlimRule): AddressRange[] {
+    let r = this.ranges.get(rule);
+    if (r) return r;
+    if (rule.peers.length === 0) r = [ALL_ADDRESSES];
+    else {
+      const all: AddressRange[] = [];
+      for (const peer of rule.peers) {
+        if (peer.ipBlock) all.push(...ipBlockRanges(peer.ipBlock));
+        else {
+          for (const pod of this.model.policyPods()) {
+            if (selectorPeerMatchesPod(this.model, policy.namespace, peer, pod)) {
+              const n = ipToInt(pod.ip);
+              all.push({ lo: n, hi: n });
+            }
+          }
+        }
+      }
+      r = mergeRanges(all);
+    }
+    this.ranges.set(rule, r);
+    return r;
+  }
+}
+
+function compileDirection(model: PolicyModel, cache: PeerRangeCache, pod: SlimPod, policies: SlimPolicy[], direction: Direction): DirectionAllowance {
+  const boxes: Box[] = [];
+  const anyProtocol: AddressRange[] = [];
+  for (const policy of policies) {
+    for (const rule of direction === 'Ingress' ? policy.ingress : policy.egress) {
+      if (rule.ports.length === 0) {
+        anyProtocol.push(...cache.rangesOf(policy, rule));
+        continue;
+      }
+      for (const entry of rule.ports) {
+        if (typeof entry.port === 'string' && direction === 'Egress') {
+          // An egress named port resolves on each destination pod the rule's peers match.
+          for (const peerPod of model.policyPods()) {
+            const matched = rule.peers.length === 0 || rule.peers.some((p) => peerMatches(model, policy.namespace, p, { kind: 'pod', pod: peerPod }));
+            if (!matched) continue;
+            const n = ipToInt(peerPod.ip);
+            for (const ports of portEntryRanges(entry, peerPod)) boxes.push({ addresses: { lo: n, hi: n }, protocol: entry.protocol, ports });
+          }
+          continue;
+        }
+        // Ingress named ports resolve on the local pod itself (the destination).
+        const portRanges = portEntryRanges(entry, direction === 'Ingress' ? pod : undefined);
+        for (const addresses of cache.rangesOf(policy, rule)) {
+          for (const ports of portRanges) boxes.push({ addresses, protocol: entry.protocol, ports });
+        }
+      }
+    }
+  }
+  return { boxes: disjointBoxes(boxes), anyProtocol: mergeRanges(anyProtocol) };
+}
+
+function compileOne(model: PolicyModel, cache: PeerRangeCache, pod: SlimPod & { ip: string }): CompiledPod {
+  const selecting = model.policiesInNamespace(pod.namespace).filter((p) => policySelectsPod(p, pod));
+  const ingressPolicies = selecting.filter((p) => p.policyTypes.includes('Ingress'));
+  const egressPolicies = selecting.filter((p) => p.policyTypes.includes('Egress'));
+  return {
+    ip: pod.ip,
+    pod: `${pod.namespace}/${pod.name}`,
+    ingressIsolated: ingressPolicies.length > 0,
+    egressIsolated: egressPolicies.length > 0,
+    ingress: compileDirection(model, cache, pod, ingressPolicies, 'Ingress'),
+    egress: compileDirection(model, cache, pod, egressPolicies, 'Egress'),
+  };
+}
+
+/** Compiles the pods `isLocal` accepts (pods without an IP, hostNetwork or finished are skipped). */
+export function compilePods(model: PolicyModel, isLocal: (pod: SlimPod) => boolean): CompiledPod[] {
+  const cache = new PeerRangeCache(model);
+  const out: CompiledPod[] = [];
+  for (const pod of model.pods) {
+    if (isPolicyPod(pod) && isLocal(pod)) out.push(compileOne(model, cache, pod));
+  }
+  return out;
+}
+
+/** Compiles the pods scheduled on `nodeName`. */
+export function compileNode(model: PolicyModel, nodeName: string): CompiledPod[] {
+  return compilePods(model, (p) => p.nodeName === nodeName);
+}
+
+function directionAllows(a: DirectionAllowance, peer: number, protocol: Protocol, port: number): boolean {
+  return a.anyProtocol.some((r) => peer >= r.lo && peer <= r.hi) || a.boxes.some((b) => boxContains(b, peer, protocol, port));
+}
+
+/**
+ * What the kernel state compiled for these pods does with one packet of a new connection, read
+ * the way the nftables rules read it: the source's egress state (if compiled and isolated),
+ * then the destination's ingress state. Used to check the compiler against the evaluator.
+ */
+export function compiledAllows(compiled: ReadonlyMap<string, CompiledPod>, srcIp: string, dstIp: string, protocol: Protocol, port: number): boolean {
+  if (srcIp === dstIp) return true;
+  const src = compiled.get(srcIp);
+  if (src?.egressIsolated && !directionAllows(src.egress, ipToInt(dstIp), protocol, port)) return false;
+  const dst = compiled.get(dstIp);
+  if (dst?.ingressIsolated && !directionAllows(dst.ingress, ipToInt(srcIp), protocol, port)) return false;
+  return true;
+}
