@@ -150,7 +150,7 @@ data: {a: "1"}
 `;
   await ok(['apply', '--server-side', '-f', '-'], cm);
   await ok(['apply', '--server-side', '-f', '-'], cm.replace('"1"', '"2"'));
-  const got = JSON.parse(await ok(['get', 'cm', 'ssa', '-o', 'json']));
+  const got = JSON.parse(await ok(['get', 'cm', 'ssa', '-o', 'json', '--show-managed-fields']));
   assert.equal(got.data.a, '2');
   assert.ok(got.metadata.managedFields.some((m: { manager: string }) => m.manager === 'kubectl'));
 });
