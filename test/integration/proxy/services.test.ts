@@ -3,6 +3,7 @@
 // tracker directly (no API server).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { ServiceProxy } from '../../../src/proxy/proxy.js';
 import { CLIENT_IP, CLUSTER_CIDR, NetLab, NODE_IP, service, slice } from './netlab.js';
 
@@ -184,6 +185,12 @@ for (const mode of ['nftables', 'iptables'] as const) {
       assert.match(text, /default\/web:http\n {2}10\.96\.0\.10:80\/tcp\s+-> 10\.244\.1\.4:8080 \(100%\)/);
       assert.match(text, /default\/empty:http\n(.*\n)*? {2}10\.96\.0\.13:80\/tcp\s+-> reject \(no endpoints\)/);
       assert.match(text, /nodePort 30080\/tcp\s+-> (10\.244\.1\.\d:8080 \(33\.3%\)(, )?){3}/);
+    });
+
+    await t.test('`flatnet proxy rules --netns` prints the same from the kernel', async () => {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'proxy', 'rules', '--netns', lab.node], { encoding: 'utf8' });
+      const expected = (await proxy.rules()).replace(/^/gm, '  ').replace(/ +$/gm, '');
+      assert.equal(out, `namespace ${lab.node} (${mode}):\n${expected}`);
     });
 
     await t.test('deleting a Service removes its rules and a full resync is idempotent', async () => {
