@@ -1,0 +1,71 @@
+// pods/log and pods/exec through the API server to a node's agent endpoint. A small HTTP +
+// WebSocket server on loopback stands in for the agent (another area); what is tested here is the
+// server's routing: endpoint lookup, path and query kept, the admin token, upgrades piped.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { R } from '../../../src/api/resources.js';
+import { startTestServer, type TestServer } from '../../support/server.js';
+
+let s: TestServer;
+let agent: http.Server;
+let agentPort = 0;
+const seen: { url: string; auth: string | undefined }[] = [];
+
+before(async () => {
+  s = await startTestServer({ store: 'memory', controllers: false });
+  agent = http.createServer((req, res) => {
+    seen.push({ url: req.url ?? '', auth: req.headers.authorization });
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`log line from ${req.url}\n`);
+  });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
+  agent.on('upgrade', (req, socket, head) => {
+    seen.push({ url: req.url ?? '', auth: req.headers.authorization });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.send(Buffer.concat([Buffer.from([1]), Buffer.from('hello from exec\n')]));
+      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' }))]));
+      ws.close(1000);
+    });
+  });
+  await new Promise<void>((r) => agent.listen(0, '127.0.0.1', () => r()));
+  agentPort = (agent.address() as AddressInfo).port;
+  await s.client.create(R.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', annotations: { 'flatnet.dev/kubelet-endpoint': `127.0.0.1:${agentPort}` } } });
+  await s.client.create(R.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n-no-endpoint' } });
+  for (const [name, node] of [['p1', 'n1'], ['p2', 'n-no-endpoint'], ['unscheduled', undefined]] as const) {
+    await s.client.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }], ...(node ? { nodeName: node } : {}) } });
+  }
+});
+after(async () => {
+  await s?.stop();
+  agent?.closeAllConnections();
+  await new Promise<void>((r) => (agent ? agent.close(() => r()) : r()));
+});
+
+test('kubectl logs reaches the agent with the same path and query and the admin token', async () => {
+  const r = await s.kubectl(['logs', 'p1', '--tail=5']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /log line from \/api\/v1\/namespaces\/default\/pods\/p1\/log\?container=c&tailLines=5/);
+  const token = readFileSync(join(s.dataDir, 'admin.token'), 'utf8').trim();
+  assert.equal(seen.at(-1)?.auth, `Bearer ${token}`);
+});
+
+test('kubectl exec is upgraded and piped to the agent', async () => {
+  const r = await s.kubectl(['exec', 'p1', '--', 'echo', 'hi']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'hello from exec\n');
+  assert.match(seen.at(-1)!.url, /^\/api\/v1\/namespaces\/default\/pods\/p1\/exec\?command=echo&command=hi/);
+});
+
+test('an unscheduled pod or a node without an endpoint is a clear error', async () => {
+  const unscheduled = await s.kubectl(['logs', 'unscheduled']);
+  assert.notEqual(unscheduled.code, 0);
+  assert.match(unscheduled.stderr, /pod unscheduled does not have a host assigned/);
+  const noEndpoint = await s.kubectl(['logs', 'p2']);
+  assert.notEqual(noEndpoint.code, 0);
+  assert.match(noEndpoint.stderr, /node "n-no-endpoint" has no agent endpoint/);
+});
