@@ -6,7 +6,8 @@ import { type FieldPath, duplicate, forbidden, invalid, notSupported, path, requ
 import type { FieldError } from './index.js';
 import { validateLabels, validateAnnotations } from './meta.js';
 import { PORT_PROTOCOLS, validatePortNumOrName } from './service.js';
-import { isConfigMapKey, isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isValidIP, isValidPortName, isValidPortNum } from './names.js';
+import { isConfigMapKey, isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isQualifiedName, isValidIP, isValidPortName, isValidPortNum } from './names.js';
+import { QUANTITY_REGEX_MESSAGE, parseQuantity } from './quantity.js';
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
@@ -95,6 +96,40 @@ function validateEnv(env: Obj[], fld: FieldPath): FieldError[] {
   return errs;
 }
 
+const STANDARD_CONTAINER_RESOURCES = ['cpu', 'memory', 'ephemeral-storage'];
+
+function validateResourceName(name: string, fld: FieldPath): FieldError[] {
+  if (STANDARD_CONTAINER_RESOURCES.includes(name) || name.startsWith('hugepages-')) return [];
+  const errs = isQualifiedName(name).map((m) => invalid(fld, name, m));
+  if (!errs.length && !name.includes('/')) errs.push(invalid(fld, name, 'must be a standard resource type or fully qualified'));
+  return errs;
+}
+
+/** Container requests and limits: known names, valid non-negative quantities, requests within limits. */
+function validateResources(resources: Obj | undefined, fld: FieldPath): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!resources) return errs;
+  for (const kind of ['limits', 'requests']) {
+    for (const [name, q] of Object.entries((resources[kind] as Obj | undefined) ?? {})) {
+      const qf = fld.child(kind).key(name);
+      errs.push(...validateResourceName(name, qf));
+      const v = parseQuantity(q);
+      if (v === undefined) errs.push(invalid(qf, q, QUANTITY_REGEX_MESSAGE));
+      else if (v < 0) errs.push(invalid(qf, q, 'must be greater than or equal to 0'));
+    }
+  }
+  const limits = (resources.limits as Obj | undefined) ?? {};
+  for (const [name, q] of Object.entries((resources.requests as Obj | undefined) ?? {})) {
+    if (limits[name] === undefined) continue;
+    const req = parseQuantity(q);
+    const lim = parseQuantity(limits[name]);
+    if (req !== undefined && lim !== undefined && req > lim) {
+      errs.push(invalid(fld.child('requests'), String(q), `must be less than or equal to ${name} limit of ${String(limits[name])}`));
+    }
+  }
+  return errs;
+}
+
 function validateContainers(containers: Obj[], fld: FieldPath, names: Set<string>, volumes: Set<string>, isRegular: boolean): FieldError[] {
   const errs: FieldError[] = [];
   containers.forEach((c, i) => {
@@ -114,6 +149,7 @@ function validateContainers(containers: Obj[], fld: FieldPath, names: Set<string
       errs.push(notSupported(cf.child('terminationMessagePolicy'), c.terminationMessagePolicy, TERMINATION_MESSAGE_POLICIES));
     }
     errs.push(...validateContainerPorts(Array.isArray(c.ports) ? c.ports : [], cf.child('ports')));
+    errs.push(...validateResources(c.resources, cf.child('resources')));
     errs.push(...validateEnv(Array.isArray(c.env) ? c.env : [], cf.child('env')));
     const mounts = new Set<string>();
     (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m: Obj, j: number) => {

@@ -36,6 +36,11 @@ test('pod validation, upstream field paths and messages', () => {
     ['at most 3 nameservers', pod({ containers: [c()], dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1', '1.0.0.1', '8.8.8.8', '8.8.4.4'] } }),
       'spec.dnsConfig.nameservers: Invalid value: []string{"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4"}: must not have more than 3 nameservers'],
     ['volume mount must name a volume', pod({ containers: [c({ volumeMounts: [{ name: 'data', mountPath: '/data' }] })] }), 'spec.containers[0].volumeMounts[0].name: Not found: "data"'],
+    ['requests within limits', pod({ containers: [c({ resources: { limits: { cpu: '500m' }, requests: { cpu: '1' } } })] }),
+      'spec.containers[0].resources.requests: Invalid value: "1": must be less than or equal to cpu limit of 500m'],
+    ['quantity syntax', pod({ containers: [c({ resources: { limits: { memory: 'lots' } } })] }),
+      "spec.containers[0].resources.limits[memory]: Invalid value: \"lots\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
+    ['resource names', pod({ containers: [c({ resources: { limits: { gpu: '1' } } })] }), 'spec.containers[0].resources.limits[gpu]: Invalid value: "gpu": must be a standard resource type or fully qualified'],
     ['labels', pod({ containers: [c()] }, { name: 'p', namespace: 'default', labels: { 'bad key!': 'v' } }),
       `metadata.labels: Invalid value: "bad key!": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`],
   ];
