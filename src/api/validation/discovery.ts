@@ -61,16 +61,16 @@ export function validateEndpointSliceUpdate(slice: KubeObject, old: KubeObject):
   return errs;
 }
 
+// Upstream also refuses loopback addresses; flatnet allows them because an API server listening
+// on 127.0.0.1 advertises that address in the `kubernetes` Endpoints.
 const SPECIAL_RANGES: [string, string][] = [
-  ['127.0.0.0/8', 'may not be in the loopback range (127.0.0.0/8, ::1/128)'],
-  ['::1/128', 'may not be in the loopback range (127.0.0.0/8, ::1/128)'],
   ['169.254.0.0/16', 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'],
   ['fe80::/10', 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'],
   ['224.0.0.0/24', 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'],
   ['ff02::/10', 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'],
 ];
 
-/** Endpoints addresses must be routable pod or node IPs (upstream's validateNonSpecialIP). */
+/** Endpoints addresses must be usable pod or node IPs (upstream's validateNonSpecialIP, loopback allowed). */
 function validateEndpointIP(ip: string, fld: FieldPath): FieldError[] {
   const parsed = parseIP(ip);
   if (!parsed) return [invalid(fld, ip, 'must be a valid IP address')];

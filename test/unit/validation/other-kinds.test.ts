@@ -29,8 +29,10 @@ test('EndpointSlice', () => {
 test('Endpoints', () => {
   const ep = (subsets: unknown[]) => ({ metadata: meta, subsets });
   assert.deepEqual(createErrors(R.endpoints, ep([{ addresses: [{ ip: '10.244.1.5' }], ports: [{ port: 80 }] }])), []);
+  assert.deepEqual(createErrors(R.endpoints, ep([{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: 6443 }] }])), [], 'the kubernetes Endpoints of a loopback API server');
   expectErrors(R.endpoints, [
-    ['loopback', ep([{ addresses: [{ ip: '127.0.0.1' }], ports: [{ port: 80 }] }]), 'subsets[0].addresses[0].ip: Invalid value: "127.0.0.1": may not be in the loopback range (127.0.0.0/8, ::1/128)'],
+    ['link-local', ep([{ addresses: [{ ip: '169.254.1.1' }], ports: [{ port: 80 }] }]), 'subsets[0].addresses[0].ip: Invalid value: "169.254.1.1": may not be in the link-local range (169.254.0.0/16, fe80::/10)'],
+    ['unspecified', ep([{ addresses: [{ ip: '0.0.0.0' }], ports: [{ port: 80 }] }]), 'subsets[0].addresses[0].ip: Invalid value: "0.0.0.0": may not be unspecified (0.0.0.0)'],
     ['names with >1 port', ep([{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80 }, { port: 81, name: 'b' }] }]), 'subsets[0].ports[0].name: Required value'],
   ]);
 });
