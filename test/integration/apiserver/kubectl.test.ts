@@ -273,3 +273,50 @@ test('an unsupported field selector is 400 like upstream', async () => {
   assert.equal(res.code, 400);
   assert.equal(JSON.parse(res.body).message, 'field label not supported: spec.nodeName');
 });
+
+test('server-side apply conflicts between managers are 409 with FieldManagerConflict causes; --force-conflicts takes over', async () => {
+  const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: owned}\ndata: {a: "${v}"}\n`;
+  await ok(['apply', '--server-side', '--field-manager=alice', '-f', '-'], cm('1'));
+  const err = await fails(['apply', '--server-side', '--field-manager=bob', '-f', '-'], cm('2'));
+  assert.match(err, /Apply failed with 1 conflict: conflict with "alice"/);
+  assert.match(err, /\.data\.a/);
+  await ok(['apply', '--server-side', '--field-manager=bob', '--force-conflicts', '-f', '-'], cm('2'));
+  assert.equal(JSON.parse(await ok(['get', 'cm', 'owned', '-o', 'json'])).data.a, '2');
+});
+
+test('kubectl create <generator> sends protobuf and is stored as JSON', async () => {
+  assert.match(await ok(['create', 'deployment', 'proto', '--image=nginx', '--replicas=2']), /deployment.apps\/proto created/);
+  const dep = JSON.parse(await ok(['get', 'deploy', 'proto', '-o', 'json']));
+  assert.equal(dep.spec.replicas, 2);
+  assert.equal(dep.spec.template.spec.containers[0].image, 'nginx');
+  assert.match(await ok(['create', 'secret', 'generic', 'proto-secret', '--from-literal=k=v']), /secret\/proto-secret created/);
+  const secret = JSON.parse(await ok(['get', 'secret', 'proto-secret', '-o', 'json']));
+  assert.equal(Buffer.from(secret.data.k, 'base64').toString(), 'v');
+});
+
+test('kubectl patch on a Gateway API kind (strategic by default) is applied as a merge patch', async () => {
+  await ok(['apply', '-f', '-'], 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r1}\nspec:\n  hostnames: [a.example.com]\n');
+  await ok(['patch', 'httproute', 'r1', '-p', '{"spec":{"hostnames":["b.example.com"]}}']);
+  const route = JSON.parse(await ok(['get', 'httproute', 'r1', '-o', 'json']));
+  assert.deepEqual(route.spec.hostnames, ['b.example.com']);
+});
+
+test('the status subresource changes only status', async () => {
+  await ok(['patch', 'deploy', 'proto', '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":7},"spec":{"replicas":9}}']);
+  const dep = JSON.parse(await ok(['get', 'deploy', 'proto', '-o', 'json']));
+  assert.equal(dep.status.observedGeneration, 7);
+  assert.equal(dep.spec.replicas, 2);
+});
+
+test('fieldValidation=Warn stores the object and answers a Warning header', async () => {
+  const res = await raw('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warned' }, bogus: 1 }));
+  assert.equal(res.code, 201);
+  assert.match(String(res.headers.warning), /^299 - "unknown field \\"bogus\\""/);
+});
+
+test('/metrics counts requests by verb, resource and code', async () => {
+  const res = await raw('GET', '/metrics');
+  assert.equal(res.code, 200);
+  assert.match(res.body, /apiserver_request_total\{verb="list",resource="configmaps",code="200"\} \d+/);
+  assert.match(res.body, /apiserver_storage_objects\{resource="\/configmaps"\} \d+/);
+});
