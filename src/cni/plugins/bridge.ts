@@ -64,21 +64,15 @@ function kernelError(what: string, err: unknown): CniError {
   return new CniError(CniErrorCode.KernelFailure, `${what} failed`, detail);
 }
 
-async function ensureBridge(s: Settings, gatewayCidrs: string[]): Promise<void> {
-  if (!existsSync(`/sys/class/net/${s.bridge}`) && !(await getLink(undefined, s.bridge))) {
-    const gw = gatewayCidrs[0]?.split('/')[0];
-    try {
-      await applyIpBatch(undefined, new IpBatch().raw(`link add ${s.bridge}${gw ? ` address ${macFromIp(gw)}` : ''} type bridge`));
-    } catch (err) {
-      // A concurrent ADD created it first.
-      if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw kernelError(`creating bridge ${s.bridge}`, err);
-    }
+/** Creates the bridge when missing (a concurrent ADD may win the race; that is fine). */
+async function createBridgeIfMissing(s: Settings, gatewayCidrs: string[]): Promise<void> {
+  if (existsSync(`/sys/class/net/${s.bridge}`) || (await getLink(undefined, s.bridge))) return;
+  const gw = gatewayCidrs[0]?.split('/')[0];
+  try {
+    await applyIpBatch(undefined, new IpBatch().raw(`link add ${s.bridge}${gw ? ` address ${macFromIp(gw)}` : ''} type bridge`));
+  } catch (err) {
+    if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw kernelError(`creating bridge ${s.bridge}`, err);
   }
-  const b = new IpBatch().setLink(s.bridge, { up: true, ...(s.promisc ? { promisc: true } : {}) });
-  for (const cidr of gatewayCidrs) b.replaceAddress(cidr, s.bridge);
-  await applyIpBatch(undefined, b).catch((err) => {
-    throw kernelError(`configuring bridge ${s.bridge}`, err);
-  });
 }
 
 function enableForwarding(): void {
@@ -102,10 +96,13 @@ export async function bridgeAdd(conf: BridgeConf, env: CniEnv): Promise<CniResul
   const veth = hostVethName(env.containerId, env.ifName);
   try {
     const gatewayCidrs = s.isGateway ? v4.filter((ip) => ip.gateway).map((ip) => `${ip.gateway}/${ip.address.split('/')[1]}`) : [];
-    await ensureBridge(s, gatewayCidrs);
+    await createBridgeIfMissing(s, gatewayCidrs);
     if (s.isGateway) enableForwarding();
     const podMac = macFromIp(v4[0].address.split('/')[0]);
-    const host = new IpBatch()
+    // One batch for the host side: the bridge up with its gateway address, the veth pair.
+    const host = new IpBatch().setLink(s.bridge, { up: true, ...(s.promisc ? { promisc: true } : {}) });
+    for (const cidr of gatewayCidrs) host.replaceAddress(cidr, s.bridge);
+    host
       .addVeth(veth, env.ifName, { mtu: s.mtu, peerNetns: env.netns, peerMac: podMac })
       .setLink(veth, { master: s.bridge, up: true });
     if (s.hairpin) host.setBridgePort(veth, { hairpin: true });
