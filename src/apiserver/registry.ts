@@ -40,6 +40,10 @@ export interface WriteResult {
 /** Namespaces the server creates at first start and never lets anyone delete (except kube-node-lease). */
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+/** Kinds whose PUT creates a missing object, as upstream's strategies allow. */
+const ALLOW_CREATE_ON_UPDATE = new Set(['/endpoints', '/events', 'coordination.k8s.io/leases']);
+/** The label upstream keeps on every namespace, naming it (namespaceSelectors rely on it). */
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export function storeKey(r: Pick<ResourceInfo, 'group' | 'plural'>): string {
   return `${r.group}/${r.plural}`;
@@ -135,6 +139,7 @@ export class Registry {
 
   private resetStatusOnCreate(r: ResourceInfo, obj: KubeObject): void {
     if (isNamespaces(r)) {
+      obj.metadata.labels = { ...(obj.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: obj.metadata.name ?? '' };
       const spec = (obj.spec ??= {}) as { finalizers?: string[] };
       spec.finalizers ??= ['kubernetes'];
       obj.status = { phase: 'Active' };
@@ -203,7 +208,12 @@ export class Registry {
       throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }
     obj.metadata.name = name;
-    const current = this.get(r, ns, name);
+    const found = this.store.get(storeKey(r), r.namespaced ? ns : '', name);
+    if (!found && subresource === undefined && ALLOW_CREATE_ON_UPDATE.has(storeKey(r))) {
+      delete obj.metadata.resourceVersion;
+      return this.create(r, ns, obj, ctx);
+    }
+    const current = found ?? this.get(r, ns, name);
     const expected = parseRev(r, name, obj.metadata.resourceVersion);
     if (expected !== undefined && expected !== current.rev) throw errors.conflict(r, name);
     if (obj.metadata.uid && obj.metadata.uid !== current.obj.metadata.uid) {
@@ -235,6 +245,7 @@ export class Registry {
         else next.status = clone(old.status);
       }
       if (isNamespaces(r)) {
+        next.metadata.labels = { ...(next.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: name };
         const spec = (next.spec ??= {}) as { finalizers?: string[] };
         const oldFinalizers = (old.spec as { finalizers?: string[] } | undefined)?.finalizers;
         if (oldFinalizers) spec.finalizers = oldFinalizers.slice();

@@ -176,3 +176,19 @@ test('body apiVersion, kind and namespace must agree with the URL', () => {
   assert.equal(statusOf(() => reg.create(R.configmaps, 'default', { ...cm('x'), apiVersion: 'apps/v1' }, ctx())).code, 400);
   assert.equal(statusOf(() => reg.create(R.configmaps, 'default', { ...cm('x'), metadata: { name: 'x', namespace: 'other' } }, ctx())).code, 400);
 });
+
+test('namespaces always carry the kubernetes.io/metadata.name label', () => {
+  const reg = setup();
+  const ns = reg.create(R.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', labels: { a: 'b' } } }, ctx()).entry.obj;
+  assert.deepEqual(ns.metadata.labels, { a: 'b', 'kubernetes.io/metadata.name': 'team' });
+  const next = structuredClone(ns);
+  next.metadata.labels = { a: 'c' };
+  assert.equal(reg.update(R.namespaces, '', 'team', next, ctx()).entry.obj.metadata.labels?.['kubernetes.io/metadata.name'], 'team');
+});
+
+test('PUT creates a missing Endpoints or Lease (as upstream) but not a ConfigMap', () => {
+  const reg = setup();
+  const ep = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'e' }, subsets: [] } as KubeObject;
+  assert.equal(reg.update(R.endpoints, 'default', 'e', ep, ctx()).code, 201);
+  assert.equal(statusOf(() => reg.update(R.configmaps, 'default', 'missing', cm('missing'), ctx())).code, 404);
+});
