@@ -10,6 +10,7 @@ import { FieldSet, childType, formatPath, itemMatches, keyValues, removeAt, valu
 import { type JsonObject, clone, deepEqual, isObject } from './json-value.js';
 import { type ManagerEntry, nowTimestamp, ownedFieldSet, parseManagedFields, serializeManagedFields } from './managed-fields.js';
 import { PatchError } from './errors.js';
+import { applyDefaults } from '../validation/index.js';
 
 /** Merges an applied value into a live one the way structured-merge-diff does. */
 function mergeApplied(live: unknown, applied: unknown, ft: FieldType | undefined): unknown {
@@ -60,17 +61,21 @@ export function applyConfiguration(r: ResourceInfo, live: KubeObject | undefined
   const entries = parseManagedFields(live?.metadata?.managedFields);
   let mine = entries.find((e) => e.manager === manager && e.operation === 'Apply' && !e.subresource);
 
-  // Conflicts: another manager owns a field this apply sets to a different value.
+  // Conflicts: another manager owns a field this apply would change. The outcome is compared after
+  // defaulting, so an applied item that only omits defaulted fields (a parentRef without its
+  // group) does not count as a change.
   const conflicts: ApplyConflict[] = [];
   const lostByManager = new Map<ManagerEntry, string[][]>();
   if (live) {
+    const outcome = mergeApplied(clone(live), config, ft) as KubeObject;
+    applyDefaults(r, outcome);
     for (const e of entries) {
       // managers are (name, operation) pairs: the applier's own Update entry can conflict too
       if (e === mine) continue;
       for (const p of e.set.intersection(appliedSet).list()) {
         if (p[p.length - 1] === '.') continue;
         const now = valueAt(live, p, ft);
-        const wanted = valueAt(config, p, ft);
+        const wanted = valueAt(outcome, p, ft);
         if (now.found && !deepEqual(now.value, wanted.value)) {
           conflicts.push({ manager: e.manager, field: formatPath(p), operation: e.operation, apiVersion: e.apiVersion, time: e.time, subresource: e.subresource });
           lostByManager.set(e, [...(lostByManager.get(e) ?? []), p]);

@@ -152,3 +152,17 @@ test('managers are (name, operation) pairs: an Update under the applier name con
   const res = apply(afterScale, manifest(3));
   assert.deepEqual(res.conflicts?.map((c) => [c.manager, c.operation, c.field]), [['kubectl', 'Update', '.spec.replicas']]);
 });
+
+test('values that differ only by defaults do not conflict (HTTPRoute parentRefs after client-side apply)', () => {
+  const route = (port: number): KubeObject => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'r', namespace: 'default' },
+    spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port }] }] },
+  });
+  const created = route(80);
+  applyDefaults(R.httproutes, created);
+  const live = recordUpdate(R.httproutes, undefined, created, 'kubectl-client-side-apply');
+  const res = serverSideApply(R.httproutes, live, route(9090), 'kubectl', false);
+  assert.deepEqual(res.conflicts?.map((c) => c.field), ['.spec.rules']);
+});
