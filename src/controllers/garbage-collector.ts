@@ -127,11 +127,11 @@ export class GarbageCollector implements Controller {
   }
 
   private async patchOwners(ref: Ref, obj: KubeObject, owners: OwnerReference[]): Promise<void> {
-    await this.ctx.client
-      .patch(ref.r, ref.namespace, ref.name, { metadata: { resourceVersion: obj.metadata.resourceVersion, ownerReferences: owners.length ? owners : null } }, 'merge')
-      .catch((err) => {
-        if (!isNotFound(err)) throw err;
-      });
+    const metadata: KubeObject['metadata'] = { ...obj.metadata, ownerReferences: owners };
+    if (owners.length === 0) delete metadata.ownerReferences;
+    await this.ctx.client.update(ref.r, { ...obj, metadata }).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 
   private async syncOwner(key: string): Promise<void> {
@@ -165,10 +165,10 @@ export class GarbageCollector implements Controller {
 
   private async removeFinalizer(ref: Ref, obj: KubeObject, finalizer: string): Promise<void> {
     const rest = (obj.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-    await this.ctx.client
-      .patch(ref.r, ref.namespace, ref.name, { metadata: { resourceVersion: obj.metadata.resourceVersion, finalizers: rest.length ? rest : null } }, 'merge')
-      .catch((err) => {
-        if (!isNotFound(err)) throw err;
-      });
+    const metadata: KubeObject['metadata'] = { ...obj.metadata, finalizers: rest };
+    if (rest.length === 0) delete metadata.finalizers;
+    await this.ctx.client.update(ref.r, { ...obj, metadata }).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 }

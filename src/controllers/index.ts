@@ -15,6 +15,7 @@ import { NamespaceController } from './namespace.js';
 import { NodeIpamController } from './node-ipam.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
 import { DEFAULT_NODE_MONITOR_GRACE_SECONDS } from './node-lifecycle-plan.js';
+import { startLoadBalancerIPController } from './loadbalancer-ip.js';
 import { ReplicaSetController } from './replicaset.js';
 import { Scheduler } from './scheduler.js';
 
@@ -28,6 +29,8 @@ export interface ControllerOptions {
   nodeMonitorGracePeriodSeconds?: number;
   /** How often node health is checked (default 5). */
   nodeMonitorPeriodSeconds?: number;
+  /** Give LoadBalancer Services addresses from this pool (loadbalancer-ip.ts); off when unset. */
+  loadBalancerPool?: string;
   /** Run only these controllers (names as in `controllerNames`); default all. */
   only?: string[];
 }
@@ -71,10 +74,12 @@ export async function startControllers(client: KubeClient, opts: ControllerOptio
   const controllers = controllerNames.filter((n) => wanted.has(n)).map((n) => make[n]());
   await informers.start();
   for (const c of controllers) c.start();
-  log.info('controllers started', { controllers: controllers.map((c) => c.name) });
+  const loadBalancer = opts.loadBalancerPool ? await startLoadBalancerIPController(client, { pool: opts.loadBalancerPool }) : undefined;
+  log.info('controllers started', { controllers: [...controllers.map((c) => c.name), ...(loadBalancer ? ['loadbalancer-ip'] : [])] });
   return {
     async stop() {
       for (const c of controllers) c.stop();
+      await loadBalancer?.stop();
       informers.stop();
     },
   };

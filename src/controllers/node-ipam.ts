@@ -47,10 +47,10 @@ export class NodeIpamController implements Controller {
     const failures: Error[] = [];
     for (const a of assignPodCIDRs(this.space, nodes)) {
       try {
-        await this.ctx.client.patch(R.nodes, undefined, a.node, { spec: { podCIDR: a.podCIDR, podCIDRs: [a.podCIDR] } }, 'merge');
-        this.pending.set(a.node, a.podCIDR);
         const node = this.nodes.get(undefined, a.node);
-        if (node) this.ctx.events.record(node, 'Normal', 'CIDRAssignmentSucceeded', `Node ${a.node} got pod CIDR ${a.podCIDR}`);
+        if (!node) continue;
+        await this.ctx.client.update(R.nodes, { ...node, spec: { ...(node.spec ?? {}), podCIDR: a.podCIDR, podCIDRs: [a.podCIDR] } });
+        this.pending.set(a.node, a.podCIDR);
       } catch (err) {
         if (!isNotFound(err)) failures.push(err as Error);
       }

@@ -1,0 +1,140 @@
+// Deployments, ReplicaSets, the scheduler, the garbage collector and node pod CIDRs against a
+// real `flatnet server` with its controllers, driven by the real kubectl; a fake kubelet plays
+// the nodes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, type TestServer } from '../../support/server.js';
+import { R } from '../../../src/api/resources.js';
+import type { KubeObject } from '../../../src/api/types.js';
+import type { Node, Pod, ReplicaSet } from '../../../src/controllers/types.js';
+import { FakeKubelet, eventually } from './fake-kubelet.js';
+
+let server: TestServer;
+let kubelet: FakeKubelet;
+
+before(async () => {
+  server = await startTestServer({ controllers: true, store: 'memory' });
+  kubelet = new FakeKubelet(server.client, ['n1', 'n2']);
+  await kubelet.start();
+});
+
+after(async () => {
+  kubelet?.stop();
+  await server?.stop();
+});
+
+async function kubectl(...args: string[]): Promise<string> {
+  const r = await server.kubectl(args);
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function podsOf(namespace: string, selector: string): Promise<Pod[]> {
+  return (await server.client.list<Pod>(R.pods, { namespace, labelSelector: selector })).items;
+}
+
+test('nodes get distinct /24 pod CIDRs from --pod-cidr', async () => {
+  const cidrs = await eventually('pod CIDRs', async () => {
+    const nodes = (await server.client.list<Node>(R.nodes)).items;
+    const c = nodes.map((n) => n.spec?.podCIDR);
+    return c.length === 2 && c.every(Boolean) && nodes;
+  });
+  const byName = Object.fromEntries(cidrs.map((n) => [n.metadata.name, n.spec!.podCIDR]));
+  assert.deepEqual(new Set(Object.values(byName)), new Set(['10.244.0.0/24', '10.244.1.0/24']));
+  assert.deepEqual(cidrs[0]!.spec!.podCIDRs, [cidrs[0]!.spec!.podCIDR]);
+});
+
+test('a Deployment rolls out, scales, updates and restarts as kubectl rollout status sees it', async () => {
+  await kubectl('create', 'deployment', 'web', '--image=nginx:1', '--replicas=4');
+  assert.match(await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s'), /successfully rolled out/);
+  const pods = await podsOf('default', 'app=web');
+  assert.equal(pods.length, 4);
+  const rsName = pods[0]!.metadata.ownerReferences![0]!.name;
+  assert.match(rsName, /^web-[a-z0-9]+$/);
+  assert.ok(pods.every((p) => p.metadata.name!.startsWith(`${rsName}-`) && p.metadata.labels!['pod-template-hash'] === rsName.slice(4)));
+  // The scheduler spread them: two per node.
+  const perNode = new Map<string, number>();
+  for (const p of pods) perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
+  assert.deepEqual(Object.fromEntries(perNode), { n1: 2, n2: 2 });
+
+  await kubectl('scale', 'deployment/web', '--replicas=6');
+  await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s');
+  assert.equal((await podsOf('default', 'app=web')).filter((p) => !p.metadata.deletionTimestamp).length, 6);
+
+  await kubectl('set', 'image', 'deployment/web', 'nginx=nginx:2');
+  assert.match(await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s'), /successfully rolled out/);
+  const d = await server.client.get(R.deployments, 'default', 'web');
+  assert.equal(d!.metadata.annotations!['deployment.kubernetes.io/revision'], '2');
+  const status = d!.status as Record<string, any>;
+  assert.deepEqual([status.replicas, status.updatedReplicas, status.readyReplicas, status.availableReplicas], [6, 6, 6, 6]);
+  assert.equal(status.observedGeneration, d!.metadata.generation);
+  assert.deepEqual(
+    status.conditions.map((c: any) => [c.type, c.status, c.reason]),
+    [
+      ['Available', 'True', 'MinimumReplicasAvailable'],
+      ['Progressing', 'True', 'NewReplicaSetAvailable'],
+    ],
+  );
+  const rss = (await server.client.list<ReplicaSet>(R.replicasets, { namespace: 'default', labelSelector: 'app=web' })).items;
+  assert.deepEqual(rss.map((rs) => rs.spec.replicas).sort(), [0, 6]);
+
+  await kubectl('rollout', 'restart', 'deployment/web');
+  await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s');
+  const restarted = await server.client.get(R.deployments, 'default', 'web');
+  assert.equal(restarted!.metadata.annotations!['deployment.kubernetes.io/revision'], '3');
+  const history = await kubectl('rollout', 'history', 'deployment/web');
+  assert.match(history, /^1\s/m);
+  assert.match(history, /^3\s/m);
+
+  await kubectl('rollout', 'undo', 'deployment/web', '--to-revision=1');
+  await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s');
+  const undone = (await podsOf('default', 'app=web')).filter((p) => !p.metadata.deletionTimestamp);
+  assert.ok(undone.every((p) => (p.spec as any).containers[0].image === 'nginx:1'));
+
+  const events = await kubectl('get', 'events', '--field-selector', 'involvedObject.name=web');
+  assert.match(events, /ScalingReplicaSet/);
+});
+
+test('deleting a Deployment deletes its ReplicaSets and pods; --cascade=orphan keeps pods', async () => {
+  await kubectl('create', 'deployment', 'gone', '--image=nginx', '--replicas=2');
+  await kubectl('rollout', 'status', 'deployment/gone', '--timeout=60s');
+  await kubectl('delete', 'deployment', 'gone');
+  await eventually('ReplicaSets and pods of gone deleted', async () => {
+    const rs = await server.client.list(R.replicasets, { namespace: 'default', labelSelector: 'app=gone' });
+    const pods = await podsOf('default', 'app=gone');
+    return rs.items.length === 0 && pods.length === 0;
+  });
+
+  await kubectl('create', 'deployment', 'keep', '--image=nginx', '--replicas=2');
+  await kubectl('rollout', 'status', 'deployment/keep', '--timeout=60s');
+  const [rs] = (await server.client.list<ReplicaSet>(R.replicasets, { namespace: 'default', labelSelector: 'app=keep' })).items;
+  await kubectl('delete', 'deployment', 'keep', '--cascade=orphan');
+  await kubectl('delete', 'replicaset', rs!.metadata.name!, '--cascade=orphan');
+  const orphans = await eventually('orphaned pods without owner', async () => {
+    const pods = await podsOf('default', 'app=keep');
+    return pods.length === 2 && pods.every((p) => !p.metadata.ownerReferences?.length) && pods;
+  });
+  assert.equal(orphans.length, 2);
+});
+
+test('a pod that fits no node says why, and is scheduled when a node fits', async () => {
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'picky', namespace: 'default' },
+    spec: { nodeSelector: { disk: 'ssd' }, containers: [{ name: 'c', image: 'nginx' }] },
+  };
+  await server.client.create(R.pods, pod);
+  const cond = await eventually('PodScheduled=False', async () => {
+    const p = await server.client.get<Pod>(R.pods, 'default', 'picky');
+    return p?.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  });
+  assert.equal(cond.reason, 'Unschedulable');
+  assert.equal(cond.message, "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.");
+  await kubectl('label', 'node', 'n2', 'disk=ssd');
+  const bound = await eventually('picky bound', async () => (await server.client.get<Pod>(R.pods, 'default', 'picky'))?.spec.nodeName);
+  assert.equal(bound, 'n2');
+  const events = await kubectl('get', 'events', '--field-selector', 'involvedObject.name=picky');
+  assert.match(events, /FailedScheduling/);
+  assert.match(events, /Scheduled/);
+});
