@@ -1,0 +1,63 @@
+// Lab start-up: time from `flatnet up` to every node Ready and to the first pod Running, and the
+// lab's total memory (RSS of the supervisor, server and agents). Published numbers of other
+// local clusters are printed beside them (not measured here: no Docker on this machine).
+// Run: node --import tsx bench/up/run.ts [--nodes N]   (root)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { findLabProcesses } from '../../src/lab/processes.js';
+
+const repo = new URL('../../', import.meta.url).pathname;
+const flatnet = join(repo, 'bin/flatnet');
+const nodesArg = process.argv.indexOf('--nodes');
+const NODES = nodesArg > 0 ? Number(process.argv[nodesArg + 1]) : 2;
+
+function rssKiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function main(): void {
+  if (process.getuid?.() !== 0) throw new Error('the up bench needs root');
+  spawnSync(flatnet, ['--help'], { stdio: 'ignore' }); // build outside the timed part
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-bench-up-')), 'data');
+  const env = { ...process.env, KUBECONFIG: join(dataDir, 'admin.kubeconfig') };
+  try {
+    const t0 = Date.now();
+    const up = spawnSync(flatnet, ['up', '--nodes', String(NODES), '--data-dir', dataDir], { encoding: 'utf8' });
+    if (up.status !== 0) throw new Error(`flatnet up failed:\n${up.stdout}\n${up.stderr}`);
+    const readyMs = Date.now() - t0;
+    execFileSync('kubectl', ['run', 'bench', '--image=registry.k8s.io/e2e-test-images/agnhost:2.53', '--', 'netexec', '--http-port=8080'], { env, stdio: 'ignore' });
+    const tPod = Date.now();
+    execFileSync('kubectl', ['wait', '--for=jsonpath={.status.phase}=Running', 'pod/bench', '--timeout=120s'], { env, stdio: 'ignore' });
+    const podMs = Date.now() - tPod;
+    const firstPodMs = Date.now() - t0;
+    // Let start-up settle before reading memory.
+    execFileSync('sleep', ['2']);
+    const pids = findLabProcesses(dataDir);
+    const totalKiB = pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
+    const perProcess = pids.map((pid) => {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const role = argv.includes('server') ? 'server' : argv.includes('agent') ? `agent ${argv[argv.indexOf('--node') + 1]}` : 'supervisor';
+      return `${role} ${(rssKiB(pid) / 1024).toFixed(0)} MiB`;
+    });
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(`flatnet lab, ${NODES} nodes (load average ${loadavg()[0].toFixed(1)} on this machine):`);
+    console.log(`  up -> all nodes Ready         ${s(readyMs)}`);
+    console.log(`  up -> first pod Running       ${s(firstPodMs)}   (pod create -> Running ${s(podMs)})`);
+    console.log(`  lab memory (RSS)              ${(totalKiB / 1024).toFixed(0)} MiB total: ${perProcess.join(', ')}`);
+    console.log('published anchors (other tools, other machines; not measured in this run):');
+    console.log(`  kind v0.29.0 cluster start 33.0 s -> flatnet ratio ${(readyMs / 33000).toFixed(2)}x; k3d 19.9 s -> ${(readyMs / 19900).toFixed(2)}x; minikube 50.8 s -> ${(readyMs / 50800).toFixed(2)}x`);
+    console.log(`  k3s agent 275 MB / k0s controller 510 MB / MicroK8s min 540 MB -> flatnet whole lab ${(totalKiB / 1024 / 275).toFixed(2)}x of a k3s agent`);
+  } finally {
+    spawnSync(flatnet, ['down', '--data-dir', dataDir], { stdio: 'ignore' });
+    rmSync(join(dataDir, '..'), { recursive: true, force: true });
+  }
+}
+
+main();
