@@ -206,6 +206,50 @@ function validateDNS(spec: Obj, fld: FieldPath): FieldError[] {
   return errs;
 }
 
+const VOLUME_SOURCES = [
+  'hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi', 'glusterfs',
+  'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc', 'azureFile', 'configMap',
+  'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'projected', 'portworxVolume', 'scaleIO', 'storageos',
+  'csi', 'ephemeral', 'image',
+];
+
+function validateKeyToPaths(items: unknown, fld: FieldPath): FieldError[] {
+  const errs: FieldError[] = [];
+  (Array.isArray(items) ? items : []).forEach((it: Obj, i: number) => {
+    const f = fld.index(i);
+    if (!it?.key) errs.push(required(f.child('key'), ''));
+    if (!it?.path) errs.push(required(f.child('path'), ''));
+    else {
+      if (String(it.path).startsWith('/')) errs.push(invalid(f.child('path'), it.path, 'must be a relative path'));
+      if (String(it.path).split('/').includes('..')) errs.push(invalid(f.child('path'), it.path, "must not contain '..'"));
+    }
+  });
+  return errs;
+}
+
+/** One source per volume and the fields each common source needs. */
+function validateVolumeSource(v: Obj, fld: FieldPath): FieldError[] {
+  const errs: FieldError[] = [];
+  const present = VOLUME_SOURCES.filter((k) => v[k] !== undefined && v[k] !== null);
+  if (present.length === 0) errs.push(required(fld, 'must specify a volume type'));
+  for (const extra of present.slice(1)) errs.push(forbidden(fld.child(extra), 'may not specify more than 1 volume type'));
+  if (v.configMap) {
+    if (!v.configMap.name) errs.push(required(fld.child('configMap', 'name'), ''));
+    errs.push(...validateKeyToPaths(v.configMap.items, fld.child('configMap', 'items')));
+  }
+  if (v.secret) {
+    if (!v.secret.secretName) errs.push(required(fld.child('secret', 'secretName'), ''));
+    errs.push(...validateKeyToPaths(v.secret.items, fld.child('secret', 'items')));
+  }
+  if (v.hostPath && !v.hostPath.path) errs.push(required(fld.child('hostPath', 'path'), ''));
+  if (v.persistentVolumeClaim && !v.persistentVolumeClaim.claimName) errs.push(required(fld.child('persistentVolumeClaim', 'claimName'), ''));
+  if (v.hostPath?.type !== undefined) {
+    const types = ['', 'BlockDevice', 'CharDevice', 'Directory', 'DirectoryOrCreate', 'File', 'FileOrCreate', 'Socket'];
+    if (!types.includes(v.hostPath.type)) errs.push(notSupported(fld.child('hostPath', 'type'), v.hostPath.type, types));
+  }
+  return errs;
+}
+
 export interface PodSpecOptions {
   /** Pod templates of workloads: restartPolicy must then be Always (checked by the workload). */
   template: boolean;
@@ -223,6 +267,7 @@ export function validatePodSpec(spec: Obj | undefined, fld: FieldPath): FieldErr
       if (volumes.has(v.name)) errs.push(duplicate(vf.child('name'), v.name));
       volumes.add(v.name);
     }
+    errs.push(...validateVolumeSource(v, vf));
   });
   const containers: Obj[] = Array.isArray(s.containers) ? s.containers : [];
   const names = new Set<string>();

@@ -4,7 +4,7 @@ import type { Obj } from './defaults/util.js';
 import { type FieldPath, duplicateRendered, forbidden, goSyntax, invalid, invalidRendered, notSupported, path, required } from './errors.js';
 import type { FieldError } from './index.js';
 import { validateLabels } from './meta.js';
-import { isDNS1123Label, isDNS1123Subdomain, isValidCIDR, isValidIP, isValidPortName, isValidPortNum, parseIP } from './names.js';
+import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidCIDR, isValidIP, isValidPortName, isValidPortNum, parseIP } from './names.js';
 
 export const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 export const PORT_PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
@@ -60,10 +60,9 @@ function validateServicePort(sp: Obj, requireName: boolean, names: Set<string>, 
   return errs;
 }
 
+/** appProtocol is a qualified name (IANA names like `http`, or `example.com/proto`). */
 function isQualifiedAppProtocol(v: string): string[] {
-  const slash = v.split('/');
-  if (slash.length > 2) return ['must be a valid qualified name'];
-  return [];
+  return isQualifiedName(v);
 }
 
 export function validateService(svc: KubeObject): FieldError[] {

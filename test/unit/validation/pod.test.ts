@@ -41,6 +41,10 @@ test('pod validation, upstream field paths and messages', () => {
     ['quantity syntax', pod({ containers: [c({ resources: { limits: { memory: 'lots' } } })] }),
       "spec.containers[0].resources.limits[memory]: Invalid value: \"lots\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
     ['resource names', pod({ containers: [c({ resources: { limits: { gpu: '1' } } })] }), 'spec.containers[0].resources.limits[gpu]: Invalid value: "gpu": must be a standard resource type or fully qualified'],
+    ['one volume source', pod({ containers: [c()], volumes: [{ name: 'v', emptyDir: {}, hostPath: { path: '/x' } }] }), 'spec.volumes[0].emptyDir: Forbidden: may not specify more than 1 volume type'],
+    ['configMap volume name', pod({ containers: [c()], volumes: [{ name: 'v', configMap: {} }] }), 'spec.volumes[0].configMap.name: Required value'],
+    ['relative item paths', pod({ containers: [c()], volumes: [{ name: 'v', secret: { secretName: 's', items: [{ key: 'k', path: '/abs' }] } }] }),
+      'spec.volumes[0].secret.items[0].path: Invalid value: "/abs": must be a relative path'],
     ['labels', pod({ containers: [c()] }, { name: 'p', namespace: 'default', labels: { 'bad key!': 'v' } }),
       `metadata.labels: Invalid value: "bad key!": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`],
   ];
