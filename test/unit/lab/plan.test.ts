@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isLabNetns, planLab } from '../../../src/lab/plan.js';
+
+test('plan: node names, namespaces, addresses, ports and the agent command line contract', () => {
+  const p = planLab({ nodes: 3, overlay: 'host-gw', proxyMode: 'iptables', cniPlugins: 'reference', dataDir: '/d' });
+  assert.deepEqual(p.nodes.map((n) => [n.name, n.netns, n.ip, n.kubeletListen, n.switchPort]), [
+    ['node-1', 'flatnet-node-node-1', '172.18.0.11', '127.0.0.1:10251', 'veth-node-1'],
+    ['node-2', 'flatnet-node-node-2', '172.18.0.12', '127.0.0.1:10252', 'veth-node-2'],
+    ['node-3', 'flatnet-node-node-3', '172.18.0.13', '127.0.0.1:10253', 'veth-node-3'],
+  ]);
+  assert.deepEqual(p.processes[0].args, ['server', '--data-dir', '/d', '--listen', '127.0.0.1:6443', '--advertise-address', '172.18.0.1']);
+  assert.deepEqual(p.processes[2].args, [
+    'agent', '--node', 'node-2', '--server', 'https://127.0.0.1:6443', '--kubeconfig', '/d/admin.kubeconfig', '--netns', 'flatnet-node-node-2',
+    '--node-ip', '172.18.0.12', '--overlay', 'host-gw', '--proxy-mode', 'iptables', '--kubelet-listen', '127.0.0.1:10252',
+    '--data-dir', '/d/nodes/node-2', '--cni-plugins', 'reference',
+  ]);
+  assert.equal(p.processes[2].waitForFile, '/d/admin.kubeconfig');
+  assert.equal(p.processes[2].log, '/d/logs/agent-node-2.log');
+  // Interface names fit in 15 characters even at the largest lab.
+  const big = planLab({ nodes: 50, overlay: 'vxlan', proxyMode: 'nftables', cniPlugins: 'flatnet', dataDir: '/d' });
+  assert.ok(big.nodes.every((n) => n.switchPort.length <= 15));
+  assert.equal(big.nodes[49].ip, '172.18.0.60');
+  assert.throws(() => planLab({ nodes: 0, overlay: 'vxlan', proxyMode: 'nftables', cniPlugins: 'flatnet', dataDir: '/d' }), /--nodes must be/);
+  assert.throws(() => planLab({ nodes: 51, overlay: 'vxlan', proxyMode: 'nftables', cniPlugins: 'flatnet', dataDir: '/d' }), /1 to 50/);
+});
+
+test('which namespaces belong to a lab', () => {
+  for (const n of ['flatnet-lab', 'flatnet-ext', 'flatnet-node-node-1', 'flatnet-pod-abc']) assert.ok(isLabNetns(n), n);
+  for (const n of ['flatnet-t-cni-x', 'flatnet-node-', 'flatnet-labx', 'other', 'flatnet-pod-']) assert.ok(!isLabNetns(n), n);
+});
