@@ -123,6 +123,10 @@ const rows: Row[] = [
   { q: `web.ns1.svc.${Z}`, type: 'TXT', ...NODATA },
   { q: `web.ns1.svc.${Z}`, type: 'SOA', ...NODATA },
   { q: `nope.ns1.svc.${Z}`, type: 'TXT', ...NXDOMAIN },
+  // no wildcards: CoreDNS removed `*`/`any` labels in v1.9.0, so they are plain names that do not exist
+  { q: `*.ns1.svc.${Z}`, type: 'A', ...NXDOMAIN },
+  { q: `any.ns1.svc.${Z}`, type: 'A', ...NXDOMAIN },
+  { q: `_http.*.web.ns1.svc.${Z}`, type: 'SRV', ...NXDOMAIN },
   // the search-path misses a pod makes for an outside name are NXDOMAIN at once
   { q: `google.com.ns1.svc.${Z}`, type: 'A', ...NXDOMAIN },
   // case-insensitive, owner echoes the query's case
