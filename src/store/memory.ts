@@ -299,6 +299,8 @@ export class MemoryStore implements Store {
         log.error('watch listener failed', { resource, err });
       }
     }
+    // The memo serves this fan-out only; history replays are rare and rebuild it.
+    ev.memo = undefined;
     return entry;
   }
 

@@ -47,7 +47,9 @@ interface Running {
 }
 
 function launch(args: string[], logs: string[]): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), 'server', ...args], {
+  // FLATNET_SERVER_NODE_ARGS adds node flags to the server process (e.g. --cpu-prof for the bench).
+  const nodeArgs = (process.env.FLATNET_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repo, 'src/cli/main.ts'), 'server', ...args], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FLATNET_LOG: process.env.FLATNET_LOG ?? 'info' },
