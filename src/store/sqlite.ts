@@ -81,10 +81,21 @@ class SqlitePersistence implements Persistence {
 /** Opens (creating when missing) the store at `path` and loads it into memory. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): MemoryStore {
   mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(schema);
+  const db = new Database(path, { timeout: 1000 });
+  try {
+    // One server per data directory: the exclusive lock is taken by the first write and kept.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(schema);
+    db.exec("INSERT INTO meta (key, value) VALUES ('opened', datetime('now')) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new Error(`the store ${path} is in use by another process (another flatnet server with the same --data-dir?); stop it or use another --data-dir`);
+    }
+    throw err;
+  }
   const store = new MemoryStore({ historyLimit: opts.historyLimit, persistence: new SqlitePersistence(db) });
   for (const row of db.prepare('SELECT resource, json FROM objects').iterate() as Iterable<{ resource: string; json: string }>) {
     store.loadObject(row.resource, JSON.parse(row.json) as KubeObject, row.json);

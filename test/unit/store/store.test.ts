@@ -219,3 +219,14 @@ test('sqlite: compaction marks survive a reopen', async () => {
     cleanup();
   }
 });
+
+test('sqlite: a second opener of the same store is refused with a clear message', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flatnet-store-'));
+  const first = openSqliteStore(join(dir, 'state.db'));
+  try {
+    assert.throws(() => openSqliteStore(join(dir, 'state.db')), /in use by another process/);
+  } finally {
+    first.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
