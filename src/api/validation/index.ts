@@ -45,7 +45,10 @@ export function validateUpdate(r: ResourceInfo, obj: KubeObject, old: KubeObject
   return [...validateObjectMetaUpdate(obj, old, { namespaced: r.namespaced, validateName: rules.name }), ...spec];
 }
 
-/** For fieldValidation=Strict/Warn: the paths of fields the kind does not have, as upstream words them (`.spec.foo`). */
+/**
+ * For fieldValidation=Strict/Warn: the paths of fields the kind does not have, as upstream's strict
+ * decoder words them (`spec.foo`, `spec.containers[0].bogus`; the server reports `unknown field "<path>"`).
+ */
 export function findUnknownFields(r: ResourceInfo, obj: KubeObject): string[] {
   return unknownFields(r, obj);
 }
