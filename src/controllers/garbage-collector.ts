@@ -20,9 +20,19 @@ const refKey = (r: ResourceInfo, ns: string | undefined, name: string) => `${r.g
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
-/** Which owner references of `obj` point at owners that no longer exist (`exists` tells by uid). */
-export function danglingOwners(obj: KubeObject, exists: (ref: OwnerReference) => boolean): OwnerReference[] {
-  return (obj.metadata.ownerReferences ?? []).filter((ref) => !exists(ref));
+export type DependentAction = { kind: 'none' } | { kind: 'delete' } | { kind: 'keep-owners'; owners: OwnerReference[] };
+
+/** What to do with an object given which of its owners (by uid) are gone. */
+export function dependentAction(owners: OwnerReference[], gone: Set<string>): DependentAction {
+  const left = owners.filter((o) => !gone.has(o.uid));
+  if (owners.length === 0 || left.length === owners.length) return { kind: 'none' };
+  if (left.length === 0) return { kind: 'delete' };
+  return { kind: 'keep-owners', owners: left };
+}
+
+/** The owner references left after an owner is deleted with propagationPolicy Orphan. */
+export function orphaned(obj: KubeObject, ownerUid: string): OwnerReference[] {
+  return (obj.metadata.ownerReferences ?? []).filter((o) => o.uid !== ownerUid);
 }
 
 export class GarbageCollector implements Controller {
@@ -112,21 +122,21 @@ export class GarbageCollector implements Controller {
     if (!obj || !ref || obj.metadata.deletionTimestamp) return;
     const owners = obj.metadata.ownerReferences ?? [];
     if (owners.length === 0) return;
-    const gone: OwnerReference[] = [];
-    for (const o of owners) if (!(await this.ownerExists(obj, o))) gone.push(o);
-    if (gone.length === 0) return;
-    if (gone.length === owners.length) {
+    const gone = new Set<string>();
+    for (const o of owners) if (!(await this.ownerExists(obj, o))) gone.add(o.uid);
+    const action = dependentAction(owners, gone);
+    if (action.kind === 'none') return;
+    if (action.kind === 'delete') {
       this.ctx.log.debug('deleting object whose owners are gone', { resource: ref.r.plural, namespace: ref.namespace, name: ref.name });
       await this.ctx.client.delete(ref.r, ref.namespace, ref.name, { propagationPolicy: 'Background', preconditions: { uid: obj.metadata.uid } }).catch((err) => {
         if (!isNotFound(err) && !isConflict(err)) throw err;
       });
       return;
     }
-    const goneUids = new Set(gone.map((g) => g.uid));
-    await this.patchOwners(ref, obj, owners.filter((o) => !goneUids.has(o.uid)));
+    await this.setOwners(ref, obj, action.owners);
   }
 
-  private async patchOwners(ref: Ref, obj: KubeObject, owners: OwnerReference[]): Promise<void> {
+  private async setOwners(ref: Ref, obj: KubeObject, owners: OwnerReference[]): Promise<void> {
     const metadata: KubeObject['metadata'] = { ...obj.metadata, ownerReferences: owners };
     if (owners.length === 0) delete metadata.ownerReferences;
     await this.ctx.client.update(ref.r, { ...obj, metadata }).catch((err) => {
@@ -143,7 +153,7 @@ export class GarbageCollector implements Controller {
     const deps = [...(this.dependents.get(uid) ?? [])].map((k) => ({ key: k, ref: this.refs.get(k), obj: this.cached(k) })).filter((d) => d.ref && d.obj);
     if (finalizers.includes(ORPHAN_FINALIZER)) {
       for (const d of deps) {
-        await this.patchOwners(d.ref!, d.obj!, (d.obj!.metadata.ownerReferences ?? []).filter((o) => o.uid !== uid));
+        await this.setOwners(d.ref!, d.obj!, orphaned(d.obj!, uid));
       }
       await this.removeFinalizer(ref, owner, ORPHAN_FINALIZER);
       return;

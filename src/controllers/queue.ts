@@ -2,6 +2,7 @@
 // once; a key added while it runs runs again afterwards; a failing key is retried with
 // exponential backoff (conflicts and stale caches are normal and resolve themselves).
 import type { Logger } from '../util/log.js';
+import { workqueueAdds, workqueueDepth, workqueueDuration, workqueueRetries } from './metrics.js';
 
 export interface WorkQueueOptions {
   /** Keys handled at the same time (different keys only). */
@@ -38,6 +39,8 @@ export class WorkQueue {
     if (this.waiting.has(key)) return;
     this.waiting.add(key);
     this.order.push(key);
+    workqueueAdds.inc({ name: this.name });
+    workqueueDepth.set({ name: this.name }, this.order.length);
     this.pump();
   }
 
@@ -83,6 +86,7 @@ export class WorkQueue {
     const workers = this.opts.workers ?? 4;
     while (!this.stopped && this.active < workers && this.order.length > 0) {
       const key = this.order.shift()!;
+      workqueueDepth.set({ name: this.name }, this.order.length);
       this.waiting.delete(key);
       this.running.add(key);
       this.active++;
@@ -96,10 +100,12 @@ export class WorkQueue {
   }
 
   private async run(key: string): Promise<void> {
+    const end = workqueueDuration.startTimer({ name: this.name });
     try {
       await this.handle(key);
       this.failures.delete(key);
     } catch (err) {
+      workqueueRetries.inc({ name: this.name });
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
       const delay = Math.min((this.opts.baseDelayMs ?? 20) * 2 ** (n - 1), this.opts.maxDelayMs ?? 10_000);
@@ -107,6 +113,7 @@ export class WorkQueue {
       this.log[level]('sync failed; retrying', { queue: this.name, key, attempt: n, delayMs: delay, err: (err as Error).message });
       this.addAfter(key, delay);
     } finally {
+      end();
       this.running.delete(key);
       this.active--;
       if (this.dirty.delete(key)) this.add(key);

@@ -95,7 +95,7 @@ test('a Deployment rolls out, scales, updates and restarts as kubectl rollout st
   assert.match(events, /ScalingReplicaSet/);
 });
 
-test('deleting a Deployment deletes its ReplicaSets and pods; --cascade=orphan keeps pods', async () => {
+test('deleting a Deployment deletes its ReplicaSets and pods (background and foreground); --cascade=orphan keeps pods', async () => {
   await kubectl('create', 'deployment', 'gone', '--image=nginx', '--replicas=2');
   await kubectl('rollout', 'status', 'deployment/gone', '--timeout=60s');
   await kubectl('delete', 'deployment', 'gone');
@@ -104,6 +104,12 @@ test('deleting a Deployment deletes its ReplicaSets and pods; --cascade=orphan k
     const pods = await podsOf('default', 'app=gone');
     return rs.items.length === 0 && pods.length === 0;
   });
+
+  await kubectl('create', 'deployment', 'fg', '--image=nginx', '--replicas=2');
+  await kubectl('rollout', 'status', 'deployment/fg', '--timeout=60s');
+  await kubectl('delete', 'deployment', 'fg', '--cascade=foreground', '--timeout=60s');
+  assert.equal((await server.client.list(R.replicasets, { namespace: 'default', labelSelector: 'app=fg' })).items.length, 0);
+  assert.equal((await podsOf('default', 'app=fg')).length, 0);
 
   await kubectl('create', 'deployment', 'keep', '--image=nginx', '--replicas=2');
   await kubectl('rollout', 'status', 'deployment/keep', '--timeout=60s');
