@@ -6,7 +6,7 @@ import { apiVersionOf, type ResourceInfo } from '../resources.js';
 import { type FieldType, schemaFor } from '../schema/index.js';
 import type { KubeObject } from '../types.js';
 import type { ApplyConflict, ApplyResult } from './index.js';
-import { FieldSet, childType, formatPath, itemMatches, keyValues, removeAt, valueAt } from './fieldset.js';
+import { FieldSet, childType, formatPath, itemMatches, keyValues, missingKeyError, removeAt, valueAt } from './fieldset.js';
 import { type JsonObject, clone, deepEqual, isObject } from './json-value.js';
 import { type ManagerEntry, nowTimestamp, ownedFieldSet, parseManagedFields, serializeManagedFields } from './managed-fields.js';
 import { PatchError } from './errors.js';
@@ -56,6 +56,8 @@ export function applyConfiguration(r: ResourceInfo, live: KubeObject | undefined
   const config = clone(applied) as JsonObject;
   delete config.status;
   if (isObject(config.metadata)) delete (config.metadata as JsonObject).managedFields;
+  const keyError = missingKeyError(config, ft);
+  if (keyError) throw new PatchError(`failed to create typed patch object (${apiVersionOf(r)}, Kind=${r.kind}): ${keyError}`, 422);
   const appliedSet = ownedFieldSet(r, config, { includeStatus: false });
 
   const entries = parseManagedFields(live?.metadata?.managedFields);

@@ -343,3 +343,30 @@ function deepEqualLoose(a: unknown, b: unknown): boolean {
   }
   return a === b;
 }
+
+/**
+ * The first list-map item that omits one of its keys, worded as structured-merge-diff words it
+ * (`.spec.containers: element 0: associative list with keys has an element that omits key field "name"`).
+ */
+export function missingKeyError(value: unknown, ft: FieldType | undefined, at = ''): string | undefined {
+  if (value === null || value === undefined || !ft) return undefined;
+  if (ft.t === 'list' && Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      if (ft.listType === 'map' && ft.mapKeys && isObject(item)) {
+        const kv = keyValues(item, ft.mapKeys);
+        const missing = ft.mapKeys.find((k) => kv[k] === undefined);
+        if (missing) return `${at}: element ${i}: associative list with keys has an element that omits key field ${JSON.stringify(missing)} (and doesn't have default value)`;
+      }
+      const inner = missingKeyError(item, ft.item, `${at}[${i}]`);
+      if (inner) return inner;
+    }
+    return undefined;
+  }
+  if (isObject(value) && (ft.t === 'object' || ft.t === 'map')) {
+    for (const [k, v] of Object.entries(value)) {
+      const inner = missingKeyError(v, childType(ft, k), `${at}.${k}`);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}

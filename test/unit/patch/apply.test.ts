@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
-import { applyConflictMessage, recordUpdate, serverSideApply } from '../../../src/api/patch/index.js';
+import { PatchError, applyConflictMessage, recordUpdate, serverSideApply } from '../../../src/api/patch/index.js';
 import { applyDefaults } from '../../../src/api/validation/index.js';
 
 function manifest(replicas: number, opts: { image?: string; sidecar?: boolean; labels?: Record<string, string> } = {}): KubeObject {
@@ -165,4 +165,16 @@ test('values that differ only by defaults do not conflict (HTTPRoute parentRefs 
   const live = recordUpdate(R.httproutes, undefined, created, 'kubectl-client-side-apply');
   const res = serverSideApply(R.httproutes, live, route(9090), 'kubectl', false);
   assert.deepEqual(res.conflicts?.map((c) => c.field), ['.spec.rules']);
+});
+
+test('an applied list-map item without its key is refused', () => {
+  const bad = manifest(1) as any;
+  delete bad.spec.template.spec.containers[0].name;
+  assert.throws(
+    () => serverSideApply(R.deployments, undefined, bad, 'kubectl', false),
+    (e: unknown) =>
+      e instanceof PatchError &&
+      e.message ===
+        'failed to create typed patch object (apps/v1, Kind=Deployment): .spec.template.spec.containers: element 0: associative list with keys has an element that omits key field "name" (and doesn\'t have default value)',
+  );
 });

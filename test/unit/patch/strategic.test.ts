@@ -123,3 +123,9 @@ test('a merge-keyed item without its key is an error; gateway kinds take SMP as 
   const out = applyStrategicMergePatch(R.httproutes, route, { spec: { rules: [{ backendRefs: [{ name: 'b' }] }], hostnames: null } }) as any;
   assert.deepEqual(out.spec, { rules: [{ backendRefs: [{ name: 'b' }] }] });
 });
+
+test('volumes merge by name with $retainKeys (what kubectl sends when a volume changes its source)', () => {
+  const patch = { spec: { template: { spec: { volumes: [{ $retainKeys: ['configMap', 'name'], configMap: { name: 'cfg' }, name: 'data' }] } } } };
+  const out = applyStrategicMergePatch(R.deployments, deployment(), patch) as any;
+  assert.deepEqual(out.spec.template.spec.volumes, [{ name: 'data', configMap: { name: 'cfg' } }]);
+});
