@@ -77,6 +77,9 @@ export async function run(args: string[]): Promise<number> {
     try {
       mod = (await import(specifier)) as ControllersModule;
     } catch (err) {
+      // Only a build without the controllers module serves the API alone; a broken module is fatal.
+      const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && (err as Error).message.includes('controllers/index');
+      if (!missing) throw err;
       log.warn('controllers are not available; serving the API only', { err: (err as Error).message });
     }
     if (mod) {

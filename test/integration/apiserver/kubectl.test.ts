@@ -320,3 +320,14 @@ test('/metrics counts requests by verb, resource and code', async () => {
   assert.match(res.body, /apiserver_request_total\{verb="list",resource="configmaps",code="200"\} \d+/);
   assert.match(res.body, /apiserver_storage_objects\{resource="\/configmaps"\} \d+/);
 });
+
+test('flatnet kubeconfig prints the admin kubeconfig path of a data dir', async () => {
+  const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'kubeconfig', '--data-dir', s.dataDir], { cwd: join(import.meta.dirname, '../../..') });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout }));
+  });
+  assert.equal(out.code, 0);
+  assert.equal(out.stdout.trim(), s.kubeconfig);
+});
