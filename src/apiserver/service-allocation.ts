@@ -165,6 +165,8 @@ export class ServiceAllocator {
     } else if (isHeadless(spec)) {
       spec.clusterIP = 'None';
       spec.clusterIPs = ['None'];
+      spec.ipFamilies ??= ['IPv4'];
+      spec.ipFamilyPolicy ??= 'SingleStack';
     } else {
       const requested = spec.clusterIP || spec.clusterIPs?.[0] || '';
       if (requested) {

@@ -65,6 +65,27 @@ export function endpointForPod(svc: Service, pod: Pod): SliceEndpoint {
   return ep;
 }
 
+/** Field-by-field equality of two endpoints (hot: runs for every endpoint of a Service per sync). */
+export function sameEndpoint(a: SliceEndpoint, b: SliceEndpoint): boolean {
+  const ca = a.conditions ?? {};
+  const cb = b.conditions ?? {};
+  const ra = a.targetRef ?? {};
+  const rb = b.targetRef ?? {};
+  return (
+    a.addresses?.length === b.addresses?.length &&
+    (a.addresses ?? []).every((x, i) => x === b.addresses[i]) &&
+    ca.ready === cb.ready &&
+    ca.serving === cb.serving &&
+    ca.terminating === cb.terminating &&
+    a.hostname === b.hostname &&
+    a.nodeName === b.nodeName &&
+    ra.kind === rb.kind &&
+    ra.namespace === rb.namespace &&
+    ra.name === rb.name &&
+    ra.uid === rb.uid
+  );
+}
+
 function endpointKey(ep: SliceEndpoint): string {
   return ep.targetRef?.name ? `pod/${ep.targetRef.name}` : `ip/${ep.addresses[0]}`;
 }
@@ -179,7 +200,7 @@ export function planEndpointSlices(
           continue;
         }
         unplaced.delete(k);
-        if (canonicalJSON(want) !== canonicalJSON(ep)) changed = true;
+        if (!sameEndpoint(want, ep)) changed = true;
         kept.push(want);
       }
       if (kept.length === 0) {
