@@ -5,7 +5,7 @@ import client from 'prom-client';
 import { readFileSync } from 'node:fs';
 import type { ProxyBackend } from './backend.js';
 import { ServiceChangeTracker } from './change-tracker.js';
-import { deleteFlows, staleUdpFlows } from './conntrack.js';
+import { type ConntrackDeletion, deleteFlows, staleUdpFlows } from './conntrack.js';
 import { HealthCheckServers } from './healthcheck.js';
 import { IptablesBackend } from './iptables/backend.js';
 import type { ServicePortModel } from './model.js';
@@ -54,6 +54,7 @@ export class ServiceProxy {
   private timer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private synced = false;
   lastError: Error | undefined;
 
   constructor(readonly opts: ServiceProxyOptions) {
@@ -111,16 +112,19 @@ export class ServiceProxy {
       if (!wholeSync) for (const key of changes.keys()) this.tracker.requeue(key);
       throw err;
     }
-    const flows = [];
+    // The first sync has nothing to compare with: flows from before this process are left alone.
+    const firstSync = !this.synced;
+    this.synced = true;
+    const flows: ConntrackDeletion[] = [];
     const gone = wholeSync ? new Set(this.lastPorts.keys()) : new Set<string>();
     for (const [key, ports] of changes) {
       gone.delete(key);
-      flows.push(...staleUdpFlows(this.lastPorts.get(key) ?? [], ports));
+      if (!firstSync) for (const f of staleUdpFlows(this.lastPorts.get(key) ?? [], ports)) flows.push(f);
       if (ports.length) this.lastPorts.set(key, ports);
       else this.lastPorts.delete(key);
     }
     for (const key of gone) {
-      flows.push(...staleUdpFlows(this.lastPorts.get(key) ?? [], []));
+      for (const f of staleUdpFlows(this.lastPorts.get(key) ?? [], [])) flows.push(f);
       this.lastPorts.delete(key);
     }
     if (flows.length) await deleteFlows(this.opts.netns, flows).catch((err) => log.warn('conntrack cleanup failed', { err: (err as Error).message }));

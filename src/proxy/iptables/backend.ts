@@ -139,7 +139,8 @@ export class IptablesBackend implements ProxyBackend {
       if (e.declare.size === 0 && e.extra.length === 0) continue;
       lines.push(`*${table}`);
       for (const c of e.declare) lines.push(`:${c} - [0:0]`);
-      lines.push(...e.rules, ...e.extra);
+      for (const r of e.rules) lines.push(r);
+      for (const r of e.extra) lines.push(r);
       for (const c of e.remove) lines.push(`-X ${c}`);
       lines.push('COMMIT');
     }
