@@ -24,6 +24,7 @@ import { DEFAULT_NAMESPACES, Registry, storeKey } from './registry.js';
 import { type Route, parseRoute } from './routes.js';
 import { ensureServingCertificate, servingNames } from './tls.js';
 import { clone } from './objects.js';
+import { startEventSweeper } from './event-ttl.js';
 
 const log = createLogger('apiserver');
 
@@ -51,6 +52,8 @@ export interface ApiServerOptions {
   /** The address in the certificate and in the `kubernetes` endpoints (default: the listen host). */
   advertiseAddress?: string;
   bookmarkIntervalMs?: number;
+  /** How long Events live after their last activity (default 1 h, as upstream's --event-ttl). */
+  eventTTLms?: number;
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {
@@ -78,6 +81,7 @@ export class ApiServer {
   private readonly env: HandlerEnv;
   private readonly cache = new Map<string, string | undefined>();
   private openWatches = 0;
+  private stopSweeper: (() => void) | undefined;
   url = '';
   port = 0;
 
@@ -130,6 +134,7 @@ export class ApiServer {
     server.url = `https://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${server.port}`;
     writeFileSync(server.kubeconfigPath, renderKubeconfig({ server: server.url, caPem: serving.caPem, token }), { mode: 0o600 });
     server.ensureKubernetesService();
+    server.stopSweeper = startEventSweeper(registry, options.eventTTLms ?? 3600_000);
     log.info('serving', { url: server.url, kubeconfig: server.kubeconfigPath, revision: options.store.revision });
     return server;
   }
@@ -139,6 +144,7 @@ export class ApiServer {
   }
 
   close(): Promise<void> {
+    this.stopSweeper?.();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

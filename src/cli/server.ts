@@ -19,6 +19,8 @@ const usage = `usage: flatnet server [flags]
   --node-port-range A-B    NodePort range (default 30000-32767)
   --store sqlite|memory    where objects live (default sqlite, in the data dir)
   --controllers=false      serve the API only, without the controllers
+  --event-ttl 1h           how long Events live after their last activity
+  --bookmark-interval 60s  how often watches that allow bookmarks get one
 `;
 
 type ControllersModule = {
@@ -44,6 +46,7 @@ export async function run(args: string[]): Promise<number> {
       store: 'sqlite',
       controllers: 'true',
       'bookmark-interval': '60s',
+      'event-ttl': '1h',
     },
   });
   const v = flags.values;
@@ -52,6 +55,9 @@ export async function run(args: string[]): Promise<number> {
   if (!/^\d+-\d+$/.test(v['node-port-range']!)) throw new UsageError(`--node-port-range must look like 30000-32767, not ${JSON.stringify(v['node-port-range'])}`);
   const bookmark = v['bookmark-interval']!.match(/^(\d+)(ms|s)$/);
   if (!bookmark) throw new UsageError('--bookmark-interval must look like 60s or 500ms');
+  const ttl = v['event-ttl']!.match(/^(\d+)(s|m|h)$/);
+  if (!ttl) throw new UsageError('--event-ttl must look like 1h, 30m or 90s');
+  const eventTTLms = Number(ttl[1]) * { s: 1000, m: 60_000, h: 3600_000 }[ttl[2] as 's' | 'm' | 'h'];
   const dataDir = v['data-dir']!;
   const store = openStore(storeKind, dataDir);
   let server: ApiServer;
@@ -64,6 +70,7 @@ export async function run(args: string[]): Promise<number> {
       nodePortRange: v['node-port-range']!,
       advertiseAddress: v['advertise-address'],
       bookmarkIntervalMs: Number(bookmark[1]) * (bookmark[2] === 's' ? 1000 : 1),
+      eventTTLms,
     });
   } catch (err) {
     store.close();

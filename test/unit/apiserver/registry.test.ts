@@ -6,6 +6,7 @@ import { MemoryStore } from '../../../src/store/index.js';
 import { ApiStatusError } from '../../../src/apiserver/errors.js';
 import { DEFAULT_NAMESPACES, Registry, type WriteContext } from '../../../src/apiserver/registry.js';
 import { ServiceAllocator } from '../../../src/apiserver/service-allocation.js';
+import { sweepEvents } from '../../../src/apiserver/event-ttl.js';
 
 function ctx(over: Partial<WriteContext> = {}): WriteContext {
   return { dryRun: false, fieldValidation: 'Strict', fieldManager: 'test', warnings: [], ...over };
@@ -191,4 +192,17 @@ test('PUT creates a missing Endpoints or Lease (as upstream) but not a ConfigMap
   const ep = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'e' }, subsets: [] } as KubeObject;
   assert.equal(reg.update(R.endpoints, 'default', 'e', ep, ctx()).code, 201);
   assert.equal(statusOf(() => reg.update(R.configmaps, 'default', 'missing', cm('missing'), ctx())).code, 404);
+});
+
+test('events older than the TTL are swept, recent ones stay', () => {
+  const reg = setup();
+  const ev = (name: string, last: string): KubeObject =>
+    ({ apiVersion: 'v1', kind: 'Event', metadata: { name }, involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, reason: 'Test', message: 'm', type: 'Normal', lastTimestamp: last }) as KubeObject;
+  reg.create(R.events, 'default', ev('old.1', '2020-01-01T00:00:00Z'), ctx());
+  const in90m = new Date(Date.now() + 90 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  reg.create(R.events, 'default', ev('new.1', in90m), ctx());
+  assert.equal(sweepEvents(reg, 3600_000), 0, 'both were written just now');
+  // Two hours later: the one last active at creation has expired, the one active at +90m has not.
+  assert.equal(sweepEvents(reg, 3600_000, Date.now() + 120 * 60_000), 1);
+  assert.deepEqual(reg.store.list('/events').entries.map((e) => e.name), ['new.1']);
 });
