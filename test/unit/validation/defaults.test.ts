@@ -148,3 +148,24 @@ test('Gateway API defaults from the CRDs', () => {
     ['Accepted=Unknown/Pending', 'Programmed=Unknown/Pending'],
   );
 });
+
+test('defaulting is idempotent for every kind with defaults', () => {
+  const samples: [keyof typeof R, Record<string, unknown>][] = [
+    ['pods', { metadata: meta, spec: { containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 80 }], livenessProbe: { httpGet: { port: 80 } } }], volumes: [{ name: 'v' }] } }],
+    ['services', { metadata: meta, spec: { type: 'LoadBalancer', sessionAffinity: 'ClientIP', ports: [{ port: 80 }] } }],
+    ['deployments', { metadata: meta, spec: { template: { spec: { containers: [{ name: 'c', image: 'i' }] } } } }],
+    ['replicasets', { metadata: meta, spec: { template: { spec: { containers: [{ name: 'c', image: 'i' }] } } } }],
+    ['networkpolicies', { metadata: meta, spec: { egress: [{ ports: [{ port: 53 }] }] } }],
+    ['namespaces', { metadata: { name: 'ns1' } }],
+    ['secrets', { metadata: meta, stringData: { a: 'b' } }],
+    ['endpointslices', { metadata: meta, addressType: 'IPv4', endpoints: [], ports: [{ port: 1 }] }],
+    ['httproutes', { metadata: meta, spec: { parentRefs: [{ name: 'g' }] } }],
+    ['gateways', { metadata: meta, spec: { gatewayClassName: 'c', listeners: [{ name: 'h', port: 443, protocol: 'HTTPS', tls: {} }] } }],
+    ['grpcroutes', { metadata: meta, spec: { rules: [{ matches: [{ method: { service: 's' } }], backendRefs: [{ name: 'b', port: 1 }] }] } }],
+    ['tcproutes', { metadata: meta, spec: { rules: [{ backendRefs: [{ name: 'b', port: 1 }] }] } }],
+  ];
+  for (const [key, obj] of samples) {
+    const once = defaulted(R[key], obj);
+    assert.deepEqual(defaulted(R[key], once), once, key);
+  }
+});
