@@ -6,6 +6,7 @@ import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { DecodedResponse } from './wire.js';
 import { RRType, WireError, decodeResponse, splitName } from './wire.js';
+import { canonicalIP } from './model.js';
 
 export interface Upstream {
   host: string;
@@ -27,12 +28,6 @@ export class ForwardBusyError extends Error {
   }
 }
 
-interface Pending {
-  resolve(buf: Buffer): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 export interface ForwarderOptions {
   upstreams: Upstream[];
   timeoutMs?: number;
@@ -40,8 +35,7 @@ export interface ForwarderOptions {
 }
 
 export class Forwarder {
-  private readonly sockets = new Map<string, dgram.Socket>();
-  private readonly pending = new Map<number, Pending>();
+  private readonly sockets = new Set<dgram.Socket>();
   private readonly inflight = new Map<string, Promise<DecodedResponse>>();
   private readonly timeoutMs: number;
   private readonly maxConcurrent: number;
@@ -81,61 +75,47 @@ export class Forwarder {
     throw lastErr;
   }
 
-  private socketFor(host: string): dgram.Socket {
-    const family = net.isIPv6(host) ? 'udp6' : 'udp4';
-    let s = this.sockets.get(family);
-    if (!s) {
-      s = dgram.createSocket(family);
-      s.on('message', (msg) => this.onMessage(msg));
-      s.on('error', () => undefined);
-      s.unref();
-      this.sockets.set(family, s);
-    }
-    return s;
-  }
-
   private newId(): number {
-    for (let i = 0; i < 100; i++) {
-      const id = randomInt(0, 65536);
-      if (!this.pending.has(id)) return id;
-    }
-    throw new ForwardBusyError();
+    return randomInt(0, 65536);
   }
 
-  private onMessage(msg: Buffer): void {
-    if (msg.length < 12) return;
-    const p = this.pending.get(msg.readUInt16BE(0));
-    if (!p) return;
-    p.resolve(msg);
-  }
-
-  private async exchangeUdp(up: Upstream, name: string, type: number, klass: number): Promise<DecodedResponse> {
-    if (this.closed) throw new Error('forwarder closed');
+  /**
+   * One UDP exchange on a socket of its own: the OS picks a random source port per question, so
+   * an off-path attacker must guess port and ID (RFC 5452); only a reply from the upstream's
+   * address and port, with our ID and our question, is accepted.
+   */
+  private exchangeUdp(up: Upstream, name: string, type: number, klass: number): Promise<DecodedResponse> {
+    if (this.closed) return Promise.reject(new Error('forwarder closed'));
     const id = this.newId();
     const query = encodeQuery(id, name, type, klass);
-    const socket = this.socketFor(up.host);
-    const raw = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`upstream ${up.host}:${up.port} did not answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      this.pending.set(id, {
-        resolve: (buf) => {
-          clearTimeout(timer);
-          this.pending.delete(id);
-          resolve(buf);
-        },
-        reject,
-        timer,
+    const socket = dgram.createSocket(net.isIPv6(up.host) ? 'udp6' : 'udp4');
+    const upstreamAddress = canonicalIP(up.host);
+    this.sockets.add(socket);
+    return new Promise<DecodedResponse>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: Error | undefined, res?: DecodedResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.sockets.delete(socket);
+        socket.close();
+        if (err) reject(err);
+        else resolve(res as DecodedResponse);
+      };
+      const timer = setTimeout(() => finish(new Error(`upstream ${up.host}:${up.port} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      socket.on('error', (err) => finish(err));
+      socket.on('message', (msg, rinfo) => {
+        if (canonicalIP(rinfo.address) !== upstreamAddress || rinfo.port !== up.port || msg.length < 12 || msg.readUInt16BE(0) !== id) return;
+        try {
+          finish(undefined, checkAnswer(msg, name, type));
+        } catch (err) {
+          finish(err as Error);
+        }
       });
       socket.send(query, up.port, up.host, (err) => {
-        if (!err) return;
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(err);
+        if (err) finish(err);
       });
     });
-    return checkAnswer(raw, name, type);
   }
 
   private exchangeTcp(up: Upstream, name: string, type: number, klass: number): Promise<DecodedResponse> {
@@ -171,13 +151,8 @@ export class Forwarder {
 
   close(): void {
     this.closed = true;
-    for (const s of this.sockets.values()) s.close();
+    for (const s of this.sockets) s.emit('error', new Error('forwarder closed'));
     this.sockets.clear();
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new Error('forwarder closed'));
-    }
-    this.pending.clear();
   }
 }
 
