@@ -67,11 +67,38 @@ export function nodeMisfit(pod: Pod, node: Node): string | undefined {
   return undefined;
 }
 
-/**
- * The node for `pod`. `placed` are the pods already on nodes (bound or being bound),
- * used for spreading.
- */
-export function schedulePod(pod: Pod, nodes: Node[], placed: Pod[]): ScheduleDecision {
+/** How many pods each node runs, in all and per owner (controller uid): what spreading needs. */
+export class PlacementCounts {
+  private readonly total = new Map<string, number>();
+  private readonly byOwner = new Map<string, Map<string, number>>();
+
+  static of(pods: Pod[]): PlacementCounts {
+    const c = new PlacementCounts();
+    for (const p of pods) if (p.spec.nodeName && !p.metadata.deletionTimestamp) c.add(p.spec.nodeName, controllerOf(p)?.uid, 1);
+    return c;
+  }
+
+  add(node: string, owner: string | undefined, delta: number): void {
+    this.total.set(node, (this.total.get(node) ?? 0) + delta);
+    if (!owner) return;
+    let m = this.byOwner.get(owner);
+    if (!m) this.byOwner.set(owner, (m = new Map()));
+    m.set(node, (m.get(node) ?? 0) + delta);
+    if (m.get(node) === 0) m.delete(node);
+    if (m.size === 0) this.byOwner.delete(owner);
+  }
+
+  onNode(node: string): number {
+    return this.total.get(node) ?? 0;
+  }
+
+  ofOwnerOnNode(owner: string | undefined, node: string): number {
+    return owner ? (this.byOwner.get(owner)?.get(node) ?? 0) : 0;
+  }
+}
+
+/** The node for `pod`; `counts` are the pods already on nodes (bound or being bound), for spreading. */
+export function schedulePod(pod: Pod, nodes: Node[], counts: PlacementCounts): ScheduleDecision {
   const reasons = new Map<string, number>();
   const fit: Node[] = [];
   for (const node of nodes) {
@@ -85,18 +112,10 @@ export function schedulePod(pod: Pod, nodes: Node[], placed: Pod[]): ScheduleDec
     return { unschedulable: `0/${nodes.length} nodes are available:${detail}` };
   }
   const owner = controllerOf(pod)?.uid;
-  const total = new Map<string, number>();
-  const same = new Map<string, number>();
-  for (const p of placed) {
-    const n = p.spec.nodeName;
-    if (!n || p.metadata.deletionTimestamp) continue;
-    total.set(n, (total.get(n) ?? 0) + 1);
-    if (owner && controllerOf(p)?.uid === owner) same.set(n, (same.get(n) ?? 0) + 1);
-  }
   fit.sort((a, b) => {
     const an = a.metadata.name ?? '';
     const bn = b.metadata.name ?? '';
-    return (same.get(an) ?? 0) - (same.get(bn) ?? 0) || (total.get(an) ?? 0) - (total.get(bn) ?? 0) || (an < bn ? -1 : 1);
+    return counts.ofOwnerOnNode(owner, an) - counts.ofOwnerOnNode(owner, bn) || counts.onNode(an) - counts.onNode(bn) || (an < bn ? -1 : 1);
   });
   return { node: fit[0]!.metadata.name! };
 }

@@ -7,8 +7,8 @@ import { objectKey } from '../client/informer.js';
 import type { Controller, ControllerContext } from './context.js';
 import { splitKey } from './context.js';
 import { WorkQueue } from './queue.js';
-import { needsScheduling, schedulePod } from './scheduler-plan.js';
-import type { Node, Pod } from './types.js';
+import { needsScheduling, PlacementCounts, schedulePod } from './scheduler-plan.js';
+import { controllerOf, type Node, type Pod } from './types.js';
 
 export class Scheduler implements Controller {
   readonly name = 'default-scheduler';
@@ -18,6 +18,9 @@ export class Scheduler implements Controller {
   /** Pods bound here whose binding the cache does not show yet: key -> node. */
   private readonly assumed = new Map<string, string>();
   private readonly unschedulable = new Set<string>();
+  /** Pods counted per node (bound, or assumed bound), kept current from events. */
+  private readonly counts = new PlacementCounts();
+  private readonly counted = new Map<string, { node: string; owner?: string }>();
 
   constructor(private readonly ctx: ControllerContext) {
     // One worker: each decision sees the previous one, so spreading is exact.
@@ -27,6 +30,7 @@ export class Scheduler implements Controller {
     const podChanged = (pod: Pod) => {
       const key = objectKey(pod);
       if (pod.spec.nodeName) this.assumed.delete(key);
+      this.recount(key, pod);
       if (needsScheduling(pod)) this.queue.add(key);
       else this.unschedulable.delete(key);
     };
@@ -35,6 +39,7 @@ export class Scheduler implements Controller {
       update: podChanged,
       delete: (pod) => {
         this.assumed.delete(objectKey(pod));
+        this.recount(objectKey(pod), undefined);
         this.unschedulable.delete(objectKey(pod));
       },
     });
@@ -52,21 +57,24 @@ export class Scheduler implements Controller {
     this.queue.stop();
   }
 
-  private placedPods(): Pod[] {
-    const out: Pod[] = [];
-    for (const p of this.pods.informer.list()) {
-      const assumedNode = this.assumed.get(objectKey(p));
-      if (p.spec.nodeName) out.push(p);
-      else if (assumedNode) out.push({ ...p, spec: { ...p.spec, nodeName: assumedNode } });
-    }
-    return out;
+  /** Moves a pod's count to where it is now (its node, the node it is being bound to, or none). */
+  private recount(key: string, pod: Pod | undefined): void {
+    const before = this.counted.get(key);
+    const node = pod && !pod.metadata.deletionTimestamp ? (pod.spec.nodeName ?? this.assumed.get(key)) : undefined;
+    const owner = pod ? controllerOf(pod)?.uid : before?.owner;
+    if (before?.node === node && before?.owner === owner) return;
+    if (before) this.counts.add(before.node, before.owner, -1);
+    if (node) {
+      this.counts.add(node, owner, 1);
+      this.counted.set(key, { node, owner });
+    } else this.counted.delete(key);
   }
 
   private async sync(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
     const pod = this.pods.get(namespace, name);
     if (!pod || !needsScheduling(pod) || this.assumed.has(key)) return;
-    const decision = schedulePod(pod, this.nodes.list(), this.placedPods());
+    const decision = schedulePod(pod, this.nodes.list(), this.counts);
     if ('node' in decision) {
       try {
         await this.ctx.client.create(
@@ -80,6 +88,7 @@ export class Scheduler implements Controller {
         throw err;
       }
       this.assumed.set(key, decision.node);
+      this.recount(key, pod);
       this.unschedulable.delete(key);
       this.ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${decision.node}`);
       return;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { needsScheduling, schedulePod } from '../../../src/controllers/scheduler-plan.js';
+import { needsScheduling, PlacementCounts, schedulePod } from '../../../src/controllers/scheduler-plan.js';
 import type { Node, Pod } from '../../../src/controllers/types.js';
 
 function node(name: string, o: { ready?: boolean | 'Unknown'; labels?: Record<string, string>; unschedulable?: boolean; taints?: { key: string; value?: string; effect: string }[] } = {}): Node {
@@ -18,35 +18,35 @@ function pod(name: string, o: { node?: string; owner?: string; nodeSelector?: Re
 test('spreads pods of one owner across nodes, then by total pods', () => {
   const nodes = [node('a'), node('b'), node('c')];
   const placed = [pod('x1', { node: 'a', owner: 'rs' }), pod('o1', { node: 'b' }), pod('o2', { node: 'b' })];
-  assert.deepEqual(schedulePod(pod('new', { owner: 'rs' }), nodes, placed), { node: 'c' });
+  assert.deepEqual(schedulePod(pod('new', { owner: 'rs' }), nodes, PlacementCounts.of(placed)), { node: 'c' });
   placed.push(pod('x2', { node: 'c', owner: 'rs' }));
-  assert.deepEqual(schedulePod(pod('new2', { owner: 'rs' }), nodes, placed), { node: 'b' });
-  assert.deepEqual(schedulePod(pod('lonely'), nodes, placed), { node: 'a' });
+  assert.deepEqual(schedulePod(pod('new2', { owner: 'rs' }), nodes, PlacementCounts.of(placed)), { node: 'b' });
+  assert.deepEqual(schedulePod(pod('lonely'), nodes, PlacementCounts.of(placed)), { node: 'a' });
 });
 
 test('nodeSelector mismatch gives the upstream message', () => {
   const nodes = [node('a'), node('b')];
-  assert.deepEqual(schedulePod(pod('p', { nodeSelector: { disk: 'ssd' } }), nodes, []), {
+  assert.deepEqual(schedulePod(pod('p', { nodeSelector: { disk: 'ssd' } }), nodes, PlacementCounts.of([])), {
     unschedulable: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.",
   });
   const withSsd = [...nodes, node('c', { labels: { disk: 'ssd' } })];
-  assert.deepEqual(schedulePod(pod('p', { nodeSelector: { disk: 'ssd' } }), withSsd, []), { node: 'c' });
+  assert.deepEqual(schedulePod(pod('p', { nodeSelector: { disk: 'ssd' } }), withSsd, PlacementCounts.of([])), { node: 'c' });
 });
 
 test('not-ready, unschedulable and tainted nodes are filtered; reasons are counted and sorted', () => {
   const nodes = [node('a', { ready: false }), node('b', { unschedulable: true }), node('c', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }), node('d', { ready: 'Unknown' })];
-  assert.deepEqual(schedulePod(pod('p'), nodes, []), {
+  assert.deepEqual(schedulePod(pod('p'), nodes, PlacementCounts.of([])), {
     unschedulable:
       '0/4 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 1 node(s) were unschedulable.',
   });
-  assert.deepEqual(schedulePod(pod('p', { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }] }), nodes, []), { node: 'c' });
-  assert.deepEqual(schedulePod(pod('p'), [], []), { unschedulable: '0/0 nodes are available:' });
+  assert.deepEqual(schedulePod(pod('p', { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }] }), nodes, PlacementCounts.of([])), { node: 'c' });
+  assert.deepEqual(schedulePod(pod('p'), [], PlacementCounts.of([])), { unschedulable: '0/0 nodes are available:' });
 });
 
 test('required node affinity', () => {
   const p = pod('p');
   p.spec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['z2'] }] }] } } };
-  assert.deepEqual(schedulePod(p, [node('a', { labels: { zone: 'z1' } }), node('b', { labels: { zone: 'z2' } })], []), { node: 'b' });
+  assert.deepEqual(schedulePod(p, [node('a', { labels: { zone: 'z1' } }), node('b', { labels: { zone: 'z2' } })], PlacementCounts.of([])), { node: 'b' });
 });
 
 test('pods with a nodeName, another scheduler or terminating are not scheduled', () => {
