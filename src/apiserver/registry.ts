@@ -74,6 +74,10 @@ function parseRev(r: ResourceInfo, name: string, rv: string | undefined): number
   return Number(rv);
 }
 
+/**
+ * Writes (create, update, patch, apply) take ownership of the object passed in: callers hand over
+ * a fresh object (a decoded request body or their own copy) and do not use it afterwards.
+ */
 export class Registry {
   constructor(
     readonly store: Store,
@@ -160,10 +164,13 @@ export class Registry {
     }
   }
 
-  /** The body's apiVersion/kind/namespace agree with the URL; answers a private copy. */
+  /**
+   * The body's apiVersion/kind/namespace agree with the URL. Writes take ownership of the body
+   * they are given (a freshly decoded request), so it is completed in place, not copied.
+   */
   private checkBody(r: ResourceInfo, ns: string, body: KubeObject): KubeObject {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest(`the request body must be a ${r.kind} object`);
-    const obj = clone(body);
+    const obj = body;
     const want = apiVersionOf(r);
     if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
       throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${want})`);

@@ -92,7 +92,7 @@ test('generation is bumped by spec changes only; no-op updates keep the resource
   // Status updates go through /status only and do not bump generation.
   const withStatus = structuredClone(reg.get(R.deployments, 'default', 'web').obj);
   withStatus.status = { replicas: 1 };
-  assert.deepEqual(reg.update(R.deployments, 'default', 'web', withStatus, ctx()).entry.obj.status, {}, 'the main endpoint ignores status');
+  assert.deepEqual(reg.update(R.deployments, 'default', 'web', structuredClone(withStatus), ctx()).entry.obj.status, {}, 'the main endpoint ignores status');
   const st = reg.update(R.deployments, 'default', 'web', withStatus, ctx(), 'status').entry.obj;
   assert.deepEqual(st.status, { replicas: 1 });
   assert.equal(st.metadata.generation, 2);
