@@ -47,7 +47,7 @@ export class GarbageCollector implements Controller {
     this.queue = new WorkQueue(this.name, (key) => this.sync(key), ctx.log.child({ controller: this.name }), { workers: 4 });
     this.resources = RESOURCES.filter((r) => r.plural !== 'events' && r.verbs.includes('watch'));
     for (const r of this.resources) {
-      ctx.informers.for(r).addHandlers({
+      ctx.informers.for(r, { optional: true }).addHandlers({
         add: (o) => this.observe(r, o),
         update: (o, old) => this.observe(r, o, old),
         delete: (o) => this.forget(r, o),
@@ -99,7 +99,7 @@ export class GarbageCollector implements Controller {
 
   private cached(key: string): KubeObject | undefined {
     const ref = this.refs.get(key);
-    return ref ? this.ctx.informers.for(ref.r).get(ref.namespace, ref.name) : undefined;
+    return ref ? this.ctx.informers.for(ref.r, { optional: true }).get(ref.namespace, ref.name) : undefined;
   }
 
   private async sync(key: string): Promise<void> {

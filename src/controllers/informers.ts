@@ -8,10 +8,18 @@ import type { KubeObject } from '../api/types.js';
 export class SharedInformers {
   private readonly informers = new Map<string, Informer>();
   private readonly indexes = new Map<string, NamespaceIndex<KubeObject>>();
+  /** Informers a controller cannot work without; start() waits for these to sync. */
+  private readonly required = new Set<string>();
   constructor(private readonly client: KubeClient) {}
 
-  for<T extends KubeObject = KubeObject>(r: ResourceInfo): Informer<T> {
+  /**
+   * The informer of a resource. `optional` ones (the garbage collector's view of every kind)
+   * start with the others but start() does not wait for them: a server that does not serve a
+   * kind must not keep the controllers from starting.
+   */
+  for<T extends KubeObject = KubeObject>(r: ResourceInfo, opts: { optional?: boolean } = {}): Informer<T> {
     const key = `${r.group}/${r.plural}`;
+    if (!opts.optional) this.required.add(key);
     let inf = this.informers.get(key);
     if (!inf) {
       inf = new Informer(this.client, r);
@@ -32,7 +40,12 @@ export class SharedInformers {
   }
 
   async start(): Promise<void> {
-    await Promise.all([...this.informers.values()].map((i) => i.start()));
+    const waits: Promise<void>[] = [];
+    for (const [key, inf] of this.informers) {
+      const started = inf.start();
+      if (this.required.has(key)) waits.push(started);
+    }
+    await Promise.all(waits);
   }
 
   stop(): void {
