@@ -30,8 +30,8 @@ export class ClusterDnsModel {
   private readonly namespaces = new Set<string>();
   private readonly servicesPerNamespace = new Map<string, number>();
   private readonly endpointMemo = new Map<string, EndpointAddress[]>();
-  /** IP -> (source service key -> names relative to the zone, such as `web.ns1.svc`). */
-  private readonly reverse = new Map<string, Map<string, string[]>>();
+  /** IP -> the keys (ns/name) of the services that hold it (one key as a plain string, the common case). */
+  private readonly reverse = new Map<string, string | string[]>();
   private readonly reverseIPsBySource = new Map<string, string[]>();
   private readonly listeners: (() => void)[] = [];
   /** Bumped on every change that can alter an answer. */
@@ -120,29 +120,27 @@ export class ClusterDnsModel {
 
   private refreshReverse(serviceKey: string): void {
     for (const ip of this.reverseIPsBySource.get(serviceKey) ?? []) {
-      const m = this.reverse.get(ip);
-      m?.delete(serviceKey);
-      if (m?.size === 0) this.reverse.delete(ip);
+      const holders = this.reverse.get(ip);
+      if (holders === serviceKey || holders === undefined) this.reverse.delete(ip);
+      else if (Array.isArray(holders)) {
+        const rest = holders.filter((k) => k !== serviceKey);
+        if (rest.length === 1) this.reverse.set(ip, rest[0]);
+        else this.reverse.set(ip, rest);
+      }
     }
     this.reverseIPsBySource.delete(serviceKey);
     const svc = this.services.get(serviceKey);
     if (!svc || svc.type === 'ExternalName') return;
-    const targets = new Map<string, string[]>();
-    const add = (ip: string, name: string) => {
-      const list = targets.get(ip);
-      if (list) {
-        if (!list.includes(name)) list.push(name);
-      } else targets.set(ip, [name]);
-    };
-    const svcName = `${svc.name}.${svc.namespace}.svc`;
-    for (const ip of svc.clusterIPs) add(canonicalIP(ip), svcName);
-    for (const ep of this.endpoints(svc.namespace, svc.name)) add(canonicalIP(ep.ip), `${ep.label}.${svcName}`);
-    for (const [ip, names] of targets) {
-      let m = this.reverse.get(ip);
-      if (!m) this.reverse.set(ip, (m = new Map()));
-      m.set(serviceKey, names);
+    const ips = new Set<string>();
+    for (const ip of svc.clusterIPs) ips.add(canonicalIP(ip));
+    for (const ep of this.computeEndpoints(serviceKey)) ips.add(canonicalIP(ep.ip));
+    for (const ip of ips) {
+      const holders = this.reverse.get(ip);
+      if (holders === undefined) this.reverse.set(ip, serviceKey);
+      else if (Array.isArray(holders)) holders.push(serviceKey);
+      else this.reverse.set(ip, [holders, serviceKey]);
     }
-    this.reverseIPsBySource.set(serviceKey, [...targets.keys()]);
+    if (ips.size > 0) this.reverseIPsBySource.set(serviceKey, [...ips]);
   }
 
   // ---- lookups
@@ -160,6 +158,12 @@ export class ClusterDnsModel {
     const key = `${ns}/${name}`;
     const memo = this.endpointMemo.get(key);
     if (memo) return memo;
+    const out = this.computeEndpoints(key);
+    this.endpointMemo.set(key, out);
+    return out;
+  }
+
+  private computeEndpoints(key: string): EndpointAddress[] {
     const svc = this.services.get(key);
     const out: EndpointAddress[] = [];
     const seen = new Set<string>();
@@ -177,17 +181,23 @@ export class ClusterDnsModel {
         }
       }
     }
-    this.endpointMemo.set(key, out);
     return out;
   }
 
   /** Names (relative to the zone) that an IP's PTR record points at, sorted. */
   reverseNames(ip: string): string[] {
-    const m = this.reverse.get(canonicalIP(ip));
-    if (!m) return [];
-    const out: string[] = [];
-    for (const names of m.values()) out.push(...names);
-    return out.sort();
+    const canonical = canonicalIP(ip);
+    const holders = this.reverse.get(canonical);
+    if (holders === undefined) return [];
+    const out = new Set<string>();
+    for (const key of Array.isArray(holders) ? holders : [holders]) {
+      const svc = this.services.get(key);
+      if (!svc) continue;
+      const svcName = `${svc.name}.${svc.namespace}.svc`;
+      if (svc.clusterIPs.some((c) => canonicalIP(c) === canonical)) out.add(svcName);
+      for (const ep of this.endpoints(svc.namespace, svc.name)) if (canonicalIP(ep.ip) === canonical) out.add(`${ep.label}.${svcName}`);
+    }
+    return [...out].sort();
   }
 
   get serviceCount(): number {

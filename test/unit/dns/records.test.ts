@@ -207,3 +207,18 @@ test('configurable TTL and cluster domain', async () => {
   assert.deepEqual(section(neg.authorities), ['corp.example. 5 SOA ns.dns.corp.example. hostmaster.corp.example. 7200 1800 86400 5']);
   assert.equal((await ask(handler, 'web.ns1.svc.cluster.local', 'A')).rcode, 'REFUSED');
 });
+
+test('an address behind two services gets one PTR per name; removing one service leaves the other', async () => {
+  const { slice, service } = await import('./fixture.js');
+  const { slimEndpointSlice, slimService } = await import('../../../src/dns/objects.js');
+  const model = fixtureModel();
+  model.setService(slimService(service('ns1', 'alt', { clusterIP: 'None', ports: [{ name: 'http', port: 80 }] }))!);
+  model.setEndpointSlice(slimEndpointSlice(slice('ns1', 'alt-1', 'alt', [{ ip: '10.1.0.10', hostname: 'primary', ready: true }]))!);
+  const handler = makeHandler(model);
+  assert.deepEqual(section((await ask(handler, '10.0.1.10.in-addr.arpa', 'PTR')).answers), [`10.0.1.10.in-addr.arpa. 30 PTR db-0.db.ns1.svc.${Z}.`, `10.0.1.10.in-addr.arpa. 30 PTR primary.alt.ns1.svc.${Z}.`]);
+  model.deleteEndpointSlice('ns1', 'db-abc');
+  assert.deepEqual(section((await ask(handler, '10.0.1.10.in-addr.arpa', 'PTR')).answers), [`10.0.1.10.in-addr.arpa. 30 PTR primary.alt.ns1.svc.${Z}.`]);
+  assert.equal((await ask(handler, `db.ns1.svc.${Z}`, 'A')).rcode, 'NXDOMAIN', 'headless without endpoints after its slice went');
+  model.deleteService('ns1', 'alt');
+  assert.equal((await ask(handler, '10.0.1.10.in-addr.arpa', 'PTR')).rcode, 'REFUSED');
+});
