@@ -266,6 +266,9 @@ async function patch(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status
   const ctx = writeContext(rr.query, rr.req);
   const body = await readBody(rr.req);
   const { kind, patch: p } = decodePatch(body, rr.req.headers['content-type']);
+  if (kind === 'apply' && !rr.query.get('fieldManager')) {
+    throw errors.badRequest('PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
+  }
   const force = rr.query.get('force') === 'true';
   if (force && kind !== 'apply') throw errors.badRequest('force: Forbidden: may not be specified for non-apply patch');
   const { entry, code } = env.registry.patch(rr.r, namespaceOf(rr), rr.name!, kind, p, ctx, { subresource, force });

@@ -331,3 +331,29 @@ test('flatnet kubeconfig prints the admin kubeconfig path of a data dir', async 
   assert.equal(out.code, 0);
   assert.equal(out.stdout.trim(), s.kubeconfig);
 });
+
+test('a bound pod is deleted gracefully; --grace-period=0 --force removes it at once', async () => {
+  await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: graceful}\nspec:\n  nodeName: node-x\n  terminationGracePeriodSeconds: 30\n  containers: [{name: c, image: busybox}]\n');
+  await ok(['delete', 'pod', 'graceful', '--wait=false']);
+  const pod = JSON.parse(await ok(['get', 'pod', 'graceful', '-o', 'json']));
+  assert.ok(pod.metadata.deletionTimestamp, 'marked for deletion');
+  assert.equal(pod.metadata.deletionGracePeriodSeconds, 30);
+  assert.match(await ok(['get', 'pods', '--field-selector', 'spec.nodeName=node-x', '-o', 'name']), /pod\/graceful/);
+  await ok(['delete', 'pod', 'graceful', '--grace-period=0', '--force']);
+  assert.match(await fails(['get', 'pod', 'graceful']), /pods "graceful" not found/);
+});
+
+test('finalizers keep a deleted object until they are removed', async () => {
+  await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, finalizers: [example.com/hold]}\n');
+  await ok(['delete', 'cm', 'held', '--wait=false']);
+  const held = JSON.parse(await ok(['get', 'cm', 'held', '-o', 'json']));
+  assert.ok(held.metadata.deletionTimestamp);
+  await ok(['patch', 'cm', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  assert.match(await fails(['get', 'cm', 'held']), /configmaps "held" not found/);
+});
+
+test('an apply patch without fieldManager is 400', async () => {
+  const res = await raw('PATCH', '/api/v1/namespaces/default/configmaps/nomgr', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nomgr' } }), { 'content-type': 'application/apply-patch+yaml' });
+  assert.equal(res.code, 400);
+  assert.match(JSON.parse(res.body).message, /fieldManager/);
+});
