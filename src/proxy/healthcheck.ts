@@ -41,7 +41,8 @@ process.on('message', (m) => {
   if (!m || typeof m.listen !== 'number') return;
   const s = net.createServer();
   s.once('error', (err) => process.send({ port: m.listen, error: err.message }));
-  s.listen({ port: m.listen, host: '0.0.0.0' }, () => { process.send({ port: m.listen }, s); setTimeout(() => s.close(), 1000); });
+  // Closed as soon as the parent has it, so only the parent accepts connections.
+  s.listen({ port: m.listen, host: '0.0.0.0' }, () => process.send({ port: m.listen }, s, () => s.close()));
 });
 process.on('disconnect', () => process.exit(0));
 `;

@@ -132,6 +132,26 @@ for (const mode of ['nftables', 'iptables'] as const) {
       assert.equal(unhealthy.localEndpoints, 0);
     });
 
+    await t.test('internalTrafficPolicy Local sends ClusterIP traffic to node-local endpoints only', async () => {
+      tr.serviceUpdated(service({ name: 'itp', clusterIP: '10.96.0.18', internalTrafficPolicy: 'Local' }));
+      tr.sliceUpdated(slice('itp', [{ name: 'http', port: 8080 }], [{ ip: p1.ip, node: 'node-b' }, { ip: p2.ip }, { ip: p3.ip, node: 'node-b' }]));
+      await proxy.syncNow();
+      const answers = await lab.requests(p1.ns, 'http://10.96.0.18/', 20);
+      assert.deepEqual([...new Set(answers.map((a) => a.pod ?? a.error))], ['pod2']);
+    });
+
+    await t.test('serving-but-terminating endpoints are used only when nothing is ready', async () => {
+      tr.serviceUpdated(service({ name: 'drain', clusterIP: '10.96.0.19' }));
+      tr.sliceUpdated(slice('drain', [{ name: 'http', port: 8080 }], [{ ip: p1.ip, ready: false, serving: true, terminating: true }, { ip: p2.ip, ready: false, serving: false, terminating: true }]));
+      await proxy.syncNow();
+      const draining = await lab.requests(lab.client, 'http://10.96.0.19/', 10);
+      assert.deepEqual([...new Set(draining.map((a) => a.pod ?? a.error))], ['pod1']);
+      tr.sliceUpdated(slice('drain', [{ name: 'http', port: 8080 }], [{ ip: p1.ip, ready: false, serving: true, terminating: true }, { ip: p3.ip }]));
+      await proxy.syncNow();
+      const ready = await lab.requests(lab.client, 'http://10.96.0.19/', 10);
+      assert.deepEqual([...new Set(ready.map((a) => a.pod ?? a.error))], ['pod3']);
+    });
+
     await t.test('loadBalancerSourceRanges drops other sources', async () => {
       tr.serviceUpdated(
         service({ name: 'ranged', clusterIP: '10.96.0.15', type: 'LoadBalancer', loadBalancerIP: '172.31.255.2', loadBalancerSourceRanges: ['10.0.0.0/8'], ports: [{ name: 'http', port: 80, nodePort: 30083 }] }),
