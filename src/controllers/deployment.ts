@@ -11,6 +11,8 @@ import { semanticJSON } from './names.js';
 import { WorkQueue } from './queue.js';
 import { isOwnedBy } from './replicaset-plan.js';
 import { controllerOf, type Deployment, type ReplicaSet } from './types.js';
+import { adopted, planClaims, released } from './claim.js';
+import { matchesSelector } from './selector.js';
 
 export class DeploymentController implements Controller {
   readonly name = 'deployment-controller';
@@ -28,6 +30,11 @@ export class DeploymentController implements Controller {
     const rsChanged = (rs: ReplicaSet) => {
       const owner = controllerOf(rs);
       if (owner?.kind === 'Deployment') this.queue.add(`${rs.metadata.namespace}/${owner.name}`);
+      else if (!owner) {
+        for (const d of this.deployments.list(rs.metadata.namespace)) {
+          if (matchesSelector(d.spec.selector, rs.metadata.labels)) this.queue.add(objectKey(d));
+        }
+      }
     };
     this.replicaSets.informer.addHandlers({ add: rsChanged, update: rsChanged, delete: rsChanged });
   }
@@ -53,6 +60,17 @@ export class DeploymentController implements Controller {
     };
     if (!this.expectations.satisfied(key, lookup)) {
       this.queue.addAfter(key, 50);
+      return;
+    }
+    const claims = planClaims(d, d.spec.selector, this.replicaSets.list(namespace));
+    if (claims.adopt.length + claims.release.length > 0) {
+      for (const rs of [...claims.adopt.map((x) => adopted(x, d)), ...claims.release.map((x) => released(x, d))]) {
+        await this.ctx.client.update(R.replicasets, rs).catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+        this.expectations.expect(key, objectKey(rs), 'update', rs.metadata.resourceVersion);
+      }
+      this.queue.add(key);
       return;
     }
     const owned = this.replicaSets.list(namespace).filter((rs) => isOwnedBy(rs, d.metadata.uid));

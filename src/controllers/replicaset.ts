@@ -8,8 +8,10 @@ import { splitKey } from './context.js';
 import { Expectations } from './expectations.js';
 import { semanticJSON } from './names.js';
 import { WorkQueue } from './queue.js';
+import { matchesSelector } from './selector.js';
 import { planReplicaSet, podFromTemplate } from './replicaset-plan.js';
 import { controllerOf, type Pod, type ReplicaSet } from './types.js';
+import { adopted, planClaims, released } from './claim.js';
 
 export class ReplicaSetController implements Controller {
   readonly name = 'replicaset-controller';
@@ -27,6 +29,12 @@ export class ReplicaSetController implements Controller {
     const podChanged = (pod: Pod) => {
       const owner = controllerOf(pod);
       if (owner?.kind === 'ReplicaSet') this.queue.add(`${pod.metadata.namespace}/${owner.name}`);
+      else if (!owner) {
+        // An orphan: a ReplicaSet whose selector matches may adopt it.
+        for (const rs of this.replicaSets.list(pod.metadata.namespace)) {
+          if (matchesSelector(rs.spec.selector, pod.metadata.labels)) this.queue.add(objectKey(rs));
+        }
+      }
     };
     this.pods.informer.addHandlers({ add: podChanged, update: (p, old) => (podChanged(p), podChanged(old)), delete: podChanged });
   }
@@ -54,6 +62,7 @@ export class ReplicaSetController implements Controller {
       this.queue.addAfter(key, 50);
       return;
     }
+    if (await this.claimPods(key, rs)) return; // the cache will show the new owners; sync again then
     const plan = planReplicaSet(rs, this.pods.list(namespace), Date.now());
     if (!rs.metadata.deletionTimestamp) {
       const creates = Array.from({ length: plan.create }, async () => {
@@ -87,5 +96,18 @@ export class ReplicaSetController implements Controller {
       }
     }
     if (plan.recheckAfterMs !== undefined) this.queue.addAfter(key, plan.recheckAfterMs + 10);
+  }
+
+  /** Adopts orphan pods matching the selector and releases owned pods that stopped matching; true when it wrote. */
+  private async claimPods(key: string, rs: ReplicaSet): Promise<boolean> {
+    const claims = planClaims(rs, rs.spec.selector, this.pods.list(rs.metadata.namespace).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed'));
+    const writes = [...claims.adopt.map((p) => adopted(p, rs)), ...claims.release.map((p) => released(p, rs))];
+    for (const p of writes) {
+      await this.ctx.client.update(R.pods, p).catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+      this.expectations.expect(key, objectKey(p), 'update', p.metadata.resourceVersion);
+    }
+    return writes.length > 0;
   }
 }

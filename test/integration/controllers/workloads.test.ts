@@ -95,7 +95,7 @@ test('a Deployment rolls out, scales, updates and restarts as kubectl rollout st
   assert.match(events, /ScalingReplicaSet/);
 });
 
-test('deleting a Deployment deletes its ReplicaSets and pods (background and foreground); --cascade=orphan keeps pods', async () => {
+test('deleting a Deployment deletes its ReplicaSets and pods (background and foreground); --cascade=orphan keeps them for adoption', async () => {
   await kubectl('create', 'deployment', 'gone', '--image=nginx', '--replicas=2');
   await kubectl('rollout', 'status', 'deployment/gone', '--timeout=60s');
   await kubectl('delete', 'deployment', 'gone');
@@ -114,6 +114,19 @@ test('deleting a Deployment deletes its ReplicaSets and pods (background and for
   await kubectl('create', 'deployment', 'keep', '--image=nginx', '--replicas=2');
   await kubectl('rollout', 'status', 'deployment/keep', '--timeout=60s');
   const [rs] = (await server.client.list<ReplicaSet>(R.replicasets, { namespace: 'default', labelSelector: 'app=keep' })).items;
+  const podNames = (await podsOf('default', 'app=keep')).map((p) => p.metadata.name).sort();
+  await kubectl('delete', 'deployment', 'keep', '--cascade=orphan');
+  await eventually('ReplicaSet orphaned', async () => {
+    const r = await server.client.get(R.replicasets, 'default', rs!.metadata.name!);
+    return r && !r.metadata.ownerReferences?.length;
+  });
+  // The same Deployment again adopts the ReplicaSet (and so its pods) instead of making new ones.
+  await kubectl('create', 'deployment', 'keep', '--image=nginx', '--replicas=2');
+  await kubectl('rollout', 'status', 'deployment/keep', '--timeout=60s');
+  const readopted = await server.client.get(R.replicasets, 'default', rs!.metadata.name!);
+  assert.equal(readopted!.metadata.ownerReferences?.[0]?.kind, 'Deployment');
+  assert.deepEqual((await podsOf('default', 'app=keep')).map((p) => p.metadata.name).sort(), podNames);
+
   await kubectl('delete', 'deployment', 'keep', '--cascade=orphan');
   await kubectl('delete', 'replicaset', rs!.metadata.name!, '--cascade=orphan');
   const orphans = await eventually('orphaned pods without owner', async () => {
