@@ -1,0 +1,187 @@
+// NetworkPolicy enforcement for one node: informers on Pods, Namespaces and NetworkPolicies feed
+// the cluster cache; a change schedules a sync a few milliseconds later (changes arriving together
+// are applied together); a sync compiles the node's pods and applies the difference to the
+// kernel in one nftables transaction. The agent calls admitPod after CNI ADD and before it
+// starts the pod's containers: it returns once the pod's policy state is in the kernel, and
+// until then the pod's address neither sends nor receives anything (see render.ts).
+import client from 'prom-client';
+import type { KubeClient } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { R } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+import { nthAddress } from '../linux/ipv4.js';
+import { createLogger } from '../util/log.js';
+import { PolicyClusterCache } from './cluster-cache.js';
+import { compileNode } from './compile.js';
+import { PolicyTableExecutor } from './executor.js';
+import { renderSets, SET_NAMES } from './render.js';
+
+const log = createLogger('netpol');
+
+const syncDuration = new client.Histogram({
+  name: 'flatnet_netpol_sync_duration_seconds',
+  help: 'Time to compile NetworkPolicies for this node and apply the change to nftables',
+  labelNames: ['kind'],
+  buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+});
+const admitDuration = new client.Histogram({
+  name: 'flatnet_netpol_admit_duration_seconds',
+  help: 'Time from admitPod to the pod policy state being in the kernel',
+  buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+});
+const syncFailures = new client.Counter({ name: 'flatnet_netpol_sync_failures_total', help: 'NetworkPolicy syncs that failed (retried)' });
+const setElements = new client.Gauge({ name: 'flatnet_netpol_set_elements', help: 'Elements in the nftables policy sets', labelNames: ['set'] });
+
+export interface PolicyEnforcerOptions {
+  nodeName: string;
+  /** The node's network namespace (undefined = the namespace of this process). */
+  netns?: string;
+  /** The node's pod CIDR; its first address is the node's bridge (gateway). */
+  podCIDR: string;
+  /** Delay that gathers changes into one sync (default 5 ms). */
+  debounceMs?: number;
+  /** Full rebuild of the table this often (default 5 minutes). */
+  resyncIntervalMs?: number;
+}
+
+export interface PolicyEnforcer {
+  /** Puts the pod's policy state in place and admits its address; resolves once it is in the kernel. */
+  admitPod(pod: KubeObject): Promise<void>;
+  /** Takes the address back (after the pod's sandbox is gone); resolves once applied. */
+  forgetPod(podIP: string): Promise<void>;
+  /** Resolves after every change seen so far is applied (for tests and benchmarks). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Serialises syncs: at most one runs; requests during a run cause exactly one more. */
+class SyncLoop {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly syncOnce: () => Promise<void>,
+    private readonly debounceMs: number,
+  ) {}
+
+  /** Schedules a sync after the debounce delay. */
+  request(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.now().catch(() => {});
+    }, this.debounceMs);
+  }
+
+  /** Runs a sync that starts after this call; resolves when it has been applied. */
+  now(): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.running) this.again = true;
+    else this.running = this.run();
+    return done;
+  }
+
+  private async run(): Promise<void> {
+    do {
+      this.again = false;
+      const waiters = this.waiters;
+      this.waiters = [];
+      try {
+        await this.syncOnce();
+        for (const w of waiters) w.resolve();
+      } catch (err) {
+        for (const w of waiters) w.reject(err as Error);
+        if (!this.stopped) setTimeout(() => this.request(), 1000).unref();
+      }
+    } while (this.again && !this.stopped);
+    this.running = undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}
+
+export async function startPolicyEnforcer(kube: KubeClient, opts: PolicyEnforcerOptions): Promise<PolicyEnforcer> {
+  const cache = new PolicyClusterCache(opts.nodeName);
+  const executor = new PolicyTableExecutor({ podCIDR: opts.podCIDR, gateway: nthAddress(opts.podCIDR, 1) }, opts.netns);
+  let fullResync = true;
+
+  const syncOnce = async () => {
+    const started = performance.now();
+    const kind = fullResync ? 'full' : 'incremental';
+    try {
+      const model = cache.model();
+      const sets = renderSets(compileNode(model, opts.nodeName), cache.admittedAddresses(model));
+      if (fullResync) {
+        await executor.resync(sets);
+        fullResync = false;
+      } else {
+        await executor.apply(sets);
+      }
+      for (const name of SET_NAMES) setElements.set({ set: name }, sets[name].size);
+      syncDuration.observe({ kind }, (performance.now() - started) / 1000);
+    } catch (err) {
+      syncFailures.inc();
+      log.error('applying NetworkPolicy state failed; retrying', { node: opts.nodeName, err: (err as Error).message });
+      throw err;
+    }
+  };
+  const loop = new SyncLoop(syncOnce, opts.debounceMs ?? 5);
+
+  const informers = {
+    pods: new Informer(kube, R.pods),
+    namespaces: new Informer(kube, R.namespaces),
+    policies: new Informer(kube, R.networkpolicies),
+  };
+  const changed = () => loop.request();
+  informers.pods.addHandlers({
+    add: (o) => (cache.upsertPod(o), changed()),
+    update: (o) => (cache.upsertPod(o), changed()),
+    delete: (o) => (cache.deletePod(o), changed()),
+  });
+  informers.namespaces.addHandlers({
+    add: (o) => (cache.upsertNamespace(o), changed()),
+    update: (o) => (cache.upsertNamespace(o), changed()),
+    delete: (o) => (cache.deleteNamespace(o), changed()),
+  });
+  informers.policies.addHandlers({
+    add: (o) => (cache.upsertPolicy(o), changed()),
+    update: (o) => (cache.upsertPolicy(o), changed()),
+    delete: (o) => (cache.deletePolicy(o), changed()),
+  });
+  await Promise.all([informers.pods.start(), informers.namespaces.start(), informers.policies.start()]);
+  // The first sync replaces whatever table a previous run left, atomically.
+  await loop.now();
+  log.info('NetworkPolicy enforcement started', { node: opts.nodeName, podCIDR: opts.podCIDR, netns: opts.netns });
+
+  const resyncTimer = setInterval(() => {
+    fullResync = true;
+    loop.request();
+  }, opts.resyncIntervalMs ?? 5 * 60_000);
+  resyncTimer.unref();
+
+  return {
+    async admitPod(pod) {
+      const started = performance.now();
+      cache.admit(pod);
+      await loop.now();
+      admitDuration.observe((performance.now() - started) / 1000);
+    },
+    async forgetPod(podIP) {
+      cache.forget(podIP);
+      await loop.now();
+    },
+    flush: () => loop.now(),
+    async stop() {
+      clearInterval(resyncTimer);
+      for (const i of Object.values(informers)) i.stop();
+      await loop.stop();
+    },
+  };
+}
