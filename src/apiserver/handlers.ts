@@ -252,6 +252,7 @@ async function create(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
   const ctx = writeContext(rr.query, rr.req);
   const obj = await readObject(rr);
   const { entry, code } = env.registry.create(rr.r, ns, obj, ctx);
+  await env.registry.store.sync();
   sendEntry(rr, code, entry, warningHeaders(ctx));
 }
 
@@ -259,6 +260,7 @@ async function update(env: HandlerEnv, rr: ResourceRequest, subresource?: 'statu
   const ctx = writeContext(rr.query, rr.req);
   const obj = await readObject(rr);
   const { entry, code } = env.registry.update(rr.r, namespaceOf(rr), rr.name!, obj, ctx, subresource);
+  await env.registry.store.sync();
   sendEntry(rr, code, entry, warningHeaders(ctx));
 }
 
@@ -272,6 +274,7 @@ async function patch(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status
   const force = rr.query.get('force') === 'true';
   if (force && kind !== 'apply') throw errors.badRequest('force: Forbidden: may not be specified for non-apply patch');
   const { entry, code } = env.registry.patch(rr.r, namespaceOf(rr), rr.name!, kind, p, ctx, { subresource, force });
+  await env.registry.store.sync();
   sendEntry(rr, code, entry, warningHeaders(ctx));
 }
 
@@ -310,6 +313,7 @@ async function remove(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
   const opts = await deleteOptions(rr);
   dryRunFromBody(opts, ctx);
   const { entry, code } = env.registry.delete(rr.r, namespaceOf(rr), rr.name!, opts, ctx);
+  await env.registry.store.sync();
   sendEntry(rr, code, entry);
 }
 
@@ -330,6 +334,7 @@ async function deleteCollection(env: HandlerEnv, rr: ResourceRequest): Promise<v
     }
   }
   const meta = { resourceVersion: String(env.registry.store.revision) };
+  await env.registry.store.sync();
   send(rr.res, 200, `{"kind":"${rr.r.listKind}","apiVersion":"${apiVersionOf(rr.r)}","metadata":${JSON.stringify(meta)},"items":[${deleted.join(',')}]}`);
 }
 
@@ -357,6 +362,7 @@ async function handleSubresource(env: HandlerEnv, rr: ResourceRequest, method: s
       const ctx = writeContext(rr.query, rr.req);
       const binding = await readObject(rr);
       env.registry.bind(ns, name, binding, ctx);
+      await env.registry.store.sync();
       send(rr.res, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
       return;
     }
@@ -428,5 +434,6 @@ async function scale(env: HandlerEnv, rr: ResourceRequest, method: string): Prom
   const rv = wanted.metadata?.resourceVersion;
   next.metadata.resourceVersion = rv ?? current.obj.metadata.resourceVersion;
   const { entry } = env.registry.update(rr.r, ns, name, next, ctx);
+  await env.registry.store.sync();
   send(rr.res, 200, JSON.stringify(scaleOf(entry.obj)));
 }

@@ -18,9 +18,13 @@ import {
 
 const log = createLogger('store');
 
-/** Where a durable store writes each change; called before memory changes, inside one transaction. */
+/**
+ * Where a durable store writes each change. Writes may be batched (group commit); `sync`
+ * resolves once everything written so far is durable, and answers are sent only after it.
+ */
 export interface Persistence {
   write(change: { type: StoreEventType; resource: string; ns: string; name: string; rev: number; json: string }): void;
+  sync(): Promise<void>;
   /** History of `resource` up to and including `rev` is no longer needed. */
   compact(resource: string, rev: number): void;
   close(): void;
@@ -334,6 +338,10 @@ export class MemoryStore implements Store {
 
   watcherCount(): number {
     return this.listenerTotal;
+  }
+
+  sync(): Promise<void> {
+    return this.persistence ? this.persistence.sync() : Promise.resolve();
   }
 
   /** The oldest revision a watch on `resource` may start from. */

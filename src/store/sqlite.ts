@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { KubeObject } from '../api/types.js';
 import { MemoryStore, type Persistence } from './memory.js';
 import type { StoreEventType } from './types.js';
+import { createLogger } from '../util/log.js';
 
 export interface SqliteStoreOptions {
   historyLimit?: number;
@@ -25,15 +26,21 @@ CREATE INDEX IF NOT EXISTS events_by_resource ON events (resource, rev);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
+type Change = Parameters<Persistence['write']>[0];
+const log = createLogger('store');
+
 class SqlitePersistence implements Persistence {
   private readonly upsert: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly addEvent: Database.Statement;
   private readonly setMeta: Database.Statement;
   private readonly trimEvents: Database.Statement;
-  private readonly writeTx: (change: Parameters<Persistence['write']>[0]) => void;
+  private readonly writeBatch: (changes: Change[]) => void;
   private readonly pendingCompaction = new Map<string, number>();
   private compactionTimer: NodeJS.Timeout | undefined;
+  /** Group commit: changes of one event-loop turn go to SQLite in one transaction. */
+  private pending: Change[] = [];
+  private waiters: (() => void)[] = [];
 
   constructor(private readonly db: Database.Database) {
     this.upsert = db.prepare('INSERT INTO objects (resource, ns, name, rev, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (resource, ns, name) DO UPDATE SET rev = excluded.rev, json = excluded.json');
@@ -41,15 +48,40 @@ class SqlitePersistence implements Persistence {
     this.addEvent = db.prepare('INSERT INTO events (rev, resource, type, json) VALUES (?, ?, ?, ?)');
     this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.trimEvents = db.prepare('DELETE FROM events WHERE resource = ? AND rev <= ?');
-    this.writeTx = db.transaction((c) => {
-      if (c.type === 'DELETED') this.remove.run(c.resource, c.ns, c.name);
-      else this.upsert.run(c.resource, c.ns, c.name, c.rev, c.json);
-      this.addEvent.run(c.rev, c.resource, c.type, c.json);
+    this.writeBatch = db.transaction((changes: Change[]) => {
+      for (const c of changes) {
+        if (c.type === 'DELETED') this.remove.run(c.resource, c.ns, c.name);
+        else this.upsert.run(c.resource, c.ns, c.name, c.rev, c.json);
+        this.addEvent.run(c.rev, c.resource, c.type, c.json);
+      }
     });
   }
 
-  write(change: { type: StoreEventType; resource: string; ns: string; name: string; rev: number; json: string }): void {
-    this.writeTx(change);
+  write(change: Change): void {
+    this.pending.push(change);
+    if (this.pending.length === 1) setImmediate(() => this.flush());
+  }
+
+  sync(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    const waiters = this.waiters;
+    this.pending = [];
+    this.waiters = [];
+    try {
+      this.writeBatch(batch);
+    } catch (err) {
+      // Memory already holds these changes and watchers saw them: running on would serve state
+      // the disk does not have. Stop, so a restart serves what is durable.
+      log.error('writing to the store failed; stopping', { err });
+      process.exit(70);
+    }
+    for (const w of waiters) w();
   }
 
   compact(resource: string, rev: number): void {
@@ -61,6 +93,7 @@ class SqlitePersistence implements Persistence {
 
   private flushCompaction(): void {
     this.compactionTimer = undefined;
+    this.flush();
     const tx = this.db.transaction(() => {
       for (const [resource, rev] of this.pendingCompaction) {
         this.trimEvents.run(resource, rev);
@@ -72,6 +105,7 @@ class SqlitePersistence implements Persistence {
   }
 
   close(): void {
+    this.flush();
     if (this.compactionTimer) clearTimeout(this.compactionTimer);
     if (this.pendingCompaction.size > 0) this.flushCompaction();
     this.db.close();

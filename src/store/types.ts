@@ -85,6 +85,8 @@ export interface Store {
   watch(resource: string, fromRevision: number, listener: WatchListener): () => void;
   /** Number of active watch listeners (for metrics). */
   watcherCount(): number;
+  /** Resolves when every write made so far is durable (at once for the memory store). */
+  sync(): Promise<void>;
   close(): void;
 }
 
