@@ -126,7 +126,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Me
   } catch (err) {
     db.close();
     if ((err as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new Error(`the store ${path} is in use by another process (another flatnet server with the same --data-dir?); stop it or use another --data-dir`);
+      throw new Error(`the store ${path} is in use by another process (another flatnet server with the same --data-dir?); stop it or use another --data-dir`, { cause: err });
     }
     throw err;
   }
