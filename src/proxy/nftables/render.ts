@@ -29,6 +29,7 @@ export interface NftRenderConfig {
 /** Add elements of these maps first so nothing points at an empty endpoint list. */
 export const ELEMENT_ORDER = ['endpoints', 'nodeport-endpoints', 'hairpin', 'firewall-allow', 'firewall-ips'];
 
+const NAMED_SETS = new Set(['service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports']);
 const KEY3 = 'ip daddr . meta l4proto . th dport';
 const NODEPORT_MATCH = 'fib daddr type local ip daddr != 127.0.0.0/8';
 const L4 = 'meta l4proto { tcp, udp, sctp }';
@@ -159,7 +160,8 @@ function renderServicePort(b: Builder, sp: ServicePortModel, cfg: NftRenderConfi
   const external = endpointsForPolicy(sp.endpoints, svc.externalTrafficPolicy);
   const affinity = svc.affinityTimeoutSeconds !== undefined;
   const noEndpointVerdict = anyUsable.length === 0 ? 'goto reject-chain' : 'drop';
-  const add = (set: string, key: string, value?: string) => b.elements.push({ set, key, value, comment });
+  // Entry elements carry the Service's name (for `flatnet proxy rules`); the rest stay small.
+  const add = (set: string, key: string, value?: string) => b.elements.push({ set, key, value, comment: NAMED_SETS.has(set) ? comment : undefined });
 
   // One virtual IP (ClusterIP, external IP or LoadBalancer IP) with the endpoints it may use.
   const vip = (ip: string, eps: Endpoint[], variant: string) => {
