@@ -13,7 +13,8 @@ server and one agent per node under a supervisor, and waits until every node is 
   --proxy-mode nftables|iptables     the service proxy's backend (default nftables)
   --cni-plugins flatnet|reference    flatnet's CNI plugins or the reference ones in /usr/lib/cni (default flatnet)
   --data-dir D                       state, logs, kubeconfig (default ${DEFAULT_DATA_DIR})
-  --timeout SECONDS                  how long to wait for the nodes (default 120)
+  --dns=false                        do not install the cluster DNS add-on (coredns / kube-dns 10.96.0.10)
+  --timeout SECONDS                  how long to wait for the nodes and DNS (default 120)
 `;
 
 function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
@@ -26,7 +27,8 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const f = parseFlags(args, { values: { nodes: '2', overlay: 'vxlan', 'proxy-mode': 'nftables', 'cni-plugins': 'flatnet', 'data-dir': DEFAULT_DATA_DIR, timeout: '120' } });
+  const f = parseFlags(args, { values: { nodes: '2', overlay: 'vxlan', 'proxy-mode': 'nftables', 'cni-plugins': 'flatnet', 'data-dir': DEFAULT_DATA_DIR, timeout: '120', dns: 'true' } });
+  if (f.values.dns !== 'true' && f.values.dns !== 'false') throw new UsageError(`--dns must be true or false (got "${f.values.dns}")`);
   const nodes = Number(f.values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new UsageError(`--nodes must be a whole number from 1 to 50 (got "${f.values.nodes}")`);
   const timeout = Number(f.values.timeout);
@@ -43,6 +45,7 @@ export async function run(args: string[]): Promise<number> {
       cniPlugins: oneOf('cni-plugins', f.values['cni-plugins']!, ['flatnet', 'reference'] as const),
       dataDir: f.values['data-dir']!,
       timeoutSeconds: timeout,
+      dns: f.values.dns === 'true',
       print: (l) => process.stdout.write(l + '\n'),
     });
     return 0;

@@ -50,6 +50,8 @@ export interface LabProcess {
 
 export interface LabPlan {
   options: LabOptions;
+  /** Where the API server is reachable inside the lab (piped to API_LISTEN by the supervisor). */
+  apiBridge?: { netns: string; host: string; port: number };
   nodes: LabNode[];
   kubeconfig: string;
   processes: LabProcess[];
@@ -97,7 +99,7 @@ export function planLab(o: LabOptions): LabPlan {
       waitForFile: kubeconfig,
     })),
   ];
-  return { options: o, nodes, kubeconfig, processes, paths };
+  return { options: o, nodes, kubeconfig, processes, paths, apiBridge: { netns: LAB_NETNS, host: LAB_GATEWAY, port: Number(API_LISTEN.split(':')[1]) } };
 }
 
 /** What `up` records in <data>/lab.json for `status` and `down`. */

@@ -10,6 +10,7 @@ import { isLabNetns } from './plan.js';
 import { isAlive, readPidFiles } from './processes.js';
 import { readLabState } from './supervisor.js';
 import { isNodeReady } from './up.js';
+import { CLUSTER_DNS_IP, DNS_PROBE_NAME, probeClusterDns } from './addons.js';
 
 interface NodeObject extends KubeObject {
   spec?: { podCIDR?: string };
@@ -70,6 +71,12 @@ export async function labStatus(dataDirArg: string, print: (line: string) => voi
       const running = mine.filter((p) => p.status?.phase === 'Running').length;
       const ip = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '?';
       print(`  ${planned.name.padEnd(8)} ${readyNow ? 'Ready   ' : 'NotReady'} ip ${ip}  pods ${n.spec?.podCIDR ?? '(no CIDR yet)'}  ${running}/${mine.length} pods running  netns ${planned.netns}`);
+    }
+    const firstNode = state.plan.nodes.find((n) => namespaces.includes(n.netns));
+    if (firstNode) {
+      const answer = await probeClusterDns(firstNode.netns);
+      if (!answer) healthy = false;
+      print(`cluster DNS ${CLUSTER_DNS_IP}: ${answer ? `answers (${DNS_PROBE_NAME} -> ${answer})` : 'NO ANSWER'}`);
     }
   } finally {
     client.close();

@@ -12,6 +12,7 @@ import { listNetns } from '../linux/netns.js';
 import { createNodeNamespace, createSwitch } from './network.js';
 import { API_LISTEN, isLabNetns, planLab, type LabOptions, type LabState } from './plan.js';
 import { flatnetCommand, isAlive, readPidFiles, supervisorCommand } from './processes.js';
+import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, probeClusterDns } from './addons.js';
 
 export class LabError extends Error {
   constructor(message: string) {
@@ -21,8 +22,10 @@ export class LabError extends Error {
 }
 
 export interface UpOptions extends LabOptions {
-  /** Seconds to wait for the nodes to be Ready. */
+  /** Seconds to wait for the nodes to be Ready (and DNS to answer). */
   timeoutSeconds: number;
+  /** Install the cluster DNS add-on and wait until it answers (default true). */
+  dns?: boolean;
   print(line: string): void;
 }
 
@@ -129,6 +132,20 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
         lastError = (err as Error).message;
       }
       if (ready.size < plan.nodes.length) await sleep(200);
+    }
+    if (o.dns !== false) {
+      await installClusterDns(client);
+      o.print(`cluster DNS: Deployment kube-system/coredns behind Service kube-dns ${CLUSTER_DNS_IP}; waiting for an answer`);
+      let answer: string | undefined;
+      while (!(answer = await probeClusterDns(plan.nodes[0].netns))) {
+        if (Date.now() > deadline) {
+          const pods = await client.list(R.pods, { namespace: 'kube-system' }).catch(() => undefined);
+          const states = (pods?.items ?? []).map((p) => `${p.metadata.name} on ${(p as { spec?: { nodeName?: string } }).spec?.nodeName ?? '?'}: ${(p as { status?: { phase?: string } }).status?.phase ?? '?'}`);
+          throw new LabError(`cluster DNS ${CLUSTER_DNS_IP} did not answer ${DNS_PROBE_NAME} from ${plan.nodes[0].netns} within ${o.timeoutSeconds}s (pods: ${states.join('; ') || 'none'}). Agent logs are in ${plan.paths.logs}.`);
+        }
+        await sleep(200);
+      }
+      o.print(`cluster DNS answers (${DNS_PROBE_NAME} -> ${answer}, ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     }
   } finally {
     client.close();

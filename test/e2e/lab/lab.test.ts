@@ -41,6 +41,19 @@ function assertNothingLeft(dataDir: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The first successful answer of `fn` within 20 s (a pod's server may start just after Running). */
+async function eventually(fn: () => string): Promise<string> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await sleep(500);
+    }
+  }
+}
+
 test('up, up again (refused), status, cross-node pods, down: root namespace unchanged', { skip, timeout: 300_000 }, async (t) => {
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-lab-')), 'data');
   t.after(() => {
@@ -53,6 +66,9 @@ test('up, up again (refused), status, cross-node pods, down: root namespace unch
   assert.equal(up.code, 0, up.out + up.err);
   assert.match(up.out, /node node-1 Ready/);
   assert.match(up.out, /node node-2 Ready/);
+  assert.match(up.out, /cluster DNS answers \(kubernetes\.default\.svc\.cluster\.local -> 10\.96\.0\.1/);
+  // The API server is reachable inside the lab at its advertised address.
+  assert.equal(execFileSync('ip', ['netns', 'exec', 'flatnet-node-node-1', 'curl', '-sk', '--max-time', '5', 'https://172.18.0.1:6443/readyz'], { encoding: 'utf8' }), 'ok');
   assert.match(up.out, new RegExp(`export KUBECONFIG=${dataDir}/admin.kubeconfig`));
   assert.ok(listNetns().includes('flatnet-lab') && listNetns().includes('flatnet-ext') && listNetns().includes('flatnet-node-node-1'));
 
@@ -64,14 +80,15 @@ test('up, up again (refused), status, cross-node pods, down: root namespace unch
   assert.equal(status.code, 0, status.out + status.err);
   assert.match(status.out, /node-1\s+Ready/);
   assert.match(status.out, /API https:\/\/127\.0\.0\.1:6443: ready/);
+  assert.match(status.out, /cluster DNS 10\.96\.0\.10: answers/);
 
   // Two pods on two nodes: the server sees the client's pod address across the overlay.
   const kubectl = (...args: string[]) => execFileSync('kubectl', args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: `${dataDir}/admin.kubeconfig` } });
   for (const i of [1, 2]) kubectl('run', `web${i}`, '--image=registry.k8s.io/e2e-test-images/agnhost:2.53', `--overrides={"spec":{"nodeName":"node-${i}"}}`, '--', 'netexec', '--http-port=8080');
-  kubectl('wait', '--for=condition=Ready', 'pod/web1', 'pod/web2', '--timeout=60s');
+  kubectl('wait', '--for=jsonpath={.status.phase}=Running', 'pod/web1', 'pod/web2', '--timeout=60s');
   const ip1 = kubectl('get', 'pod', 'web1', '-o', 'jsonpath={.status.podIP}');
   const ip2 = kubectl('get', 'pod', 'web2', '-o', 'jsonpath={.status.podIP}');
-  const seen = kubectl('exec', 'web1', '--', 'wget', '-qO-', `http://${ip2}:8080/clientip`);
+  const seen = await eventually(() => kubectl('exec', 'web1', '--', 'wget', '-qO-', '-T', '2', `http://${ip2}:8080/clientip`));
   assert.equal(seen.split(':')[0], ip1);
 
   const down = run(['down', '--data-dir', dataDir]);
@@ -80,6 +97,28 @@ test('up, up again (refused), status, cross-node pods, down: root namespace unch
   assert.equal(rootSnapshot(), before, 'root namespace links, addresses, routes and nftables are as before');
   // A second down is harmless.
   assert.equal(run(['down', '--data-dir', dataDir]).code, 0);
+});
+
+test('host-gw overlay with the reference CNI plugins: cross-node pods and the kubernetes Service', { skip, timeout: 300_000 }, async (t) => {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-hostgw-')), 'data');
+  t.after(() => {
+    run(['down', '--data-dir', dataDir]);
+    rmSync(dirname(dataDir), { recursive: true, force: true });
+  });
+  const up = run(['up', '--nodes', '2', '--overlay', 'host-gw', '--cni-plugins', 'reference', '--data-dir', dataDir]);
+  assert.equal(up.code, 0, up.out + up.err);
+  assert.match(up.out, /overlay host-gw, proxy nftables, CNI plugins reference/);
+  assert.match(execFileSync('ip', ['-n', 'flatnet-node-node-1', 'route'], { encoding: 'utf8' }), /via 172\.18\.0\.12 dev eth0 proto 77/);
+  const kubectl = (...args: string[]) => execFileSync('kubectl', args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: `${dataDir}/admin.kubeconfig` } });
+  for (const i of [1, 2]) kubectl('run', `web${i}`, '--image=registry.k8s.io/e2e-test-images/agnhost:2.53', `--overrides={"spec":{"nodeName":"node-${i}"}}`, '--', 'netexec', '--http-port=8080');
+  kubectl('wait', '--for=jsonpath={.status.phase}=Running', 'pod/web1', 'pod/web2', '--timeout=60s');
+  const ip1 = kubectl('get', 'pod', 'web1', '-o', 'jsonpath={.status.podIP}');
+  const ip2 = kubectl('get', 'pod', 'web2', '-o', 'jsonpath={.status.podIP}');
+  assert.equal((await eventually(() => kubectl('exec', 'web1', '--', 'wget', '-qO-', '-T', '2', `http://${ip2}:8080/clientip`))).split(':')[0], ip1);
+  // A pod reaches the API server through the kubernetes Service (proxy DNAT + the lab's API bridge).
+  assert.equal(kubectl('exec', 'web2', '--', 'wget', '-qO-', '--no-check-certificate', 'https://10.96.0.1/readyz'), 'ok');
+  assert.equal(run(['down', '--data-dir', dataDir]).code, 0);
+  assertNothingLeft(dataDir);
 });
 
 for (const stage of ['namespaces', 'supervisor'] as const) {
