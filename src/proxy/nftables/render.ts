@@ -50,6 +50,10 @@ export function renderBase(cfg: NftRenderConfig): NftFragment {
     { name: 'firewall-ips', spec: 'type ipv4_addr . inet_proto . inet_service;' },
     { name: 'firewall-allow', spec: 'type ipv4_addr . inet_proto . inet_service . ipv4_addr; flags interval;' },
     { name: 'hairpin', spec: 'type ipv4_addr . ipv4_addr;' },
+    // externalTrafficPolicy Local: pods reaching an external IP, LoadBalancer IP or node port
+    // go to every endpoint, as if the policy were Cluster (kube-proxy's short-circuit).
+    { name: 'external-local-from-pods', spec: 'type ipv4_addr . inet_proto . inet_service : verdict;' },
+    { name: 'nodeport-local-from-pods', spec: 'type inet_proto . inet_service : verdict;' },
   ];
   const chains: NftChain[] = [
     { name: 'filter-prerouting', hook: 'type filter hook prerouting priority -110;', rules: ['ct state new jump firewall-check', 'ct state new jump endpoints-check'] },
@@ -69,6 +73,8 @@ export function renderBase(cfg: NftRenderConfig): NftFragment {
         `ip saddr != ${cfg.clusterCIDR} ${KEY3} @cluster-ips ${MARK}`,
         `${KEY3} @external-masq ${MARK}`,
         `${NODEPORT_MATCH} meta l4proto . th dport @nodeport-masq ${MARK}`,
+        `ip saddr ${cfg.clusterCIDR} ${KEY3} vmap @external-local-from-pods`,
+        `ip saddr ${cfg.clusterCIDR} ${NODEPORT_MATCH} meta l4proto . th dport vmap @nodeport-local-from-pods`,
         `${KEY3} vmap @service-ips`,
         `${NODEPORT_MATCH} meta l4proto . th dport vmap @service-nodeports`,
       ],
@@ -182,6 +188,12 @@ function renderServicePort(b: Builder, sp: ServicePortModel, cfg: NftRenderConfi
     eps.forEach((ep, i) => add('endpoints', `${key} . ${i}`, `${ep.ip} . ${ep.port}`));
   };
 
+  // Under a Local external policy, traffic from pods short-circuits to every endpoint.
+  let fromPods: string | undefined;
+  if (svc.externalTrafficPolicy === 'Local' && anyUsable.length > 0 && (svc.externalIPs.length || svc.loadBalancerIPs.length || sp.nodePort)) {
+    const variant = sameEndpoints(internal, anyUsable) ? 'i' : 'c';
+    fromPods = affinity ? affinityChain(b, sp, anyUsable, variant) : inlinePickChain(b, sp, anyUsable, variant);
+  }
   const clusterIP = svc.clusterIP!;
   vip(clusterIP, internal, 'i');
   add('cluster-ips', `${clusterIP} . ${p} . ${sp.port}`);
@@ -189,9 +201,11 @@ function renderServicePort(b: Builder, sp: ServicePortModel, cfg: NftRenderConfi
   for (const ip of svc.externalIPs) {
     vip(ip, external, externalVariant);
     if (svc.externalTrafficPolicy === 'Cluster' && external.length > 0) add('external-masq', `${ip} . ${p} . ${sp.port}`);
+    if (fromPods) add('external-local-from-pods', `${ip} . ${p} . ${sp.port}`, `goto ${fromPods}`);
   }
   for (const ip of svc.loadBalancerIPs) {
     vip(ip, external, externalVariant);
+    if (fromPods) add('external-local-from-pods', `${ip} . ${p} . ${sp.port}`, `goto ${fromPods}`);
     if (svc.externalTrafficPolicy === 'Cluster' && external.length > 0) add('external-masq', `${ip} . ${p} . ${sp.port}`);
     if (svc.loadBalancerSourceRanges.length > 0) {
       add('firewall-ips', `${ip} . ${p} . ${sp.port}`);
@@ -200,6 +214,7 @@ function renderServicePort(b: Builder, sp: ServicePortModel, cfg: NftRenderConfi
   }
   if (sp.nodePort) {
     const key = `${p} . ${sp.nodePort}`;
+    if (fromPods) add('nodeport-local-from-pods', key, `goto ${fromPods}`);
     if (external.length === 0) add('no-endpoint-nodeports', key, noEndpointVerdict);
     else {
       if (svc.externalTrafficPolicy === 'Cluster') add('nodeport-masq', key);

@@ -120,6 +120,11 @@ for (const mode of ['nftables', 'iptables'] as const) {
       // ClusterIP traffic still uses every endpoint.
       const viaVip = await lab.requests(lab.client, 'http://10.96.0.14/', 40);
       assert.equal(new Set(viaVip.map((a) => a.pod)).size, 3);
+      // Pods reaching the LoadBalancer IP or node port short-circuit to every endpoint.
+      for (const url of ['http://172.31.255.1/', `http://${NODE_IP}:30082/`]) {
+        const fromPod = await lab.requests(p3.ns, url, 40);
+        assert.equal(new Set(fromPod.map((a) => a.pod ?? a.error)).size, 3, `${url} from a pod: ${JSON.stringify([...new Set(fromPod.map((a) => a.pod ?? a.error))])}`);
+      }
       const health = await lab.requests(lab.client, `http://${NODE_IP}:32000/`, 1);
       assert.deepEqual(health[0], { service: { namespace: 'default', name: 'local' }, localEndpoints: 1, serviceProxyHealthy: true, status: 200 });
       // No local endpoint: dropped (not rejected), health check says 503.
