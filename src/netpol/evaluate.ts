@@ -65,7 +65,7 @@ function directionStage(direction: Direction, subjectOf: (f: Flow) => Endpoint, 
     for (const policy of selecting) allowedBy.push(...matchingRules(model, policy, direction, peer, flow, destination));
     const isolated = selecting.length > 0;
     const allowed = !isolated || allowedBy.length > 0;
-    const names = selecting.map(policyKey);
+    const names = selecting.map(policyKey).sort();
     let reason: string;
     if (!isolated) reason = `no NetworkPolicy with policyType ${direction} selects ${podRef(pod)}: not isolated for ${stage}`;
     else if (allowed) reason = `${podRef(pod)} is isolated for ${stage} by ${names.join(', ')}; allowed by ${allowedBy.map(formatRuleMatch).join('; ')}`;

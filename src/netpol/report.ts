@@ -16,7 +16,7 @@ export function explainText(flow: Flow, verdict: FlowVerdict): string {
     const state = s.isolated ? `isolated by ${s.selectedBy.join(', ')}` : 'not isolated';
     lines.push(`${s.stage}${subject}: ${state} -> ${s.allowed ? 'allowed' : 'DENIED'}`);
     if (s.isolated && s.allowedBy.length > 0) for (const m of s.allowedBy) lines.push(`  allowed by ${formatRuleMatch(m)}`);
-    lines.push(`  ${s.reason}`);
+    else lines.push(`  ${s.reason}`);
   }
   if (flow.src.kind === 'ip') {
     lines.push(`note: if ${flow.src.ip} is the node of ${describeEndpoint(flow.dst)}, its packets are never filtered (a node always reaches its own pods)`);

@@ -115,7 +115,7 @@ test('explain names the isolating policies and the allowing rule', () => {
   ]);
   const flow = (src: string) => ({ src: endpointFor(model, podIp(src)), dst: endpointFor(model, podIp('x/a')), protocol: 'TCP' as const, port: 80 });
   const ok = explainText(flow('x/b'), evaluateFlow(model, flow('x/b')));
-  assert.match(ok, /ingress of x\/a: isolated by x\/deny, x\/allow-b -> allowed/);
+  assert.match(ok, /ingress of x\/a: isolated by x\/allow-b, x\/deny -> allowed/);
   assert.match(ok, /allowed by x\/allow-b ingress\[0\] from\[0\], ports\[0\]/);
   assert.match(ok, /verdict: ALLOWED/);
   const denied = explainText(flow('y/a'), evaluateFlow(model, flow('y/a')));
