@@ -1,6 +1,6 @@
 // `flatnet dns`: the cluster DNS server as a standalone process (tests, or outside the lab).
 //   flatnet dns --kubeconfig F [--listen 127.0.0.1:5353] [--http-listen 127.0.0.1:8080]
-//               [--cluster-domain cluster.local] [--upstream IP[:port]]... [--ttl 30] [--pods insecure|disabled]
+//               [--cluster-domain cluster.local] [--upstream IP[:port]]... [--ttl 30] [--pods insecure|verified|disabled]
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { KubeClient } from '../client/client.js';
@@ -44,7 +44,7 @@ export function dnsOptionsFromArgs(args: string[]): DnsCommandOptions {
   });
   if (flags.positionals.length > 0) throw new UsageError(`unexpected argument "${flags.positionals[0]}"`);
   const pods = flags.values.pods;
-  if (pods !== 'insecure' && pods !== 'disabled') throw new UsageError(`--pods "${pods}" must be insecure or disabled`);
+  if (pods !== 'insecure' && pods !== 'verified' && pods !== 'disabled') throw new UsageError(`--pods "${pods}" must be insecure, verified or disabled`);
   const ttl = Number(flags.values.ttl);
   try {
     validateTtl(ttl);

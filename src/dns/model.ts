@@ -1,7 +1,7 @@
 // The in-memory model cluster DNS answers from: slim Services, their EndpointSlices and the set of
 // namespaces, indexed so every lookup is a map access (service by namespace/name, endpoints by
 // service, PTR targets by IP). Fed by informers (watch.ts) or directly by tests.
-import type { SlimEndpointSlice, SlimPort, SlimService } from './objects.js';
+import type { SlimEndpointSlice, SlimPod, SlimPort, SlimService } from './objects.js';
 import { sameEndpointSlice, sameService } from './objects.js';
 import { formatIPv6, parseIPv6 } from './wire.js';
 
@@ -34,6 +34,9 @@ export class ClusterDnsModel {
   private readonly reverse = new Map<string, string | string[]>();
   private readonly reverseIPsBySource = new Map<string, string[]>();
   private readonly listeners: (() => void)[] = [];
+  /** For `pods verified`: "<ns>/<canonical ip>" -> the pods (ns/name) holding it. */
+  private readonly podAddresses = new Map<string, Set<string>>();
+  private readonly podIPs = new Map<string, string[]>();
   /** Bumped on every change that can alter an answer. */
   generation = 0;
   /** Unix seconds of the last change (the SOA serial). */
@@ -59,6 +62,42 @@ export class ClusterDnsModel {
 
   deleteNamespace(name: string): void {
     if (this.namespaces.delete(name)) this.changed();
+  }
+
+  setPod(pod: SlimPod): void {
+    const key = `${pod.namespace}/${pod.name}`;
+    const ips = pod.ips.map((ip) => `${pod.namespace}/${canonicalIP(ip)}`).sort();
+    const old = this.podIPs.get(key) ?? [];
+    if (old.length === ips.length && old.every((ip, i) => ip === ips[i])) return;
+    this.unindexPod(key);
+    for (const ip of ips) {
+      let holders = this.podAddresses.get(ip);
+      if (!holders) this.podAddresses.set(ip, (holders = new Set()));
+      holders.add(key);
+    }
+    if (ips.length > 0) this.podIPs.set(key, ips);
+    this.changed();
+  }
+
+  deletePod(namespace: string, name: string): void {
+    if (this.unindexPod(`${namespace}/${name}`)) this.changed();
+  }
+
+  private unindexPod(key: string): boolean {
+    const old = this.podIPs.get(key);
+    if (!old) return false;
+    for (const ip of old) {
+      const holders = this.podAddresses.get(ip);
+      holders?.delete(key);
+      if (holders?.size === 0) this.podAddresses.delete(ip);
+    }
+    this.podIPs.delete(key);
+    return true;
+  }
+
+  /** Whether a pod in `ns` has address `ip` (pods verified). */
+  hasPodIP(ns: string, ip: string): boolean {
+    return this.podAddresses.has(`${ns}/${canonicalIP(ip)}`);
   }
 
   setService(svc: SlimService): void {

@@ -41,6 +41,23 @@ export interface SlimEndpointSlice {
   endpoints: SlimEndpoint[];
 }
 
+/** A pod as `pods verified` needs it: which addresses exist in which namespace. */
+export interface SlimPod {
+  namespace: string;
+  name: string;
+  ips: string[];
+}
+
+export function slimPod(obj: KubeObject): SlimPod | undefined {
+  const { namespace, name } = obj.metadata;
+  if (!namespace || !name) return undefined;
+  const status = (obj.status ?? {}) as Record<string, unknown>;
+  const ips = new Set<string>();
+  if (Array.isArray(status.podIPs)) for (const p of status.podIPs as { ip?: unknown }[]) if (typeof p?.ip === 'string' && p.ip) ips.add(p.ip);
+  if (typeof status.podIP === 'string' && status.podIP) ips.add(status.podIP);
+  return { namespace, name, ips: [...ips] };
+}
+
 const TOLERATE_UNREADY = 'service.alpha.kubernetes.io/tolerate-unready-endpoints';
 
 function slimPorts(raw: unknown): SlimPort[] {

@@ -11,7 +11,8 @@ import type { SlimPort, SlimService } from './objects.js';
 export const SCHEMA_VERSION = '1.1.0';
 export const SCHEMA_VERSION_TTL = 28800;
 
-export type PodsMode = 'insecure' | 'disabled';
+/** CoreDNS's `pods` option: insecure answers any dashed IP, verified only a pod's real one. */
+export type PodsMode = 'insecure' | 'verified' | 'disabled';
 
 export interface ResolverConfig {
   /** The cluster domain without a trailing dot, lower case (cluster.local). */
@@ -105,9 +106,11 @@ export class ClusterResolver {
       case 'namespace':
         return this.model.hasNamespace(name.ns) ? empty : undefined;
       case 'pod-namespace':
-        return this.config.pods === 'insecure' ? empty : undefined;
+        if (this.config.pods === 'insecure') return empty;
+        return this.config.pods === 'verified' && this.model.hasNamespace(name.ns) ? empty : undefined;
       case 'pod':
-        if (this.config.pods !== 'insecure' || !name.ip) return undefined;
+        if (!name.ip || this.config.pods === 'disabled') return undefined;
+        if (this.config.pods === 'verified' && !this.model.hasPodIP(name.ns, name.ip)) return undefined;
         return { records: addressRecords(owner, [name.ip], ttl), glue: [] };
       case 'service':
         return this.serviceRecords(owner, name.ns, name.service);

@@ -7,7 +7,7 @@ import { Informer } from '../client/informer.js';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import type { ClusterDnsModel } from './model.js';
-import { slimEndpointSlice, slimService } from './objects.js';
+import { slimEndpointSlice, slimPod, slimService } from './objects.js';
 
 export interface ModelWatch {
   /** Resolves once every informer has listed once. */
@@ -16,7 +16,8 @@ export interface ModelWatch {
   stop(): void;
 }
 
-export function watchCluster(client: KubeClient, model: ClusterDnsModel): ModelWatch {
+/** Watches Services, EndpointSlices and Namespaces; Pods too when `withPods` (pods verified). */
+export function watchCluster(client: KubeClient, model: ClusterDnsModel, withPods = false): ModelWatch {
   const services = new Informer<KubeObject>(client, R.services);
   const slices = new Informer<KubeObject>(client, R.endpointslices);
   const namespaces = new Informer<KubeObject>(client, R.namespaces);
@@ -52,6 +53,19 @@ export function watchCluster(client: KubeClient, model: ClusterDnsModel): ModelW
     delete: (o) => o.metadata.name && model.deleteNamespace(o.metadata.name),
   });
   const informers = [services, slices, namespaces];
+  if (withPods) {
+    const pods = new Informer<KubeObject>(client, R.pods);
+    const setPod = (o: KubeObject) => {
+      const p = slimPod(o);
+      if (p) model.setPod(p);
+    };
+    pods.addHandlers({
+      add: setPod,
+      update: setPod,
+      delete: (o) => o.metadata.namespace && o.metadata.name && model.deletePod(o.metadata.namespace, o.metadata.name),
+    });
+    informers.push(pods);
+  }
   const synced = Promise.all(informers.map((i) => i.start())).then(() => undefined);
   return {
     synced,

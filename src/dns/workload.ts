@@ -29,7 +29,8 @@ export interface DnsServerOptions {
   /** Upstream resolvers for names outside the cluster domain (IP or IP:port). None: REFUSED. */
   upstreams?: string[];
   ttl?: number;
-  /** `insecure` (default, as kubeadm's Corefile) answers a-b-c-d.<ns>.pod.<zone>; `disabled` does not. */
+  /** `insecure` (default, as kubeadm's Corefile) answers any a-b-c-d.<ns>.pod.<zone>; `verified` only
+   * addresses of pods in that namespace (watches all pods); `disabled` none. */
   pods?: PodsMode;
 }
 
@@ -62,10 +63,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDns
   const metrics = new DnsMetrics();
   // A client of our own for the watches (see watch-client.ts), on the caller's connection.
   const watchClient = new ResilientWatchClient(opts.client.connection);
-  const watch = watchCluster(watchClient, model);
+  const pods = opts.pods ?? 'insecure';
+  const watch = watchCluster(watchClient, model, pods === 'verified');
   model.onChange(() => metrics.services.set(model.serviceCount));
   const forwarder = upstreams.length > 0 ? new Forwarder({ upstreams }) : undefined;
-  const handler = new DnsHandler(model, { zone, ttl, pods: opts.pods ?? 'insecure', ready: watch.hasSynced, forwarder }, metrics);
+  const handler = new DnsHandler(model, { zone, ttl, pods, ready: watch.hasSynced, forwarder }, metrics);
   const detachUdp = serveUdp(opts.udp, handler);
   const tcp = serveTcp(opts.tcp, handler);
   const detachHttp = opts.http ? serveHttp(opts.http, watch.hasSynced, metrics) : undefined;

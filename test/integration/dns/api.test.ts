@@ -8,6 +8,7 @@ import { startTestServer } from '../../support/server.js';
 import { KubeClient } from '../../../src/client/client.js';
 import { loadKubeconfig } from '../../../src/client/kubeconfig.js';
 import { startDnsServer } from '../../../src/dns/workload.js';
+import { R } from '../../../src/api/resources.js';
 import { bindLoopback, dig, digShort, eventually, listenHttp, startRelay, status } from './support.js';
 
 const manifests = `
@@ -135,4 +136,21 @@ test('cluster DNS follows the API server and survives its absence', async (t) =>
   const metrics = await httpGet(web.port, '/metrics');
   assert.match(metrics.body, /flatnet_dns_responses_total\{rcode="NOERROR"\} \d+/);
   assert.match(metrics.body, /flatnet_dns_request_duration_seconds_bucket/);
+});
+
+test('pods verified: a pod record exists once the API reports the pod with that address', async (t) => {
+  const api = await startTestServer();
+  t.after(() => api.stop());
+  const sockets = await bindLoopback();
+  const dns = await startDnsServer({ client: api.client, udp: sockets.udp, tcp: sockets.tcp, pods: 'verified' });
+  t.after(() => dns.stop());
+  const p = sockets.port;
+  const created = await api.kubectl(['run', 'pv', '--image=busybox:1.36', '--restart=Never', '--', 'sleep', '60']);
+  assert.equal(created.code, 0, created.stderr);
+  await eventually(async () => assert.equal(status(await dig(p, '10-244-9-9.default.pod.cluster.local', 'A')), 'NXDOMAIN'));
+  const pod = await api.client.get(R.pods, 'default', 'pv');
+  assert.ok(pod);
+  await api.client.updateStatus(R.pods, { ...pod, status: { ...(pod.status as object), podIP: '10.244.9.9', podIPs: [{ ip: '10.244.9.9' }] } });
+  await eventually(async () => assert.deepEqual(await digShort(p, '10-244-9-9.default.pod.cluster.local', 'A'), ['10.244.9.9']));
+  assert.equal(status(await dig(p, '10-244-9-9.kube-system.pod.cluster.local', 'A')), 'NXDOMAIN');
 });

@@ -24,7 +24,7 @@ test('flags: errors name the flag and say what is expected', () => {
     [['--ttl', 'x'], /out of range/],
     [['--listen', 'localhost'], /--listen "localhost" is not IP:port/],
     [['--cluster-domain', 'bad_domain!'], /cluster domain "bad_domain!" is not a DNS name/],
-    [['--pods', 'verified'], /--pods "verified" must be insecure or disabled/],
+    [['--pods', 'secure'], /--pods "secure" must be insecure, verified or disabled/],
     [['--upstream'], /--upstream needs a value/],
     [['--nope'], /unknown flag --nope/],
   ];

@@ -2,7 +2,7 @@
 // ask the real handler a question, and a zone-file rendering of dns-packet's independent decode.
 import dnsPacket from 'dns-packet';
 import { ClusterDnsModel } from '../../../src/dns/model.js';
-import { slimEndpointSlice, slimService } from '../../../src/dns/objects.js';
+import { slimEndpointSlice, slimPod, slimService } from '../../../src/dns/objects.js';
 import { DnsHandler, type HandlerConfig, type Transport } from '../../../src/dns/handler.js';
 import { DnsMetrics } from '../../../src/dns/metrics.js';
 import type { KubeObject } from '../../../src/api/types.js';
@@ -55,6 +55,9 @@ export function fixtureModel(): ClusterDnsModel {
     slice('ns1', 'legacy-abc', 'legacy', [{ ip: '10.1.0.31', ready: false }]),
   ];
   for (const s of slices) m.setEndpointSlice(slimEndpointSlice(s)!);
+  // pods for `pods verified`: client-0 in ns1 (dual-stack), one in kube-system
+  m.setPod(slimPod({ metadata: { namespace: 'ns1', name: 'client-0' }, status: { podIP: '10.244.1.5', podIPs: [{ ip: '10.244.1.5' }, { ip: 'fd00::1:5' }] } })!);
+  m.setPod(slimPod({ metadata: { namespace: 'kube-system', name: 'coredns-0' }, status: { podIP: '10.244.2.7' } })!);
   return m;
 }
 

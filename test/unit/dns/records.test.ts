@@ -141,6 +141,15 @@ const rows: Row[] = [
   { q: `ns1.pod.${Z}`, type: 'A', ...NODATA },
   { q: `pod.${Z}`, type: 'A', ...NODATA },
   { q: `10-1-0-10.ns1.pod.${Z}`, type: 'A', ...NXDOMAIN, config: { pods: 'disabled' } },
+  // pods verified: only real pod addresses in their own namespace
+  { q: `10-244-1-5.ns1.pod.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`10-244-1-5.ns1.pod.${Z}. 30 A 10.244.1.5`], config: { pods: 'verified' } },
+  { q: `fd00--1-5.ns1.pod.${Z}`, type: 'AAAA', rcode: 'NOERROR', answer: [`fd00--1-5.ns1.pod.${Z}. 30 AAAA fd00::1:5`], config: { pods: 'verified' } },
+  { q: `10-244-1-5.kube-system.pod.${Z}`, type: 'A', ...NXDOMAIN, config: { pods: 'verified' } },
+  { q: `10-244-1-6.ns1.pod.${Z}`, type: 'A', ...NXDOMAIN, config: { pods: 'verified' } },
+  { q: `10-244-1-5.nons.pod.${Z}`, type: 'A', ...NXDOMAIN, config: { pods: 'verified' } },
+  { q: `ns1.pod.${Z}`, type: 'A', ...NODATA, config: { pods: 'verified' } },
+  { q: `nons.pod.${Z}`, type: 'A', ...NXDOMAIN, config: { pods: 'verified' } },
+  { q: `10-244-2-7.kube-system.pod.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`10-244-2-7.kube-system.pod.${Z}. 30 A 10.244.2.7`], config: { pods: 'verified' } },
   // the apex
   { q: Z, type: 'SOA', rcode: 'NOERROR', answer: [SOA] },
   { q: Z, type: 'NS', rcode: 'NOERROR', answer: [`${Z}. 30 NS kube-dns.kube-system.svc.${Z}.`], additional: [`kube-dns.kube-system.svc.${Z}. 30 A 10.96.0.10`] },
@@ -197,6 +206,19 @@ test('a model change invalidates precomputed answers (service recreated with a n
   model.setService(slimService(service('ns1', 'web', { clusterIP: '10.96.0.99', ports: [{ name: 'http', port: 80 }] }))!);
   assert.deepEqual(section((await ask(handler, `web.ns1.svc.${Z}`, 'A')).answers), [`web.ns1.svc.${Z}. 30 A 10.96.0.99`]);
   assert.deepEqual(section((await ask(handler, '99.0.96.10.in-addr.arpa', 'PTR')).answers), [`99.0.96.10.in-addr.arpa. 30 PTR web.ns1.svc.${Z}.`]);
+});
+
+test('pods verified follows pod changes', async () => {
+  const { slimPod } = await import('../../../src/dns/objects.js');
+  const model = fixtureModel();
+  const handler = makeHandler(model, { pods: 'verified' });
+  assert.equal((await ask(handler, `10-244-1-9.ns1.pod.${Z}`, 'A')).rcode, 'NXDOMAIN');
+  model.setPod(slimPod({ metadata: { namespace: 'ns1', name: 'late' }, status: { podIP: '10.244.1.9' } })!);
+  assert.equal((await ask(handler, `10-244-1-9.ns1.pod.${Z}`, 'A')).rcode, 'NOERROR');
+  model.setPod(slimPod({ metadata: { namespace: 'ns1', name: 'late' }, status: { podIP: '10.244.1.10' } })!);
+  assert.equal((await ask(handler, `10-244-1-9.ns1.pod.${Z}`, 'A')).rcode, 'NXDOMAIN', 'the old address is gone');
+  model.deletePod('ns1', 'late');
+  assert.equal((await ask(handler, `10-244-1-10.ns1.pod.${Z}`, 'A')).rcode, 'NXDOMAIN');
 });
 
 test('configurable TTL and cluster domain', async () => {
