@@ -26,7 +26,8 @@ export interface EndpointAddress {
   ip: string;
   hostname?: string;
   nodeName?: string;
-  targetRef: { kind: 'Pod'; namespace: string; name: string; uid: string };
+  /** Always set by this controller; optional in Endpoints users write. */
+  targetRef?: { kind: string; namespace?: string; name: string; uid?: string };
 }
 
 export interface EndpointPort {
@@ -53,7 +54,7 @@ function toEndpointPort(p: ResolvedPort): EndpointPort {
   return out;
 }
 
-const byIP = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : a.targetRef.uid < b.targetRef.uid ? -1 : 1);
+const byIP = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : (a.targetRef?.uid ?? '') < (b.targetRef?.uid ?? '') ? -1 : 1);
 
 /** The Endpoints object `svc` should have. */
 export function desiredEndpointsObject(svc: Service, pods: Pod[], max = MAX_ENDPOINTS_ADDRESSES): Endpoints {

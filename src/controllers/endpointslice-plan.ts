@@ -19,15 +19,16 @@ import { matchesMap } from './selector.js';
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
+export const MIRROR_MANAGED_BY = 'endpointslicemirroring-controller.k8s.io';
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 export const MAX_ENDPOINTS_PER_SLICE = 100;
 
 export interface SliceEndpoint {
   addresses: string[];
-  conditions: { ready: boolean; serving: boolean; terminating: boolean };
+  conditions: { ready: boolean; serving?: boolean; terminating?: boolean };
   hostname?: string;
   nodeName?: string;
-  targetRef: { kind: 'Pod'; namespace: string; name: string; uid: string };
+  targetRef?: { kind: string; namespace?: string; name: string; uid?: string };
 }
 
 export interface EndpointSlice extends KubeObject {
@@ -42,15 +43,15 @@ export interface SlicePlan {
   delete: EndpointSlice[];
 }
 
-interface DesiredGroup {
+export interface DesiredGroup {
   ports: ResolvedPort[];
   endpoints: Map<string, SliceEndpoint>;
 }
 
-/** Is this slice one the controller manages for this Service? */
-export function isManagedSliceOf(slice: KubeObject, svc: KubeObject): boolean {
+/** Is this slice one the controller (`managedBy`) manages for this Service? */
+export function isManagedSliceOf(slice: KubeObject, svc: KubeObject, managedBy = MANAGED_BY): boolean {
   const labels = slice.metadata.labels ?? {};
-  return slice.metadata.namespace === svc.metadata.namespace && labels[SERVICE_NAME_LABEL] === svc.metadata.name && labels[MANAGED_BY_LABEL] === MANAGED_BY;
+  return slice.metadata.namespace === svc.metadata.namespace && labels[SERVICE_NAME_LABEL] === svc.metadata.name && labels[MANAGED_BY_LABEL] === managedBy;
 }
 
 export function endpointForPod(svc: Service, pod: Pod): SliceEndpoint {
@@ -69,8 +70,8 @@ export function endpointForPod(svc: Service, pod: Pod): SliceEndpoint {
 export function sameEndpoint(a: SliceEndpoint, b: SliceEndpoint): boolean {
   const ca = a.conditions ?? {};
   const cb = b.conditions ?? {};
-  const ra = a.targetRef ?? {};
-  const rb = b.targetRef ?? {};
+  const ra: Partial<NonNullable<SliceEndpoint['targetRef']>> = a.targetRef ?? {};
+  const rb: Partial<NonNullable<SliceEndpoint['targetRef']>> = b.targetRef ?? {};
   return (
     a.addresses?.length === b.addresses?.length &&
     (a.addresses ?? []).every((x, i) => x === b.addresses[i]) &&
@@ -86,8 +87,9 @@ export function sameEndpoint(a: SliceEndpoint, b: SliceEndpoint): boolean {
   );
 }
 
-function endpointKey(ep: SliceEndpoint): string {
-  return ep.targetRef?.name ? `pod/${ep.targetRef.name}` : `ip/${ep.addresses[0]}`;
+/** What identifies an endpoint across syncs: its pod, or its address. */
+export function endpointKey(ep: SliceEndpoint): string {
+  return ep.targetRef?.name ? `${ep.targetRef.kind}/${ep.targetRef.name}` : `ip/${ep.addresses[0]}`;
 }
 
 /** The endpoints a Service should have, grouped by the ports they resolve to. */
@@ -110,11 +112,11 @@ export function desiredEndpoints(svc: Service, pods: Pod[]): Map<string, Desired
   return groups;
 }
 
-export function sliceLabels(svc: Service): Record<string, string> {
+export function sliceLabels(svc: Service, managedBy = MANAGED_BY): Record<string, string> {
   const labels: Record<string, string> = { ...(svc.metadata.labels ?? {}) };
   delete labels[HEADLESS_LABEL];
   labels[SERVICE_NAME_LABEL] = svc.metadata.name ?? '';
-  labels[MANAGED_BY_LABEL] = MANAGED_BY;
+  labels[MANAGED_BY_LABEL] = managedBy;
   if (isHeadlessService(svc)) labels[HEADLESS_LABEL] = '';
   return labels;
 }
@@ -123,27 +125,27 @@ export function serviceOwnerRef(svc: Service): OwnerReference {
   return { apiVersion: 'v1', kind: 'Service', name: svc.metadata.name ?? '', uid: svc.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
-function newSlice(svc: Service, name: string, ports: ResolvedPort[], endpoints: SliceEndpoint[]): EndpointSlice {
+function newSlice(svc: Service, name: string, ports: ResolvedPort[], endpoints: SliceEndpoint[], managedBy: string): EndpointSlice {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name, namespace: svc.metadata.namespace, labels: sliceLabels(svc), ownerReferences: [serviceOwnerRef(svc)] },
+    metadata: { name, namespace: svc.metadata.namespace, labels: sliceLabels(svc, managedBy), ownerReferences: [serviceOwnerRef(svc)] },
     addressType: 'IPv4',
     endpoints,
     ports,
   };
 }
 
-function metadataNeedsFix(slice: EndpointSlice, svc: Service): boolean {
-  const labels = sliceLabels(svc);
+function metadataNeedsFix(slice: EndpointSlice, svc: Service, managedBy: string): boolean {
+  const labels = sliceLabels(svc, managedBy);
   if (canonicalJSON(slice.metadata.labels ?? {}) !== canonicalJSON(labels)) return true;
   const refs = slice.metadata.ownerReferences ?? [];
   return !refs.some((r) => r.uid === svc.metadata.uid && r.controller);
 }
 
-function withFixedMetadata(slice: EndpointSlice, svc: Service): EndpointSlice {
+function withFixedMetadata(slice: EndpointSlice, svc: Service, managedBy: string): EndpointSlice {
   const others = (slice.metadata.ownerReferences ?? []).filter((r) => !r.controller);
-  return { ...slice, metadata: { ...slice.metadata, labels: sliceLabels(svc), ownerReferences: [serviceOwnerRef(svc), ...others] } };
+  return { ...slice, metadata: { ...slice.metadata, labels: sliceLabels(svc, managedBy), ownerReferences: [serviceOwnerRef(svc), ...others] } };
 }
 
 function chunk<T>(items: T[], size: number): T[][] {
@@ -163,16 +165,27 @@ export function planEndpointSlices(
   newName: () => string,
   maxPerSlice = MAX_ENDPOINTS_PER_SLICE,
 ): SlicePlan {
+  return planSlices(svc, desiredEndpoints(svc, pods), existing, newName, MANAGED_BY, maxPerSlice);
+}
+
+/** The change plan from `existing` slices to slices holding the `desired` endpoint groups. */
+export function planSlices(
+  svc: Service,
+  desired: Map<string, DesiredGroup>,
+  existing: EndpointSlice[],
+  newName: () => string,
+  managedBy: string,
+  maxPerSlice = MAX_ENDPOINTS_PER_SLICE,
+): SlicePlan {
   const plan: SlicePlan = { create: [], update: [], delete: [] };
-  const desired = desiredEndpoints(svc, pods);
   const slices = [...existing].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
 
   if (desired.size === 0) {
     // No endpoints: keep (or make) one placeholder slice without endpoints and ports, as upstream.
     const placeholder = slices.find((s) => (s.endpoints ?? []).length === 0 && (s.ports ?? []).length === 0);
     for (const s of slices) if (s !== placeholder) plan.delete.push(s);
-    if (!placeholder) plan.create.push(newSlice(svc, newName(), [], []));
-    else if (metadataNeedsFix(placeholder, svc)) plan.update.push(withFixedMetadata(placeholder, svc));
+    if (!placeholder) plan.create.push(newSlice(svc, newName(), [], [], managedBy));
+    else if (metadataNeedsFix(placeholder, svc, managedBy)) plan.update.push(withFixedMetadata(placeholder, svc, managedBy));
     return plan;
   }
 
@@ -207,8 +220,8 @@ export function planEndpointSlices(
         plan.delete.push(slice);
         continue;
       }
-      if (changed || kept.length > maxPerSlice || metadataNeedsFix(slice, svc)) {
-        updating.push({ ...withFixedMetadata(slice, svc), endpoints: kept, ports: group.ports });
+      if (changed || kept.length > maxPerSlice || metadataNeedsFix(slice, svc, managedBy)) {
+        updating.push({ ...withFixedMetadata(slice, svc, managedBy), endpoints: kept, ports: group.ports });
       } else unchanged.push(slice);
     }
     let rest = [...unplaced.values()];
@@ -230,11 +243,11 @@ export function planEndpointSlices(
       if (host) {
         chunks.pop();
         unchanged.splice(unchanged.indexOf(host), 1);
-        updating.push({ ...withFixedMetadata(host, svc), endpoints: [...(host.endpoints ?? []), ...last], ports: group.ports });
+        updating.push({ ...withFixedMetadata(host, svc, managedBy), endpoints: [...(host.endpoints ?? []), ...last], ports: group.ports });
       }
     }
     plan.update.push(...updating);
-    for (const c of chunks) plan.create.push(newSlice(svc, newName(), group.ports, c));
+    for (const c of chunks) plan.create.push(newSlice(svc, newName(), group.ports, c, managedBy));
   }
   return plan;
 }

@@ -1,7 +1,6 @@
 // The EndpointSlice controller: for every Service with a selector, the discovery.k8s.io/v1
 // EndpointSlices listing its pods (see endpointslice-plan.ts for what it writes).
 import { R } from '../api/resources.js';
-import { isNotFound } from '../client/client.js';
 import { objectKey } from '../client/informer.js';
 import type { ControllerContext, Controller } from './context.js';
 import { splitKey } from './context.js';
@@ -10,6 +9,7 @@ import { isManagedSliceOf, planEndpointSlices, SERVICE_NAME_LABEL, MANAGED_BY, M
 import { hasManagedEndpoints } from './pod-endpoints.js';
 import { generatedName } from './names.js';
 import { WorkQueue } from './queue.js';
+import { applySlicePlan, deleteSlice } from './slice-writer.js';
 import { matchesMap } from './selector.js';
 import type { Pod, Service } from './types.js';
 
@@ -79,29 +79,11 @@ export class EndpointSliceController implements Controller {
       .list(namespace)
       .filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === name && s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY);
     if (!svc || svc.metadata.deletionTimestamp || !hasManagedEndpoints(svc)) {
-      for (const s of managed) await this.deleteSlice(key, s);
+      for (const s of managed) await deleteSlice(this.ctx, this.expectations, key, s);
       return;
     }
     const existing = managed.filter((s) => isManagedSliceOf(s, svc));
     const plan = planEndpointSlices(svc, this.pods.list(namespace), existing, () => generatedName(name));
-    for (const s of plan.delete) await this.deleteSlice(key, s);
-    for (const s of plan.update) {
-      const replaced = this.slices.get(namespace, s.metadata.name!)?.metadata.resourceVersion;
-      await this.ctx.client.update(R.endpointslices, s);
-      this.expectations.expect(key, objectKey(s), 'update', replaced);
-    }
-    for (const s of plan.create) {
-      await this.ctx.client.create(R.endpointslices, s);
-      this.expectations.expect(key, objectKey(s), 'create');
-    }
-  }
-
-  private async deleteSlice(key: string, s: EndpointSlice): Promise<void> {
-    try {
-      await this.ctx.client.delete(R.endpointslices, s.metadata.namespace, s.metadata.name!);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    this.expectations.expect(key, objectKey(s), 'delete');
+    await applySlicePlan(this.ctx, this.expectations, key, plan, this.slices);
   }
 }

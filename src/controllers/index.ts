@@ -7,6 +7,7 @@ import type { Controller, ControllerContext } from './context.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { EndpointSliceController } from './endpointslice.js';
+import { EndpointSliceMirroringController } from './endpointslice-mirroring.js';
 import { EventRecorder } from './events.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { SharedInformers } from './informers.js';
@@ -40,6 +41,7 @@ export const controllerNames = [
   'node-ipam',
   'endpointslice',
   'endpoints',
+  'endpointslice-mirroring',
   'deployment',
   'replicaset',
   'scheduler',
@@ -59,6 +61,7 @@ export async function startControllers(client: KubeClient, opts: ControllerOptio
     'node-ipam': () => new NodeIpamController(ctx, opts.podCIDR),
     endpointslice: () => new EndpointSliceController(ctx),
     endpoints: () => new EndpointsController(ctx),
+    'endpointslice-mirroring': () => new EndpointSliceMirroringController(ctx),
     deployment: () => new DeploymentController(ctx),
     replicaset: () => new ReplicaSetController(ctx),
     scheduler: () => new Scheduler({ ...ctx, events: new EventRecorder(client, 'default-scheduler', log) }),

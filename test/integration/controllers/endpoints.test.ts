@@ -76,25 +76,30 @@ spec:
   await kubelet.setReady('ep-basic', 'web-1', false);
   await eventually('web-1 not ready in the slice and under notReadyAddresses', async () => {
     const [s] = await slicesOf('ep-basic', 'web');
-    const e = s?.endpoints?.find((x) => x.targetRef.name === 'web-1');
+    const e = s?.endpoints?.find((x) => x.targetRef?.name === 'web-1');
     const eps = await server.client.get<Endpoints>(R.endpoints, 'ep-basic', 'web');
-    return e?.conditions.ready === false && e.conditions.serving === false && eps?.subsets?.[0]?.notReadyAddresses?.[0]?.targetRef.name === 'web-1';
+    return e?.conditions.ready === false && e.conditions.serving === false && eps?.subsets?.[0]?.notReadyAddresses?.[0]?.targetRef?.name === 'web-1';
   });
 
   // Deleting a pod: terminating first (ready false, terminating true), then gone.
   await server.client.delete(R.pods, 'ep-basic', 'web-0');
   await eventually('web-0 gone from the slice', async () => {
     const [s] = await slicesOf('ep-basic', 'web');
-    return s && !s.endpoints!.some((x) => x.targetRef.name === 'web-0');
+    return s && !s.endpoints!.some((x) => x.targetRef?.name === 'web-0');
   });
 
-  // A selector-less Service is left to the user.
+  // A selector-less Service's Endpoints are left to the user ...
   await server.client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'manual', namespace: 'ep-basic' }, spec: { ports: [{ port: 80 }] } });
   await server.client.create(R.endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'manual', namespace: 'ep-basic' }, subsets: [{ addresses: [{ ip: '192.0.2.1' }], ports: [{ port: 80 }] }] });
-  await new Promise((r) => setTimeout(r, 500));
+  // ... and mirrored into an EndpointSlice for EndpointSlice readers, as upstream does.
+  const mirrored = await eventually('mirrored slice', async () => {
+    const s = await slicesOf('ep-basic', 'manual');
+    return s.length === 1 && s[0]!.endpoints?.[0]?.addresses[0] === '192.0.2.1' && s[0]!;
+  });
+  assert.equal(mirrored.metadata.labels!['endpointslice.kubernetes.io/managed-by'], 'endpointslicemirroring-controller.k8s.io');
+  assert.deepEqual(mirrored.ports, [{ name: '', port: 80, protocol: 'TCP' }]);
   const manual = await server.client.get<Endpoints>(R.endpoints, 'ep-basic', 'manual');
   assert.equal(manual!.subsets![0]!.addresses![0]!.ip, '192.0.2.1');
-  assert.equal((await slicesOf('ep-basic', 'manual')).filter((s) => s.metadata.labels!['endpointslice.kubernetes.io/managed-by']).length, 0);
 });
 
 test('250 pods make 3 slices; one pod change rewrites exactly one slice', async () => {
@@ -121,12 +126,12 @@ test('250 pods make 3 slices; one pod change rewrites exactly one slice', async 
   // Pods turn ready in batches, so how full each slice is depends on timing; none holds more than 100.
   assert.ok(slices.every((s) => s.endpoints!.length <= 100));
   const versions = new Map(slices.map((s) => [s.metadata.name!, s.metadata.resourceVersion]));
-  const holder = slices.find((s) => s.endpoints!.some((e) => e.targetRef.name === 'many-137'))!;
+  const holder = slices.find((s) => s.endpoints!.some((e) => e.targetRef?.name === 'many-137'))!;
 
   await kubelet.setReady('ep-many', 'many-137', false);
   const changed = await eventually('many-137 not ready', async () => {
     const s = await slicesOf('ep-many', 'many');
-    return s.some((x) => x.endpoints!.some((e) => e.targetRef.name === 'many-137' && !e.conditions.ready)) && s;
+    return s.some((x) => x.endpoints!.some((e) => e.targetRef?.name === 'many-137' && !e.conditions.ready)) && s;
   });
   await new Promise((r) => setTimeout(r, 1000)); // let any further (unwanted) writes land
   const settled = await slicesOf('ep-many', 'many');

@@ -56,7 +56,7 @@ test('a silent node goes Unknown and its pods and endpoints turn not ready', asy
   await server.client.create(R.services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lc', namespace: 'default' }, spec: { selector: { app: 'lc' }, ports: [{ port: 80 }] } });
   const ready = async () => {
     const slices = (await server.client.list<EndpointSlice>(R.endpointslices, { namespace: 'default', labelSelector: 'kubernetes.io/service-name=lc' })).items;
-    return Object.fromEntries(slices.flatMap((s) => s.endpoints ?? []).map((e) => [e.targetRef.name, e.conditions.ready]));
+    return Object.fromEntries(slices.flatMap((s) => s.endpoints ?? []).map((e) => [e.targetRef?.name, e.conditions.ready]));
   };
   await eventually('both endpoints ready', async () => {
     const r = await ready();

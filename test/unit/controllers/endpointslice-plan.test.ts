@@ -46,7 +46,7 @@ test('one pod change rewrites only the slice that holds it; an unchanged world r
   const plan = planEndpointSlices(svc, pods, slices, namer);
   assert.equal(plan.create.length + plan.delete.length, 0);
   assert.equal(plan.update.length, 1);
-  assert.ok(plan.update[0]!.endpoints!.some((e) => e.targetRef.name === 'web-137' && !e.conditions.ready));
+  assert.ok(plan.update[0]!.endpoints!.some((e) => e.targetRef?.name === 'web-137' && !e.conditions.ready));
   slices = apply(slices, plan);
   // A new pod fills the partial slice instead of making a new one.
   pods.push(makePod('web-new', { ip: '10.244.9.9' }));
@@ -56,7 +56,7 @@ test('one pod change rewrites only the slice that holds it; an unchanged world r
   assert.equal(grow.update[0]!.endpoints!.length, 51);
   // A pod gone: only its slice is rewritten.
   slices = apply(slices, grow);
-  const holder = slices.find((s) => s.endpoints!.some((e) => e.targetRef.name === 'web-3'))!;
+  const holder = slices.find((s) => s.endpoints!.some((e) => e.targetRef?.name === 'web-3'))!;
   const shrink = planEndpointSlices(svc, pods.filter((p) => p.metadata.name !== 'web-3'), slices, namer);
   assert.deepEqual(shrink.update.map((s) => s.metadata.name), [holder.metadata.name]);
 });
@@ -66,7 +66,7 @@ test('terminating, not-ready and publishNotReadyAddresses conditions; pods witho
   const pods = [makePod('a', { ip: '10.0.0.1', terminating: true }), makePod('b', { ip: '10.0.0.2', ready: false }), makePod('c', {}), makePod('d', { ip: '10.0.0.4', labels: { app: 'other' } })];
   const [slice] = planEndpointSlices(svc, pods, [], namer).create;
   assert.deepEqual(
-    slice!.endpoints!.map((e) => [e.targetRef.name, e.conditions]),
+    slice!.endpoints!.map((e) => [e.targetRef?.name, e.conditions]),
     [
       ['a', { ready: false, serving: true, terminating: true }],
       ['b', { ready: false, serving: false, terminating: false }],
@@ -85,7 +85,7 @@ test('named target ports resolve per pod; different numbers go to different slic
     makePod('c', { ip: '10.0.0.3', ports: [{ name: 'web', containerPort: 8080 }] }),
   ];
   const plan = planEndpointSlices(svc, pods, [], namer);
-  const byPort = new Map(plan.create.map((s) => [s.ports![0]!.port, s.endpoints!.map((e) => e.targetRef.name)]));
+  const byPort = new Map(plan.create.map((s) => [s.ports![0]!.port, s.endpoints!.map((e) => e.targetRef?.name)]));
   assert.deepEqual(Object.fromEntries(byPort), { 8080: ['a', 'c'], 9090: ['b'] });
 });
 
