@@ -115,7 +115,7 @@ export class Agent {
       update: (p) => this.sync(p),
       delete: (p) => this.onDeleted(p),
     });
-    this.log.info('agent running', { node: o.nodeName, pods: this.workers.size });
+    this.log.info('agent running', { node: o.nodeName, pods: this.workers.size, kubelet: this.kubeletAddress });
   }
 
   private async startOverlay(): Promise<number> {
@@ -254,10 +254,18 @@ export class Agent {
   }
 
   private async confirmDeletion(pod: Pod): Promise<void> {
-    try {
-      await this.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
-    } catch (err) {
-      if (!isNotFound(err) && !isConflict(err)) this.log.warn('cannot complete pod deletion', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: (err as Error).message });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+        return;
+      } catch (err) {
+        if (isNotFound(err) || isConflict(err)) return;
+        if (attempt >= 5) {
+          this.log.warn('cannot complete pod deletion', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: (err as Error).message });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
     }
   }
 
@@ -319,6 +327,13 @@ export class Agent {
     return [...this.workers.values()];
   }
 
+  /** Leaves the pods to the next agent: processes keep running, in-process workloads end. */
+  abandonPods(): void {
+    this.kubelet?.close();
+    for (const w of this.workers.values()) w.abandon();
+    this.workers.clear();
+  }
+
   /** Stops watching and serving; the pods keep running unless `stopPods`. */
   async stop(stopPods = false): Promise<void> {
     this.pods?.stop();
@@ -327,6 +342,8 @@ export class Agent {
     this.kubelet?.close();
     for (const t of this.statusTimers.values()) clearTimeout(t);
     if (stopPods) await Promise.all([...this.workers.values()].map((w) => w.terminate(0)));
+    else for (const w of this.workers.values()) w.abandon();
+    this.workers.clear();
     for (const s of this.stoppables.reverse()) await s.stop();
   }
 }

@@ -16,6 +16,8 @@ export interface ProcessExit {
 
 export interface ProcessContainerOptions {
   netns: string;
+  /** The pod's UTS namespace (its hostname), entered with nsenter. */
+  utsPath?: string;
   argv: string[];
   env: Record<string, string>;
   workingDir?: string;
@@ -50,10 +52,14 @@ export function findProgram(program: string, path: string): string | undefined {
   return undefined;
 }
 
-/** The command line actually spawned: `ip netns exec`, with `script` around it for a TTY. */
-export function processArgv(opts: Pick<ProcessContainerOptions, 'netns' | 'argv' | 'tty'>): string[] {
+/**
+ * The command line actually spawned: `ip netns exec` (network namespace and /etc/netns files),
+ * `nsenter --uts` (the pod's hostname), and `script` around the program for a TTY.
+ */
+export function processArgv(opts: Pick<ProcessContainerOptions, 'netns' | 'argv' | 'tty' | 'utsPath'>): string[] {
   const inner = opts.tty ? ['script', '-qfec', shellQuote(opts.argv), '/dev/null'] : opts.argv;
-  return ['ip', 'netns', 'exec', opts.netns, ...inner];
+  const uts = opts.utsPath ? ['nsenter', `--uts=${opts.utsPath}`, '--'] : [];
+  return ['ip', 'netns', 'exec', opts.netns, ...uts, ...inner];
 }
 
 export function exitOf(code: number | null, signal: NodeJS.Signals | null): ProcessExit {
@@ -73,7 +79,7 @@ export function startProcessContainer(opts: ProcessContainerOptions): RunningPro
   const [cmd, ...args] = processArgv(opts);
   const child: ChildProcess = spawn(cmd, args, {
     env: opts.tty ? { TERM: 'xterm', ...opts.env } : opts.env,
-    cwd: opts.workingDir,
+    cwd: opts.workingDir || '/',
     detached: true,
     stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
@@ -91,7 +97,9 @@ export function startProcessContainer(opts: ProcessContainerOptions): RunningPro
     signal(sig) {
       if (!child.pid) return;
       try {
-        process.kill(-child.pid, sig);
+        // As with a container's PID 1, SIGTERM goes to the main process only (it may forward
+        // it); SIGKILL takes the whole process group.
+        process.kill(sig === 'SIGKILL' ? -child.pid : child.pid, sig);
       } catch {
         try {
           child.kill(sig);

@@ -16,6 +16,7 @@ import { runProbe } from './probe-run.js';
 export interface ContainerHost {
   /** The pod's sandbox namespace and address. */
   netns: string;
+  utsPath?: string;
   podIP: string;
   nodeNetns?: string;
   hostname: string;
@@ -135,10 +136,15 @@ export class ContainerRunner {
     for (const p of this.probes.values()) p.reset();
     this.status.started = false;
     this.status.ready = false;
-    this.running = this.plan.kind === 'builtin' ? this.startBuiltin(this.plan) : this.startProcess(this.plan.argv);
     this.setState({ running: { startedAt } });
     this.host.event('Normal', 'Started', `Started container ${this.spec.name}`);
-    this.startProbes();
+    if (this.plan.kind === 'builtin') {
+      // A built-in workload is started once its sockets listen: only then do probes begin.
+      this.running = this.startBuiltin(this.plan, () => this.startProbes());
+    } else {
+      this.running = this.startProcess(this.plan.argv);
+      this.startProbes();
+    }
     const current = this.running;
     void current.then((exit) => this.onExit(exit, startedAt));
   }
@@ -147,6 +153,7 @@ export class ContainerRunner {
     const log = this.log!;
     this.process = startProcessContainer({
       netns: this.host.netns,
+      utsPath: this.host.utsPath,
       argv,
       env: this.env,
       workingDir: this.spec.workingDir,
@@ -160,7 +167,7 @@ export class ContainerRunner {
     });
   }
 
-  private async startBuiltin(plan: Extract<ContainerPlan, { kind: 'builtin' }>): Promise<ProcessExit> {
+  private async startBuiltin(plan: Extract<ContainerPlan, { kind: 'builtin' }>, listening: () => void): Promise<ProcessExit> {
     const log = this.log!;
     try {
       this.workload = await plan.main({
@@ -178,6 +185,7 @@ export class ContainerRunner {
         stderr: (t) => log.write('stderr', t),
       });
       if (this.stopping) this.workload.stop();
+      else listening();
       const code = await this.workload.exited;
       return code === 0 ? { exitCode: 0, reason: 'Completed' } : { exitCode: code, reason: 'Error' };
     } catch (err) {
@@ -232,6 +240,7 @@ export class ContainerRunner {
     if (this.probes.size === 0) {
       this.status.started = true;
       this.status.ready = true;
+      this.host.changed();
       return;
     }
     const startup = this.probes.get('startup');
@@ -315,6 +324,17 @@ export class ContainerRunner {
     this.restartTimer = undefined;
     await this.kill(graceSeconds, true);
     this.log?.close();
+  }
+
+  /**
+   * Lets go of the container without stopping its process, for an agent that exits and leaves
+   * the pod to the next one; built-in workloads live in this process, so they end.
+   */
+  abandon(): void {
+    this.stopping = true;
+    this.stopProbes();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.workload?.stop();
   }
 
   /** Closes stdin (stdinOnce after the attach that used it ended). */

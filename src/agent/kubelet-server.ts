@@ -14,7 +14,7 @@ import { findProgram, processArgv, exitOf } from './container-process.js';
 import type { ContainerRunner } from './container-runner.js';
 import type { PodWorker } from './pod-worker.js';
 import { ChannelPortForwardSession, SpdyPortForwardSession, type PortDialer } from './port-forward.js';
-import { ChannelStreams, chooseStreamProtocol, exitCodeStatus, failureStatus, parseStreamOptions, STREAM_PROTOCOLS } from './remote-command.js';
+import { ChannelStreams, chooseStreamProtocol, exitCodeStatus, failureStatus, parseStreamOptions, STREAM_PROTOCOLS, successStatus } from './remote-command.js';
 import { acceptWebSocket, isWebSocketUpgrade, offeredProtocols, type WebSocketConnection } from './websocket.js';
 
 export interface KubeletPods {
@@ -224,8 +224,8 @@ export class KubeletServer {
       streams.finish(failureStatus(`error executing command in container: exec: "${argv[0]}": executable file not found in $PATH (flatnet runs programs of this machine inside the pod)`));
       return;
     }
-    const [cmd, ...args] = processArgv({ netns, argv, tty: streams.opts.tty });
-    const child = spawn(cmd, args, { env: streams.opts.tty ? { TERM: 'xterm', ...env } : env, stdio: [streams.opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
+    const [cmd, ...args] = processArgv({ netns, argv, tty: streams.opts.tty, utsPath: worker.sandbox!.utsPath });
+    const child = spawn(cmd, args, { cwd: runner.spec.workingDir || '/', env: streams.opts.tty ? { TERM: 'xterm', ...env } : env, stdio: [streams.opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
     child.stdout?.on('data', (c: Buffer) => streams.stdout(c));
     child.stderr?.on('data', (c: Buffer) => streams.stderr(c));
     child.stdin?.on('error', () => undefined);
@@ -266,11 +266,9 @@ export class KubeletServer {
     };
     const onEnd = () => {
       cleanup();
-      // The runner records the exit right after closing the log.
-      setImmediate(() => {
-        const term = runner.status.state.terminated ?? runner.status.lastState.terminated;
-        streams.finish(exitCodeStatus(term?.exitCode ?? 0));
-      });
+      // As the kubelet does, an attach ends without error when the container exits; clients
+      // read the exit code from the pod status.
+      streams.finish(successStatus());
     };
     const cleanup = () => {
       log.off('entry', onEntry);

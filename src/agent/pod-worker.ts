@@ -70,6 +70,7 @@ export class PodWorker {
     const rec = this.sandbox!;
     return {
       netns: rec.netns,
+      utsPath: rec.utsPath,
       podIP: rec.podIP ?? '',
       nodeNetns: this.deps.nodeNetns,
       hostname: podHostname(pod),
@@ -136,7 +137,7 @@ export class PodWorker {
     this.deps.reportStatus(this);
     for (let attempt = 0; !this.terminating; attempt++) {
       try {
-        this.sandbox = this.adopted ?? (await this.deps.sandboxes.create({ uid: this.uid, namespace: ns, name, portMappings: this.portMappings() }));
+        this.sandbox = this.adopted ?? (await this.deps.sandboxes.create({ uid: this.uid, namespace: ns, name, hostname: podHostname(pod), portMappings: this.portMappings() }));
         this.sandboxError = undefined;
         break;
       } catch (err) {
@@ -240,6 +241,12 @@ export class PodWorker {
       previous: previous?.conditions,
       now: now(),
     });
+  }
+
+  /** Leaves the pod to a later agent: its processes keep running, in-process workloads end. */
+  abandon(): void {
+    this.terminating ??= Promise.resolve();
+    for (const c of [...this.initContainers, ...this.containers]) c.abandon();
   }
 
   /** Stops every container (SIGTERM, grace, SIGKILL) and removes the sandbox. */

@@ -32,9 +32,13 @@ export interface SandboxRecord {
   netns: string;
   containerId: string;
   podIP?: string;
+  /** A bind-mounted UTS namespace holding the pod's hostname, shared by its processes. */
+  utsPath?: string;
   portMappings?: PodNetworkRequest['portMappings'];
   createdAt: string;
 }
+
+export const UTS_DIR = '/run/flatnet/uts';
 
 export const POD_NETNS_PREFIX = 'flatnet-pod-';
 
@@ -87,7 +91,7 @@ export class SandboxRuntime {
     private readonly netnsPrefix = POD_NETNS_PREFIX,
   ) {}
 
-  async create(pod: { uid: string; namespace: string; name: string; portMappings?: PodNetworkRequest['portMappings'] }): Promise<SandboxRecord> {
+  async create(pod: { uid: string; namespace: string; name: string; hostname: string; portMappings?: PodNetworkRequest['portMappings'] }): Promise<SandboxRecord> {
     const netns = sandboxNetnsName(pod.uid, this.netnsPrefix);
     const rec: SandboxRecord = {
       uid: pod.uid,
@@ -101,11 +105,22 @@ export class SandboxRuntime {
     this.store.save(rec);
     if (!existsSync(netnsPath(netns))) await run('ip', ['netns', 'add', netns]);
     await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    rec.utsPath = await this.createUtsNamespace(netns, pod.hostname);
+    this.store.save(rec);
     const result = await this.network.add(this.request(rec));
     rec.podIP = podIPFromResult(result);
     if (!rec.podIP) throw new Error(`the CNI result for pod ${pod.namespace}/${pod.name} has no IP address`);
     this.store.save(rec);
     return rec;
+  }
+
+  private async createUtsNamespace(netns: string, hostname: string): Promise<string> {
+    mkdirSync(UTS_DIR, { recursive: true });
+    const path = join(UTS_DIR, netns);
+    if (existsSync(path)) await run('umount', [path]).catch(() => undefined);
+    writeFileSync(path, '');
+    await run('unshare', [`--uts=${path}`, 'busybox', 'hostname', hostname]);
+    return path;
   }
 
   writeEtcFiles(netns: string, files: { resolvConf: string; hosts: string }): void {
@@ -137,6 +152,10 @@ export class SandboxRuntime {
     }
     if (existsSync(netnsPath(rec.netns))) await run('ip', ['netns', 'del', rec.netns]).catch(() => undefined);
     rmSync(etcDir(rec.netns), { recursive: true, force: true });
+    if (rec.utsPath && existsSync(rec.utsPath)) {
+      await run('umount', [rec.utsPath]).catch(() => undefined);
+      rmSync(rec.utsPath, { force: true });
+    }
     this.store.remove(rec.uid);
     if (cniError) throw cniError;
   }

@@ -19,6 +19,7 @@ const HELP = `usage: flatnet agent --node NAME --kubeconfig FILE [flags]
   --cluster-cidr CIDR         (default 10.244.0.0/16)   --service-cidr CIDR (default 10.96.0.0/16)
   --cluster-dns IP            the kube-dns Service address written to pods (default 10.96.0.10)
   --cluster-domain DOMAIN     (default cluster.local)
+  --pod-netns-prefix PREFIX   names of pod namespaces (default flatnet-pod-; tests use their own)
 `;
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -47,6 +48,7 @@ export async function run(args: string[]): Promise<number> {
       'service-cidr': '10.96.0.0/16',
       'cluster-dns': '10.96.0.10',
       'cluster-domain': 'cluster.local',
+      'pod-netns-prefix': 'flatnet-pod-',
     },
   });
   const node = required(flags, 'node');
@@ -67,14 +69,27 @@ export async function run(args: string[]): Promise<number> {
     serviceCIDR: flags.values['service-cidr']!,
     clusterDNS: flags.values['cluster-dns']!.split(',').filter(Boolean),
     clusterDomain: flags.values['cluster-domain']!,
+    podNetnsPrefix: flags.values['pod-netns-prefix']!,
+  });
+  // A watch whose connection breaks (an API server restart) makes KubeClient's line reader emit
+  // an unhandled 'aborted' error; the informer resumes the watch by itself, so the agent must
+  // not die of it.
+  process.on('uncaughtException', (err: Error & { code?: string }) => {
+    if (err.message === 'aborted' && err.code === 'ECONNRESET') {
+      agent.log.debug('a watch connection broke; its informer resumes it');
+      return;
+    }
+    agent.log.error('fatal error', { err: err.stack ?? err.message });
+    process.exit(1);
   });
   await agent.start();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  agent.log.info('stopping (pods keep their sandboxes; the next agent adopts them)');
-  await agent.stop(false);
-  client.close();
-  return 0;
+  // Pods keep running and their sandboxes stay: the next agent adopts them. Kernel state
+  // (overlay, service rules) stays too, so traffic keeps flowing while the agent is away.
+  agent.log.info('stopping; pods keep their sandboxes and the next agent adopts them');
+  agent.abandonPods();
+  process.exit(0);
 }

@@ -36,6 +36,7 @@ export async function httpGetInNetns(netns: string, host: string, port: number, 
     });
     sock.on('end', () => {
       clearTimeout(timer);
+      sock.end();
       const raw = Buffer.concat(chunks).toString('utf8');
       const split = raw.indexOf('\r\n\r\n');
       const head = split === -1 ? raw : raw.slice(0, split);
@@ -47,7 +48,8 @@ export async function httpGetInNetns(netns: string, host: string, port: number, 
       else resolve(body);
     });
     sock.resume();
-    sock.end(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\nUser-Agent: flatnet-agnhost\r\n\r\n`);
+    // Not end(): a server may close a half-closed connection before it answers.
+    sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\nUser-Agent: flatnet-agnhost\r\n\r\n`);
   });
 }
 

@@ -1,10 +1,10 @@
 // A real API server (test/support/server.ts) and a real agent for a node whose network namespace
 // this harness creates (flatnet-t-agent-*); pods get namespaces named flatnet-t-agent-p*.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Agent } from '../../../src/agent/agent.js';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { R } from '../../../src/api/resources.js';
 import { KubeClient } from '../../../src/client/client.js';
 import { loadKubeconfig } from '../../../src/client/kubeconfig.js';
@@ -12,14 +12,9 @@ import type { Pod } from '../../../src/agent/pod-types.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 
 export const POD_PREFIX = 'flatnet-t-agent-p';
+const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
-// KubeClient.watch leaves its readline interface without an 'error' listener, so stopping an
-// informer (req.destroy) raises an unhandled 'aborted' error. Until src/client/client.ts handles
-// it, only that error is ignored here.
-process.on('uncaughtException', (err: Error & { code?: string }) => {
-  if (err.message === 'aborted' && err.code === 'ECONNRESET') return;
-  throw err;
-});
+
 
 export function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8' });
@@ -33,6 +28,7 @@ export function createNodeNetns(name: string, ip: string, peer: string): void {
     sh('ip', ['netns', 'add', UNDERLAY_NETNS]);
     sh('ip', ['-n', UNDERLAY_NETNS, 'link', 'add', 'br0', 'type', 'bridge']);
     sh('ip', ['-n', UNDERLAY_NETNS, 'link', 'set', 'br0', 'up']);
+    sh('ip', ['-n', UNDERLAY_NETNS, 'addr', 'add', '172.31.99.1/24', 'dev', 'br0']);
   }
   if (existsSync(`/var/run/netns/${name}`)) sh('ip', ['netns', 'del', name]);
   sh('ip', ['netns', 'add', name]);
@@ -61,15 +57,36 @@ export function removeTestNamespaces(): void {
       rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     }
   }
+  const utsDir = '/run/flatnet/uts';
+  if (existsSync(utsDir)) {
+    for (const f of readdirSync(utsDir)) {
+      if (!f.startsWith('flatnet-t-agent-')) continue;
+      try {
+        sh('umount', [join(utsDir, f)]);
+      } catch {
+        // not mounted
+      }
+      rmSync(join(utsDir, f), { force: true });
+    }
+  }
+}
+
+export interface AgentProcess {
+  child: ChildProcess;
+  logs: string[];
+  exited: Promise<number | null>;
 }
 
 export interface AgentHarness {
   server: TestServer;
-  agent: Agent;
+  agent: AgentProcess;
   nodeNetns: string;
   dataDir: string;
   client: KubeClient;
-  startAgent(): Promise<Agent>;
+  /** Starts `flatnet agent` (the real command) and waits until it runs. */
+  startAgent(): Promise<AgentProcess>;
+  /** SIGTERM: the agent leaves its pods running for the next one. */
+  stopAgent(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,32 +99,36 @@ export async function startAgentHarness(nodeName: string, nodeIP: string): Promi
   const client = new KubeClient(loadKubeconfig(server.kubeconfig));
   const h: AgentHarness = {
     server,
-    agent: undefined as unknown as Agent,
+    agent: undefined as unknown as AgentProcess,
     nodeNetns,
     dataDir,
     client,
     async startAgent() {
-      const agent = new Agent({
-        nodeName,
-        client,
-        netns: nodeNetns,
-        overlay: 'vxlan',
-        proxyMode: 'nftables',
-        kubeletListen: '127.0.0.1:0',
-        dataDir,
-        cniPlugins: 'flatnet',
-        clusterCIDR: '10.244.0.0/16',
-        serviceCIDR: '10.96.0.0/16',
-        clusterDNS: ['10.96.0.10'],
-        clusterDomain: 'cluster.local',
-        podNetnsPrefix: POD_PREFIX,
+      const args = ['--import', 'tsx', join(repo, 'src/cli/main.ts'), 'agent', '--node', nodeName, '--kubeconfig', server.kubeconfig, '--netns', nodeNetns, '--kubelet-listen', '127.0.0.1:0', '--data-dir', dataDir, '--pod-netns-prefix', POD_PREFIX];
+      const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+      const logs: string[] = [];
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`flatnet agent did not start within 60s:\n${logs.join('')}`)), 60_000);
+        child.stderr!.on('data', (c: Buffer) => {
+          logs.push(c.toString());
+          if (c.toString().includes('"msg":"agent running"')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        void exited.then((code) => reject(new Error(`flatnet agent exited with ${code}:\n${logs.join('')}`)));
       });
-      await agent.start();
-      h.agent = agent;
-      return agent;
+      h.agent = { child, logs, exited };
+      return h.agent;
+    },
+    async stopAgent() {
+      if (!h.agent || h.agent.child.exitCode !== null) return;
+      h.agent.child.kill('SIGTERM');
+      await h.agent.exited;
     },
     async stop() {
-      await h.agent?.stop(true).catch(() => undefined);
+      await h.stopAgent();
       client.close();
       await server.stop();
       removeTestNamespaces();
@@ -145,3 +166,8 @@ export async function waitForPod(client: KubeClient, ns: string, name: string, p
 }
 
 export const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+/** The sandbox record the agent keeps for a pod (netns, IP, UTS namespace). */
+export function sandboxRecord(dataDir: string, uid: string): { netns: string; podIP: string } {
+  return JSON.parse(readFileSync(join(dataDir, 'sandboxes', `${uid}.json`), 'utf8')) as { netns: string; podIP: string };
+}
