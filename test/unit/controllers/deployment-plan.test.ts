@@ -177,3 +177,18 @@ test('a template annotation change (kubectl rollout restart) rolls', () => {
   assert.equal(w.rss.length, 2);
   assert.equal(w.d.metadata.annotations![REVISION_ANNOTATION], '2');
 });
+
+test('a rollout without progress past progressDeadlineSeconds reports ProgressDeadlineExceeded', () => {
+  const w = new World(deployment(2, 'nginx:1'));
+  w.settle();
+  const stuck = new World({ ...w.d, spec: { ...w.d.spec, progressDeadlineSeconds: 5, template: { ...w.d.spec.template, spec: { containers: [{ name: 'c', image: 'broken' }] } } } }, false);
+  stuck.rss = w.rss;
+  stuck.settle();
+  const progressing = () => stuck.d.status!.conditions!.find((c) => c.type === 'Progressing')!;
+  assert.equal(progressing().reason, 'ReplicaSetUpdated');
+  const plan = stuck.step();
+  assert.ok(plan.recheckAfterMs !== undefined && plan.recheckAfterMs <= 5100);
+  for (let i = 0; i < 6; i++) stuck.step();
+  assert.deepEqual([progressing().status, progressing().reason], ['False', 'ProgressDeadlineExceeded']);
+  assert.match(progressing().message!, /has timed out progressing/);
+});
