@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
@@ -72,13 +72,18 @@ spec:
 `;
 
 test('cluster DNS answers pods through their resolv.conf', { skip, timeout: 400_000 }, async (t) => {
+  // One lab per machine: never tear down a lab this test did not start (`down` removes every
+  // lab namespace), so `down` is registered only after our own `up` succeeded.
+  const running = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /^flatnet-(lab|ext|node-)/.test(l));
+  assert.deepEqual(running, [], 'another lab is running on this machine; this test needs the lab slot (run it when no lab is up)');
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-dns-')), 'data');
+  let up: ReturnType<typeof spawnSync> | undefined;
   t.after(() => {
-    spawnSync(flatnet, ['down', '--data-dir', dataDir], { encoding: 'utf8' });
+    if (up?.status === 0 || existsSync(join(dataDir, 'lab.json'))) spawnSync(flatnet, ['down', '--data-dir', dataDir], { encoding: 'utf8' });
     rmSync(dirname(dataDir), { recursive: true, force: true });
   });
-  const up = spawnSync(flatnet, ['up', '--nodes', '2', '--data-dir', dataDir], { encoding: 'utf8', timeout: 240_000 });
-  assert.equal(up.status, 0, up.stdout + up.stderr);
+  up = spawnSync(flatnet, ['up', '--nodes', '2', '--data-dir', dataDir], { encoding: 'utf8', timeout: 240_000 });
+  assert.equal(up.status, 0, `${up.stdout}${up.stderr}`);
   const env = { ...process.env, KUBECONFIG: `${dataDir}/admin.kubeconfig` };
   const kubectl = (args: string[], input?: string) => spawnSync('kubectl', args, { encoding: 'utf8', env, input, timeout: 120_000 });
   const ok = (args: string[], input?: string) => {
