@@ -126,7 +126,12 @@ test('Services from the seeds, reached from pods, nodes and outside', { skip, ti
   const wget = (url: string) => kubectl(['-n', NS, 'exec', 'client', '--', 'wget', '-qO-', '-T', '3', url]);
 
   ok(['apply', '-f', '-'], manifests);
-  ok(['-n', NS, 'rollout', 'status', 'deployment/backend', '--timeout=180s']);
+  const rollout = kubectl(['-n', NS, 'rollout', 'status', 'deployment/backend', '--timeout=180s']);
+  if (rollout.status !== 0) {
+    const pods = kubectl(['-n', NS, 'get', 'pods', '-o', 'wide']).stdout;
+    const describe = kubectl(['-n', NS, 'describe', 'pods', '-l', 'app=backend']).stdout.slice(-4000);
+    assert.fail(`backend did not roll out: ${rollout.stdout}${rollout.stderr}\n${pods}\n${describe}`);
+  }
   ok(['-n', NS, 'wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
   const backendPods = new Set(ok(['-n', NS, 'get', 'pods', '-l', 'app=backend', '-o', 'jsonpath={.items[*].metadata.name}']).split(' '));
   assert.equal(backendPods.size, 3);
