@@ -77,12 +77,11 @@ test('cluster DNS answers pods through their resolv.conf', { skip, timeout: 400_
   const running = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /^flatnet-(lab|ext|node-)/.test(l));
   assert.deepEqual(running, [], 'another lab is running on this machine; this test needs the lab slot (run it when no lab is up)');
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-dns-')), 'data');
-  let up: ReturnType<typeof spawnSync> | undefined;
+  const up = spawnSync(flatnet, ['up', '--nodes', '2', '--data-dir', dataDir], { encoding: 'utf8', timeout: 240_000 });
   t.after(() => {
-    if (up?.status === 0 || existsSync(join(dataDir, 'lab.json'))) spawnSync(flatnet, ['down', '--data-dir', dataDir], { encoding: 'utf8' });
+    if (up.status === 0 || existsSync(join(dataDir, 'lab.json'))) spawnSync(flatnet, ['down', '--data-dir', dataDir], { encoding: 'utf8' });
     rmSync(dirname(dataDir), { recursive: true, force: true });
   });
-  up = spawnSync(flatnet, ['up', '--nodes', '2', '--data-dir', dataDir], { encoding: 'utf8', timeout: 240_000 });
   assert.equal(up.status, 0, `${up.stdout}${up.stderr}`);
   const env = { ...process.env, KUBECONFIG: `${dataDir}/admin.kubeconfig` };
   const kubectl = (args: string[], input?: string) => spawnSync('kubectl', args, { encoding: 'utf8', env, input, timeout: 120_000 });
