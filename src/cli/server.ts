@@ -21,6 +21,7 @@ const usage = `usage: flatnet server [flags]
   --controllers=false      serve the API only, without the controllers
   --event-ttl 1h           how long Events live after their last activity
   --bookmark-interval 60s  how often watches that allow bookmarks get one
+  --watch-history 20000    changes kept per resource for watches and paging (older: 410 Expired)
 `;
 
 type ControllersModule = {
@@ -47,6 +48,7 @@ export async function run(args: string[]): Promise<number> {
       controllers: 'true',
       'bookmark-interval': '60s',
       'event-ttl': '1h',
+      'watch-history': '20000',
     },
   });
   const v = flags.values;
@@ -59,7 +61,9 @@ export async function run(args: string[]): Promise<number> {
   if (!ttl) throw new UsageError('--event-ttl must look like 1h, 30m or 90s');
   const eventTTLms = Number(ttl[1]) * { s: 1000, m: 60_000, h: 3600_000 }[ttl[2] as 's' | 'm' | 'h'];
   const dataDir = v['data-dir']!;
-  const store = openStore(storeKind, dataDir);
+  const historyLimit = Number(v['watch-history']);
+  if (!Number.isInteger(historyLimit) || historyLimit < 1) throw new UsageError('--watch-history must be a positive number of events');
+  const store = openStore(storeKind, dataDir, { historyLimit });
   let server: ApiServer;
   try {
     server = await ApiServer.start({
