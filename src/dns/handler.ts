@@ -8,7 +8,7 @@ import type { DnsMetrics } from './metrics.js';
 import type { ClusterDnsModel } from './model.js';
 import { classifyName, zoneLabels } from './query.js';
 import { ClusterResolver, type PodsMode, type Resolution } from './records.js';
-import type { EncodedResponse, Edns, ParsedQuery, ResponseBody } from './wire.js';
+import type { EncodedResponse, Edns, ResponseBody } from './wire.js';
 import { RCode, RRClass, RRType, WireError, encodeResponse, fitResponse, parseQuery, udpLimit } from './wire.js';
 import { createLogger } from '../util/log.js';
 
@@ -241,4 +241,3 @@ function errorReply(msg: Buffer, rcode: number): Buffer | undefined {
   }
 }
 
-export type { ParsedQuery };
