@@ -1,13 +1,14 @@
 // Serving over UDP and TCP (RFC 1035 4.2, RFC 7766): a UDP datagram is one query; on TCP each
 // message has a two-byte length prefix, several queries may share a connection (answered as they
 // complete), an idle connection closes after 10 s and a client may have at most 64 queries
-// waiting. Sockets come in already bound (the agent opens them inside the pod's namespace).
+// waiting and 1 MiB of answers it has not read. Sockets come in already bound (the agent opens them inside the pod's namespace).
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import type { DnsHandler } from './handler.js';
 
 const TCP_IDLE_MS = 10_000;
 const TCP_MAX_PENDING = 64;
+const TCP_MAX_UNREAD_BYTES = 1 << 20;
 
 export interface Detach {
   (): void;
@@ -56,6 +57,8 @@ export function serveTcp(server: net.Server, handler: DnsHandler): { detach: Det
           framed.writeUInt16BE(out.length, 0);
           out.copy(framed, 2);
           sock.write(framed);
+          // A client that sends but never reads must not make us buffer without bound.
+          if (sock.writableLength > TCP_MAX_UNREAD_BYTES) sock.destroy();
         });
         // A dropped message (no reply) must not count against the connection.
         if (!replied && !handlerReplied(msg)) pending--;
