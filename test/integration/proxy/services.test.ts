@@ -215,7 +215,7 @@ for (const mode of ['nftables', 'iptables'] as const) {
     await t.test('`flatnet proxy rules --netns` prints the same from the kernel', async () => {
       const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'proxy', 'rules', '--netns', lab.node], { encoding: 'utf8' });
       const expected = (await proxy.rules()).replace(/^/gm, '  ').replace(/ +$/gm, '');
-      assert.equal(out, `namespace ${lab.node} (${mode}):\n${expected}`);
+      assert.equal(out, `namespace ${lab.node} (${mode === 'iptables' ? 'iptables (nft)' : mode}):\n${expected}`);
     });
 
     await t.test('deleting a Service removes its rules and a full resync is idempotent', async () => {
