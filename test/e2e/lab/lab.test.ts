@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { listNetns } from '../../../src/linux/netns.js';
 import { isLabNetns } from '../../../src/lab/plan.js';
-import { findLabProcesses } from '../../../src/lab/processes.js';
+import { findLabProcesses, readPidFiles } from '../../../src/lab/processes.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
@@ -90,6 +90,16 @@ test('up, up again (refused), status, cross-node pods, down: root namespace unch
   const ip2 = kubectl('get', 'pod', 'web2', '-o', 'jsonpath={.status.podIP}');
   const seen = await eventually(() => kubectl('exec', 'web1', '--', 'wget', '-qO-', '-T', '2', `http://${ip2}:8080/clientip`));
   assert.equal(seen.split(':')[0], ip1);
+
+  // The supervisor restarts a process that dies.
+  const serverPid = readPidFiles(join(dataDir, 'pids')).get('server')!;
+  process.kill(serverPid, 'SIGKILL');
+  const restarted = await eventually(() => {
+    const pid = readPidFiles(join(dataDir, 'pids')).get('server');
+    if (!pid || pid === serverPid) throw new Error('not restarted yet');
+    return execFileSync('curl', ['-sk', '--max-time', '2', 'https://127.0.0.1:6443/readyz'], { encoding: 'utf8' });
+  });
+  assert.equal(restarted, 'ok');
 
   const down = run(['down', '--data-dir', dataDir]);
   assert.equal(down.code, 0, down.out + down.err);
