@@ -148,7 +148,10 @@ export function planDeployment(d: Deployment, owned: ReplicaSet[], now: number):
   const revisionUpdate = newRS && !created && revisionOf(newRS) <= maxOldRevision ? String(maxOldRevision + 1) : undefined;
   plan.revision = newRS ? (revisionUpdate ?? String(revisionOf(newRS))) : undefined;
 
-  if (newRS && !created && !d.spec.paused) {
+  if (newRS && !created && d.spec.paused) {
+    // Paused: no rollout, but a scale of a settled Deployment still applies.
+    if (old.every((rs) => specReplicas(rs) === 0) && specReplicas(newRS) !== desired) scale.set(newRS, desired);
+  } else if (newRS && !created) {
     if (recreate) {
       const oldActive = old.filter((rs) => specReplicas(rs) > 0);
       if (oldActive.length > 0) {

@@ -192,3 +192,16 @@ test('a rollout without progress past progressDeadlineSeconds reports ProgressDe
   assert.deepEqual([progressing().status, progressing().reason], ['False', 'ProgressDeadlineExceeded']);
   assert.match(progressing().message!, /has timed out progressing/);
 });
+
+test('a paused Deployment does not roll out a new template but still scales', () => {
+  const w = new World(deployment(2, 'nginx:1'));
+  w.settle();
+  w.d = { ...w.d, spec: { ...w.d.spec, paused: true, replicas: 3, template: { ...w.d.spec.template, spec: { containers: [{ name: 'c', image: 'nginx:2' }] } } } };
+  w.settle();
+  assert.equal(w.rss.length, 1);
+  assert.equal(w.d.status!.conditions!.find((c) => c.type === 'Progressing')!.reason, 'DeploymentPaused');
+  w.d = { ...w.d, spec: { ...w.d.spec, paused: false } };
+  w.settle();
+  assert.equal(w.rss.length, 2);
+  assert.equal(w.d.metadata.annotations![REVISION_ANNOTATION], '2');
+});
