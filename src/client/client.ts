@@ -243,6 +243,9 @@ export class KubeClient {
           return;
         }
         const lines = createInterface({ input: res, crlfDelay: Infinity });
+        // readline re-emits the response's errors (such as "aborted" after stop()); the
+        // response's own handler below settles `done`, so they need no second handling here.
+        lines.on('error', () => {});
         lines.on('line', (line) => {
           if (stopped || line.trim() === '') return;
           try {
