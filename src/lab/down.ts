@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { removeLabNamespaces } from './network.js';
 import type { LabState } from './plan.js';
-import { belongsToLab, findLabProcesses, isAlive, readPidFiles, stopPid } from './processes.js';
+import { belongsToLab, findLabProcesses, isAlive, otherLabDataDirs, readPidFiles, stopPid } from './processes.js';
 import { readLabState } from './supervisor.js';
 
 export interface DownReport {
@@ -39,12 +39,18 @@ export async function labDown(dataDirArg: string, print: (line: string) => void)
     report.stopped.push(`pid ${pid} (${how})`);
   }
 
-  // 2. Namespaces (processes still inside them, e.g. pod containers, are stopped by PID).
-  const ns = await removeLabNamespaces(async (pid) => {
-    await stopPid(pid, 2000);
-  });
-  report.namespaces = ns.namespaces;
-  if (ns.killed.length) report.stopped.push(`${ns.killed.length} process(es) inside lab namespaces`);
+  // 2. Namespaces (processes still inside them, e.g. pod containers, are stopped by PID) —
+  //    unless another lab, started with another data directory, is running and owns them.
+  const others = otherLabDataDirs(dataDir);
+  if (others.length > 0) {
+    print(`a lab with data directory ${others.join(', ')} is running; its namespaces are left alone (\`flatnet down --data-dir ${others[0]}\` removes it)`);
+  } else {
+    const ns = await removeLabNamespaces(async (pid) => {
+      await stopPid(pid, 2000);
+    });
+    report.namespaces = ns.namespaces;
+    if (ns.killed.length) report.stopped.push(`${ns.killed.length} process(es) inside lab namespaces`);
+  }
 
   // 3. Files: what `up` added to the data directory (or the directory itself if `up` made it).
   if (existsSync(dataDir)) {

@@ -85,6 +85,34 @@ export function findLabProcesses(dataDir: string): number[] {
   return out;
 }
 
+/** The data directory a flatnet lab process serves (its --data-dir, or its lab.json's directory). */
+export function labDataDirOf(argv: string[]): string | undefined {
+  const i = argv.indexOf('--data-dir');
+  if (i >= 0 && argv[i + 1] && (argv.includes('server') || argv.includes('up'))) return resolve(argv[i + 1]);
+  const kubeconfig = argv.indexOf('--kubeconfig');
+  if (argv.includes('agent') && kubeconfig >= 0 && argv[kubeconfig + 1]) return dirname(resolve(argv[kubeconfig + 1]));
+  const state = argv.find((a) => a.endsWith('/lab.json'));
+  if (state && argv.some((a) => /\/lab\/supervisor-main\.(js|ts)$/.test(a))) return dirname(resolve(state));
+  return undefined;
+}
+
+/** Data directories of other labs whose processes run now (their namespaces are not ours to delete). */
+export function otherLabDataDirs(dataDir: string): string[] {
+  const mine = resolve(dataDir);
+  const out = new Set<string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const argv = cmdline(Number(entry));
+    if (!argv.some((a) => /\/(cli\/main|lab\/supervisor-main)\.(js|ts)$/.test(a))) continue;
+    // Only a lab has a supervisor, and only lab agents program flatnet-node-* namespaces.
+    const netns = argv[argv.indexOf('--netns') + 1] ?? '';
+    const isLab = argv.some((a) => a.includes('lab/supervisor-main')) || (argv.includes('agent') && netns.startsWith('flatnet-node-'));
+    const dir = labDataDirOf(argv);
+    if (isLab && dir && dir !== mine) out.add(dir);
+  }
+  return [...out];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM, wait up to `graceMs`, then SIGKILL; resolves once the process is gone. */

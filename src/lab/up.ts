@@ -11,7 +11,7 @@ import type { KubeObject } from '../api/types.js';
 import { listNetns } from '../linux/netns.js';
 import { createNodeNamespace, createSwitch } from './network.js';
 import { API_LISTEN, isLabNetns, planLab, type LabOptions, type LabState } from './plan.js';
-import { flatnetCommand, isAlive, readPidFiles, supervisorCommand } from './processes.js';
+import { flatnetCommand, isAlive, otherLabDataDirs, readPidFiles, supervisorCommand } from './processes.js';
 import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, probeClusterDns } from './addons.js';
 
 export class LabError extends Error {
@@ -45,6 +45,8 @@ function portInUse(hostPort: string): Promise<boolean> {
 async function checkNoLab(dataDir: string, statePath: string): Promise<void> {
   const live = [...readPidFiles(`${dataDir}/pids`)].filter(([, pid]) => isAlive(pid));
   const namespaces = listNetns().filter(isLabNetns);
+  const others = otherLabDataDirs(dataDir);
+  if (others.length > 0) throw new LabError(`another lab is running with data directory ${others.join(', ')}; one lab runs per machine. Run \`flatnet down --data-dir ${others[0]}\` first.`);
   if (existsSync(statePath) || live.length > 0 || namespaces.length > 0) {
     const what = [
       existsSync(statePath) ? `${statePath} exists` : '',
