@@ -28,8 +28,7 @@ test('a watch resumes from a resourceVersion across a restart (sqlite)', async (
     await s.restart();
     await s.client.create(R.configmaps, cm('after-restart', '1'));
     const events: WatchEvent[] = [];
-    // The server ends the stream after timeoutSeconds (stopping it from the client side would
-    // hit a readline error-forwarding crash in KubeClient.watch, reported to its owner).
+    // The server ends the stream after timeoutSeconds.
     const h = s.client.watch(R.configmaps, { namespace: 'default', resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 2 }, (ev) => events.push(ev));
     await until('both ADDED events', () => events.length >= 2);
     await h.done;
