@@ -19,7 +19,7 @@ const WATCH_WORKERS = 4;
 const WRITE_RATE = 1000;
 const WRITE_SECONDS = 5;
 const PODS = 10_000;
-const CREATES = 5_000;
+const CREATES = 3_000;
 const CONCURRENCY = 32;
 
 function now(): number {
