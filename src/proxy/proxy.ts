@@ -55,6 +55,8 @@ export class ServiceProxy {
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private synced = false;
+  private started = false;
+  private failures = 0;
   lastError: Error | undefined;
 
   constructor(readonly opts: ServiceProxyOptions) {
@@ -70,19 +72,23 @@ export class ServiceProxy {
 
   /** First full sync, then follow changes. */
   async start(): Promise<void> {
-    await this.syncNow(true);
+    this.started = true;
     this.tracker.onChange(() => this.schedule());
+    await this.syncNow(true).catch((err: unknown) => {
+      // Keep running: the retry timer converges once the kernel takes the rules.
+      this.lastError = err as Error;
+    });
     const every = this.opts.resyncIntervalMs ?? 5 * 60_000;
     this.resyncTimer = setInterval(() => void this.syncNow(true).catch(() => undefined), every);
     this.resyncTimer.unref();
   }
 
-  private schedule(): void {
+  private schedule(delayMs = 0): void {
     if (this.stopped || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.syncNow().catch(() => undefined);
-    }, 0);
+    }, delayMs);
   }
 
   /** Applies pending changes (or everything when `full`) after any sync already running. */
@@ -104,12 +110,16 @@ export class ServiceProxy {
       syncDuration.observe({ mode, kind: wholeSync ? 'full' : 'partial' }, seconds);
       log.debug('synced', { mode, full: wholeSync, ...stats, ms: Math.round(seconds * 1000) });
       this.lastError = undefined;
+      this.failures = 0;
     } catch (err) {
       syncFailures.inc({ mode });
       this.lastError = err as Error;
-      log.error('sync failed; the next sync is a full resync', { mode, err: (err as Error).message });
-      // Put the changes back so they are not lost.
+      // Put the changes back so they are not lost, and try again soon (a full resync).
       if (!wholeSync) for (const key of changes.keys()) this.tracker.requeue(key);
+      this.failures++;
+      const retryMs = Math.min(30_000, 500 * 2 ** Math.min(this.failures - 1, 6));
+      log.error('sync failed; retrying with a full resync', { mode, err: (err as Error).message, retryMs });
+      if (this.started) this.schedule(retryMs);
       throw err;
     }
     // The first sync has nothing to compare with: flows from before this process are left alone.

@@ -32,7 +32,7 @@ spec:
     spec:
       containers:
       - {name: http, image: ${AGNHOST}, args: [netexec, --http-port=8080], ports: [{name: http, containerPort: 8080}]}
-      - {name: metrics, image: ${AGNHOST}, args: [netexec, --http-port=8081], ports: [{name: metrics, containerPort: 8081}]}
+      - {name: metrics, image: ${AGNHOST}, args: [netexec, --http-port=9100, --udp-port=9101], ports: [{name: metrics, containerPort: 9100}]}
 ---
 apiVersion: v1
 kind: Service
