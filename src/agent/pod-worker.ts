@@ -134,6 +134,7 @@ export class PodWorker {
     const ns = pod.metadata.namespace ?? 'default';
     const name = pod.metadata.name ?? '';
     this.startTime = now();
+    const t0 = Date.now();
     this.deps.reportStatus(this);
     for (let attempt = 0; !this.terminating; attempt++) {
       try {
@@ -151,6 +152,7 @@ export class PodWorker {
       }
     }
     if (this.terminating || !this.sandbox) return;
+    const sandboxMs = Date.now() - t0;
     this.writeEtcFiles();
     await this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message }));
     const host = this.host();
@@ -162,6 +164,7 @@ export class PodWorker {
     }
     if (this.terminating) return;
     for (const c of this.containers) c.start();
+    this.deps.log.info('pod started', { pod: this.key, podIP: this.sandbox.podIP, sandboxMs, startMs: Date.now() - t0 });
   }
 
   /** Runs an init container until it exits 0 (it restarts itself on failure unless Never). */

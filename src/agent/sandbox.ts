@@ -84,7 +84,28 @@ export class SandboxStore {
   }
 }
 
+/** At most `limit` tasks at once; the rest wait their turn in order. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
 export class SandboxRuntime {
+  // CNI plugins are processes; a burst of new pods must not start hundreds at once.
+  private readonly cniSlots = new Semaphore(8);
+
   constructor(
     private readonly network: PodNetworkRuntime,
     readonly store: SandboxStore,
@@ -107,7 +128,7 @@ export class SandboxRuntime {
     await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
     rec.utsPath = await this.createUtsNamespace(netns, pod.hostname);
     this.store.save(rec);
-    const result = await this.network.add(this.request(rec));
+    const result = await this.cniSlots.run(() => this.network.add(this.request(rec)));
     rec.podIP = podIPFromResult(result);
     if (!rec.podIP) throw new Error(`the CNI result for pod ${pod.namespace}/${pod.name} has no IP address`);
     this.store.save(rec);
@@ -146,7 +167,7 @@ export class SandboxRuntime {
   async destroy(rec: SandboxRecord): Promise<void> {
     let cniError: Error | undefined;
     try {
-      await this.network.del(this.request(rec));
+      await this.cniSlots.run(() => this.network.del(this.request(rec)));
     } catch (err) {
       cniError = err as Error;
     }

@@ -104,8 +104,10 @@ export async function startAgentHarness(nodeName: string, nodeIP: string): Promi
     dataDir,
     client,
     async startAgent() {
-      const args = ['--import', 'tsx', join(repo, 'src/cli/main.ts'), 'agent', '--node', nodeName, '--kubeconfig', server.kubeconfig, '--netns', nodeNetns, '--kubelet-listen', '127.0.0.1:0', '--data-dir', dataDir, '--pod-netns-prefix', POD_PREFIX];
-      const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+      // bin/flatnet runs the built agent (it builds when sources changed), as the lab does; its
+      // CNI plugin wrappers then run the built plugins too.
+      const args = [join(repo, 'bin/flatnet'), 'agent', '--node', nodeName, '--kubeconfig', server.kubeconfig, '--netns', nodeNetns, '--kubelet-listen', '127.0.0.1:0', '--data-dir', dataDir, '--pod-netns-prefix', POD_PREFIX, '--cni-plugins', process.env.FLATNET_TEST_CNI_PLUGINS ?? 'flatnet'];
+      const child = spawn('bash', args, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
       const logs: string[] = [];
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       await new Promise<void>((resolve, reject) => {
