@@ -2,11 +2,11 @@
 // (/usr/lib/cni) in the same run, both driven by flatnet's runtime with the same chain layout.
 // Run: node --import tsx bench/cni/run.ts [--pods N]   (root; builds dist/ first)
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addNetns, deleteNetns, netnsPath } from '../../src/linux/netns.js';
-import { installPluginWrappers } from '../../src/cni/install.js';
+import { installPluginWrappers, snapshotBuiltPlugin } from '../../src/cni/install.js';
 import { renderConflist } from '../../src/cni/conflist.js';
 import { createCniRuntime } from '../../src/cni/runtime.js';
 import type { NetworkConfigList } from '../../src/cni/types.js';
@@ -16,17 +16,6 @@ const podsArg = process.argv.indexOf('--pods');
 const PODS = podsArg > 0 ? Number(process.argv[podsArg + 1]) : 100;
 
 let pluginCommand: string[] = [];
-
-/**
- * A private copy of the built plugin (dist/src/cni + dist/src/linux, which import nothing else),
- * so a rebuild of dist/ by someone else during the run cannot disturb it.
- */
-function snapshotBuiltPlugin(): { command: string[]; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'flatnet-bench-cni-dist-'));
-  for (const sub of ['cni', 'linux']) cpSync(join(repo, 'dist/src', sub), join(dir, 'src', sub), { recursive: true });
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-  return { command: [process.execPath, join(dir, 'src/cni/plugin-main.js')], dir };
-}
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -79,9 +68,9 @@ async function measure(label: string, plugins: 'flatnet' | 'reference', chain: '
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the CNI bench needs root (network namespaces)');
   execFileSync(join(repo, 'scripts/ensure-deps'), { stdio: 'inherit' }); // dist/ current
-  const snap = snapshotBuiltPlugin();
-  pluginCommand = snap.command;
-  process.on('exit', () => rmSync(snap.dir, { recursive: true, force: true }));
+  const snapDir = mkdtempSync(join(tmpdir(), 'flatnet-bench-cni-dist-'));
+  pluginCommand = snapshotBuiltPlugin(snapDir);
+  process.on('exit', () => rmSync(snapDir, { recursive: true, force: true }));
   console.log(`CNI latency over ${PODS} pods (sequential, through flatnet's runtime, plugins exec'd in the node namespace)`);
   for (const chain of ['bridge', 'full'] as const) {
     const what = chain === 'bridge' ? 'bridge + host-local' : 'bridge + host-local + portmap + loopback';

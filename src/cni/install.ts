@@ -1,6 +1,6 @@
 // Writes the plugin executables a runtime finds by name in its plugin directory: small shell
 // wrappers that exec node on flatnet's plugin entry point.
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PLUGIN_NAMES } from './main.js';
@@ -39,12 +39,30 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * A private copy of the built plugin (dist/src/cni and dist/src/linux, which import nothing
+ * else) under `binDir`, so that rebuilding dist/ while pods start cannot hand a plugin a
+ * half-written module. Answers the command that runs it.
+ */
+export function snapshotBuiltPlugin(binDir: string): string[] {
+  const root = repoRoot();
+  const target = join(binDir, '.flatnet-plugin');
+  const staging = `${target}.${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  for (const sub of ['cni', 'linux']) cpSync(join(root, 'dist/src', sub), join(staging, 'src', sub), { recursive: true });
+  writeFileSync(join(staging, 'package.json'), '{"type":"module"}\n');
+  rmSync(target, { recursive: true, force: true });
+  renameSync(staging, target);
+  return [process.execPath, join(target, 'src/cni/plugin-main.js')];
+}
+
 /** Writes one wrapper per plugin into `binDir`; answers their paths. */
-export function installPluginWrappers(binDir: string, command: string[] = pluginEntryCommand()): string[] {
+export function installPluginWrappers(binDir: string, command?: string[]): string[] {
   mkdirSync(binDir, { recursive: true });
+  const cmd = command ?? (runningFromDist && existsSync(join(repoRoot(), 'dist/src/cni/plugin-main.js')) ? snapshotBuiltPlugin(binDir) : pluginEntryCommand());
   return PLUGIN_NAMES.map((name) => {
     const path = join(binDir, name);
-    const body = `#!/bin/sh\n# flatnet CNI plugin ${name} (generated; see src/cni/install.ts)\nexec ${command.map(shellQuote).join(' ')} ${name} "$@"\n`;
+    const body = `#!/bin/sh\n# flatnet CNI plugin ${name} (generated; see src/cni/install.ts)\nexec ${cmd.map(shellQuote).join(' ')} ${name} "$@"\n`;
     writeFileSync(`${path}.tmp`, body);
     chmodSync(`${path}.tmp`, 0o755);
     renameSync(`${path}.tmp`, path);
