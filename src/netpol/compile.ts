@@ -4,8 +4,8 @@
 // protocol). Pure: the model in, data out. render.ts turns the result into nftables elements.
 import { ipToInt } from '../linux/ipv4.js';
 import { disjointBoxes, mergeRanges, boxContains, type Box } from './boxes.js';
-import { ALL_ADDRESSES, ipBlockRanges, peerMatches, policySelectsPod, portEntryRanges, selectorPeerMatchesPod, type AddressRange } from './match.js';
-import { isPolicyPod, type Direction, type PolicyModel, type Protocol, type SlimPod, type SlimPolicy, type SlimRule } from './model.js';
+import { ALL_ADDRESSES, ipBlockRanges, peerMatches, policySelectsPod, portEntryRanges, podsMatchingSelectorPeer, type AddressRange } from './match.js';
+import { isPolicyPod, policyKey, type Direction, type PolicyModel, type Protocol, type SlimPod, type SlimPolicy, type SlimPolicyPort, type SlimRule } from './model.js';
 
 /** What one direction of one pod allows. */
 export interface DirectionAllowance {
@@ -24,9 +24,32 @@ export interface CompiledPod {
   egress: DirectionAllowance;
 }
 
-/** Per-compile memo of peer address ranges of a rule (they do not depend on the local pod). */
+/** Per-compile memo of what does not depend on the local pod: peer ranges, egress named ports. */
 class PeerRangeCache {
   private readonly ranges = new WeakMap<SlimRule, AddressRange[]>();
+  private readonly namedEgress = new WeakMap<SlimPolicyPort, Box[]>();
+  /** Compiled directions by signature (selecting policies + the pod's declared ports). */
+  readonly bySignature = new Map<string, { ingress: DirectionAllowance; egress: DirectionAllowance }>();
+
+  /** Boxes of an egress named port: each destination pod the rule's peers match, on its port of that name. */
+  egressNamedPortBoxes(policy: SlimPolicy, rule: SlimRule, entry: SlimPolicyPort): Box[] {
+    let boxes = this.namedEgress.get(entry);
+    if (boxes) return boxes;
+    boxes = [];
+    const candidates = new Set<SlimPod & { ip: string }>();
+    for (const peer of rule.peers) {
+      if (peer.ipBlock) {
+        for (const pod of this.model.policyPods()) if (peerMatches(this.model, policy.namespace, peer, { kind: 'pod', pod })) candidates.add(pod);
+      } else for (const pod of podsMatchingSelectorPeer(this.model, policy.namespace, peer)) candidates.add(pod);
+    }
+    const destinations = rule.peers.length === 0 ? this.model.policyPods() : [...candidates];
+    for (const peerPod of destinations) {
+      const n = ipToInt(peerPod.ip);
+      for (const ports of portEntryRanges(entry, peerPod)) boxes.push({ addresses: { lo: n, hi: n }, protocol: entry.protocol, ports });
+    }
+    this.namedEgress.set(entry, boxes);
+    return boxes;
+  }
 
   constructor(private readonly model: PolicyModel) {}
 
@@ -40,11 +63,9 @@ class PeerRangeCache {
       for (const peer of rule.peers) {
         if (peer.ipBlock) all.push(...ipBlockRanges(peer.ipBlock));
         else {
-          for (const pod of this.model.policyPods()) {
-            if (selectorPeerMatchesPod(this.model, policy.namespace, peer, pod)) {
-              const n = ipToInt(pod.ip);
-              all.push({ lo: n, hi: n });
-            }
+          for (const pod of podsMatchingSelectorPeer(this.model, policy.namespace, peer)) {
+            const n = ipToInt(pod.ip);
+            all.push({ lo: n, hi: n });
           }
         }
       }
@@ -55,7 +76,7 @@ class PeerRangeCache {
   }
 }
 
-function compileDirection(model: PolicyModel, cache: PeerRangeCache, pod: SlimPod, policies: SlimPolicy[], direction: Direction): DirectionAllowance {
+function compileDirection(cache: PeerRangeCache, pod: SlimPod, policies: SlimPolicy[], direction: Direction): DirectionAllowance {
   const boxes: Box[] = [];
   const anyProtocol: AddressRange[] = [];
   for (const policy of policies) {
@@ -67,12 +88,7 @@ function compileDirection(model: PolicyModel, cache: PeerRangeCache, pod: SlimPo
       for (const entry of rule.ports) {
         if (typeof entry.port === 'string' && direction === 'Egress') {
           // An egress named port resolves on each destination pod the rule's peers match.
-          for (const peerPod of model.policyPods()) {
-            const matched = rule.peers.length === 0 || rule.peers.some((p) => peerMatches(model, policy.namespace, p, { kind: 'pod', pod: peerPod }));
-            if (!matched) continue;
-            const n = ipToInt(peerPod.ip);
-            for (const ports of portEntryRanges(entry, peerPod)) boxes.push({ addresses: { lo: n, hi: n }, protocol: entry.protocol, ports });
-          }
+          boxes.push(...cache.egressNamedPortBoxes(policy, rule, entry));
           continue;
         }
         // Ingress named ports resolve on the local pod itself (the destination).
@@ -86,6 +102,20 @@ function compileDirection(model: PolicyModel, cache: PeerRangeCache, pod: SlimPo
   return { boxes: disjointBoxes(boxes), anyProtocol: mergeRanges(anyProtocol) };
 }
 
+/**
+ * What a pod's policies allow depends only on which policies select it and (for ingress named
+ * ports) on its declared ports, so pods alike (replicas) share one computation.
+ */
+function allowances(cache: PeerRangeCache, pod: SlimPod, selecting: SlimPolicy[], ingressPolicies: SlimPolicy[], egressPolicies: SlimPolicy[]) {
+  const signature = `${selecting.map(policyKey).join('|')}#${pod.ports.map((p) => `${p.name ?? ''}:${p.containerPort}/${p.protocol}`).join(',')}`;
+  let found = cache.bySignature.get(signature);
+  if (!found) {
+    found = { ingress: compileDirection(cache, pod, ingressPolicies, 'Ingress'), egress: compileDirection(cache, pod, egressPolicies, 'Egress') };
+    cache.bySignature.set(signature, found);
+  }
+  return found;
+}
+
 function compileOne(model: PolicyModel, cache: PeerRangeCache, pod: SlimPod & { ip: string }): CompiledPod {
   const selecting = model.policiesInNamespace(pod.namespace).filter((p) => policySelectsPod(p, pod));
   const ingressPolicies = selecting.filter((p) => p.policyTypes.includes('Ingress'));
@@ -95,8 +125,7 @@ function compileOne(model: PolicyModel, cache: PeerRangeCache, pod: SlimPod & { 
     pod: `${pod.namespace}/${pod.name}`,
     ingressIsolated: ingressPolicies.length > 0,
     egressIsolated: egressPolicies.length > 0,
-    ingress: compileDirection(model, cache, pod, ingressPolicies, 'Ingress'),
-    egress: compileDirection(model, cache, pod, egressPolicies, 'Egress'),
+    ...allowances(cache, pod, selecting, ingressPolicies, egressPolicies),
   };
 }
 

@@ -59,6 +59,18 @@ export function selectorPeerMatchesPod(model: PolicyModel, policyNamespace: stri
   return peer.podSelector ? labelSelectorMatches(peer.podSelector, pod.labels) : true;
 }
 
+/** Every pod a selector peer matches, namespace by namespace (same answer as selectorPeerMatchesPod). */
+export function podsMatchingSelectorPeer(model: PolicyModel, policyNamespace: string, peer: SlimPeer): (SlimPod & { ip: string })[] {
+  const namespaces = peer.namespaceSelector
+    ? model.podNamespaces().filter((ns) => labelSelectorMatches(peer.namespaceSelector!, model.namespaceLabels(ns)))
+    : [policyNamespace];
+  const out: (SlimPod & { ip: string })[] = [];
+  for (const ns of namespaces) {
+    for (const pod of model.policyPodsIn(ns)) if (!peer.podSelector || labelSelectorMatches(peer.podSelector, pod.labels)) out.push(pod);
+  }
+  return out;
+}
+
 /** A flow endpoint: a pod of the cluster or any other address. */
 export type Endpoint = { kind: 'pod'; pod: SlimPod & { ip: string } } | { kind: 'ip'; ip: string };
 

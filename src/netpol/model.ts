@@ -202,12 +202,18 @@ export class PolicyModel {
   private readonly namespaces = new Map<string, SlimNamespace>();
   private readonly podsByIp = new Map<string, SlimPod & { ip: string }>();
   private readonly policiesByNamespace = new Map<string, SlimPolicy[]>();
+  private readonly podsByNamespace = new Map<string, (SlimPod & { ip: string })[]>();
 
   constructor(input: { pods: Iterable<SlimPod>; namespaces: Iterable<SlimNamespace>; policies: Iterable<SlimPolicy> }) {
     this.pods = [...input.pods];
     this.policies = [...input.policies];
     for (const ns of input.namespaces) this.namespaces.set(ns.name, ns);
     for (const pod of this.pods) if (isPolicyPod(pod)) this.podsByIp.set(pod.ip, pod);
+    for (const pod of this.podsByIp.values()) {
+      const list = this.podsByNamespace.get(pod.namespace) ?? [];
+      list.push(pod);
+      this.podsByNamespace.set(pod.namespace, list);
+    }
     for (const p of this.policies) {
       const list = this.policiesByNamespace.get(p.namespace) ?? [];
       list.push(p);
@@ -235,6 +241,16 @@ export class PolicyModel {
   /** Pods that can be peers or subjects of policy (see isPolicyPod). */
   policyPods(): (SlimPod & { ip: string })[] {
     return [...this.podsByIp.values()];
+  }
+
+  /** Namespaces that hold policy pods. */
+  podNamespaces(): string[] {
+    return [...this.podsByNamespace.keys()];
+  }
+
+  /** Policy pods (see isPolicyPod) of one namespace. */
+  policyPodsIn(namespace: string): readonly (SlimPod & { ip: string })[] {
+    return this.podsByNamespace.get(namespace) ?? [];
   }
 
   policiesInNamespace(namespace: string): readonly SlimPolicy[] {
