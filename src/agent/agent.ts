@@ -294,6 +294,7 @@ export class Agent {
       const updated = await this.client.patch<Pod>(R.pods, worker.pod.metadata.namespace, worker.pod.metadata.name ?? '', { status }, 'merge', { subresource: 'status' });
       if (updated.metadata.uid === worker.uid) worker.pod = { ...worker.pod, status: updated.status };
       this.lastStatus.set(worker.key, body);
+      if (status.phase === 'Succeeded' || status.phase === 'Failed') await worker.releaseSandbox();
     } catch (err) {
       if (!isNotFound(err)) {
         this.log.warn('pod status update failed; retrying', { pod: worker.key, err: (err as Error).message });

@@ -234,7 +234,7 @@ export class PodWorker {
   status(previous?: PodStatus): PodStatus {
     return computePodStatus({
       restartPolicy: this.pod.spec.restartPolicy,
-      sandboxReady: this.sandbox?.podIP !== undefined && !this.terminating,
+      sandboxReady: this.sandbox?.podIP !== undefined && !this.terminating && !this.released,
       initStatuses: this.sandbox && this.containers.length > 0 ? this.initContainers.map((c) => ({ ...c.status })) : this.placeholderStatuses(this.pod.spec.initContainers ?? []).map((s) => s),
       initContainerCount: (this.pod.spec.initContainers ?? []).length,
       statuses: this.containers.length > 0 ? this.containers.map((c) => ({ ...c.status })) : this.placeholderStatuses(this.pod.spec.containers),
@@ -244,6 +244,18 @@ export class PodWorker {
       previous: previous?.conditions,
       now: now(),
     });
+  }
+
+  private released = false;
+
+  /**
+   * A pod that finished (Succeeded/Failed) gives its address back, as the kubelet does: CNI DEL
+   * and the namespace go; its status (with podIP) and logs stay until the pod is deleted.
+   */
+  async releaseSandbox(): Promise<void> {
+    if (this.released || !this.sandbox || this.terminating) return;
+    this.released = true;
+    await this.deps.sandboxes.destroy(this.sandbox).catch((err: Error) => this.deps.log.warn('sandbox teardown failed', { pod: this.key, err: err.message }));
   }
 
   /** Leaves the pod to a later agent: its processes keep running, in-process workloads end. */
@@ -257,7 +269,7 @@ export class PodWorker {
     this.terminating ??= (async () => {
       await Promise.all([...this.initContainers, ...this.containers].map((c) => c.stop(graceSeconds)));
       const rec = this.sandbox ?? this.deps.sandboxes.store.list().find((r) => r.uid === this.uid);
-      if (rec) {
+      if (rec && !this.released) {
         await this.deps.sandboxes.destroy(rec).catch((err: Error) => this.deps.log.warn('sandbox teardown failed', { pod: this.key, err: err.message }));
       }
     })();
