@@ -27,6 +27,7 @@ import { clone } from './objects.js';
 import { startEventSweeper } from './event-ttl.js';
 
 const log = createLogger('apiserver');
+const debugRequests = process.env.FLATNET_LOG === 'debug';
 
 export const SERVER_VERSION = {
   major: '1',
@@ -224,7 +225,11 @@ export class ApiServer {
     const started = performance.now();
     let verb = (req.method ?? 'GET').toLowerCase();
     let resource = '';
-    res.on('finish', () => this.metrics.observe(verb, resource, res.statusCode, (performance.now() - started) / 1000));
+    res.on('finish', () => {
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics.observe(verb, resource, res.statusCode, seconds);
+      if (debugRequests) log.debug('request', { verb, resource, url: req.url, code: res.statusCode, ms: Math.round(seconds * 1000) });
+    });
     try {
       const { pathname, query } = splitUrl(req.url ?? '/');
       if (!this.auth.allowsAnonymous(pathname) && !this.auth.authenticated(req)) throw errors.unauthorized();
@@ -260,10 +265,12 @@ export class ApiServer {
     switch (route.kind) {
       case 'version':
         return send(res, 200, JSON.stringify(SERVER_VERSION));
-      case 'health':
+      case 'health': {
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
-        res.end('ok');
+        const verbose = (req.url ?? '').includes('verbose');
+        res.end(verbose ? `[+]ping ok\n[+]log ok\n[+]store ok\n${route.check} check passed\n` : 'ok');
         return;
+      }
       case 'metrics':
         void this.metrics.registry.metrics().then((text) => {
           res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
