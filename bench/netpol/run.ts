@@ -44,14 +44,13 @@ function summary(values: number[]): string {
 /** Sends a datagram every ms from `netns`; resolves the time (ms since `t0`) of the first answer. */
 async function firstAnswer(sock: dgram.Socket, host: string, port: number, start: () => Promise<number>, deadlineMs = 5000): Promise<number> {
   let answered: number | undefined;
-  let t0 = 0;
   const onMessage = () => {
     if (answered === undefined) answered = performance.now();
   };
   sock.on('message', onMessage);
   const timer = setInterval(() => sock.send('p', port, host), 1);
   try {
-    t0 = await start();
+    const t0 = await start();
     const until = performance.now() + deadlineMs;
     while (answered === undefined && performance.now() < until) await new Promise((r) => setTimeout(r, 1));
     if (answered === undefined) throw new Error(`no answer from ${host}:${port} within ${deadlineMs} ms`);

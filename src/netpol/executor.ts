@@ -3,6 +3,7 @@
 // deletions. `resync` rebuilds the whole table in one transaction (atomic: no moment without
 // policy), at start and on a slow timer; the hot path never lists the kernel.
 import { NftTransaction } from '../linux/nft.js';
+import { createLogger } from '../util/log.js';
 import { emptySets, renderSetDiff, renderTable, SET_NAMES, type PolicySets, type TableOptions } from './render.js';
 
 export interface ApplyResult {
@@ -18,8 +19,12 @@ function copySets(s: PolicySets): PolicySets {
   return out;
 }
 
+const log = createLogger('netpol');
+
 export class PolicyTableExecutor {
   private applied: PolicySets | undefined;
+  /** Diffs the kernel refused, each repaired by a full rebuild (should stay 0). */
+  fallbacks = 0;
 
   constructor(
     private readonly table: TableOptions,
@@ -49,9 +54,10 @@ export class PolicyTableExecutor {
       await tx.apply(this.netns);
     } catch (err) {
       // The kernel refused part of the diff: our picture of it may be wrong; rebuild from scratch.
+      this.fallbacks++;
+      log.warn('nftables refused a policy diff; rebuilding the table', { netns: this.netns, err: (err as Error).message.slice(0, 2000) });
       this.applied = undefined;
       await this.resync(desired);
-      void err;
       return { added, deleted, unchanged: false };
     }
     this.applied = copySets(desired);
