@@ -3,6 +3,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { PassThrough } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { R } from '../../../src/api/resources.js';
 import { connectInNetns } from '../../../src/linux/netns-socket.js';
@@ -164,6 +167,36 @@ test('kubectl port-forward reaches a port of the pod (SPDY inside WebSocket)', a
   } finally {
     pf.kill();
   }
+});
+
+test('@kubernetes/client-node port-forward (the WebSocket channel protocol with ?ports=) and exec', async () => {
+  const { KubeConfig, PortForward, Exec } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  kc.loadFromFile(h.server.kubeconfig);
+  const forward = new PortForward(kc);
+  const local = net.createServer((sock) => void forward.portForward('default', 'web', [8080], sock, null, sock));
+  await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (local.address() as net.AddressInfo).port;
+    const body = await new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/hostname', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    assert.equal(body, 'web');
+  } finally {
+    local.close();
+  }
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => (text += c.toString()));
+  const status = await new Promise<{ status?: string }>((resolve, reject) => {
+    void new Exec(kc).exec('default', 'web', 'sidecar', ['sh', '-c', 'echo via-client-node'], out, null, null, false, (s) => resolve(s as { status?: string })).catch(reject);
+  });
+  assert.equal(status.status, 'Success');
+  assert.equal(text, 'via-client-node\n');
 });
 
 test('kubectl run --rm -i attaches to the container\'s stdin and reports its exit code', async () => {
