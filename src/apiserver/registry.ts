@@ -298,9 +298,14 @@ export class Registry {
     }
   }
 
+  /**
+   * A write that changes nothing is not stored. Field ownership counts as a change (an apply
+   * that only takes over fields must be recorded), but the time of an entry does not.
+   */
   private isNoop(next: KubeObject, old: KubeObject): boolean {
     if (!equalExcept(next, old, ['metadata'])) return false;
-    return equalExcept(next.metadata as Record<string, unknown>, old.metadata as Record<string, unknown>, ['managedFields']);
+    if (!equalExcept(next.metadata as Record<string, unknown>, old.metadata as Record<string, unknown>, ['managedFields'])) return false;
+    return JSON.stringify(managersWithoutTime(next)) === JSON.stringify(managersWithoutTime(old));
   }
 
   /** A deleted object whose last finalizer is gone (and whose grace period is over) is removed. */
@@ -477,24 +482,23 @@ function patchFailure(err: patches.PatchError): ApiStatusError {
 }
 
 function applyConflict(r: ResourceInfo, name: string, conflicts: patches.ApplyConflict[]): ApiStatusError {
-  const byManager = new Map<string, string[]>();
-  for (const c of conflicts) {
-    const list = byManager.get(c.manager) ?? [];
-    list.push(c.field);
-    byManager.set(c.manager, list);
-  }
-  const parts: string[] = [];
-  for (const [manager, fields] of byManager) {
-    parts.push(fields.length === 1 ? `conflict with "${manager}": ${fields[0]}` : `conflicts with "${manager}":\n${fields.map((f) => `- ${f}`).join('\n')}`);
-  }
-  const n = conflicts.length;
-  const message = `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`;
   return new ApiStatusError(
-    statusOf(409, 'Conflict', message, {
+    statusOf(409, 'Conflict', patches.applyConflictMessage(conflicts), {
       name,
       kind: r.plural,
       ...(r.group ? { group: r.group } : {}),
-      causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })),
+      causes: conflicts.map((c) => ({
+        reason: 'FieldManagerConflict',
+        message: `conflict with "${c.manager}"${c.operation === 'Update' && c.apiVersion ? ` using ${c.apiVersion}` : ''}`,
+        field: c.field,
+      })),
     }),
   );
+}
+
+function managersWithoutTime(obj: KubeObject): unknown[] {
+  return (obj.metadata.managedFields ?? []).map((entry) => {
+    const { time: _time, ...rest } = entry as Record<string, unknown>;
+    return rest;
+  });
 }
