@@ -41,10 +41,17 @@ function dnsperf(port: number, queryFile: string, extra: string[]): Promise<{ st
   return new Promise((resolvePromise, reject) => {
     const argv = pin(clientCore, ['dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-t', '2', ...extra]);
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // dnsperf can wait forever when a TCP server stalls (a starved core): bound every run.
+    const limit = Number(extra[extra.indexOf('-l') + 1] ?? 10);
+    const killer = setTimeout(() => {
+      process.stderr.write(`dnsperf ${extra.join(' ')} against port ${port} did not finish; stopped (the result is n/a)\n`);
+      child.kill('SIGKILL');
+    }, (limit + 20) * 1000);
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.on('error', reject);
     child.on('close', () => {
+      clearTimeout(killer);
       const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? NaN);
       resolvePromise({
         stdout,
