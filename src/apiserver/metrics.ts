@@ -14,6 +14,8 @@ export class ApiServerMetrics {
     registers: [this.registry],
   });
   readonly watches = new Gauge({ name: 'apiserver_registered_watchers', help: 'Open watch streams', registers: [this.registry] });
+  /** Other components' metrics served on the same /metrics (the controllers'). */
+  private readonly others: Registry[] = [];
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry });
@@ -35,6 +37,14 @@ export class ApiServerMetrics {
         this.set(store.revision);
       },
     });
+  }
+
+  include(registry: Registry): void {
+    this.others.push(registry);
+  }
+
+  text(): Promise<string> {
+    return this.others.length === 0 ? this.registry.metrics() : Registry.merge([this.registry, ...this.others]).metrics();
   }
 
   observe(verb: string, resource: string, code: number, seconds: number): void {

@@ -272,7 +272,7 @@ export class ApiServer {
         return;
       }
       case 'metrics':
-        void this.metrics.registry.metrics().then((text) => {
+        void this.metrics.text().then((text) => {
           res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
           res.end(text);
         });

@@ -4,6 +4,8 @@ import { openStore, type StoreKind } from '../store/index.js';
 import { ApiServer } from '../apiserver/server.js';
 import { KubeClient } from '../client/client.js';
 import { createLogger } from '../util/log.js';
+import { startControllers } from '../controllers/index.js';
+import { controllerMetrics } from '../controllers/metrics.js';
 
 const log = createLogger('server');
 
@@ -19,17 +21,12 @@ const usage = `usage: flatnet server [flags]
   --node-port-range A-B    NodePort range (default 30000-32767)
   --store sqlite|memory    where objects live (default sqlite, in the data dir)
   --controllers=false      serve the API only, without the controllers
+  --load-balancer-pool CIDR  give LoadBalancer Services addresses from this range (default: none)
+  --node-monitor-grace-period 40s  a node whose Lease is older than this becomes NotReady (Unknown)
   --event-ttl 1h           how long Events live after their last activity
   --bookmark-interval 60s  how often watches that allow bookmarks get one
   --watch-history 20000    changes kept per resource for watches and paging (older: 410 Expired)
 `;
-
-type ControllersModule = {
-  startControllers(
-    client: KubeClient,
-    opts: { serviceCIDR: string; podCIDR: string; nodePortRange: string; advertiseAddress: string; advertisePort: number },
-  ): Promise<{ stop(): Promise<void> }>;
-};
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -46,6 +43,8 @@ export async function run(args: string[]): Promise<number> {
       'node-port-range': '30000-32767',
       store: 'sqlite',
       controllers: 'true',
+      'load-balancer-pool': undefined,
+      'node-monitor-grace-period': '40s',
       'bookmark-interval': '60s',
       'event-ttl': '1h',
       'watch-history': '20000',
@@ -60,6 +59,8 @@ export async function run(args: string[]): Promise<number> {
   const ttl = v['event-ttl']!.match(/^(\d+)(s|m|h)$/);
   if (!ttl) throw new UsageError('--event-ttl must look like 1h, 30m or 90s');
   const eventTTLms = Number(ttl[1]) * { s: 1000, m: 60_000, h: 3600_000 }[ttl[2] as 's' | 'm' | 'h'];
+  const grace = v['node-monitor-grace-period']!.match(/^(\d+)s$/);
+  if (!grace) throw new UsageError('--node-monitor-grace-period must look like 40s');
   const dataDir = v['data-dir']!;
   const historyLimit = Number(v['watch-history']);
   if (!Number.isInteger(historyLimit) || historyLimit < 1) throw new UsageError('--watch-history must be a positive number of events');
@@ -83,26 +84,17 @@ export async function run(args: string[]): Promise<number> {
   let controllers: { stop(): Promise<void> } | undefined;
   const client = new KubeClient({ server: server.url, token: server.token, ca: Buffer.from(server.caPem) });
   if (v.controllers !== 'false') {
-    const specifier = '../controllers/index.js';
-    let mod: ControllersModule | undefined;
-    try {
-      mod = (await import(specifier)) as ControllersModule;
-    } catch (err) {
-      // Only a build without the controllers module serves the API alone; a broken module is fatal.
-      const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && (err as Error).message.includes('controllers/index');
-      if (!missing) throw err;
-      log.warn('controllers are not available; serving the API only', { err: (err as Error).message });
-    }
-    if (mod) {
-      controllers = await mod.startControllers(client, {
-        serviceCIDR: v['service-cidr']!,
-        podCIDR: v['pod-cidr']!,
-        nodePortRange: v['node-port-range']!,
-        advertiseAddress: server.options.advertiseAddress!,
-        advertisePort: server.port,
-      });
-      log.info('controllers started');
-    }
+    controllers = await startControllers(client, {
+      serviceCIDR: v['service-cidr']!,
+      podCIDR: v['pod-cidr']!,
+      nodePortRange: v['node-port-range']!,
+      advertiseAddress: server.options.advertiseAddress!,
+      advertisePort: server.port,
+      loadBalancerPool: v['load-balancer-pool'],
+      nodeMonitorGracePeriodSeconds: Number(grace[1]),
+    });
+    server.metrics.include(controllerMetrics);
+    log.info('controllers started');
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -1,0 +1,23 @@
+// `flatnet server` flags that reach the controllers: the LoadBalancer pool gives addresses, and
+// the controllers' metrics are served on the API server's /metrics.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer } from '../../support/server.js';
+import { R } from '../../../src/api/resources.js';
+
+test('--load-balancer-pool and controller metrics', async (t) => {
+  const server = await startTestServer({ store: 'memory', controllers: true, args: ['--load-balancer-pool', '172.18.255.0/24'] });
+  t.after(() => server.stop());
+  const created = await server.kubectl(['create', 'service', 'loadbalancer', 'lb', '--tcp=80:8080']);
+  assert.equal(created.code, 0, created.stderr);
+  let ip: string | undefined;
+  for (let i = 0; i < 200 && !ip; i++) {
+    const svc = await server.client.get(R.services, 'default', 'lb');
+    ip = (svc?.status as { loadBalancer?: { ingress?: { ip: string }[] } } | undefined)?.loadBalancer?.ingress?.[0]?.ip;
+    if (!ip) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(ip ?? '', /^172\.18\.255\.\d+$/);
+  const metrics = await server.client.request<string>('GET', '/metrics');
+  assert.match(metrics, /^workqueue_adds_total\{name="[a-z-]+"\} \d+/m);
+  assert.match(metrics, /^apiserver_request_total\{/m);
+});
