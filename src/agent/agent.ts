@@ -175,7 +175,8 @@ export class Agent {
       await this.killLeftoverProcesses(rec);
       const pod = byUid.get(rec.uid);
       const phase = pod?.status?.phase;
-      if (pod && !pod.metadata.deletionTimestamp && rec.podIP && phase !== 'Succeeded' && phase !== 'Failed' && existsSync(`/var/run/netns/${rec.netns}`)) {
+      const sandboxExists = rec.hostNetwork || existsSync(`/var/run/netns/${rec.netns}`);
+      if (pod && !pod.metadata.deletionTimestamp && rec.podIP && phase !== 'Succeeded' && phase !== 'Failed' && sandboxExists) {
         this.log.info('adopting the sandbox of a previous run', { pod: `${rec.namespace}/${rec.name}`, podIP: rec.podIP });
         this.startWorker(pod, rec);
       } else {
@@ -187,6 +188,17 @@ export class Agent {
   }
 
   private async killLeftoverProcesses(rec: SandboxRecord): Promise<void> {
+    if (rec.hostNetwork) {
+      // The node's namespace holds more than this pod: end only the recorded process groups.
+      for (const pid of rec.pids ?? []) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      return;
+    }
     if (!existsSync(`/var/run/netns/${rec.netns}`)) return;
     let pids: number[];
     try {

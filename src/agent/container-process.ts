@@ -59,7 +59,9 @@ export function findProgram(program: string, path: string): string | undefined {
 export function processArgv(opts: Pick<ProcessContainerOptions, 'netns' | 'argv' | 'tty' | 'utsPath'>): string[] {
   const inner = opts.tty ? ['script', '-qfec', shellQuote(opts.argv), '/dev/null'] : opts.argv;
   const uts = opts.utsPath ? ['nsenter', `--uts=${opts.utsPath}`, '--'] : [];
-  return ['ip', 'netns', 'exec', opts.netns, ...uts, ...inner];
+  // netns '' is a host-network pod of an agent in the host's own namespace.
+  const net = opts.netns ? ['ip', 'netns', 'exec', opts.netns] : [];
+  return [...net, ...uts, ...inner];
 }
 
 export function exitOf(code: number | null, signal: NodeJS.Signals | null): ProcessExit {

@@ -32,6 +32,8 @@ export interface ContainerHost {
   /** The container's environment; throws ContainerConfigError when a reference is missing. */
   env(container: Container): Record<string, string>;
   changed(): void;
+  /** A process container started (its pid is recorded for a later agent). */
+  processStarted?(pid: number): void;
   event(type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
@@ -161,6 +163,7 @@ export class ContainerRunner {
       stdin: this.spec.stdin === true,
       onOutput: (stream, data) => log.write(stream, data),
     });
+    if (this.process.pid) this.host.processStarted?.(this.process.pid);
     return this.process.exited.then((exit) => {
       if (exit.message) log.write('stderr', exit.message + '\n');
       return exit;

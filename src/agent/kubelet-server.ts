@@ -5,7 +5,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { basename } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { connectInNetns } from '../linux/netns-socket.js';
+import { connectTcp } from '../workloads/sockets.js';
 import { agnhostConnect } from '../workloads/agnhost.js';
 import { execArgv } from '../workloads/images.js';
 import type { Logger } from '../util/log.js';
@@ -208,7 +208,7 @@ export class KubeletServer {
   }
 
   private podDialer(worker: PodWorker): PortDialer {
-    return (port) => connectInNetns(worker.sandbox!.netns, '127.0.0.1', port);
+    return (port) => connectTcp(worker.sandbox!.netns, '127.0.0.1', port);
   }
 
   private exec(worker: PodWorker, runner: ContainerRunner, streams: ChannelStreams, ws: WebSocketConnection): void {

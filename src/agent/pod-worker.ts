@@ -33,6 +33,15 @@ export interface PodWorkerDeps {
 
 const now = () => new Date().toISOString();
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class PodWorker {
   sandbox: SandboxRecord | undefined;
   readonly containers: ContainerRunner[] = [];
@@ -85,6 +94,10 @@ export class PodWorker {
       backoff: this.deps.backoff,
       env: (c) => this.containerEnv(c),
       changed: () => this.deps.reportStatus(this),
+      processStarted: (pid) => {
+        rec.pids = [...(rec.pids ?? []).filter((p) => processAlive(p)), pid];
+        this.deps.sandboxes.store.save(rec);
+      },
       event: (type, reason, message) => this.deps.event(this.pod, type, reason, message),
     };
   }
@@ -138,6 +151,10 @@ export class PodWorker {
     this.deps.reportStatus(this);
     for (let attempt = 0; !this.terminating; attempt++) {
       try {
+        if (pod.spec.hostNetwork && !this.adopted) {
+          this.sandbox = this.deps.sandboxes.createHostNetwork({ uid: this.uid, namespace: ns, name }, this.deps.nodeNetns, this.deps.nodeIP);
+          break;
+        }
         this.sandbox = this.adopted ?? (await this.deps.sandboxes.create({ uid: this.uid, namespace: ns, name, hostname: podHostname(pod), portMappings: this.portMappings() }));
         this.sandboxError = undefined;
         break;
@@ -214,6 +231,14 @@ export class PodWorker {
 
   private writeEtcFiles(): void {
     const pod = this.pod;
+    if (this.sandbox?.hostNetwork) {
+      // The node's own files serve a host-network pod; they are not ours to rewrite.
+      this.nameservers = this.deps.dns.host.nameservers;
+      if (pod.spec.dnsPolicy === 'ClusterFirstWithHostNet' || pod.spec.dnsPolicy === 'None') {
+        this.deps.event(pod, 'Warning', 'DNSConfigForming', `dnsPolicy ${pod.spec.dnsPolicy} is not applied to hostNetwork pods by flatnet: they share the node's /etc/resolv.conf`);
+      }
+      return;
+    }
     const ns = pod.metadata.namespace ?? 'default';
     const { conf, warnings } = composePodResolvConf({ namespace: ns, dnsPolicy: pod.spec.dnsPolicy, hostNetwork: pod.spec.hostNetwork, dnsConfig: pod.spec.dnsConfig }, this.deps.dns);
     for (const w of warnings) this.deps.event(pod, 'Warning', w.split(':')[0], w);

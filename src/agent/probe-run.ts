@@ -2,7 +2,8 @@
 // does), exec runs the command inside the pod's namespace. Answers success or a reason.
 import net from 'node:net';
 import tls from 'node:tls';
-import { connectInNetns, runInNetns } from '../linux/netns-socket.js';
+import { connectInNetns } from '../linux/netns-socket.js';
+import { runIn } from '../workloads/sockets.js';
 import type { Container, Probe } from './pod-types.js';
 
 export interface ProbeTarget {
@@ -106,7 +107,7 @@ async function tcpProbe(probe: NonNullable<Probe['tcpSocket']>, target: ProbeTar
 
 function execProbe(command: string[], target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
-    const child = runInNetns(target.podNetns, command, { env: target.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = runIn(target.podNetns, command, { env: target.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (output += c.toString()));

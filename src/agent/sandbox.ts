@@ -34,6 +34,10 @@ export interface SandboxRecord {
   podIP?: string;
   /** A bind-mounted UTS namespace holding the pod's hostname, shared by its processes. */
   utsPath?: string;
+  /** A hostNetwork pod: it runs in the node's namespace (netns '' = this host's own). */
+  hostNetwork?: boolean;
+  /** Process ids of its containers (to end them after an agent restart, for hostNetwork pods). */
+  pids?: number[];
   portMappings?: PodNetworkRequest['portMappings'];
   createdAt: string;
 }
@@ -135,6 +139,13 @@ export class SandboxRuntime {
     return rec;
   }
 
+  /** A hostNetwork pod's "sandbox": the node's own namespace and address; nothing to create. */
+  createHostNetwork(pod: { uid: string; namespace: string; name: string }, nodeNetns: string | undefined, nodeIP: string): SandboxRecord {
+    const rec: SandboxRecord = { uid: pod.uid, namespace: pod.namespace, name: pod.name, netns: nodeNetns ?? '', containerId: `flatnet-${pod.uid}`, podIP: nodeIP, hostNetwork: true, createdAt: new Date().toISOString() };
+    this.store.save(rec);
+    return rec;
+  }
+
   private async createUtsNamespace(netns: string, hostname: string): Promise<string> {
     mkdirSync(UTS_DIR, { recursive: true });
     const path = join(UTS_DIR, netns);
@@ -165,6 +176,10 @@ export class SandboxRuntime {
 
   /** Removes the sandbox: CNI DEL, the namespace, its /etc/netns files and the record. */
   async destroy(rec: SandboxRecord): Promise<void> {
+    if (rec.hostNetwork) {
+      this.store.remove(rec.uid);
+      return;
+    }
     let cniError: Error | undefined;
     try {
       await this.cniSlots.run(() => this.network.del(this.request(rec)));

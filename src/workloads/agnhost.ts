@@ -3,8 +3,7 @@
 // the pod's namespace; connections it makes go out from the pod's namespace too.
 import type http from 'node:http';
 import type net from 'node:net';
-import { connectInNetns, listenInNetns, runInNetns } from '../linux/netns-socket.js';
-import { serveHttpInNetns, serveTcpInNetns, serveUdpInNetns, type OpenServer } from './sockets.js';
+import { bindUdp, connectTcp, runIn, serveHttpInNetns, serveTcpInNetns, serveUdpInNetns, type OpenServer } from './sockets.js';
 import { flagBool, flagValue, parseGoFlags, servingWorkload, WorkloadStartError, type RunningWorkload, type WorkloadContext, type WorkloadMain } from './workload.js';
 import { runPause } from './pause.js';
 
@@ -22,7 +21,7 @@ function clientAddress(sock: net.Socket): string {
 
 /** One HTTP GET from inside `netns`; answers the body. */
 export async function httpGetInNetns(netns: string, host: string, port: number, path: string, timeoutMs: number): Promise<string> {
-  const sock = await connectInNetns(netns, host, port, timeoutMs);
+  const sock = await connectTcp(netns, host, port, timeoutMs);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
@@ -69,7 +68,7 @@ function decodeChunked(body: string): string {
 
 /** One UDP request from inside `netns`; answers the reply's text. */
 export async function udpRequestInNetns(netns: string, host: string, port: number, message: string, timeoutMs: number): Promise<string> {
-  const socket = await listenInNetns(netns, { host: '0.0.0.0', port: 0, type: 'udp4' });
+  const socket = await bindUdp(netns, '0.0.0.0', 0);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.close();
@@ -93,7 +92,7 @@ export async function udpRequestInNetns(netns: string, host: string, port: numbe
 /** Runs `sh -c cmd` in the pod's namespace; answers its combined output and exit code. */
 export function shellInNetns(netns: string, cmd: string): Promise<{ output: string; code: number }> {
   return new Promise((resolve) => {
-    const child = runInNetns(netns, ['sh', '-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = runIn(netns, ['sh', '-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
@@ -247,7 +246,7 @@ export async function agnhostConnect(netns: string, args: string[], out: { stder
     return 2;
   }
   try {
-    const sock = await connectInNetns(netns, m[1], Number(m[2]), parseDuration(flagValue(flags, 'timeout', '1s'), 1000));
+    const sock = await connectTcp(netns, m[1], Number(m[2]), parseDuration(flagValue(flags, 'timeout', '1s'), 1000));
     sock.destroy();
     return 0;
   } catch (err) {

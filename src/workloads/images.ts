@@ -37,6 +37,14 @@ export const BUILTIN_IMAGES: readonly BuiltinImage[] = [
   { name: 'nginx', repositories: ['nginx', 'library/nginx', 'nginxinc/nginx-unprivileged'], summary: 'static web server on 80 ("Welcome to nginx!")', main: runNginx, entrypointNames: ['nginx'], defaultArgs: [] },
   { name: 'httpd', repositories: ['httpd', 'library/httpd'], summary: 'static web server on 80 ("It works!")', main: runHttpd, entrypointNames: ['httpd', 'httpd-foreground'], defaultArgs: [] },
   { name: 'busybox', repositories: ['busybox', 'library/busybox'], summary: "the machine's busybox applets (default command sh)", entrypointNames: [], defaultArgs: [], defaultCommand: ['sh'] },
+  {
+    name: 'dnsutils',
+    repositories: ['tutum/dnsutils', 'e2e-test-images/jessie-dnsutils', 'jessie-dnsutils', 'infoblox/dnstools', 'nicolaka/netshoot'],
+    summary: "the machine's DNS and network tools: dig, nslookup, host, curl (default command sh)",
+    entrypointNames: [],
+    defaultArgs: [],
+    defaultCommand: ['sh'],
+  },
   { name: 'flatnet/dns', repositories: ['flatnet/dns'], summary: 'the cluster DNS server', main: runDns, entrypointNames: ['dns', 'flatnet-dns'], defaultArgs: [] },
 ];
 

@@ -1,8 +1,57 @@
 // Servers of built-in workloads on sockets opened inside a pod's network namespace.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import dgram from 'node:dgram';
 import http from 'node:http';
-import type dgram from 'node:dgram';
-import type net from 'node:net';
-import { listenInNetns } from '../linux/netns-socket.js';
+import net from 'node:net';
+import { connectInNetns, listenInNetns, runInNetns } from '../linux/netns-socket.js';
+
+// A pod on the host network of an agent that runs in the host's own namespace has netns ''. These
+// wrappers then use this process's namespace directly.
+
+export async function listenTcp(netns: string, host: string, port: number): Promise<net.Server> {
+  if (netns) return listenInNetns(netns, { host, port, type: 'tcp' });
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => resolve());
+  });
+  return server;
+}
+
+export async function bindUdp(netns: string, host: string, port: number): Promise<dgram.Socket> {
+  if (netns) return listenInNetns(netns, { host, port, type: 'udp4' });
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => resolve());
+  });
+  return socket;
+}
+
+/** A TCP connection from `netns` (paused, as connectInNetns answers it). */
+export async function connectTcp(netns: string, host: string, port: number, timeoutMs = 5000): Promise<net.Socket> {
+  if (netns) return connectInNetns(netns, host, port, timeoutMs);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.pause();
+      resolve(sock);
+    });
+    sock.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+export function runIn(netns: string, argv: string[], opts: SpawnOptions = {}): ChildProcess {
+  return netns ? runInNetns(netns, argv, opts) : spawn(argv[0], argv.slice(1), opts);
+}
 
 export interface OpenServer {
   close(): void;
@@ -11,11 +60,11 @@ export interface OpenServer {
 /** A TCP listener on all addresses of `netns`: dual-stack [::] when the namespace has IPv6, else 0.0.0.0. */
 export async function listenAllInNetns(netns: string, port: number): Promise<net.Server> {
   try {
-    return await listenInNetns(netns, { host: '::', port, type: 'tcp' });
+    return await listenTcp(netns, '::', port);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
-    return listenInNetns(netns, { host: '0.0.0.0', port, type: 'tcp' });
+    return listenTcp(netns, '0.0.0.0', port);
   }
 }
 
@@ -57,7 +106,7 @@ export async function serveUdpInNetns(
   port: number,
   onMessage: (msg: Buffer, from: dgram.RemoteInfo) => string | undefined | Promise<string | undefined>,
 ): Promise<OpenServer> {
-  const socket = await listenInNetns(netns, { host: '0.0.0.0', port, type: 'udp4' });
+  const socket = await bindUdp(netns, '0.0.0.0', port);
   socket.on('message', (msg, rinfo) => {
     void Promise.resolve(onMessage(msg, rinfo)).then((reply) => {
       if (reply !== undefined) socket.send(reply, rinfo.port, rinfo.address);

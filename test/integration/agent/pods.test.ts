@@ -259,6 +259,26 @@ test('hostPort: the node address forwards to the pod', async () => {
   assert.match(page, /Welcome to nginx!/);
 });
 
+test('hostNetwork pods run in the node namespace with the node address', async () => {
+  await createPod(h.client, {
+    metadata: { name: 'hostnet', namespace: 'default' },
+    spec: {
+      hostNetwork: true,
+      containers: [
+        { name: 'netexec', image: AGNHOST, args: ['netexec', '--http-port=18181', '--udp-port=-1'], ports: [{ containerPort: 18181, hostPort: 18181 }] },
+        { name: 'shell', image: 'busybox', command: ['sleep', '3600'] },
+      ],
+    },
+  });
+  const pod = await waitForPod(h.client, 'default', 'hostnet', isReady, 'Ready');
+  assert.equal(pod.status?.podIP, NODE_IP);
+  assert.equal(await httpGetInNetns(UNDERLAY_NETNS, NODE_IP, 18181, '/hostname', 5000), 'hostnet');
+  const addr = await kubectl(['exec', 'hostnet', '-c', 'shell', '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  assert.match(addr.stdout, new RegExp(NODE_IP.replace(/\./g, '\\.')));
+  await kubectl(['delete', 'pod', 'hostnet']);
+  assert.equal(await h.client.get(R.pods, 'default', 'hostnet'), undefined);
+});
+
 test('deletion: SIGTERM reaches the process, the sandbox goes, a recreated pod gets a new IP', async () => {
   await createPod(h.client, {
     metadata: { name: 'graceful', namespace: 'default' },

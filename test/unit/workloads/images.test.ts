@@ -21,6 +21,8 @@ test('built-in images match by repository with any registry prefix and tag', () 
   assert.equal(findBuiltinImage('registry.k8s.io/pause:3.10')?.name, 'pause');
   assert.equal(findBuiltinImage('busybox:1.36')?.name, 'busybox');
   assert.equal(findBuiltinImage('ghcr.io/flatnet/dns:0.1')?.name, 'flatnet/dns');
+  assert.equal(findBuiltinImage('tutum/dnsutils')?.name, 'dnsutils');
+  assert.equal(findBuiltinImage('registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7')?.name, 'dnsutils');
   assert.equal(findBuiltinImage('redis:7'), undefined);
   assert.equal(findBuiltinImage('mynginx'), undefined);
 });
@@ -41,6 +43,8 @@ test('plans: built-in programs, command overrides as processes, busybox applets'
   const notApplet = planContainer('busybox', ['/usr/bin/python3'], undefined, applets);
   assert.deepEqual(notApplet.kind === 'process' && notApplet.argv, ['/usr/bin/python3']);
   assert.equal(planContainer('nginx:1.27', undefined, undefined, applets).kind, 'builtin');
+  const dig = planContainer('tutum/dnsutils', undefined, ['sh'], applets);
+  assert.deepEqual(dig.kind === 'process' && dig.argv, ['sh'], 'tools images run the machine programs, not busybox applets');
 });
 
 test('an unknown image is not built in and the message lists the images that are', () => {
