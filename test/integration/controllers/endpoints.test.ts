@@ -125,6 +125,15 @@ test('250 pods make 3 slices; one pod change rewrites exactly one slice', async 
   assert.equal(slices.length, 3);
   // Pods turn ready in batches, so how full each slice is depends on timing; none holds more than 100.
   assert.ok(slices.every((s) => s.endpoints!.length <= 100));
+  // kubectl shows the same three slices; its ENDPOINTS column names the first three and "+ N more...".
+  const shown = await server.kubectl(['get', 'endpointslices', '-n', 'ep-many', '-l', 'kubernetes.io/service-name=many']);
+  assert.equal(shown.code, 0, shown.stderr);
+  const rows = shown.stdout.split('\n').filter((l) => l.startsWith('many-'));
+  assert.deepEqual(rows.map((l) => l.split(/\s+/)[0]).sort(), slices.map((s) => s.metadata.name).sort());
+  for (const s of slices) {
+    const row = rows.find((l) => l.startsWith(`${s.metadata.name} `))!;
+    assert.match(row, new RegExp(`\\sIPv4\\s+8080\\s+\\S+,\\S+,\\S+ \\+ ${s.endpoints!.length - 3} more\\.\\.\\.`), row);
+  }
   const versions = new Map(slices.map((s) => [s.metadata.name!, s.metadata.resourceVersion]));
   const holder = slices.find((s) => s.endpoints!.some((e) => e.targetRef?.name === 'many-137'))!;
 
