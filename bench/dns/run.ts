@@ -168,7 +168,11 @@ interface Target {
   lat?: Awaited<ReturnType<typeof latencyAt>>;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Median of the runs that finished (NaN when none did). */
+const median = (xs: number[]) => {
+  const ok = xs.filter((x) => Number.isFinite(x) && x > 0).sort((a, b) => a - b);
+  return ok.length ? ok[Math.floor(ok.length / 2)] : NaN;
+};
 
 async function main(): Promise<void> {
   // Keep this process (it reads dnsperf's output) off the servers' core.
@@ -216,8 +220,10 @@ async function main(): Promise<void> {
   out.push('| server (pinned to 1 core) | UDP QPS median (min-max) | p50 ms @10k | p99 ms @10k | p99.9 ms @10k | TCP QPS (20 conns) |');
   out.push('|---|---|---|---|---|---|');
   for (const t of targets) {
-    const q = t.udp.map((p) => p.qps);
-    out.push(`| ${t.label} | ${Math.round(median(q))} (${Math.round(Math.min(...q))}-${Math.round(Math.max(...q))}) | ${t.lat ? f(t.lat.p50, 3) : '-'} | ${t.lat ? f(t.lat.p99, 3) : '-'} | ${t.lat ? f(t.lat.p999, 3) : '-'} | ${t.tcp ? Math.round(t.tcp.qps) : '-'} |`);
+    const q = t.udp.map((p) => p.qps).filter((x) => Number.isFinite(x) && x > 0);
+    const unfinished = t.udp.length - q.length;
+    const range = q.length ? `${Math.round(median(q))} (${Math.round(Math.min(...q))}-${Math.round(Math.max(...q))})${unfinished ? `, ${unfinished} run(s) did not finish` : ''}` : 'n/a (no run finished)';
+    out.push(`| ${t.label} | ${range} | ${t.lat ? f(t.lat.p50, 3) : '-'} | ${t.lat ? f(t.lat.p99, 3) : '-'} | ${t.lat ? f(t.lat.p999, 3) : '-'} | ${t.tcp && Number.isFinite(t.tcp.qps) ? Math.round(t.tcp.qps) : '-'} |`);
   }
   const ratio = median(targets[1].udp.map((p) => p.qps)) / median(targets[0].udp.map((p) => p.qps));
   out.push('');
