@@ -31,6 +31,8 @@ export interface ContainerHost {
   backoff?: BackoffPolicy;
   /** The container's environment; throws ContainerConfigError when a reference is missing. */
   env(container: Container): Record<string, string>;
+  /** Reads the ConfigMaps and Secrets the environment refers to again. */
+  refreshReferences(): Promise<void>;
   changed(): void;
   /** A process container started (its pid is recorded for a later agent). */
   processStarted?(pid: number): void;
@@ -66,11 +68,12 @@ export class ContainerRunner {
     private readonly host: ContainerHost,
     /** Init containers run once to completion (and are retried only on failure). */
     readonly init = false,
+    initialReason = 'ContainerCreating',
   ) {
     this.backoff = new RestartBackoff(host.backoff);
     this.status = {
       name: spec.name,
-      state: { waiting: { reason: 'ContainerCreating' } },
+      state: { waiting: { reason: initialReason } },
       lastState: {},
       ready: false,
       restartCount: 0,
@@ -120,7 +123,10 @@ export class ContainerRunner {
     } catch (err) {
       this.setState({ waiting: { reason: 'CreateContainerConfigError', message: (err as Error).message } });
       this.host.event('Warning', 'Failed', `Error: ${(err as Error).message}`);
-      this.restartTimer = setTimeout(() => this.start(), 5000);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        void this.host.refreshReferences().then(() => this.start());
+      }, 5000);
       return;
     }
     const attempt = this.status.restartCount;

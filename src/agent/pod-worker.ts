@@ -93,6 +93,7 @@ export class PodWorker {
       client: this.deps.client,
       backoff: this.deps.backoff,
       env: (c) => this.containerEnv(c),
+      refreshReferences: () => this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message })),
       changed: () => this.deps.reportStatus(this),
       processStarted: (pid) => {
         rec.pids = [...(rec.pids ?? []).filter((p) => processAlive(p)), pid];
@@ -174,7 +175,8 @@ export class PodWorker {
     await this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message }));
     const host = this.host();
     for (const c of pod.spec.initContainers ?? []) this.initContainers.push(new ContainerRunner(this.withExpandedCommand(c), host, true));
-    for (const c of pod.spec.containers) this.containers.push(new ContainerRunner(this.withExpandedCommand(c), host));
+    const firstReason = this.initContainers.length > 0 ? 'PodInitializing' : 'ContainerCreating';
+    for (const c of pod.spec.containers) this.containers.push(new ContainerRunner(this.withExpandedCommand(c), host, false, firstReason));
     this.deps.reportStatus(this);
     for (const init of this.initContainers) {
       if (!(await this.runToCompletion(init))) return;

@@ -259,6 +259,26 @@ test('hostPort: the node address forwards to the pod', async () => {
   assert.match(page, /Welcome to nginx!/);
 });
 
+test('init containers run first; a missing ConfigMap holds the container until it exists', async () => {
+  await createPod(h.client, {
+    metadata: { name: 'initpod', namespace: 'default' },
+    spec: {
+      initContainers: [{ name: 'setup', image: 'busybox', command: ['sh', '-c', 'sleep 1; echo init done'] }],
+      containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'echo mode=$MODE; sleep 3600'], env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'late-cm', key: 'mode' } } }] }],
+    },
+  });
+  const initializing = await waitForPod(h.client, 'default', 'initpod', (p) => p.status?.initContainerStatuses?.[0]?.state.running !== undefined, 'init running');
+  assert.equal(initializing.status?.containerStatuses?.[0].state.waiting?.reason, 'PodInitializing');
+  assert.match((await kubectl(['get', 'pod', 'initpod'])).stdout, /Init:0\/1/);
+  const blocked = await waitForPod(h.client, 'default', 'initpod', (p) => p.status?.containerStatuses?.[0]?.state.waiting?.reason === 'CreateContainerConfigError', 'CreateContainerConfigError');
+  assert.match(blocked.status!.containerStatuses![0].state.waiting!.message!, /configmap "late-cm" not found/);
+  assert.equal(blocked.status?.initContainerStatuses?.[0].state.terminated?.exitCode, 0);
+  await h.client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late-cm', namespace: 'default' }, data: { mode: 'fast' } });
+  await waitForPod(h.client, 'default', 'initpod', isReady, 'Ready once the ConfigMap exists');
+  assert.equal((await kubectl(['logs', 'initpod', '-c', 'setup'])).stdout, 'init done\n');
+  await waitFor('the app log', async () => ((await kubectl(['logs', 'initpod'])).stdout === 'mode=fast\n' ? true : undefined));
+});
+
 test('hostNetwork pods run in the node namespace with the node address', async () => {
   await createPod(h.client, {
     metadata: { name: 'hostnet', namespace: 'default' },
