@@ -7,7 +7,7 @@ import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { listNetns } from '../linux/netns.js';
 import { isLabNetns } from './plan.js';
-import { isAlive, readPidFiles } from './processes.js';
+import { isAlive, otherLabDataDirs, readPidFiles } from './processes.js';
 import { readLabState } from './supervisor.js';
 import { isNodeReady } from './up.js';
 import { CLUSTER_DNS_IP, DNS_PROBE_NAME, probeClusterDns } from './addons.js';
@@ -28,7 +28,9 @@ export async function labStatus(dataDirArg: string, print: (line: string) => voi
   const namespaces = listNetns().filter(isLabNetns);
   if (!existsSync(statePath)) {
     print(`no lab in ${dataDir} (start one with \`flatnet up --data-dir ${dataDir}\`)`);
-    if (namespaces.length) print(`lab namespaces are present without a lab: ${namespaces.join(', ')} — \`flatnet down --data-dir ${dataDir}\` removes them`);
+    const others = otherLabDataDirs(dataDir);
+    if (others.length) print(`a lab is running with data directory ${others.join(', ')}: \`flatnet status --data-dir ${others[0]}\``);
+    else if (namespaces.length) print(`lab namespaces are present without a lab: ${namespaces.join(', ')} — \`flatnet down --data-dir ${dataDir}\` removes them`);
     return 1;
   }
   const state = readLabState(statePath);
