@@ -14,7 +14,7 @@ import { createLogger } from '../util/log.js';
 import { PolicyClusterCache } from './cluster-cache.js';
 import { compileNode } from './compile.js';
 import { PolicyTableExecutor } from './executor.js';
-import { renderSets, SET_NAMES } from './render.js';
+import { renderSets, stateSize } from './render.js';
 
 const log = createLogger('netpol');
 
@@ -30,7 +30,7 @@ const admitDuration = new client.Histogram({
   buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
 });
 const syncFailures = new client.Counter({ name: 'flatnet_netpol_sync_failures_total', help: 'NetworkPolicy syncs that failed (retried)' });
-const setElements = new client.Gauge({ name: 'flatnet_netpol_set_elements', help: 'Elements in the nftables policy sets', labelNames: ['set'] });
+const stateGauge = new client.Gauge({ name: 'flatnet_netpol_state', help: 'Size of the nftables policy state: allow classes, their elements, isolated and admitted pods', labelNames: ['kind'] });
 
 export interface PolicyEnforcerOptions {
   nodeName: string;
@@ -124,7 +124,7 @@ export async function startPolicyEnforcer(kube: KubeClient, opts: PolicyEnforcer
       } else {
         await executor.apply(sets);
       }
-      for (const name of SET_NAMES) setElements.set({ set: name }, sets[name].size);
+      for (const [kind, n] of Object.entries(stateSize(sets))) stateGauge.set({ kind }, n);
       syncDuration.observe({ kind }, (performance.now() - started) / 1000);
     } catch (err) {
       syncFailures.inc();

@@ -1,28 +1,22 @@
-// The thin layer that touches the kernel: keeps the set contents it applied last in memory and
-// turns each new desired state into one `nft -f -` transaction of element additions and
-// deletions. `resync` rebuilds the whole table in one transaction (atomic: no moment without
+// The thin layer that touches the kernel: keeps the state it applied last in memory and turns
+// each new desired state into one `nft -f -` transaction (see render.ts for what changes look
+// like). `resync` rebuilds the whole table in one transaction (atomic: no moment without
 // policy), at start and on a slow timer; the hot path never lists the kernel.
 import { NftTransaction } from '../linux/nft.js';
 import { createLogger } from '../util/log.js';
-import { emptySets, renderSetDiff, renderTable, SET_NAMES, type PolicySets, type TableOptions } from './render.js';
+import { renderDiff, renderTable, POLICY_TABLE, type PolicyState, type TableOptions } from './render.js';
+
+const log = createLogger('netpol');
 
 export interface ApplyResult {
-  added: number;
-  deleted: number;
+  /** Classes added or dropped, map entries and admitted addresses changed. */
+  changes: number;
   /** True when nothing changed and no transaction ran. */
   unchanged: boolean;
 }
 
-function copySets(s: PolicySets): PolicySets {
-  const out = emptySets();
-  for (const name of SET_NAMES) for (const e of s[name]) out[name].add(e);
-  return out;
-}
-
-const log = createLogger('netpol');
-
 export class PolicyTableExecutor {
-  private applied: PolicySets | undefined;
+  private applied: PolicyState | undefined;
   /** Diffs the kernel refused, each repaired by a full rebuild (should stay 0). */
   fallbacks = 0;
 
@@ -33,40 +27,38 @@ export class PolicyTableExecutor {
   ) {}
 
   /** Replaces the whole table with `desired` atomically. */
-  async resync(desired: PolicySets): Promise<void> {
-    const tx = renderTable(new NftTransaction(), this.table, desired);
-    await tx.apply(this.netns);
-    this.applied = copySets(desired);
+  async resync(desired: PolicyState): Promise<void> {
+    this.applied = undefined;
+    await renderTable(new NftTransaction(), this.table, desired).apply(this.netns);
+    this.applied = desired;
   }
 
   /** Applies the difference between the last applied state and `desired` in one transaction. */
-  async apply(desired: PolicySets): Promise<ApplyResult> {
+  async apply(desired: PolicyState): Promise<ApplyResult> {
     if (!this.applied) {
       await this.resync(desired);
-      let added = 0;
-      for (const name of SET_NAMES) added += desired[name].size;
-      return { added, deleted: 0, unchanged: false };
+      return { changes: desired.classes.size + desired.ingressPods.size + desired.egressPods.size + desired.admitted.size, unchanged: false };
     }
     const tx = new NftTransaction();
-    const { added, deleted } = renderSetDiff(tx, this.applied, desired);
-    if (tx.empty) return { added, deleted, unchanged: true };
+    const { changes } = renderDiff(tx, this.applied, desired);
+    if (tx.empty) return { changes, unchanged: true };
     try {
       await tx.apply(this.netns);
     } catch (err) {
-      // The kernel refused part of the diff: our picture of it may be wrong; rebuild from scratch.
+      // The kernel refused the diff: our picture of it may be wrong; rebuild from scratch.
       this.fallbacks++;
       log.warn('nftables refused a policy diff; rebuilding the table', { netns: this.netns, err: (err as Error).message.slice(0, 2000) });
-      this.applied = undefined;
       await this.resync(desired);
-      return { added, deleted, unchanged: false };
+      return { changes, unchanged: false };
     }
-    this.applied = copySets(desired);
-    return { added, deleted, unchanged: false };
+    // States are never mutated after rendering, so keeping the reference is safe.
+    this.applied = desired;
+    return { changes, unchanged: false };
   }
 
   /** Removes the table (policy enforcement off). */
   async remove(): Promise<void> {
-    await new NftTransaction().deleteTableIfExists('inet', 'flatnet-policy').apply(this.netns);
+    await new NftTransaction().deleteTableIfExists('inet', POLICY_TABLE).apply(this.netns);
     this.applied = undefined;
   }
 }
