@@ -11,16 +11,12 @@ import { CLUSTER_CIDR, NetLab, NODE_IP } from './netlab.js';
 
 const skip = NetLab.available() ? false : 'needs root (network namespaces, nftables)';
 let server: TestServer;
-// Stopped with the server: stopping an informer mid-watch currently raises an unhandled 'aborted'
-// error from the client's readline (reported to the client's owner).
-const stopAtEnd: (() => Promise<void>)[] = [];
 
 before(async () => {
   if (skip) return;
   server = await startTestServer({ controllers: false, store: 'sqlite' });
 });
 after(async () => {
-  for (const stop of stopAtEnd) await stop();
   await server?.stop();
 });
 
@@ -40,7 +36,6 @@ async function apply(yaml: string): Promise<void> {
 
 test('LoadBalancer Services get pool addresses, keep them, and give them back', { skip }, async () => {
   const ctl = await startLoadBalancerIPController(server.client, { pool: '172.31.255.0/24' });
-  stopAtEnd.push(() => ctl.stop());
   try {
     await apply(`apiVersion: v1
 kind: Service
@@ -73,6 +68,7 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}
 `);
     assert.deepEqual(await eventually('lb-c address', async () => (await ingressOf('lb-c'))?.[0]), { ip: '172.31.255.1', ipMode: 'VIP' });
   } finally {
+    await ctl.stop();
     await server.kubectl(['delete', 'svc', 'lb-a', 'lb-b', 'lb-c', '--ignore-not-found']);
   }
 });
@@ -82,8 +78,7 @@ test('startServiceProxy follows the API: kubectl apply reaches packets, delete r
   t.after(() => lab.tearDown());
   await lab.setUp(2);
   const proxy = await startServiceProxy(server.client, { nodeName: 'node-a', netns: lab.node, mode: 'nftables', nodeIPs: [NODE_IP], clusterCIDR: CLUSTER_CIDR, serviceCIDR: '10.96.0.0/16' });
-  const running = proxy;
-  stopAtEnd.unshift(() => running.stop());
+  t.after(() => proxy.stop());
   // A Service without a selector and a hand-written EndpointSlice: valid Kubernetes, and it needs no kubelet.
   await apply(`apiVersion: v1
 kind: Service
