@@ -261,6 +261,9 @@ export class ApiServer {
 
   private serveNonResource(req: IncomingMessage, res: ServerResponse, route: Route): void {
     const method = req.method ?? 'GET';
+    // A path nothing is served at is 404 for every method, as upstream answers; only a path that
+    // exists but is read-only is 405.
+    if (route.kind === 'notfound') throw errors.pathNotFound();
     if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed();
     switch (route.kind) {
       case 'version':

@@ -92,7 +92,7 @@ test('kubectl edit sends a strategic merge patch that merges containers by name'
   assert.equal(spec.template.spec.containers[0]!.ports[0]!.containerPort, 8080, 'the untouched fields of the container are kept');
   assert.equal(dep!.metadata.generation, before!.metadata.generation! + 1);
   assert.ok(
-    dep!.metadata.managedFields!.some((m) => m.manager === 'kubectl-edit' && m.operation === 'Update'),
+    (dep!.metadata.managedFields as { manager: string; operation: string }[]).some((m) => m.manager === 'kubectl-edit' && m.operation === 'Update'),
     `kubectl-edit owns the edited fields: ${JSON.stringify(dep!.metadata.managedFields)}`,
   );
   await kubectl('rollout', 'status', 'deployment/shop', '--timeout=60s');
