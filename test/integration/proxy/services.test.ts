@@ -85,6 +85,15 @@ for (const mode of ['nftables', 'iptables'] as const) {
       assert.ok(answers.every((a) => a.client === '10.244.1.1'), 'externalTrafficPolicy Cluster masquerades');
     });
 
+    await t.test('externalIPs reach the endpoints, masqueraded', async () => {
+      tr.serviceUpdated({ ...service({ name: 'extip', clusterIP: '10.96.0.20' }), spec: { ...service({ name: 'extip', clusterIP: '10.96.0.20' }).spec, externalIPs: ['172.31.255.9'] } });
+      tr.sliceUpdated(slice('extip', [{ name: 'http', port: 8080 }], allThree));
+      await proxy.syncNow();
+      const answers = await lab.requests(lab.client, 'http://172.31.255.9/', 30);
+      assert.equal(new Set(answers.map((a) => a.pod ?? a.error)).size, 3, JSON.stringify(answers.filter((a) => a.error)));
+      assert.ok(answers.every((a) => a.client === '10.244.1.1'));
+    });
+
     await t.test('a Service without endpoints refuses connections at once', async () => {
       tr.serviceUpdated(service({ name: 'empty', clusterIP: '10.96.0.13', type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30081 }] }));
       tr.sliceUpdated(slice('empty', [{ name: 'http', port: 8080 }], []));
