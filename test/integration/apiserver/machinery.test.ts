@@ -25,7 +25,7 @@ async function ok(args: string[], input?: string): Promise<string> {
 async function createProto(args: string[]): Promise<string> {
   const r = await s.kubectl(['create', ...args, '-v=8']);
   assert.equal(r.code, 0, `kubectl create ${args.join(' ')} failed:\n${r.stderr}`);
-  assert.match(r.stderr, /\] POST https:\S+\n.*Request Headers:\n(.*\]     \S+: .*\n)*.*\]     Content-Type: application\/vnd\.kubernetes\.protobuf\n/, `kubectl create ${args.join(' ')} sent no protobuf body`);
+  assert.match(r.stderr, /\] POST https:\S+\n.*Request Headers:\n(.*\] {5}\S+: .*\n)*.*\] {5}Content-Type: application\/vnd\.kubernetes\.protobuf\n/, `kubectl create ${args.join(' ')} sent no protobuf body`);
   assert.match(r.stderr, /Response Status: 201 Created/);
   return r.stdout;
 }
