@@ -11,7 +11,6 @@ import { Forwarder, parseUpstream } from './forward.js';
 import type { PodsMode } from './records.js';
 import { serveTcp, serveUdp } from './transport.js';
 import { watchCluster } from './watch.js';
-import { ResilientWatchClient } from './watch-client.js';
 import { createLogger } from '../util/log.js';
 
 const log = createLogger('dns');
@@ -61,10 +60,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDns
   const upstreams = (opts.upstreams ?? []).map(parseUpstream);
   const model = new ClusterDnsModel();
   const metrics = new DnsMetrics();
-  // A client of our own for the watches (see watch-client.ts), on the caller's connection.
-  const watchClient = new ResilientWatchClient(opts.client.connection);
   const pods = opts.pods ?? 'insecure';
-  const watch = watchCluster(watchClient, model, pods === 'verified');
+  const watch = watchCluster(opts.client, model, pods === 'verified');
   model.onChange(() => metrics.services.set(model.serviceCount));
   const forwarder = upstreams.length > 0 ? new Forwarder({ upstreams }) : undefined;
   const handler = new DnsHandler(model, { zone, ttl, pods, ready: watch.hasSynced, forwarder }, metrics);
@@ -82,7 +79,6 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDns
       if (stopped) return;
       stopped = true;
       watch.stop();
-      watchClient.close();
       detachUdp();
       tcp.detach();
       detachHttp?.();
