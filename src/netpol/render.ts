@@ -15,6 +15,7 @@
 //                                     @<chain>-any (rules without ports): return; else drop
 //   forward (hook forward, priority filter; bridged pod traffic too, via br_netfilter):
 //     ct state established,related accept      replies of allowed connections (#13)
+//     TCP/UDP/SCTP between IPv6 link-local addresses (bridged pods): drop (policy is IPv4)
 //     not-admitted addresses of this node's pod CIDR: drop (a new pod is isolated from its
 //       first packet until its state is in place)
 //     ip saddr vmap @egress-pods ; ip daddr vmap @ingress-pods
@@ -156,6 +157,8 @@ export function renderTable(tx: NftTransaction, opts: TableOptions, state: Polic
     `ip ${field} ${opts.podCIDR} ip ${field} != ${opts.gateway} ip ${field} != @admitted-pods counter drop comment "pod not admitted yet"`;
   tx.addChain('inet', t, 'forward', { type: 'filter', hook: 'forward', priority: 'filter', policy: 'accept' });
   tx.addRule('inet', t, 'forward', 'ct state established,related accept');
+  // Policy is IPv4; pods also have IPv6 link-local addresses on the bridge: no L4 over those.
+  tx.addRule('inet', t, 'forward', 'ip6 saddr fe80::/10 meta l4proto { tcp, udp, sctp } counter drop comment "pods talk IPv4 only: NetworkPolicy is enforced for IPv4"');
   tx.addRule('inet', t, 'forward', notAdmitted('daddr'));
   tx.addRule('inet', t, 'forward', notAdmitted('saddr'));
   tx.addRule('inet', t, 'forward', 'ip saddr vmap @egress-pods');
