@@ -5,7 +5,7 @@
 import { ipToInt } from '../linux/ipv4.js';
 import { disjointBoxes, mergeRanges, boxContains, type Box } from './boxes.js';
 import { ALL_ADDRESSES, ipBlockRanges, peerMatches, policySelectsPod, portEntryRanges, podsMatchingSelectorPeer, type AddressRange } from './match.js';
-import { isPolicyPod, policyKey, type Direction, type PolicyModel, type Protocol, type SlimPod, type SlimPolicy, type SlimPolicyPort, type SlimRule } from './model.js';
+import { isPolicyPod, policyKey, type Direction, type PolicyModel, type Protocol, type SlimPod, type SlimPolicy, type SlimPeer, type SlimPolicyPort, type SlimRule } from './model.js';
 
 /** What one direction of one pod allows. */
 export interface DirectionAllowance {
@@ -28,6 +28,7 @@ export interface CompiledPod {
 class PeerRangeCache {
   private readonly ranges = new WeakMap<SlimRule, AddressRange[]>();
   private readonly namedEgress = new WeakMap<SlimPolicyPort, Box[]>();
+  private readonly byPeer = new Map<string, AddressRange[]>();
   /** Compiled directions by signature (selecting policies + the pod's declared ports). */
   readonly bySignature = new Map<string, { ingress: DirectionAllowance; egress: DirectionAllowance }>();
 
@@ -53,6 +54,17 @@ class PeerRangeCache {
 
   constructor(private readonly model: PolicyModel) {}
 
+  /** Addresses of one peer; equal peers (same selectors, same namespace scope) are computed once. */
+  private peerRanges(policyNamespace: string, peer: SlimPeer): AddressRange[] {
+    const key = `${peer.namespaceSelector || peer.ipBlock ? '' : policyNamespace}|${JSON.stringify(peer)}`;
+    let r = this.byPeer.get(key);
+    if (r) return r;
+    if (peer.ipBlock) r = ipBlockRanges(peer.ipBlock);
+    else r = mergeRanges(podsMatchingSelectorPeer(this.model, policyNamespace, peer).map((pod) => ({ lo: ipToInt(pod.ip), hi: ipToInt(pod.ip) })));
+    this.byPeer.set(key, r);
+    return r;
+  }
+
   /** Every address a rule's peers match: ipBlock ranges and the /32 of each selected pod. */
   rangesOf(policy: SlimPolicy, rule: SlimRule): AddressRange[] {
     let r = this.ranges.get(rule);
@@ -60,15 +72,7 @@ class PeerRangeCache {
     if (rule.peers.length === 0) r = [ALL_ADDRESSES];
     else {
       const all: AddressRange[] = [];
-      for (const peer of rule.peers) {
-        if (peer.ipBlock) all.push(...ipBlockRanges(peer.ipBlock));
-        else {
-          for (const pod of podsMatchingSelectorPeer(this.model, policy.namespace, peer)) {
-            const n = ipToInt(pod.ip);
-            all.push({ lo: n, hi: n });
-          }
-        }
-      }
+      for (const peer of rule.peers) all.push(...this.peerRanges(policy.namespace, peer));
       r = mergeRanges(all);
     }
     this.ranges.set(rule, r);
