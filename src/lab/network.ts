@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { addNetns, deleteNetns, listNetns, netnsPids } from '../linux/netns.js';
 import { IpBatch, applyIpBatch } from '../linux/ip.js';
 import { setSysctls } from '../linux/sysctl.js';
-import { EXT_ADDRESS, EXT_NETNS, LAB_BRIDGE, LAB_GATEWAY, LAB_NETNS, isLabNetns, type LabNode } from './plan.js';
+import { EXT_ADDRESS, EXT_NETNS, LAB_BRIDGE, LAB_GATEWAY, LAB_NETNS, LB_POOL, isLabNetns, type LabNode } from './plan.js';
 
 const PREFIX = 16;
 
@@ -26,6 +26,19 @@ export async function createNodeNamespace(node: LabNode): Promise<void> {
   await addNetns(node.netns);
   await plugIntoSwitch(node.switchPort, node.netns, node.ip);
   await setSysctls(node.netns, { 'net.ipv4.ip_forward': 1 });
+}
+
+/**
+ * The switch routes the LoadBalancer pool to the nodes, one equal-cost next hop per node (flows
+ * hash to one node), as a router in front of a cluster with BGP-announced addresses would. The
+ * pool lies inside the underlay's /16, so the outside client needs a route to send it to the
+ * switch instead of asking for it by ARP.
+ */
+export async function routeLoadBalancerPool(nodes: LabNode[]): Promise<void> {
+  if (nodes.length === 0) return;
+  const hops = nodes.map((n) => `nexthop via ${n.ip}`).join(' ');
+  await applyIpBatch(LAB_NETNS, new IpBatch().raw(`route replace ${LB_POOL} ${hops}`));
+  await applyIpBatch(EXT_NETNS, new IpBatch().replaceRoute({ dst: LB_POOL, via: LAB_GATEWAY }));
 }
 
 export interface TeardownReport {

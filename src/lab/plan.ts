@@ -79,7 +79,7 @@ export function planLab(o: LabOptions): LabPlan {
     });
   }
   const processes: LabProcess[] = [
-    { name: 'server', args: ['server', '--data-dir', o.dataDir, '--listen', API_LISTEN, '--advertise-address', LAB_GATEWAY], log: join(paths.logs, 'server.log') },
+    { name: 'server', args: ['server', '--data-dir', o.dataDir, '--listen', API_LISTEN, '--advertise-address', LAB_GATEWAY, '--load-balancer-pool', LB_POOL], log: join(paths.logs, 'server.log') },
     ...nodes.map((n) => ({
       name: `agent-${n.name}`,
       args: [

@@ -9,7 +9,7 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { listNetns } from '../linux/netns.js';
-import { createNodeNamespace, createSwitch } from './network.js';
+import { createNodeNamespace, createSwitch, routeLoadBalancerPool } from './network.js';
 import { API_LISTEN, isLabNetns, planLab, type LabOptions, type LabState } from './plan.js';
 import { flatnetCommand, isAlive, otherLabDataDirs, readPidFiles, supervisorCommand } from './processes.js';
 import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, probeClusterDns } from './addons.js';
@@ -94,6 +94,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   o.print(`creating the lab network: switch flatnet-lab (172.18.0.1/16), outside client flatnet-ext (172.18.0.200), ${plan.nodes.length} node namespace(s)`);
   await createSwitch();
   for (const n of plan.nodes) await createNodeNamespace(n);
+  await routeLoadBalancerPool(plan.nodes);
 
   o.print(`starting the API server (https://${API_LISTEN}) and ${plan.nodes.length} agent(s) under a supervisor; logs in ${plan.paths.logs}`);
   const [cmd, ...args] = supervisorCommand();
