@@ -25,7 +25,6 @@ export interface ContainerHost {
   podUid: string;
   restartPolicy: string;
   logDir: string;
-  nameservers: string[];
   busyboxApplets: ReadonlySet<string>;
   client?: KubeClient;
   backoff?: BackoffPolicy;
@@ -188,7 +187,6 @@ export class ContainerRunner {
         args: plan.args,
         env: this.env,
         ports: this.spec.ports ?? [],
-        nameservers: this.host.nameservers,
         client: this.host.client,
         stdout: (t) => log.write('stdout', t),
         stderr: (t) => log.write('stderr', t),

@@ -88,7 +88,6 @@ export class PodWorker {
       podUid: this.uid,
       restartPolicy: pod.spec.restartPolicy ?? 'Always',
       logDir: join(this.deps.logsDir, `${pod.metadata.namespace}_${pod.metadata.name}_${this.uid}`),
-      nameservers: this.nameservers,
       busyboxApplets: this.deps.busyboxApplets,
       client: this.deps.client,
       backoff: this.deps.backoff,
@@ -102,8 +101,6 @@ export class PodWorker {
       event: (type, reason, message) => this.deps.event(this.pod, type, reason, message),
     };
   }
-
-  private nameservers: string[] = [];
 
   /** The container's environment from cached references (loaded before each start). */
   containerEnv(c: Container): Record<string, string> {
@@ -235,7 +232,6 @@ export class PodWorker {
     const pod = this.pod;
     if (this.sandbox?.hostNetwork) {
       // The node's own files serve a host-network pod; they are not ours to rewrite.
-      this.nameservers = this.deps.dns.host.nameservers;
       if (pod.spec.dnsPolicy === 'ClusterFirstWithHostNet' || pod.spec.dnsPolicy === 'None') {
         this.deps.event(pod, 'Warning', 'DNSConfigForming', `dnsPolicy ${pod.spec.dnsPolicy} is not applied to hostNetwork pods by flatnet: they share the node's /etc/resolv.conf`);
       }
@@ -244,7 +240,6 @@ export class PodWorker {
     const ns = pod.metadata.namespace ?? 'default';
     const { conf, warnings } = composePodResolvConf({ namespace: ns, dnsPolicy: pod.spec.dnsPolicy, hostNetwork: pod.spec.hostNetwork, dnsConfig: pod.spec.dnsConfig }, this.deps.dns);
     for (const w of warnings) this.deps.event(pod, 'Warning', w.split(':')[0], w);
-    this.nameservers = conf.nameservers;
     this.deps.sandboxes.writeEtcFiles(this.sandbox!.netns, {
       resolvConf: renderResolvConf(conf),
       hosts: renderHostsFile({

@@ -71,17 +71,6 @@ export async function run(args: string[]): Promise<number> {
     clusterDomain: flags.values['cluster-domain']!,
     podNetnsPrefix: flags.values['pod-netns-prefix']!,
   });
-  // A watch whose connection breaks (an API server restart) makes KubeClient's line reader emit
-  // an unhandled 'aborted' error; the informer resumes the watch by itself, so the agent must
-  // not die of it.
-  process.on('uncaughtException', (err: Error & { code?: string }) => {
-    if (err.message === 'aborted' && err.code === 'ECONNRESET') {
-      agent.log.debug('a watch connection broke; its informer resumes it');
-      return;
-    }
-    agent.log.error('fatal error', { err: err.stack ?? err.message });
-    process.exit(1);
-  });
   await agent.start();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -1,5 +1,7 @@
 // The flatnet/dns image: the cluster DNS server of src/dns served on sockets inside the pod
-// (UDP and TCP 53, health on 8080, readiness and metrics on 8181).
+// (UDP and TCP 53; /health, /ready and /metrics on 8080). Names outside the cluster are
+// forwarded only to the resolvers given with --upstream: never to the machine's own resolver,
+// so lab traffic stays in the lab.
 import { startDnsServer } from '../dns/workload.js';
 import { bindUdp, listenTcp } from './sockets.js';
 import { flagValue, parseGoFlags, servingWorkload, WorkloadStartError, type WorkloadMain } from './workload.js';
@@ -11,7 +13,7 @@ export const runDns: WorkloadMain = async (ctx) => {
   const udp = await bindUdp(ctx.netns, '0.0.0.0', port);
   const tcp = await listenTcp(ctx.netns, '0.0.0.0', port);
   const http = await listenTcp(ctx.netns, '0.0.0.0', Number(flagValue(flags, 'health-port', '8080')));
-  const upstreams = flags.get('upstream') ?? ctx.nameservers.filter((ns) => !ns.startsWith('10.96.'));
+  const upstreams = flags.get('upstream') ?? [];
   const server = await startDnsServer({
     client: ctx.client,
     udp,

@@ -15,8 +15,6 @@ export interface WorkloadContext {
   args: string[];
   env: Record<string, string>;
   ports: ContainerPort[];
-  /** The pod's nameservers, for workloads that forward DNS. */
-  nameservers: string[];
   client?: KubeClient;
   stdout(text: string): void;
   stderr(text: string): void;

@@ -37,7 +37,6 @@ function ctx(args: string[], extra: Partial<WorkloadContext> = {}): WorkloadCont
     args,
     env: {},
     ports: [],
-    nameservers: [],
     stdout: (s) => (output += s),
     stderr: (s) => (output += s),
     ...extra,
