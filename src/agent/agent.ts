@@ -14,6 +14,7 @@ import { installPluginWrappers } from '../cni/install.js';
 import { createCniRuntime } from '../cni/runtime.js';
 import { startOverlay } from '../overlay/index.js';
 import { startServiceProxy } from '../proxy/index.js';
+import { startPolicyEnforcer, type PolicyEnforcer } from '../netpol/enforcer.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { KubeletServer } from './kubelet-server.js';
 import { NodeRegistration, detectNodeIP, hostFacts } from './node-registration.js';
@@ -39,6 +40,7 @@ export interface AgentOptions {
   clusterDomain: string;
   /** Turn off the parts owned by other components (tests of the pod runtime alone). */
   serviceProxy?: boolean;
+  networkPolicy?: boolean;
   /** A pod network to use instead of the CNI conflist (tests). */
   podNetwork?: PodNetworkRuntime;
   /** Prefix of pod namespace names (default flatnet-pod-; tests use their own). */
@@ -61,6 +63,7 @@ export class Agent {
   readonly log: Logger;
   private readonly workers = new Map<string, PodWorker>();
   private readonly stoppables: Stoppable[] = [];
+  private policy: PolicyEnforcer | undefined;
   private pods: Informer<Pod> | undefined;
   private services: Informer<Service> | undefined;
   private registration: NodeRegistration | undefined;
@@ -101,6 +104,11 @@ export class Agent {
     const mtu = await this.startOverlay();
     const network = o.podNetwork ?? this.cniRuntime(mtu);
     this.sandboxes = new SandboxRuntime(network, new SandboxStore(join(o.dataDir, 'sandboxes')), o.podNetnsPrefix);
+    if (o.networkPolicy !== false) {
+      // Before any pod starts: from here on a pod address is dropped until its policy state is in place.
+      this.policy = await startPolicyEnforcer(this.client, { nodeName: o.nodeName, netns: o.netns, podCIDR: this.podCIDR });
+      this.stoppables.push(this.policy);
+    }
     if (o.serviceProxy !== false) {
       const proxy = await startServiceProxy(this.client, { nodeName: o.nodeName, netns: o.netns, mode: o.proxyMode, nodeIPs: [this.nodeIP], clusterCIDR: o.clusterCIDR, serviceCIDR: o.serviceCIDR });
       this.stoppables.push(proxy);
@@ -155,6 +163,7 @@ export class Agent {
       nodeIP: this.nodeIP,
       nodeNetns: this.opts.netns,
       sandboxes: this.sandboxes!,
+      policy: this.policy,
       logsDir: join(this.opts.dataDir, 'pods'),
       dns: this.nodeDns(),
       busyboxApplets: this.applets,

@@ -18,6 +18,8 @@ export interface PodWorkerDeps {
   nodeIP: string;
   nodeNetns?: string;
   sandboxes: SandboxRuntime;
+  /** NetworkPolicy enforcement: a pod's address passes traffic only once admitted. */
+  policy?: { admitPod(pod: Pod): Promise<void>; forgetPod(podIP: string): Promise<void> };
   logsDir: string;
   dns: NodeDnsSettings;
   busyboxApplets: ReadonlySet<string>;
@@ -167,6 +169,10 @@ export class PodWorker {
       }
     }
     if (this.terminating || !this.sandbox) return;
+    if (!this.sandbox.hostNetwork && this.sandbox.podIP && this.deps.policy) {
+      // The pod's containers start only once the policies that select it are in the kernel.
+      await this.deps.policy.admitPod({ ...pod, status: { ...pod.status, podIP: this.sandbox.podIP, podIPs: [{ ip: this.sandbox.podIP }] } });
+    }
     const sandboxMs = Date.now() - t0;
     this.writeEtcFiles();
     await this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message }));
@@ -277,7 +283,13 @@ export class PodWorker {
   async releaseSandbox(): Promise<void> {
     if (this.released || !this.sandbox || this.terminating) return;
     this.released = true;
-    await this.deps.sandboxes.destroy(this.sandbox).catch((err: Error) => this.deps.log.warn('sandbox teardown failed', { pod: this.key, err: err.message }));
+    await this.destroySandbox(this.sandbox);
+  }
+
+  /** CNI DEL and the namespace go; then the address stops being admitted by the policy enforcer. */
+  private async destroySandbox(rec: SandboxRecord): Promise<void> {
+    await this.deps.sandboxes.destroy(rec).catch((err: Error) => this.deps.log.warn('sandbox teardown failed', { pod: this.key, err: err.message }));
+    if (rec.podIP && !rec.hostNetwork) await this.deps.policy?.forgetPod(rec.podIP).catch((err: Error) => this.deps.log.warn('policy forget failed', { pod: this.key, err: err.message }));
   }
 
   /** Leaves the pod to a later agent: its processes keep running, in-process workloads end. */
@@ -291,9 +303,7 @@ export class PodWorker {
     this.terminating ??= (async () => {
       await Promise.all([...this.initContainers, ...this.containers].map((c) => c.stop(graceSeconds)));
       const rec = this.sandbox ?? this.deps.sandboxes.store.list().find((r) => r.uid === this.uid);
-      if (rec && !this.released) {
-        await this.deps.sandboxes.destroy(rec).catch((err: Error) => this.deps.log.warn('sandbox teardown failed', { pod: this.key, err: err.message }));
-      }
+      if (rec && !this.released) await this.destroySandbox(rec);
     })();
     return this.terminating;
   }

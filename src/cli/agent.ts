@@ -20,6 +20,7 @@ const HELP = `usage: flatnet agent --node NAME --kubeconfig FILE [flags]
   --cluster-dns IP            the kube-dns Service address written to pods (default 10.96.0.10)
   --cluster-domain DOMAIN     (default cluster.local)
   --pod-netns-prefix PREFIX   names of pod namespaces (default flatnet-pod-; tests use their own)
+  --network-policy=false      do not enforce NetworkPolicies on this node
 `;
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -49,6 +50,7 @@ export async function run(args: string[]): Promise<number> {
       'cluster-dns': '10.96.0.10',
       'cluster-domain': 'cluster.local',
       'pod-netns-prefix': 'flatnet-pod-',
+      'network-policy': 'true',
     },
   });
   const node = required(flags, 'node');
@@ -70,6 +72,7 @@ export async function run(args: string[]): Promise<number> {
     clusterDNS: flags.values['cluster-dns']!.split(',').filter(Boolean),
     clusterDomain: flags.values['cluster-domain']!,
     podNetnsPrefix: flags.values['pod-netns-prefix']!,
+    networkPolicy: flags.values['network-policy'] !== 'false',
   });
   await agent.start();
   await new Promise<void>((resolve) => {
