@@ -61,14 +61,21 @@ export class FakeKubelet {
 
   async register(name: string, labels: Record<string, string> = {}): Promise<void> {
     const node: KubeObject = { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...labels } } };
-    const made = (await this.client.get(R.nodes, undefined, name)) ?? (await this.client.create(R.nodes, node));
-    await this.client.updateStatus(R.nodes, {
-      ...made,
-      status: {
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now(), lastTransitionTime: now() }],
-        addresses: [{ type: 'InternalIP', address: `172.18.0.${10 + this.nodes.indexOf(name)}` }, { type: 'Hostname', address: name }],
-      },
-    });
+    const status = {
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now(), lastTransitionTime: now() }],
+      addresses: [{ type: 'InternalIP', address: `172.18.0.${10 + this.nodes.indexOf(name)}` }, { type: 'Hostname', address: name }],
+    };
+    // The node IPAM controller may write the new Node (its podCIDR) between our create and this
+    // status update: on a conflict, read it again and retry, as a kubelet does.
+    for (let attempt = 0; ; attempt++) {
+      const made = (await this.client.get(R.nodes, undefined, name)) ?? (await this.client.create(R.nodes, node));
+      try {
+        await this.client.updateStatus(R.nodes, { ...made, status });
+        break;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 10) throw err;
+      }
+    }
     const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microNow() } };
     const existing = await this.client.get(R.leases, 'kube-node-lease', name);
     if (existing) await this.client.update(R.leases, { ...existing, spec: lease.spec });
