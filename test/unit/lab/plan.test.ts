@@ -9,7 +9,7 @@ test('plan: node names, namespaces, addresses, ports and the agent command line 
     ['node-2', 'flatnet-node-node-2', '172.18.0.12', '127.0.0.1:10252', 'veth-node-2'],
     ['node-3', 'flatnet-node-node-3', '172.18.0.13', '127.0.0.1:10253', 'veth-node-3'],
   ]);
-  assert.deepEqual(p.processes[0].args, ['server', '--data-dir', '/d', '--listen', '127.0.0.1:6443', '--advertise-address', '172.18.0.1']);
+  assert.deepEqual(p.processes[0].args, ['server', '--data-dir', '/d', '--listen', '127.0.0.1:6443', '--advertise-address', '172.18.0.1', '--load-balancer-pool', '172.18.255.0/24']);
   assert.deepEqual(p.processes[2].args, [
     'agent', '--node', 'node-2', '--server', 'https://127.0.0.1:6443', '--kubeconfig', '/d/admin.kubeconfig', '--netns', 'flatnet-node-node-2',
     '--node-ip', '172.18.0.12', '--overlay', 'host-gw', '--proxy-mode', 'iptables', '--kubelet-listen', '127.0.0.1:10252',
