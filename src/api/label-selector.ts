@@ -1,10 +1,11 @@
-// Matching a metav1.LabelSelector against a set of labels. Pure and shared: NetworkPolicy
-// selectors, workload selectors and anything else that selects by labels use this one function.
+// metav1.LabelSelector: matching against labels and printing, shared by NetworkPolicy, the
+// workload controllers and the scheduler, validation and the API server's Tables.
 //
 // Semantics (metav1): every matchLabels pair AND every matchExpressions requirement must hold;
 // an empty selector `{}` matches everything. `In` needs the key present with one of the values;
 // `NotIn` holds when the key is absent or its value is not listed; `Exists` / `DoesNotExist`
-// test the key only.
+// test the key only. A requirement with any other operator holds for nothing, as upstream's
+// LabelSelectorAsSelector failing makes a selector select nothing (validation rejects them).
 
 export interface LabelSelectorRequirement {
   key: string;
@@ -19,15 +20,8 @@ export interface LabelSelector {
 
 export type Labels = Readonly<Record<string, string>>;
 
-/** Thrown for an operator the API does not define; the message names it and the valid ones. */
-export class LabelSelectorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LabelSelectorError';
-  }
-}
-
-function requirementHolds(req: LabelSelectorRequirement, labels: Labels): boolean {
+/** Whether one requirement holds for `labels`. */
+export function labelRequirementHolds(req: LabelSelectorRequirement, labels: Labels): boolean {
   const has = Object.prototype.hasOwnProperty.call(labels, req.key);
   const values = req.values ?? [];
   switch (req.operator) {
@@ -40,7 +34,7 @@ function requirementHolds(req: LabelSelectorRequirement, labels: Labels): boolea
     case 'DoesNotExist':
       return !has;
     default:
-      throw new LabelSelectorError(`label selector requirement on key "${req.key}" has operator "${req.operator}"; use In, NotIn, Exists or DoesNotExist`);
+      return false;
   }
 }
 
@@ -51,7 +45,7 @@ export function labelSelectorMatches(selector: LabelSelector, labels: Labels | u
     if (l[key] !== value) return false;
   }
   for (const req of selector.matchExpressions ?? []) {
-    if (!requirementHolds(req, l)) return false;
+    if (!labelRequirementHolds(req, l)) return false;
   }
   return true;
 }
@@ -61,17 +55,41 @@ export function labelSelectorIsEmpty(selector: LabelSelector): boolean {
   return Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
 }
 
-/** The selector in kubectl's text form (`app=web,tier in (a,b),!legacy`); `{}` prints as `<all>`. */
-export function formatLabelSelector(selector: LabelSelector): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) parts.push(`${k}=${v}`);
-  for (const req of selector.matchExpressions ?? []) {
-    const values = (req.values ?? []).join(',');
-    if (req.operator === 'In') parts.push(`${req.key} in (${values})`);
-    else if (req.operator === 'NotIn') parts.push(`${req.key} notin (${values})`);
-    else if (req.operator === 'Exists') parts.push(req.key);
-    else if (req.operator === 'DoesNotExist') parts.push(`!${req.key}`);
-    else parts.push(`${req.key} ${req.operator} (${values})`);
+/**
+ * The selector as upstream's selector.String() prints it: requirements sorted by key, `k=v`,
+ * `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, values sorted. '' for an empty or absent selector,
+ * '<invalid>' for an unknown operator.
+ */
+export function labelSelectorString(selector: LabelSelector | undefined | null): string {
+  if (!selector) return '';
+  const reqs: { key: string; text: string }[] = [];
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) reqs.push({ key: k, text: `${k}=${v}` });
+  for (const e of selector.matchExpressions ?? []) {
+    const values = [...(e.values ?? [])].sort().join(',');
+    switch (e.operator) {
+      case 'In':
+        reqs.push({ key: e.key, text: `${e.key} in (${values})` });
+        break;
+      case 'NotIn':
+        reqs.push({ key: e.key, text: `${e.key} notin (${values})` });
+        break;
+      case 'Exists':
+        reqs.push({ key: e.key, text: e.key });
+        break;
+      case 'DoesNotExist':
+        reqs.push({ key: e.key, text: `!${e.key}` });
+        break;
+      default:
+        return '<invalid>';
+    }
   }
-  return parts.length ? parts.join(',') : '<all>';
+  // A stable sort by key, like upstream's sort.Sort(ByKey) over requirements added in order.
+  reqs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return reqs.map((r) => r.text).join(',');
+}
+
+/** metav1.FormatLabelSelector: the selector string, or `<none>` when it selects everything. */
+export function formatLabelSelector(selector: LabelSelector | undefined | null): string {
+  const s = labelSelectorString(selector);
+  return s === '' ? '<none>' : s;
 }

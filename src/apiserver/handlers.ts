@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ResourceInfo, apiVersionOf } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
+import { type LabelSelector, labelSelectorString } from '../api/label-selector.js';
 import * as patches from '../api/patch/index.js';
 import { type StoreEntry, StoreError } from '../store/types.js';
 import { decodeObject, decodePatch, readBody } from './body.js';
@@ -371,23 +372,8 @@ async function handleSubresource(env: HandlerEnv, rr: ResourceRequest, method: s
   }
 }
 
-/** LabelSelector -> the string form Scale.status.selector carries. */
-export function selectorString(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
-  if (!sel) return '';
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push(`${k}=${v}`);
-  for (const e of sel.matchExpressions ?? []) {
-    const values = [...(e.values ?? [])].sort().join(',');
-    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-  }
-  return parts.sort().join(',');
-}
-
 function scaleOf(obj: KubeObject): KubeObject {
-  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: Parameters<typeof selectorString>[0] };
+  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: LabelSelector };
   const status = (obj.status ?? {}) as { replicas?: number };
   const m = obj.metadata;
   return {
@@ -395,7 +381,7 @@ function scaleOf(obj: KubeObject): KubeObject {
     apiVersion: 'autoscaling/v1',
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
     spec: { replicas: spec.replicas ?? 1 },
-    status: { replicas: status.replicas ?? 0, selector: selectorString(spec.selector) },
+    status: { replicas: status.replicas ?? 0, selector: labelSelectorString(spec.selector) },
   };
 }
 

@@ -1,7 +1,7 @@
 // Where a pending pod goes: filter nodes (Ready, schedulable, nodeSelector and required node
 // affinity, NoSchedule/NoExecute taints tolerated), then spread: fewest pods of the same owner,
 // then fewest pods, then name. When nothing fits, the message says why per node as upstream.
-import { matchesRequirement } from './selector.js';
+import { labelRequirementHolds as matchesRequirement } from '../api/label-selector.js';
 import { condition, controllerOf, type Node, type NodeSelectorTerm, type Pod, type Toleration } from './types.js';
 
 export const DEFAULT_SCHEDULER = 'default-scheduler';

@@ -3,17 +3,9 @@ import { type FieldPath, forbidden, invalid, required } from './errors.js';
 import type { FieldError } from './index.js';
 import { validateLabels } from './meta.js';
 import { isQualifiedName, isValidLabelValue } from './names.js';
+import type { LabelSelector } from '../label-selector.js';
 
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
+export type { LabelSelector, LabelSelectorRequirement } from '../label-selector.js';
 
 export function validateLabelSelector(selector: LabelSelector | undefined | null, fld: FieldPath): FieldError[] {
   const errs: FieldError[] = [];
@@ -41,36 +33,7 @@ export function validateLabelSelector(selector: LabelSelector | undefined | null
   return errs;
 }
 
-/** Whether `labels` satisfy `selector` (an empty selector matches everything). */
-export function selectorMatches(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const req of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, req.key);
-    const values = req.values ?? [];
-    switch (req.operator) {
-      case 'In':
-        if (!has || !values.includes(l[req.key])) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[req.key])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
-export function isEmptySelector(selector: LabelSelector): boolean {
-  return Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
-}
+export { labelSelectorMatches as selectorMatches, labelSelectorIsEmpty as isEmptySelector } from '../label-selector.js';
 
 /** Go's %#v of a *metav1.LabelSelector, as upstream prints it in "field is immutable" errors. */
 export function goLabelSelector(selector: LabelSelector | undefined): string {

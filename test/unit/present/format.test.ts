@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanDuration, formatLabelSelector, selectorString, formatLabels } from '../../../src/apiserver/present/tables/format.js';
+import { humanDuration, formatLabels } from '../../../src/apiserver/present/tables/format.js';
+import { formatLabelSelector, labelSelectorString as selectorString } from '../../../src/api/label-selector.js';
 
 const s = 1000;
 const m = 60 * s;

@@ -1,10 +1,11 @@
 // Rows for apps/v1 deployments and replicasets.
-import { age, containerCells, selectorString } from './format.js';
+import { age, containerCells } from './format.js';
+import { labelSelectorString } from '../../../api/label-selector.js';
 import { ageColumn, column, nameColumn, type Json, type Printer } from './types.js';
 
 function wideCells(obj: Json): string[] {
   const [containers, images] = containerCells(obj.spec?.template?.spec?.containers);
-  return [containers, images, selectorString(obj.spec?.selector)];
+  return [containers, images, labelSelectorString(obj.spec?.selector)];
 }
 
 const wideColumns = [

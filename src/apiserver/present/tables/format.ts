@@ -47,50 +47,6 @@ export function formatLabels(labels: Record<string, string> | undefined | null):
   return keys.map((k) => `${k}=${labels![k]}`).join(',');
 }
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-/**
- * A label selector as upstream's selector.String(): requirements sorted by key, `k=v`,
- * `k in (a,b)`, `k notin (a,b)`, `k`, `!k`. Returns '' for an empty selector and
- * '<invalid>' for an unknown operator.
- */
-export function selectorString(sel: LabelSelector | undefined | null): string {
-  if (!sel) return '';
-  const reqs: { key: string; text: string }[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) reqs.push({ key: k, text: `${k}=${v}` });
-  for (const e of sel.matchExpressions ?? []) {
-    const values = [...(e.values ?? [])].sort().join(',');
-    switch (e.operator) {
-      case 'In':
-        reqs.push({ key: e.key, text: `${e.key} in (${values})` });
-        break;
-      case 'NotIn':
-        reqs.push({ key: e.key, text: `${e.key} notin (${values})` });
-        break;
-      case 'Exists':
-        reqs.push({ key: e.key, text: e.key });
-        break;
-      case 'DoesNotExist':
-        reqs.push({ key: e.key, text: `!${e.key}` });
-        break;
-      default:
-        return '<invalid>';
-    }
-  }
-  // A stable sort by key, like upstream's sort.Sort(ByKey) over requirements added in order.
-  reqs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return reqs.map((r) => r.text).join(',');
-}
-
-/** metav1.FormatLabelSelector: the selector string, or `<none>` when it selects everything. */
-export function formatLabelSelector(sel: LabelSelector | undefined | null): string {
-  const s = selectorString(sel);
-  return s === '' ? '<none>' : s;
-}
-
 /** Load-balancer ingress points (IP, else hostname) as a sorted, de-duplicated comma list. */
 export function loadBalancerString(status: { ingress?: { ip?: string; hostname?: string }[] } | undefined): string {
   const set = new Set<string>();

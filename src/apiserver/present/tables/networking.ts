@@ -1,6 +1,7 @@
 // Rows for networking.k8s.io/v1 (ingresses, ingressclasses, networkpolicies),
 // discovery.k8s.io/v1 endpointslices and coordination.k8s.io/v1 leases.
-import { age, formatLabelSelector, listWithMore, loadBalancerString } from './format.js';
+import { age, listWithMore, loadBalancerString } from './format.js';
+import { formatLabelSelector } from '../../../api/label-selector.js';
 import { ageColumn, column, nameColumn, type Json, type Printer } from './types.js';
 
 /** The first three rule hosts, `*` when no rule names a host. */
