@@ -10,6 +10,10 @@ export function applyDefaults(r: ResourceInfo, obj: KubeObject): void {
   validation.applyDefaults(r, obj);
 }
 
+export function prepareForUpdate(r: ResourceInfo, obj: KubeObject, old: KubeObject): void {
+  validation.prepareForUpdate(r, obj, old);
+}
+
 export function validateCreate(r: ResourceInfo, obj: KubeObject): FieldError[] {
   return validation.validateCreate(r, obj);
 }

@@ -258,6 +258,7 @@ export class Registry {
         if (oldFinalizers) spec.finalizers = oldFinalizers.slice();
         else delete spec.finalizers;
       }
+      contracts.prepareForUpdate(r, next, old);
       contracts.applyDefaults(r, next);
     }
     return this.commitUpdate(r, current, next, ctx, subresource === undefined);

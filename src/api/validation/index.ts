@@ -6,6 +6,7 @@ import { defaultsFor } from './defaults/index.js';
 import { rulesFor } from './kinds.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { unknownFields } from '../schema/unknown.js';
+import { dropServiceTypeDependentFields, type ServiceLike } from './service-update.js';
 
 /** Upstream's field.ErrorType names, used as metav1.StatusCause reasons. */
 export type FieldErrorType =
@@ -30,6 +31,14 @@ export interface FieldError {
 /** Fills the defaults upstream's defaulting functions set (mutates obj). */
 export function applyDefaults(r: ResourceInfo, obj: KubeObject): void {
   defaultsFor(r)?.(obj as Record<string, any>);
+}
+
+/**
+ * Before an update is defaulted and validated: what upstream's strategies do in PrepareForUpdate
+ * (Services drop the fields their old type needed and the user left as they were).
+ */
+export function prepareForUpdate(r: ResourceInfo, obj: KubeObject, old: KubeObject): void {
+  if (r.group === '' && r.kind === 'Service') dropServiceTypeDependentFields(obj as ServiceLike, old as ServiceLike);
 }
 
 /** Validates a new object (after defaulting). */
