@@ -187,6 +187,10 @@ export function parseQuery(buf: Buffer): QueryParse {
   } catch (err) {
     return fail(RCode.FORMERR, (err as Error).message);
   }
+  // The question is the first name of a query: a compression pointer in it could only point into
+  // the header. Echoing such a question would make an undecodable reply, so it is a FORMERR.
+  const plainLength = name.labels.reduce((n, l) => n + 1 + l.length, 1);
+  if (name.end !== 12 + plainLength) return fail(RCode.FORMERR, 'the question name uses a compression pointer');
   if (name.end + 4 > buf.length) return fail(RCode.FORMERR, 'question is cut off before QTYPE/QCLASS');
   const type = buf.readUInt16BE(name.end);
   const klass = buf.readUInt16BE(name.end + 2);

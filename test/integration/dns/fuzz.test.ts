@@ -20,7 +20,8 @@ function prng(seed: number): () => number {
   };
 }
 
-const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
+// A fixed seed keeps CI deterministic (711286 found the compressed-question bug); set FUZZ_SEED to explore.
+const seed = Number(process.env.FUZZ_SEED ?? 711286);
 const rand = prng(seed);
 const int = (n: number) => Math.floor(rand() * n);
 

@@ -81,6 +81,8 @@ const malformed: { what: string; msg: Buffer; rcode?: string; extRcode?: number 
   { what: 'question cut in the name', msg: Buffer.concat([header({}), question.subarray(0, 7)]), rcode: 'FORMERR' },
   { what: 'question without QCLASS', msg: Buffer.concat([header({}), question.subarray(0, question.length - 2)]), rcode: 'FORMERR' },
   { what: 'compression loop', msg: Buffer.concat([header({}), Buffer.from([0xc0, 12, 0, 1, 0, 1])]), rcode: 'FORMERR' },
+  // Found by the fuzz test (seed 711286): echoing this question made an undecodable reply.
+  { what: 'a question name with a compression pointer into the header', msg: Buffer.concat([header({}), Buffer.from([2, 0x92, 0xb3, 0xc0, 2, 0xf3, 0xf3, 0x1d, 0x97])]), rcode: 'FORMERR' },
   { what: 'label type 0x40', msg: Buffer.concat([header({}), Buffer.from([0x41, 0, 0, 1, 0, 1])]), rcode: 'FORMERR' },
   { what: 'ARCOUNT 1 without a record', msg: Buffer.concat([header({ ar: 1 }), question]), rcode: 'FORMERR' },
   { what: 'two OPT records', msg: Buffer.concat([header({ ar: 2 }), question, Buffer.from([0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0])]), rcode: 'FORMERR' },
