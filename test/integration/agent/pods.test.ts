@@ -150,9 +150,10 @@ test('kubectl logs -f follows until the container ends', async () => {
   assert.equal(done.status?.containerStatuses?.[0].state.terminated?.reason, 'Completed');
 });
 
-test('kubectl port-forward reaches a port of the pod (SPDY inside WebSocket)', async () => {
+/** Runs `kubectl port-forward <target> <port>:<remote>` and expects /hostname through it, twice. */
+async function expectForwardedHostname(target: string, remotePort: number, hostname: string): Promise<void> {
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const pf = spawn('kubectl', ['--kubeconfig', h.server.kubeconfig, 'port-forward', 'pod/web', `${port}:8080`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const pf = spawn('kubectl', ['--kubeconfig', h.server.kubeconfig, 'port-forward', target, `${port}:${remotePort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     await waitFor('port-forward to listen', () => new Promise<boolean | undefined>((resolve) => pf.stdout.once('data', (d: Buffer) => resolve(d.toString().includes('Forwarding') || undefined))));
     for (let i = 0; i < 2; i++) {
@@ -162,11 +163,23 @@ test('kubectl port-forward reaches a port of the pod (SPDY inside WebSocket)', a
         c.stdout.on('data', (d: Buffer) => (out += d.toString()));
         c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exited ${code}`))));
       });
-      assert.equal(body, 'web');
+      assert.equal(body, hostname);
     }
   } finally {
     pf.kill();
   }
+}
+
+test('kubectl port-forward reaches a port of the pod (SPDY inside WebSocket)', async () => {
+  await expectForwardedHostname('pod/web', 8080, 'web');
+});
+
+test('kubectl port-forward service/x picks a ready pod of the Service and its target port', async () => {
+  await kubectl(['label', 'pod', 'web', 'app=web', '--overwrite']);
+  const svc = await kubectl(['create', 'service', 'clusterip', 'web-svc', '--tcp=80:8080']);
+  assert.equal(svc.code, 0, svc.stderr);
+  await kubectl(['set', 'selector', 'service', 'web-svc', 'app=web']);
+  await expectForwardedHostname('service/web-svc', 80, 'web');
 });
 
 test('@kubernetes/client-node port-forward (the WebSocket channel protocol with ?ports=) and exec', async () => {
