@@ -106,13 +106,13 @@ async function eventually<T>(what: string, fn: () => T | undefined | false, trie
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-test('Services from the seeds, reached from pods, nodes and outside', { skip, timeout: 600_000 }, async (t) => {
+for (const proxyMode of ['nftables', 'iptables'] as const) test(`Services from the seeds, reached from pods, nodes and outside (proxy mode ${proxyMode})`, { skip, timeout: 600_000 }, async (t) => {
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-svc-')), 'data');
   t.after(() => {
     spawnSync(flatnet, ['down', '--data-dir', dataDir], { encoding: 'utf8' });
     rmSync(dirname(dataDir), { recursive: true, force: true });
   });
-  const up = spawnSync(flatnet, ['up', '--nodes', '2', '--data-dir', dataDir], { encoding: 'utf8', timeout: 240_000 });
+  const up = spawnSync(flatnet, ['up', '--nodes', '2', '--proxy-mode', proxyMode, '--data-dir', dataDir], { encoding: 'utf8', timeout: 240_000 });
   assert.equal(up.status, 0, up.stdout + up.stderr);
   const env = { ...process.env, KUBECONFIG: `${dataDir}/admin.kubeconfig` };
   const kubectl = (args: string[], input?: string) => spawnSync('kubectl', args, { encoding: 'utf8', env, input, timeout: 120_000 });
