@@ -9,8 +9,8 @@ import type { FieldError } from '../api/validation/index.js';
 import * as patches from '../api/patch/index.js';
 import { type Store, type StoreEntry, StoreError } from '../store/types.js';
 import { ApiStatusError, errors, statusOf } from './errors.js';
-import * as contracts from './contracts.js';
-import type { ServiceAllocatorLike } from './contracts.js';
+import * as validation from '../api/validation/index.js';
+import type { ServiceAllocator } from './service-allocation.js';
 import { clone, equalExcept, generatedName, nameFormatOf, timestamp, uniqueErrors, validateName } from './objects.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -81,7 +81,7 @@ function parseRev(r: ResourceInfo, name: string, rv: string | undefined): number
 export class Registry {
   constructor(
     readonly store: Store,
-    private readonly services?: ServiceAllocatorLike,
+    private readonly services?: ServiceAllocator,
   ) {
     if (services) {
       services.load(store.list(storeKey(R.services)).entries.map((e) => clone(e.obj)));
@@ -117,12 +117,12 @@ export class Registry {
     m.creationTimestamp = timestamp();
     m.generation = 1;
     this.resetStatusOnCreate(r, obj);
-    contracts.applyDefaults(r, obj);
+    validation.applyDefaults(r, obj);
 
     const allocating = isServices(r) && this.services !== undefined;
     // A dry-run allocation fills clusterIP and node ports for validation; the real one comes last.
     const allocationErrors = allocating ? this.services!.allocate(obj, undefined, { dryRun: true }) : [];
-    const errs = uniqueErrors([...allocationErrors, ...contracts.validateCreate(r, obj)]);
+    const errs = uniqueErrors([...allocationErrors, ...validation.validateCreate(r, obj)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     const stored = this.recordManager(r, undefined, obj, ctx);
     if (ctx.dryRun) return { entry: dryEntry(stored), code: 201 };
@@ -195,7 +195,7 @@ export class Registry {
 
   private checkUnknownFields(r: ResourceInfo, obj: KubeObject, ctx: WriteContext): void {
     if (ctx.fieldValidation === 'Ignore') return;
-    const unknown = contracts.findUnknownFields(r, obj).map((f) => `unknown field "${f.replace(/^\./, '')}"`);
+    const unknown = validation.findUnknownFields(r, obj).map((f) => `unknown field "${f.replace(/^\./, '')}"`);
     if (unknown.length === 0) return;
     if (ctx.fieldValidation === 'Strict') throw errors.badRequest(`strict decoding error: ${unknown.join(', ')}`);
     ctx.warnings.push(...unknown);
@@ -258,8 +258,8 @@ export class Registry {
         if (oldFinalizers) spec.finalizers = oldFinalizers.slice();
         else delete spec.finalizers;
       }
-      contracts.prepareForUpdate(r, next, old);
-      contracts.applyDefaults(r, next);
+      validation.prepareForUpdate(r, next, old);
+      validation.applyDefaults(r, next);
     }
     return this.commitUpdate(r, current, next, ctx, subresource === undefined);
   }
@@ -270,7 +270,7 @@ export class Registry {
     const name = old.metadata.name ?? '';
     const allocating = specMayChange && isServices(r) && this.services !== undefined;
     const allocationErrors = allocating ? this.services!.allocate(next, old, { dryRun: true }) : [];
-    const errs = uniqueErrors([...allocationErrors, ...contracts.validateUpdate(r, next, old)]);
+    const errs = uniqueErrors([...allocationErrors, ...validation.validateUpdate(r, next, old)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     if (!equalExcept(next, old, ['metadata', 'status', 'apiVersion', 'kind'])) {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;

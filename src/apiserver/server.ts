@@ -14,7 +14,7 @@ import { renderKubeconfig } from '../client/kubeconfig.js';
 import type { Store } from '../store/types.js';
 import { createLogger } from '../util/log.js';
 import { TokenAuthenticator, ensureAdminToken } from './auth.js';
-import { createServiceAllocator } from './contracts.js';
+import { ServiceAllocator } from './service-allocation.js';
 import { ApiStatusError, errors } from './errors.js';
 import { type HandlerEnv, handleResource, send, sendStatus, verbOf } from './handlers.js';
 import { ApiServerMetrics } from './metrics.js';
@@ -119,7 +119,7 @@ export class ApiServer {
     const advertise = options.advertiseAddress ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
     const serving = ensureServingCertificate(options.dataDir, servingNames([host, advertise], firstServiceIP(options.serviceCIDR)));
     const token = ensureAdminToken(options.dataDir);
-    const allocator = createServiceAllocator({ serviceCIDR: options.serviceCIDR, nodePortRange: options.nodePortRange });
+    const allocator = new ServiceAllocator({ serviceCIDR: options.serviceCIDR, nodePortRange: options.nodePortRange });
     const registry = new Registry(options.store, allocator);
     const server = new ApiServer({ ...options, advertiseAddress: advertise }, token, serving.caPem, serving, registry);
     server.ensureDefaultNamespaces();
