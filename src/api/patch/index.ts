@@ -1,4 +1,4 @@
-// CONTRACT (owned by the api-semantics work): the four patch types and server-side apply.
+// The four patch types and server-side apply.
 import type { ResourceInfo } from '../resources.js';
 import type { KubeObject } from '../types.js';
 import { GATEWAY_API_GROUP } from '../resources.js';

@@ -1,4 +1,4 @@
-// CONTRACT (owned by the api-semantics work): defaulting and validation of every served kind,
+// Defaulting and validation of every served kind,
 // as upstream Kubernetes does them. The API server calls these on create/update/patch.
 import type { ResourceInfo } from '../resources.js';
 import type { KubeObject } from '../types.js';

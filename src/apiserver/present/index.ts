@@ -1,4 +1,4 @@
-// CONTRACT (owned by the api-schema work): what the API server presents about its resources:
+// What the API server presents about its resources:
 // discovery documents, the OpenAPI v3 index and documents, Tables, and protobuf request bodies.
 import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
