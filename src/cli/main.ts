@@ -14,6 +14,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   proxy: { summary: 'show the service proxy rules a node has now (proxy rules [--node N])', load: () => import('./proxy.js') },
   policy: { summary: 'explain a flow or print the reachability matrix (policy explain|matrix)', load: () => import('./policy.js') },
   dns: { summary: 'run the cluster DNS server outside the lab', load: () => import('../dns/main.js') },
+  gateway: { summary: 'run a gateway proxy, or print the routing table per listener (gateway proxy|routes)', load: () => import('./gateway.js') },
+  ingress2gateway: { summary: 'print the Gateway API objects equivalent to the cluster\'s Ingresses', load: () => import('./ingress2gateway.js') },
   cni: { summary: 'run as a CNI plugin (the CNI_* environment and stdin config)', load: () => import('../cni/main.js') },
 };
 

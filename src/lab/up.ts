@@ -12,7 +12,7 @@ import { listNetns } from '../linux/netns.js';
 import { createNodeNamespace, createSwitch, routeLoadBalancerPool } from './network.js';
 import { API_LISTEN, isLabNetns, planLab, type LabOptions, type LabState } from './plan.js';
 import { flatnetCommand, isAlive, otherLabDataDirs, readPidFiles, supervisorCommand } from './processes.js';
-import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, probeClusterDns } from './addons.js';
+import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, installServedClasses, probeClusterDns } from './addons.js';
 
 export class LabError extends Error {
   constructor(message: string) {
@@ -85,7 +85,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
 
   // Record the lab before making anything, so `down` can undo a half-made one.
   const createdDataDir = !existsSync(dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const state: LabState = { version: 1, createdAt: new Date().toISOString(), plan, preexisting: readdirSync(dataDir), createdDataDir, command: flatnetCommand() };
   writeFileSync(plan.paths.state, JSON.stringify(state, null, 2));
   mkdirSync(plan.paths.pids, { recursive: true });
@@ -136,6 +136,8 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
       }
       if (ready.size < plan.nodes.length) await sleep(200);
     }
+    await installServedClasses(client);
+    o.print('classes: GatewayClasses flatnet and nginx, IngressClasses flatnet (default) and nginx');
     if (o.dns !== false) {
       await installClusterDns(client);
       o.print(`cluster DNS: Deployment kube-system/coredns behind Service kube-dns ${CLUSTER_DNS_IP}; waiting for an answer`);

@@ -2,11 +2,13 @@
 // tag or digest), and a container of that image becomes either a workload served inside the
 // agent or a process started in the pod (for `command:` overrides and busybox).
 import { basename } from 'node:path';
+import { gatewayProxyEntrypoint } from '../gateway/proxy-entrypoint.js';
 import type { WorkloadMain } from './workload.js';
 import { runAgnhost } from './agnhost.js';
 import { runPause } from './pause.js';
 import { runHttpd, runNginx } from './web-server.js';
 import { runDns } from './dns.js';
+import { runEchoBasic } from './echo-basic.js';
 
 export interface BuiltinImage {
   /** The repository name users write (`agnhost`, `nginx`...). */
@@ -22,6 +24,11 @@ export interface BuiltinImage {
   defaultArgs: string[];
   /** For process images: the command when the pod gives none. */
   defaultCommand?: string[];
+  /**
+   * For process images with a fixed program (computed when the container starts): the pod's
+   * args are appended to it, and a `command:` naming one of `entrypointNames` runs it too.
+   */
+  entrypoint?: () => string[];
 }
 
 export const BUILTIN_IMAGES: readonly BuiltinImage[] = [
@@ -46,6 +53,22 @@ export const BUILTIN_IMAGES: readonly BuiltinImage[] = [
     defaultCommand: ['sh'],
   },
   { name: 'flatnet/dns', repositories: ['flatnet/dns'], summary: 'the cluster DNS server', main: runDns, entrypointNames: ['dns', 'flatnet-dns'], defaultArgs: [] },
+  {
+    name: 'flatnet/gateway',
+    repositories: ['flatnet/gateway'],
+    summary: 'the Gateway API and Ingress proxy (`flatnet gateway proxy` + the container args)',
+    entrypointNames: ['flatnet-gateway'],
+    defaultArgs: [],
+    entrypoint: gatewayProxyEntrypoint,
+  },
+  {
+    name: 'echo-basic',
+    repositories: ['gateway-api/echo-basic', 'gateway-api/conformance/echo-basic', 'k8s-staging-gateway-api/echo-basic', 'k8s-staging-ingressconformance/echoserver', 'ingressconformance/echoserver', 'ingress-controller-conformance/echoserver'],
+    summary: 'the Gateway API conformance echo backend: JSON echo on 3000, h2c on 3001, /health, /status/NNN, /retry, /ws',
+    main: runEchoBasic,
+    entrypointNames: ['echo-basic', 'echoserver'],
+    defaultArgs: [],
+  },
 ];
 
 export interface ImageReference {
@@ -113,9 +136,11 @@ export function planContainer(image: string | undefined, command: string[] | und
   if (command && command.length > 0) {
     const program = basename(command[0]);
     if (img.main && img.entrypointNames.includes(program)) return { kind: 'builtin', image: img, main: img.main, args: [...command.slice(1), ...(args ?? [])] };
+    if (img.entrypoint && img.entrypointNames.includes(program)) return { kind: 'process', image: img, argv: [...img.entrypoint(), ...command.slice(1), ...(args ?? [])] };
     return { kind: 'process', image: img, argv: mapToBusybox([...command, ...(args ?? [])], img, busyboxApplets) };
   }
   if (img.main) return { kind: 'builtin', image: img, main: img.main, args: args ?? img.defaultArgs };
+  if (img.entrypoint) return { kind: 'process', image: img, argv: [...img.entrypoint(), ...(args ?? img.defaultArgs)] };
   const argv = args && args.length > 0 ? args : (img.defaultCommand ?? ['sh']);
   return { kind: 'process', image: img, argv: mapToBusybox(argv, img, busyboxApplets) };
 }

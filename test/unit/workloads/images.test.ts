@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
 import { findBuiltinImage, parseImageReference, planContainer } from '../../../src/workloads/images.js';
 import { parseGoFlags } from '../../../src/workloads/workload.js';
@@ -63,4 +65,18 @@ test('Go-style flags', () => {
   assert.deepEqual(flags.get('timeout'), ['2s']);
   assert.deepEqual(positionals, ['x:1']);
   assert.deepEqual(flags.get('udp-port'), ['-1'], 'a non-boolean flag takes the next argument even when it starts with -');
+});
+
+test('flatnet/gateway runs this node with the built CLI\'s `gateway proxy`, the pod args after it', () => {
+  const plan = planContainer('flatnet/gateway:dev', undefined, ['--gateway', 'ns/gw'], applets);
+  assert.equal(plan.kind, 'process');
+  const argv = plan.kind === 'process' ? plan.argv : [];
+  assert.equal(argv[0], process.execPath);
+  assert.match(argv[1], /\/dist\/src\/cli\/main\.js$/);
+  assert.ok(existsSync(join(dirname(argv[1]), '../../../package.json')), `${argv[1]} is under the checkout that holds package.json`);
+  assert.deepEqual(argv.slice(2), ['gateway', 'proxy', '--gateway', 'ns/gw']);
+  const ingress = planContainer('flatnet/gateway', ['flatnet-gateway'], ['--ingress'], applets);
+  assert.deepEqual(ingress.kind === 'process' && ingress.argv.slice(2), ['gateway', 'proxy', '--ingress']);
+  const shell = planContainer('flatnet/gateway', ['sh', '-c', 'true'], undefined, applets);
+  assert.deepEqual(shell.kind === 'process' && shell.argv, ['sh', '-c', 'true'], 'another command runs as written');
 });
