@@ -108,6 +108,14 @@ class Broker {
     });
   }
 
+  /**
+   * False once the broker is gone. Its IPC channel closes before its 'exit' event is seen, and a
+   * caller that only awaits rejected requests never lets that event run: so check the channel too.
+   */
+  get usable(): boolean {
+    return !this.exited && this.child.connected;
+  }
+
   request(req: Omit<BrokerRequest, 'id'>): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -115,7 +123,8 @@ class Broker {
       this.child.send({ ...req, id }, (err) => {
         if (err) {
           this.pending.delete(id);
-          reject(err);
+          this.exited = true;
+          reject(new NetnsSocketError(`network namespace ${this.netns}: the broker is gone (${err.message})`, undefined));
         }
       });
     });
@@ -130,7 +139,7 @@ const brokers = new Map<string, Broker>();
 
 function brokerFor(netns: string): Broker {
   let b = brokers.get(netns);
-  if (!b || b.exited) {
+  if (!b || !b.usable) {
     b = new Broker(netns);
     brokers.set(netns, b);
   }
@@ -142,7 +151,7 @@ async function ask(netns: string, req: Omit<BrokerRequest, 'id'>): Promise<unkno
     return await brokerFor(netns).request(req);
   } catch (err) {
     // A broker that had just gone idle is replaced once.
-    if (err instanceof NetnsSocketError && err.code === undefined && brokers.get(netns)?.exited) {
+    if (err instanceof NetnsSocketError && err.code === undefined && brokers.get(netns)?.usable === false) {
       return brokerFor(netns).request(req);
     }
     throw err;

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { clusterDnsObjects } from '../../../src/dns/manifest.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
-const skip = process.getuid?.() !== 0 && 'needs root';
 const NS = 'dns-e2e';
 
 const manifests = `
@@ -71,7 +71,8 @@ spec:
   containers: [{name: client, image: busybox:1.36, command: [sleep, '3600']}]
 `;
 
-test('cluster DNS answers pods through their resolv.conf', { skip, timeout: 400_000 }, async (t) => {
+test('cluster DNS answers pods through their resolv.conf', { timeout: 400_000 }, async (t) => {
+  requireRoot('it starts a flatnet lab: network namespaces, nftables');
   // One lab per machine: never tear down a lab this test did not start (`down` removes every
   // lab namespace), so `down` is registered only after our own `up` succeeded.
   const running = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /^flatnet-(lab|ext|node-)/.test(l));

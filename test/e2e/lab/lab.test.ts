@@ -2,7 +2,7 @@
 // nodes talking across the overlay, down; the root namespace's links, addresses, routes and
 // nftables ruleset are identical before `up` and after `down`; `down` after an `up` killed
 // mid-way (SIGKILL) leaves nothing behind.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,17 +10,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { listNetns } from '../../../src/linux/netns.js';
 import { isLabNetns } from '../../../src/lab/plan.js';
-import { findLabProcesses, otherLabDataDirs, readPidFiles } from '../../../src/lab/processes.js';
+import { findLabProcesses, readPidFiles } from '../../../src/lab/processes.js';
+import { requireFreeLab, requireRoot } from '../../support/prerequisites.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
-const skip = process.getuid?.() !== 0 && 'needs root';
-
-/** One lab runs per machine: a test skips (saying why) while someone else's lab is running. */
-function anotherLabRuns(t: TestContext): boolean {
-  const others = otherLabDataDirs('/nonexistent');
-  if (others.length > 0) t.skip(`another lab is running on this machine (${others.join(', ')})`);
-  return others.length > 0;
+/** One lab runs per machine: a test fails (saying why) while someone else's lab is running. */
+function requireLabSlot(): void {
+  requireRoot('it starts a flatnet lab: network namespaces, nftables');
+  requireFreeLab();
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; out: string; err: string } {
@@ -61,8 +59,8 @@ async function eventually(fn: () => string): Promise<string> {
   }
 }
 
-test('up, up again (refused), status, cross-node pods, down: root namespace unchanged', { skip, timeout: 300_000 }, async (t) => {
-  if (anotherLabRuns(t)) return;
+test('up, up again (refused), status, cross-node pods, down: root namespace unchanged', { timeout: 300_000 }, async (t) => {
+  requireLabSlot();
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-lab-')), 'data');
   t.after(() => {
     run(['down', '--data-dir', dataDir]);
@@ -117,8 +115,8 @@ test('up, up again (refused), status, cross-node pods, down: root namespace unch
   assert.equal(run(['down', '--data-dir', dataDir]).code, 0);
 });
 
-test('host-gw overlay with the reference CNI plugins: cross-node pods and the kubernetes Service', { skip, timeout: 300_000 }, async (t) => {
-  if (anotherLabRuns(t)) return;
+test('host-gw overlay with the reference CNI plugins: cross-node pods and the kubernetes Service', { timeout: 300_000 }, async (t) => {
+  requireLabSlot();
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-hostgw-')), 'data');
   t.after(() => {
     run(['down', '--data-dir', dataDir]);
@@ -141,8 +139,8 @@ test('host-gw overlay with the reference CNI plugins: cross-node pods and the ku
 });
 
 for (const stage of ['namespaces', 'supervisor'] as const) {
-  test(`down after up was killed (SIGKILL) once ${stage === 'namespaces' ? 'node namespaces existed' : 'the supervisor was running'} leaves nothing`, { skip, timeout: 300_000 }, async (t) => {
-    if (anotherLabRuns(t)) return;
+  test(`down after up was killed (SIGKILL) once ${stage === 'namespaces' ? 'node namespaces existed' : 'the supervisor was running'} leaves nothing`, { timeout: 300_000 }, async (t) => {
+    requireLabSlot();
     const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-kill-')), 'data');
     t.after(() => {
       run(['down', '--data-dir', dataDir]);

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { otherLabDataDirs } from '../../../src/lab/processes.js';
+import { requireFreeLab, requireRoot } from '../../support/prerequisites.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
@@ -17,7 +17,6 @@ const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 const METADATA_IP = '169.254.169.254';
 const EXT_IP = '172.18.0.200';
 
-const skip = process.getuid?.() !== 0 ? 'needs root' : otherLabDataDirs('/nonexistent').length > 0 ? 'another lab runs on this machine' : false;
 
 const workloads = `
 apiVersion: v1
@@ -110,7 +109,9 @@ async function eventually(what: string, check: () => boolean, tries = 60, delayM
   throw new Error(`timed out waiting for ${what}`);
 }
 
-test('NetworkPolicies from the seeds, enforced on real traffic', { skip, timeout: 600_000 }, async (t) => {
+test('NetworkPolicies from the seeds, enforced on real traffic', { timeout: 600_000 }, async (t) => {
+  requireRoot('it starts a flatnet lab: network namespaces, nftables');
+  requireFreeLab();
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-np-')), 'data');
   const listeners: ChildProcess[] = [];
   t.after(() => {

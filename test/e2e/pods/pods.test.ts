@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { requireRoot } from '../../support/prerequisites.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
-const skip = process.getuid?.() !== 0 && 'needs root';
 const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 const NS = 'pods-e2e';
 
@@ -72,7 +72,8 @@ spec:
 `;
 
 for (const overlay of ['vxlan', 'host-gw'] as const) {
-  test(`pods in a two-node lab (${overlay})`, { skip, timeout: 900_000 }, async (t) => {
+  test(`pods in a two-node lab (${overlay})`, { timeout: 900_000 }, async (t) => {
+    requireRoot('it starts a flatnet lab: network namespaces, nftables');
     // One lab at a time on a machine: wait for another run's lab to go away.
     for (let i = 0; i < 600 && (await portBusy(6443)); i++) await sleep(1000);
     const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-pods-')), 'data');

@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { requireRoot } from '../../support/prerequisites.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
-const skip = process.getuid?.() !== 0 && 'needs root';
 const NS = 'svc-e2e';
 const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 
@@ -106,7 +106,8 @@ async function eventually<T>(what: string, fn: () => T | undefined | false, trie
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-for (const proxyMode of ['nftables', 'iptables'] as const) test(`Services from the seeds, reached from pods, nodes and outside (proxy mode ${proxyMode})`, { skip, timeout: 600_000 }, async (t) => {
+for (const proxyMode of ['nftables', 'iptables'] as const) test(`Services from the seeds, reached from pods, nodes and outside (proxy mode ${proxyMode})`, { timeout: 600_000 }, async (t) => {
+  requireRoot('it starts a flatnet lab: network namespaces, nftables');
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-svc-')), 'data');
   t.after(() => {
     spawnSync(flatnet, ['down', '--data-dir', dataDir], { encoding: 'utf8' });

@@ -1,4 +1,5 @@
-// Extracts the Kubernetes manifests from the seed documents in ../shared/seeds. The seeds are
+// Extracts the Kubernetes manifests from the seed documents (test/fixtures/seeds/update.ts keeps
+// them as the fixtures in test/fixtures/seeds, which the tests read). The seeds are
 // scraped web pages whose YAML lost its indentation, so each manifest is re-indented by walking
 // the kind's OpenAPI v3 schema: a key belongs to the innermost open object whose schema has it.
 import { readdirSync, readFileSync } from 'node:fs';

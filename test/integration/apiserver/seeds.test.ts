@@ -1,16 +1,12 @@
-// Every Kubernetes object in the seed documents (../shared/seeds) applies with the real kubectl,
-// is stored, and reads back under its name.
+// Every Kubernetes object in the seed documents (kept as fixtures in test/fixtures/seeds) applies
+// with the real kubectl, is stored, and reads back under its name.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { startTestServer, type TestServer } from '../../support/server.js';
-import { seedManifests } from './seed-manifests.js';
+import { seedFixtures } from '../../fixtures/seeds/fixtures.js';
 
-// The seeds live beside the repository (../shared/seeds); FLATNET_SEEDS points elsewhere.
-const seedsDir = process.env.FLATNET_SEEDS ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/seeds');
-const manifests = seedManifests(seedsDir);
+const manifests = seedFixtures();
 let s: TestServer;
 
 before(async () => {

@@ -7,8 +7,12 @@ import { spawn, execFileSync } from 'node:child_process';
 import { addNetns, deleteNetns } from '../../../src/linux/netns.js';
 import { installPluginWrappers } from '../../../src/cni/install.js';
 import { renderConflist } from '../../../src/cni/conflist.js';
+import { requireTool } from '../../support/prerequisites.js';
 
-export const isRoot = process.getuid?.() === 0;
+// socat and ping answer the probes: without them a probe fails for the wrong reason, and a
+// probe that must fail (no route, a closed port) would pass.
+const SOCAT = 'socat (Debian/Ubuntu: apt-get install socat)';
+const PING = 'ping (Debian/Ubuntu: apt-get install iputils-ping)';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 let bundled: string | undefined;
@@ -64,12 +68,19 @@ export async function makeFixture(plugins: 'flatnet' | 'reference', tag: string,
   };
 }
 
+/** Fails unless the reference plugins of containernetworking/plugins the tests run are in `dir`. */
+export function requireReferencePlugins(dir: string): void {
+  const source = `the reference CNI plugins into ${dir} (Debian/Ubuntu: apt-get install containernetworking-plugins; elsewhere unpack a release of github.com/containernetworking/plugins there)`;
+  for (const plugin of ['bridge', 'host-local', 'portmap', 'loopback']) requireTool(`${dir}/${plugin}`, source);
+}
+
 export function sh(argv: string[], input?: string): string {
   return execFileSync(argv[0], argv.slice(1), { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** A TCP server in `netns` that answers each connection with the peer's address, then closes. */
 export function peerAddressServer(netns: string, port: number): { stop(): void; ready: Promise<void> } {
+  requireTool('socat', SOCAT);
   const child = spawn('ip', ['netns', 'exec', netns, 'socat', `TCP-LISTEN:${port},fork,reuseaddr`, 'SYSTEM:echo $SOCAT_PEERADDR'], { stdio: 'ignore' });
   const ready = (async () => {
     for (let i = 0; i < 100; i++) {
@@ -84,10 +95,12 @@ export function peerAddressServer(netns: string, port: number): { stop(): void; 
 
 /** Connects from `netns` to host:port and answers what the server said. */
 export function tcpAsk(netns: string, host: string, port: number): string {
+  requireTool('socat', SOCAT);
   return sh(['ip', 'netns', 'exec', netns, 'socat', '-T2', '-', `TCP:${host}:${port},connect-timeout=2`], '').trim();
 }
 
 export function ping(netns: string, ip: string): boolean {
+  requireTool('ping', PING);
   try {
     sh(['ip', 'netns', 'exec', netns, 'ping', '-c1', '-W2', ip]);
     return true;

@@ -3,14 +3,14 @@
 // shape as the reference plugins', and each side can delegate IPAM to the other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { netnsPath } from '../../../src/linux/netns.js';
-import { isRoot, makeFixture, ping } from './helpers.js';
+import { makeFixture, ping, requireReferencePlugins } from './helpers.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
 const REF = '/usr/lib/cni';
-const skip = (!isRoot && 'needs root (network namespaces)') || (!existsSync(`${REF}/bridge`) && 'reference plugins not installed');
 
 interface Call {
   bin: string;
@@ -42,7 +42,7 @@ function shape(v: unknown): unknown {
   return typeof v;
 }
 
-test('VERSION and spec errors: codes 1, 4, 6, 7 as JSON on stdout with a non-zero exit', { skip: !isRoot && 'needs root' }, async (t) => {
+test('VERSION and spec errors: codes 1, 4, 6, 7 as JSON on stdout with a non-zero exit', async (t) => {
   const fx = await makeFixture('flatnet', 'v');
   t.after(() => fx.cleanup());
   const bin = join(fx.binDir, 'flatnet-bridge');
@@ -67,7 +67,9 @@ test('VERSION and spec errors: codes 1, 4, 6, 7 as JSON on stdout with a non-zer
   assert.equal(JSON.parse(res.stdout).code, 6);
 });
 
-test('flatnet-bridge and reference bridge answer ADD with the same result shape; IPAM delegates both ways', { skip }, async (t) => {
+test('flatnet-bridge and reference bridge answer ADD with the same result shape; IPAM delegates both ways', async (t) => {
+  requireRoot('network namespaces, bridges and veths');
+  requireReferencePlugins(REF);
   const fx = await makeFixture('flatnet', 'p');
   t.after(() => fx.cleanup());
   const node = await fx.newNetns('node');
@@ -101,7 +103,8 @@ test('flatnet-bridge and reference bridge answer ADD with the same result shape;
   assert.ok(!ping(p1, '10.244.3.20'));
 });
 
-test('GC and STATUS of flatnet plugins (spec 1.1 verbs) invoked directly', { skip: !isRoot && 'needs root' }, async (t) => {
+test('GC and STATUS of flatnet plugins (spec 1.1 verbs) invoked directly', async (t) => {
+  requireRoot('network namespaces, bridges and veths');
   const fx = await makeFixture('flatnet', 'g');
   t.after(() => fx.cleanup());
   const node = await fx.newNetns('node');

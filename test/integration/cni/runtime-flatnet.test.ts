@@ -8,9 +8,10 @@ import { createCniRuntime, type AttachmentArgs } from '../../../src/cni/runtime.
 import { CniError } from '../../../src/cni/types.js';
 import { netnsPath } from '../../../src/linux/netns.js';
 import { listLinks } from '../../../src/linux/ip.js';
-import { isRoot, makeFixture, peerAddressServer, ping, sh, tcpAsk } from './helpers.js';
+import { makeFixture, peerAddressServer, ping, sh, tcpAsk } from './helpers.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
-const skip = !isRoot && 'needs root (network namespaces)';
+const ROOT_FOR = 'network namespaces, bridges and veths, host-port nftables rules';
 
 function attachment(id: string, netns: string, extra: Partial<AttachmentArgs> = {}): AttachmentArgs {
   return { containerId: id, netnsPath: netnsPath(netns), ifName: 'eth0', podNamespace: 'default', podName: id, podUid: `uid-${id}`, ...extra };
@@ -24,7 +25,8 @@ function allocatedIps(dir: string): string[] {
   }
 }
 
-test('flatnet plugins: two pods on one bridge talk without NAT; CHECK passes; DEL releases', { skip }, async (t) => {
+test('flatnet plugins: two pods on one bridge talk without NAT; CHECK passes; DEL releases', async (t) => {
+  requireRoot(ROOT_FOR);
   const fx = await makeFixture('flatnet', 'a');
   t.after(() => fx.cleanup());
   const node = await fx.newNetns('node');
@@ -72,7 +74,8 @@ test('flatnet plugins: two pods on one bridge talk without NAT; CHECK passes; DE
   await rt.status();
 });
 
-test('flatnet plugins: host ports DNAT from the node address and hairpin back to the same pod', { skip }, async (t) => {
+test('flatnet plugins: host ports DNAT from the node address and hairpin back to the same pod', async (t) => {
+  requireRoot(ROOT_FOR);
   const fx = await makeFixture('flatnet', 'b');
   t.after(() => fx.cleanup());
   const node = await fx.newNetns('node');
@@ -108,7 +111,8 @@ test('flatnet plugins: host ports DNAT from the node address and hairpin back to
   assert.ok(ip1);
 });
 
-test('flatnet plugins: 24 concurrent ADDs get distinct addresses; DEL and GC release them', { skip }, async (t) => {
+test('flatnet plugins: 24 concurrent ADDs get distinct addresses; DEL and GC release them', async (t) => {
+  requireRoot(ROOT_FOR);
   const fx = await makeFixture('flatnet', 'c');
   t.after(() => fx.cleanup());
   const node = await fx.newNetns('node');

@@ -6,16 +6,19 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCniRuntime, type AttachmentArgs } from '../../../src/cni/runtime.js';
 import { netnsPath } from '../../../src/linux/netns.js';
-import { isRoot, makeFixture, peerAddressServer, ping, sh, tcpAsk } from './helpers.js';
+import { makeFixture, peerAddressServer, ping, requireReferencePlugins, sh, tcpAsk } from './helpers.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
 const REF = '/usr/lib/cni';
-const skip = (!isRoot && 'needs root (network namespaces)') || (!existsSync(`${REF}/bridge`) && 'reference plugins not installed');
+const ROOT_FOR = 'network namespaces, bridges and veths, host-port rules';
 
 function attachment(id: string, netns: string, extra: Partial<AttachmentArgs> = {}): AttachmentArgs {
   return { containerId: id, netnsPath: netnsPath(netns), ifName: 'eth0', podNamespace: 'default', podName: id, podUid: `uid-${id}`, ...extra };
 }
 
-test('reference plugins under flatnet runtime: pods get addresses, talk, map host ports, and DEL cleans up', { skip }, async (t) => {
+test('reference plugins under flatnet runtime: pods get addresses, talk, map host ports, and DEL cleans up', async (t) => {
+  requireRoot(ROOT_FOR);
+  requireReferencePlugins(REF);
   const fx = await makeFixture('reference', 'r');
   t.after(() => fx.cleanup());
   const node = await fx.newNetns('node');
@@ -49,7 +52,9 @@ test('reference plugins under flatnet runtime: pods get addresses, talk, map hos
   assert.doesNotMatch(sh(['ip', '-n', node, 'link']), /veth/);
 });
 
-test('reference bridge + host-local: CHECK through flatnet runtime', { skip }, async (t) => {
+test('reference bridge + host-local: CHECK through flatnet runtime', async (t) => {
+  requireRoot(ROOT_FOR);
+  requireReferencePlugins(REF);
   const fx = await makeFixture('reference', 's');
   t.after(() => fx.cleanup());
   const list = {

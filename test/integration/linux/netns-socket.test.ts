@@ -6,11 +6,12 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { connectInNetns, listenInNetns, NetnsSocketError, stopNetnsBrokers } from '../../../src/linux/netns-socket.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
-const isRoot = process.getuid?.() === 0;
 const ns = `flatnet-t-lead-${process.pid}`;
 
-test('sockets inside a network namespace', { skip: !isRoot && 'needs root' }, async (t) => {
+test('sockets inside a network namespace', async (t) => {
+  requireRoot('a network namespace, and entering it to open sockets');
   execFileSync('ip', ['netns', 'add', ns]);
   t.after(() => {
     stopNetnsBrokers();

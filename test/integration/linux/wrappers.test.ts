@@ -9,11 +9,12 @@ import { getSysctl, setSysctls } from '../../../src/linux/sysctl.js';
 import { deleteConntrack, listConntrack } from '../../../src/linux/conntrack.js';
 import { CommandError } from '../../../src/linux/exec.js';
 import { execFileSync } from 'node:child_process';
+import { requireRoot, requireTool } from '../../support/prerequisites.js';
 
-const skip = process.getuid?.() !== 0 && 'needs root (network namespaces)';
 const NS = 'flatnet-t-linux-w';
 
-test('netns, ip batches and queries, fdb, sysctl', { skip }, async (t) => {
+test('netns, ip batches and queries, fdb, sysctl', async (t) => {
+  requireRoot('network namespaces, links, sysctls');
   await deleteNetns(NS);
   await addNetns(NS);
   t.after(() => deleteNetns(NS));
@@ -58,7 +59,10 @@ test('netns, ip batches and queries, fdb, sysctl', { skip }, async (t) => {
   });
 });
 
-test('nft transactions are atomic; conntrack lists and deletes', { skip }, async (t) => {
+test('nft transactions are atomic; conntrack lists and deletes', async (t) => {
+  requireRoot('network namespaces, nftables, conntrack');
+  requireTool('nft', 'nftables (Debian/Ubuntu: apt-get install nftables)');
+  requireTool('conntrack', 'conntrack-tools (Debian/Ubuntu: apt-get install conntrack)');
   const ns = `${NS}2`;
   await deleteNetns(ns);
   await addNetns(ns);

@@ -10,7 +10,8 @@ import { R } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 import { NODE_NAME, POD_CIDR, podIp } from '../../unit/netpol/fixtures/topology.js';
-import { isRoot, PolicyNetLab } from './netlab.js';
+import { PolicyNetLab } from './netlab.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -141,7 +142,8 @@ spec:
       port: 443
 `;
 
-test('policy enforcer with the API server and real packets', { skip: !isRoot() && 'needs root (network namespaces, nftables)' }, async (t) => {
+test('policy enforcer with the API server and real packets', async (t) => {
+  requireRoot('network namespaces, nftables');
   const lab = new PolicyNetLab(`n${process.pid % 100000}`);
   const running: { server?: TestServer; enforcer?: PolicyEnforcer } = {};
   t.after(async () => {

@@ -7,7 +7,8 @@ import { connectInNetns, listenInNetns } from '../../../src/linux/netns-socket.j
 import { PolicyTableExecutor } from '../../../src/netpol/executor.js';
 import { emptyState } from '../../../src/netpol/render.js';
 import { GATEWAY, POD_CIDR, podIp } from '../../unit/netpol/fixtures/topology.js';
-import { isRoot, PolicyNetLab } from './netlab.js';
+import { PolicyNetLab } from './netlab.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
 function linkLocal(netns: string): string {
   const out = JSON.parse(execFileSync('ip', ['-n', netns, '-j', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'], { encoding: 'utf8' })) as { addr_info: { local: string }[] }[];
@@ -25,7 +26,8 @@ async function reaches(from: string, host: string, port: number): Promise<boolea
   }
 }
 
-test('no TCP between pods over IPv6 link-local once the policy table is in place', { skip: !isRoot() && 'needs root (network namespaces, nftables)' }, async (t) => {
+test('no TCP between pods over IPv6 link-local once the policy table is in place', async (t) => {
+  requireRoot('network namespaces, nftables');
   const lab = new PolicyNetLab(`6${process.pid % 100000}`);
   t.after(() => lab.tearDown());
   lab.setUp();

@@ -21,10 +21,6 @@ function sh(...args: string[]): string {
   return execFileSync(args[0], args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export function isRoot(): boolean {
-  return process.getuid?.() === 0;
-}
-
 export class PolicyNetLab {
   readonly node: string;
   readonly ext: string;

@@ -12,9 +12,11 @@ import type { Protocol } from '../../../src/netpol/model.js';
 import { modelOf } from '../../unit/netpol/fixtures/build.js';
 import { randomPolicies } from '../../unit/netpol/fixtures/random-policies.js';
 import { ALL_PODS, GATEWAY, NAMESPACES, namespaceObject, NODE_NAME, POD_CIDR, podIp, podObject } from '../../unit/netpol/fixtures/topology.js';
-import { isRoot, PolicyNetLab } from './netlab.js';
+import { PolicyNetLab } from './netlab.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
-test('random policy sets: kernel verdicts equal the evaluator', { skip: !isRoot() && 'needs root (network namespaces, nftables)' }, async (t) => {
+test('random policy sets: kernel verdicts equal the evaluator', async (t) => {
+  requireRoot('network namespaces, nftables');
   const lab = new PolicyNetLab(`r${process.pid % 100000}`);
   t.after(() => lab.tearDown());
   lab.setUp();

@@ -12,9 +12,11 @@ import { upstreamCases } from '../../unit/netpol/fixtures/upstream-e2e.js';
 import { modelOf, stepObjects } from '../../unit/netpol/fixtures/build.js';
 import { expectedTable, formatTable, tableDiff } from '../../unit/netpol/fixtures/reachability.js';
 import { ALL_PODS, GATEWAY, NODE_NAME, POD_CIDR, podIp } from '../../unit/netpol/fixtures/topology.js';
-import { isRoot, PolicyNetLab } from './netlab.js';
+import { PolicyNetLab } from './netlab.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
-test('upstream NetworkPolicy e2e cases with real packets', { skip: !isRoot() && 'needs root (network namespaces, nftables)' }, async (t) => {
+test('upstream NetworkPolicy e2e cases with real packets', async (t) => {
+  requireRoot('network namespaces, nftables');
   const lab = new PolicyNetLab(`e${process.pid % 100000}`);
   t.after(() => lab.tearDown());
   lab.setUp();

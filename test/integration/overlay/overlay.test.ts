@@ -14,9 +14,10 @@ import { renderConflist } from '../../../src/cni/conflist.js';
 import { createCniRuntime } from '../../../src/cni/runtime.js';
 import { OverlayController } from '../../../src/overlay/controller.js';
 import { VXLAN_DEVICE, type OverlayMode, type OverlayNode } from '../../../src/overlay/model.js';
-import { bundledPluginCommand, isRoot, peerAddressServer, ping, sh, tcpAsk } from '../cni/helpers.js';
+import { bundledPluginCommand, peerAddressServer, ping, sh, tcpAsk } from '../cni/helpers.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
-const skip = !isRoot && 'needs root (network namespaces)';
+const ROOT_FOR = 'network namespaces, VXLAN devices, nftables';
 
 interface Lab {
   nodes: { name: string; netns: string; ip: string; podCIDR: string; pod: string; podIP: string; controller: OverlayController }[];
@@ -76,7 +77,8 @@ function nodeObjects(lab: Lab): OverlayNode[] {
 }
 
 for (const mode of ['vxlan', 'host-gw'] as const) {
-  test(`${mode}: pods on two nodes reach each other without NAT; egress is masqueraded; a removed node is unrouted`, { skip }, async (t) => {
+  test(`${mode}: pods on two nodes reach each other without NAT; egress is masqueraded; a removed node is unrouted`, async (t) => {
+    requireRoot(ROOT_FOR);
     const lab = await buildLab(mode === 'vxlan' ? 'v' : 'h', mode);
     t.after(() => lab.cleanup());
     const [a, b] = lab.nodes;
@@ -128,7 +130,8 @@ for (const mode of ['vxlan', 'host-gw'] as const) {
   });
 }
 
-test('a controller restarted on a configured namespace converges from the kernel state', { skip }, async (t) => {
+test('a controller restarted on a configured namespace converges from the kernel state', async (t) => {
+  requireRoot(ROOT_FOR);
   const lab = await buildLab('r', 'vxlan');
   t.after(() => lab.cleanup());
   const [a, b] = lab.nodes;

@@ -8,12 +8,11 @@ import { startLoadBalancerIPController } from '../../../src/controllers/loadbala
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { CLUSTER_CIDR, NetLab, NODE_IP } from './netlab.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
-const skip = NetLab.available() ? false : 'needs root (network namespaces, nftables)';
 let server: TestServer;
 
 before(async () => {
-  if (skip) return;
   server = await startTestServer({ controllers: false, store: 'sqlite' });
 });
 after(async () => {
@@ -34,7 +33,7 @@ async function apply(yaml: string): Promise<void> {
   assert.equal(r.code, 0, r.stderr);
 }
 
-test('LoadBalancer Services get pool addresses, keep them, and give them back', { skip }, async () => {
+test('LoadBalancer Services get pool addresses, keep them, and give them back', async () => {
   const ctl = await startLoadBalancerIPController(server.client, { pool: '172.31.255.0/24' });
   try {
     await apply(`apiVersion: v1
@@ -73,7 +72,8 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}
   }
 });
 
-test('startServiceProxy follows the API: kubectl apply reaches packets, delete removes them', { skip }, async (t) => {
+test('startServiceProxy follows the API: kubectl apply reaches packets, delete removes them', async (t) => {
+  requireRoot('network namespaces, nftables');
   const lab = new NetLab('a');
   t.after(() => lab.tearDown());
   await lab.setUp(2);

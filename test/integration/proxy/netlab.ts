@@ -48,10 +48,6 @@ export class NetLab {
     this.client = `flatnet-t-proxy-${id}-cli`;
   }
 
-  static available(): boolean {
-    return process.getuid?.() === 0;
-  }
-
   async setUp(podCount: number): Promise<void> {
     this.tearDown();
     sh(['ip', 'netns', 'add', this.node]);

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { ServiceProxy } from '../../../src/proxy/proxy.js';
 import { CLIENT_IP, CLUSTER_CIDR, NetLab, NODE_IP, service, slice } from './netlab.js';
-
-const skip = NetLab.available() ? false : 'needs root (network namespaces, nftables)';
+import { requireRoot } from '../../support/prerequisites.js';
 
 /** Chi-square statistic of observed counts against a uniform spread. */
 function chiSquare(counts: number[]): number {
@@ -23,7 +22,8 @@ function countBy(values: (string | undefined)[]): Map<string, number> {
 }
 
 for (const mode of ['nftables', 'iptables'] as const) {
-  test(`service proxy (${mode}) with real packets`, { skip, concurrency: false }, async (t) => {
+  test(`service proxy (${mode}) with real packets`, { concurrency: false }, async (t) => {
+    requireRoot(`network namespaces, ${mode} rules`);
     const lab = new NetLab(mode === 'nftables' ? 'n' : 'i');
     const proxies: ServiceProxy[] = [];
     t.after(async () => {
