@@ -55,6 +55,7 @@ function resource(
  * (ReferenceGrant and TLSRoute since v1.5.0, TCPRoute and UDPRoute since v1.6.0).
  */
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const gatewayCategories = ['gateway-api'];
 
 export const RESOURCES: readonly ResourceInfo[] = [
@@ -79,7 +80,10 @@ export const RESOURCES: readonly ResourceInfo[] = [
   resource('', 'v1', 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
   resource('', 'v1', 'Secret', 'secrets'),
   resource('', 'v1', 'Event', 'events', { shortNames: ['ev'] }),
-  resource('', 'v1', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),
+  resource('', 'v1', 'ServiceAccount', 'serviceaccounts', {
+    shortNames: ['sa'],
+    subresources: [{ name: 'token', group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }],
+  }),
   // apps/v1
   resource('apps', 'v1', 'Deployment', 'deployments', {
     shortNames: ['deploy'],
@@ -91,6 +95,16 @@ export const RESOURCES: readonly ResourceInfo[] = [
     categories: ['all'],
     subresources: [status, { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }],
   }),
+  resource('apps', 'v1', 'StatefulSet', 'statefulsets', {
+    shortNames: ['sts'],
+    categories: ['all'],
+    subresources: [status, { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }],
+  }),
+  resource('apps', 'v1', 'DaemonSet', 'daemonsets', { shortNames: ['ds'], categories: ['all'], subresources: [status] }),
+  resource('apps', 'v1', 'ControllerRevision', 'controllerrevisions'),
+  // batch/v1
+  resource('batch', 'v1', 'Job', 'jobs', { categories: ['all'], subresources: [status] }),
+  resource('batch', 'v1', 'CronJob', 'cronjobs', { shortNames: ['cj'], categories: ['all'], subresources: [status] }),
   // discovery.k8s.io/v1
   resource('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices'),
   // networking.k8s.io/v1
@@ -99,6 +113,18 @@ export const RESOURCES: readonly ResourceInfo[] = [
   resource('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', { namespaced: false }),
   // coordination.k8s.io/v1
   resource('coordination.k8s.io', 'v1', 'Lease', 'leases'),
+  // rbac.authorization.k8s.io/v1
+  resource(RBAC_GROUP, 'v1', 'ClusterRole', 'clusterroles', { namespaced: false }),
+  resource(RBAC_GROUP, 'v1', 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
+  resource(RBAC_GROUP, 'v1', 'Role', 'roles'),
+  resource(RBAC_GROUP, 'v1', 'RoleBinding', 'rolebindings'),
+  // authentication.k8s.io/v1 and authorization.k8s.io/v1: create-only reviews, never stored
+  resource('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', { namespaced: false, verbs: ['create'] }),
+  resource('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', { namespaced: false, verbs: ['create'] }),
+  resource('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', { verbs: ['create'] }),
+  resource('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', { namespaced: false, verbs: ['create'] }),
+  resource('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', { namespaced: false, verbs: ['create'] }),
+  resource('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', { namespaced: false, verbs: ['create'] }),
   // gateway.networking.k8s.io (served as its CRDs define it)
   resource(GATEWAY_API_GROUP, 'v1', 'GatewayClass', 'gatewayclasses', { namespaced: false, shortNames: ['gc'], categories: gatewayCategories, subresources: [status] }),
   resource(GATEWAY_API_GROUP, 'v1', 'Gateway', 'gateways', { shortNames: ['gtw'], categories: gatewayCategories, subresources: [status] }),
@@ -179,11 +205,20 @@ export const R = {
   serviceaccounts: mustFindResource('', 'serviceaccounts'),
   deployments: mustFindResource('apps', 'deployments'),
   replicasets: mustFindResource('apps', 'replicasets'),
+  statefulsets: mustFindResource('apps', 'statefulsets'),
+  daemonsets: mustFindResource('apps', 'daemonsets'),
+  controllerrevisions: mustFindResource('apps', 'controllerrevisions'),
+  jobs: mustFindResource('batch', 'jobs'),
+  cronjobs: mustFindResource('batch', 'cronjobs'),
   endpointslices: mustFindResource('discovery.k8s.io', 'endpointslices'),
   networkpolicies: mustFindResource('networking.k8s.io', 'networkpolicies'),
   ingresses: mustFindResource('networking.k8s.io', 'ingresses'),
   ingressclasses: mustFindResource('networking.k8s.io', 'ingressclasses'),
   leases: mustFindResource('coordination.k8s.io', 'leases'),
+  clusterroles: mustFindResource(RBAC_GROUP, 'clusterroles'),
+  clusterrolebindings: mustFindResource(RBAC_GROUP, 'clusterrolebindings'),
+  roles: mustFindResource(RBAC_GROUP, 'roles'),
+  rolebindings: mustFindResource(RBAC_GROUP, 'rolebindings'),
   gatewayclasses: mustFindResource(GATEWAY_API_GROUP, 'gatewayclasses'),
   gateways: mustFindResource(GATEWAY_API_GROUP, 'gateways'),
   httproutes: mustFindResource(GATEWAY_API_GROUP, 'httproutes'),

@@ -1,11 +1,25 @@
-// Bearer-token authentication: one admin token, generated into the data directory on first
-// start. Health and version endpoints answer anonymous requests, as upstream allows.
+// Authentication: a chain of bearer-token authenticators, the first that recognises the token
+// naming the user, as kube-apiserver's union token authenticator:
+// - the admin token, generated into the data directory on first start: user kubernetes-admin in
+//   group system:masters (the identity kubeadm's admin.conf carries);
+// - gateway proxy tokens signed with the data directory's proxy token key
+//   (src/gateway/proxy-identity.ts): their ServiceAccount, authorized by built-in read rules and RBAC;
+// - ServiceAccount tokens from TokenRequest (src/apiserver/rbac/serviceaccount-token.ts), valid
+//   while the ServiceAccount (and the pod they are bound to) exist with the uid they name.
+// Health and version endpoints answer requests without credentials, as upstream allows.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import { verifyProxyToken } from '../gateway/proxy-identity.js';
+import type { RequestUser } from './authorize.js';
+import { GROUP_AUTHENTICATED, GROUP_MASTERS, serviceAccountUser } from './rbac/types.js';
+import type { ServiceAccountClaims, ServiceAccountTokenIssuer } from './rbac/serviceaccount-token.js';
 
 const ANONYMOUS_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version']);
+
+/** The admin token's identity, as kubeadm's admin.conf (a client certificate there). */
+export const ADMIN_USERNAME = 'kubernetes-admin';
 
 export function ensureAdminToken(dataDir: string): string {
   const file = join(dataDir, 'admin.token');
@@ -18,20 +32,95 @@ export function ensureAdminToken(dataDir: string): string {
   return token;
 }
 
-export class TokenAuthenticator {
-  private readonly expected: Buffer;
-  constructor(token: string) {
-    this.expected = Buffer.from(`Bearer ${token}`);
+/** One member of the chain: the user a bearer token proves, or undefined when it does not know the token. */
+export interface TokenAuthenticator {
+  readonly name: string;
+  authenticateToken(token: string): RequestUser | undefined;
+}
+
+export function adminTokenAuthenticator(adminToken: string): TokenAuthenticator {
+  const expected = Buffer.from(adminToken);
+  return {
+    name: 'admin-token',
+    authenticateToken(token) {
+      const got = Buffer.from(token);
+      if (got.length !== expected.length || !timingSafeEqual(got, expected)) return undefined;
+      return { kind: 'admin', username: ADMIN_USERNAME, groups: [GROUP_MASTERS, GROUP_AUTHENTICATED] };
+    },
+  };
+}
+
+export function proxyTokenAuthenticator(key: Buffer): TokenAuthenticator {
+  return {
+    name: 'gateway-proxy-token',
+    authenticateToken(token) {
+      const identity = verifyProxyToken(key, token);
+      if (!identity) return undefined;
+      const info = serviceAccountUser(identity.namespace, identity.name);
+      return { kind: 'gateway-proxy', username: identity.username, groups: info.groups };
+    },
+  };
+}
+
+/** What the ServiceAccount token authenticator needs to know about stored objects: their uid, if they exist and are not being deleted. */
+export interface ObjectLookup {
+  serviceAccountUid(namespace: string, name: string): string | undefined;
+  podUid(namespace: string, name: string): string | undefined;
+  secretUid(namespace: string, name: string): string | undefined;
+  nodeUid(name: string): string | undefined;
+}
+
+/** The user a verified ServiceAccount token names, when what it is bound to still exists. */
+export function serviceAccountTokenUser(claims: ServiceAccountClaims, objects: ObjectLookup): RequestUser | undefined {
+  const k = claims['kubernetes.io'];
+  if (objects.serviceAccountUid(k.namespace, k.serviceaccount.name) !== k.serviceaccount.uid) return undefined;
+  const extra: Record<string, string[]> = { 'authentication.kubernetes.io/credential-id': [`JTI=${claims.jti}`] };
+  if (k.pod) {
+    if (objects.podUid(k.namespace, k.pod.name) !== k.pod.uid) return undefined;
+    extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
+    extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
+  }
+  if (k.secret && objects.secretUid(k.namespace, k.secret.name) !== k.secret.uid) return undefined;
+  if (k.node) {
+    if (objects.nodeUid(k.node.name) !== k.node.uid) return undefined;
+    extra['authentication.kubernetes.io/node-name'] = [k.node.name];
+    extra['authentication.kubernetes.io/node-uid'] = [k.node.uid];
+  }
+  const info = serviceAccountUser(k.namespace, k.serviceaccount.name, k.serviceaccount.uid, extra);
+  return { kind: 'serviceaccount', ...info };
+}
+
+export function serviceAccountTokenAuthenticator(issuer: ServiceAccountTokenIssuer, objects: ObjectLookup): TokenAuthenticator {
+  return {
+    name: 'serviceaccount-token',
+    authenticateToken(token) {
+      const claims = issuer.verify(token);
+      return claims ? serviceAccountTokenUser(claims, objects) : undefined;
+    },
+  };
+}
+
+export class Authenticator {
+  constructor(readonly tokens: readonly TokenAuthenticator[]) {}
+
+  /** Who sent the request, or undefined when its credentials are missing or not valid. */
+  authenticate(req: IncomingMessage): RequestUser | undefined {
+    const header = req.headers.authorization;
+    if (!header) return undefined;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) return undefined;
+    return this.authenticateToken(m[1]);
+  }
+
+  authenticateToken(token: string): RequestUser | undefined {
+    for (const a of this.tokens) {
+      const user = a.authenticateToken(token);
+      if (user) return user;
+    }
+    return undefined;
   }
 
   allowsAnonymous(pathname: string): boolean {
     return ANONYMOUS_PATHS.has(pathname) || pathname.startsWith('/healthz/') || pathname.startsWith('/readyz/') || pathname.startsWith('/livez/');
-  }
-
-  authenticated(req: IncomingMessage): boolean {
-    const header = req.headers.authorization;
-    if (!header) return false;
-    const got = Buffer.from(header);
-    return got.length === this.expected.length && timingSafeEqual(got, this.expected);
   }
 }

@@ -7,6 +7,44 @@ import { errors } from './errors.js';
 import { decodeProtobufObject } from './present/index.js';
 
 export const BODY_LIMIT = 3 * 1024 * 1024;
+/**
+ * The deepest nesting of arrays and objects a body may have. Go's decoder stops at 10000; flatnet's
+ * object machinery recurses, so it stops earlier, far above anything a Kubernetes object needs.
+ */
+export const MAX_NESTING_DEPTH = 1000;
+
+function tooDeep(): never {
+  throw errors.badRequest(`the request body is nested too deeply: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+}
+
+/** True when the JSON text nests arrays/objects deeper than `limit` (scanned before parsing). */
+export function jsonNestsDeeperThan(body: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** True when a decoded value nests deeper than `limit` (iterative: deep input cannot overflow it). */
+export function valueNestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
+  }
+  return false;
+}
 
 export function readBody(req: IncomingMessage, limit = BODY_LIMIT): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -43,6 +81,7 @@ export function mediaType(contentType: string | undefined): string {
 }
 
 function decodeJson(body: Buffer): unknown {
+  if (jsonNestsDeeperThan(body, MAX_NESTING_DEPTH)) tooDeep();
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
@@ -51,11 +90,14 @@ function decodeJson(body: Buffer): unknown {
 }
 
 function decodeYaml(body: Buffer): unknown {
+  let value: unknown;
   try {
-    return parseYaml(body.toString('utf8'));
+    value = parseYaml(body.toString('utf8'));
   } catch (err) {
     throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message}`);
   }
+  if (valueNestsDeeperThan(value, MAX_NESTING_DEPTH)) tooDeep();
+  return value;
 }
 
 const ACCEPTED = 'application/json, application/yaml, application/vnd.kubernetes.protobuf';

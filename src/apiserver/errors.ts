@@ -54,6 +54,7 @@ export const errors = {
   methodNotAllowed: (message = 'the server does not allow this method on the requested resource') => fail(405, 'MethodNotAllowed', message),
   unsupportedMediaType: (message: string) => fail(415, 'UnsupportedMediaType', message),
   tooLarge: (limit: number) => fail(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
+  objectTooLarge: (why: string) => fail(413, 'RequestEntityTooLarge', `Request entity too large: ${why}`),
   unauthorized: () => fail(401, 'Unauthorized', 'Unauthorized'),
   expired: (message: string) => fail(410, 'Expired', message),
   gone: (message: string) => fail(410, 'Gone', message),

@@ -14,6 +14,9 @@ import { type DeleteOptions, type FieldValidation, type Registry, type WriteCont
 import { SelectorError, selectorPredicate } from './selectors.js';
 import { WatchStream } from './watch.js';
 import { clone } from './objects.js';
+import { queryBool, queryInt } from './query.js';
+import { writeAdmissionFor } from './rbac/access.js';
+import { checkTyped } from '../api/schema/typed.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -34,10 +37,9 @@ export interface HandlerEnv {
 
 /** The verb a request is counted as in metrics. */
 export function verbOf(method: string, route: { name?: string; subresource?: string }, query: URLSearchParams): string {
-  const watch = query.get('watch');
   switch (method) {
     case 'GET':
-      if (route.name === undefined) return watch === 'true' || watch === '1' ? 'watch' : 'list';
+      if (route.name === undefined) return queryBool(query, 'watch') ? 'watch' : 'list';
       return 'get';
     case 'POST':
       return 'create';
@@ -82,7 +84,7 @@ function writeContext(query: URLSearchParams, req: IncomingMessage): WriteContex
     const agent = req.headers['user-agent'];
     if (agent) fieldManager = agent.split('/')[0].slice(0, 128);
   }
-  return { dryRun: dryRun.length > 0, fieldValidation: fv as FieldValidation, fieldManager, warnings: [] };
+  return { dryRun: dryRun.length > 0, fieldValidation: fv as FieldValidation, fieldManager, warnings: [], admit: writeAdmissionFor(req) };
 }
 
 function warningHeaders(ctx: WriteContext): Record<string, string[]> {
@@ -107,23 +109,46 @@ function namespaceOf(rr: ResourceRequest): string {
 
 // ---- continue tokens ----
 
+/**
+ * Where a paged list goes on: the snapshot revision (0 = the latest, for the token a 410 hands
+ * out), the last key returned, and the resource and namespace the list was of: a token is only
+ * good for the list it came from.
+ */
 interface ContinueToken {
   rv: number;
   start: string;
+  resource: string;
+  ns: string;
 }
 
 function encodeContinue(t: ContinueToken): string {
-  return Buffer.from(JSON.stringify({ v: 'flatnet.continue/v1', rv: t.rv, start: t.start })).toString('base64url');
+  return Buffer.from(JSON.stringify({ v: 'flatnet.continue/v2', rv: t.rv, start: t.start, r: t.resource, ns: t.ns })).toString('base64url');
 }
 
-function decodeContinue(s: string): ContinueToken {
+function decodeContinue(s: string, resource: string, ns: string): ContinueToken {
+  let t: { v?: string; rv?: unknown; start?: unknown; r?: unknown; ns?: unknown } | undefined;
   try {
-    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as { v?: string; rv?: unknown; start?: unknown };
-    if (t.v === 'flatnet.continue/v1' && typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+    t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as typeof t;
   } catch {
-    // fall through
+    // not ours
   }
-  throw errors.badRequest(`continue key is not valid: ${JSON.stringify(s)} is not a continue token this server returned`);
+  if (!t || t.v !== 'flatnet.continue/v2' || typeof t.rv !== 'number' || typeof t.start !== 'string' || typeof t.r !== 'string' || typeof t.ns !== 'string') {
+    throw errors.badRequest(`continue key is not valid: ${JSON.stringify(s)} is not a continue token this server returned`);
+  }
+  if (t.r !== resource || t.ns !== ns) {
+    throw errors.badRequest(`continue key is not valid: the token continues a list of ${t.r}${t.ns ? ` in namespace ${t.ns}` : ''}, not of ${resource}${ns ? ` in namespace ${ns}` : ''}`);
+  }
+  return { rv: t.rv, start: t.start, resource: t.r, ns: t.ns };
+}
+
+/** A resourceVersion parameter of a get, list or watch: 400 when not ours, 504 when in the future. */
+function checkReadRevision(rr: ResourceRequest, current: number): number | undefined {
+  const rv = rr.query.get('resourceVersion') ?? '';
+  if (rv === '' || rv === '0') return undefined;
+  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rv)}: it must be a resourceVersion this server returned`);
+  const n = Number(rv);
+  if (n > current) throw errors.tooLargeResourceVersion(n, current);
+  return n;
 }
 
 // ---- handlers ----
@@ -133,16 +158,14 @@ export async function handleResource(env: HandlerEnv, rr: ResourceRequest): Prom
   const { name, subresource } = rr;
   if (subresource !== undefined) return handleSubresource(env, rr, method);
   if (name === undefined) {
-    if (method === 'GET') {
-      const w = rr.query.get('watch');
-      return w === 'true' || w === '1' ? watch(env, rr) : list(env, rr);
-    }
+    if (method === 'GET') return queryBool(rr.query, 'watch') ? watch(env, rr) : list(env, rr);
     if (method === 'POST') return create(env, rr);
     if (method === 'DELETE') return deleteCollection(env, rr);
     throw errors.methodNotAllowed();
   }
   switch (method) {
     case 'GET':
+      checkReadRevision(rr, env.registry.store.revision);
       return sendEntry(rr, 200, env.registry.get(rr.r, namespaceOf(rr), name));
     case 'PUT':
       return update(env, rr);
@@ -169,33 +192,35 @@ function list(env: HandlerEnv, rr: ResourceRequest): void {
   const q = rr.query;
   const predicate = predicateOf(rr);
   const limitParam = q.get('limit');
-  const limit = limitParam ? Number(limitParam) : undefined;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw errors.badRequest(`limit: Invalid value: ${JSON.stringify(limitParam)}: must be a non-negative integer`);
+  const limit = queryInt(q, 'limit');
+  if (limit !== undefined && limit < 0) throw errors.badRequest(`limit: Invalid value: ${JSON.stringify(limitParam)}: must be a non-negative integer`);
   const cont = q.get('continue');
   const rvParam = q.get('resourceVersion') ?? '';
+  const ns = rr.r.namespaced ? rr.namespace : undefined;
+  const resource = storeKey(rr.r);
   let atRevision: number | undefined;
   let after: string | undefined;
   if (cont) {
     if (rvParam !== '' && rvParam !== '0') throw errors.badRequest('specifying resource version is not allowed when using continue');
-    const t = decodeContinue(cont);
-    atRevision = t.rv;
+    const t = decodeContinue(cont, resource, ns ?? '');
+    atRevision = t.rv === 0 ? undefined : t.rv;
     after = t.start;
-  } else if (rvParam !== '' && rvParam !== '0') {
-    if (!/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rvParam)}: it must be a resourceVersion this server returned`);
-    const rv = Number(rvParam);
-    if (rv > store.revision) throw errors.tooLargeResourceVersion(rv, store.revision);
-    if (q.get('resourceVersionMatch') === 'Exact') atRevision = rv;
+  } else {
+    const rv = checkReadRevision(rr, store.revision);
+    if (rv !== undefined && q.get('resourceVersionMatch') === 'Exact') atRevision = rv;
   }
-  const ns = rr.r.namespaced ? rr.namespace : undefined;
   let result;
   try {
     result = store.list(storeKey(rr.r), { ns, atRevision, after, limit: limit || undefined, filter: predicate ? (e) => predicate(e.obj) : undefined });
   } catch (err) {
     if (err instanceof StoreError && err.reason === 'Expired') {
       if (cont) {
-        throw errors.expired(
+        // As upstream: the 410 carries a token that continues from the same key at the latest revision.
+        const gone = errors.expired(
           'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to get a list that is not necessarily consistent.',
         );
+        gone.status.metadata = { continue: encodeContinue({ rv: 0, start: after ?? '', resource, ns: ns ?? '' }) };
+        throw gone;
       }
       throw errors.expired(`too old resource version: ${atRevision} (${err.message})`);
     }
@@ -204,7 +229,7 @@ function list(env: HandlerEnv, rr: ResourceRequest): void {
   const meta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.revision) };
   if (result.remaining > 0 && result.entries.length > 0) {
     const last = result.entries[result.entries.length - 1];
-    meta.continue = encodeContinue({ rv: result.revision, start: `${last.ns}/${last.name}` });
+    meta.continue = encodeContinue({ rv: result.revision, start: `${last.ns}/${last.name}`, resource, ns: ns ?? '' });
     if (!predicate) meta.remainingItemCount = result.remaining;
   }
   const table = tableRequest(rr.req, q);
@@ -221,7 +246,8 @@ function list(env: HandlerEnv, rr: ResourceRequest): void {
 function watch(env: HandlerEnv, rr: ResourceRequest): void {
   const q = rr.query;
   const predicate = predicateOf(rr);
-  const timeout = q.get('timeoutSeconds');
+  const timeoutSeconds = queryInt(q, 'timeoutSeconds');
+  const allowBookmarks = queryBool(q, 'allowWatchBookmarks');
   const stream = new WatchStream(
     env.registry.store,
     {
@@ -229,8 +255,8 @@ function watch(env: HandlerEnv, rr: ResourceRequest): void {
       namespace: rr.r.namespaced ? rr.namespace : undefined,
       predicate,
       resourceVersion: q.get('resourceVersion') ?? undefined,
-      allowBookmarks: q.get('allowWatchBookmarks') === 'true',
-      timeoutSeconds: timeout !== null && /^\d+$/.test(timeout) ? Number(timeout) : undefined,
+      allowBookmarks,
+      timeoutSeconds,
       table: tableRequest(rr.req, q),
       bookmarkIntervalMs: env.bookmarkIntervalMs,
     },
@@ -272,7 +298,7 @@ async function patch(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status
   if (kind === 'apply' && !rr.query.get('fieldManager')) {
     throw errors.badRequest('PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
   }
-  const force = rr.query.get('force') === 'true';
+  const force = queryBool(rr.query, 'force');
   if (force && kind !== 'apply') throw errors.badRequest('force: Forbidden: may not be specified for non-apply patch');
   const { entry, code } = env.registry.patch(rr.r, namespaceOf(rr), rr.name!, kind, p, ctx, { subresource, force });
   await env.registry.store.sync();
@@ -287,8 +313,8 @@ async function deleteOptions(rr: ResourceRequest): Promise<DeleteOptions> {
     if (parsed && typeof parsed === 'object') opts = parsed as DeleteOptions;
   }
   const q = rr.query;
-  const grace = q.get('gracePeriodSeconds');
-  if (grace !== null) opts.gracePeriodSeconds = Number(grace);
+  const grace = queryInt(q, 'gracePeriodSeconds');
+  if (grace !== undefined) opts.gracePeriodSeconds = grace;
   const policy = q.get('propagationPolicy');
   if (policy) opts.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
   const orphan = (opts as { orphanDependents?: boolean }).orphanDependents;
@@ -313,9 +339,25 @@ async function remove(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
   const ctx = writeContext(rr.query, rr.req);
   const opts = await deleteOptions(rr);
   dryRunFromBody(opts, ctx);
-  const { entry, code } = env.registry.delete(rr.r, namespaceOf(rr), rr.name!, opts, ctx);
+  const { entry, code, removed } = env.registry.delete(rr.r, namespaceOf(rr), rr.name!, opts, ctx);
   await env.registry.store.sync();
+  if (removed && !RETURNS_DELETED_OBJECT.has(storeKey(rr.r))) return send(rr.res, code, JSON.stringify(deletedStatus(rr.r, entry.obj)));
   sendEntry(rr, code, entry);
+}
+
+/**
+ * Kinds whose upstream storage sets ReturnDeletedObject: a DELETE answers with the object. Every
+ * other kind answers an immediate deletion with a Success Status naming it (the generic store's
+ * finalizeDelete), and a deletion left pending (finalizers, grace period) with the object.
+ */
+const RETURNS_DELETED_OBJECT = new Set(['/pods', '/services', '/serviceaccounts', '/namespaces']);
+
+function deletedStatus(r: ResourceRequest['r'], obj: KubeObject): object {
+  const details: Record<string, string> = { name: obj.metadata.name ?? '' };
+  if (r.group) details.group = r.group;
+  details.kind = r.plural;
+  if (obj.metadata.uid) details.uid = obj.metadata.uid;
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
 }
 
 async function deleteCollection(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
@@ -403,12 +445,14 @@ async function scale(env: HandlerEnv, rr: ResourceRequest, method: string): Prom
       else if (kind === 'merge' || kind === 'strategic') wanted = patches.applyMergePatch(base, p) as KubeObject;
       else throw errors.unsupportedMediaType('apply patches are not supported on the scale subresource; use a merge patch');
     } catch (err) {
-      if (err instanceof patches.PatchError) throw new ApiStatusError(statusOf(err.code, err.code === 422 ? 'Invalid' : 'BadRequest', err.message));
+      if (err instanceof patches.PatchError) throw new ApiStatusError(statusOf(err.code, err.code === 422 ? 'Invalid' : err.code === 413 ? 'RequestEntityTooLarge' : 'BadRequest', err.message));
       throw err;
     }
   } else {
     throw errors.methodNotAllowed();
   }
+  const typed = checkTyped({ kind: 'Scale' }, wanted);
+  if (typed.error) throw errors.badRequest(`Scale in version "v1" cannot be handled as a Scale: ${typed.error}`);
   const replicas = (wanted.spec as { replicas?: unknown } | undefined)?.replicas;
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
     throw errors.invalid({ group: 'autoscaling', plural: 'scales', kind: 'Scale' }, name, [

@@ -57,12 +57,14 @@ const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-export type NameFormat = 'subdomain' | 'label' | 'dns1035';
+export type NameFormat = 'subdomain' | 'label' | 'dns1035' | 'path';
 
 /** The name format upstream requires for a resource (namespaces: label, services: DNS-1035 label). */
 export function nameFormatOf(plural: string, group: string): NameFormat {
   if (group === '' && plural === 'namespaces') return 'label';
   if (group === '' && plural === 'services') return 'dns1035';
+  // RBAC names (system:aggregate-to-admin) need only be valid path segments.
+  if (group === 'rbac.authorization.k8s.io') return 'path';
   return 'subdomain';
 }
 
@@ -70,7 +72,10 @@ export function nameFormatOf(plural: string, group: string): NameFormat {
 export function validateName(name: string, format: NameFormat, field = 'metadata.name'): FieldError[] {
   const errs: FieldError[] = [];
   const q = JSON.stringify(name);
-  if (format === 'subdomain') {
+  if (format === 'path') {
+    if (name === '.' || name === '..') errs.push({ type: 'FieldValueInvalid', field, message: `Invalid value: ${q}: may not be '${name}'` });
+    for (const c of ['/', '%']) if (name.includes(c)) errs.push({ type: 'FieldValueInvalid', field, message: `Invalid value: ${q}: may not contain '${c}'` });
+  } else if (format === 'subdomain') {
     if (name.length > 253) errs.push({ type: 'FieldValueInvalid', field, message: `Invalid value: ${q}: must be no more than 253 characters` });
     if (!dns1123Subdomain.test(name)) {
       errs.push({

@@ -10,7 +10,10 @@ import * as patches from '../api/patch/index.js';
 import { type Store, type StoreEntry, StoreError } from '../store/types.js';
 import { ApiStatusError, errors, statusOf } from './errors.js';
 import * as validation from '../api/validation/index.js';
+import { checkTyped } from '../api/schema/typed.js';
 import type { ServiceAllocator } from './service-allocation.js';
+import { admitDefaultIngressClass } from './default-ingress-class.js';
+import { admitServiceAccount } from './rbac/serviceaccount-admission.js';
 import { clone, equalExcept, generatedName, nameFormatOf, timestamp, uniqueErrors, validateName } from './objects.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -21,6 +24,10 @@ export interface WriteContext {
   fieldValidation: FieldValidation;
   /** Warnings for the Warning response header. */
   warnings: string[];
+  /** The object was already checked against its schema (the inner write of an apply). */
+  decoded?: boolean;
+  /** Checks of the requesting user on the object about to be stored (RBAC escalation prevention); throws to refuse. */
+  admit?: (r: ResourceInfo, obj: KubeObject, old?: KubeObject) => void;
 }
 
 export interface DeleteOptions {
@@ -35,6 +42,8 @@ export interface WriteResult {
   entry: StoreEntry;
   /** 201 for creates, 200 otherwise. */
   code: number;
+  /** A delete that removed the object at once (no finalizers or grace period left pending). */
+  removed?: boolean;
 }
 
 /** Namespaces the server creates at first start and never lets anyone delete (except kube-node-lease). */
@@ -61,6 +70,9 @@ function isServices(r: ResourceInfo): boolean {
 }
 function isPods(r: ResourceInfo): boolean {
   return r.group === '' && r.plural === 'pods';
+}
+function isIngresses(r: ResourceInfo): boolean {
+  return r.group === 'networking.k8s.io' && r.plural === 'ingresses';
 }
 
 /** An entry for a dry-run answer: what would have been stored, never stored. */
@@ -97,8 +109,7 @@ export class Registry {
   // ---- create ----
 
   create(r: ResourceInfo, ns: string, body: KubeObject, ctx: WriteContext): WriteResult {
-    const obj = this.checkBody(r, ns, body);
-    this.checkUnknownFields(r, obj, ctx);
+    const obj = this.checkBody(r, ns, body, ctx);
     const nameErrors: FieldError[] = [];
     if (!obj.metadata.name) {
       if (obj.metadata.generateName) obj.metadata.name = generatedName(obj.metadata.generateName);
@@ -118,12 +129,16 @@ export class Registry {
     m.generation = 1;
     this.resetStatusOnCreate(r, obj);
     validation.applyDefaults(r, obj);
+    if (isPods(r)) admitServiceAccount(this, ns, obj, ctx);
+    omitEmptySubsets(r, obj);
+    if (isIngresses(r)) admitDefaultIngressClass(obj, this.store.list(storeKey(R.ingressclasses)).entries.map((e) => e.obj));
 
     const allocating = isServices(r) && this.services !== undefined;
     // A dry-run allocation fills clusterIP and node ports for validation; the real one comes last.
     const allocationErrors = allocating ? this.services!.allocate(obj, undefined, { dryRun: true }) : [];
     const errs = uniqueErrors([...allocationErrors, ...validation.validateCreate(r, obj)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
+    ctx.admit?.(r, obj);
     const stored = this.recordManager(r, undefined, obj, ctx);
     if (ctx.dryRun) return { entry: dryEntry(stored), code: 201 };
     const key = storeKey(r);
@@ -165,10 +180,12 @@ export class Registry {
   }
 
   /**
-   * The body's apiVersion/kind/namespace agree with the URL. Writes take ownership of the body
-   * they are given (a freshly decoded request), so it is completed in place, not copied.
+   * The body's apiVersion/kind/namespace agree with the URL, every value has its schema's type
+   * (400 as upstream's decoder words it) and unknown fields are reported as `ctx` asks. Writes
+   * take ownership of the body they are given (a freshly decoded request), so it is completed in
+   * place, not copied.
    */
-  private checkBody(r: ResourceInfo, ns: string, body: KubeObject): KubeObject {
+  private checkBody(r: ResourceInfo, ns: string, body: KubeObject, ctx: WriteContext): KubeObject {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest(`the request body must be a ${r.kind} object`);
     const obj = body;
     const want = apiVersionOf(r);
@@ -177,6 +194,11 @@ export class Registry {
     }
     if (obj.kind !== undefined && obj.kind !== r.kind) {
       throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${r.kind}) of ${r.plural}`);
+    }
+    if (!ctx.decoded) {
+      const typed = checkTyped(r, obj);
+      if (typed.error) throw errors.badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${typed.error}`);
+      this.reportUnknownFields(typed.unknown, ctx);
     }
     obj.apiVersion = want;
     obj.kind = r.kind;
@@ -193,10 +215,9 @@ export class Registry {
     return obj;
   }
 
-  private checkUnknownFields(r: ResourceInfo, obj: KubeObject, ctx: WriteContext): void {
-    if (ctx.fieldValidation === 'Ignore') return;
-    const unknown = validation.findUnknownFields(r, obj).map((f) => `unknown field "${f.replace(/^\./, '')}"`);
-    if (unknown.length === 0) return;
+  private reportUnknownFields(fields: string[], ctx: WriteContext): void {
+    if (ctx.fieldValidation === 'Ignore' || fields.length === 0) return;
+    const unknown = fields.map((f) => `unknown field "${f.replace(/^\./, '')}"`);
     if (ctx.fieldValidation === 'Strict') throw errors.badRequest(`strict decoding error: ${unknown.join(', ')}`);
     ctx.warnings.push(...unknown);
   }
@@ -210,7 +231,7 @@ export class Registry {
 
   /** PUT on the object (subresource undefined), its status, or a namespace's finalize. */
   update(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): WriteResult {
-    const obj = this.checkBody(r, ns, body);
+    const obj = this.checkBody(r, ns, body, ctx);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
       throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }
@@ -218,7 +239,7 @@ export class Registry {
     const found = this.store.get(storeKey(r), r.namespaced ? ns : '', name);
     if (!found && subresource === undefined && ALLOW_CREATE_ON_UPDATE.has(storeKey(r))) {
       delete obj.metadata.resourceVersion;
-      return this.create(r, ns, obj, ctx);
+      return this.create(r, ns, obj, { ...ctx, fieldValidation: 'Ignore', decoded: true });
     }
     const current = found ?? this.get(r, ns, name);
     const expected = parseRev(r, name, obj.metadata.resourceVersion);
@@ -226,7 +247,6 @@ export class Registry {
     if (obj.metadata.uid && obj.metadata.uid !== current.obj.metadata.uid) {
       throw errors.conflict(r, name, `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${current.obj.metadata.uid}`);
     }
-    this.checkUnknownFields(r, obj, ctx);
     const old = current.obj;
     let next: KubeObject;
     if (subresource === 'status') {
@@ -260,6 +280,7 @@ export class Registry {
       }
       validation.prepareForUpdate(r, next, old);
       validation.applyDefaults(r, next);
+      omitEmptySubsets(r, next);
     }
     return this.commitUpdate(r, current, next, ctx, subresource === undefined);
   }
@@ -272,6 +293,7 @@ export class Registry {
     const allocationErrors = allocating ? this.services!.allocate(next, old, { dryRun: true }) : [];
     const errs = uniqueErrors([...allocationErrors, ...validation.validateUpdate(r, next, old)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
+    ctx.admit?.(r, next, old);
     if (!equalExcept(next, old, ['metadata', 'status', 'apiVersion', 'kind'])) {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
@@ -362,8 +384,11 @@ export class Registry {
     const key = storeKey(r);
     const current = this.store.get(key, r.namespaced ? ns : '', name);
     if (!current && opts.subresource) throw errors.notFound(r, name);
-    const typed = this.checkBody(r, ns, body);
+    const typed = this.checkBody(r, ns, body, ctx);
     typed.metadata.name = name;
+    // metadata.resourceVersion in an applied configuration is a precondition, as upstream checks it.
+    const expected = parseRev(r, name, typed.metadata.resourceVersion);
+    if (expected !== undefined && (!current || expected !== current.rev)) throw errors.conflict(r, name);
     let result: patches.ApplyResult;
     try {
       result = patches.serverSideApply(r, current ? clone(current.obj) : undefined, typed, ctx.fieldManager, opts.force ?? false);
@@ -373,8 +398,8 @@ export class Registry {
     }
     if (result.conflicts) throw applyConflict(r, name, result.conflicts);
     const obj = result.object;
-    // The apply already recorded the manager; do not record an Update on top.
-    const inner: WriteContext = { ...ctx, fieldManager: undefined };
+    // The apply already recorded the manager (and reported unknown fields); do not do either again.
+    const inner: WriteContext = { ...ctx, fieldManager: undefined, fieldValidation: 'Ignore', decoded: true };
     if (!current) return this.create(r, ns, obj, inner);
     obj.metadata.resourceVersion = current.obj.metadata.resourceVersion;
     return this.update(r, ns, name, obj, inner, opts.subresource);
@@ -411,10 +436,10 @@ export class Registry {
     }
     const pending = (m.finalizers?.length ?? 0) > 0 || grace > 0;
     if (!pending) {
-      if (ctx.dryRun) return { entry: current, code: 200 };
+      if (ctx.dryRun) return { entry: current, code: 200, removed: true };
       const entry = this.store.delete(storeKey(r), current.ns, name, current.rev);
       if (isServices(r)) this.services?.release(entry.obj);
-      return { entry, code: 200 };
+      return { entry, code: 200, removed: true };
     }
     // Graceful: mark for deletion; the finalizers' owners (or the agent, for pods) finish it.
     const now = Date.now();
@@ -436,7 +461,7 @@ export class Registry {
     if (this.finalizersDone(r, next)) {
       const entry = this.store.delete(storeKey(r), current.ns, current.name, current.rev);
       if (isServices(r)) this.services?.release(entry.obj);
-      return { entry, code: 200 };
+      return { entry, code: 200, removed: true };
     }
     if (this.isNoop(next, current.obj)) return { entry: current, code: 200 };
     return { entry: this.store.update(storeKey(r), next, current.rev), code: 200 };
@@ -477,8 +502,15 @@ export class Registry {
   }
 }
 
+/** Endpoints.subsets is `omitempty` upstream: an Endpoints with no addresses has no `subsets` at all. */
+function omitEmptySubsets(r: ResourceInfo, obj: KubeObject): void {
+  if (r.group !== '' || r.plural !== 'endpoints') return;
+  const o = obj as { subsets?: unknown };
+  if (Array.isArray(o.subsets) && o.subsets.length === 0) delete o.subsets;
+}
+
 function patchFailure(err: patches.PatchError): ApiStatusError {
-  const reasons: Record<number, string> = { 400: 'BadRequest', 409: 'Conflict', 415: 'UnsupportedMediaType', 422: 'Invalid' };
+  const reasons: Record<number, string> = { 400: 'BadRequest', 409: 'Conflict', 413: 'RequestEntityTooLarge', 415: 'UnsupportedMediaType', 422: 'Invalid' };
   return new ApiStatusError(statusOf(err.code, reasons[err.code] ?? 'BadRequest', err.message));
 }
 

@@ -8,7 +8,8 @@ export type Route =
   | { kind: 'version' }
   | { kind: 'health'; check: string }
   | { kind: 'metrics' }
-  | { kind: 'resource'; r: ResourceInfo; namespace?: string; name?: string; subresource?: string; subpath?: string }
+  /** watch: the legacy /api/v1/watch/... and /apis/G/V/watch/... form of a watch. */
+  | { kind: 'resource'; r: ResourceInfo; namespace?: string; name?: string; subresource?: string; subpath?: string; watch?: boolean }
   | { kind: 'notfound' };
 
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
@@ -53,6 +54,11 @@ export function parseRoute(pathname: string): Route {
     return { kind: 'notfound' };
   }
   if (rest.length === 0) return { kind: 'discovery', path: group ? `/apis/${group}/${version}` : `/api/${version}` };
+  const legacyWatch = rest[0] === 'watch';
+  if (legacyWatch) {
+    rest = rest.slice(1);
+    if (rest.length === 0) return { kind: 'notfound' };
+  }
 
   let namespace: string | undefined;
   if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && NAMESPACE_SUBRESOURCES.has(rest[2]))) {
@@ -64,5 +70,6 @@ export function parseRoute(pathname: string): Route {
   if (namespace !== undefined && !r.namespaced) return { kind: 'notfound' };
   const [, name, subresource, ...subpath] = rest;
   if (name === '') return { kind: 'notfound' };
+  if (legacyWatch) return subresource === undefined ? { kind: 'resource', r, namespace, name, watch: true } : { kind: 'notfound' };
   return { kind: 'resource', r, namespace, name, subresource, subpath: subpath.length ? subpath.join('/') : undefined };
 }

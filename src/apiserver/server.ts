@@ -13,7 +13,9 @@ import type { KubeObject } from '../api/types.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import type { Store } from '../store/types.js';
 import { createLogger } from '../util/log.js';
-import { TokenAuthenticator, ensureAdminToken } from './auth.js';
+import { ensureAdminToken } from './auth.js';
+import { AccessControl } from './rbac/access.js';
+import { ensureProxyTokenKey } from '../gateway/proxy-identity.js';
 import { ServiceAllocator } from './service-allocation.js';
 import { ApiStatusError, errors } from './errors.js';
 import { type HandlerEnv, handleResource, send, sendStatus, verbOf } from './handlers.js';
@@ -22,7 +24,9 @@ import { aggregatedDiscovery, legacyDiscovery, openapiV3 } from './present/index
 import { isProxyRoute, proxyHttp, proxyTarget, proxyUpgrade, rejectUpgrade } from './proxy.js';
 import { DEFAULT_NAMESPACES, Registry, storeKey } from './registry.js';
 import { type Route, parseRoute } from './routes.js';
-import { ensureServingCertificate, servingNames } from './tls.js';
+import { TLS_SERVING_OPTIONS, ensureServingCertificate, servingNames } from './tls.js';
+import type { TLSSocket } from 'node:tls';
+import { StoreError } from '../store/types.js';
 import { clone } from './objects.js';
 import { startEventSweeper } from './event-ttl.js';
 
@@ -55,6 +59,11 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** How long Events live after their last activity (default 1 h, as upstream's --event-ttl). */
   eventTTLms?: number;
+  /**
+   * A connection must finish its TLS handshake, and then send its first request's headers, within
+   * this (default 32 s, kube-apiserver's ReadHeaderTimeout); else it is closed.
+   */
+  handshakeTimeoutMs?: number;
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {
@@ -77,7 +86,7 @@ export function firstServiceIP(cidr: string): string {
 export class ApiServer {
   readonly registry: Registry;
   readonly metrics: ApiServerMetrics;
-  private readonly auth: TokenAuthenticator;
+  readonly access: AccessControl;
   private readonly server: https.Server;
   private readonly env: HandlerEnv;
   private readonly cache = new Map<string, string | undefined>();
@@ -94,7 +103,7 @@ export class ApiServer {
     registry: Registry,
   ) {
     this.registry = registry;
-    this.auth = new TokenAuthenticator(token);
+    this.access = new AccessControl({ dataDir: options.dataDir, adminToken: token, proxyTokenKey: ensureProxyTokenKey(options.dataDir), registry });
     this.metrics = new ApiServerMetrics(options.store);
     this.env = {
       registry,
@@ -108,8 +117,13 @@ export class ApiServer {
         this.metrics.watches.set(this.openWatches);
       },
     };
-    this.server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => void this.onRequest(req, res));
+    const handshakeTimeout = options.handshakeTimeoutMs ?? 32_000;
+    this.server = https.createServer(
+      { cert: serving.certPem, key: serving.keyPem, ...TLS_SERVING_OPTIONS, handshakeTimeout, headersTimeout: handshakeTimeout },
+      (req, res) => void this.onRequest(req, res),
+    );
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.server.on('secureConnection', (socket: TLSSocket) => closeIfSilent(socket, handshakeTimeout));
     this.server.keepAliveTimeout = 65_000;
   }
 
@@ -123,6 +137,7 @@ export class ApiServer {
     const registry = new Registry(options.store, allocator);
     const server = new ApiServer({ ...options, advertiseAddress: advertise }, token, serving.caPem, serving, registry);
     server.ensureDefaultNamespaces();
+    server.access.start();
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
       server.server.listen(port, host, () => {
@@ -146,6 +161,7 @@ export class ApiServer {
 
   close(): Promise<void> {
     this.stopSweeper?.();
+    this.access.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -222,6 +238,7 @@ export class ApiServer {
   // ---- requests ----
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    heard(req.socket);
     const started = performance.now();
     let verb = (req.method ?? 'GET').toLowerCase();
     let resource = '';
@@ -232,8 +249,9 @@ export class ApiServer {
     });
     try {
       const { pathname, query } = splitUrl(req.url ?? '/');
-      if (!this.auth.allowsAnonymous(pathname) && !this.auth.authenticated(req)) throw errors.unauthorized();
+      const user = this.access.admit(req, pathname, query);
       const route = parseRoute(pathname);
+      if (route.kind === 'resource' && route.watch) legacyWatch(req, route, query);
       if (route.kind === 'resource') {
         resource = route.subresource ? `${route.r.plural}/${route.subresource}` : route.r.plural;
         verb = verbOf(req.method ?? 'GET', route, query);
@@ -243,6 +261,10 @@ export class ApiServer {
           await proxyHttp(req, res, ep, this.token);
           return;
         }
+        if (user && this.access.serves(route.r, route.subresource)) {
+          await this.access.serve(req, res, user, route);
+          return;
+        }
         await handleResource(this.env, { req, res, query, r: route.r, namespace: route.namespace, name: route.name, subresource: route.subresource });
         return;
       }
@@ -250,6 +272,12 @@ export class ApiServer {
     } catch (err) {
       if (err instanceof ApiStatusError) {
         if (!res.headersSent) sendStatus(res, err);
+        else res.destroy();
+        return;
+      }
+      const clientFault = clientFaultStatus(err);
+      if (clientFault) {
+        if (!res.headersSent) sendStatus(res, clientFault);
         else res.destroy();
         return;
       }
@@ -316,9 +344,10 @@ export class ApiServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    heard(req.socket);
     try {
-      const { pathname } = splitUrl(req.url ?? '/');
-      if (!this.auth.authenticated(req)) throw errors.unauthorized();
+      const { pathname, query } = splitUrl(req.url ?? '/');
+      if (!this.access.admit(req, pathname, query)) throw errors.unauthorized();
       const route = parseRoute(pathname);
       if (route.kind !== 'resource' || !isProxyRoute(route)) {
         throw errors.badRequest('upgrade requests are only served for pods/exec, pods/attach, pods/portforward, pods/log and nodes/proxy');
@@ -331,6 +360,45 @@ export class ApiServer {
       rejectUpgrade(socket, e);
     }
   }
+}
+
+/**
+ * GET /api/v1/watch/namespaces/N/pods[/NAME] is a watch of the collection (of one object by a
+ * metadata.name field selector), as upstream still serves it.
+ */
+function legacyWatch(req: IncomingMessage, route: Route & { kind: 'resource' }, query: URLSearchParams): void {
+  if ((req.method ?? 'GET') !== 'GET') throw errors.methodNotAllowed();
+  query.set('watch', 'true');
+  if (route.name !== undefined) {
+    const byName = `metadata.name=${route.name}`;
+    const selector = query.get('fieldSelector');
+    query.set('fieldSelector', selector ? `${selector},${byName}` : byName);
+    route.name = undefined;
+  }
+}
+
+/** Client input that reached past the decoders: a store too small for the result, or nesting too deep. */
+function clientFaultStatus(err: unknown): ApiStatusError | undefined {
+  if (err instanceof StoreError && err.reason === 'TooLarge') return errors.objectTooLarge(err.message);
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return errors.badRequest('the request is nested too deeply to be processed');
+  return undefined;
+}
+
+const silentTimers = new WeakMap<object, NodeJS.Timeout>();
+
+/** A TLS connection that sends no request within `ms` of its handshake is closed (keep-alive takes over after). */
+function closeIfSilent(socket: TLSSocket, ms: number): void {
+  const t = setTimeout(() => socket.destroy(), ms);
+  t.unref();
+  silentTimers.set(socket, t);
+  socket.once('close', () => clearTimeout(t));
+}
+
+function heard(socket: object): void {
+  const t = silentTimers.get(socket);
+  if (t === undefined) return;
+  clearTimeout(t);
+  silentTimers.delete(socket);
 }
 
 function splitUrl(url: string): { pathname: string; query: URLSearchParams } {

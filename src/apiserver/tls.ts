@@ -7,6 +7,26 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import { isIP } from 'node:net';
 
+/**
+ * kube-apiserver's TLS defaults: TLS 1.2 and 1.3 only, and for TLS 1.2 only ECDHE key exchange
+ * with AES-GCM or ChaCha20-Poly1305 (forward secrecy and AEAD; no RSA key exchange, no CBC).
+ */
+export const TLS_SERVING_OPTIONS = {
+  minVersion: 'TLSv1.2' as const,
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  honorCipherOrder: true,
+};
+
 export interface ServingCertificate {
   caPem: string;
   certPem: string;

@@ -6,13 +6,16 @@ import { performance } from 'node:perf_hooks';
 import { type ResourceInfo, apiVersionOf } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { type Store, type StoreEntry, type StoreEvent, StoreError } from '../store/types.js';
-import { statusOf } from './errors.js';
+import { errors, statusOf } from './errors.js';
+import { watchTimeoutMs } from './query.js';
 import type { Predicate } from './selectors.js';
 import { storeKey } from './registry.js';
 import { toTable, type IncludeObject } from './present/index.js';
 
 /** A slow watcher holding more than this in its socket buffer is cut off (it re-watches). */
 const MAX_BUFFERED = 32 * 1024 * 1024;
+/** How long a watch from a future resourceVersion waits for the store to get there (upstream: 3 s). */
+const FRESHNESS_WAIT_MS = 3000;
 /** The shortest gap between two writes to one watcher while events keep coming. */
 const FLUSH_INTERVAL_MS = 5;
 
@@ -72,10 +75,34 @@ export class WatchStream {
     } else {
       from = Number(rv);
       if (from > this.store.revision) {
-        this.fail(410, 'Expired', `too old resource version: ${from} (${this.store.revision}); the server's history does not hold it, list again`);
+        this.res.flushHeaders();
+        this.waitForRevision(from, Date.now() + FRESHNESS_WAIT_MS, () => this.follow(key, from, out));
         return;
       }
     }
+    this.follow(key, from, out);
+  }
+
+  /**
+   * A resourceVersion newer than the store's: as upstream's watch cache, wait up to 3 s for the
+   * store to reach it, then answer with an ERROR event (504 Too large resource version).
+   */
+  private waitForRevision(rev: number, deadline: number, then: () => void): void {
+    if (this.closed) return;
+    if (this.store.revision >= rev) return then();
+    if (Date.now() >= deadline) {
+      this.failWith(errors.tooLargeResourceVersion(rev, this.store.revision).status);
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== t);
+      this.waitForRevision(rev, deadline, then);
+    }, 50);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private follow(key: string, from: number, out: string[]): void {
     try {
       this.stopWatch = this.store.watch(key, from, (ev) => {
         const chunk = this.eventLine(ev);
@@ -98,8 +125,7 @@ export class WatchStream {
       t.unref();
       this.timers.push(t);
     }
-    const timeout = this.req.timeoutSeconds !== undefined ? this.req.timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
-    const t = setTimeout(() => this.end(), timeout);
+    const t = setTimeout(() => this.end(), watchTimeoutMs(this.req.timeoutSeconds));
     t.unref();
     this.timers.push(t);
   }
@@ -183,8 +209,12 @@ export class WatchStream {
   }
 
   private fail(code: number, reason: string, message: string): void {
+    this.failWith(statusOf(code, reason, message));
+  }
+
+  private failWith(status: object): void {
     this.flush();
-    this.res.write(line('ERROR', JSON.stringify(statusOf(code, reason, message))));
+    this.res.write(line('ERROR', JSON.stringify(status)));
     this.end();
   }
 

@@ -6,6 +6,8 @@ import { KubeClient } from '../client/client.js';
 import { createLogger } from '../util/log.js';
 import { startControllers } from '../controllers/index.js';
 import { controllerMetrics } from '../controllers/metrics.js';
+import { protectDataDir } from '../apiserver/data-dir.js';
+import { parseByteSize } from '../apiserver/query.js';
 
 const log = createLogger('server');
 
@@ -26,6 +28,8 @@ const usage = `usage: flatnet server [flags]
   --event-ttl 1h           how long Events live after their last activity
   --bookmark-interval 60s  how often watches that allow bookmarks get one
   --watch-history 20000    changes kept per resource for watches and paging (older: 410 Expired)
+  --handshake-timeout 32s  a connection that has not sent its first request's headers by then is closed
+  --watch-history-bytes 64Mi  serialized bytes of changes kept across all resources (oldest go first)
 `;
 
 export async function run(args: string[]): Promise<number> {
@@ -48,6 +52,8 @@ export async function run(args: string[]): Promise<number> {
       'bookmark-interval': '60s',
       'event-ttl': '1h',
       'watch-history': '20000',
+      'watch-history-bytes': '64Mi',
+      'handshake-timeout': '32s',
     },
   });
   const v = flags.values;
@@ -61,10 +67,17 @@ export async function run(args: string[]): Promise<number> {
   const eventTTLms = Number(ttl[1]) * { s: 1000, m: 60_000, h: 3600_000 }[ttl[2] as 's' | 'm' | 'h'];
   const grace = v['node-monitor-grace-period']!.match(/^(\d+)s$/);
   if (!grace) throw new UsageError('--node-monitor-grace-period must look like 40s');
+  const handshake = v['handshake-timeout']!.match(/^(\d+)(ms|s)$/);
+  if (!handshake || Number(handshake[1]) === 0) throw new UsageError('--handshake-timeout must look like 32s or 500ms');
   const dataDir = v['data-dir']!;
   const historyLimit = Number(v['watch-history']);
   if (!Number.isInteger(historyLimit) || historyLimit < 1) throw new UsageError('--watch-history must be a positive number of events');
-  const store = openStore(storeKind, dataDir, { historyLimit });
+  const historyBytes = parseByteSize(v['watch-history-bytes']!);
+  if (historyBytes === undefined || historyBytes < 1) throw new UsageError('--watch-history-bytes must be a size such as 64Mi, 512Ki or 100000000');
+  // Everything the server writes (the store and its -wal/-shm files, keys, tokens) is private
+  // from its first byte: SQLite creates its side files itself, so the umask is what covers them.
+  protectDataDir(dataDir);
+  const store = openStore(storeKind, dataDir, { historyLimit, historyBytes });
   let server: ApiServer;
   try {
     server = await ApiServer.start({
@@ -76,6 +89,7 @@ export async function run(args: string[]): Promise<number> {
       advertiseAddress: v['advertise-address'],
       bookmarkIntervalMs: Number(bookmark[1]) * (bookmark[2] === 's' ? 1000 : 1),
       eventTTLms,
+      handshakeTimeoutMs: Number(handshake[1]) * (handshake[2] === 's' ? 1000 : 1),
     });
   } catch (err) {
     store.close();
@@ -92,6 +106,8 @@ export async function run(args: string[]): Promise<number> {
       advertisePort: server.port,
       loadBalancerPool: v['load-balancer-pool'],
       nodeMonitorGracePeriodSeconds: Number(grace[1]),
+      dataDir,
+      caPem: server.caPem,
     });
     server.metrics.include(controllerMetrics);
     log.info('controllers started');

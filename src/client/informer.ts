@@ -159,7 +159,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         break;
       case 'ERROR': {
         const status = obj as unknown as Status;
-        if (status.code === 410) markExpired();
+        // 410 Expired, or a server behind our resourceVersion (restarted on an older store): relist.
+        if (status.code === 410 || status.details?.causes?.some((c) => c.reason === 'ResourceVersionTooLarge')) markExpired();
         else log.warn('watch error event', { resource: this.resource.plural, status });
         this.stopWatch?.();
         return;

@@ -2,7 +2,12 @@
 // holding the admin token. Each controller lives in its own file with its logic in a pure
 // *-plan.ts beside it; they share one informer per resource.
 import type { KubeClient } from '../client/client.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createLogger } from '../util/log.js';
+import { GatewayController } from '../gateway/controller/index.js';
+import { GATEWAY_CONTROLLER_NAME } from '../gateway/model/types.js';
+import { kubernetesServiceIP } from './kubernetes-service-plan.js';
 import type { Controller, ControllerContext } from './context.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
@@ -18,7 +23,13 @@ import { NodeLifecycleController } from './node-lifecycle.js';
 import { DEFAULT_NODE_MONITOR_GRACE_SECONDS } from './node-lifecycle-plan.js';
 import { startLoadBalancerIPController } from './loadbalancer-ip.js';
 import { ReplicaSetController } from './replicaset.js';
+import { StatefulSetController } from './statefulset.js';
+import { DaemonSetController } from './daemonset.js';
+import { JobController } from './job.js';
+import { CronJobController } from './cronjob.js';
 import { Scheduler } from './scheduler.js';
+import { ServiceAccountController } from './serviceaccount.js';
+import { RootCAController } from './root-ca.js';
 
 export interface ControllerOptions {
   serviceCIDR: string;
@@ -34,6 +45,10 @@ export interface ControllerOptions {
   loadBalancerPool?: string;
   /** Run only these controllers (names as in `controllerNames`); default all. */
   only?: string[];
+  /** The server's data directory (the gateway controller mints proxy tokens with its key); without it the `gateway` controller does not run. */
+  dataDir?: string;
+  /** The cluster CA (PEM) given to gateway proxies; default: `<dataDir>/ca.crt`. */
+  caPem?: string;
 }
 
 export const controllerNames = [
@@ -44,17 +59,25 @@ export const controllerNames = [
   'endpointslice-mirroring',
   'deployment',
   'replicaset',
+  'statefulset',
+  'daemonset',
+  'job',
+  'cronjob',
   'scheduler',
   'garbage-collector',
   'namespace',
   'node-lifecycle',
+  'serviceaccount',
+  'root-ca-cert-publisher',
+  'gateway',
 ] as const;
 
 export async function startControllers(client: KubeClient, opts: ControllerOptions): Promise<{ stop(): Promise<void> }> {
   const log = createLogger('controllers');
   const informers = new SharedInformers(client);
   const ctx: ControllerContext = { client, informers, events: new EventRecorder(client, 'flatnet-controller-manager', log), log };
-  const wanted = new Set<string>(opts.only ?? controllerNames);
+  const wanted = new Set<string>(opts.only ?? controllerNames.filter((n) => (n !== 'gateway' && n !== 'root-ca-cert-publisher') || opts.dataDir));
+  if (wanted.has('gateway') && !opts.dataDir) throw new Error('the gateway controller needs the data directory (its proxy token key)');
   const make: Record<(typeof controllerNames)[number], () => Controller> = {
     'kubernetes-service': () =>
       new KubernetesServiceController(ctx, { serviceCIDR: opts.serviceCIDR, advertiseAddress: opts.advertiseAddress, advertisePort: opts.advertisePort }),
@@ -64,6 +87,10 @@ export async function startControllers(client: KubeClient, opts: ControllerOptio
     'endpointslice-mirroring': () => new EndpointSliceMirroringController(ctx),
     deployment: () => new DeploymentController(ctx),
     replicaset: () => new ReplicaSetController(ctx),
+    statefulset: () => new StatefulSetController(ctx),
+    daemonset: () => new DaemonSetController(ctx),
+    job: () => new JobController(ctx),
+    cronjob: () => new CronJobController(ctx),
     scheduler: () => new Scheduler({ ...ctx, events: new EventRecorder(client, 'default-scheduler', log) }),
     'garbage-collector': () => new GarbageCollector(ctx),
     namespace: () => new NamespaceController(ctx),
@@ -72,6 +99,17 @@ export async function startControllers(client: KubeClient, opts: ControllerOptio
         gracePeriodMs: (opts.nodeMonitorGracePeriodSeconds ?? DEFAULT_NODE_MONITOR_GRACE_SECONDS) * 1000,
         monitorPeriodMs: (opts.nodeMonitorPeriodSeconds ?? 5) * 1000,
       }),
+    serviceaccount: () => new ServiceAccountController(ctx),
+    'root-ca-cert-publisher': () => new RootCAController(ctx, opts.caPem ?? readFileSync(join(opts.dataDir!, 'ca.crt'), 'utf8')),
+    gateway: () =>
+      new GatewayController(
+        { ...ctx, events: new EventRecorder(client, GATEWAY_CONTROLLER_NAME, log) },
+        {
+          dataDir: opts.dataDir!,
+          caPem: opts.caPem ?? readFileSync(join(opts.dataDir!, 'ca.crt'), 'utf8'),
+          apiService: { host: kubernetesServiceIP(opts.serviceCIDR), port: 443 },
+        },
+      ),
   };
   for (const name of wanted) if (!(name in make)) throw new Error(`unknown controller "${name}": choose from ${controllerNames.join(', ')}`);
   const controllers = controllerNames.filter((n) => wanted.has(n)).map((n) => make[n]());

@@ -11,7 +11,7 @@ export { openSqliteStore } from './sqlite.js';
 
 export type StoreKind = 'memory' | 'sqlite';
 
-export function openStore(kind: StoreKind, dataDir: string, opts: { historyLimit?: number } = {}): Store {
+export function openStore(kind: StoreKind, dataDir: string, opts: { historyLimit?: number; historyBytes?: number } = {}): Store {
   if (kind === 'memory') return new MemoryStore(opts);
   return openSqliteStore(join(dataDir, 'state.db'), opts);
 }

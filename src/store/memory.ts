@@ -33,6 +33,13 @@ export interface Persistence {
 export interface MemoryStoreOptions {
   /** Events kept per resource for watches and snapshots (default 20000). */
   historyLimit?: number;
+  /**
+   * Serialized bytes of retained history across all resources (default 64 MiB): the oldest events
+   * of the resource holding most go first, so a few huge objects cannot pin hundreds of MB.
+   */
+  historyBytes?: number;
+  /** The largest serialized object a write may store (default 1.5 MiB, etcd's request limit). */
+  maxObjectBytes?: number;
   persistence?: Persistence;
 }
 
@@ -44,6 +51,8 @@ class ResourceState {
   /** Sorted entry names per namespace; missing when that namespace changed membership. */
   readonly sortedNames = new Map<string, string[]>();
   history: StoreEvent[] = [];
+  /** The serialized size of the entries in history. */
+  historyBytes = 0;
   /** Events with rev <= compactedRev may be missing from history. */
   compactedRev = 0;
   readonly listeners = new Set<WatchListener>();
@@ -113,10 +122,16 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
+export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_OBJECT_BYTES = 1536 * 1024;
+
 export class MemoryStore implements Store {
   private rev = 0;
   private readonly state = new Map<string, ResourceState>();
   private readonly historyLimit: number;
+  private readonly historyBytesLimit: number;
+  private readonly maxObjectBytes: number;
+  private historyBytesTotal = 0;
   private readonly persistence: Persistence | undefined;
   private listenerTotal = 0;
   /** While loading: the newest loaded entry per key, to link each event to its predecessor. */
@@ -124,6 +139,8 @@ export class MemoryStore implements Store {
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.historyLimit = opts.historyLimit ?? 20000;
+    this.historyBytesLimit = opts.historyBytes ?? DEFAULT_HISTORY_BYTES;
+    this.maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     this.persistence = opts.persistence;
   }
 
@@ -161,6 +178,8 @@ export class MemoryStore implements Store {
     const prev: StoreEntry | null | undefined = type === 'ADDED' ? undefined : (last.get(key) ?? null);
     last.set(key, type === 'DELETED' ? null : entry);
     s.history.push({ type, rev, resource, entry, prev });
+    s.historyBytes += json.length;
+    this.historyBytesTotal += json.length;
     if (rev > this.rev) this.rev = rev;
   }
 
@@ -170,6 +189,7 @@ export class MemoryStore implements Store {
     if (revision > this.rev) this.rev = revision;
     this.loadLast.clear();
     for (const [resource, s] of this.state) this.trimHistory(resource, s);
+    this.trimHistoryBytes();
   }
 
   // ---- reads ----
@@ -288,6 +308,9 @@ export class MemoryStore implements Store {
     const rev = this.rev + 1;
     obj.metadata.resourceVersion = String(rev);
     const json = JSON.stringify(obj);
+    if (type !== 'DELETED' && json.length > this.maxObjectBytes) {
+      throw new StoreError('TooLarge', `the object would be ${json.length} bytes, over the store's limit of ${this.maxObjectBytes} bytes`);
+    }
     const entry: StoreEntry = { ns: objectNamespace(obj), name: obj.metadata.name ?? '', rev, obj, json };
     this.persistence?.write({ type, resource, ns: entry.ns, name: entry.name, rev, json });
     this.rev = rev;
@@ -295,7 +318,10 @@ export class MemoryStore implements Store {
     else s.put(entry);
     const ev: StoreEvent = { type, rev, resource, entry, prev: old };
     s.history.push(ev);
+    s.historyBytes += json.length;
+    this.historyBytesTotal += json.length;
     if (s.history.length > this.historyLimit * 1.25) this.trimHistory(resource, s);
+    if (this.historyBytesTotal > this.historyBytesLimit) this.trimHistoryBytes();
     for (const listener of s.listeners) {
       try {
         listener(ev);
@@ -308,13 +334,32 @@ export class MemoryStore implements Store {
     return entry;
   }
 
-  private trimHistory(resource: string, s: ResourceState): void {
-    const drop = s.history.length - this.historyLimit;
+  private trimHistory(resource: string, s: ResourceState, drop = s.history.length - this.historyLimit): void {
     if (drop <= 0) return;
     const lastDropped = s.history[drop - 1].rev;
+    let bytes = 0;
+    for (let i = 0; i < drop; i++) bytes += s.history[i].entry.json.length;
     s.history = s.history.slice(drop);
+    s.historyBytes -= bytes;
+    this.historyBytesTotal -= bytes;
     s.compactedRev = Math.max(s.compactedRev, lastDropped);
     this.persistence?.compact(resource, s.compactedRev);
+  }
+
+  /** Drops the oldest events of the largest histories until history fits in 3/4 of its byte budget. */
+  private trimHistoryBytes(): void {
+    const target = Math.floor(this.historyBytesLimit * 0.75);
+    while (this.historyBytesTotal > target) {
+      let largest: [string, ResourceState] | undefined;
+      for (const [resource, s] of this.state) if (s.history.length > 0 && (!largest || s.historyBytes > largest[1].historyBytes)) largest = [resource, s];
+      if (!largest) return;
+      const [resource, s] = largest;
+      let drop = 0;
+      let freed = 0;
+      const excess = this.historyBytesTotal - target;
+      while (drop < s.history.length && freed < excess) freed += s.history[drop++].entry.json.length;
+      this.trimHistory(resource, s, drop);
+    }
   }
 
   // ---- watch ----

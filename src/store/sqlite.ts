@@ -3,7 +3,7 @@
 // revision and compaction marks in `meta`. At start everything is loaded into a MemoryStore,
 // which serves all reads; each write goes through to SQLite in one transaction first.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeObject } from '../api/types.js';
 import { MemoryStore, type Persistence } from './memory.js';
@@ -12,6 +12,7 @@ import { createLogger } from '../util/log.js';
 
 export interface SqliteStoreOptions {
   historyLimit?: number;
+  historyBytes?: number;
 }
 
 const schema = `
@@ -112,9 +113,20 @@ class SqlitePersistence implements Persistence {
   }
 }
 
+/**
+ * The store holds every Secret: its file is created 0600 before SQLite opens it, and SQLite gives
+ * the -wal and -shm files it creates the database file's mode. Files left by an older version are
+ * narrowed to 0600.
+ */
+function privateFile(path: string): void {
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 /** Opens (creating when missing) the store at `path` and loads it into memory. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): MemoryStore {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  privateFile(path);
   const db = new Database(path, { timeout: 1000 });
   try {
     // One server per data directory: the exclusive lock is taken by the first write and kept.
@@ -130,7 +142,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Me
     }
     throw err;
   }
-  const store = new MemoryStore({ historyLimit: opts.historyLimit, persistence: new SqlitePersistence(db) });
+  const store = new MemoryStore({ historyLimit: opts.historyLimit, historyBytes: opts.historyBytes, persistence: new SqlitePersistence(db) });
   for (const row of db.prepare('SELECT resource, json FROM objects').iterate() as Iterable<{ resource: string; json: string }>) {
     store.loadObject(row.resource, JSON.parse(row.json) as KubeObject, row.json);
   }

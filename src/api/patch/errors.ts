@@ -2,7 +2,7 @@
 export class PatchError extends Error {
   constructor(
     message: string,
-    readonly code: 400 | 409 | 415 | 422 = 422,
+    readonly code: 400 | 409 | 413 | 415 | 422 = 422,
   ) {
     super(message);
     this.name = 'PatchError';

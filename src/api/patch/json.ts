@@ -97,9 +97,17 @@ function validateOperation(raw: unknown, index: number): Operation {
   return raw as unknown as Operation;
 }
 
-export function jsonPatch(original: unknown, operations: unknown): unknown {
+/** kube-apiserver's limits: at most 10000 operations, and `copy` may grow the document by 3 MiB in all. */
+export const MAX_JSON_PATCH_OPERATIONS = 10000;
+export const MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024;
+
+export function jsonPatch(original: unknown, operations: unknown, maxCopyBytes = MAX_JSON_PATCH_COPY_BYTES): unknown {
   if (!Array.isArray(operations)) throw new PatchError('invalid JSON patch: the body must be a JSON array of operations', 400);
+  if (operations.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw new PatchError(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${operations.length}`, 413);
+  }
   const ops = operations.map(validateOperation);
+  let copied = 0;
   let doc = clone(original);
   for (const o of ops) {
     const tokens = parsePointer(o.path);
@@ -135,6 +143,10 @@ export function jsonPatch(original: unknown, operations: unknown): unknown {
       case 'copy': {
         const got = getValue(doc, parsePointer(o.from as string));
         if (!got.found) throw new PatchError(`copy operation does not apply: doc is missing from path: ${JSON.stringify(o.from)}: missing value`);
+        copied += JSON.stringify(got.value ?? null).length;
+        if (copied > maxCopyBytes) {
+          throw new PatchError(`Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${maxCopyBytes}`);
+        }
         doc = add(doc, tokens, got.value, 'copy', o.path);
         break;
       }

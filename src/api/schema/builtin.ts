@@ -2,11 +2,12 @@
 // models (each has a static attributeTypeMap), plus the patch strategies and SSA list keys upstream
 // declares in k8s.io/api struct tags (which the models do not carry).
 import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
-import { ANY, type FieldType, type ListMeta, type ObjectSchema, SCALAR } from './types.js';
+import { ANY, type FieldType, type ListMeta, type ObjectSchema, type ScalarKind } from './types.js';
 
 interface Attribute {
   baseName: string;
   type: string;
+  format?: string;
 }
 
 const modelTable = models as unknown as Record<string, { attributeTypeMap?: Attribute[] } | undefined>;
@@ -41,6 +42,10 @@ const LIST_META: Record<string, ListMeta> = {
   'V1ServiceStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
   'V1DeploymentStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
   'V1ReplicaSetStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
+  'V1StatefulSetStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
+  'V1DaemonSetStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
+  'V1JobStatus.conditions': { merge: true, mergeKey: 'type', listType: 'atomic' },
+  'V1CronJobStatus.active': { listType: 'atomic' },
   'V1NodeStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
   'V1NodeStatus.addresses': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
   'V1NodeSpec.podCIDRs': { merge: true, listType: 'set' },
@@ -58,18 +63,49 @@ const RETAIN_KEYS_FIELDS = new Set(['V1DeploymentSpec.strategy']);
 
 const cache = new Map<string, ObjectSchema>();
 
-function parseType(type: string, owner: string, field: string): FieldType {
+/** Fields upstream types as resource.Quantity (a string or a number in JSON); the models say string. */
+const QUANTITY_FIELDS = new Set(['limits', 'requests', 'capacity', 'allocatable', 'overhead', 'allocatedResources', 'sizeLimit', 'hard', 'used']);
+
+const scalarTypes = new Map<string, FieldType>();
+
+function scalar(kind: ScalarKind): FieldType {
+  let ft = scalarTypes.get(kind);
+  if (!ft) scalarTypes.set(kind, (ft = { t: 'scalar', kind }));
+  return ft;
+}
+
+function scalarKind(t: string, format: string, field: string): ScalarKind | undefined {
+  switch (t) {
+    case 'string':
+      if (format === 'byte') return 'bytes';
+      return QUANTITY_FIELDS.has(field) ? 'quantity' : 'string';
+    case 'number':
+      return format === 'int32' ? 'int32' : format === 'int64' ? 'int64' : 'float';
+    case 'boolean':
+      return 'bool';
+    case 'Date':
+      return 'time';
+    case 'IntOrString':
+      return 'intOrString';
+    default:
+      return undefined;
+  }
+}
+
+function parseType(type: string, owner: string, field: string, format = ''): FieldType {
   const t = type.trim();
-  if (t === 'string' || t === 'number' || t === 'boolean' || t === 'Date' || t === 'IntOrString') return SCALAR;
+  const kind = scalarKind(t, format, field);
+  if (kind) return scalar(kind);
   if (t === 'any') return ANY;
   const arr = /^Array<(.+)>$/.exec(t);
-  if (arr) return { t: 'list', item: parseType(arr[1], owner, field), ...(LIST_META[`${owner}.${field}`] ?? {}) };
+  if (arr) return { t: 'list', item: parseType(arr[1], owner, field, format), ...(LIST_META[`${owner}.${field}`] ?? {}) };
   const m = /^\{ \[key: string\]: (.+); \}$/.exec(t);
-  if (m) return { t: 'map', value: parseType(m[1], owner, field) };
+  if (m) return { t: 'map', value: parseType(m[1], owner, field, format) };
   if (modelTable[t]?.attributeTypeMap) {
     return {
       t: 'object',
       ref: () => modelSchema(t),
+      model: t,
       ...(RETAIN_KEYS_FIELDS.has(`${owner}.${field}`) ? { retainKeys: true } : {}),
       ...(ATOMIC_STRUCTS.has(t) ? { atomic: true } : {}),
     };
@@ -77,20 +113,25 @@ function parseType(type: string, owner: string, field: string): FieldType {
   return ANY;
 }
 
+/** V1DeploymentSpec -> DeploymentSpec, CoreV1Event -> Event: the Go struct's name. */
+export function goStructName(model: string): string {
+  return model.replace(/^(?:[A-Z][a-z]+)?V\d+(?:(?:alpha|beta)\d+)?(?=[A-Z])/, '');
+}
+
 /** The field table of one client-node model (V1Pod, V1ServiceSpec...). */
 export function modelSchema(name: string): ObjectSchema {
   let schema = cache.get(name);
   if (schema) return schema;
-  schema = { fields: {} };
+  schema = { fields: {}, goName: goStructName(name) };
   cache.set(name, schema);
-  for (const attr of modelTable[name]?.attributeTypeMap ?? []) schema.fields[attr.baseName] = parseType(attr.type, name, attr.baseName);
+  for (const attr of modelTable[name]?.attributeTypeMap ?? []) schema.fields[attr.baseName] = parseType(attr.type, name, attr.baseName, attr.format ?? '');
   // Quantity-valued maps and int-or-string fields arrive as strings or numbers; both are scalars above.
   return schema;
 }
 
 export function modelType(name: string): FieldType {
   if (!modelTable[name]?.attributeTypeMap) throw new Error(`@kubernetes/client-node has no model ${name}`);
-  return { t: 'object', ref: () => modelSchema(name), ...(ATOMIC_STRUCTS.has(name) ? { atomic: true } : {}) };
+  return { t: 'object', ref: () => modelSchema(name), model: name, ...(ATOMIC_STRUCTS.has(name) ? { atomic: true } : {}) };
 }
 
 /** The root model of each built-in kind. */
@@ -106,10 +147,26 @@ export const BUILTIN_ROOTS: Record<string, string> = {
   ServiceAccount: 'V1ServiceAccount',
   Deployment: 'V1Deployment',
   ReplicaSet: 'V1ReplicaSet',
+  StatefulSet: 'V1StatefulSet',
+  DaemonSet: 'V1DaemonSet',
+  ControllerRevision: 'V1ControllerRevision',
+  Job: 'V1Job',
+  CronJob: 'V1CronJob',
   EndpointSlice: 'V1EndpointSlice',
   NetworkPolicy: 'V1NetworkPolicy',
   Ingress: 'V1Ingress',
   IngressClass: 'V1IngressClass',
   Lease: 'V1Lease',
   Scale: 'V1Scale',
+  ClusterRole: 'V1ClusterRole',
+  ClusterRoleBinding: 'V1ClusterRoleBinding',
+  Role: 'V1Role',
+  RoleBinding: 'V1RoleBinding',
+  SelfSubjectAccessReview: 'V1SelfSubjectAccessReview',
+  SelfSubjectRulesReview: 'V1SelfSubjectRulesReview',
+  SubjectAccessReview: 'V1SubjectAccessReview',
+  LocalSubjectAccessReview: 'V1LocalSubjectAccessReview',
+  SelfSubjectReview: 'V1SelfSubjectReview',
+  TokenReview: 'V1TokenReview',
+  TokenRequest: 'AuthenticationV1TokenRequest',
 };

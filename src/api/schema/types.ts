@@ -12,17 +12,26 @@ export interface ListMeta {
   retainKeys?: boolean;
 }
 
+/**
+ * The Go type behind a scalar field, for typed decoding: JSON strings, integers of a width, floats,
+ * booleans, times (RFC 3339 strings), int-or-string, resource quantities (strings or numbers) and
+ * base64 bytes. Absent: any scalar.
+ */
+export type ScalarKind = 'string' | 'int32' | 'int64' | 'float' | 'bool' | 'time' | 'intOrString' | 'quantity' | 'bytes';
+
 export type FieldType =
-  | { t: 'scalar' }
+  | { t: 'scalar'; kind?: ScalarKind }
   /** Free-form content (fieldsV1, RawExtension): nothing below it is checked. */
   | { t: 'any' }
   | { t: 'map'; value: FieldType }
   | ({ t: 'list'; item: FieldType } & ListMeta)
   /** atomic: SSA owns and replaces the struct as one value (LabelSelector, object references). */
-  | { t: 'object'; ref: () => ObjectSchema; retainKeys?: boolean; atomic?: boolean };
+  | { t: 'object'; ref: () => ObjectSchema; retainKeys?: boolean; atomic?: boolean; model?: string };
 
 export interface ObjectSchema {
   fields: Record<string, FieldType>;
+  /** The Go struct's name (DeploymentSpec), for decoding errors as upstream words them. */
+  goName?: string;
 }
 
 export const SCALAR: FieldType = { t: 'scalar' };

@@ -27,7 +27,7 @@ export function validateConfigMap(cm: KubeObject): FieldError[] {
     total += base64Size(v);
     if (o.data && Object.prototype.hasOwnProperty.call(o.data, k)) errs.push(invalid(path('binaryData').key(k), k, 'duplicate of key present in data'));
   }
-  if (total > MAX_SECRET_SIZE) errs.push(tooLong(path(''), MAX_SECRET_SIZE));
+  if (total > MAX_SECRET_SIZE) errs.push(tooLong(path('[]'), MAX_SECRET_SIZE));
   return errs;
 }
 

@@ -1,7 +1,7 @@
 // The validation rules of each served kind: how its name is checked and which spec validators run.
 import type { KubeObject } from '../types.js';
 import type { FieldError } from './index.js';
-import { type NameValidator, nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain } from './meta.js';
+import { type NameValidator, nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment } from './meta.js';
 import { validateConfigMap, validateConfigMapUpdate, validateLease, validateNamespace, validateNode, validateNodeUpdate, validateSecret, validateSecretUpdate } from './core.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate, validateEndpoints } from './discovery.js';
 import { gatewayValidator, validateGatewayClassUpdate } from './gateway.js';
@@ -10,6 +10,8 @@ import { validateNetworkPolicy } from './networkpolicy.js';
 import { validatePod, validatePodUpdate } from './pod.js';
 import { validateService, validateServiceUpdate } from './service.js';
 import { validateDeployment, validateDeploymentUpdate, validateReplicaSet, validateReplicaSetUpdate } from './workloads.js';
+import { validateCronJob, validateJob, validateJobUpdate } from './batch.js';
+import { validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate, validateStatefulSet, validateStatefulSetUpdate } from './workload-sets.js';
 
 export interface KindRules {
   name: NameValidator;
@@ -40,9 +42,19 @@ const rules: Record<string, KindRules> = {
   TLSRoute: { name: nameIsDNSSubdomain, create: gatewayValidator('TLSRoute') },
   Deployment: { name: nameIsDNSSubdomain, create: validateDeployment, update: validateDeploymentUpdate },
   ReplicaSet: { name: nameIsDNSSubdomain, create: validateReplicaSet, update: validateReplicaSetUpdate },
+  StatefulSet: { name: nameIsDNSLabel, create: validateStatefulSet, update: validateStatefulSetUpdate },
+  DaemonSet: { name: nameIsDNSSubdomain, create: validateDaemonSet, update: validateDaemonSetUpdate },
+  ControllerRevision: { name: nameIsDNSSubdomain, create: validateControllerRevision, update: validateControllerRevisionUpdate },
+  Job: { name: nameIsDNSSubdomain, create: validateJob, update: validateJobUpdate },
+  CronJob: { name: nameIsDNSSubdomain, create: validateCronJob },
   NetworkPolicy: { name: nameIsDNSSubdomain, create: validateNetworkPolicy },
   Ingress: { name: nameIsDNSSubdomain, create: validateIngress },
   IngressClass: { name: nameIsDNSSubdomain, create: validateIngressClass, update: validateIngressClassUpdate },
+  // RBAC names are path segments upstream (ValidateRBACName): system:aggregate-to-admin is valid.
+  ClusterRole: { name: nameIsPathSegment },
+  ClusterRoleBinding: { name: nameIsPathSegment },
+  Role: { name: nameIsPathSegment },
+  RoleBinding: { name: nameIsPathSegment },
 };
 
 export function registerKindRules(kind: string, r: KindRules): void {

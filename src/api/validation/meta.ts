@@ -133,5 +133,12 @@ export function validateObjectMetaUpdate(obj: KubeObject, old: KubeObject, rules
   if (o.deletionTimestamp && m.deletionTimestamp && o.deletionTimestamp !== m.deletionTimestamp) {
     errs.push(invalid(fld.child('deletionTimestamp'), m.deletionTimestamp, FIELD_IMMUTABLE));
   }
+  if (o.deletionTimestamp) {
+    const had = new Set(o.finalizers ?? []);
+    const added = [...new Set((m.finalizers ?? []).filter((f) => !had.has(f)))].sort();
+    if (added.length > 0) {
+      errs.push(forbidden(fld.child('finalizers'), `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`));
+    }
+  }
   return errs;
 }

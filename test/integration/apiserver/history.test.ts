@@ -60,3 +60,25 @@ test('a continue token inside the history pages a consistent snapshot', async ()
   assert.ok(!names.includes('zz-after-first-page'), 'an object created after the first page is not in the snapshot');
   assert.equal(names.length, 12);
 });
+
+test('the 410 for an expired continue token carries a new token that continues from the same key', async () => {
+  const page = await s.client.list(R.configmaps, { namespace: 'default', limit: 2 });
+  const lastOfPage = page.items[page.items.length - 1].metadata.name!;
+  for (let i = 0; i < 12; i++) {
+    const cur = await s.client.get(R.configmaps, 'default', `h-${i}`);
+    await s.client.update(R.configmaps, { ...cur!, data: { v: `3-${i}` } });
+  }
+  let fresh: string | undefined;
+  await assert.rejects(s.client.list(R.configmaps, { namespace: 'default', limit: 2, continue: page.metadata.continue }), (err: unknown) => {
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.code, 410);
+    fresh = (err.status.metadata as { continue?: string } | undefined)?.continue;
+    return true;
+  });
+  assert.ok(fresh, 'the 410 Status has metadata.continue');
+  const rest = await s.client.list(R.configmaps, { namespace: 'default', limit: 100, continue: fresh });
+  const names = rest.items.map((i) => i.metadata.name!);
+  assert.ok(names.length > 0);
+  assert.ok(names.every((n) => n > lastOfPage), `the new token continues after ${lastOfPage}: ${names.join(',')}`);
+  assert.ok(rest.items.some((i) => (i.data as { v?: string } | undefined)?.v?.startsWith('3-')), 'the continued list is of the latest state');
+});

@@ -36,12 +36,15 @@ test('a watch resumes from a resourceVersion across a restart (sqlite)', async (
       events.map((e) => `${e.type} ${e.object.metadata.name}`),
       ['ADDED before-restart', 'ADDED after-restart'],
     );
-    // A version the server never issued (newer than its revision) is 410 Expired, so clients relist.
+    // A version the server never issued (newer than its revision) is an ERROR event with 504 Too
+    // large resource version, as upstream's watch cache answers after waiting for it; clients relist.
     const gone: WatchEvent[] = [];
     const h2 = s.client.watch(R.configmaps, { namespace: 'default', resourceVersion: '999999999' }, (ev) => gone.push(ev));
     await h2.done;
     assert.equal(gone[0]?.type, 'ERROR');
-    assert.equal((gone[0].object as unknown as { code: number }).code, 410);
+    const st = gone[0].object as unknown as { code: number; details: { causes: { reason: string }[] } };
+    assert.equal(st.code, 504);
+    assert.equal(st.details.causes[0].reason, 'ResourceVersionTooLarge');
   } finally {
     await s.stop();
   }

@@ -81,13 +81,15 @@ test('bookmarks arrive when asked for, with a resourceVersion a watch can resume
   assert.equal(none.filter((e) => e.type === 'BOOKMARK').length, 0);
 });
 
-test('a resourceVersion the server does not hold ends in an ERROR 410 Expired event', async () => {
+test('a resourceVersion from the future ends in an ERROR event: 504 Too large resource version, as upstream', async () => {
   const evs = await collect('resourceVersion=99999999', 5).events;
   assert.equal(evs.length, 1);
   assert.equal(evs[0].type, 'ERROR');
-  const st = evs[0].object as unknown as { code: number; reason: string };
-  assert.equal(st.code, 410);
-  assert.equal(st.reason, 'Expired');
+  const st = evs[0].object as unknown as { code: number; reason: string; message: string; details: { causes: { reason: string }[] } };
+  assert.equal(st.code, 504);
+  assert.equal(st.reason, 'Timeout');
+  assert.match(st.message, /^Too large resource version: 99999999, current: \d+$/);
+  assert.equal(st.details.causes[0].reason, 'ResourceVersionTooLarge');
 });
 
 test('Table watches send rows (kubectl get -w)', async () => {

@@ -111,6 +111,7 @@ export class FakeKubelet {
         await this.client.delete(R.pods, namespace, name, { gracePeriodSeconds: 0 });
         return;
       }
+      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return; // finished pods stay finished, as on a node
       const ready = this.notReady.has(key) ? 'False' : 'True';
       const ip = pod.status?.podIP ?? this.allocateIP(pod.spec.nodeName);
       const current = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status;

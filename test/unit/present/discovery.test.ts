@@ -34,7 +34,17 @@ test('aggregated /api holds the core group only', () => {
 test('aggregated /apis lists every named group with scale as autoscaling/v1 Scale', () => {
   const doc = aggregatedDiscovery('apis') as Any;
   const names = doc.items.map((i: Any) => i.metadata.name);
-  assert.deepEqual(names, ['apps', 'discovery.k8s.io', 'networking.k8s.io', 'coordination.k8s.io', 'gateway.networking.k8s.io']);
+  assert.deepEqual(names, [
+    'apps',
+    'batch',
+    'discovery.k8s.io',
+    'networking.k8s.io',
+    'coordination.k8s.io',
+    'rbac.authorization.k8s.io',
+    'authentication.k8s.io',
+    'authorization.k8s.io',
+    'gateway.networking.k8s.io',
+  ]);
   const apps = doc.items[0].versions[0];
   const deploy = apps.resources.find((r: Any) => r.resource === 'deployments');
   const scale = deploy.subresources.find((s: Any) => s.subresource === 'scale');

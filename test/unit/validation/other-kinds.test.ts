@@ -42,7 +42,7 @@ test('ConfigMap and Secret: keys, sizes, immutability, type-specific keys, strin
   expectErrors(R.configmaps, [
     ['key charset', { metadata: meta, data: { 'a/b': 'x' } },
       "data[a/b]: Invalid value: \"a/b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"],
-    ['size', { metadata: meta, data: { big: 'x'.repeat(1024 * 1024 + 1) } }, ': Too long: may not be more than 1048576 bytes'],
+    ['size', { metadata: meta, data: { big: 'x'.repeat(1024 * 1024 + 1) } }, '[]: Too long: may not be more than 1048576 bytes'],
   ]);
   const frozen = { metadata: meta, immutable: true, data: { a: '1' } };
   assert.ok(updateErrors(R.configmaps, { ...frozen, data: { a: '2' } }, frozen).includes('data: Forbidden: field is immutable when `immutable` is set'));

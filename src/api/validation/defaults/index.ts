@@ -1,6 +1,8 @@
 // Which defaulting function each served kind gets.
 import type { ResourceInfo } from '../../resources.js';
 import { defaultDeployment, defaultReplicaSet } from './apps.js';
+import { defaultCronJob, defaultJob } from './batch.js';
+import { defaultDaemonSet, defaultStatefulSet } from './workload-sets.js';
 import {
   defaultEndpointSlice,
   defaultEndpoints,
@@ -24,6 +26,10 @@ const BY_KIND: Record<string, (obj: Obj) => void> = {
   Node: defaultNode,
   Deployment: defaultDeployment,
   ReplicaSet: defaultReplicaSet,
+  StatefulSet: defaultStatefulSet,
+  DaemonSet: defaultDaemonSet,
+  Job: defaultJob,
+  CronJob: defaultCronJob,
   EndpointSlice: defaultEndpointSlice,
   NetworkPolicy: defaultNetworkPolicy,
   IngressClass: defaultIngressClass,

@@ -142,6 +142,7 @@ function resourcePaths(r: ResourceInfo): Record<string, Schema> {
   const tags = [tagOf(r.group, r.version)];
   const baseParams = r.namespaced ? [namespaceParam, prettyParam] : [prettyParam];
   const paths: Record<string, Schema> = {};
+  if (!r.verbs.includes('list')) return createOnlyPaths(r, collection, groupId + scope, kindRef, baseParams);
 
   paths[collection] = {
     get: {
@@ -200,6 +201,26 @@ function resourcePaths(r: ResourceInfo): Record<string, Schema> {
   return paths;
 }
 
+/** A kind that is only ever created (the access reviews): one POST, answered, never stored. */
+function createOnlyPaths(r: ResourceInfo, collection: string, idBase: string, kindRef: string, params: Schema[]): Record<string, Schema> {
+  const gvk: Gvk = { group: r.group, version: r.version, kind: r.kind };
+  return {
+    [collection]: {
+      post: {
+        tags: [tagOf(r.group, r.version)],
+        description: `create a ${r.kind}`,
+        operationId: `create${idBase}${r.kind}`,
+        parameters: writeParams,
+        requestBody: { content: { '*/*': { schema: ref(kindRef) } }, required: true },
+        responses: { ...response(kindRef), ...response(kindRef, '201', 'Created'), ...response(kindRef, '202', 'Accepted') },
+        'x-kubernetes-action': 'post',
+        'x-kubernetes-group-version-kind': gvk,
+      },
+      parameters: params,
+    },
+  };
+}
+
 const metaSchemas: Record<string, Schema> = {
   [PATCH]: { type: 'object', description: 'The body of a PATCH request: a JSON patch, a JSON merge patch, a strategic merge patch or an apply configuration.' },
 };
@@ -213,7 +234,8 @@ function componentSchemas(resources: ResourceInfo[]): Record<string, Schema> {
       gatewayKinds.push(r.kind);
       continue;
     }
-    for (const k of [r.kind, r.listKind]) {
+    // Create-only kinds (the access reviews) have no list kind.
+    for (const k of r.verbs.includes('list') ? [r.kind, r.listKind] : [r.kind]) {
       const cls = modelClass(k);
       roots.push(cls);
       gvks.set(cls, { group: r.group, version: r.version, kind: k });

@@ -54,5 +54,7 @@ export const FIELD_PATCH_META: Record<string, FieldPatchMeta> = {
   'DeploymentStatus.conditions': { strategy: 'merge', key: 'type', listType: 'map', mapKeys: ['type'] },
   'DaemonSetStatus.conditions': { strategy: 'merge', key: 'type', listType: 'map', mapKeys: ['type'] },
   'ReplicaSetStatus.conditions': { strategy: 'merge', key: 'type', listType: 'map', mapKeys: ['type'] },
+  'JobStatus.conditions': { strategy: 'merge', key: 'type', listType: 'atomic' },
+  'CronJobStatus.active': { listType: 'atomic' },
   'Endpoint.addresses': { listType: 'set' },
 };

@@ -39,6 +39,23 @@ export const MESSAGES: Record<string, string> = {
     'observedGeneration=1:int64 replicas=2:int32 updatedReplicas=3:int32 readyReplicas=7:int32 availableReplicas=4:int32 ' +
     'unavailableReplicas=5:int32 conditions=6:[]DeploymentCondition collisionCount=8:int32:k',
   DeploymentCondition: 'type=1:string:k status=2:string:k lastUpdateTime=6:Time lastTransitionTime=7:Time reason=4:string message=5:string',
+  // batch/v1
+  Job: 'metadata=1:ObjectMeta spec=2:JobSpec status=3:JobStatus',
+  JobSpec:
+    'parallelism=1:int32:k completions=2:int32:k activeDeadlineSeconds=3:int64:k backoffLimit=7:int32:k ' +
+    'backoffLimitPerIndex=12:int32:k maxFailedIndexes=13:int32:k selector=4:LabelSelector manualSelector=5:bool:k ' +
+    'template=6:PodTemplateSpec ttlSecondsAfterFinished=8:int32:k completionMode=9:string:k suspend=10:bool:k ' +
+    'podReplacementPolicy=14:string:k managedBy=15:string:k',
+  JobStatus:
+    'conditions=1:[]JobCondition startTime=2:Time completionTime=3:Time active=4:int32 succeeded=5:int32 failed=6:int32 ' +
+    'terminating=11:int32:k completedIndexes=7:string failedIndexes=10:string:k ready=9:int32:k',
+  JobCondition: 'type=1:string:k status=2:string:k lastProbeTime=3:Time lastTransitionTime=4:Time reason=5:string message=6:string',
+  CronJob: 'metadata=1:ObjectMeta spec=2:CronJobSpec status=3:CronJobStatus',
+  CronJobSpec:
+    'schedule=1:string:k timeZone=8:string:k startingDeadlineSeconds=2:int64:k concurrencyPolicy=3:string suspend=4:bool:k ' +
+    'jobTemplate=5:JobTemplateSpec successfulJobsHistoryLimit=6:int32:k failedJobsHistoryLimit=7:int32:k',
+  JobTemplateSpec: 'metadata=1:ObjectMeta spec=2:JobSpec',
+  CronJobStatus: 'active=1:[]ObjectReference lastScheduleTime=4:Time lastSuccessfulTime=5:Time',
   // core/v1 pods
   PodTemplateSpec: 'metadata=1:ObjectMeta spec=2:PodSpec',
   PodSpec:
@@ -108,15 +125,60 @@ export const MESSAGES: Record<string, string> = {
   IngressStatus: 'loadBalancer=1:IngressLoadBalancerStatus',
   IngressLoadBalancerStatus: 'ingress=1:[]IngressLoadBalancerIngress',
   IngressLoadBalancerIngress: 'ip=1:string hostname=2:string ports=4:[]PortStatus',
+  // authentication.k8s.io/v1 and authorization.k8s.io/v1 (kubectl create token, auth whoami, auth can-i)
+  TokenRequest: 'metadata=1:ObjectMeta spec=2:TokenRequestSpec status=3:TokenRequestStatus',
+  TokenRequestSpec: 'audiences=1:[]string expirationSeconds=4:int64:k boundObjectRef=3:BoundObjectReference',
+  BoundObjectReference: 'kind=1:string apiVersion=2:string name=3:string uid=4:string',
+  TokenRequestStatus: 'token=1:string:k expirationTimestamp=2:Time',
+  SelfSubjectReview: 'metadata=1:ObjectMeta status=2:SelfSubjectReviewStatus',
+  SelfSubjectReviewStatus: 'userInfo=1:UserInfo',
+  UserInfo: 'username=1:string uid=2:string groups=3:[]string',
+  TokenReview: 'metadata=1:ObjectMeta spec=2:TokenReviewSpec status=3:TokenReviewStatus',
+  TokenReviewStatus: 'authenticated=1:bool user=2:UserInfo error=3:string audiences=4:[]string',
+  TokenReviewSpec: 'token=1:string audiences=2:[]string',
+  SelfSubjectAccessReview: 'metadata=1:ObjectMeta spec=2:SelfSubjectAccessReviewSpec status=3:SubjectAccessReviewStatus',
+  SubjectAccessReviewStatus: 'allowed=1:bool:k reason=2:string evaluationError=3:string denied=4:bool',
+  SelfSubjectAccessReviewSpec: 'resourceAttributes=1:ResourceAttributes nonResourceAttributes=2:NonResourceAttributes',
+  ResourceAttributes: 'namespace=1:string verb=2:string group=3:string version=4:string resource=5:string subresource=6:string name=7:string',
+  NonResourceAttributes: 'path=1:string verb=2:string',
+  SelfSubjectRulesReview: 'metadata=1:ObjectMeta spec=2:SelfSubjectRulesReviewSpec status=3:SubjectRulesReviewStatus',
+  SubjectRulesReviewStatus: 'resourceRules=1:[]ResourceRule nonResourceRules=2:[]NonResourceRule incomplete=3:bool:k evaluationError=4:string',
+  ResourceRule: 'verbs=1:[]string apiGroups=2:[]string resources=3:[]string resourceNames=4:[]string',
+  NonResourceRule: 'verbs=1:[]string nonResourceURLs=2:[]string',
+  SelfSubjectRulesReviewSpec: 'namespace=1:string',
+  SubjectAccessReview: 'metadata=1:ObjectMeta spec=2:SubjectAccessReviewSpec status=3:SubjectAccessReviewStatus',
+  SubjectAccessReviewSpec: 'resourceAttributes=1:ResourceAttributes nonResourceAttributes=2:NonResourceAttributes user=3:string groups=4:[]string uid=6:string',
+  // rbac.authorization.k8s.io/v1 (kubectl create role/clusterrole/rolebinding/clusterrolebinding)
+  Role: 'metadata=1:ObjectMeta rules=2:[]PolicyRule',
+  ClusterRole: 'metadata=1:ObjectMeta rules=2:[]PolicyRule aggregationRule=3:AggregationRule',
+  PolicyRule: 'verbs=1:[]string apiGroups=2:[]string resources=3:[]string resourceNames=4:[]string nonResourceURLs=5:[]string',
+  AggregationRule: 'clusterRoleSelectors=1:[]LabelSelector',
+  RoleBinding: 'metadata=1:ObjectMeta subjects=2:[]Subject roleRef=3:RoleRef',
+  ClusterRoleBinding: 'metadata=1:ObjectMeta subjects=2:[]Subject roleRef=3:RoleRef',
+  Subject: 'kind=1:string apiGroup=2:string name=3:string namespace=4:string',
+  RoleRef: 'apiGroup=1:string kind=2:string name=3:string',
 };
 
 /** The top-level kinds a protobuf body may carry, by apiVersion/kind. */
 export const DECODABLE_KINDS: Record<string, string> = {
   'apps/v1/Deployment': 'Deployment',
+  'batch/v1/Job': 'Job',
+  'batch/v1/CronJob': 'CronJob',
   'v1/Service': 'Service',
   'v1/ConfigMap': 'ConfigMap',
   'v1/Secret': 'Secret',
   'v1/Namespace': 'Namespace',
   'v1/ServiceAccount': 'ServiceAccount',
   'networking.k8s.io/v1/Ingress': 'Ingress',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
+  'authentication.k8s.io/v1/TokenReview': 'TokenReview',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'SubjectAccessReview',
+  'rbac.authorization.k8s.io/v1/Role': 'Role',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'ClusterRoleBinding',
 };

@@ -4,6 +4,7 @@ import type { ResourceInfo } from '../../../api/resources.js';
 import type { KubeObject } from '../../../api/types.js';
 import { age } from './format.js';
 import { deploymentPrinter, replicaSetPrinter } from './apps.js';
+import { controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, jobPrinter, statefulSetPrinter } from './workloads.js';
 import {
   configMapPrinter,
   endpointsPrinter,
@@ -17,6 +18,7 @@ import {
 import { gatewayPrinters } from './gateway.js';
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, leasePrinter, networkPolicyPrinter } from './networking.js';
 import { podPrinter } from './pods.js';
+import { rbacPrinters } from '../../rbac/tables.js';
 import { ageColumn, nameColumn, type ColumnDefinition, type Printer, type RowCondition, type Cell } from './types.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -49,12 +51,18 @@ const printers: Record<string, Printer> = {
   '/events': eventPrinter,
   'apps/deployments': deploymentPrinter,
   'apps/replicasets': replicaSetPrinter,
+  'apps/statefulsets': statefulSetPrinter,
+  'apps/daemonsets': daemonSetPrinter,
+  'apps/controllerrevisions': controllerRevisionPrinter,
+  'batch/jobs': jobPrinter,
+  'batch/cronjobs': cronJobPrinter,
   'discovery.k8s.io/endpointslices': endpointSlicePrinter,
   'networking.k8s.io/ingresses': ingressPrinter,
   'networking.k8s.io/ingressclasses': ingressClassPrinter,
   'networking.k8s.io/networkpolicies': networkPolicyPrinter,
   'coordination.k8s.io/leases': leasePrinter,
   ...gatewayPrinters,
+  ...rbacPrinters,
 };
 
 /** NAME and AGE for any resource without its own printer. */

@@ -1,0 +1,98 @@
+// The Job controller: pods until the completions succeed, failure on backoffLimit or
+// activeDeadlineSeconds, ttlSecondsAfterFinished clean-up and status, as job-plan.ts decides.
+import { R } from '../api/resources.js';
+import { isNotFound } from '../client/client.js';
+import { objectKey } from '../client/informer.js';
+import type { Controller, ControllerContext } from './context.js';
+import { splitKey } from './context.js';
+import { Expectations } from './expectations.js';
+import { planJob, type Job } from './job-plan.js';
+import { semanticJSON } from './names.js';
+import { WorkQueue } from './queue.js';
+import { controllerOf, type Pod } from './types.js';
+
+export class JobController implements Controller {
+  readonly name = 'job-controller';
+  private readonly queue: WorkQueue;
+  private readonly expectations = new Expectations();
+  private readonly jobs;
+  private readonly pods;
+
+  constructor(private readonly ctx: ControllerContext) {
+    this.queue = new WorkQueue(this.name, (key) => this.sync(key), ctx.log.child({ controller: this.name }), { workers: 4 });
+    this.jobs = ctx.informers.byNamespace<Job>(R.jobs);
+    this.pods = ctx.informers.byNamespace<Pod>(R.pods);
+    const enqueue = (j: Job) => this.queue.add(objectKey(j));
+    this.jobs.informer.addHandlers({ add: enqueue, update: enqueue, delete: enqueue });
+    const podChanged = (pod: Pod) => {
+      const owner = controllerOf(pod);
+      if (owner?.kind === 'Job') this.queue.add(`${pod.metadata.namespace}/${owner.name}`);
+    };
+    this.pods.informer.addHandlers({ add: podChanged, update: (p, old) => (podChanged(p), podChanged(old)), delete: podChanged });
+  }
+
+  start(): void {
+    this.queue.start();
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  private async sync(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const job = this.jobs.get(namespace, name);
+    if (!job) {
+      this.expectations.forget(key);
+      return;
+    }
+    const lookup = (k: string) => {
+      const s = splitKey(k);
+      return this.pods.get(s.namespace, s.name);
+    };
+    if (!this.expectations.satisfied(key, lookup)) {
+      this.queue.addAfter(key, 50);
+      return;
+    }
+    if (job.metadata.deletionTimestamp) return;
+    const plan = planJob(job, this.pods.list(namespace), Date.now());
+    if (plan.deleteJob) {
+      try {
+        await this.ctx.client.delete(R.jobs, namespace, name, { propagationPolicy: 'Foreground', preconditions: { uid: job.metadata.uid } });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      return;
+    }
+    const creates = plan.create.map(async (pod) => {
+      try {
+        const made = await this.ctx.client.create(R.pods, pod);
+        this.expectations.expect(key, objectKey(made), 'create');
+        this.ctx.events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`);
+      } catch (err) {
+        this.ctx.events.record(job, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
+        throw err;
+      }
+    });
+    const deletes = plan.delete.map(async (pod) => {
+      try {
+        await this.ctx.client.delete(R.pods, namespace, pod.metadata.name!);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      this.expectations.expect(key, objectKey(pod), 'delete');
+      this.ctx.events.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+    });
+    const failed = (await Promise.allSettled([...creates, ...deletes])).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (semanticJSON(job.status ?? {}) !== semanticJSON(plan.status)) {
+      try {
+        await this.ctx.client.updateStatus(R.jobs, { ...job, status: plan.status });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      for (const [type, reason, message] of plan.events) this.ctx.events.record(job, type as 'Normal' | 'Warning', reason, message);
+    }
+    if (plan.recheckAfterMs !== undefined) this.queue.addAfter(key, plan.recheckAfterMs + 10);
+  }
+}
