@@ -54,11 +54,7 @@ export class DeploymentController implements Controller {
       this.expectations.forget(key);
       return;
     }
-    const lookup = (k: string) => {
-      const s = splitKey(k);
-      return this.replicaSets.get(s.namespace, s.name);
-    };
-    if (!this.expectations.satisfied(key, lookup)) {
+    if (!this.expectations.satisfied(key, (k) => this.replicaSets.getByKey(k))) {
       this.queue.addAfter(key, 50);
       return;
     }

@@ -47,11 +47,7 @@ export class EndpointSliceMirroringController implements Controller {
 
   private async sync(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
-    const lookup = (k: string) => {
-      const s = splitKey(k);
-      return this.slices.get(s.namespace, s.name);
-    };
-    if (!this.expectations.satisfied(key, lookup)) {
+    if (!this.expectations.satisfied(key, (k) => this.slices.getByKey(k))) {
       this.queue.addAfter(key, 50);
       return;
     }

@@ -4,6 +4,7 @@ import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
+import { splitKey } from './context.js';
 
 export class SharedInformers {
   private readonly informers = new Map<string, Informer>();
@@ -78,5 +79,10 @@ export class NamespaceIndex<T extends KubeObject> {
   }
   get(namespace: string | undefined, name: string): T | undefined {
     return this.byNs.get(namespace ?? '')?.get(name);
+  }
+  /** The object of a `namespace/name` (or cluster-scoped `name`) key, as work queues hold them. */
+  getByKey(key: string): T | undefined {
+    const { namespace, name } = splitKey(key);
+    return this.get(namespace, name);
   }
 }

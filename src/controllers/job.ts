@@ -46,11 +46,7 @@ export class JobController implements Controller {
       this.expectations.forget(key);
       return;
     }
-    const lookup = (k: string) => {
-      const s = splitKey(k);
-      return this.pods.get(s.namespace, s.name);
-    };
-    if (!this.expectations.satisfied(key, lookup)) {
+    if (!this.expectations.satisfied(key, (k) => this.pods.getByKey(k))) {
       this.queue.addAfter(key, 50);
       return;
     }

@@ -54,11 +54,7 @@ export class ReplicaSetController implements Controller {
       this.expectations.forget(key);
       return;
     }
-    const lookup = (k: string) => {
-      const s = splitKey(k);
-      return this.pods.get(s.namespace, s.name);
-    };
-    if (!this.expectations.satisfied(key, lookup)) {
+    if (!this.expectations.satisfied(key, (k) => this.pods.getByKey(k))) {
       this.queue.addAfter(key, 50);
       return;
     }
