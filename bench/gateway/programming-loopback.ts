@@ -9,8 +9,10 @@
 //
 //   node --import tsx bench/gateway/programming-loopback.ts [--samples 20] [--levels 0,1000,3000]
 //        [--proxy-repo DIR]   (run the proxy from another checkout, e.g. a copy before a change)
+//        [--controllers]      (the server runs its controllers too, the gateway status controller
+//                              among them, as in a lab: it writes every route's and the Gateway's status)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,12 +35,17 @@ interface Options {
   levels: number[];
   proxyRepo: string;
   concurrency: number;
+  controllers: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { samples: 20, levels: [0, 1000, 3000], proxyRepo: repo, concurrency: 16 };
+  const o: Options = { samples: 20, levels: [0, 1000, 3000], proxyRepo: repo, concurrency: 16, controllers: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
+    if (flag === '--controllers') {
+      o.controllers = true;
+      continue;
+    }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     const whole = (name: string, v: string) => {
@@ -50,7 +57,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--levels') o.levels = value.split(',').map((v) => whole('--levels', v));
     else if (flag === '--concurrency') o.concurrency = Math.max(1, whole('--concurrency', value));
     else if (flag === '--proxy-repo') o.proxyRepo = resolve(value);
-    else throw new Error(`unknown flag ${flag} (flags: --samples N, --levels a,b,c, --concurrency N, --proxy-repo DIR)`);
+    else throw new Error(`unknown flag ${flag} (flags: --samples N, --levels a,b,c, --concurrency N, --proxy-repo DIR, --controllers)`);
   }
   return o;
 }
@@ -118,6 +125,21 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/** CPU seconds (user + system) used so far by this process's child whose command line has `word` (NaN when none). */
+function childCpuSeconds(word: string): number {
+  try {
+    const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    for (const pid of children) {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(word)) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ 100
+    }
+  } catch {
+    // not Linux, or the child is gone
+  }
+  return NaN;
+}
+
 function load(): string {
   return loadavg().map((l) => l.toFixed(2)).join(' ');
 }
@@ -140,7 +162,7 @@ async function main(): Promise<void> {
   let child: ChildProcess | undefined;
   const work = mkdtempSync(join(tmpdir(), 'gwperf-bench-'));
   try {
-    s = await startTestServer({ store: 'memory', controllers: false });
+    s = await startTestServer({ store: 'memory', controllers: o.controllers });
     const token = mintProxyToken(s.dataDir, { namespace: NS, name: `${GATEWAY}-proxy` });
     const kubeconfig = join(work, 'proxy.kubeconfig');
     writeFileSync(kubeconfig, renderKubeconfig({ server: s.url, caPem: loadKubeconfig(s.kubeconfig).ca!.toString(), token }));
@@ -195,7 +217,7 @@ async function main(): Promise<void> {
     await firstOk(listenerPort, 'warmup.bench.test', performance.now()).catch((err: Error) => {
       throw new Error(`the proxy never served the warm-up route: ${err.message}\n${logs.join('\n')}`);
     });
-    console.log(`proxy from ${o.proxyRepo}; load average at start ${load()}`);
+    console.log(`proxy from ${o.proxyRepo}; server controllers ${o.controllers ? 'on' : 'off'}; load average at start ${load()}`);
 
     let created = 0;
     const results: string[] = [];
@@ -215,6 +237,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 2000));
       recomputes.length = 0;
       const samples: number[] = [];
+      const cpu0 = { server: childCpuSeconds('server'), proxy: childCpuSeconds('proxy') };
       for (let k = 0; k < o.samples; k++) {
         const host = `new-${level}-${k}.bench.test`;
         const since = performance.now();
@@ -222,6 +245,7 @@ async function main(): Promise<void> {
         samples.push(await firstOk(listenerPort, host, since));
         await new Promise((r) => setTimeout(r, 50));
       }
+      const cpuMs = (word: 'server' | 'proxy') => (((childCpuSeconds(word) - cpu0[word]) * 1000) / o.samples).toFixed(0);
       samples.sort((a, b) => a - b);
       const rc = recomputes.slice();
       const med = (xs: (number | undefined)[]) => {
@@ -232,7 +256,7 @@ async function main(): Promise<void> {
       const line =
         `routes ${String(level).padStart(5)}: new route -> first 200 p50 ${percentile(samples, 50).toFixed(1)} ms, p99 ${percentile(samples, 99).toFixed(1)} ms, max ${samples[samples.length - 1].toFixed(1)} ms (n=${samples.length}); ` +
         `proxy recompute p50 ${med(rc.map((r) => r.ms))} ms (model ${med(rc.map((r) => r.modelMs))}, table ${med(rc.map((r) => r.tableMs))}), slowest ${slowest?.toFixed(1) ?? 'n/a'} ms over ${rc.length}; ` +
-        `slowest samples ${samples.slice(-3).map((x) => x.toFixed(1)).join(', ')} ms; load ${load()}`;
+        `slowest samples ${samples.slice(-3).map((x) => x.toFixed(1)).join(', ')} ms; CPU per new route: server ${cpuMs('server')} ms, proxy ${cpuMs('proxy')} ms; load ${load()}`;
       console.log(line);
       results.push(line);
     }

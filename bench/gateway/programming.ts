@@ -1,6 +1,9 @@
 // Route programming time in a real lab (root; starts and stops its own lab).
 //  (b) an HTTPRoute is created -> the first 200 through the Gateway from flatnet-ext; p50/p99 over
-//      N new routes, with 0, 1,000 and 3,000 routes already attached to the listener;
+//      N new routes, with 0, 1,000 and 3,000 routes already attached to the listener; then where
+//      the time went: the create call, created -> the proxy's table swap (its "configuration
+//      applied" log line), swap -> first 200 (the polling client: a new connection per request),
+//      and the server's CPU share while sampling (its status controller runs beside the API);
 //  (c) 1,000 routes created at once -> every route's status Accepted by our controller and the
 //      listener's attachedRoutes correct.
 // Published (howardjohn/gateway-api-bench, kind, 16 cores): new route 404 -> 200 agentgateway 10-30 ms,
@@ -8,6 +11,8 @@
 // kgateway 12 s, Envoy Gateway 23 s. Target: p99 <= 30 ms with 1,000 routes attached.
 //
 //   node --import tsx bench/gateway/programming.ts [--samples 20] [--levels 0,1000,3000] [--bulk 1000]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { eventually, requestFromExt, startLab, type Lab } from '../../test/support/lab.js';
 
@@ -93,22 +98,79 @@ async function fillTo(lab: Lab, have: number, count: number, concurrency: number
   });
 }
 
+/** One sample of (b): when the route was created (epoch ms), how long the create took, and the first 200. */
+interface Sample {
+  startEpochMs: number;
+  createMs: number;
+  firstOkMs: number;
+}
+
 /** (b): create one route, then ask the Gateway from flatnet-ext until it answers 200 for its host. */
-async function programmingSample(lab: Lab, address: string, k: number): Promise<number> {
+async function programmingSample(lab: Lab, address: string, k: number): Promise<Sample> {
   const name = `probe-${k}`;
   const host = `${name}.bench.example`;
   const before = await requestFromExt({ address, host, path: '/' });
   if (before.status === 200) throw new Error(`${host} answered 200 before its route existed`);
+  const startEpochMs = Date.now();
   const t0 = performance.now();
   await lab.client.request('POST', ROUTES, route(name, host, { bench: 'probe' }));
+  const createMs = performance.now() - t0;
   for (;;) {
     const ans = await requestFromExt({ address, host, path: '/', timeoutMs: 5000 }).catch(() => undefined);
     if (ans?.status === 200) break;
     if (performance.now() - t0 > 60_000) throw new Error(`${host}: no 200 within 60 s (last ${ans?.status})`);
   }
-  const ms = performance.now() - t0;
+  const firstOkMs = performance.now() - t0;
   await lab.client.request('DELETE', `${ROUTES}/${name}`);
-  return ms;
+  // The delete is programmed before the next sample starts (it would otherwise share its recompute).
+  await eventually(`${host} gone`, async () => (await requestFromExt({ address, host, path: '/' })).status !== 200, 60_000, 5);
+  return { startEpochMs, createMs, firstOkMs };
+}
+
+/** Epoch ms of each "configuration applied" line of the Gateway's proxy pods (their table swaps). */
+async function proxySwapTimes(lab: Lab): Promise<number[]> {
+  const out = await lab.kubectl(['-n', NS, 'logs', '-l', `gateway.networking.k8s.io/gateway-name=${GATEWAY}`, '--tail=-1', '--max-log-requests=10']);
+  const times: number[] = [];
+  for (const line of out.stdout.split('\n')) {
+    if (!line.includes('"configuration applied"')) continue;
+    try {
+      const t = Date.parse((JSON.parse(line) as { time?: string }).time ?? '');
+      if (Number.isFinite(t)) times.push(t);
+    } catch {
+      // not one of the proxy's JSON lines
+    }
+  }
+  return times.sort((a, b) => a - b);
+}
+
+/** CPU seconds (user + system) a lab process has used so far, from its PID file and /proc. */
+function cpuSeconds(lab: Lab, process: string): number {
+  try {
+    const pid = readFileSync(join(lab.dataDir, 'pids', `${process}.pid`), 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+const fmt = (sorted: number[]) => `p50 ${percentile(sorted, 50).toFixed(1)} / p99 ${percentile(sorted, 99).toFixed(1)} ms`;
+
+/** Where the time of a level's samples went: the create call, the proxy's table swap (from its log), the first 200 after it. */
+async function breakdown(lab: Lab, samples: Sample[]): Promise<string> {
+  const swaps = await proxySwapTimes(lab);
+  const create = samples.map((s) => s.createMs).sort((a, b) => a - b);
+  const toSwap: number[] = [];
+  const afterSwap: number[] = [];
+  for (const s of samples) {
+    const swap = swaps.find((t) => t >= s.startEpochMs);
+    if (swap === undefined) continue;
+    toSwap.push(swap - s.startEpochMs);
+    afterSwap.push(Math.max(0, s.firstOkMs - (swap - s.startEpochMs)));
+  }
+  toSwap.sort((a, b) => a - b);
+  afterSwap.sort((a, b) => a - b);
+  return `create call ${fmt(create)}; created -> proxy table swapped (its log, 1 ms resolution) ${fmt(toSwap)}; swapped -> first 200 ${fmt(afterSwap)}`;
 }
 
 /** (c): `count` routes created at once; time until all are Accepted by our controller and attachedRoutes counts them. */
@@ -163,10 +225,14 @@ async function main(): Promise<void> {
         const wait = await waitAttached(lab, have);
         console.log(`  filled to ${level} routes in ${((performance.now() - t0) / 1000).toFixed(1)} s (attachedRoutes correct ${(wait / 1000).toFixed(1)} s after the last create)`);
       }
-      const samples: number[] = [];
-      for (let s = 0; s < opts.samples; s++) samples.push(await programmingSample(lab, address, k++));
-      samples.sort((a, b) => a - b);
+      const runs: Sample[] = [];
+      const serverCpu0 = cpuSeconds(lab, 'server');
+      const wall0 = performance.now();
+      for (let s = 0; s < opts.samples; s++) runs.push(await programmingSample(lab, address, k++));
+      const serverCpu = (cpuSeconds(lab, 'server') - serverCpu0) / ((performance.now() - wall0) / 1000);
+      const samples = runs.map((r) => r.firstOkMs).sort((a, b) => a - b);
       console.log(`  ${String(level).padStart(5)} routes attached: p50 ${percentile(samples, 50).toFixed(1)} ms  p99 ${percentile(samples, 99).toFixed(1)} ms  max ${samples[samples.length - 1].toFixed(1)} ms  (agentgateway 10-30 ms, Istio 120-300 ms, Envoy Gateway ~600 ms; target p99 <= 30 ms at 1,000)`);
+      console.log(`        ${await breakdown(lab, runs)}; server CPU ${(serverCpu * 100).toFixed(0)}% of a core while sampling`);
     }
 
     if (opts.bulk > 0) {

@@ -166,8 +166,13 @@ export interface PassthroughRoute {
 export interface HttpPortConfig {
   kind: 'http';
   port: number;
-  /** Present on ports that speak TLS: certificates chosen by SNI, and passthrough names. */
-  tls?: { certificates: TlsCertificate[]; passthrough: PassthroughRoute[] };
+  /**
+   * Present on ports that speak TLS: certificates chosen by SNI, and passthrough names.
+   * `listenerHostnames` (Gateways): the hostnames of the port's HTTPS listeners, most specific
+   * first (`*` for a listener without one); a request whose Host falls under another listener
+   * than its SNI is answered 421 Misdirected Request.
+   */
+  tls?: { certificates: TlsCertificate[]; passthrough: PassthroughRoute[]; listenerHostnames?: string[] };
   /** Most specific first: exact names, then wildcards by length, then `*`. */
   hosts: VirtualHost[];
 }

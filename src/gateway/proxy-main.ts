@@ -16,6 +16,7 @@ import { Informer } from '../client/informer.js';
 import type { ClusterConnection } from '../client/kubeconfig.js';
 import { createLogger, type Logger } from '../util/log.js';
 import type { ProxyConfig } from './config.js';
+import { sameValue } from './model/objects.js';
 import { GatewayModel } from './model/state.js';
 import type { GatewayWorld } from './model/types.js';
 import { computeIngressState } from './ingress/state.js';
@@ -360,29 +361,6 @@ export class GatewayProxyProcess {
       else res.destroy();
     }
   }
-}
-
-/**
- * Deep equality of two JSON-like values (plain objects, arrays, primitives), true at once for the
- * same object: configs computed from mostly unchanged objects share most of their parts, so this
- * is much cheaper than comparing their JSON texts.
- */
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
-  const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) if (!sameValue(ra[k], rb[k])) return false;
-  return true;
 }
 
 /** The sum of gateway_active_connections in the proxy's metrics text (open client connections). */

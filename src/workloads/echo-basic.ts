@@ -4,13 +4,18 @@
 // a test can see exactly what the gateway forwarded. Served on HTTP_PORT (3000), on H2C_PORT
 // (3001, HTTP/2 with prior knowledge) and, with TLS_SERVER_CERT/TLS_SERVER_PRIVKEY, on
 // HTTPS_PORT (8443). Special paths: /health, /status/NNN, /retry..., /ws (WebSocket echo).
-import { readFileSync } from 'node:fs';
+// GRPC_ECHO_SERVER, TCP_ECHO_SERVER or UDP_ECHO_SERVER switch to the gRPC, TCP or UDP echo
+// (echo-grpc.ts, echo-tcp.ts, echo-udp.ts) instead, as the upstream image does.
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { WebSocketServer } from 'ws';
+import { serveGrpcEcho } from './echo-grpc.js';
+import { serveTcpEcho } from './echo-tcp.js';
+import { serveUdpEcho } from './echo-udp.js';
+import { pemFromEnv } from './pem-env.js';
 import { listenAllInNetns, type OpenServer } from './sockets.js';
 import { servingWorkload, WorkloadStartError, type WorkloadContext, type WorkloadMain } from './workload.js';
 
@@ -340,17 +345,37 @@ function portFromEnv(env: Record<string, string>, name: string, fallback: number
   return Number(text);
 }
 
-function readPem(env: Record<string, string>, name: string): Buffer {
-  try {
-    return readFileSync(env[name]);
-  } catch (err) {
-    throw new WorkloadStartError(`env ${name}: cannot read "${env[name]}": ${(err as Error).message}`);
+/** The gRPC, TCP or UDP echo when the environment asks for one (GRPC_ECHO_SERVER first, as upstream). */
+async function otherMode(ctx: WorkloadContext): Promise<OpenServer[] | undefined> {
+  const env = ctx.env;
+  const who = { namespace: env.NAMESPACE ?? ctx.namespace, ingress: env.INGRESS_NAME ?? '', service: env.SERVICE_NAME ?? '', pod: env.POD_NAME ?? ctx.podName };
+  const log = (t: string) => ctx.stdout(t);
+  if (env.GRPC_ECHO_SERVER) return [await serveGrpcEcho(ctx.netns, portFromEnv(env, 'HTTP_PORT', 3000), who, log)];
+  if (env.TCP_ECHO_SERVER) {
+    const tcpPort = portFromEnv(env, 'TCP_PORT', 3000);
+    const tlsPort = portFromEnv(env, 'TLS_PORT', 8443);
+    const withTls = Boolean(env.TLS_SERVER_CERT && env.TLS_SERVER_PRIV_KEY);
+    const certificate = withTls ? { cert: pemFromEnv(env, 'TLS_SERVER_CERT'), key: pemFromEnv(env, 'TLS_SERVER_PRIV_KEY') } : undefined;
+    return serveTcpEcho(ctx.netns, { ...who, tcpPort: String(tcpPort), ...(withTls ? { tlsPort: String(tlsPort) } : {}) }, certificate, log);
   }
+  if (env.UDP_ECHO_SERVER) return [await serveUdpEcho(ctx.netns, portFromEnv(env, 'UDP_PORT', 8080), who, log)];
+  return undefined;
 }
 
 /** Runs echo-basic in the pod's namespace. */
 export const runEchoBasic: WorkloadMain = async (ctx: WorkloadContext) => {
   const env = ctx.env;
+  let other: OpenServer[] | undefined;
+  try {
+    other = await otherMode(ctx);
+  } catch (err) {
+    if (err instanceof WorkloadStartError) throw err;
+    throw new WorkloadStartError(`echo-basic: ${(err as Error).message}`);
+  }
+  if (other) {
+    const servers = other;
+    return servingWorkload([() => servers.forEach((s) => s.close())]);
+  }
   const httpPort = portFromEnv(env, 'HTTP_PORT', 3000);
   const h2cPort = portFromEnv(env, 'H2C_PORT', 3001);
   const httpsPort = portFromEnv(env, 'HTTPS_PORT', 8443);
@@ -427,9 +452,9 @@ export const runEchoBasic: WorkloadMain = async (ctx: WorkloadContext) => {
     ctx.stdout(`Starting server, listening on port ${h2cPort} (h2c)\n`);
 
     if (env.TLS_SERVER_CERT && env.TLS_SERVER_PRIVKEY) {
-      const cert = readPem(env, 'TLS_SERVER_CERT');
-      const key = readPem(env, 'TLS_SERVER_PRIVKEY');
-      const ca = env.TLS_CLIENT_CACERTS ? readPem(env, 'TLS_CLIENT_CACERTS') : undefined;
+      const cert = pemFromEnv(env, 'TLS_SERVER_CERT');
+      const key = pemFromEnv(env, 'TLS_SERVER_PRIVKEY');
+      const ca = env.TLS_CLIENT_CACERTS ? pemFromEnv(env, 'TLS_CLIENT_CACERTS') : undefined;
       let httpsServer: https.Server;
       try {
         httpsServer = https.createServer({ cert, key, ca, requestCert: ca !== undefined, rejectUnauthorized: false }, echoHandler(base));

@@ -4,13 +4,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import tls from 'node:tls';
 import { ApiError, KubeClient } from '../../src/client/client.js';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
-import { connectInNetns, stopNetnsBrokers } from '../../src/linux/netns-socket.js';
+import { connectInNetns, listenInNetns, stopNetnsBrokers } from '../../src/linux/netns-socket.js';
 
 const repo = new URL('../../', import.meta.url).pathname;
 export const FLATNET = join(repo, 'bin/flatnet');
@@ -71,6 +72,10 @@ const API_PATHS: Record<string, string> = {
   gateway: '/apis/gateway.networking.k8s.io/v1',
   gatewayclass: '/apis/gateway.networking.k8s.io/v1',
   httproute: '/apis/gateway.networking.k8s.io/v1',
+  grpcroute: '/apis/gateway.networking.k8s.io/v1',
+  tlsroute: '/apis/gateway.networking.k8s.io/v1',
+  tcproute: '/apis/gateway.networking.k8s.io/v1',
+  udproute: '/apis/gateway.networking.k8s.io/v1',
   referencegrant: '/apis/gateway.networking.k8s.io/v1',
   ingress: '/apis/networking.k8s.io/v1',
   ingressclass: '/apis/networking.k8s.io/v1',
@@ -249,4 +254,68 @@ export async function selfSignedCert(hosts: string[]): Promise<{ cert: string; k
 export function tlsSecretYaml(name: string, namespace: string, pem: { cert: string; key: string }): string {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   return `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: ${namespace}}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(pem.cert)}\n  tls.key: ${b64(pem.key)}`;
+}
+
+/** One HTTP/2 request over TLS (ALPN h2) sent from flatnet-ext; the SNI and :authority may differ. */
+export async function requestH2FromExt(req: ExtRequest): Promise<HttpAnswer> {
+  const port = req.port ?? 443;
+  const host = req.host ?? req.address;
+  const timeoutMs = req.timeoutMs ?? 10_000;
+  const sock = await connectFromExt(req.address, port, { servername: req.servername ?? host.replace(/:\d+$/, ''), ca: req.ca, alpn: ['h2'] }, timeoutMs);
+  if ((sock as tls.TLSSocket).alpnProtocol !== 'h2') {
+    sock.destroy();
+    throw new Error(`the server did not negotiate h2 (ALPN ${String((sock as tls.TLSSocket).alpnProtocol)})`);
+  }
+  const session = http2.connect(`https://${host}`, { createConnection: () => sock });
+  try {
+    return await new Promise<HttpAnswer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      session.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      const stream = session.request({ ':method': req.method ?? 'GET', ':path': req.path ?? '/', ':authority': host, ...(req.headers ?? {}) });
+      let status = 0;
+      let headers: http.IncomingHttpHeaders = {};
+      let body = '';
+      stream.setEncoding('utf8');
+      stream.on('response', (h) => {
+        status = Number(h[':status']);
+        headers = Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith(':'))) as http.IncomingHttpHeaders;
+      });
+      stream.on('data', (c: string) => (body += c));
+      stream.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status, headers, body });
+      });
+      stream.end(req.body);
+    });
+  } finally {
+    session.destroy();
+  }
+}
+
+/** One UDP datagram sent from flatnet-ext to `address:port`; resolves with the first answer. */
+export async function udpRequestFromExt(address: string, port: number, message: string, timeoutMs = 5000): Promise<string> {
+  const socket = await listenInNetns(EXT_NETNS, { host: '0.0.0.0', port: 0, type: 'udp4' });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no UDP answer from ${address}:${port} within ${timeoutMs} ms`)), timeoutMs);
+      socket.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m.toString('utf8'));
+      });
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      socket.send(message, port, address);
+    });
+  } finally {
+    socket.close();
+  }
 }

@@ -11,7 +11,7 @@ import type { Controller, ControllerContext } from '../../controllers/context.js
 import { WorkQueue } from '../../controllers/queue.js';
 import { GatewayModel } from '../model/state.js';
 import { computeIngressState } from '../ingress/state.js';
-import { GATEWAY_CONTROLLER_NAME, type GatewayState, type ModelEvent } from '../model/types.js';
+import { GATEWAY_CONTROLLER_NAME, type GatewayState, type ModelEvent, type RouteParentStatus } from '../model/types.js';
 import type { IngressState } from '../ingress/types.js';
 import { nowTimestamp } from './conditions.js';
 import { EventDedup } from './event-dedup.js';
@@ -20,8 +20,8 @@ import { GATEWAY_NAME_LABEL, INGRESS_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL, to
 import { modelEvents, provisionedProxies, statusWrites } from './metrics.js';
 import { Provisioner } from './provisioner.js';
 import { gatewayClassStatus, gatewayStatus, ingressStatus, routeStatus } from './status-plan.js';
-import { writeStatus, type StatusOf } from './status-writer.js';
-import { gatewayWorld, ingressWorld, ourClassOf, ourGatewayClasses, type Caches } from './world.js';
+import { writeStatus, type StatusOf, type WriteOutcome } from './status-writer.js';
+import { gatewayWorld, ingressWorld, ourClassOf, ourGatewayClasses, TlsSecretsFilter, type Caches } from './world.js';
 
 export interface GatewayControllerOptions {
   /** The server's data directory: the proxy token signing key lives there. */
@@ -35,8 +35,6 @@ export interface GatewayControllerOptions {
 }
 
 const SYNC_KEY = 'all';
-/** The Gateway API model, remembering its work between syncs (same results as computeGatewayState). */
-const gatewayModel = new GatewayModel();
 /** How long a cache that does not show our last status write is trusted to catch up before it is written over anyway. */
 const STALE_CACHE_GRACE_MS = 10_000;
 
@@ -67,6 +65,15 @@ const WATCHED: [keyof Caches, ResourceInfo][] = [
 ];
 
 const objectKey = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+/** The model's entries for a route it has none for (one array, so that it compares by identity). */
+const NO_PARENTS: readonly RouteParentStatus[] = Object.freeze([]);
+
+/** A route whose status was found up to date: the cached object and the model's entries it was checked against. */
+interface CheckedRouteStatus {
+  obj: KubeObject;
+  wanted: readonly RouteParentStatus[];
+  pass: number;
+}
 
 export class GatewayController implements Controller {
   readonly name = 'gateway-controller';
@@ -80,6 +87,20 @@ export class GatewayController implements Controller {
   private readonly replacedVersions = new Map<string, { rv: string; at: number }>();
   private stopped = false;
   private readonly log;
+  /** Each kind's objects as handed to the models, re-read from its informer only after it changed. */
+  private readonly lists = new Map<keyof Caches, KubeObject[]>();
+  private readonly changedKinds = new Set<keyof Caches>();
+  private readonly tlsSecrets = new TlsSecretsFilter();
+  /**
+   * Routes whose status matched the model's entries, by `Kind/namespace/name`. While the informer
+   * hands over the same object and the model the same entries (it keeps them for an unchanged
+   * route), the answer is the same, so the route is not planned again: a pass after one change
+   * plans the routes that change, not all of them.
+   */
+  private readonly routeStatusChecked = new Map<string, CheckedRouteStatus>();
+  private pass = 0;
+  /** The Gateway API model, remembering its work between passes; statuses only (the proxies build their own routing tables). */
+  private readonly gatewayModel = new GatewayModel({ proxyConfigs: false });
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -90,7 +111,10 @@ export class GatewayController implements Controller {
     for (const [cache, r] of WATCHED) {
       const inf = ctx.informers.for(r);
       this.informers.set(cache, inf);
-      const changed = () => this.schedule();
+      const changed = () => {
+        this.changedKinds.add(cache);
+        this.schedule();
+      };
       inf.addHandlers({ add: changed, update: changed, delete: changed });
     }
     this.provisioner = new Provisioner(ctx.client, (r, ns, name) => this.lookup(r, ns, name), { dataDir: opts.dataDir, caPem: opts.caPem });
@@ -125,9 +149,22 @@ export class GatewayController implements Controller {
     return entry ? this.informers.get(entry[0])?.get(r.namespaced ? namespace : undefined, name) : undefined;
   }
 
+  /**
+   * The informers' objects by kind. A kind's array is rebuilt only when one of its objects changed
+   * since the last pass, so the models see the same arrays (and objects) for the kinds that did
+   * not change and keep their indexes of them.
+   */
   private caches(): Caches {
     const c = {} as Caches;
-    for (const [cache] of WATCHED) c[cache] = this.informers.get(cache)!.list();
+    for (const [cache] of WATCHED) {
+      let list = this.lists.get(cache);
+      if (!list || this.changedKinds.has(cache)) {
+        list = this.informers.get(cache)!.list();
+        this.lists.set(cache, list);
+      }
+      c[cache] = list;
+    }
+    this.changedKinds.clear();
     return c;
   }
 
@@ -149,7 +186,7 @@ export class GatewayController implements Controller {
 
     let gatewayState: GatewayState | undefined;
     try {
-      gatewayState = gatewayModel.compute(gatewayWorld(c));
+      gatewayState = this.gatewayModel.compute(gatewayWorld(c, this.tlsSecrets));
     } catch (err) {
       failures.push(`gateway model: ${(err as Error).message}`);
     }
@@ -160,7 +197,7 @@ export class GatewayController implements Controller {
 
     let ingressState: IngressState | undefined;
     try {
-      ingressState = computeIngressState(ingressWorld(c));
+      ingressState = computeIngressState(ingressWorld(c, this.tlsSecrets));
     } catch (err) {
       failures.push(`ingress model: ${(err as Error).message}`);
     }
@@ -225,15 +262,16 @@ export class GatewayController implements Controller {
    * Writes a status unless the cache still shows the version this controller replaced with its
    * last write (the informer has not delivered that write yet and will trigger another pass).
    */
-  private async status(r: ResourceInfo, obj: KubeObject, statusOf: StatusOf): Promise<void> {
+  private async status(r: ResourceInfo, obj: KubeObject, statusOf: StatusOf): Promise<WriteOutcome | 'pending'> {
     const key = `${r.plural}/${objectKey(obj)}`;
     const pending = this.replacedVersions.get(key);
-    if (pending && pending.rv === obj.metadata.resourceVersion && Date.now() - pending.at < STALE_CACHE_GRACE_MS) return;
+    if (pending && pending.rv === obj.metadata.resourceVersion && Date.now() - pending.at < STALE_CACHE_GRACE_MS) return 'pending';
     this.replacedVersions.delete(key);
     const outcome = await writeStatus(this.ctx.client, r, obj, statusOf);
-    if (outcome !== 'written') return;
+    if (outcome !== 'written') return outcome;
     statusWrites.inc({ kind: r.kind });
     if (obj.metadata.resourceVersion) this.replacedVersions.set(key, { rv: obj.metadata.resourceVersion, at: Date.now() });
+    return outcome;
   }
 
   private gatewayStatusJobs(c: Caches, state: GatewayState): [string, () => Promise<unknown>][] {
@@ -249,12 +287,31 @@ export class GatewayController implements Controller {
       if (!wanted) continue;
       jobs.push([`Gateway ${objectKey(gw)}`, () => this.status(R.gateways, gw, (s) => gatewayStatus(s, wanted.status, now))]);
     }
+    const pass = ++this.pass;
+    let routes = 0;
     for (const { kind, r, cache } of ROUTE_RESOURCES) {
       for (const route of c[cache]) {
-        const wanted = state.routes.get(`${kind}/${objectKey(route)}`) ?? [];
-        jobs.push([`${kind} ${objectKey(route)}`, () => this.status(r, route, (s) => routeStatus(s, GATEWAY_CONTROLLER_NAME, wanted, now))]);
+        routes += 1;
+        const id = `${kind}/${objectKey(route)}`;
+        const wanted = state.routes.get(id) ?? NO_PARENTS;
+        const checked = this.routeStatusChecked.get(id);
+        if (checked && checked.obj === route && checked.wanted === wanted) {
+          checked.pass = pass;
+          continue;
+        }
+        this.routeStatusChecked.delete(id);
+        jobs.push([
+          `${kind} ${objectKey(route)}`,
+          async () => {
+            const outcome = await this.status(r, route, (s) => routeStatus(s, GATEWAY_CONTROLLER_NAME, wanted, now));
+            // Written, gone or pending: the informer brings a new object (or a delete) and it is planned again.
+            if (outcome === 'unchanged') this.routeStatusChecked.set(id, { obj: route, wanted, pass });
+          },
+        ]);
       }
     }
+    // Routes deleted since: their entries go.
+    if (this.routeStatusChecked.size > routes) for (const [id, checked] of this.routeStatusChecked) if (checked.pass !== pass) this.routeStatusChecked.delete(id);
     return jobs;
   }
 

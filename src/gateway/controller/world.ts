@@ -50,7 +50,21 @@ export function ourClassOf(gateway: KubeObject, ours: Map<string, KubeObject>): 
   return name && ours.has(name) ? name : undefined;
 }
 
-export function gatewayWorld(c: Caches): GatewayWorld {
+/** The TLS Secrets of a Secret list, filtered again only when it is another list (the models compare lists by identity). */
+export class TlsSecretsFilter {
+  private from: KubeObject[] | undefined;
+  private tls: KubeObject[] = [];
+
+  of(secrets: KubeObject[]): KubeObject[] {
+    if (secrets !== this.from) {
+      this.tls = secrets.filter((s) => s.type === TLS_SECRET_TYPE);
+      this.from = secrets;
+    }
+    return this.tls;
+  }
+}
+
+export function gatewayWorld(c: Caches, tlsSecrets = new TlsSecretsFilter()): GatewayWorld {
   const services = index(c.services);
   const deployments = index(c.deployments);
   const ours = ourGatewayClasses(c.gatewayClasses);
@@ -78,20 +92,20 @@ export function gatewayWorld(c: Caches): GatewayWorld {
     referenceGrants: c.referenceGrants,
     services: c.services,
     endpointSlices: c.endpointSlices,
-    secrets: c.secrets.filter((s) => s.type === TLS_SECRET_TYPE),
+    secrets: tlsSecrets.of(c.secrets),
     namespaces: c.namespaces,
     infra,
   };
 }
 
-export function ingressWorld(c: Caches): IngressWorld {
+export function ingressWorld(c: Caches, tlsSecrets = new TlsSecretsFilter()): IngressWorld {
   const proxy = c.services.find((s) => s.metadata.namespace === INGRESS_NAMESPACE && s.metadata.name === INGRESS_PROXY_NAME);
   return {
     ingresses: c.ingresses,
     ingressClasses: c.ingressClasses,
     services: c.services,
     endpointSlices: c.endpointSlices,
-    secrets: c.secrets.filter((s) => s.type === TLS_SECRET_TYPE),
+    secrets: tlsSecrets.of(c.secrets),
     addresses: loadBalancerIPs(proxy),
   };
 }

@@ -64,3 +64,26 @@ export function indexBy<T>(items: T[], key: (item: T) => string | undefined): Ma
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Deep equality of two JSON-like values (plain objects, arrays, primitives; a key holding
+ * undefined counts as absent), true at once for the same object: values built from mostly
+ * unchanged objects share most of their parts, so this is much cheaper than comparing JSON texts.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
+  const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (!sameValue(ra[k], rb[k])) return false;
+  return true;
+}

@@ -15,6 +15,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Labels } from '../../api/label-selector.js';
 import type { HttpPortConfig, PassthroughRoute, PortConfig, ProxyConfig, TcpPortConfig, UdpPortConfig, WeightedBackend } from '../config.js';
+import { loadBalancerHolders, requestedAddresses, unusableAddresses, type RequestedAddresses } from './addresses.js';
 import { attachRoute, gatewayParentRef, type Attachment, type ParentRefView } from './attach.js';
 import { BackendResolver, LookupStore, ServiceIndexCache, stampMatches, stampOf, type LookupDependency, type ObjectStamp } from './backends.js';
 import { condition, type Problem } from './conditions.js';
@@ -25,7 +26,7 @@ import { buildVirtualHosts, VirtualHostCache, type ServedListener, type ServedRo
 import { translateHttpRoute, type RouteTranslation } from './httproute.js';
 import { translateL4Route, type L4Translation } from './l4routes.js';
 import { buildListeners, listenerServes, listenerStatus, type ListenerModel, type RouteKind } from './listeners.js';
-import { asArray, asString, createdOf, errorText, generationOf, keyOf, nameOf, namespaceOf, specOf } from './objects.js';
+import { asArray, asString, createdOf, errorText, generationOf, keyOf, nameOf, namespaceOf, sameValue, specOf } from './objects.js';
 import { sortRouteEntries, type SortedEntries } from './precedence.js';
 import { ReferenceGrantIndex } from './referencegrant.js';
 import {
@@ -42,6 +43,8 @@ interface GatewayView {
   object: KubeObject;
   key: string;
   listeners: ListenerModel[];
+  /** spec.addresses as asked for. */
+  addresses: RequestedAddresses;
   /** Accepted=False reason for the whole Gateway. */
   rejected?: Problem;
 }
@@ -143,6 +146,14 @@ class ListVersion {
  * array when a list changes, never push into the last one. One instance per caller; not for
  * concurrent use.
  */
+export interface GatewayModelOptions {
+  /**
+   * Build each Gateway's ProxyConfig (default true). The status controller reads statuses only and
+   * turns this off: every Gateway's config is then empty, everything else is the same.
+   */
+  proxyConfigs?: boolean;
+}
+
 export class GatewayModel {
   /** By route id, and by route object (the fast path: no key to build). */
   // Both kept across computations and swept only when some route was not seen (removed or
@@ -157,6 +168,8 @@ export class GatewayModel {
   private readonly grantsVersion = new ListVersion();
   private readonly secretsVersion = new ListVersion();
   private readonly namespacesVersion = new ListVersion();
+
+  constructor(private readonly options: GatewayModelOptions = {}) {}
 
   compute(world: GatewayWorld): GatewayState {
     try {
@@ -196,7 +209,7 @@ export class GatewayModel {
       if (!className || !classes.accepted.has(className)) continue;
       const key = keyOf(gw);
       let cached = this.gatewayCache.get(key);
-      if (cached && stampMatches(cached.stamp, gw)) {
+      if (cached && (stampMatches(cached.stamp, gw) || sameGatewayInputs(cached.view.object, gw))) {
         for (const l of cached.view.listeners) l.attachedRoutes.clear();
       } else {
         const gwEvents: ModelEvent[] = [];
@@ -325,6 +338,7 @@ export class GatewayModel {
 
     // Gateway statuses and proxy configs.
     const outGateways: GatewayState['gateways'] = new Map();
+    let holders: Map<string, string> | undefined;
     for (const gw of gateways.values()) {
       const gen = generationOf(gw.object);
       const infra = world.infra.get(gw.key);
@@ -332,12 +346,12 @@ export class GatewayModel {
       let config: ProxyConfig = { ports: [] };
       try {
         const accepted = gatewayAccepted(gw);
-        if (accepted.ok) config = buildProxyConfig(gw, served, l4Winner, this.hostCache);
+        if (accepted.ok && this.options.proxyConfigs !== false) config = buildProxyConfig(gw, served, l4Winner, this.hostCache);
         status = {
           addresses: (infra?.addresses ?? []).map((value) => ({ type: 'IPAddress' as const, value })),
           conditions: [
             condition('Accepted', accepted.ok, accepted.reason, accepted.message, gen),
-            programmed(accepted.ok, infra, gen),
+            programmed(accepted.ok, infra, gw.addresses.ips, gw.addresses.ips.length > 0 ? (holders ??= loadBalancerHolders(world.services)) : undefined, gen),
           ],
           listeners: gw.listeners.map((l) => listenerStatus(l, gen)),
         };
@@ -404,6 +418,18 @@ export class GatewayModel {
   }
 }
 
+/**
+ * Whether a new version of a Gateway gives the same view: a view reads only the Gateway's spec,
+ * name, namespace and generation (with the Secrets and grants, whose changes clear the cache), so
+ * a status write (attachedRoutes changes with every route) keeps the view, and with it every
+ * route's attachment and status and the virtual hosts.
+ */
+function sameGatewayInputs(viewed: KubeObject, gw: KubeObject): boolean {
+  const a = viewed.metadata ?? {};
+  const b = gw.metadata ?? {};
+  return a.uid !== undefined && a.uid === b.uid && a.name === b.name && a.namespace === b.namespace && generationOf(viewed) === generationOf(gw) && sameValue(viewed.spec, gw.spec);
+}
+
 function sameViews(a: GatewayView[], b: GatewayView[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -432,13 +458,18 @@ function parentRefsOf(obj: KubeObject): ParentRefView[] {
 
 
 function buildGatewayView(gw: KubeObject, secrets: Map<string, KubeObject>, grants: ReferenceGrantIndex, events: ModelEvent[]): GatewayView {
-  const model: GatewayView = { object: gw, key: keyOf(gw), listeners: [] };
+  const model: GatewayView = { object: gw, key: keyOf(gw), listeners: [], addresses: { ips: [] } };
   const event = (reason: string, message: string) => events.push({ kind: 'Gateway', namespace: namespaceOf(gw), name: nameOf(gw), reason, message });
   try {
     const infra = specOf(gw).infrastructure as Record<string, unknown> | undefined;
     if (infra && infra.parametersRef !== undefined && infra.parametersRef !== null) {
       model.rejected = { reason: 'InvalidParameters', message: 'flatnet Gateways take no spec.infrastructure.parametersRef' };
       event('InvalidParameters', model.rejected.message);
+    }
+    model.addresses = requestedAddresses(gw);
+    if (model.addresses.unsupported) {
+      model.rejected ??= model.addresses.unsupported;
+      event(model.addresses.unsupported.reason, model.addresses.unsupported.message);
     }
     model.listeners = buildListeners(gw, secrets, grants);
     for (const l of model.listeners) {
@@ -525,8 +556,16 @@ function gatewayAccepted(gw: GatewayView): { ok: boolean; reason: string; messag
   return { ok: true, reason: 'Accepted', message: 'Gateway accepted' };
 }
 
-function programmed(accepted: boolean, infra: { addresses: string[]; readyReplicas: number } | undefined, gen: number): Condition {
+function programmed(
+  accepted: boolean,
+  infra: { addresses: string[]; readyReplicas: number } | undefined,
+  requested: string[],
+  holders: ReadonlyMap<string, string> | undefined,
+  gen: number,
+): Condition {
   if (!accepted) return condition('Programmed', false, 'Invalid', 'the Gateway is not accepted', gen);
+  const unusable = unusableAddresses(requested, infra?.addresses ?? [], holders);
+  if (unusable) return condition('Programmed', false, unusable.reason, unusable.message, gen);
   if (!infra || infra.addresses.length === 0) return condition('Programmed', false, 'AddressNotAssigned', 'no address assigned to the Gateway yet', gen);
   if (infra.readyReplicas <= 0) return condition('Programmed', false, 'Pending', 'no gateway proxy pod is ready yet', gen);
   return condition('Programmed', true, 'Programmed', `served by ${infra.readyReplicas} proxy pod(s)`, gen);
@@ -593,7 +632,11 @@ function httpPort(scope: string, port: number, listeners: ListenerModel[], serve
         (a.created < b.created ? -1 : a.created > b.created ? 1 : 0) ||
         (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
     );
-    cfg.tls = { certificates, passthrough: passthrough.map(({ source, hostnames, backends }) => ({ source, hostnames, backends })) };
+    cfg.tls = {
+      certificates,
+      passthrough: passthrough.map(({ source, hostnames, backends }) => ({ source, hostnames, backends })),
+      ...(https.length > 0 ? { listenerHostnames: https.map((l) => l.hostname ?? '*') } : {}),
+    };
   }
   return cfg;
 }

@@ -20,6 +20,7 @@ import {
 } from './filters.js';
 import { matchedPrefix, normalizeHost, selectEntry, selectVirtualHost, type RequestFacts } from './match.js';
 import type { ProxyMetrics } from './metrics.js';
+import { isMisdirected } from './misdirected.js';
 import { BUFFER_LIMIT, readBody } from './request-body.js';
 import type { CompiledBackend, CompiledEntry, HttpTable } from './table.js';
 import { Cancel, UpstreamError, type UpstreamClients, type UpstreamRequest } from './upstream.js';
@@ -38,6 +39,8 @@ export interface ClientInfo {
   remoteAddress: string;
   scheme: 'http' | 'https';
   listenerPort: number;
+  /** The SNI of a TLS connection (absent when the client sent none). */
+  servername?: string;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -45,6 +48,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   413: 'Content Too Large',
+  421: 'Misdirected Request',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -61,11 +65,13 @@ export type RouteDecision =
   | { kind: 'respond'; status: number; route: string }
   | { kind: 'route'; entry: CompiledEntry; host: string; path: string; query: string };
 
-export function routeRequest(table: HttpTable, method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddress: string): RouteDecision {
+export function routeRequest(table: HttpTable, method: string, url: string, headers: http.IncomingHttpHeaders, remoteAddress: string, servername?: string): RouteDecision {
   const qi = url.indexOf('?');
   const path = qi < 0 ? url : url.slice(0, qi);
   const query = qi < 0 ? '' : url.slice(qi + 1);
   const host = normalizeHost(headerValue(headers, 'host') ?? headerValue(headers, ':authority'));
+  const listeners = table.tls?.listenerHostnames;
+  if (servername && listeners && isMisdirected(listeners, servername, host)) return { kind: 'respond', status: 421, route: 'none' };
   const vhost = selectVirtualHost(table.hosts, host);
   const facts: RequestFacts = { method, path, query, header: (n) => headerValue(headers, n) };
   const entry = vhost ? selectEntry(vhost.entries, facts) : undefined;
@@ -189,7 +195,7 @@ export async function handleHttpRequest(ctx: HandlerContext, table: HttpTable, r
     }
   });
   const method = req.method ?? 'GET';
-  const decision = routeRequest(table, method, req.url ?? '/', req.headers, client.remoteAddress);
+  const decision = routeRequest(table, method, req.url ?? '/', req.headers, client.remoteAddress, client.servername);
   if (decision.kind === 'respond') {
     route = decision.route;
     req.resume();

@@ -214,7 +214,8 @@ export class HttpPortListener extends TcpBasedListener {
     tlsSocket.on('close', () => socket.destroy());
     tlsSocket.once('secure', () => {
       clearTimeout(timer);
-      const client: ClientInfo = { remoteAddress, scheme: 'https', listenerPort: this.port };
+      const servername = typeof tlsSocket.servername === 'string' && tlsSocket.servername ? tlsSocket.servername : undefined;
+      const client: ClientInfo = { remoteAddress, scheme: 'https', listenerPort: this.port, ...(servername ? { servername } : {}) };
       // node:http2 would take the TLS handle and miss application data the TLS socket already read.
       if (tlsSocket.alpnProtocol === 'h2') this.toH2(new ReplayedSocket(tlsSocket, Buffer.alloc(0)), client);
       else this.toH1(tlsSocket, client);

@@ -37,7 +37,7 @@ export interface HttpTable {
   kind: 'http';
   port: number;
   hosts: CompiledHost[];
-  tls?: { certificates: CertChoice[]; passthrough: PassthroughRoute[] };
+  tls?: { certificates: CertChoice[]; passthrough: PassthroughRoute[]; listenerHostnames?: string[] };
 }
 
 export interface StreamTable {
@@ -159,7 +159,7 @@ export function compileConfig(config: ProxyConfig, certs: SecureContextCache, pi
           errors.push((err as Error).message);
         }
       });
-      tlsTable = { certificates, passthrough: p.tls.passthrough };
+      tlsTable = { certificates, passthrough: p.tls.passthrough, ...(p.tls.listenerHostnames ? { listenerHostnames: p.tls.listenerHostnames } : {}) };
     }
     tables.set(portKey(p), { kind: 'http', port: p.port, hosts, tls: tlsTable });
   });

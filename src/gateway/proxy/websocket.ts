@@ -31,7 +31,7 @@ function serializeHead(method: string, path: string, headers: HeaderMap): string
 export function handleUpgrade(ctx: HandlerContext, table: HttpTable, req: http.IncomingMessage, socket: Duplex, head: Buffer, client: ClientInfo): void {
   socket.on('error', () => socket.destroy());
   const started = process.hrtime.bigint();
-  const decision = routeRequest(table, req.method ?? 'GET', req.url ?? '/', req.headers, client.remoteAddress);
+  const decision = routeRequest(table, req.method ?? 'GET', req.url ?? '/', req.headers, client.remoteAddress, client.servername);
   const observe = (route: string, code: number): void => ctx.metrics.observe(route, code, Number(process.hrtime.bigint() - started) / 1e9);
   if (decision.kind === 'respond') {
     observe(decision.route, decision.status);

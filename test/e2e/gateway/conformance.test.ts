@@ -11,6 +11,7 @@ import {
   APP_NS,
   BASE_GATEWAYS,
   CONTROLLER_NAME,
+  REQUEST_HEADER_MODIFIERS,
   GATEWAY_CLASS,
   INFRA_NS,
   WEB_NS,
@@ -26,6 +27,7 @@ import {
   listenerMust,
   listenerStatuses,
   ok,
+  requestHeaderModifierCases,
   routeMustHaveCondition,
   routeParents,
   send,
@@ -551,30 +553,10 @@ test('HTTPRouteRequestHeaderModifier', T, async (t) => {
   await manifests(
     t,
     `${HTTPROUTE}\nmetadata: {name: request-header-modifier, namespace: ${INFRA_NS}}\nspec:\n  parentRefs: [{name: same-namespace}]\n  rules:\n` +
-      [
-        rule('/set', '{set: [{name: X-Header-Set, value: set-overwrites-values}]}'),
-        rule('/add', '{add: [{name: X-Header-Add, value: add-appends-values}]}'),
-        rule('/remove', '{remove: [X-Header-Remove]}'),
-        rule('/multiple', '{set: [{name: X-Header-Set-1, value: header-set-1}, {name: X-Header-Set-2, value: header-set-2}], add: [{name: X-Header-Add-1, value: header-add-1}, {name: X-Header-Add-2, value: header-add-2}, {name: X-Header-Add-3, value: header-add-3}], remove: [X-Header-Remove-1, X-Header-Remove-2]}'),
-        rule('/case-insensitivity', '{set: [{name: X-Header-Set, value: header-set}], add: [{name: X-Header-Add, value: header-add}], remove: [X-Header-Remove]}'),
-      ].join('\n'),
+      REQUEST_HEADER_MODIFIERS.map(([path, mod]) => rule(path, mod)).join('\n'),
   );
   const a = await gatewayAndRoutesMustBeAccepted(lab, gw('same-namespace'), [route('request-header-modifier')]);
-  const c = (path: string, headers: Record<string, string>, want: Record<string, string>, absent: string[] = []) => ({ request: { path, headers }, expectedRequest: { headers: want, absentHeaders: absent }, backend: 'infra-backend-v1', namespace: INFRA_NS });
-  await expectAll(a, [
-    c('/set', { 'Some-Other-Header': 'val' }, { 'Some-Other-Header': 'val', 'X-Header-Set': 'set-overwrites-values' }),
-    c('/set', { 'Some-Other-Header': 'val', 'X-Header-Set': 'some-other-value' }, { 'Some-Other-Header': 'val', 'X-Header-Set': 'set-overwrites-values' }),
-    c('/add', { 'Some-Other-Header': 'val' }, { 'Some-Other-Header': 'val', 'X-Header-Add': 'add-appends-values' }),
-    c('/add', { 'Some-Other-Header': 'val', 'X-Header-Add': 'some-other-value' }, { 'Some-Other-Header': 'val', 'X-Header-Add': 'some-other-value,add-appends-values' }),
-    c('/remove', { 'X-Header-Remove': 'val' }, {}, ['X-Header-Remove']),
-    c(
-      '/multiple',
-      { 'X-Header-Set-2': 'set-val-2', 'X-Header-Add-2': 'add-val-2', 'X-Header-Remove-2': 'remove-val-2', 'Another-Header': 'another-header-val' },
-      { 'X-Header-Set-1': 'header-set-1', 'X-Header-Set-2': 'header-set-2', 'X-Header-Add-1': 'header-add-1', 'X-Header-Add-2': 'add-val-2,header-add-2', 'X-Header-Add-3': 'header-add-3', 'Another-Header': 'another-header-val' },
-      ['X-Header-Remove-1', 'X-Header-Remove-2'],
-    ),
-    c('/case-insensitivity', { 'x-header-set': 'original-val-set', 'x-header-add': 'original-val-add', 'x-header-remove': 'original-val-remove', 'Another-Header': 'another-header-val' }, { 'X-Header-Set': 'header-set', 'X-Header-Add': 'original-val-add,header-add', 'Another-Header': 'another-header-val' }, ['X-Header-Remove']),
-  ]);
+  await expectAll(a, requestHeaderModifierCases());
 });
 
 test('HTTPRouteRedirectHostAndStatus', T, async (t) => {

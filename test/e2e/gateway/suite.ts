@@ -2,7 +2,7 @@
 // namespaces, Gateways and echo backends; "eventually consistent" requests (3 consecutive correct
 // answers within 30 s) checked against what echo-basic saw; and the status assertions.
 import { canonicalHeaderName } from '../../../src/workloads/echo-basic.js';
-import { eventually, requestFromExt, type HttpAnswer, type Lab } from '../../support/lab.js';
+import { eventually, requestFromExt, requestH2FromExt, type HttpAnswer, type Lab } from '../../support/lab.js';
 
 export const CONTROLLER_NAME = 'flatnet.dev/gateway-controller';
 export const GATEWAY_CLASS = 'flatnet';
@@ -205,10 +205,15 @@ function parentMatches(p: RouteParentStatus, gw: Ref, routeNs: string, sectionNa
 
 /** Waits until route `route` has, for parent `gw`, the condition `type` with `status`/`reason` at its generation. */
 export async function routeMustHaveCondition(lab: Lab, route: Ref, gw: Ref, type: string, status: string, reason?: string, sectionName?: string): Promise<KubeObject> {
+  return routeKindMustHaveCondition(lab, 'httproute', route, gw, type, status, reason, sectionName);
+}
+
+/** routeMustHaveCondition for any route kind (`grpcroute`, `tlsroute`, `tcproute`, `udproute`, `httproute`). */
+export async function routeKindMustHaveCondition(lab: Lab, kind: string, route: Ref, gw: Ref, type: string, status: string, reason?: string, sectionName?: string): Promise<KubeObject> {
   return eventually(
-    `HTTPRoute ${route.namespace}/${route.name} parent ${gw.namespace}/${gw.name}${sectionName ? `/${sectionName}` : ''}: ${type}=${status}${reason ? `/${reason}` : ''}`,
+    `${kind} ${route.namespace}/${route.name} parent ${gw.namespace}/${gw.name}${sectionName ? `/${sectionName}` : ''}: ${type}=${status}${reason ? `/${reason}` : ''}`,
     async () => {
-      const obj = await lab.getJson<KubeObject>('httproute', route.name, route.namespace);
+      const obj = await lab.getJson<KubeObject>(kind, route.name, route.namespace);
       const parents = routeParents(obj).filter((p) => parentMatches(p, gw, route.namespace, sectionName));
       const c = parents.length === 1 ? condition(parents[0].conditions, type) : undefined;
       if (!conditionIs(c, status, reason) || c?.observedGeneration !== obj?.metadata.generation) {
@@ -264,6 +269,10 @@ export interface ExpectedResponse {
     scheme?: 'http' | 'https';
     port?: number;
     servername?: string;
+    /** The CA (PEM) to verify the server's certificate with; without it any certificate is taken. */
+    ca?: string;
+    /** 'h2': HTTP/2 over TLS (ALPN h2), as the suite's H2 round tripper; default HTTP/1.1. */
+    protocol?: 'h2';
     body?: string;
     /** A fresh path per attempt (retry tests use a new uuid each time). */
     makePath?: () => string;
@@ -364,12 +373,13 @@ export function compareRoundTrip(exp: ExpectedResponse, ans: HttpAnswer, sentPat
 /** Sends the request once from flatnet-ext to `address`. Every request carries X-Echo-Set-Header as the suite's do. */
 export function send(address: string, exp: ExpectedResponse, path = exp.request.path): Promise<HttpAnswer> {
   const r = exp.request;
-  return requestFromExt({
+  return (r.protocol === 'h2' ? requestH2FromExt : requestFromExt)({
     address,
     port: r.port,
     scheme: r.scheme,
     host: r.host ?? address,
     servername: r.servername,
+    ca: r.ca,
     path,
     method: r.method,
     headers: { 'X-Echo-Set-Header': '', ...(r.headers ?? {}) },
@@ -417,4 +427,32 @@ export function ok(path: string, backend: string, namespace = INFRA_NS, extra: P
 
 export function status(path: string, code: number, extra: Partial<ExpectedResponse['request']> = {}): ExpectedResponse {
   return { request: { path, ...extra }, response: { statusCode: code } };
+}
+
+/** The RequestHeaderModifier filters of HTTPRouteRequestHeaderModifier: [path prefix, requestHeaderModifier as YAML]. */
+export const REQUEST_HEADER_MODIFIERS: [string, string][] = [
+  ['/set', '{set: [{name: X-Header-Set, value: set-overwrites-values}]}'],
+  ['/add', '{add: [{name: X-Header-Add, value: add-appends-values}]}'],
+  ['/remove', '{remove: [X-Header-Remove]}'],
+  ['/multiple', '{set: [{name: X-Header-Set-1, value: header-set-1}, {name: X-Header-Set-2, value: header-set-2}], add: [{name: X-Header-Add-1, value: header-add-1}, {name: X-Header-Add-2, value: header-add-2}, {name: X-Header-Add-3, value: header-add-3}], remove: [X-Header-Remove-1, X-Header-Remove-2]}'],
+  ['/case-insensitivity', '{set: [{name: X-Header-Set, value: header-set}], add: [{name: X-Header-Add, value: header-add}], remove: [X-Header-Remove]}'],
+];
+
+/** The cases of HTTPRouteRequestHeaderModifier (also run by HTTPRouteBackendRequestHeaderModifier on backendRef filters). */
+export function requestHeaderModifierCases(): ExpectedResponse[] {
+  const c = (path: string, headers: Record<string, string>, want: Record<string, string>, absent: string[] = []): ExpectedResponse => ({ request: { path, headers }, expectedRequest: { headers: want, absentHeaders: absent }, backend: 'infra-backend-v1', namespace: INFRA_NS });
+  return [
+    c('/set', { 'Some-Other-Header': 'val' }, { 'Some-Other-Header': 'val', 'X-Header-Set': 'set-overwrites-values' }),
+    c('/set', { 'Some-Other-Header': 'val', 'X-Header-Set': 'some-other-value' }, { 'Some-Other-Header': 'val', 'X-Header-Set': 'set-overwrites-values' }),
+    c('/add', { 'Some-Other-Header': 'val' }, { 'Some-Other-Header': 'val', 'X-Header-Add': 'add-appends-values' }),
+    c('/add', { 'Some-Other-Header': 'val', 'X-Header-Add': 'some-other-value' }, { 'Some-Other-Header': 'val', 'X-Header-Add': 'some-other-value,add-appends-values' }),
+    c('/remove', { 'X-Header-Remove': 'val' }, {}, ['X-Header-Remove']),
+    c(
+      '/multiple',
+      { 'X-Header-Set-2': 'set-val-2', 'X-Header-Add-2': 'add-val-2', 'X-Header-Remove-2': 'remove-val-2', 'Another-Header': 'another-header-val' },
+      { 'X-Header-Set-1': 'header-set-1', 'X-Header-Set-2': 'header-set-2', 'X-Header-Add-1': 'header-add-1', 'X-Header-Add-2': 'add-val-2,header-add-2', 'X-Header-Add-3': 'header-add-3', 'Another-Header': 'another-header-val' },
+      ['X-Header-Remove-1', 'X-Header-Remove-2'],
+    ),
+    c('/case-insensitivity', { 'x-header-set': 'original-val-set', 'x-header-add': 'original-val-add', 'x-header-remove': 'original-val-remove', 'Another-Header': 'another-header-val' }, { 'X-Header-Set': 'header-set', 'X-Header-Add': 'original-val-add,header-add', 'Another-Header': 'another-header-val' }, ['X-Header-Remove']),
+  ];
 }

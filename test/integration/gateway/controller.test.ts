@@ -262,6 +262,41 @@ spec:
   assert.deepEqual((left.status as any).parents, [foreign]);
 });
 
+test('a route status another writer wipes is written again; routes nothing changed for are not rewritten', async () => {
+  await apply(`apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: restore, namespace: default}
+spec:
+  parentRefs: [{name: web}]
+  rules:
+  - backendRefs: [{name: backend, port: 8080}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: bystander, namespace: default}
+spec:
+  parentRefs: [{name: web}]
+  rules:
+  - backendRefs: [{name: backend, port: 8080}]`);
+  const ourEntry = (r: KubeObject | undefined) => ((r?.status as any)?.parents ?? []).find((p: any) => p.controllerName === GATEWAY_CONTROLLER_NAME);
+  const bystander = await eventually('bystander has our entry', async () => {
+    const r = await get(R.httproutes, 'default', 'bystander');
+    return ourEntry(r) && r;
+  });
+  const first = await eventually('restore has our entry', async () => {
+    const r = await get(R.httproutes, 'default', 'restore');
+    return ourEntry(r) && r;
+  });
+  // Several passes have checked both routes by now; another writer empties one status.
+  await s.client.updateStatus(R.httproutes, { ...first, status: { parents: [] } });
+  const back = await eventually('our entry written again', async () => ourEntry(await get(R.httproutes, 'default', 'restore')));
+  assert.equal(back.parentRef.name, 'web');
+  assert.equal(back.conditions.find((c: any) => c.type === 'Accepted')?.status, 'True');
+  const after = await get(R.httproutes, 'default', 'bystander');
+  assert.equal(after?.metadata.resourceVersion, bystander.metadata.resourceVersion, 'a route nothing changed for was written again');
+  await kubectl(['delete', 'httproute', 'restore', 'bystander']);
+});
+
 test('deleting the Gateway deletes its proxy objects (garbage collection)', async () => {
   await kubectl(['delete', 'gateway', 'web']);
   await eventually('proxy objects gone', async () => {

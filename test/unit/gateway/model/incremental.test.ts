@@ -298,3 +298,46 @@ test('GatewayModel keeps routes and hostname order right when routes leave and c
   const served = model.compute(w).gateways.get(`${INFRA}/gw-1`)!.config.ports.flatMap((p) => (p.kind === 'http' ? p.hosts.map((h) => h.hostname) : []));
   assert.ok(served.includes('h5.example.com') && served.includes('*.w3.example.com'), `the batch is served: ${served.join(' ')}`);
 });
+
+test('GatewayModel keeps route statuses when only a Gateway status changed (attachedRoutes written)', () => {
+  const g = new Generator(prng(11));
+  let w = initialWorld(g);
+  const model = new GatewayModel();
+  const before = model.compute(w);
+  const i = w.gateways.findIndex((gw) => gw.metadata.name === 'gw-1');
+  const written = g.bump(w.gateways[i], (c) => {
+    c.status = { listeners: [{ name: 'http', attachedRoutes: 42, supportedKinds: [], conditions: [] }] };
+  });
+  w = replaceIn(w, 'gateways', i, written);
+  const after = model.compute(w);
+  assert.deepStrictEqual(after, computeGatewayState(w));
+  let onGw1 = 0;
+  let kept = 0;
+  for (const [id, statuses] of before.routes) {
+    if (!statuses.some((s) => s.parentRef.name === 'gw-1')) continue;
+    onGw1 += 1;
+    if (after.routes.get(id) === statuses) kept += 1;
+  }
+  assert.ok(onGw1 > 0, 'the generated world has no route on gw-1');
+  assert.ok(kept > 0, `none of the ${onGw1} route statuses on gw-1 was kept although only its status changed`);
+});
+
+test('GatewayModel without proxy configs gives the same statuses and events as computeGatewayState', () => {
+  const g = new Generator(prng(5));
+  let w = initialWorld(g);
+  const model = new GatewayModel({ proxyConfigs: false });
+  for (let step = 0; step < 150; step++) {
+    const state = model.compute(w);
+    const reference = computeGatewayState(w);
+    const what = `step ${step}`;
+    assert.deepStrictEqual(state.routes, reference.routes, what);
+    assert.deepStrictEqual(state.events, reference.events, what);
+    assert.deepStrictEqual(state.gatewayClasses, reference.gatewayClasses, what);
+    assert.deepStrictEqual([...state.gateways.keys()], [...reference.gateways.keys()], what);
+    for (const [key, gw] of state.gateways) {
+      assert.deepStrictEqual(gw.status, reference.gateways.get(key)!.status, `${what}: ${key}`);
+      assert.deepStrictEqual(gw.config, { ports: [] }, `${what}: ${key}`);
+    }
+    w = edit(g, w).world;
+  }
+});
