@@ -32,6 +32,20 @@ export interface ForwarderOptions {
   upstreams: Upstream[];
   timeoutMs?: number;
   maxConcurrent?: number;
+  /** Which upstream is asked first: random (CoreDNS's default), round_robin or sequential (as listed). */
+  policy?: 'random' | 'round_robin' | 'sequential';
+  /** Ask over TCP only (forward's force_tcp). */
+  forceTcp?: boolean;
+  /** Where the sockets to upstreams come from (a pod's namespace); default: this process's. */
+  sockets?: ForwardSockets;
+}
+
+/** Opens the sockets a Forwarder talks to upstreams through. */
+export interface ForwardSockets {
+  /** A fresh UDP socket (bound to a random port), for one exchange. */
+  udp(family: 'udp4' | 'udp6'): Promise<dgram.Socket>;
+  /** A connected TCP socket. */
+  tcp(host: string, port: number, timeoutMs: number): Promise<net.Socket>;
 }
 
 export class Forwarder {
@@ -40,6 +54,7 @@ export class Forwarder {
   private readonly timeoutMs: number;
   private readonly maxConcurrent: number;
   private closed = false;
+  private nextStart = 0;
 
   constructor(private readonly opts: ForwarderOptions) {
     this.timeoutMs = opts.timeoutMs ?? 2000;
@@ -61,10 +76,30 @@ export class Forwarder {
     return p;
   }
 
+  /** The upstreams in the order this question tries them, per the policy. */
+  order(): Upstream[] {
+    const ups = this.opts.upstreams;
+    if (ups.length < 2) return ups;
+    const policy = this.opts.policy ?? 'sequential';
+    if (policy === 'sequential') return ups;
+    if (policy === 'round_robin') {
+      const start = this.nextStart++ % ups.length;
+      return [...ups.slice(start), ...ups.slice(0, start)];
+    }
+    // random: a shuffled copy (Fisher-Yates)
+    const out = [...ups];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = randomInt(0, i + 1);
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+  }
+
   private async tryUpstreams(name: string, type: number, klass: number): Promise<DecodedResponse> {
     let lastErr: Error = new Error('no upstream resolvers configured');
-    for (const up of this.opts.upstreams) {
+    for (const up of this.order()) {
       try {
+        if (this.opts.forceTcp) return await this.exchangeTcp(up, name, type, klass);
         let res = await this.exchangeUdp(up, name, type, klass);
         if (res.flags & 0x0200) res = await this.exchangeTcp(up, name, type, klass);
         return res;
@@ -84,11 +119,12 @@ export class Forwarder {
    * an off-path attacker must guess port and ID (RFC 5452); only a reply from the upstream's
    * address and port, with our ID and our question, is accepted.
    */
-  private exchangeUdp(up: Upstream, name: string, type: number, klass: number): Promise<DecodedResponse> {
-    if (this.closed) return Promise.reject(new Error('forwarder closed'));
+  private async exchangeUdp(up: Upstream, name: string, type: number, klass: number): Promise<DecodedResponse> {
+    if (this.closed) throw new Error('forwarder closed');
     const id = this.newId();
     const query = encodeQuery(id, name, type, klass);
-    const socket = dgram.createSocket(net.isIPv6(up.host) ? 'udp6' : 'udp4');
+    const family = net.isIPv6(up.host) ? 'udp6' : 'udp4';
+    const socket = this.opts.sockets ? await this.opts.sockets.udp(family) : dgram.createSocket(family);
     const upstreamAddress = canonicalIP(up.host);
     this.sockets.add(socket);
     return new Promise<DecodedResponse>((resolve, reject) => {
@@ -118,10 +154,13 @@ export class Forwarder {
     });
   }
 
-  private exchangeTcp(up: Upstream, name: string, type: number, klass: number): Promise<DecodedResponse> {
+  private async exchangeTcp(up: Upstream, name: string, type: number, klass: number): Promise<DecodedResponse> {
     const query = encodeQuery(this.newId(), name, type, klass);
+    const framed = Buffer.alloc(2 + query.length);
+    framed.writeUInt16BE(query.length);
+    query.copy(framed, 2);
+    const sock = this.opts.sockets ? await this.opts.sockets.tcp(up.host, up.port, this.timeoutMs) : net.connect(up.port, up.host);
     return new Promise((resolve, reject) => {
-      const sock = net.connect(up.port, up.host);
       let buf = Buffer.alloc(0);
       const done = (err: Error | undefined, res?: DecodedResponse) => {
         sock.destroy();
@@ -130,11 +169,8 @@ export class Forwarder {
       };
       sock.setTimeout(this.timeoutMs, () => done(new Error(`upstream ${up.host}:${up.port} (TCP) timed out`)));
       sock.on('error', (err) => done(err));
-      sock.on('connect', () => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(query.length);
-        sock.write(Buffer.concat([len, query]));
-      });
+      if (this.opts.sockets) sock.write(framed);
+      else sock.on('connect', () => sock.write(framed));
       sock.on('data', (chunk: Buffer) => {
         buf = Buffer.concat([buf, chunk]);
         if (buf.length < 2) return;
@@ -146,6 +182,7 @@ export class Forwarder {
           done(err as Error);
         }
       });
+      sock.resume();
     });
   }
 

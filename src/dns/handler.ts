@@ -5,13 +5,18 @@
 // Hand-written against the library: bench/dns/codec.ts (compiled, one core) measures this hot path
 // at 0.4-0.5 us per answered query including metrics, against 5.3-6.3 us for dns-packet decoding
 // the query and encoding the answer (~12x), and 4.4-5.3 us for our own slow path (~11x).
-import { BoundedMap, ForwardCache, type UpstreamAnswer } from './cache.js';
-import { ForwardBusyError, type Forwarder } from './forward.js';
+import { BoundedMap } from './cache.js';
+import { ServerBlockChain, type Answer } from './chain.js';
+import type { CorefileConfig, ServerBlock } from './corefile/config.js';
+import { inZone } from './corefile/config.js';
+import type { ForwardSockets, Forwarder } from './forward.js';
 import type { DnsMetrics } from './metrics.js';
 import type { ClusterDnsModel } from './model.js';
-import { classifyName, zoneLabels } from './query.js';
-import { ClusterResolver, type PodsMode, type Resolution } from './records.js';
-import type { EncodedResponse, Edns, ResponseBody } from './wire.js';
+import { rotateAnswers, rotationCount } from './plugins/loadbalance.js';
+import { logClassSelects, queryLogLine } from './plugins/log.js';
+import { zoneLabels } from './query.js';
+import type { PodsMode } from './records.js';
+import type { EncodedResponse, Edns, ParsedQuery, ResponseBody } from './wire.js';
 import { RCode, RRClass, RRType, WireError, encodeResponse, fitResponse, parseQuery, udpLimit } from './wire.js';
 import { createLogger } from '../util/log.js';
 
@@ -20,13 +25,26 @@ const log = createLogger('dns');
 export type Transport = 'udp' | 'tcp';
 export type Reply = (response: Buffer) => void;
 
+/** What the transports call: one message in, zero or one reply out. */
+export interface QueryHandler {
+  handle(msg: Buffer, transport: Transport, reply: Reply): void;
+}
+
 export interface HandlerConfig {
+  /** Without `corefile`: the cluster domain, TTL and pods mode of the one server block (as flags give them). */
   zone: string;
   ttl: number;
   pods: PodsMode;
   /** True once the informers have synced; before that cluster names get SERVFAIL. */
   ready: () => boolean;
+  /** Without `corefile`: where names outside the cluster go (none: REFUSED). */
   forwarder?: Forwarder;
+  /** The server blocks of a Corefile; when set, zone/ttl/pods/forwarder are not used. */
+  corefile?: CorefileConfig;
+  /** Lines for the pod's log (the log, errors and loop plugins). */
+  podLog?: (line: string) => void;
+  /** Where the Corefile's forwarders open their sockets (the pod's namespace). */
+  forwardSockets?: ForwardSockets;
   /** Precomputed answers kept (default 20000); 0 turns the answer cache off. */
   answerCacheSize?: number;
   forwardCacheSize?: number;
@@ -34,29 +52,63 @@ export interface HandlerConfig {
 
 interface CachedAnswer {
   generation: number;
-  encoded: EncodedResponse;
-  /** Cut-down copies per UDP size limit. */
+  /** One encoding per loadbalance rotation (one when nothing rotates). */
+  encodings: EncodedResponse[];
+  next: number;
+  /** Cut-down copies per rotation and UDP size limit. */
   fitted: Map<number, Buffer>;
 }
 
 const EMPTY: ResponseBody = { answers: [], authority: [], additional: [] };
+const REVERSE_FALLTHROUGH = [['in-addr', 'arpa'], ['ip6', 'arpa']];
 
-export class DnsHandler {
-  private readonly resolver: ClusterResolver;
-  private readonly zone: string[];
+/** The one server block the flags describe: `kubernetes ZONE in-addr.arpa ip6.arpa` plus forward and cache when upstreams are set. */
+export function flagsServerBlock(config: Pick<HandlerConfig, 'zone' | 'ttl' | 'pods' | 'forwarder' | 'forwardCacheSize'>): ServerBlock {
+  const upstreams = config.forwarder?.upstreams;
+  const cacheSize = config.forwardCacheSize ?? 10000;
+  return {
+    line: 0,
+    zones: [[]],
+    port: 53,
+    errors: false,
+    rewrite: [],
+    loop: false,
+    loadbalance: false,
+    any: false,
+    kubernetes: { zones: [zoneLabels(config.zone), ...REVERSE_FALLTHROUGH], pods: config.pods, ttl: config.ttl, fallthrough: REVERSE_FALLTHROUGH },
+    forward: upstreams ? { from: [], to: upstreams, except: [], policy: 'sequential', maxConcurrent: 1000, forceTcp: false, timeoutMs: 2000 } : undefined,
+    cache: upstreams ? { zones: [[]], successCapacity: cacheSize, successTtl: 3600, denialCapacity: cacheSize, denialTtl: 1800, minTtl: 0, keepTtl: false, disableSuccess: [], disableDenial: [] } : undefined,
+  };
+}
+
+export class DnsHandler implements QueryHandler {
   private readonly answers: BoundedMap<CachedAnswer>;
-  private readonly forwardCache: ForwardCache;
+  private readonly chains: ServerBlockChain[];
+  private readonly answerCacheOn: boolean;
+  private readonly podLog: (line: string) => void;
 
   constructor(
     private readonly model: ClusterDnsModel,
     private readonly config: HandlerConfig,
     private readonly metrics: DnsMetrics,
   ) {
-    this.zone = zoneLabels(config.zone);
-    this.resolver = new ClusterResolver(model, { zone: this.zone.join('.'), ttl: config.ttl, pods: config.pods });
+    this.podLog = config.podLog ?? ((line) => log.info(line));
+    const blocks = config.corefile?.blocks ?? [flagsServerBlock(config)];
+    const deps = { model, ready: config.ready, metrics, podLog: this.podLog, forwardCacheSize: config.forwardCacheSize, forwardSockets: config.forwardSockets };
+    this.chains = blocks.map((b) => new ServerBlockChain(b, config.corefile ? deps : { ...deps, forwarder: config.forwarder }));
     this.answers = new BoundedMap(config.answerCacheSize ?? 20000);
-    this.forwardCache = new ForwardCache({ maxEntries: config.forwardCacheSize ?? 10000 });
-    model.onChange(() => this.answers.clear());
+    // The log plugin sees every query, so its blocks are not served from precomputed answers.
+    this.answerCacheOn = this.answers.max > 0 && !blocks.some((b) => b.log);
+  }
+
+  /** Starts what runs beside the answers (the loop plugin's probe). */
+  start(): void {
+    for (const c of this.chains) c.startLoopProbe();
+  }
+
+  /** Closes the forwarders this handler made (after a newer configuration took over). */
+  close(): void {
+    for (const c of this.chains) c.close();
   }
 
   /** Handles one message; calls `reply` zero or one time (maybe later, for forwarded names). */
@@ -71,7 +123,7 @@ export class DnsHandler {
         reply(cached);
         return;
       }
-      this.handleSlow(msg, transport, (out, rcode) => {
+      this.handleSlow(msg, transport, started, (out, rcode) => {
         this.metrics.response(rcode);
         this.metrics.requestDuration.observe((performance.now() - started) / 1000);
         reply(out);
@@ -93,7 +145,7 @@ export class DnsHandler {
 
   /** The hot path: the reply from precomputed bytes when this exact question was answered before. */
   private answerFromCache(msg: Buffer, transport: Transport): Buffer | undefined {
-    if (this.answers.max === 0) return undefined;
+    if (!this.answerCacheOn) return undefined;
     const key = fastKey(msg);
     if (key === undefined) return undefined;
     const hit = this.answers.get(key);
@@ -103,10 +155,14 @@ export class DnsHandler {
     }
     this.metrics.answerCacheHit();
     const limit = transport === 'udp' ? fastUdpLimit(msg) : 65535;
-    let bytes = hit.encoded.bytes;
+    const n = hit.encodings.length;
+    const rot = n === 1 ? 0 : hit.next++ % n;
+    const encoded = hit.encodings[rot];
+    let bytes = encoded.bytes;
     if (bytes.length > limit) {
-      let fitted = hit.fitted.get(limit);
-      if (!fitted) hit.fitted.set(limit, (fitted = fitResponse(hit.encoded, limit)));
+      const fkey = rot * 65536 + limit;
+      let fitted = hit.fitted.get(fkey);
+      if (!fitted) hit.fitted.set(fkey, (fitted = fitResponse(encoded, limit)));
       bytes = fitted;
     }
     const out = Buffer.allocUnsafe(bytes.length);
@@ -118,7 +174,20 @@ export class DnsHandler {
     return out;
   }
 
-  private handleSlow(msg: Buffer, transport: Transport, send: (out: Buffer, rcode: number) => void): void {
+  /** The server block for a name: the one with the most specific zone containing it. */
+  private chainFor(labels: string[]): ServerBlockChain | undefined {
+    let best: ServerBlockChain | undefined;
+    let bestLen = -1;
+    for (const c of this.chains) {
+      for (const z of c.block.zones) if (z.length > bestLen && inZone(labels, z)) {
+        best = c;
+        bestLen = z.length;
+      }
+    }
+    return best;
+  }
+
+  private handleSlow(msg: Buffer, transport: Transport, started: number, send: (out: Buffer, rcode: number) => void): void {
     const parsed = parseQuery(msg);
     if (!parsed.ok) {
       if (parsed.drop) {
@@ -133,80 +202,51 @@ export class DnsHandler {
     }
     const q = parsed.query;
     const limit = transport === 'udp' ? udpLimit(q.edns) : 65535;
-    const finish = (res: Resolution | UpstreamAnswer & { authoritative: boolean }, cacheable: boolean) => {
-      const enc = encodeResponse(
-        { id: q.id, queryFlags: q.flags, rcode: res.rcode, authoritative: res.authoritative, recursionAvailable: this.config.forwarder !== undefined },
-        msg.subarray(12, q.questionEnd),
-        q.question.labels,
-        res,
-        q.edns,
-      );
-      if (cacheable && this.answers.max > 0) {
+    const { question } = q;
+    const chain = this.chainFor(question.labels);
+    const block = chain?.block;
+    const recursionAvailable = block?.forward !== undefined;
+    const finish = (res: Answer, cacheable: boolean) => {
+      const encodeWith = (answers: Answer['answers']) =>
+        encodeResponse({ id: q.id, queryFlags: q.flags, rcode: res.rcode, authoritative: res.authoritative, recursionAvailable }, msg.subarray(12, q.questionEnd), question.labels, { ...res, answers }, q.edns);
+      const rotations = block?.loadbalance ? rotationCount(res.answers) : 1;
+      let enc: EncodedResponse;
+      if (cacheable && this.answerCacheOn) {
+        const encodings: EncodedResponse[] = [];
+        for (let i = 0; i < rotations; i++) encodings.push(encodeWith(i === 0 ? res.answers : rotateAnswers(res.answers, i)));
         const key = fastKey(msg);
-        if (key !== undefined) this.answers.set(key, { generation: this.model.generation, encoded: enc, fitted: new Map() });
-      }
-      send(fitResponse(enc, limit), res.rcode);
+        if (key !== undefined) this.answers.set(key, { generation: this.model.generation, encodings, next: 1, fitted: new Map() });
+        enc = encodings[0];
+      } else enc = encodeWith(rotations > 1 ? rotateAnswers(res.answers, Math.floor(Math.random() * rotations)) : res.answers);
+      const out = fitResponse(enc, limit);
+      if (block?.log && block.log.zones.some((z) => inZone(question.labels, z)) && logClassSelects(block.log.classes, res.rcode)) this.logQuery(q, transport, msg.length, res.rcode, out, started);
+      send(out, res.rcode);
     };
     const fail = (rcode: number) => finish({ rcode, authoritative: false, ...EMPTY }, false);
 
-    const { question } = q;
     if (question.type === RRType.OPT) return fail(RCode.FORMERR);
     if (question.type === RRType.AXFR || question.type === RRType.IXFR) return finish({ rcode: RCode.REFUSED, authoritative: false, ...EMPTY }, true);
     if (question.class !== RRClass.IN && question.class !== RRClass.ANY) return finish({ rcode: RCode.REFUSED, authoritative: false, ...EMPTY }, true);
-
-    const scope = classifyName(question.labels, this.zone);
-    if (scope.scope !== 'outside' && !this.config.ready()) return fail(RCode.SERVFAIL);
-    if (scope.scope === 'cluster') {
-      const res = this.resolver.resolve(question.name, question.type, scope.name);
-      if (!res.chase) return finish(res, true);
-      const chase = res.chase;
-      if (!this.config.forwarder) return finish(res, true);
-      this.forward(chase.name, chase.type, question.class, (up) => {
-        if (!up) return finish(res, false);
-        finish({ ...res, rcode: up.rcode, answers: [...res.answers, ...up.answers], authority: up.authority, additional: [] }, false);
-      });
-      return;
-    }
-    if (scope.scope === 'reverse') {
-      const res = this.resolver.resolveReverse(question.name, question.type, scope.ip);
-      if (res) return finish(res, true);
-    }
-    if (!this.config.forwarder) {
-      // No upstream configured: refuse rather than fail, so a stub resolver moves on to its next
-      // nameserver at once instead of retrying a SERVFAIL (README: "Names outside the cluster").
-      return finish({ rcode: RCode.REFUSED, authoritative: false, ...EMPTY }, true);
-    }
-    this.forward(question.name, question.type, question.class, (up) => {
-      if (!up) return fail(RCode.SERVFAIL);
-      finish({ ...up, authoritative: false }, false);
-    });
+    // No server block for the name: refused, as CoreDNS does.
+    if (!chain) return finish({ rcode: RCode.REFUSED, authoritative: false, ...EMPTY }, true);
+    chain.serve(question, finish);
   }
 
-  private forward(name: string, type: number, klass: number, done: (a: UpstreamAnswer | undefined) => void): void {
-    const forwarder = this.config.forwarder as Forwarder;
-    const key = ForwardCache.key(name, type, klass);
-    const cached = this.forwardCache.get(key);
-    if (cached) {
-      this.metrics.forwardCacheHits.inc();
-      return done(cached);
-    }
-    this.metrics.forwardCacheMisses.inc();
-    forwarder.query(name, type, klass).then(
-      (res) => {
-        const answer: UpstreamAnswer = { rcode: res.rcode, answers: res.answers, authority: res.authority, additional: res.additional };
-        this.forwardCache.set(key, answer);
-        try {
-          done(answer);
-        } catch (err) {
-          log.debug('encoding an upstream answer failed', { name, err: (err as Error).message });
-          done(undefined);
-        }
-      },
-      (err: Error) => {
-        this.metrics.upstreamFailures.inc();
-        if (!(err instanceof ForwardBusyError)) log.debug('upstream failed', { name, err: err.message });
-        done(undefined);
-      },
+  private logQuery(q: ParsedQuery, transport: Transport, size: number, rcode: number, out: Buffer, started: number): void {
+    this.podLog(
+      queryLogLine({
+        id: q.id,
+        type: q.question.type,
+        klass: q.question.class,
+        name: q.question.name,
+        proto: transport,
+        size,
+        dnssecOk: q.edns?.dnssecOk ?? false,
+        bufsize: q.edns?.udpSize ?? 512,
+        rcode,
+        response: out,
+        durationMs: performance.now() - started,
+      }),
     );
   }
 }

@@ -1,9 +1,12 @@
 // `flatnet dns`: the cluster DNS server as a standalone process (tests, or outside the lab).
 //   flatnet dns --kubeconfig F [--listen 127.0.0.1:5353] [--http-listen 127.0.0.1:8080]
 //               [--cluster-domain cluster.local] [--upstream IP[:port]]... [--ttl 30] [--pods insecure|verified|disabled]
+//               [--corefile FILE | --corefile-configmap NAMESPACE/NAME]
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { KubeClient } from '../client/client.js';
+import { loadCorefile } from './corefile/config.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { UsageError, parseFlags } from '../cli/flags.js';
 import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TTL, startDnsServer, validateClusterDomain, validateTtl } from './workload.js';
@@ -17,6 +20,8 @@ export interface DnsCommandOptions {
   upstreams: string[];
   ttl: number;
   pods: PodsMode;
+  corefileFile?: string;
+  corefileConfigMap?: { namespace: string; name: string };
 }
 
 function hostPort(flag: string, s: string): { host: string; port: number } {
@@ -40,7 +45,7 @@ export function dnsOptionsFromArgs(args: string[]): DnsCommandOptions {
     else rest.push(args[i]);
   }
   const flags = parseFlags(rest, {
-    values: { kubeconfig: undefined, listen: '127.0.0.1:53', 'http-listen': undefined, 'cluster-domain': DEFAULT_CLUSTER_DOMAIN, ttl: String(DEFAULT_TTL), pods: 'insecure' },
+    values: { kubeconfig: undefined, listen: '127.0.0.1:53', 'http-listen': undefined, 'cluster-domain': DEFAULT_CLUSTER_DOMAIN, ttl: String(DEFAULT_TTL), pods: 'insecure', corefile: undefined, 'corefile-configmap': undefined },
   });
   if (flags.positionals.length > 0) throw new UsageError(`unexpected argument "${flags.positionals[0]}"`);
   const pods = flags.values.pods;
@@ -52,7 +57,13 @@ export function dnsOptionsFromArgs(args: string[]): DnsCommandOptions {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const cm = flags.values['corefile-configmap'];
+  const [cmNamespace, cmName, extra] = (cm ?? '').split('/');
+  if (cm !== undefined && (!cmNamespace || !cmName || extra !== undefined)) throw new UsageError(`--corefile-configmap "${cm}" must be NAMESPACE/NAME`);
+  if (cm !== undefined && flags.values.corefile !== undefined) throw new UsageError('give --corefile or --corefile-configmap, not both');
   return {
+    corefileFile: flags.values.corefile,
+    corefileConfigMap: cm !== undefined ? { namespace: cmNamespace, name: cmName } : undefined,
     kubeconfig: flags.values.kubeconfig,
     listen: hostPort('listen', flags.values.listen ?? ''),
     httpListen: flags.values['http-listen'] ? hostPort('http-listen', flags.values['http-listen']) : undefined,
@@ -81,6 +92,19 @@ async function bind(listen: { host: string; port: number }): Promise<{ udp: dgra
 
 export async function run(args: string[]): Promise<number> {
   const opts = dnsOptionsFromArgs(args);
+  let corefile: string | undefined;
+  if (opts.corefileFile) {
+    try {
+      corefile = readFileSync(opts.corefileFile, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--corefile: cannot read ${opts.corefileFile}: ${(err as Error).message}`);
+    }
+    try {
+      loadCorefile(corefile, { readFile: (p) => readFileSync(p, 'utf8') });
+    } catch (err) {
+      throw new UsageError(`--corefile ${opts.corefileFile}: ${(err as Error).message}`);
+    }
+  }
   const kubeconfig = opts.kubeconfig ?? process.env.KUBECONFIG;
   if (!kubeconfig) throw new UsageError('flag --kubeconfig is required (or set KUBECONFIG)');
   const client = new KubeClient(loadKubeconfig(kubeconfig));
@@ -95,7 +119,8 @@ export async function run(args: string[]): Promise<number> {
     });
     http = h;
   }
-  const server = await startDnsServer({ client, udp, tcp, http, clusterDomain: opts.clusterDomain, upstreams: opts.upstreams, ttl: opts.ttl, pods: opts.pods });
+  const podLog = (line: string) => process.stdout.write(`${line}\n`);
+  const server = await startDnsServer({ client, udp, tcp, http, clusterDomain: opts.clusterDomain, upstreams: opts.upstreams, ttl: opts.ttl, pods: opts.pods, corefile, corefileConfigMap: opts.corefileConfigMap, podLog });
   const addr = udp.address();
   process.stderr.write(`flatnet dns: serving ${opts.clusterDomain} on ${addr.address}:${addr.port} (udp, tcp)${http ? `, http on ${opts.httpListen?.host}:${(http.address() as net.AddressInfo).port}` : ''}\n`);
   await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
-// The cluster DNS add-on as API objects, shaped like kubeadm's CoreDNS add-on: ServiceAccount
-// `coredns`, Deployment `coredns` (k8s-app=kube-dns) and Service `kube-dns` in kube-system.
+// The cluster DNS add-on as API objects, shaped like kubeadm's CoreDNS add-on: ConfigMap `coredns`
+// (its Corefile, which the DNS pods watch and follow), ServiceAccount `coredns`, Deployment
+// `coredns` (k8s-app=kube-dns) and Service `kube-dns` in kube-system.
 // The container serves DNS on 53 (udp/tcp) and HTTP on 8080: /health (liveness), /ready
 // (readiness, after the informers synced) and /metrics; the Service's `metrics` port 9153
 // targets that HTTP port by name.
@@ -18,10 +19,56 @@ export interface ClusterDnsManifestOptions {
 
 export const DNS_NAMESPACE = 'kube-system';
 export const DNS_HTTP_PORT = 8080;
+export const COREFILE_CONFIGMAP = 'coredns';
+
+/**
+ * kubeadm's default Corefile for our cluster domain, TTL and upstreams. kubeadm forwards to the
+ * node's /etc/resolv.conf; flatnet forwards only to the upstreams it is given (none in the lab, so
+ * lab traffic never leaves the machine), and leaves the forward line out when there are none.
+ */
+export function defaultCorefile(opts: { clusterDomain?: string; ttl?: number; upstreams?: string[] } = {}): string {
+  const upstreams = opts.upstreams ?? [];
+  const forward = upstreams.length ? [`    forward . ${upstreams.join(' ')} {`, '       max_concurrent 1000', '    }'] : [];
+  return [
+    '.:53 {',
+    '    errors',
+    '    health {',
+    '       lameduck 5s',
+    '    }',
+    '    ready',
+    `    kubernetes ${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {`,
+    '       pods insecure',
+    '       fallthrough in-addr.arpa ip6.arpa',
+    `       ttl ${opts.ttl ?? DEFAULT_TTL}`,
+    '    }',
+    '    prometheus :9153',
+    ...forward,
+    '    cache 30 {',
+    `       disable success ${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`,
+    `       disable denial ${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`,
+    '    }',
+    '    loop',
+    '    reload',
+    '    loadbalance',
+    '}',
+    '',
+  ].join('\n');
+}
 
 export function clusterDnsObjects(opts: ClusterDnsManifestOptions): KubeObject[] {
   const labels = { 'k8s-app': 'kube-dns' };
-  const args = [`--cluster-domain=${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`, `--ttl=${opts.ttl ?? DEFAULT_TTL}`, ...(opts.upstreams ?? []).map((u) => `--upstream=${u}`)];
+  const args = [
+    `--cluster-domain=${opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN}`,
+    `--ttl=${opts.ttl ?? DEFAULT_TTL}`,
+    ...(opts.upstreams ?? []).map((u) => `--upstream=${u}`),
+    `--corefile-configmap=${DNS_NAMESPACE}/${COREFILE_CONFIGMAP}`,
+  ];
+  const configMap: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: COREFILE_CONFIGMAP, namespace: DNS_NAMESPACE },
+    data: { Corefile: defaultCorefile(opts) },
+  } as KubeObject;
   const serviceAccount: KubeObject = {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -57,8 +104,12 @@ export function clusterDnsObjects(opts: ClusterDnsManifestOptions): KubeObject[]
               livenessProbe: { httpGet: { path: '/health', port: DNS_HTTP_PORT, scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5 },
               readinessProbe: { httpGet: { path: '/ready', port: DNS_HTTP_PORT, scheme: 'HTTP' }, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
               resources: { requests: { cpu: '100m', memory: '70Mi' }, limits: { memory: '170Mi' } },
+              volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
             },
           ],
+          // As kubeadm mounts it; the server reads the same ConfigMap through the API (so a node
+          // identity may read it: the Node authorizer allows ConfigMaps its pods reference).
+          volumes: [{ name: 'config-volume', configMap: { name: COREFILE_CONFIGMAP, items: [{ key: 'Corefile', path: 'Corefile' }] } }],
         },
       },
     },
@@ -82,5 +133,5 @@ export function clusterDnsObjects(opts: ClusterDnsManifestOptions): KubeObject[]
       ],
     },
   };
-  return [serviceAccount, deployment, service];
+  return [configMap, serviceAccount, deployment, service];
 }

@@ -57,11 +57,14 @@ export class ClusterResolver {
   resolve(owner: string, type: number, name: ClusterName, depth = 0): Resolution {
     const found = this.recordsAt(owner, name);
     if (!found) return this.negative(RCode.NXDOMAIN);
+    // ANY (RFC 8482): as CoreDNS's kubernetes plugin, only whether the name exists: NODATA, never
+    // every record at the name (no amplification). The `any` plugin answers a HINFO instead.
+    if (type === RRType.ANY) return this.negative(RCode.NOERROR);
     const cname = found.records.find((r) => r.type === RRType.CNAME);
-    if (cname && type !== RRType.CNAME && type !== RRType.ANY) return this.followCname(cname, type, depth);
-    const answers = type === RRType.ANY ? found.records : found.records.filter((r) => r.type === type);
+    if (cname && type !== RRType.CNAME) return this.followCname(cname, type, depth);
+    const answers = found.records.filter((r) => r.type === type);
     if (answers.length === 0) return this.negative(RCode.NOERROR);
-    const additional = type === RRType.SRV || type === RRType.ANY || type === RRType.NS ? found.glue : [];
+    const additional = type === RRType.SRV || type === RRType.NS ? found.glue : [];
     return { rcode: RCode.NOERROR, authoritative: true, answers, authority: [], additional };
   }
 
@@ -80,7 +83,7 @@ export class ClusterResolver {
   resolveReverse(owner: string, type: number, ip: string): Resolution | undefined {
     const names = this.model.reverseNames(ip);
     if (names.length === 0) return undefined;
-    if (type !== RRType.PTR && type !== RRType.ANY) return { rcode: RCode.NOERROR, authoritative: true, answers: [], authority: [], additional: [] };
+    if (type !== RRType.PTR) return { rcode: RCode.NOERROR, authoritative: true, answers: [], authority: [], additional: [] };
     const ttl = this.config.ttl;
     return { rcode: RCode.NOERROR, authoritative: true, answers: names.map((n) => ({ name: owner, type: RRType.PTR, ttl, data: this.fqdn(n) })), authority: [], additional: [] };
   }

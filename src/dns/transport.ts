@@ -7,7 +7,7 @@
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import { isIP } from 'node:net';
-import type { DnsHandler } from './handler.js';
+import type { QueryHandler } from './handler.js';
 import { BatchedUdpServer, loadUdpBatchAddon, type UdpBatchStats } from './native/udp-batch.js';
 import { createLogger } from '../util/log.js';
 
@@ -52,7 +52,7 @@ export interface ServeUdpOptions {
   batch?: number;
 }
 
-export function serveUdp(socket: dgram.Socket, handler: DnsHandler, opts: ServeUdpOptions = {}): UdpServing {
+export function serveUdp(socket: dgram.Socket, handler: QueryHandler, opts: ServeUdpOptions = {}): UdpServing {
   const io = udpIoSetting(opts.io);
   if (io !== 'dgram') {
     const { addon, error } = loadUdpBatchAddon();
@@ -76,7 +76,7 @@ export function serveUdp(socket: dgram.Socket, handler: DnsHandler, opts: ServeU
   return serveUdpDgram(socket, handler);
 }
 
-function serveUdpDgram(socket: dgram.Socket, handler: DnsHandler): UdpServing {
+function serveUdpDgram(socket: dgram.Socket, handler: QueryHandler): UdpServing {
   answerNumericLookupsAtOnce(socket);
   const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo) => {
     handler.handle(msg, 'udp', (out) => socket.send(out, rinfo.port, rinfo.address));
@@ -114,7 +114,7 @@ export function answerNumericLookupsAtOnce(socket: dgram.Socket): void {
   handle.lookup = fast;
 }
 
-export function serveTcp(server: net.Server, handler: DnsHandler): { detach: Detach; connections: Set<net.Socket> } {
+export function serveTcp(server: net.Server, handler: QueryHandler): { detach: Detach; connections: Set<net.Socket> } {
   const connections = new Set<net.Socket>();
   const onConnection = (sock: net.Socket) => {
     connections.add(sock);

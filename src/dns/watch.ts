@@ -13,6 +13,8 @@ export interface ModelWatch {
   /** Resolves once every informer has listed once. */
   synced: Promise<void>;
   hasSynced(): boolean;
+  /** Starts the Pod informer (for `pods verified`) if it is not running yet. */
+  watchPods(): void;
   stop(): void;
 }
 
@@ -53,7 +55,10 @@ export function watchCluster(client: KubeClient, model: ClusterDnsModel, withPod
     delete: (o) => o.metadata.name && model.deleteNamespace(o.metadata.name),
   });
   const informers = [services, slices, namespaces];
-  if (withPods) {
+  let podsStarted = false;
+  const watchPods = () => {
+    if (podsStarted) return;
+    podsStarted = true;
     const pods = new Informer<KubeObject>(client, R.pods);
     const setPod = (o: KubeObject) => {
       const p = slimPod(o);
@@ -65,11 +70,15 @@ export function watchCluster(client: KubeClient, model: ClusterDnsModel, withPod
       delete: (o) => o.metadata.namespace && o.metadata.name && model.deletePod(o.metadata.namespace, o.metadata.name),
     });
     informers.push(pods);
-  }
-  const synced = Promise.all(informers.map((i) => i.start())).then(() => undefined);
+    return pods.start();
+  };
+  const started = informers.map((i) => i.start());
+  if (withPods) started.push(watchPods() as Promise<void>);
+  const synced = Promise.all(started).then(() => undefined);
   return {
     synced,
     hasSynced: () => informers.every((i) => i.hasSynced),
+    watchPods: () => void watchPods(),
     stop: () => informers.forEach((i) => i.stop()),
   };
 }

@@ -6,7 +6,9 @@ import { execFile } from 'node:child_process';
 import { KubeClient, isAlreadyExists } from '../client/client.js';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
+import { stringify as stringifyYaml } from 'yaml';
 import { clusterDnsObjects } from '../dns/manifest.js';
+import { API_LISTEN, LAB_GATEWAY } from './plan.js';
 import { GATEWAY_CONTROLLER_NAME } from '../gateway/model/types.js';
 import { INGRESS_CONTROLLER_NAME, NGINX_INGRESS_CONTROLLER_NAME } from '../gateway/ingress/types.js';
 
@@ -21,6 +23,8 @@ const resourceFor = (kind: string) => {
       return R.deployments;
     case 'Service':
       return R.services;
+    case 'ConfigMap':
+      return R.configmaps;
     default:
       throw new Error(`the lab does not know how to install a ${kind}`);
   }
@@ -34,6 +38,64 @@ export async function installClusterDns(client: KubeClient, replicas = 2): Promi
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
+  }
+}
+
+/** The lab's pod network (the server's default --pod-cidr). */
+export const LAB_CLUSTER_CIDR = '10.244.0.0/16';
+
+/**
+ * ConfigMap kube-system/kube-proxy as kubeadm writes it: `config.conf` holds a
+ * KubeProxyConfiguration whose `mode` is the agents' proxy backend and whose clusterCIDR is the
+ * pod network; `kubeconfig.conf` is the in-pod kubeconfig kube-proxy pods use (ServiceAccount
+ * token and CA). flatnet's agents take their settings from flags; this object tells people and
+ * tools (`kubectl -n kube-system get cm kube-proxy -o yaml | grep mode`) what runs.
+ */
+export function kubeProxyConfigMap(opts: { mode: 'nftables' | 'iptables'; clusterCIDR?: string; server?: string }): KubeObject {
+  const config = {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    bindAddress: '0.0.0.0',
+    clientConnection: { kubeconfig: '/var/lib/kube-proxy/kubeconfig.conf', acceptContentTypes: '', contentType: '', qps: 0, burst: 0 },
+    clusterCIDR: opts.clusterCIDR ?? LAB_CLUSTER_CIDR,
+    configSyncPeriod: '0s',
+    conntrack: { maxPerCore: null, min: null, tcpEstablishedTimeout: null, tcpCloseWaitTimeout: null, udpTimeout: '0s', udpStreamTimeout: '0s' },
+    detectLocalMode: '',
+    enableProfiling: false,
+    healthzBindAddress: '',
+    hostnameOverride: '',
+    iptables: { masqueradeAll: false, masqueradeBit: null, minSyncPeriod: '0s', syncPeriod: '0s', localhostNodePorts: null },
+    nftables: { masqueradeAll: false, masqueradeBit: null, minSyncPeriod: '0s', syncPeriod: '0s' },
+    metricsBindAddress: '',
+    mode: opts.mode,
+    nodePortAddresses: null,
+    oomScoreAdj: null,
+    portRange: '',
+  };
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'default', cluster: { 'certificate-authority': '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', server: opts.server ?? `https://${LAB_GATEWAY}:${API_LISTEN.split(':')[1]}` } }],
+    contexts: [{ name: 'default', context: { cluster: 'default', namespace: 'default', user: 'default' } }],
+    'current-context': 'default',
+    users: [{ name: 'default', user: { tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' } }],
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { app: 'kube-proxy' } },
+    data: { 'config.conf': stringifyYaml(config), 'kubeconfig.conf': stringifyYaml(kubeconfig) },
+  } as KubeObject;
+}
+
+/** Creates kube-system/kube-proxy, or brings its `mode` up to date when the lab's proxy mode changed. */
+export async function installKubeProxyConfig(client: KubeClient, mode: 'nftables' | 'iptables'): Promise<void> {
+  const cm = kubeProxyConfigMap({ mode });
+  try {
+    await client.create<KubeObject>(R.configmaps, cm);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+    await client.patch(R.configmaps, 'kube-system', 'kube-proxy', { data: (cm as unknown as { data: Record<string, string> }).data }, 'merge');
   }
 }
 

@@ -6,10 +6,13 @@ import { dnsOptionsFromArgs } from '../../../src/dns/main.js';
 import { clusterDnsObjects, DNS_HTTP_PORT } from '../../../src/dns/manifest.js';
 import { UsageError } from '../../../src/cli/flags.js';
 import { parseUpstream } from '../../../src/dns/forward.js';
+import { loadCorefile } from '../../../src/dns/corefile/config.js';
 
 test('flags: defaults and every option', () => {
   const d = dnsOptionsFromArgs(['--kubeconfig', 'k']);
-  assert.deepEqual(d, { kubeconfig: 'k', listen: { host: '127.0.0.1', port: 53 }, httpListen: undefined, clusterDomain: 'cluster.local', upstreams: [], ttl: 30, pods: 'insecure' });
+  assert.deepEqual(d, { kubeconfig: 'k', listen: { host: '127.0.0.1', port: 53 }, httpListen: undefined, clusterDomain: 'cluster.local', upstreams: [], ttl: 30, pods: 'insecure', corefileFile: undefined, corefileConfigMap: undefined });
+  assert.deepEqual(dnsOptionsFromArgs(['--corefile-configmap', 'kube-system/coredns']).corefileConfigMap, { namespace: 'kube-system', name: 'coredns' });
+  assert.equal(dnsOptionsFromArgs(['--corefile', '/etc/coredns/Corefile']).corefileFile, '/etc/coredns/Corefile');
   const all = dnsOptionsFromArgs(['--listen', '127.0.0.1:5353', '--http-listen=127.0.0.1:8080', '--cluster-domain', 'corp.example', '--upstream', '10.0.0.2', '--upstream=10.0.0.3:5300,[fd00::2]:53', '--ttl', '5', '--pods', 'disabled']);
   assert.deepEqual(all.listen, { host: '127.0.0.1', port: 5353 });
   assert.deepEqual(all.httpListen, { host: '127.0.0.1', port: 8080 });
@@ -27,16 +30,22 @@ test('flags: errors name the flag and say what is expected', () => {
     [['--pods', 'secure'], /--pods "secure" must be insecure, verified or disabled/],
     [['--upstream'], /--upstream needs a value/],
     [['--nope'], /unknown flag --nope/],
+    [['--corefile-configmap', 'coredns'], /--corefile-configmap "coredns" must be NAMESPACE\/NAME/],
+    [['--corefile', 'a', '--corefile-configmap', 'x/y'], /--corefile or --corefile-configmap, not both/],
   ];
   for (const [args, re] of cases) assert.throws(() => dnsOptionsFromArgs(args), (err: Error) => err instanceof UsageError && re.test(err.message), args.join(' '));
   assert.throws(() => parseUpstream('example.com'), /upstream "example.com" is not IP\[:port\]/);
   assert.deepEqual(parseUpstream('[fd00::2]:5353'), { host: 'fd00::2', port: 5353 });
 });
 
-test('manifest: ServiceAccount, Deployment coredns and Service kube-dns as kubeadm shapes them', () => {
+test('manifest: ConfigMap, ServiceAccount, Deployment coredns and Service kube-dns as kubeadm shapes them', () => {
   const objs = clusterDnsObjects({ clusterIP: '10.96.0.10', replicas: 2, image: 'flatnet/dns' });
-  assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`), ['ServiceAccount/kube-system/coredns', 'Deployment/kube-system/coredns', 'Service/kube-system/kube-dns']);
-  const [, deploy, svc] = objs as Record<string, any>[];
+  assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`), ['ConfigMap/kube-system/coredns', 'ServiceAccount/kube-system/coredns', 'Deployment/kube-system/coredns', 'Service/kube-system/kube-dns']);
+  const [cm, , deploy, svc] = objs as Record<string, any>[];
+  // the pods follow the ConfigMap's Corefile, which the server accepts as written
+  assert.match(cm.data.Corefile, /^\.:53 \{$/m);
+  assert.doesNotThrow(() => loadCorefile(cm.data.Corefile));
+  assert.deepEqual(deploy.spec.template.spec.volumes[0].configMap, { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] });
   assert.equal(deploy.spec.replicas, 2);
   assert.deepEqual(deploy.spec.selector.matchLabels, { 'k8s-app': 'kube-dns' });
   const pod = deploy.spec.template.spec;
@@ -48,6 +57,7 @@ test('manifest: ServiceAccount, Deployment coredns and Service kube-dns as kubea
   assert.deepEqual(c.livenessProbe.httpGet, { path: '/health', port: DNS_HTTP_PORT, scheme: 'HTTP' });
   // the container args are flags `flatnet dns` understands
   assert.doesNotThrow(() => dnsOptionsFromArgs(c.args));
+  assert.deepEqual(dnsOptionsFromArgs(c.args).corefileConfigMap, { namespace: 'kube-system', name: 'coredns' });
   assert.equal(svc.spec.clusterIP, '10.96.0.10');
   assert.equal(svc.metadata.labels['kubernetes.io/cluster-service'], 'true');
   assert.deepEqual(svc.spec.selector, { 'k8s-app': 'kube-dns' });
