@@ -8,6 +8,7 @@ import type { Store } from './types.js';
 export * from './types.js';
 export { MemoryStore } from './memory.js';
 export { openSqliteStore } from './sqlite.js';
+export { EtcdStore, openEtcdStore, parseEtcdServers, type EtcdStoreOptions } from './etcd.js';
 
 export type StoreKind = 'memory' | 'sqlite';
 

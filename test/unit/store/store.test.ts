@@ -1,10 +1,13 @@
-import { test } from 'node:test';
+// The store contract: the same tests run on every store (memory, SQLite, and etcd on a real
+// single-member etcd started here), then what only the durable stores and etcd promise.
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../../../src/api/types.js';
-import { MemoryStore, openSqliteStore, type Store, StoreError, type StoreEvent } from '../../../src/store/index.js';
+import { MemoryStore, openEtcdStore, openSqliteStore, type Store, StoreError, type StoreEvent } from '../../../src/store/index.js';
+import { startEtcd, type EtcdMember } from './etcd-member.js';
 
 const PODS = '/pods';
 
@@ -12,28 +15,42 @@ function pod(ns: string, name: string, labels: Record<string, string> = {}): Kub
   return { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
 }
 
+interface Opened {
+  store: Store;
+  reopen(): Promise<Store>;
+  cleanup(): void;
+}
+
 interface Impl {
   name: string;
-  open(historyLimit?: number): { store: Store; reopen(): Store; cleanup(): void };
+  open(historyLimit?: number): Promise<Opened>;
 }
+
+let etcd: Promise<EtcdMember> | undefined;
+after(async () => {
+  await (await etcd?.catch(() => undefined))?.stop();
+});
+
+/** Each opening gets its own key prefix on the one etcd member of this file. */
+let prefixes = 0;
 
 const impls: Impl[] = [
   {
     name: 'memory',
-    open(historyLimit) {
+    async open(historyLimit) {
       const store = new MemoryStore({ historyLimit });
-      return { store, reopen: () => store, cleanup: () => store.close() };
+      return { store, reopen: async () => store, cleanup: () => store.close() };
     },
   },
   {
     name: 'sqlite',
-    open(historyLimit) {
+    async open(historyLimit) {
       const dir = mkdtempSync(join(tmpdir(), 'flatnet-store-'));
       const path = join(dir, 'state.db');
       let store = openSqliteStore(path, { historyLimit });
       return {
         store,
-        reopen() {
+        async reopen() {
           store.close();
           store = openSqliteStore(path, { historyLimit });
           return store;
@@ -46,6 +63,24 @@ const impls: Impl[] = [
           }
           rmSync(dir, { recursive: true, force: true });
         },
+      };
+    },
+  },
+  {
+    name: 'etcd',
+    async open(historyLimit) {
+      etcd ??= startEtcd();
+      const member = await etcd;
+      const opts = { endpoints: [member.url], prefix: `/t${process.pid}-${++prefixes}/registry`, historyLimit };
+      let store = await openEtcdStore(opts);
+      return {
+        store,
+        async reopen() {
+          store.close();
+          store = await openEtcdStore(opts);
+          return store;
+        },
+        cleanup: () => store.close(),
       };
     },
   },
@@ -62,8 +97,8 @@ function reasonOf(fn: () => unknown): string | undefined {
 }
 
 for (const impl of impls) {
-  test(`${impl.name}: create assigns increasing revisions and rejects duplicates`, () => {
-    const { store, cleanup } = impl.open();
+  test(`${impl.name}: create assigns increasing revisions and rejects duplicates`, async () => {
+    const { store, cleanup } = await impl.open();
     try {
       const a = store.create(PODS, pod('default', 'a'));
       const b = store.create(PODS, pod('default', 'b'));
@@ -78,8 +113,8 @@ for (const impl of impls) {
     }
   });
 
-  test(`${impl.name}: update and delete check the expected revision`, () => {
-    const { store, cleanup } = impl.open();
+  test(`${impl.name}: update and delete check the expected revision`, async () => {
+    const { store, cleanup } = await impl.open();
     try {
       const a = store.create(PODS, pod('default', 'a'));
       const updated = store.update(PODS, { ...pod('default', 'a', { v: '2' }) }, a.rev);
@@ -97,8 +132,8 @@ for (const impl of impls) {
     }
   });
 
-  test(`${impl.name}: list is sorted by namespace and name, filters by namespace, pages with after/limit`, () => {
-    const { store, cleanup } = impl.open();
+  test(`${impl.name}: list is sorted by namespace and name, filters by namespace, pages with after/limit`, async () => {
+    const { store, cleanup } = await impl.open();
     try {
       for (const [ns, name] of [['b', 'x'], ['a', 'z'], ['a', 'y'], ['c', 'w']]) store.create(PODS, pod(ns, name));
       const all = store.list(PODS);
@@ -119,8 +154,8 @@ for (const impl of impls) {
     }
   });
 
-  test(`${impl.name}: a list at a past revision is the snapshot of that moment`, () => {
-    const { store, cleanup } = impl.open();
+  test(`${impl.name}: a list at a past revision is the snapshot of that moment`, async () => {
+    const { store, cleanup } = await impl.open();
     try {
       store.create(PODS, pod('default', 'a'));
       const b = store.create(PODS, pod('default', 'b'));
@@ -139,8 +174,8 @@ for (const impl of impls) {
     }
   });
 
-  test(`${impl.name}: watch replays history after a revision, then live changes`, () => {
-    const { store, cleanup } = impl.open();
+  test(`${impl.name}: watch replays history after a revision, then live changes`, async () => {
+    const { store, cleanup } = await impl.open();
     try {
       const a = store.create(PODS, pod('default', 'a'));
       store.update(PODS, pod('default', 'a', { v: '2' }), a.rev);
@@ -161,8 +196,8 @@ for (const impl of impls) {
     }
   });
 
-  test(`${impl.name}: history is bounded per resource and older watches and snapshots are Expired`, () => {
-    const { store, cleanup } = impl.open(10);
+  test(`${impl.name}: history is bounded per resource and older watches and snapshots are Expired`, async () => {
+    const { store, cleanup } = await impl.open(10);
     try {
       const first = store.create(PODS, pod('default', 'p0'));
       for (let i = 1; i < 30; i++) store.create(PODS, pod('default', `p${i}`));
@@ -180,45 +215,45 @@ for (const impl of impls) {
   });
 }
 
-test('sqlite: objects, revision and watch history survive a reopen', () => {
-  const impl = impls[1];
-  const { store, reopen, cleanup } = impl.open(100);
-  try {
-    const a = store.create(PODS, pod('default', 'a'));
-    const b = store.create(PODS, pod('default', 'b'));
-    store.update(PODS, pod('default', 'a', { v: '2' }), a.rev);
-    store.delete(PODS, 'default', 'b', b.rev);
-    const revBefore = store.revision;
-    const again = reopen();
-    assert.equal(again.revision, revBefore);
-    assert.deepEqual(again.list(PODS).entries.map((e) => e.name), ['a']);
-    assert.deepEqual(again.get(PODS, 'default', 'a')?.obj.metadata.labels, { v: '2' });
-    const seen: StoreEvent[] = [];
-    again.watch(PODS, b.rev, (ev) => seen.push(ev))();
-    assert.deepEqual(seen.map((e) => `${e.type} ${e.entry.name}`), ['MODIFIED a', 'DELETED b']);
-    assert.equal(seen[0].prev?.rev, a.rev);
-    const c = again.create(PODS, pod('default', 'c'));
-    assert.equal(c.rev, revBefore + 1);
-    // A snapshot reaching before the reopen still works while history holds it.
-    assert.deepEqual(again.list(PODS, { atRevision: b.rev }).entries.map((e) => e.name), ['a', 'b']);
-  } finally {
-    cleanup();
-  }
-});
+for (const impl of impls.filter((i) => i.name !== 'memory')) {
+  test(`${impl.name}: objects, revision and watch history survive a reopen`, async () => {
+    const { store, reopen, cleanup } = await impl.open(100);
+    try {
+      const a = store.create(PODS, pod('default', 'a'));
+      const b = store.create(PODS, pod('default', 'b'));
+      store.update(PODS, pod('default', 'a', { v: '2' }), a.rev);
+      store.delete(PODS, 'default', 'b', b.rev);
+      const revBefore = store.revision;
+      const again = await reopen();
+      assert.equal(again.revision, revBefore);
+      assert.deepEqual(again.list(PODS).entries.map((e) => e.name), ['a']);
+      assert.deepEqual(again.get(PODS, 'default', 'a')?.obj.metadata.labels, { v: '2' });
+      const seen: StoreEvent[] = [];
+      again.watch(PODS, b.rev, (ev) => seen.push(ev))();
+      assert.deepEqual(seen.map((e) => `${e.type} ${e.entry.name}`), ['MODIFIED a', 'DELETED b']);
+      assert.equal(seen[0].prev?.rev, a.rev);
+      const c = again.create(PODS, pod('default', 'c'));
+      assert.equal(c.rev, revBefore + 1);
+      // A snapshot reaching before the reopen still works while history holds it.
+      assert.deepEqual(again.list(PODS, { atRevision: b.rev }).entries.map((e) => e.name), ['a', 'b']);
+    } finally {
+      cleanup();
+    }
+  });
 
-test('sqlite: compaction marks survive a reopen', async () => {
-  const impl = impls[1];
-  const { store, reopen, cleanup } = impl.open(5);
-  try {
-    const first = store.create(PODS, pod('default', 'p0'));
-    for (let i = 1; i < 20; i++) store.create(PODS, pod('default', `p${i}`));
-    const again = reopen();
-    assert.equal(reasonOf(() => again.watch(PODS, first.rev, () => {})), 'Expired');
-    assert.equal(again.list(PODS).entries.length, 20);
-  } finally {
-    cleanup();
-  }
-});
+  test(`${impl.name}: compaction marks survive a reopen`, async () => {
+    const { store, reopen, cleanup } = await impl.open(5);
+    try {
+      const first = store.create(PODS, pod('default', 'p0'));
+      for (let i = 1; i < 20; i++) store.create(PODS, pod('default', `p${i}`));
+      const again = await reopen();
+      assert.equal(reasonOf(() => again.watch(PODS, first.rev, () => {})), 'Expired');
+      assert.equal(again.list(PODS).entries.length, 20);
+    } finally {
+      cleanup();
+    }
+  });
+}
 
 test('sqlite: a second opener of the same store is refused with a clear message', () => {
   const dir = mkdtempSync(join(tmpdir(), 'flatnet-store-'));

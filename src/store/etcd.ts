@@ -1,0 +1,303 @@
+// The etcd store: objects in etcd v3 under /registry (see etcd-keys.ts), resourceVersion = etcd
+// revision (each object's mod revision; a list's revision is the newest revision the cache has
+// applied), writes as etcd transactions that compare the key's mod revision (optimistic
+// concurrency across every API server on the same etcd), and reads and watches served from an
+// in-memory cache (a MemoryStore) that only etcd's watch feeds, as kube-apiserver's watch cache is.
+//
+// The Store interface is synchronous, and the etcd client (gRPC) is not: the client runs in a
+// worker thread (etcd-worker.ts) and a write blocks this thread on an Atomics.wait until the
+// worker answers, after the watch has delivered the write's own event. Reads never block.
+//
+// History: at start the cache replays the last `historyLimit` revisions from etcd when etcd still
+// holds them; a watch or snapshot from before what the cache holds, or from before etcd's
+// compaction, is answered Expired (410), as the other stores do.
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { KubeObject } from '../api/types.js';
+import { createLogger } from '../util/log.js';
+import { DEFAULT_MAX_OBJECT_BYTES, MemoryStore } from './memory.js';
+import { DEFAULT_ETCD_PREFIX, etcdKey, parseEtcdKey } from './etcd-keys.js';
+import type { EtcdEvent, WorkerToMain, WriteReply, WriteRequest } from './etcd-protocol.js';
+import { type ListOptions, type ListResult, type Store, type StoreEntry, type WatchListener, StoreError, objectNamespace } from './types.js';
+
+const log = createLogger('store');
+
+export interface EtcdStoreOptions {
+  /** Client URLs of the etcd members, e.g. http://127.0.0.1:2379. */
+  endpoints: string[];
+  /** Key prefix (default /registry). */
+  prefix?: string;
+  historyLimit?: number;
+  historyBytes?: number;
+  maxObjectBytes?: number;
+  /** How long one etcd request may take before the write fails (default 10 s). */
+  timeoutMs?: number;
+  /** Called when the watch on etcd ends for good (default: log and exit, so a restart relists). */
+  onFatal?: (message: string) => void;
+}
+
+/** Checks --etcd-servers: a comma-separated list of http:// URLs (TLS to etcd is not wired yet). */
+export function parseEtcdServers(value: string): string[] {
+  const urls = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (urls.length === 0) throw new Error('--etcd-servers must list at least one URL, such as http://127.0.0.1:2379');
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new Error(`--etcd-servers: ${JSON.stringify(u)} is not a URL (expected http://HOST:PORT)`);
+    }
+    if (parsed.protocol === 'https:') throw new Error(`--etcd-servers: ${JSON.stringify(u)}: TLS to etcd (client certificates) is not supported yet; use http:// on a trusted network`);
+    if (parsed.protocol !== 'http:') throw new Error(`--etcd-servers: ${JSON.stringify(u)} must be an http:// URL`);
+    if (!parsed.port) throw new Error(`--etcd-servers: ${JSON.stringify(u)} needs a port (etcd listens on 2379)`);
+  }
+  return urls;
+}
+
+export class EtcdStore implements Store {
+  private readonly cache: MemoryStore;
+  private readonly prefix: string;
+  private readonly maxObjectBytes: number;
+  private readonly timeoutMs: number;
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private readonly port: MessagePort;
+  private readonly worker: Worker;
+  /** The oldest revision the cache's history starts after: older watches and snapshots are Expired. */
+  private startRev = 0;
+  private nextId = 1;
+  private closed = false;
+  private ready: Promise<void>;
+  /** The entry each awaited write produced, found among the events as they are applied. */
+  private readonly produced = new Map<number, StoreEntry>();
+
+  private constructor(private readonly opts: EtcdStoreOptions) {
+    this.prefix = opts.prefix ?? DEFAULT_ETCD_PREFIX;
+    this.maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    // The size limit is enforced before a write goes to etcd; the cache takes what etcd holds.
+    this.cache = new MemoryStore({ historyLimit: opts.historyLimit, historyBytes: opts.historyBytes, maxObjectBytes: Number.MAX_SAFE_INTEGER });
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const here = fileURLToPath(import.meta.url);
+    const entry = new URL(`./etcd-worker${extname(here)}`, import.meta.url);
+    // Run from the TypeScript sources (tests, tsx), the thread registers the same loader first.
+    const fromSource = extname(here) === '.ts';
+    const script = fromSource ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); })` : entry;
+    this.worker = new Worker(script, {
+      eval: fromSource,
+      workerData: {
+        port: port2,
+        signal: this.signal,
+        endpoints: opts.endpoints,
+        prefix: this.prefix,
+        historyWindow: opts.historyLimit ?? 20000,
+        timeoutMs: this.timeoutMs,
+      },
+      transferList: [port2],
+    });
+    let started = false;
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (msg: WorkerToMain) => {
+        if (msg.kind === 'ready') {
+          started = true;
+          resolve();
+          return;
+        }
+        if (msg.kind === 'fatal' && !started) {
+          reject(new Error(msg.message));
+          return;
+        }
+        this.handle(msg);
+      };
+      this.port.on('message', onMessage);
+      this.worker.once('error', (err) => {
+        if (!started) reject(err);
+        else this.fatal(`the etcd client thread failed: ${err.message}`);
+      });
+    });
+  }
+
+  /** Connects to etcd, loads the objects under the prefix and replays recent history. */
+  static async open(opts: EtcdStoreOptions): Promise<EtcdStore> {
+    const store = new EtcdStore(opts);
+    try {
+      await store.ready;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    return store;
+  }
+
+  private fatal(message: string): void {
+    if (this.closed) return;
+    if (this.opts.onFatal) {
+      this.opts.onFatal(message);
+      return;
+    }
+    // Serving on without the watch would serve state other API servers have changed: stop, so a
+    // restart relists.
+    log.error('the etcd store cannot go on; stopping', { err: message });
+    process.exit(70);
+  }
+
+  private handle(msg: WorkerToMain): void {
+    if (msg.kind === 'snapshot') {
+      for (const kv of msg.kvs) {
+        const where = parseEtcdKey(this.prefix, kv.key);
+        if (!where) continue;
+        const obj = JSON.parse(kv.value) as KubeObject;
+        obj.metadata.resourceVersion = String(kv.rev);
+        this.cache.loadObject(where.resource, obj, JSON.stringify(obj));
+      }
+      this.cache.finishLoad(new Map(), msg.rev);
+      this.startRev = msg.rev;
+    } else if (msg.kind === 'events') {
+      for (const ev of msg.events) this.apply(ev);
+    } else if (msg.kind === 'fatal') {
+      this.fatal(msg.message);
+    }
+  }
+
+  /** Applies one etcd event to the cache at the event's revision (which notifies watchers). */
+  private apply(ev: EtcdEvent): void {
+    const where = parseEtcdKey(this.prefix, ev.key);
+    if (!where) return;
+    if (ev.rev <= this.cache.revision) return;
+    const { resource, ns, name } = where;
+    try {
+      // The cache's next write gets revision cache.revision + 1: move it to just before the event.
+      this.cache.finishLoad(new Map(), ev.rev - 1);
+      let entry: StoreEntry | undefined;
+      if (ev.type === 'delete') {
+        if (this.cache.get(resource, ns, name)) entry = this.cache.delete(resource, ns, name);
+      } else {
+        const obj = JSON.parse(ev.value) as KubeObject;
+        entry = ev.created || !this.cache.get(resource, ns, name) ? this.cache.create(resource, obj) : this.cache.update(resource, obj);
+      }
+      if (entry) this.produced.set(ev.rev, entry);
+      if (this.produced.size > 64) for (const rev of this.produced.keys()) if (rev < ev.rev - 64) this.produced.delete(rev);
+    } catch (err) {
+      log.error('applying an etcd event failed', { key: ev.key, rev: ev.rev, err });
+    }
+  }
+
+  /** Sends a write to the worker and blocks until it is answered, applying events as they come. */
+  private call(req: Omit<WriteRequest, 'kind' | 'id'>): StoreEntry {
+    if (this.closed) throw new Error('the etcd store is closed');
+    const id = this.nextId++;
+    Atomics.store(this.signal, 0, 0);
+    this.port.postMessage({ ...req, kind: 'write', id });
+    const deadline = Date.now() + this.timeoutMs * 2 + 1000;
+    let reply: WriteReply | undefined;
+    while (!reply) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`etcd store: no answer to a ${req.op} of ${req.key} within ${this.timeoutMs * 2} ms`);
+      Atomics.wait(this.signal, 0, 0, left);
+      for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+        const msg = m.message as WorkerToMain;
+        if (msg.kind === 'reply' && msg.id === id) reply = msg;
+        else this.handle(msg);
+      }
+    }
+    if (!reply.ok) {
+      if (reply.reason === 'Unavailable') throw new Error(`etcd store: ${reply.message}`);
+      throw new StoreError(reply.reason, reply.message);
+    }
+    const entry = this.produced.get(reply.rev);
+    this.produced.delete(reply.rev);
+    if (!entry) throw new Error(`etcd store: the watch did not deliver revision ${reply.rev} of ${req.key}`);
+    return entry;
+  }
+
+  /** The JSON stored in etcd: the object without resourceVersion (the key's revision is it). */
+  private stored(obj: KubeObject): string {
+    const { resourceVersion: _rv, ...metadata } = obj.metadata;
+    const json = JSON.stringify({ ...obj, metadata });
+    if (json.length > this.maxObjectBytes) {
+      throw new StoreError('TooLarge', `the object would be ${json.length} bytes, over the store's limit of ${this.maxObjectBytes} bytes`);
+    }
+    return json;
+  }
+
+  private commitTo(obj: KubeObject, entry: StoreEntry): StoreEntry {
+    // As the other stores do, the caller's object now carries the new revision.
+    obj.metadata.resourceVersion = String(entry.rev);
+    return entry;
+  }
+
+  get revision(): number {
+    return this.cache.revision;
+  }
+
+  get(resource: string, ns: string, name: string): StoreEntry | undefined {
+    return this.cache.get(resource, ns, name);
+  }
+
+  list(resource: string, opts: ListOptions = {}): ListResult {
+    if (opts.atRevision !== undefined && opts.atRevision < this.startRev) {
+      throw new StoreError('Expired', `revision ${opts.atRevision} is older than the retained history (${this.startRev})`);
+    }
+    return this.cache.list(resource, opts);
+  }
+
+  count(resource: string): number {
+    return this.cache.count(resource);
+  }
+
+  resources(): string[] {
+    return this.cache.resources();
+  }
+
+  create(resource: string, obj: KubeObject): StoreEntry {
+    const ns = objectNamespace(obj);
+    const name = obj.metadata.name ?? '';
+    const value = this.stored(obj);
+    return this.commitTo(obj, this.call({ op: 'create', key: etcdKey(this.prefix, resource, ns, name), ns, name, value }));
+  }
+
+  update(resource: string, obj: KubeObject, expectedRev?: number): StoreEntry {
+    const ns = objectNamespace(obj);
+    const name = obj.metadata.name ?? '';
+    const value = this.stored(obj);
+    // Without an expected revision the caller built `obj` from the cached object: compare with
+    // that, so a stale cache gives Conflict rather than a lost update.
+    const expected = expectedRev ?? this.cache.get(resource, ns, name)?.rev;
+    return this.commitTo(obj, this.call({ op: 'update', key: etcdKey(this.prefix, resource, ns, name), ns, name, value, expectedRev: expected }));
+  }
+
+  delete(resource: string, ns: string, name: string, expectedRev?: number): StoreEntry {
+    const expected = expectedRev ?? this.cache.get(resource, ns, name)?.rev;
+    return this.call({ op: 'delete', key: etcdKey(this.prefix, resource, ns, name), ns, name, expectedRev: expected });
+  }
+
+  watch(resource: string, fromRevision: number, listener: WatchListener): () => void {
+    if (fromRevision < this.startRev) {
+      throw new StoreError('Expired', `too old resource version: ${fromRevision} (${this.startRev})`);
+    }
+    return this.cache.watch(resource, fromRevision, listener);
+  }
+
+  watcherCount(): number {
+    return this.cache.watcherCount();
+  }
+
+  /** Writes return once etcd has committed them: nothing is pending. */
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Ending the thread closes its gRPC connections and the watch with them.
+    this.port.close();
+    this.cache.close();
+    void this.worker.terminate();
+  }
+}
+
+export function openEtcdStore(opts: EtcdStoreOptions): Promise<EtcdStore> {
+  return EtcdStore.open(opts);
+}

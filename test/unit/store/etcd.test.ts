@@ -1,0 +1,166 @@
+// What the etcd store adds to the store contract (store.test.ts runs that on etcd too), against a
+// real single-member etcd: several stores on one etcd share one API (writes seen in each other's
+// watches, optimistic concurrency across them), etcd compaction answered with Expired, the key
+// layout, the size limit and a clear error when etcd cannot be reached.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Etcd3 } from 'etcd3';
+import type { KubeObject } from '../../../src/api/types.js';
+import { openEtcdStore, parseEtcdServers, StoreError, type StoreEvent } from '../../../src/store/index.js';
+import { etcdKey, parseEtcdKey } from '../../../src/store/etcd-keys.js';
+import { startEtcd, type EtcdMember } from './etcd-member.js';
+
+const PODS = '/pods';
+const pod = (name: string, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'default', name, labels } });
+
+let member: EtcdMember;
+let prefixes = 0;
+const nextPrefix = () => `/e${process.pid}-${++prefixes}/registry`;
+
+before(async () => {
+  member = await startEtcd();
+});
+after(async () => {
+  await member?.stop();
+});
+
+function reasonOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof StoreError) return err.reason;
+    throw err;
+  }
+  return undefined;
+}
+
+function until(what: string, check: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      if (check()) resolve();
+      else if (Date.now() - started > 10_000) reject(new Error(`gave up waiting for ${what}`));
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+test('keys are laid out as kube-apiserver does and parse back', () => {
+  assert.equal(etcdKey('/registry', '/pods', 'default', 'a'), '/registry/core/pods/default/a');
+  assert.equal(etcdKey('/registry', 'apps/deployments', 'ns1', 'web'), '/registry/apps/deployments/ns1/web');
+  assert.equal(etcdKey('/registry', '/namespaces', '', 'kube-system'), '/registry/core/namespaces/kube-system');
+  assert.deepEqual(parseEtcdKey('/registry', '/registry/core/pods/default/a'), { resource: '/pods', ns: 'default', name: 'a' });
+  assert.deepEqual(parseEtcdKey('/registry', '/registry/example.com/widgets/w'), { resource: 'example.com/widgets', ns: '', name: 'w' });
+  assert.equal(parseEtcdKey('/registry', '/registry/core/pods'), undefined);
+  assert.equal(parseEtcdKey('/registry', '/other/core/pods/a/b'), undefined);
+});
+
+test('--etcd-servers takes a comma-separated list of http URLs and names what is wrong', () => {
+  assert.deepEqual(parseEtcdServers('http://10.0.0.1:2379, http://10.0.0.2:2379'), ['http://10.0.0.1:2379', 'http://10.0.0.2:2379']);
+  assert.throws(() => parseEtcdServers(''), /--etcd-servers must list at least one URL/);
+  assert.throws(() => parseEtcdServers('10.0.0.1:2379'), /--etcd-servers: "10.0.0.1:2379" must be an http:\/\/ URL|is not a URL/);
+  assert.throws(() => parseEtcdServers('http://10.0.0.1'), /needs a port/);
+  assert.throws(() => parseEtcdServers('https://10.0.0.1:2379'), /TLS to etcd .* is not supported yet/);
+});
+
+test('etcd holds each object under its key, without resourceVersion; the revision is the mod revision', async () => {
+  const prefix = nextPrefix();
+  const store = await openEtcdStore({ endpoints: [member.url], prefix });
+  const client = new Etcd3({ hosts: member.url });
+  try {
+    const a = store.create(PODS, pod('a'));
+    const res = await client.getAll().prefix(`${prefix}/`).exec();
+    assert.deepEqual(res.kvs.map((kv) => kv.key.toString()), [`${prefix}/core/pods/default/a`]);
+    assert.equal(Number(res.kvs[0].mod_revision), a.rev);
+    const stored = JSON.parse(res.kvs[0].value.toString()) as KubeObject;
+    assert.equal(stored.metadata.resourceVersion, undefined);
+    assert.equal(stored.metadata.name, 'a');
+    assert.equal(a.obj.metadata.resourceVersion, String(a.rev));
+  } finally {
+    client.close();
+    store.close();
+  }
+});
+
+test('two stores on one etcd: writes through one reach the other\'s watches; conflicts are real', async () => {
+  const prefix = nextPrefix();
+  const one = await openEtcdStore({ endpoints: [member.url], prefix });
+  const two = await openEtcdStore({ endpoints: [member.url], prefix });
+  try {
+    const seenByTwo: StoreEvent[] = [];
+    const stop = two.watch(PODS, two.revision, (ev) => seenByTwo.push(ev));
+    const a = one.create(PODS, pod('a'));
+    await until('the ADDED event on the second store', () => seenByTwo.length === 1);
+    assert.equal(seenByTwo[0].type, 'ADDED');
+    assert.equal(seenByTwo[0].rev, a.rev);
+    assert.equal(two.get(PODS, 'default', 'a')?.rev, a.rev);
+    // Both start from revision a.rev: the first update wins, the second is a Conflict.
+    const won = one.update(PODS, pod('a', { by: 'one' }), a.rev);
+    assert.equal(reasonOf(() => two.update(PODS, pod('a', { by: 'two' }), a.rev)), 'Conflict');
+    // After the conflict the second store's cache holds the winner, so a retry can succeed.
+    assert.equal(two.get(PODS, 'default', 'a')?.rev, won.rev);
+    const retried = two.update(PODS, pod('a', { by: 'two' }), won.rev);
+    assert.deepEqual(retried.obj.metadata.labels, { by: 'two' });
+    await until('the update on the first store', () => one.get(PODS, 'default', 'a')?.rev === retried.rev);
+    // A name taken through one store is taken for the other too, and a delete reaches both.
+    assert.equal(reasonOf(() => two.create(PODS, pod('a'))), 'AlreadyExists');
+    const deleted = one.delete(PODS, 'default', 'a', retried.rev);
+    await until('the DELETED event on the second store', () => seenByTwo.some((e) => e.type === 'DELETED'));
+    assert.deepEqual(seenByTwo.map((e) => `${e.type} ${e.rev}`), [`ADDED ${a.rev}`, `MODIFIED ${won.rev}`, `MODIFIED ${retried.rev}`, `DELETED ${deleted.rev}`]);
+    assert.equal(two.get(PODS, 'default', 'a'), undefined);
+    stop();
+  } finally {
+    one.close();
+    two.close();
+  }
+});
+
+test('after etcd compacts, resuming from a compacted revision is Expired; newer revisions still resume', async () => {
+  const prefix = nextPrefix();
+  const opts = { endpoints: [member.url], prefix };
+  let store = await openEtcdStore(opts);
+  const client = new Etcd3({ hosts: member.url });
+  try {
+    const old = store.create(PODS, pod('old'));
+    store.create(PODS, pod('b'));
+    // Without compaction a reopened store replays etcd's history: resuming works.
+    store.close();
+    store = await openEtcdStore(opts);
+    const replayed: StoreEvent[] = [];
+    store.watch(PODS, old.rev, (ev) => replayed.push(ev))();
+    assert.deepEqual(replayed.map((e) => e.entry.name), ['b']);
+    const compactAt = store.revision;
+    await client.kv.compact({ revision: String(compactAt), physical: true });
+    const later = store.create(PODS, pod('later'));
+    store.close();
+    store = await openEtcdStore(opts);
+    assert.equal(reasonOf(() => store.watch(PODS, old.rev, () => {})), 'Expired');
+    assert.equal(reasonOf(() => store.list(PODS, { atRevision: old.rev })), 'Expired');
+    assert.deepEqual(store.list(PODS).entries.map((e) => e.name), ['b', 'later', 'old']);
+    assert.equal(store.get(PODS, 'default', 'later')?.rev, later.rev);
+  } finally {
+    client.close();
+    store.close();
+  }
+});
+
+test('an object over the size limit is refused with TooLarge and etcd is not written', async () => {
+  const store = await openEtcdStore({ endpoints: [member.url], prefix: nextPrefix(), maxObjectBytes: 10_000 });
+  try {
+    const rev = store.revision;
+    const big: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'default', name: 'big' }, data: { v: 'x'.repeat(20_000) } };
+    assert.equal(reasonOf(() => store.create('/configmaps', big)), 'TooLarge');
+    assert.equal(store.revision, rev);
+    assert.equal(store.get('/configmaps', 'default', 'big'), undefined);
+  } finally {
+    store.close();
+  }
+});
+
+test('an unreachable etcd fails the open with an error naming the endpoint', async () => {
+  await assert.rejects(
+    openEtcdStore({ endpoints: ['http://127.0.0.1:9'], prefix: nextPrefix(), timeoutMs: 1500, onFatal: () => {} }),
+    /cannot start on etcd http:\/\/127\.0\.0\.1:9/,
+  );
+});
