@@ -16,8 +16,9 @@ import { startOverlay } from '../overlay/index.js';
 import { startServiceProxy } from '../proxy/index.js';
 import { startPolicyEnforcer, type PolicyEnforcer } from '../netpol/enforcer.js';
 import { createLogger, type Logger } from '../util/log.js';
-import { KubeletServer } from './kubelet-server.js';
+import { KubeletServer, parseListen } from './kubelet-server.js';
 import { NodeRegistration, detectNodeIP, hostFacts } from './node-registration.js';
+import { nodeServingCertificate, privateDir } from './tls-bootstrap.js';
 import type { Pod, PodStatus, Service } from './pod-types.js';
 import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
 import { parseResolvConf, type NodeDnsSettings } from './resolv-conf.js';
@@ -33,6 +34,8 @@ export interface AgentOptions {
   proxyMode: 'nftables' | 'iptables';
   kubeletListen: string;
   dataDir: string;
+  /** Where the node's serving certificate and key are kept (default <dataDir>/pki). */
+  certDir?: string;
   cniPlugins: 'flatnet' | 'reference';
   clusterCIDR: string;
   serviceCIDR: string;
@@ -87,16 +90,22 @@ export class Agent {
 
   async start(): Promise<void> {
     const o = this.opts;
-    mkdirSync(o.dataDir, { recursive: true });
+    privateDir(o.dataDir);
     this.nodeIP = o.nodeIP ?? detectNodeIP(o.netns);
+    // The API server reaches the kubelet endpoint at the node's address, inside the node's namespace.
+    const listenHost = parseListen(o.kubeletListen).host;
+    const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
+    const names = wildcard || listenHost === this.nodeIP ? [this.nodeIP] : [this.nodeIP, listenHost];
+    const serving = await nodeServingCertificate(this.client, o.nodeName, names, o.certDir ?? join(o.dataDir, 'pki'), this.log);
     this.kubelet = new KubeletServer({
       listen: o.kubeletListen,
-      token: o.client.connection.token,
+      netns: o.netns,
+      tls: serving,
       log: this.log,
       pods: { find: (ns, name) => this.workers.get(`${ns}/${name}`), busyboxApplets: this.applets },
     });
     const addr = await this.kubelet.listen();
-    this.kubeletAddress = `${addr.host}:${addr.port}`;
+    this.kubeletAddress = `${wildcard ? this.nodeIP : addr.host}:${addr.port}`;
     this.registration = new NodeRegistration(this.client, hostFacts(o.nodeName, this.nodeIP, this.kubeletAddress), this.log);
     await this.registration.register();
     this.podCIDR = await this.registration.waitForPodCIDR();

@@ -1,11 +1,19 @@
 // The agent's kubelet endpoint: the API server proxies pods/log, pods/exec, pods/attach and
-// pods/portforward here (plain HTTP on loopback, the admin bearer token required).
+// pods/portforward here. HTTPS with the node's serving certificate (CA-signed, its addresses as
+// names); only a client certificate from the cluster CA with an allowed subject (the API server's
+// kube-apiserver-kubelet-client) is served, anything else gets 401. In a lab the listener is
+// opened inside the node's network namespace, at the node's own address.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { basename } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { connectTcp } from '../workloads/sockets.js';
+import { connectTcp, listenTcp } from '../workloads/sockets.js';
+import { checkProxyPath } from '../apiserver/proxy.js';
+import { ApiStatusError } from '../apiserver/errors.js';
+import { KUBELET_CLIENT_COMMON_NAME, TLS_SERVING_OPTIONS } from '../apiserver/tls.js';
 import { agnhostConnect } from '../workloads/agnhost.js';
 import { execArgv } from '../workloads/images.js';
 import type { Logger } from '../util/log.js';
@@ -24,7 +32,12 @@ export interface KubeletPods {
 
 export interface KubeletServerOptions {
   listen: string;
-  token?: string;
+  /** The network namespace to listen in (default: this process's). */
+  netns?: string;
+  /** The node's serving certificate and key, and the cluster CA that signs callers' certificates. */
+  tls: { certPem: string; keyPem: string; caPem: string };
+  /** Subjects (CN) whose CA-signed client certificates are served (default: the API server's). */
+  allowedClients?: string[];
   pods: KubeletPods;
   log: Logger;
 }
@@ -58,33 +71,52 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1', port };
 }
 
+const UNAUTHORIZED = 'the kubelet endpoint serves only the API server (a client certificate from the cluster CA for kube-apiserver-kubelet-client)';
+
+/** The refusal of a path with dot segments or encoded separators, or undefined when it is clean. */
+function pathProblem(url: string): string | undefined {
+  try {
+    checkProxyPath(url);
+    return undefined;
+  } catch (err) {
+    return err instanceof ApiStatusError ? err.status.message : 'invalid path';
+  }
+}
+
 export class KubeletServer {
-  private readonly server: http.Server;
+  private readonly server: https.Server;
+  private listener: net.Server | undefined;
+  private readonly allowed: Set<string>;
 
   constructor(private readonly opts: KubeletServerOptions) {
-    this.server = http.createServer((req, res) => this.onRequest(req, res));
+    this.allowed = new Set(opts.allowedClients ?? [KUBELET_CLIENT_COMMON_NAME]);
+    this.server = https.createServer(
+      { cert: opts.tls.certPem, key: opts.tls.keyPem, ca: opts.tls.caPem, requestCert: true, rejectUnauthorized: false, ...TLS_SERVING_OPTIONS, handshakeTimeout: 10_000 },
+      (req, res) => this.onRequest(req, res),
+    );
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.server.on('tlsClientError', () => undefined);
   }
 
-  listen(): Promise<{ host: string; port: number }> {
+  async listen(): Promise<{ host: string; port: number }> {
     const { host, port } = parseListen(this.opts.listen);
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        const addr = this.server.address() as net.AddressInfo;
-        resolve({ host, port: addr.port });
-      });
-    });
+    const listener = await listenTcp(this.opts.netns ?? '', host, port);
+    this.listener = listener;
+    listener.on('connection', (sock: net.Socket) => this.server.emit('connection', sock));
+    return { host, port: (listener.address() as net.AddressInfo).port };
   }
 
   close(): void {
+    this.listener?.close();
     this.server.close();
     this.server.closeAllConnections();
   }
 
   private authorized(req: http.IncomingMessage): boolean {
-    if (!this.opts.token) return true;
-    return req.headers.authorization === `Bearer ${this.opts.token}`;
+    const socket = req.socket as TLSSocket;
+    if (!socket.authorized) return false;
+    const cn = socket.getPeerCertificate()?.subject?.CN;
+    return typeof cn === 'string' && this.allowed.has(cn);
   }
 
   private route(req: http.IncomingMessage): { url: URL; worker?: PodWorker; kind?: string; error?: [number, string] } {
@@ -102,7 +134,9 @@ export class KubeletServer {
       res.end('ok');
       return;
     }
-    if (!this.authorized(req)) return respond(res, 401, 'the kubelet endpoint needs the bearer token of the agent\'s kubeconfig');
+    if (!this.authorized(req)) return respond(res, 401, UNAUTHORIZED);
+    const bad = pathProblem(req.url ?? '/');
+    if (bad) return respond(res, 400, bad);
     const { url, worker, kind, error } = this.route(req);
     if (error) return respond(res, ...error);
     if (kind === 'log') return this.serveLog(url.searchParams, worker!, res);
@@ -161,7 +195,9 @@ export class KubeletServer {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
-    if (!this.authorized(req)) return rejectUpgrade(socket, 401, 'the kubelet endpoint needs the bearer token of the agent\'s kubeconfig');
+    if (!this.authorized(req)) return rejectUpgrade(socket, 401, UNAUTHORIZED);
+    const bad = pathProblem(req.url ?? '/');
+    if (bad) return rejectUpgrade(socket, 400, bad);
     const { url, worker, kind, error } = this.route(req);
     if (error) return rejectUpgrade(socket, ...error);
     const dial = this.podDialer(worker!);

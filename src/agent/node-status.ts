@@ -1,11 +1,10 @@
 // The Node object this agent keeps: labels, addresses, capacity, node info, conditions and the
-// kubelet endpoint the API server proxies exec/logs/port-forward to. Pure builders here; the
-// registration loop lives in node-registration.ts.
+// kubelet endpoint (status.daemonEndpoints with the InternalIP, as upstream) the API server proxies
+// exec/logs/port-forward to. Pure builders here; the registration loop lives in node-registration.ts.
 import type { KubeObject } from '../api/types.js';
 
 export const KUBELET_VERSION = 'v1.32.0-flatnet';
 export const RUNTIME_VERSION = 'flatnet://0.1';
-export const KUBELET_ENDPOINT_ANNOTATION = 'flatnet.dev/kubelet-endpoint';
 export const MAX_PODS = 110;
 
 export interface NodeFacts {
@@ -47,7 +46,6 @@ export function nodeMetadata(f: NodeFacts): KubeObject['metadata'] {
       'beta.kubernetes.io/arch': f.arch,
     },
     annotations: {
-      [KUBELET_ENDPOINT_ANNOTATION]: f.kubeletEndpoint,
       'node.alpha.kubernetes.io/ttl': '0',
     },
   };

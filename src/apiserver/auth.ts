@@ -5,13 +5,20 @@
 // - gateway proxy tokens signed with the data directory's proxy token key
 //   (src/gateway/proxy-identity.ts): their ServiceAccount, authorized by built-in read rules and RBAC;
 // - ServiceAccount tokens from TokenRequest (src/apiserver/rbac/serviceaccount-token.ts), valid
-//   while the ServiceAccount (and the pod they are bound to) exist with the uid they name.
+//   while the ServiceAccount (and the pod they are bound to) exist with the uid they name;
+// - bootstrap tokens (src/apiserver/node-identity/bootstrap-token.ts): system:bootstrap:<id>.
+// Before any token, a client certificate the TLS layer verified against the cluster CA (unexpired,
+// a client-auth certificate) names the user by its subject: CN the username, O the groups, as
+// kube-apiserver's x509 authenticator. Nodes authenticate this way.
 // Health and version endpoints answer requests without credentials, as upstream allows.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { KubeObject } from '../api/types.js';
 import { verifyProxyToken } from '../gateway/proxy-identity.js';
+import { BOOTSTRAP_TOKEN_SECRET_PREFIX, bootstrapTokenUser, parseToken } from './node-identity/bootstrap-token.js';
 import type { RequestUser } from './authorize.js';
 import { GROUP_AUTHENTICATED, GROUP_MASTERS, serviceAccountUser } from './rbac/types.js';
 import type { ServiceAccountClaims, ServiceAccountTokenIssuer } from './rbac/serviceaccount-token.js';
@@ -100,11 +107,35 @@ export function serviceAccountTokenAuthenticator(issuer: ServiceAccountTokenIssu
   };
 }
 
+export function bootstrapTokenAuthenticator(secret: (name: string) => KubeObject | undefined): TokenAuthenticator {
+  return {
+    name: 'bootstrap-token',
+    authenticateToken(token) {
+      const parsed = parseToken(token);
+      return parsed ? bootstrapTokenUser(parsed, secret(`${BOOTSTRAP_TOKEN_SECRET_PREFIX}${parsed.id}`)) : undefined;
+    },
+  };
+}
+
+/** The user a verified client certificate names: CN the username, each O a group. */
+export function certificateUser(socket: IncomingMessage['socket']): RequestUser | undefined {
+  const tlsSocket = socket as TLSSocket;
+  if (typeof tlsSocket.getPeerCertificate !== 'function' || tlsSocket.authorized !== true) return undefined;
+  const cert = tlsSocket.getPeerCertificate();
+  const cn = cert?.subject?.CN;
+  if (!cn || typeof cn !== 'string') return undefined;
+  const o = cert.subject.O as string | string[] | undefined;
+  const orgs = o === undefined ? [] : Array.isArray(o) ? o : [o];
+  return { kind: 'certificate', username: cn, groups: [...orgs.filter((g) => g !== GROUP_AUTHENTICATED), GROUP_AUTHENTICATED] };
+}
+
 export class Authenticator {
   constructor(readonly tokens: readonly TokenAuthenticator[]) {}
 
   /** Who sent the request, or undefined when its credentials are missing or not valid. */
   authenticate(req: IncomingMessage): RequestUser | undefined {
+    const byCertificate = certificateUser(req.socket);
+    if (byCertificate) return byCertificate;
     const header = req.headers.authorization;
     if (!header) return undefined;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -2,21 +2,24 @@
 // RequestInfo does (verb, API group, resource, subresource, namespace, name, or a non-resource
 // path); then a chain of authorizers decides, each allowing, denying or having no opinion, the
 // first opinion winning, as kube-apiserver's union authorizer: members of system:masters may do
-// everything; a gateway proxy token (src/gateway/proxy-identity.ts) may read what the route
-// model reads; RBAC (src/apiserver/rbac/) decides for everyone else. A Node authorizer is meant
-// to sit before RBAC in the same chain. A denial is worded as upstream words it.
+// everything; node identities and bootstrap tokens get what the Node authorizer
+// (src/apiserver/node-identity/node-authorizer.ts) allows; a gateway proxy token
+// (src/gateway/proxy-identity.ts) may read what the route model reads; RBAC (src/apiserver/rbac/)
+// decides for everyone else. A denial is worded as upstream words it.
 import type { Status } from '../api/types.js';
 import { ApiStatusError, statusOf } from './errors.js';
 import type { RbacWorld, UserInfo } from './rbac/types.js';
 import { GROUP_MASTERS } from './rbac/types.js';
 import { rbacAllows } from './rbac/rules.js';
+import { nameFromFieldSelector } from './request-name.js';
 
 /**
  * Who sent a request. `kind` says which credential proved it: the admin token, a gateway proxy
- * token, a ServiceAccount token, or none (anonymous, only on the health and version paths).
+ * token, a ServiceAccount token, a client certificate signed by the cluster CA (nodes), a
+ * bootstrap token, or none (anonymous, only on the health and version paths).
  */
 export type RequestUser = {
-  kind: 'admin' | 'gateway-proxy' | 'serviceaccount' | 'anonymous' | 'impersonated';
+  kind: 'admin' | 'gateway-proxy' | 'serviceaccount' | 'certificate' | 'bootstrap' | 'anonymous' | 'impersonated';
   username: string;
   uid?: string;
   groups?: string[];
@@ -91,7 +94,9 @@ export function requestAttributes(method: string, pathname: string, query: URLSe
   }
   // A WebSocket exec/attach/port-forward arrives as a GET; it still runs code in the pod.
   if (STREAMING_SUBRESOURCES.has(subresource)) verb = 'create';
-  return { resourceRequest: true, verb, apiGroup, resource, subresource, namespace, name };
+  // A list or watch of one object by `fieldSelector=metadata.name=<name>` names it, as upstream's RequestInfo reads it.
+  const selectedName = !name && !legacyWatch && (verb === 'list' || verb === 'watch') ? nameFromFieldSelector(query.get('fieldSelector')) : '';
+  return { resourceRequest: true, verb, apiGroup, resource, subresource, namespace, name: name || selectedName };
 }
 
 function safeDecode(s: string): string {

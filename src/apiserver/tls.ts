@@ -1,11 +1,12 @@
 // The cluster CA and the API server's serving certificate, generated on first start and kept in
 // the data directory. The serving certificate is re-issued by the same CA when the wanted
 // subject alternative names (an --advertise-address, say) are not all in it.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { isIP } from 'node:net';
+import { issueClientCertificate } from './node-identity/pki.js';
 
 /**
  * kube-apiserver's TLS defaults: TLS 1.2 and 1.3 only, and for TLS 1.2 only ECDHE key exchange
@@ -122,4 +123,31 @@ export function ensureServingCertificate(dataDir: string, names: string[]): Serv
   writeFileSync(key, serving.keyPem, { mode: 0o600 });
   writeFileSync(crt, serving.certPem);
   return { caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem };
+}
+
+/** The cluster CA's certificate and key (created by ensureServingCertificate). */
+export function loadCertificateAuthority(dataDir: string): { certPem: string; keyPem: string } {
+  return { certPem: readFileSync(join(dataDir, 'ca.crt'), 'utf8'), keyPem: readFileSync(join(dataDir, 'ca.key'), 'utf8') };
+}
+
+/** The CN agents' kubelet endpoints accept (kubeadm's apiserver-kubelet-client). */
+export const KUBELET_CLIENT_COMMON_NAME = 'kube-apiserver-kubelet-client';
+
+/**
+ * The certificate the API server presents to agents (logs, exec, attach, port-forward), kept as
+ * apiserver-kubelet-client.{crt,key}; re-issued when missing, expiring within 30 days, or from
+ * another CA. It names no group: on the API server itself it can do nothing.
+ */
+export function ensureKubeletClientCertificate(dataDir: string, ca: { certPem: string; keyPem: string }): { certPem: string; keyPem: string } {
+  const crt = join(dataDir, 'apiserver-kubelet-client.crt');
+  const key = join(dataDir, 'apiserver-kubelet-client.key');
+  if (existsSync(crt) && existsSync(key)) {
+    const certPem = readFileSync(crt, 'utf8');
+    const x = new X509Certificate(certPem);
+    if (x.verify(new X509Certificate(ca.certPem).publicKey) && Date.parse(x.validTo) > Date.now() + 30 * 86400_000) return { certPem, keyPem: readFileSync(key, 'utf8') };
+  }
+  const issued = issueClientCertificate(ca, KUBELET_CLIENT_COMMON_NAME, [], 365);
+  writeFileSync(key, issued.keyPem, { mode: 0o600 });
+  writeFileSync(crt, issued.certPem, { mode: 0o600 });
+  return issued;
 }

@@ -1,19 +1,27 @@
 // `flatnet agent`: runs the node agent of one node until SIGINT/SIGTERM.
 import { Agent } from '../agent/agent.js';
 import { KubeClient } from '../client/client.js';
-import { loadKubeconfig } from '../client/kubeconfig.js';
+import { join } from 'node:path';
+import { nodeClientConnection } from '../agent/tls-bootstrap.js';
 import { parseFlags, required, UsageError } from './flags.js';
+import { createLogger } from '../util/log.js';
 
-const HELP = `usage: flatnet agent --node NAME --kubeconfig FILE [flags]
+const HELP = `usage: flatnet agent --node NAME (--bootstrap-kubeconfig FILE | --kubeconfig FILE) [flags]
 
   --node NAME                 the Node this agent runs (required)
-  --kubeconfig FILE           credentials for the API server (required)
+  --bootstrap-kubeconfig FILE a kubeconfig with a bootstrap token (flatnet token create): the agent makes
+                              its key, gets its node client certificate through a CertificateSigningRequest
+                              and writes --kubeconfig; used again only when that certificate ends
+  --kubeconfig FILE           the node's own credentials (default with --bootstrap-kubeconfig: DATA_DIR/kubelet.kubeconfig)
+  --cert-dir DIR              the node's keys and certificates, 0600 in a 0700 directory (default DATA_DIR/pki)
   --server URL                API server URL (default: the kubeconfig's)
   --netns NAME                the node's network namespace (default: this host's namespace)
   --node-ip IP                the node's InternalIP (default: eth0 of --netns, or this host's first address)
   --overlay vxlan|host-gw     how pods reach pods of other nodes (default vxlan)
   --proxy-mode nftables|iptables   the service proxy's backend (default nftables)
-  --kubelet-listen HOST:PORT  where the API server reaches logs/exec/port-forward (default 127.0.0.1:10250)
+  --kubelet-listen HOST:PORT  the kubelet endpoint (HTTPS, only the API server's client certificate) for
+                              logs/exec/port-forward, in --netns when given (default 0.0.0.0:10250); the
+                              API server reaches it at the node's InternalIP
   --data-dir DIR              sandboxes, logs and CNI state (default /var/lib/flatnet/agent-NAME)
   --cni-plugins flatnet|reference  flatnet's CNI plugins or the reference bridge/host-local/portmap
   --cluster-cidr CIDR         (default 10.244.0.0/16)   --service-cidr CIDR (default 10.96.0.0/16)
@@ -38,11 +46,13 @@ export async function run(args: string[]): Promise<number> {
       node: undefined,
       server: undefined,
       kubeconfig: undefined,
+      'bootstrap-kubeconfig': undefined,
+      'cert-dir': undefined,
       netns: undefined,
       'node-ip': undefined,
       overlay: 'vxlan',
       'proxy-mode': 'nftables',
-      'kubelet-listen': '127.0.0.1:10250',
+      'kubelet-listen': '0.0.0.0:10250',
       'data-dir': undefined,
       'cni-plugins': 'flatnet',
       'cluster-cidr': '10.244.0.0/16',
@@ -54,7 +64,12 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   const node = required(flags, 'node');
-  const connection = loadKubeconfig(required(flags, 'kubeconfig'));
+  const dataDir = flags.values['data-dir'] ?? `/var/lib/flatnet/agent-${node}`;
+  const bootstrapKubeconfig = flags.values['bootstrap-kubeconfig'] || undefined;
+  if (!bootstrapKubeconfig && !flags.values.kubeconfig) throw new UsageError('--bootstrap-kubeconfig or --kubeconfig is required');
+  const certDir = flags.values['cert-dir'] ?? join(dataDir, 'pki');
+  const log = createLogger('agent', { node });
+  const connection = await nodeClientConnection(node, { kubeconfig: flags.values.kubeconfig ?? join(dataDir, 'kubelet.kubeconfig'), bootstrapKubeconfig, certDir }, log);
   if (flags.values.server) connection.server = flags.values.server.replace(/\/$/, '');
   const client = new KubeClient(connection);
   const agent = new Agent({
@@ -65,7 +80,8 @@ export async function run(args: string[]): Promise<number> {
     overlay: oneOf('overlay', flags.values.overlay!, ['vxlan', 'host-gw'] as const),
     proxyMode: oneOf('proxy-mode', flags.values['proxy-mode']!, ['nftables', 'iptables'] as const),
     kubeletListen: flags.values['kubelet-listen']!,
-    dataDir: flags.values['data-dir'] ?? `/var/lib/flatnet/agent-${node}`,
+    dataDir,
+    certDir,
     cniPlugins: oneOf('cni-plugins', flags.values['cni-plugins']!, ['flatnet', 'reference'] as const),
     clusterCIDR: flags.values['cluster-cidr']!,
     serviceCIDR: flags.values['service-cidr']!,

@@ -37,6 +37,10 @@ export interface LabNode {
   switchPort: string;
   kubeletListen: string;
   dataDir: string;
+  /** The bootstrap kubeconfig `up` writes for the node's agent (a bootstrap token, no admin credential). */
+  bootstrapKubeconfig: string;
+  /** The node's own kubeconfig, written by its agent after its client certificate is issued. */
+  kubeconfig: string;
 }
 
 export interface LabProcess {
@@ -44,7 +48,7 @@ export interface LabProcess {
   /** Arguments after `flatnet`. */
   args: string[];
   log: string;
-  /** Start only once this file exists (agents wait for the admin kubeconfig). */
+  /** Start only once this file exists (agents wait for their bootstrap kubeconfig). */
   waitForFile?: string;
 }
 
@@ -74,19 +78,27 @@ export function planLab(o: LabOptions): LabPlan {
       netns: `${NODE_NETNS_PREFIX}${name}`,
       ip: `172.18.0.${10 + i}`,
       switchPort: `veth-${name}`,
-      kubeletListen: `127.0.0.1:${10250 + i}`,
+      // Inside the node's namespace, at every address: the server reaches it at the node's IP.
+      kubeletListen: '0.0.0.0:10250',
       dataDir: join(paths.nodes, name),
+      bootstrapKubeconfig: join(paths.nodes, name, 'bootstrap.kubeconfig'),
+      kubeconfig: join(paths.nodes, name, 'kubelet.kubeconfig'),
     });
   }
   const processes: LabProcess[] = [
-    { name: 'server', args: ['server', '--data-dir', o.dataDir, '--listen', API_LISTEN, '--advertise-address', LAB_GATEWAY, '--load-balancer-pool', LB_POOL], log: join(paths.logs, 'server.log') },
+    {
+      name: 'server',
+      args: ['server', '--data-dir', o.dataDir, '--listen', API_LISTEN, '--advertise-address', LAB_GATEWAY, '--load-balancer-pool', LB_POOL, '--kubelet-netns', LAB_NETNS],
+      log: join(paths.logs, 'server.log'),
+    },
     ...nodes.map((n) => ({
       name: `agent-${n.name}`,
       args: [
         'agent',
         '--node', n.name,
         '--server', `https://${API_LISTEN}`,
-        '--kubeconfig', kubeconfig,
+        '--bootstrap-kubeconfig', n.bootstrapKubeconfig,
+        '--kubeconfig', n.kubeconfig,
         '--netns', n.netns,
         '--node-ip', n.ip,
         '--overlay', o.overlay,
@@ -96,7 +108,7 @@ export function planLab(o: LabOptions): LabPlan {
         '--cni-plugins', o.cniPlugins,
       ],
       log: join(paths.logs, `agent-${n.name}.log`),
-      waitForFile: kubeconfig,
+      waitForFile: n.bootstrapKubeconfig,
     })),
   ];
   return { options: o, nodes, kubeconfig, processes, paths, apiBridge: { netns: LAB_NETNS, host: LAB_GATEWAY, port: Number(API_LISTEN.split(':')[1]) } };

@@ -2,7 +2,7 @@
 // then SIGKILL). A PID is only signalled when its command line still names the lab's data
 // directory, so a recycled PID is never hit.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,7 +90,11 @@ export function labDataDirOf(argv: string[]): string | undefined {
   const i = argv.indexOf('--data-dir');
   if (i >= 0 && argv[i + 1] && (argv.includes('server') || argv.includes('up'))) return resolve(argv[i + 1]);
   const kubeconfig = argv.indexOf('--kubeconfig');
-  if (argv.includes('agent') && kubeconfig >= 0 && argv[kubeconfig + 1]) return dirname(resolve(argv[kubeconfig + 1]));
+  if (argv.includes('agent') && kubeconfig >= 0 && argv[kubeconfig + 1]) {
+    // A lab agent's kubeconfig is <data>/nodes/<node>/kubelet.kubeconfig.
+    const dir = dirname(resolve(argv[kubeconfig + 1]));
+    return basename(dirname(dir)) === 'nodes' ? dirname(dirname(dir)) : dir;
+  }
   const state = argv.find((a) => a.endsWith('/lab.json'));
   if (state && argv.some((a) => /\/lab\/supervisor-main\.(js|ts)$/.test(a))) return dirname(resolve(state));
   return undefined;

@@ -6,7 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { R, RBAC_GROUP, type ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
-import { Authenticator, adminTokenAuthenticator, proxyTokenAuthenticator, serviceAccountTokenAuthenticator, type ObjectLookup } from '../auth.js';
+import { Authenticator, adminTokenAuthenticator, bootstrapTokenAuthenticator, proxyTokenAuthenticator, serviceAccountTokenAuthenticator, type ObjectLookup } from '../auth.js';
+import { nodeAuthorizer } from '../node-identity/node-authorizer.js';
+import { identityWriteAdmission } from '../node-identity/node-admission.js';
 import {
   AuthorizerChain,
   GATEWAY_PROXY_READABLE,
@@ -75,10 +77,14 @@ export class AccessControl {
       adminTokenAuthenticator(opts.adminToken),
       proxyTokenAuthenticator(opts.proxyTokenKey),
       serviceAccountTokenAuthenticator(this.issuer, objects),
+      bootstrapTokenAuthenticator((name) => registry.store.get(storeKey(R.secrets), 'kube-system', name)?.obj),
     ]);
     this.policy = new RbacPolicy(registry);
-    // A Node authorizer (issue: nodes with their own identity) belongs between the gateway proxy rules and RBAC.
-    this.authorizer = new AuthorizerChain([privilegedGroupAuthorizer, gatewayProxyAuthorizer, rbacAuthorizer(() => this.policy.world())]);
+    const nodeGraph = {
+      pod: (ns: string, name: string) => registry.store.get(storeKey(R.pods), ns, name)?.obj,
+      podsOn: (node: string) => registry.store.list(storeKey(R.pods)).entries.map((e) => e.obj).filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === node),
+    };
+    this.authorizer = new AuthorizerChain([privilegedGroupAuthorizer, nodeAuthorizer(nodeGraph), gatewayProxyAuthorizer, rbacAuthorizer(() => this.policy.world())]);
   }
 
   /** Creates the bootstrap ClusterRoles and ClusterRoleBindings that are missing. */
@@ -104,6 +110,10 @@ export class AccessControl {
     const user = wantsImpersonation(req) ? impersonate(req, authenticated, this.authorizer) : authenticated;
     this.authorizer.check(user, requestAttributes(req.method ?? 'GET', pathname, query));
     if (pathname.startsWith(`/apis/${RBAC_GROUP}/`)) writeAdmissions.set(req, (r, obj) => this.preventEscalation(user, r, obj));
+    else {
+      const identity = identityWriteAdmission(user, pathname);
+      if (identity) writeAdmissions.set(req, identity);
+    }
     return user;
   }
 

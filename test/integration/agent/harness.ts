@@ -10,6 +10,8 @@ import { KubeClient } from '../../../src/client/client.js';
 import { loadKubeconfig } from '../../../src/client/kubeconfig.js';
 import type { Pod } from '../../../src/agent/pod-types.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
+import { renderBootstrapKubeconfig, writePrivateFile } from '../../../src/agent/tls-bootstrap.js';
+import { createBootstrapToken } from '../../../src/apiserver/node-identity/join.js';
 
 export const POD_PREFIX = 'flatnet-t-agent-p';
 const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -94,9 +96,13 @@ export async function startAgentHarness(nodeName: string, nodeIP: string): Promi
   removeTestNamespaces();
   const nodeNetns = `flatnet-t-agent-${nodeName}`;
   createNodeNetns(nodeNetns, nodeIP, `u-${nodeName}`);
-  const server = await startTestServer();
+  // The server reaches the agent's kubelet endpoint at the node's address, through the underlay.
+  const server = await startTestServer({ args: ['--kubelet-netns', UNDERLAY_NETNS] });
   const dataDir = mkdtempSync(join(tmpdir(), 'flatnet-agent-'));
   const client = new KubeClient(loadKubeconfig(server.kubeconfig));
+  // The agent joins with a bootstrap token, as a lab node does; it never sees the admin token.
+  const bootstrapKubeconfig = join(dataDir, 'bootstrap.kubeconfig');
+  writePrivateFile(bootstrapKubeconfig, renderBootstrapKubeconfig({ server: server.url, caPem: client.connection.ca!.toString('utf8'), token: await createBootstrapToken(client, { ttlSeconds: 3600 }) }));
   const h: AgentHarness = {
     server,
     agent: undefined as unknown as AgentProcess,
@@ -106,7 +112,7 @@ export async function startAgentHarness(nodeName: string, nodeIP: string): Promi
     async startAgent() {
       // bin/flatnet runs the built agent (it builds when sources changed), as the lab does; its
       // CNI plugin wrappers then run the built plugins too.
-      const args = [join(repo, 'bin/flatnet'), 'agent', '--node', nodeName, '--kubeconfig', server.kubeconfig, '--netns', nodeNetns, '--kubelet-listen', '127.0.0.1:0', '--data-dir', dataDir, '--pod-netns-prefix', POD_PREFIX, '--cni-plugins', process.env.FLATNET_TEST_CNI_PLUGINS ?? 'flatnet'];
+      const args = [join(repo, 'bin/flatnet'), 'agent', '--node', nodeName, '--bootstrap-kubeconfig', bootstrapKubeconfig, '--kubeconfig', join(dataDir, 'kubelet.kubeconfig'), '--netns', nodeNetns, '--kubelet-listen', '0.0.0.0:10250', '--data-dir', dataDir, '--pod-netns-prefix', POD_PREFIX, '--cni-plugins', process.env.FLATNET_TEST_CNI_PLUGINS ?? 'flatnet'];
       const child = spawn('bash', args, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
       const logs: string[] = [];
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -21,6 +21,10 @@ let h: AgentHarness;
 
 before(async () => {
   h = await startAgentHarness(NODE, NODE_IP);
+  // The hostPort and hostNetwork pods below need the privileged Pod Security level (namespaces
+  // enforce baseline by default); the namespace label is how upstream grants it.
+  const label = await h.server.kubectl(['label', '--overwrite', 'namespace', 'default', ...['enforce', 'warn', 'audit'].map((m) => `pod-security.kubernetes.io/${m}=privileged`)]);
+  assert.equal(label.code, 0, label.stderr);
 });
 
 after(async () => {
@@ -40,7 +44,8 @@ test('the node registers: Ready, labels, addresses, kubelet endpoint and a heart
   assert.ok(node);
   assert.equal(node.metadata.labels?.['kubernetes.io/hostname'], NODE);
   assert.equal(node.metadata.labels?.['kubernetes.io/os'], 'linux');
-  assert.match(node.metadata.annotations?.['flatnet.dev/kubelet-endpoint'] ?? '', /^127\.0\.0\.1:\d+$/);
+  assert.ok(!Object.keys(node.metadata.annotations ?? {}).some((k) => k.includes('kubelet')), 'the kubelet endpoint is in the status only');
+  assert.deepEqual((node.status as { daemonEndpoints?: unknown }).daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
   const status = node.status as { conditions: { type: string; status: string; reason: string }[]; addresses: { type: string; address: string }[]; nodeInfo: { kubeletVersion: string } };
   assert.deepEqual(status.conditions.find((c) => c.type === 'Ready'), { ...status.conditions.find((c) => c.type === 'Ready'), status: 'True', reason: 'KubeletReady' });
   assert.equal(status.conditions.find((c) => c.type === 'NetworkUnavailable')?.status, 'False');
@@ -253,6 +258,13 @@ test('probes: readiness from an exec probe drives Ready; a failing liveness prob
   assert.ok(restarted.status!.containerStatuses!.find((c) => c.name === 'live')!.restartCount >= 1);
   const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=probed']);
   assert.match(events.stdout, /Unhealthy/);
+  // The agent reports as upstream's kubelet does: component kubelet, the node as host and instance.
+  const recorded = await h.client.list(R.events, { namespace: 'default', fieldSelector: 'involvedObject.name=probed' });
+  const fromNode = (recorded.items as unknown as { reason: string; source?: { component?: string; host?: string }; reportingComponent?: string; reportingInstance?: string }[]).filter((ev) => ev.reportingComponent !== 'default-scheduler');
+  assert.ok(fromNode.some((ev) => ev.reason === 'Unhealthy'), JSON.stringify(fromNode.map((ev) => ev.reason)));
+  for (const ev of fromNode) {
+    assert.deepEqual([ev.source?.component, ev.source?.host, ev.reportingComponent, ev.reportingInstance], ['kubelet', NODE, 'kubelet', NODE], ev.reason);
+  }
 });
 
 test('an unknown image waits with ImageNotBuiltIn and names the built-in images', async () => {

@@ -5,17 +5,20 @@ import { isLabNetns, planLab } from '../../../src/lab/plan.js';
 test('plan: node names, namespaces, addresses, ports and the agent command line contract', () => {
   const p = planLab({ nodes: 3, overlay: 'host-gw', proxyMode: 'iptables', cniPlugins: 'reference', dataDir: '/d' });
   assert.deepEqual(p.nodes.map((n) => [n.name, n.netns, n.ip, n.kubeletListen, n.switchPort]), [
-    ['node-1', 'flatnet-node-node-1', '172.18.0.11', '127.0.0.1:10251', 'veth-node-1'],
-    ['node-2', 'flatnet-node-node-2', '172.18.0.12', '127.0.0.1:10252', 'veth-node-2'],
-    ['node-3', 'flatnet-node-node-3', '172.18.0.13', '127.0.0.1:10253', 'veth-node-3'],
+    ['node-1', 'flatnet-node-node-1', '172.18.0.11', '0.0.0.0:10250', 'veth-node-1'],
+    ['node-2', 'flatnet-node-node-2', '172.18.0.12', '0.0.0.0:10250', 'veth-node-2'],
+    ['node-3', 'flatnet-node-node-3', '172.18.0.13', '0.0.0.0:10250', 'veth-node-3'],
   ]);
-  assert.deepEqual(p.processes[0].args, ['server', '--data-dir', '/d', '--listen', '127.0.0.1:6443', '--advertise-address', '172.18.0.1', '--load-balancer-pool', '172.18.255.0/24']);
+  assert.deepEqual(p.processes[0].args, ['server', '--data-dir', '/d', '--listen', '127.0.0.1:6443', '--advertise-address', '172.18.0.1', '--load-balancer-pool', '172.18.255.0/24', '--kubelet-netns', 'flatnet-lab']);
   assert.deepEqual(p.processes[2].args, [
-    'agent', '--node', 'node-2', '--server', 'https://127.0.0.1:6443', '--kubeconfig', '/d/admin.kubeconfig', '--netns', 'flatnet-node-node-2',
-    '--node-ip', '172.18.0.12', '--overlay', 'host-gw', '--proxy-mode', 'iptables', '--kubelet-listen', '127.0.0.1:10252',
+    'agent', '--node', 'node-2', '--server', 'https://127.0.0.1:6443', '--bootstrap-kubeconfig', '/d/nodes/node-2/bootstrap.kubeconfig',
+    '--kubeconfig', '/d/nodes/node-2/kubelet.kubeconfig', '--netns', 'flatnet-node-node-2',
+    '--node-ip', '172.18.0.12', '--overlay', 'host-gw', '--proxy-mode', 'iptables', '--kubelet-listen', '0.0.0.0:10250',
     '--data-dir', '/d/nodes/node-2', '--cni-plugins', 'reference',
   ]);
-  assert.equal(p.processes[2].waitForFile, '/d/admin.kubeconfig');
+  // Agents start once `up` wrote their bootstrap kubeconfig; none is given the admin kubeconfig.
+  assert.equal(p.processes[2].waitForFile, '/d/nodes/node-2/bootstrap.kubeconfig');
+  assert.ok(p.processes.every((proc) => !proc.args.includes('/d/admin.kubeconfig')));
   assert.equal(p.processes[2].log, '/d/logs/agent-node-2.log');
   // Interface names fit in 15 characters even at the largest lab.
   const big = planLab({ nodes: 50, overlay: 'vxlan', proxyMode: 'nftables', cniPlugins: 'flatnet', dataDir: '/d' });
