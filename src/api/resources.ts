@@ -23,6 +23,10 @@ export interface ResourceInfo {
   categories: string[];
   verbs: string[];
   subresources: SubresourceInfo[];
+  /** Other versions served over the same stored objects (identical schemas: conversion only rewrites apiVersion). */
+  alsoServedAt?: readonly string[];
+  /** Set on the ResourceInfo of such another served version: the version its objects are stored at. */
+  storageVersion?: string;
 }
 
 const standardVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -33,9 +37,10 @@ function resource(
   version: string,
   kind: string,
   plural: string,
-  opts: Partial<Pick<ResourceInfo, 'namespaced' | 'shortNames' | 'categories' | 'verbs' | 'subresources'>> = {},
+  opts: Partial<Pick<ResourceInfo, 'namespaced' | 'shortNames' | 'categories' | 'verbs' | 'subresources' | 'alsoServedAt'>> = {},
 ): ResourceInfo {
   return {
+    ...(opts.alsoServedAt ? { alsoServedAt: opts.alsoServedAt } : {}),
     group,
     version,
     kind,
@@ -57,6 +62,8 @@ function resource(
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const gatewayCategories = ['gateway-api'];
+/** What v1.6.1's standard bundle serves besides v1 (ReferenceGrant's bundle stores v1beta1; the schemas are identical). */
+const gatewayV1beta1 = ['v1beta1'];
 
 export const RESOURCES: readonly ResourceInfo[] = [
   // core/v1
@@ -73,6 +80,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
       { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
       { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
       { name: 'proxy', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+      { name: 'eviction', group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
     ],
   }),
   resource('', 'v1', 'Service', 'services', { shortNames: ['svc'], categories: ['all'], subresources: [status, { name: 'proxy', kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] }] }),
@@ -111,8 +119,13 @@ export const RESOURCES: readonly ResourceInfo[] = [
   resource('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', { shortNames: ['netpol'] }),
   resource('networking.k8s.io', 'v1', 'Ingress', 'ingresses', { shortNames: ['ing'], subresources: [status] }),
   resource('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', { namespaced: false }),
+  // policy/v1 and events.k8s.io/v1 (the same stored Events as core/v1, converted)
+  resource('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', { shortNames: ['pdb'], subresources: [status] }),
+  resource('events.k8s.io', 'v1', 'Event', 'events', { shortNames: ['ev'] }),
   // coordination.k8s.io/v1
   resource('coordination.k8s.io', 'v1', 'Lease', 'leases'),
+  // certificates.k8s.io/v1 (node client and serving certificates: src/apiserver/node-identity/)
+  resource('certificates.k8s.io', 'v1', 'CertificateSigningRequest', 'certificatesigningrequests', { namespaced: false, shortNames: ['csr'], subresources: [status] }),
   // rbac.authorization.k8s.io/v1
   resource(RBAC_GROUP, 'v1', 'ClusterRole', 'clusterroles', { namespaced: false }),
   resource(RBAC_GROUP, 'v1', 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
@@ -125,12 +138,14 @@ export const RESOURCES: readonly ResourceInfo[] = [
   resource('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', { namespaced: false, verbs: ['create'] }),
   resource('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', { namespaced: false, verbs: ['create'] }),
   resource('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', { namespaced: false, verbs: ['create'] }),
+  // apiextensions.k8s.io/v1 (the custom resources themselves: src/apiserver/crd/)
+  resource('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', { namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: [status] }),
   // gateway.networking.k8s.io (served as its CRDs define it)
-  resource(GATEWAY_API_GROUP, 'v1', 'GatewayClass', 'gatewayclasses', { namespaced: false, shortNames: ['gc'], categories: gatewayCategories, subresources: [status] }),
-  resource(GATEWAY_API_GROUP, 'v1', 'Gateway', 'gateways', { shortNames: ['gtw'], categories: gatewayCategories, subresources: [status] }),
-  resource(GATEWAY_API_GROUP, 'v1', 'HTTPRoute', 'httproutes', { categories: gatewayCategories, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1', 'GatewayClass', 'gatewayclasses', { namespaced: false, shortNames: ['gc'], categories: gatewayCategories, alsoServedAt: gatewayV1beta1, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1', 'Gateway', 'gateways', { shortNames: ['gtw'], categories: gatewayCategories, alsoServedAt: gatewayV1beta1, subresources: [status] }),
+  resource(GATEWAY_API_GROUP, 'v1', 'HTTPRoute', 'httproutes', { categories: gatewayCategories, alsoServedAt: gatewayV1beta1, subresources: [status] }),
   resource(GATEWAY_API_GROUP, 'v1', 'GRPCRoute', 'grpcroutes', { categories: gatewayCategories, subresources: [status] }),
-  resource(GATEWAY_API_GROUP, 'v1', 'ReferenceGrant', 'referencegrants', { shortNames: ['refgrant'], categories: gatewayCategories }),
+  resource(GATEWAY_API_GROUP, 'v1', 'ReferenceGrant', 'referencegrants', { shortNames: ['refgrant'], categories: gatewayCategories, alsoServedAt: gatewayV1beta1 }),
   resource(GATEWAY_API_GROUP, 'v1', 'TCPRoute', 'tcproutes', { categories: gatewayCategories, subresources: [status] }),
   resource(GATEWAY_API_GROUP, 'v1', 'UDPRoute', 'udproutes', { categories: gatewayCategories, subresources: [status] }),
   resource(GATEWAY_API_GROUP, 'v1', 'TLSRoute', 'tlsroutes', { categories: gatewayCategories, subresources: [status] }),
@@ -155,18 +170,34 @@ export function resourcePath(r: ResourceInfo, namespace?: string, name?: string,
   return path;
 }
 
+/** The apiVersion a resource's objects are stored at (its own unless it is another served version). */
+export function storageApiVersionOf(r: Pick<ResourceInfo, 'group' | 'version' | 'storageVersion'>): string {
+  return apiVersionOf({ group: r.group, version: r.storageVersion ?? r.version });
+}
+
+/** The ResourceInfo of each version a resource also serves: the same stored objects under another version. */
+function otherServedVersions(r: ResourceInfo): ResourceInfo[] {
+  const { alsoServedAt, ...rest } = r;
+  return (alsoServedAt ?? []).map((version) => ({ ...rest, version, storageVersion: r.version }));
+}
+
+/** Every resource at every version it is served at: RESOURCES first, then the other served versions. */
+export const SERVED_RESOURCES: readonly ResourceInfo[] = [...RESOURCES, ...RESOURCES.flatMap(otherServedVersions)];
+
 const byGroupPlural = new Map<string, ResourceInfo>();
+const byGroupVersionPlural = new Map<string, ResourceInfo>();
 const byApiVersionKind = new Map<string, ResourceInfo>();
-for (const r of RESOURCES) {
-  byGroupPlural.set(`${r.group}/${r.plural}`, r);
+for (const r of RESOURCES) byGroupPlural.set(`${r.group}/${r.plural}`, r);
+for (const r of SERVED_RESOURCES) {
+  byGroupVersionPlural.set(`${r.group}/${r.version}/${r.plural}`, r);
   byApiVersionKind.set(`${apiVersionOf(r)}/${r.kind}`, r);
 }
 
-/** Group-versions in the order discovery lists them. */
+/** Group-versions in the order discovery lists them (a group's storage version before its others). */
 export function groupVersions(): { group: string; version: string }[] {
   const seen = new Set<string>();
   const out: { group: string; version: string }[] = [];
-  for (const r of RESOURCES) {
+  for (const r of SERVED_RESOURCES) {
     const key = apiVersionOf(r);
     if (!seen.has(key)) {
       seen.add(key);
@@ -177,8 +208,7 @@ export function groupVersions(): { group: string; version: string }[] {
 }
 
 export function findResource(group: string, version: string, plural: string): ResourceInfo | undefined {
-  const r = byGroupPlural.get(`${group}/${plural}`);
-  return r && r.version === version ? r : undefined;
+  return byGroupVersionPlural.get(`${group}/${version}/${plural}`);
 }
 
 export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
@@ -215,6 +245,8 @@ export const R = {
   ingresses: mustFindResource('networking.k8s.io', 'ingresses'),
   ingressclasses: mustFindResource('networking.k8s.io', 'ingressclasses'),
   leases: mustFindResource('coordination.k8s.io', 'leases'),
+  certificatesigningrequests: mustFindResource('certificates.k8s.io', 'certificatesigningrequests'),
+  poddisruptionbudgets: mustFindResource('policy', 'poddisruptionbudgets'),
   clusterroles: mustFindResource(RBAC_GROUP, 'clusterroles'),
   clusterrolebindings: mustFindResource(RBAC_GROUP, 'clusterrolebindings'),
   roles: mustFindResource(RBAC_GROUP, 'roles'),

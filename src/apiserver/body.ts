@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { errors } from './errors.js';
-import { decodeProtobufObject } from './present/index.js';
+import { decodeProtobufObject, UnsupportedProtobufKind } from './present/index.js';
 
 export const BODY_LIMIT = 3 * 1024 * 1024;
 /**
@@ -118,6 +118,7 @@ export function decodeObject(body: Buffer, contentType: string | undefined): unk
       try {
         return decodeProtobufObject(body);
       } catch (err) {
+        if (err instanceof UnsupportedProtobufKind) throw errors.unsupportedMediaType(err.message);
         throw errors.badRequest(`the protobuf request body could not be decoded: ${(err as Error).message}`);
       }
     default:

@@ -58,7 +58,8 @@ export const errors = {
   unauthorized: () => fail(401, 'Unauthorized', 'Unauthorized'),
   expired: (message: string) => fail(410, 'Expired', message),
   gone: (message: string) => fail(410, 'Gone', message),
-  pathNotFound: () => fail(404, 'NotFound', 'the server could not find the requested resource'),
+  // details {} as upstream's NotFound handler sends (kubectl debug reads details.name to tell an absent subresource).
+  pathNotFound: () => fail(404, 'NotFound', 'the server could not find the requested resource', {}),
   serviceUnavailable: (message: string) => fail(503, 'ServiceUnavailable', message),
   tooLargeResourceVersion: (requested: number, current: number) =>
     new ApiStatusError({

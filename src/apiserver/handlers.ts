@@ -9,7 +9,7 @@ import * as patches from '../api/patch/index.js';
 import { type StoreEntry, StoreError } from '../store/types.js';
 import { decodeObject, decodePatch, readBody } from './body.js';
 import { ApiStatusError, errors, statusOf } from './errors.js';
-import { type IncludeObject, toTable } from './present/index.js';
+import { encodeResponse, type IncludeObject, toTable } from './present/index.js';
 import { type DeleteOptions, type FieldValidation, type Registry, type WriteContext, storeKey } from './registry.js';
 import { SelectorError, selectorPredicate } from './selectors.js';
 import { WatchStream } from './watch.js';
@@ -17,6 +17,10 @@ import { clone } from './objects.js';
 import { queryBool, queryInt } from './query.js';
 import { writeAdmissionFor } from './rbac/access.js';
 import { checkTyped } from '../api/schema/typed.js';
+import { customScaleOf, setCustomScaleReplicas } from './crd/scale.js';
+import { customResourceOf } from './crd/resource.js';
+import { convertToServed, servedJson, servedWatchView } from './crd/versions.js';
+import { serveEviction } from './eviction.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -55,8 +59,8 @@ export function verbOf(method: string, route: { name?: string; subresource?: str
 }
 
 export function send(res: ServerResponse, code: number, json: string, headers: Record<string, string | string[]> = {}): void {
-  const body = Buffer.from(json);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': String(body.length), ...headers });
+  const { contentType, body } = headers['content-type'] ? { contentType: headers['content-type'], body: Buffer.from(json) } : encodeResponse(res.req?.headers.accept, json);
+  res.writeHead(code, { 'content-type': contentType, 'content-length': String(body.length), ...headers });
   res.end(body);
 }
 
@@ -98,7 +102,7 @@ function sendEntry(rr: ResourceRequest, code: number, entry: StoreEntry, headers
     send(rr.res, code, JSON.stringify(toTable(rr.r, [entry.obj], { includeObject: table, listMeta: { resourceVersion: String(entry.rev) } })), headers);
     return;
   }
-  send(rr.res, code, entry.json, headers);
+  send(rr.res, code, servedJson(rr.r, entry), headers);
 }
 
 function namespaceOf(rr: ResourceRequest): string {
@@ -180,7 +184,7 @@ export async function handleResource(env: HandlerEnv, rr: ResourceRequest): Prom
 
 function predicateOf(rr: ResourceRequest) {
   try {
-    return selectorPredicate(storeKey(rr.r), rr.query.get('labelSelector'), rr.query.get('fieldSelector'));
+    return selectorPredicate(storeKey(rr.r), rr.query.get('labelSelector'), rr.query.get('fieldSelector'), customResourceOf(rr.r)?.selectableFields);
   } catch (err) {
     if (err instanceof SelectorError) throw errors.badRequest(err.message);
     throw err;
@@ -239,7 +243,7 @@ function list(env: HandlerEnv, rr: ResourceRequest): void {
   }
   const head = `{"kind":"${rr.r.listKind}","apiVersion":"${apiVersionOf(rr.r)}","metadata":${JSON.stringify(meta)},"items":[`;
   const parts: string[] = new Array(result.entries.length);
-  for (let i = 0; i < result.entries.length; i++) parts[i] = result.entries[i].json;
+  for (let i = 0; i < result.entries.length; i++) parts[i] = servedJson(rr.r, result.entries[i]);
   send(rr.res, 200, head + parts.join(',') + ']}');
 }
 
@@ -259,6 +263,7 @@ function watch(env: HandlerEnv, rr: ResourceRequest): void {
       timeoutSeconds,
       table: tableRequest(rr.req, q),
       bookmarkIntervalMs: env.bookmarkIntervalMs,
+      view: servedWatchView(rr.r),
     },
     rr.res,
     () => env.watchClosed(),
@@ -370,7 +375,7 @@ async function deleteCollection(env: HandlerEnv, rr: ResourceRequest): Promise<v
   const deleted: string[] = [];
   for (const e of matched) {
     try {
-      deleted.push(env.registry.delete(rr.r, e.ns, e.name, opts, ctx).entry.json);
+      deleted.push(servedJson(rr.r, env.registry.delete(rr.r, e.ns, e.name, opts, ctx).entry));
     } catch (err) {
       if (err instanceof ApiStatusError && err.code === 404) continue;
       throw err;
@@ -400,6 +405,8 @@ async function handleSubresource(env: HandlerEnv, rr: ResourceRequest, method: s
       throw errors.methodNotAllowed();
     case 'scale':
       return scale(env, rr, method);
+    case 'eviction':
+      return serveEviction(env.registry, { req: rr.req, res: rr.res, query: rr.query, namespace: ns, name }, writeContext(rr.query, rr.req));
     case 'binding': {
       if (method !== 'POST') throw errors.methodNotAllowed();
       const ctx = writeContext(rr.query, rr.req);
@@ -414,7 +421,9 @@ async function handleSubresource(env: HandlerEnv, rr: ResourceRequest, method: s
   }
 }
 
-function scaleOf(obj: KubeObject): KubeObject {
+function scaleOf(obj: KubeObject, r?: ResourceInfo): KubeObject {
+  const custom = r && customScaleOf(r, obj);
+  if (custom) return custom;
   const spec = (obj.spec ?? {}) as { replicas?: number; selector?: LabelSelector };
   const status = (obj.status ?? {}) as { replicas?: number };
   const m = obj.metadata;
@@ -431,7 +440,7 @@ async function scale(env: HandlerEnv, rr: ResourceRequest, method: string): Prom
   const ns = namespaceOf(rr);
   const name = rr.name!;
   const current = env.registry.get(rr.r, ns, name);
-  if (method === 'GET') return send(rr.res, 200, JSON.stringify(scaleOf(current.obj)));
+  if (method === 'GET') return send(rr.res, 200, JSON.stringify(scaleOf(current.obj, rr.r)));
   let wanted: KubeObject;
   const ctx = writeContext(rr.query, rr.req);
   if (method === 'PUT') {
@@ -439,7 +448,7 @@ async function scale(env: HandlerEnv, rr: ResourceRequest, method: string): Prom
   } else if (method === 'PATCH') {
     const body = await readBody(rr.req);
     const { kind, patch: p } = decodePatch(body, rr.req.headers['content-type']);
-    const base = scaleOf(current.obj);
+    const base = scaleOf(current.obj, rr.r);
     try {
       if (kind === 'json') wanted = patches.applyJsonPatch(base, p) as KubeObject;
       else if (kind === 'merge' || kind === 'strategic') wanted = patches.applyMergePatch(base, p) as KubeObject;
@@ -459,11 +468,11 @@ async function scale(env: HandlerEnv, rr: ResourceRequest, method: string): Prom
       { type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` },
     ]);
   }
-  const next = clone(current.obj);
-  (next.spec as { replicas?: number }).replicas = replicas;
+  const next = clone(convertToServed(rr.r, current.obj));
+  if (!setCustomScaleReplicas(rr.r, next, replicas)) (next.spec as { replicas?: number }).replicas = replicas;
   const rv = wanted.metadata?.resourceVersion;
   next.metadata.resourceVersion = rv ?? current.obj.metadata.resourceVersion;
   const { entry } = env.registry.update(rr.r, ns, name, next, ctx);
   await env.registry.store.sync();
-  send(rr.res, 200, JSON.stringify(scaleOf(entry.obj)));
+  send(rr.res, 200, JSON.stringify(scaleOf(entry.obj, rr.r)));
 }

@@ -3,7 +3,7 @@
 // allocation, finalizers and graceful deletion, dry runs. HTTP-free, so tests and the bench can
 // drive it directly. Each write is synchronous: read, decide and store happen in one step.
 import { randomUUID } from 'node:crypto';
-import { type ResourceInfo, GATEWAY_API_GROUP, R, apiVersionOf } from '../api/resources.js';
+import { type ResourceInfo, GATEWAY_API_GROUP, R, apiVersionOf, storageApiVersionOf } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import type { FieldError } from '../api/validation/index.js';
 import * as patches from '../api/patch/index.js';
@@ -14,6 +14,10 @@ import { checkTyped } from '../api/schema/typed.js';
 import type { ServiceAllocator } from './service-allocation.js';
 import { admitDefaultIngressClass } from './default-ingress-class.js';
 import { admitServiceAccount } from './rbac/serviceaccount-admission.js';
+import type { PodSecurityAdmission } from './admission/pod-security/admission.js';
+import { customResourceOf } from './crd/resource.js';
+import { convertToServed } from './crd/versions.js';
+import { CRD_CLEANUP_FINALIZER, CRD_GROUP } from '../api/crd/types.js';
 import { clone, equalExcept, generatedName, nameFormatOf, timestamp, uniqueErrors, validateName } from './objects.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -75,6 +79,10 @@ function isIngresses(r: ResourceInfo): boolean {
   return r.group === 'networking.k8s.io' && r.plural === 'ingresses';
 }
 
+/** Custom resources take no strategic merge patches (they have no patch strategies), as upstream answers. */
+const STRATEGIC_MERGE_UNSUPPORTED =
+  'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml';
+
 /** An entry for a dry-run answer: what would have been stored, never stored. */
 function dryEntry(obj: KubeObject): StoreEntry {
   return { ns: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '', rev: Number(obj.metadata.resourceVersion ?? 0), obj, json: JSON.stringify(obj) };
@@ -91,6 +99,9 @@ function parseRev(r: ResourceInfo, name: string, rv: string | undefined): number
  * a fresh object (a decoded request body or their own copy) and do not use it afterwards.
  */
 export class Registry {
+  /** The PodSecurity admission step (the server sets it; writes without it skip the check). */
+  podSecurity?: PodSecurityAdmission;
+
   constructor(
     readonly store: Store,
     private readonly services?: ServiceAllocator,
@@ -129,6 +140,8 @@ export class Registry {
     m.generation = 1;
     this.resetStatusOnCreate(r, obj);
     validation.applyDefaults(r, obj);
+    customResourceOf(r)?.default(obj, true);
+    if (r.storageVersion) obj.apiVersion = storageApiVersionOf(r);
     if (isPods(r)) admitServiceAccount(this, ns, obj, ctx);
     omitEmptySubsets(r, obj);
     if (isIngresses(r)) admitDefaultIngressClass(obj, this.store.list(storeKey(R.ingressclasses)).entries.map((e) => e.obj));
@@ -136,8 +149,9 @@ export class Registry {
     const allocating = isServices(r) && this.services !== undefined;
     // A dry-run allocation fills clusterIP and node ports for validation; the real one comes last.
     const allocationErrors = allocating ? this.services!.allocate(obj, undefined, { dryRun: true }) : [];
-    const errs = uniqueErrors([...allocationErrors, ...validation.validateCreate(r, obj)]);
+    const errs = uniqueErrors([...allocationErrors, ...validation.validateCreate(r, obj), ...(customResourceOf(r)?.validate(obj) ?? [])]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
+    this.podSecurity?.admit(r, ns, obj, undefined, ctx.warnings);
     ctx.admit?.(r, obj);
     const stored = this.recordManager(r, undefined, obj, ctx);
     if (ctx.dryRun) return { entry: dryEntry(stored), code: 201 };
@@ -196,7 +210,7 @@ export class Registry {
       throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${r.kind}) of ${r.plural}`);
     }
     if (!ctx.decoded) {
-      const typed = checkTyped(r, obj);
+      const typed = customResourceOf(r)?.decode(obj) ?? checkTyped(r, obj);
       if (typed.error) throw errors.badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${typed.error}`);
       this.reportUnknownFields(typed.unknown, ctx);
     }
@@ -280,6 +294,8 @@ export class Registry {
       }
       validation.prepareForUpdate(r, next, old);
       validation.applyDefaults(r, next);
+      customResourceOf(r)?.default(next, false);
+      if (r.storageVersion) next.apiVersion = storageApiVersionOf(r);
       omitEmptySubsets(r, next);
     }
     return this.commitUpdate(r, current, next, ctx, subresource === undefined);
@@ -291,10 +307,11 @@ export class Registry {
     const name = old.metadata.name ?? '';
     const allocating = specMayChange && isServices(r) && this.services !== undefined;
     const allocationErrors = allocating ? this.services!.allocate(next, old, { dryRun: true }) : [];
-    const errs = uniqueErrors([...allocationErrors, ...validation.validateUpdate(r, next, old)]);
+    const errs = uniqueErrors([...allocationErrors, ...validation.validateUpdate(r, next, old), ...(customResourceOf(r)?.validate(next) ?? [])]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
+    if (specMayChange) this.podSecurity?.admit(r, current.ns, next, old, ctx.warnings);
     ctx.admit?.(r, next, old);
-    if (!equalExcept(next, old, ['metadata', 'status', 'apiVersion', 'kind'])) {
+    if (!equalExcept(next, old, customResourceOf(r)?.generationIgnores ?? ['metadata', 'status', 'apiVersion', 'kind'])) {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
     next.metadata.resourceVersion = old.metadata.resourceVersion;
@@ -345,7 +362,7 @@ export class Registry {
   patch(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean } = {}): WriteResult {
     if (kind === 'apply') return this.apply(r, ns, name, patch, ctx, opts);
     const current = this.get(r, ns, name);
-    const patched = this.applyPatch(r, current.obj, kind, patch);
+    const patched = this.applyPatch(r, convertToServed(r, current.obj), kind, patch);
     if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patch turned the object into something that is not an object');
     // The patched copy keeps the version just read unless the patch set one: a patch without a
     // resourceVersion cannot conflict, as each write is one synchronous step.
@@ -360,6 +377,7 @@ export class Registry {
         case 'json':
           return patches.applyJsonPatch(clone(original), patch);
         case 'strategic':
+          if (customResourceOf(r)) throw errors.unsupportedMediaType(STRATEGIC_MERGE_UNSUPPORTED);
           // kubectl sends strategic merge patches for the Gateway API kinds too; upstream answers
           // 415 for CRD-like kinds, flatnet applies them as JSON merge patches to stay usable.
           if (r.group === GATEWAY_API_GROUP) return patches.applyMergePatch(clone(original), patch);
@@ -391,7 +409,7 @@ export class Registry {
     if (expected !== undefined && (!current || expected !== current.rev)) throw errors.conflict(r, name);
     let result: patches.ApplyResult;
     try {
-      result = patches.serverSideApply(r, current ? clone(current.obj) : undefined, typed, ctx.fieldManager, opts.force ?? false);
+      result = patches.serverSideApply(r, current ? clone(convertToServed(r, current.obj)) : undefined, typed, ctx.fieldManager, opts.force ?? false);
     } catch (err) {
       if (err instanceof patches.PatchError) throw patchFailure(err);
       throw err;
@@ -424,6 +442,8 @@ export class Registry {
     const finalizers = (m.finalizers ??= []);
     if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
     if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+    // A CRD waits for its custom resources to be deleted (src/apiserver/crd/catalog.ts), as upstream's does.
+    if (r.group === CRD_GROUP && r.plural === 'customresourcedefinitions' && !finalizers.includes(CRD_CLEANUP_FINALIZER)) finalizers.push(CRD_CLEANUP_FINALIZER);
     if (finalizers.length === 0) delete m.finalizers;
 
     let grace = 0;

@@ -2,6 +2,9 @@
 // or subresource (with the namespace when the path has one).
 import { type ResourceInfo, findResource } from '../api/resources.js';
 
+/** Finds a served resource by group, version and plural (the built-ins, or those plus custom resources). */
+export type ResourceLookup = (group: string, version: string, plural: string) => ResourceInfo | undefined;
+
 export type Route =
   | { kind: 'discovery'; path: string }
   | { kind: 'openapi'; path: string }
@@ -22,7 +25,7 @@ function decode(segment: string): string | undefined {
   }
 }
 
-export function parseRoute(pathname: string): Route {
+export function parseRoute(pathname: string, lookup: ResourceLookup = findResource): Route {
   if (pathname === '/version' || pathname === '/version/') return { kind: 'version' };
   if (pathname === '/metrics') return { kind: 'metrics' };
   const health = pathname.match(/^\/(healthz|readyz|livez)(\/.*)?$/);
@@ -65,7 +68,7 @@ export function parseRoute(pathname: string): Route {
     namespace = rest[1];
     rest = rest.slice(2);
   }
-  const r = findResource(group, version, rest[0]);
+  const r = lookup(group, version, rest[0]);
   if (!r) return { kind: 'notfound' };
   if (namespace !== undefined && !r.namespaced) return { kind: 'notfound' };
   const [, name, subresource, ...subpath] = rest;

@@ -119,7 +119,7 @@ export function labelPredicate(selector: string | undefined | null): Predicate {
 
 // ---- field selectors ----
 
-type FieldGetter = (obj: KubeObject) => string;
+export type FieldGetter = (obj: KubeObject) => string;
 
 function path(...keys: string[]): FieldGetter {
   return (obj) => {
@@ -198,10 +198,10 @@ function splitEscaped(s: string): string[] {
   return out;
 }
 
-/** `resourceKey` is "group/plural" (core: "/pods"). */
-export function parseFieldSelector(resourceKey: string, selector: string | undefined | null): FieldRequirement[] {
+/** `resourceKey` is "group/plural" (core: "/pods"); `extra`: the selectable fields of a custom resource. */
+export function parseFieldSelector(resourceKey: string, selector: string | undefined | null, extra: Record<string, FieldGetter> = {}): FieldRequirement[] {
   if (!selector || selector.trim() === '') return [];
-  const fields = { ...metadataFields, ...(resourceFields[resourceKey] ?? {}) };
+  const fields = { ...metadataFields, ...(resourceFields[resourceKey] ?? {}), ...extra };
   const reqs: FieldRequirement[] = [];
   for (const rawPart of splitEscaped(selector)) {
     const part = rawPart.trim();
@@ -214,16 +214,16 @@ export function parseFieldSelector(resourceKey: string, selector: string | undef
   return reqs;
 }
 
-export function fieldPredicate(resourceKey: string, selector: string | undefined | null): Predicate {
-  const reqs = parseFieldSelector(resourceKey, selector);
+export function fieldPredicate(resourceKey: string, selector: string | undefined | null, extra?: Record<string, FieldGetter>): Predicate {
+  const reqs = parseFieldSelector(resourceKey, selector, extra);
   if (reqs.length === 0) return everything;
   return (obj) => reqs.every((r) => (r.get(obj) === r.value) === (r.op === '='));
 }
 
 /** Both selectors combined; undefined when neither restricts anything. */
-export function selectorPredicate(resourceKey: string, labelSelector?: string | null, fieldSelector?: string | null): Predicate | undefined {
+export function selectorPredicate(resourceKey: string, labelSelector?: string | null, fieldSelector?: string | null, extraFields?: Record<string, FieldGetter>): Predicate | undefined {
   const l = labelPredicate(labelSelector);
-  const f = fieldPredicate(resourceKey, fieldSelector);
+  const f = fieldPredicate(resourceKey, fieldSelector, extraFields);
   if (l === everything && f === everything) return undefined;
   if (l === everything) return f;
   if (f === everything) return l;

@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { R } from '../api/resources.js';
+import { R, findResource } from '../api/resources.js';
+import { CustomResourceCatalog } from './crd/catalog.js';
+import { aggregatedWithCustom, legacyWithCustom } from './crd/discovery.js';
+import { withCustomResources } from './crd/openapi.js';
 import type { KubeObject } from '../api/types.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import type { Store } from '../store/types.js';
@@ -20,15 +23,18 @@ import { ServiceAllocator } from './service-allocation.js';
 import { ApiStatusError, errors } from './errors.js';
 import { type HandlerEnv, handleResource, send, sendStatus, verbOf } from './handlers.js';
 import { ApiServerMetrics } from './metrics.js';
-import { aggregatedDiscovery, legacyDiscovery, openapiV3 } from './present/index.js';
-import { isProxyRoute, proxyHttp, proxyTarget, proxyUpgrade, rejectUpgrade } from './proxy.js';
+import { aggregatedDiscovery, legacyDiscovery, openapiV2, openapiV3 } from './present/index.js';
+import { KubeletDialer, checkPodOrNodePath, isProxyRoute, proxyHttp, proxyTarget, proxyUpgrade, rejectUpgrade } from './proxy.js';
+import { CsrSigner } from './node-identity/csr-signer.js';
 import { DEFAULT_NAMESPACES, Registry, storeKey } from './registry.js';
 import { type Route, parseRoute } from './routes.js';
-import { TLS_SERVING_OPTIONS, ensureServingCertificate, servingNames } from './tls.js';
+import { TLS_SERVING_OPTIONS, ensureKubeletClientCertificate, ensureServingCertificate, loadCertificateAuthority, servingNames } from './tls.js';
 import type { TLSSocket } from 'node:tls';
 import { StoreError } from '../store/types.js';
 import { clone } from './objects.js';
 import { startEventSweeper } from './event-ttl.js';
+import { isEventsV1, serveEventsV1 } from './events-v1.js';
+import { type Policy as PodSecurityPolicy, podSecurityMetrics, podSecurityOverStore, systemNamespaceLabels } from './admission/pod-security/index.js';
 
 const log = createLogger('apiserver');
 const debugRequests = process.env.FLATNET_LOG === 'debug';
@@ -64,6 +70,10 @@ export interface ApiServerOptions {
    * this (default 32 s, kube-apiserver's ReadHeaderTimeout); else it is closed.
    */
   handshakeTimeoutMs?: number;
+  /** The network namespace the server dials node agents from (the lab's underlay switch); default its own. */
+  kubeletNetns?: string;
+  /** PodSecurity levels for namespaces without pod-security labels (default: enforce baseline). */
+  podSecurityDefaults?: PodSecurityPolicy;
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {
@@ -87,11 +97,16 @@ export class ApiServer {
   readonly registry: Registry;
   readonly metrics: ApiServerMetrics;
   readonly access: AccessControl;
+  /** The custom resources established CRDs add to the built-in ones. */
+  readonly crds: CustomResourceCatalog;
+  private readonly findResource = (group: string, version: string, plural: string) => findResource(group, version, plural) ?? this.crds.find(group, version, plural);
   private readonly server: https.Server;
   private readonly env: HandlerEnv;
   private readonly cache = new Map<string, string | undefined>();
   private openWatches = 0;
   private stopSweeper: (() => void) | undefined;
+  private readonly kubelets: KubeletDialer;
+  private readonly csrSigner: CsrSigner;
   url = '';
   port = 0;
 
@@ -103,8 +118,14 @@ export class ApiServer {
     registry: Registry,
   ) {
     this.registry = registry;
+    this.crds = new CustomResourceCatalog(registry);
+    this.crds.onChange(() => this.cache.clear());
     this.access = new AccessControl({ dataDir: options.dataDir, adminToken: token, proxyTokenKey: ensureProxyTokenKey(options.dataDir), registry });
     this.metrics = new ApiServerMetrics(options.store);
+    this.metrics.include(podSecurityMetrics);
+    const ca = loadCertificateAuthority(options.dataDir);
+    this.kubelets = new KubeletDialer({ caPem: ca.certPem, ...ensureKubeletClientCertificate(options.dataDir, ca), netns: options.kubeletNetns });
+    this.csrSigner = new CsrSigner(registry, ca);
     this.env = {
       registry,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
@@ -119,12 +140,15 @@ export class ApiServer {
     };
     const handshakeTimeout = options.handshakeTimeoutMs ?? 32_000;
     this.server = https.createServer(
-      { cert: serving.certPem, key: serving.keyPem, ...TLS_SERVING_OPTIONS, handshakeTimeout, headersTimeout: handshakeTimeout },
+      // Client certificates signed by the cluster CA (nodes) are asked for, never required. The
+      // chain includes the CA so a joining node can pin it (flatnet join --ca-cert-hash).
+      { cert: serving.certPem + caPem, key: serving.keyPem, ca: caPem, requestCert: true, rejectUnauthorized: false, ...TLS_SERVING_OPTIONS, handshakeTimeout, headersTimeout: handshakeTimeout, connectionsCheckingInterval: 1_000 },
       (req, res) => void this.onRequest(req, res),
     );
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.server.on('secureConnection', (socket: TLSSocket) => closeIfSilent(socket, handshakeTimeout));
-    this.server.keepAliveTimeout = 65_000;
+    // kube-apiserver's IdleTimeout: Go clients keep idle connections 90 s, so closing sooner races their next request.
+    this.server.keepAliveTimeout = 90_000;
   }
 
   static async start(options: ApiServerOptions): Promise<ApiServer> {
@@ -135,8 +159,10 @@ export class ApiServer {
     const token = ensureAdminToken(options.dataDir);
     const allocator = new ServiceAllocator({ serviceCIDR: options.serviceCIDR, nodePortRange: options.nodePortRange });
     const registry = new Registry(options.store, allocator);
+    registry.podSecurity = podSecurityOverStore(options.store, options.podSecurityDefaults);
     const server = new ApiServer({ ...options, advertiseAddress: advertise }, token, serving.caPem, serving, registry);
     server.ensureDefaultNamespaces();
+    server.crds.start();
     server.access.start();
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
@@ -161,7 +187,9 @@ export class ApiServer {
 
   close(): Promise<void> {
     this.stopSweeper?.();
+    this.crds.close();
     this.access.close();
+    this.csrSigner.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -177,7 +205,7 @@ export class ApiServer {
   private ensureDefaultNamespaces(): void {
     for (const name of DEFAULT_NAMESPACES) {
       if (this.registry.store.get(storeKey(R.namespaces), '', name)) continue;
-      this.registry.create(R.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, this.systemContext());
+      this.registry.create(R.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...systemNamespaceLabels(name) } } }, this.systemContext());
     }
   }
 
@@ -249,20 +277,24 @@ export class ApiServer {
     });
     try {
       const { pathname, query } = splitUrl(req.url ?? '/');
+      checkPodOrNodePath(pathname);
       const user = this.access.admit(req, pathname, query);
-      const route = parseRoute(pathname);
+      const route = parseRoute(pathname, this.findResource);
       if (route.kind === 'resource' && route.watch) legacyWatch(req, route, query);
       if (route.kind === 'resource') {
         resource = route.subresource ? `${route.r.plural}/${route.subresource}` : route.r.plural;
         verb = verbOf(req.method ?? 'GET', route, query);
         if (isProxyRoute(route)) {
           verb = 'proxy';
-          const ep = proxyTarget(this.registry, route);
-          await proxyHttp(req, res, ep, this.token);
+          await proxyHttp(req, res, proxyTarget(this.registry, route, req.url ?? '/'), this.kubelets);
           return;
         }
         if (user && this.access.serves(route.r, route.subresource)) {
           await this.access.serve(req, res, user, route);
+          return;
+        }
+        if (isEventsV1(route.r)) {
+          await serveEventsV1(this.env, { req, res, query, r: route.r, namespace: route.namespace, name: route.name, subresource: route.subresource });
           return;
         }
         await handleResource(this.env, { req, res, query, r: route.r, namespace: route.namespace, name: route.name, subresource: route.subresource });
@@ -311,20 +343,25 @@ export class ApiServer {
       case 'discovery': {
         const accept = req.headers.accept ?? '';
         if ((route.path === '/api' || route.path === '/apis') && accept.includes('g=apidiscovery.k8s.io') && /v=v2(?![a-z0-9])/.test(accept)) {
-          const body = this.memo(`agg:${route.path}`, () => JSON.stringify(aggregatedDiscovery(route.path === '/api' ? 'api' : 'apis')));
+          const body = this.memo(`agg:${route.path}`, () => JSON.stringify(route.path === '/api' ? aggregatedDiscovery('api') : aggregatedWithCustom(aggregatedDiscovery('apis') as Record<string, unknown>, this.crds.resources())));
           return send(res, 200, body!, { 'content-type': AGGREGATED_TYPE, vary: 'Accept' });
         }
         const body = this.memo(`legacy:${route.path}`, () => {
-          const doc = legacyDiscovery(route.path);
+          const doc = legacyWithCustom(route.path, legacyDiscovery(route.path) as Record<string, unknown> | undefined, this.crds.resources());
           return doc === undefined ? undefined : JSON.stringify(doc);
         });
         if (body === undefined) throw errors.pathNotFound();
         return send(res, 200, body, { vary: 'Accept' });
       }
       case 'openapi': {
+        if (route.path === '/openapi/v2') {
+          const v2 = openapiV2(req.headers.accept, (path) => withCustomResources(path, (p) => openapiV3(p) as Record<string, unknown> | undefined, this.crds.resources()));
+          res.writeHead(200, { 'content-type': v2.contentType, 'content-length': String(v2.body.length), vary: 'Accept' });
+          return void res.end(v2.body);
+        }
         if (!route.path.startsWith('/openapi/v3')) throw errors.pathNotFound();
         const body = this.memo(`openapi:${route.path}`, () => {
-          const doc = openapiV3(route.path);
+          const doc = withCustomResources(route.path, (path) => openapiV3(path) as Record<string, unknown> | undefined, this.crds.resources());
           return doc === undefined ? undefined : JSON.stringify(doc);
         });
         if (body === undefined) throw errors.pathNotFound();
@@ -347,14 +384,15 @@ export class ApiServer {
     heard(req.socket);
     try {
       const { pathname, query } = splitUrl(req.url ?? '/');
+      checkPodOrNodePath(pathname);
       if (!this.access.admit(req, pathname, query)) throw errors.unauthorized();
-      const route = parseRoute(pathname);
+      const route = parseRoute(pathname, this.findResource);
       if (route.kind !== 'resource' || !isProxyRoute(route)) {
         throw errors.badRequest('upgrade requests are only served for pods/exec, pods/attach, pods/portforward, pods/log and nodes/proxy');
       }
-      const ep = proxyTarget(this.registry, route);
+      const target = proxyTarget(this.registry, route, req.url ?? '/');
       this.metrics.observe('proxy', `${route.r.plural}/${route.subresource}`, 101, 0);
-      proxyUpgrade(req, socket, head, ep, this.token);
+      proxyUpgrade(req, socket, head, target, this.kubelets);
     } catch (err) {
       const e = err instanceof ApiStatusError ? err : errors.internal((err as Error).message);
       rejectUpgrade(socket, e);

@@ -30,6 +30,8 @@ export interface WatchRequest {
   /** Send Tables (kubectl get -w) with this includeObject. */
   table?: IncludeObject;
   bookmarkIntervalMs: number;
+  /** Serve another resource's stored objects, converted (events.k8s.io/v1 over the core/v1 Events). */
+  view?: { storeKey: string; tableResource: ResourceInfo; convert(obj: KubeObject): KubeObject };
 }
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -56,7 +58,7 @@ export class WatchStream {
   /** Writes headers, the initial events and history, then follows live changes. */
   start(httpReq: IncomingMessage): void {
     const { r, namespace } = this.req;
-    const key = storeKey(r);
+    const key = this.req.view?.storeKey ?? storeKey(r);
     const ns = r.namespaced ? namespace : undefined;
     this.res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
     httpReq.socket.setNoDelay(true);
@@ -156,7 +158,7 @@ export class WatchStream {
   }
 
   private memo(ev: StoreEvent, type: EventType, source: string, make: () => string): string {
-    const k = `${type}|${source}|${this.req.table ?? 'json'}`;
+    const k = `${type}|${source}|${this.req.table ?? 'json'}${this.req.view ? `|${apiVersionOf(this.req.r)}` : ''}`;
     const memo = (ev.memo ??= new Map());
     let s = memo.get(k);
     if (s === undefined) {
@@ -167,8 +169,9 @@ export class WatchStream {
   }
 
   private render(type: EventType, e: StoreEntry, _ev: StoreEvent | undefined): string {
-    if (!this.req.table) return line(type, e.json);
-    return line(type, JSON.stringify(toTable(this.req.r, [e.obj], { includeObject: this.req.table })));
+    const view = this.req.view;
+    if (!this.req.table) return line(type, view ? JSON.stringify(view.convert(e.obj)) : e.json);
+    return line(type, JSON.stringify(toTable(view?.tableResource ?? this.req.r, [e.obj], { includeObject: this.req.table })));
   }
 
   private bookmark(): void {

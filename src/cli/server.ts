@@ -1,6 +1,6 @@
 // `flatnet server`: the API server with its store, then the controllers against it.
 import { parseFlags, UsageError } from './flags.js';
-import { openStore, type StoreKind } from '../store/index.js';
+import { openStore, openEtcdStore, parseEtcdServers, type Store, type StoreKind } from '../store/index.js';
 import { ApiServer } from '../apiserver/server.js';
 import { KubeClient } from '../client/client.js';
 import { createLogger } from '../util/log.js';
@@ -8,6 +8,7 @@ import { startControllers } from '../controllers/index.js';
 import { controllerMetrics } from '../controllers/metrics.js';
 import { protectDataDir } from '../apiserver/data-dir.js';
 import { parseByteSize } from '../apiserver/query.js';
+import { parseDefaultPolicy } from '../apiserver/admission/pod-security/index.js';
 
 const log = createLogger('server');
 
@@ -21,7 +22,8 @@ const usage = `usage: flatnet server [flags]
   --service-cidr CIDR      Service cluster IPs (default 10.96.0.0/16)
   --pod-cidr CIDR          pod addresses, a /24 per node (default 10.244.0.0/16)
   --node-port-range A-B    NodePort range (default 30000-32767)
-  --store sqlite|memory    where objects live (default sqlite, in the data dir)
+  --store sqlite|memory|etcd  where objects live (default sqlite, in the data dir)
+  --etcd-servers URL[,URL...]  etcd v3 client URLs for --store etcd (e.g. http://127.0.0.1:2379)
   --controllers=false      serve the API only, without the controllers
   --load-balancer-pool CIDR  give LoadBalancer Services addresses from this range (default: none)
   --node-monitor-grace-period 40s  a node whose Lease is older than this becomes NotReady (Unknown)
@@ -29,7 +31,10 @@ const usage = `usage: flatnet server [flags]
   --bookmark-interval 60s  how often watches that allow bookmarks get one
   --watch-history 20000    changes kept per resource for watches and paging (older: 410 Expired)
   --handshake-timeout 32s  a connection that has not sent its first request's headers by then is closed
+  --kubelet-netns NAME     dial node agents (logs, exec, port-forward) from this network namespace (the lab's switch)
   --watch-history-bytes 64Mi  serialized bytes of changes kept across all resources (oldest go first)
+  --pod-security-default baseline  Pod Security for namespaces without pod-security.kubernetes.io labels: one
+                           level for enforce, audit and warn, or mode=level[:version] pairs (enforce=baseline,warn=restricted)
 `;
 
 export async function run(args: string[]): Promise<number> {
@@ -46,6 +51,7 @@ export async function run(args: string[]): Promise<number> {
       'pod-cidr': '10.244.0.0/16',
       'node-port-range': '30000-32767',
       store: 'sqlite',
+      'etcd-servers': undefined,
       controllers: 'true',
       'load-balancer-pool': undefined,
       'node-monitor-grace-period': '40s',
@@ -54,11 +60,20 @@ export async function run(args: string[]): Promise<number> {
       'watch-history': '20000',
       'watch-history-bytes': '64Mi',
       'handshake-timeout': '32s',
+      'kubelet-netns': undefined,
+      'pod-security-default': 'baseline',
     },
   });
   const v = flags.values;
-  const storeKind = v.store as StoreKind;
-  if (storeKind !== 'sqlite' && storeKind !== 'memory') throw new UsageError(`--store must be sqlite or memory, not ${JSON.stringify(v.store)}`);
+  const storeKind = v.store as StoreKind | 'etcd';
+  if (storeKind !== 'sqlite' && storeKind !== 'memory' && storeKind !== 'etcd') throw new UsageError(`--store must be sqlite, memory or etcd, not ${JSON.stringify(v.store)}`);
+  if ((storeKind === 'etcd') !== (v['etcd-servers'] !== undefined)) throw new UsageError('--etcd-servers goes with --store etcd, and --store etcd needs --etcd-servers');
+  let etcdServers: string[] = [];
+  try {
+    if (storeKind === 'etcd') etcdServers = parseEtcdServers(v['etcd-servers']!);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   if (!/^\d+-\d+$/.test(v['node-port-range']!)) throw new UsageError(`--node-port-range must look like 30000-32767, not ${JSON.stringify(v['node-port-range'])}`);
   const bookmark = v['bookmark-interval']!.match(/^(\d+)(ms|s)$/);
   if (!bookmark) throw new UsageError('--bookmark-interval must look like 60s or 500ms');
@@ -69,6 +84,12 @@ export async function run(args: string[]): Promise<number> {
   if (!grace) throw new UsageError('--node-monitor-grace-period must look like 40s');
   const handshake = v['handshake-timeout']!.match(/^(\d+)(ms|s)$/);
   if (!handshake || Number(handshake[1]) === 0) throw new UsageError('--handshake-timeout must look like 32s or 500ms');
+  let podSecurityDefaults;
+  try {
+    podSecurityDefaults = parseDefaultPolicy(v['pod-security-default']!);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const dataDir = v['data-dir']!;
   const historyLimit = Number(v['watch-history']);
   if (!Number.isInteger(historyLimit) || historyLimit < 1) throw new UsageError('--watch-history must be a positive number of events');
@@ -77,7 +98,7 @@ export async function run(args: string[]): Promise<number> {
   // Everything the server writes (the store and its -wal/-shm files, keys, tokens) is private
   // from its first byte: SQLite creates its side files itself, so the umask is what covers them.
   protectDataDir(dataDir);
-  const store = openStore(storeKind, dataDir, { historyLimit, historyBytes });
+  const store: Store = storeKind === 'etcd' ? await openEtcdStore({ endpoints: etcdServers, historyLimit, historyBytes }) : openStore(storeKind, dataDir, { historyLimit, historyBytes });
   let server: ApiServer;
   try {
     server = await ApiServer.start({
@@ -90,6 +111,8 @@ export async function run(args: string[]): Promise<number> {
       bookmarkIntervalMs: Number(bookmark[1]) * (bookmark[2] === 's' ? 1000 : 1),
       eventTTLms,
       handshakeTimeoutMs: Number(handshake[1]) * (handshake[2] === 's' ? 1000 : 1),
+      kubeletNetns: v['kubelet-netns'] || undefined,
+      podSecurityDefaults,
     });
   } catch (err) {
     store.close();

@@ -13,7 +13,7 @@ import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { EndpointSliceController } from './endpointslice.js';
 import { EndpointSliceMirroringController } from './endpointslice-mirroring.js';
-import { EventRecorder } from './events.js';
+import { EventRecorder, reportingControllerOf } from './events.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { SharedInformers } from './informers.js';
 import { KubernetesServiceController } from './kubernetes-service.js';
@@ -27,7 +27,9 @@ import { StatefulSetController } from './statefulset.js';
 import { DaemonSetController } from './daemonset.js';
 import { JobController } from './job.js';
 import { CronJobController } from './cronjob.js';
+import { DisruptionController } from './disruption.js';
 import { Scheduler } from './scheduler.js';
+import { UnschedulableTaintController } from './scheduler-unschedulable-taint.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { RootCAController } from './root-ca.js';
 
@@ -63,10 +65,12 @@ export const controllerNames = [
   'daemonset',
   'job',
   'cronjob',
+  'disruption',
   'scheduler',
   'garbage-collector',
   'namespace',
   'node-lifecycle',
+  'unschedulable-taint',
   'serviceaccount',
   'root-ca-cert-publisher',
   'gateway',
@@ -75,33 +79,36 @@ export const controllerNames = [
 export async function startControllers(client: KubeClient, opts: ControllerOptions): Promise<{ stop(): Promise<void> }> {
   const log = createLogger('controllers');
   const informers = new SharedInformers(client);
-  const ctx: ControllerContext = { client, informers, events: new EventRecorder(client, 'flatnet-controller-manager', log), log };
+  // Each controller gets its own event recorder, named as upstream's counterpart (events.ts).
+  const contextFor = (name: string): ControllerContext => ({ client, informers, events: new EventRecorder(client, reportingControllerOf(name), log), log });
   const wanted = new Set<string>(opts.only ?? controllerNames.filter((n) => (n !== 'gateway' && n !== 'root-ca-cert-publisher') || opts.dataDir));
   if (wanted.has('gateway') && !opts.dataDir) throw new Error('the gateway controller needs the data directory (its proxy token key)');
-  const make: Record<(typeof controllerNames)[number], () => Controller> = {
-    'kubernetes-service': () =>
+  const make: Record<(typeof controllerNames)[number], (ctx: ControllerContext) => Controller> = {
+    'kubernetes-service': (ctx) =>
       new KubernetesServiceController(ctx, { serviceCIDR: opts.serviceCIDR, advertiseAddress: opts.advertiseAddress, advertisePort: opts.advertisePort }),
-    'node-ipam': () => new NodeIpamController(ctx, opts.podCIDR),
-    endpointslice: () => new EndpointSliceController(ctx),
-    endpoints: () => new EndpointsController(ctx),
-    'endpointslice-mirroring': () => new EndpointSliceMirroringController(ctx),
-    deployment: () => new DeploymentController(ctx),
-    replicaset: () => new ReplicaSetController(ctx),
-    statefulset: () => new StatefulSetController(ctx),
-    daemonset: () => new DaemonSetController(ctx),
-    job: () => new JobController(ctx),
-    cronjob: () => new CronJobController(ctx),
-    scheduler: () => new Scheduler({ ...ctx, events: new EventRecorder(client, 'default-scheduler', log) }),
-    'garbage-collector': () => new GarbageCollector(ctx),
-    namespace: () => new NamespaceController(ctx),
-    'node-lifecycle': () =>
+    'node-ipam': (ctx) => new NodeIpamController(ctx, opts.podCIDR),
+    endpointslice: (ctx) => new EndpointSliceController(ctx),
+    endpoints: (ctx) => new EndpointsController(ctx),
+    'endpointslice-mirroring': (ctx) => new EndpointSliceMirroringController(ctx),
+    deployment: (ctx) => new DeploymentController(ctx),
+    replicaset: (ctx) => new ReplicaSetController(ctx),
+    statefulset: (ctx) => new StatefulSetController(ctx),
+    daemonset: (ctx) => new DaemonSetController(ctx),
+    job: (ctx) => new JobController(ctx),
+    cronjob: (ctx) => new CronJobController(ctx),
+    disruption: (ctx) => new DisruptionController(ctx),
+    scheduler: (ctx) => new Scheduler(ctx),
+    'garbage-collector': (ctx) => new GarbageCollector(ctx),
+    namespace: (ctx) => new NamespaceController(ctx),
+    'node-lifecycle': (ctx) =>
       new NodeLifecycleController(ctx, {
         gracePeriodMs: (opts.nodeMonitorGracePeriodSeconds ?? DEFAULT_NODE_MONITOR_GRACE_SECONDS) * 1000,
         monitorPeriodMs: (opts.nodeMonitorPeriodSeconds ?? 5) * 1000,
       }),
-    serviceaccount: () => new ServiceAccountController(ctx),
-    'root-ca-cert-publisher': () => new RootCAController(ctx, opts.caPem ?? readFileSync(join(opts.dataDir!, 'ca.crt'), 'utf8')),
-    gateway: () =>
+    'unschedulable-taint': (ctx) => new UnschedulableTaintController(ctx),
+    serviceaccount: (ctx) => new ServiceAccountController(ctx),
+    'root-ca-cert-publisher': (ctx) => new RootCAController(ctx, opts.caPem ?? readFileSync(join(opts.dataDir!, 'ca.crt'), 'utf8')),
+    gateway: (ctx) =>
       new GatewayController(
         { ...ctx, events: new EventRecorder(client, GATEWAY_CONTROLLER_NAME, log) },
         {
@@ -112,7 +119,7 @@ export async function startControllers(client: KubeClient, opts: ControllerOptio
       ),
   };
   for (const name of wanted) if (!(name in make)) throw new Error(`unknown controller "${name}": choose from ${controllerNames.join(', ')}`);
-  const controllers = controllerNames.filter((n) => wanted.has(n)).map((n) => make[n]());
+  const controllers = controllerNames.filter((n) => wanted.has(n)).map((n) => make[n](contextFor(n)));
   await informers.start();
   for (const c of controllers) c.start();
   const loadBalancer = opts.loadBalancerPool ? await startLoadBalancerIPController(client, { pool: opts.loadBalancerPool }) : undefined;

@@ -12,7 +12,9 @@ import { listNetns } from '../linux/netns.js';
 import { createNodeNamespace, createSwitch, routeLoadBalancerPool } from './network.js';
 import { API_LISTEN, isLabNetns, planLab, type LabOptions, type LabState } from './plan.js';
 import { flatnetCommand, isAlive, otherLabDataDirs, readPidFiles, supervisorCommand } from './processes.js';
-import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, installServedClasses, probeClusterDns } from './addons.js';
+import { writeNodeBootstrapKubeconfigs } from './node-credentials.js';
+import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, installKubeProxyConfig, installServedClasses, probeClusterDns } from './addons.js';
+import { labelSystemNamespaces } from './pod-security.js';
 
 export class LabError extends Error {
   constructor(message: string) {
@@ -116,6 +118,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   const ready = new Set<string>();
   let lastError = '';
   try {
+    await writeNodeBootstrapKubeconfigs(client, plan);
     while (ready.size < plan.nodes.length) {
       if (Date.now() > deadline) {
         const missing = plan.nodes.filter((n) => !ready.has(n.name));
@@ -136,7 +139,9 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
       }
       if (ready.size < plan.nodes.length) await sleep(200);
     }
+    await labelSystemNamespaces(client);
     await installServedClasses(client);
+    await installKubeProxyConfig(client, o.proxyMode);
     o.print('classes: GatewayClasses flatnet and nginx, IngressClasses flatnet (default) and nginx');
     if (o.dns !== false) {
       await installClusterDns(client);

@@ -1,8 +1,9 @@
 // Field types of the built-in kinds, derived at load time from @kubernetes/client-node's generated
 // models (each has a static attributeTypeMap), plus the patch strategies and SSA list keys upstream
-// declares in k8s.io/api struct tags (which the models do not carry).
+// declares in k8s.io/api markers (which the models do not carry), from the upstream field table.
 import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
 import { ANY, type FieldType, type ListMeta, type ObjectSchema, type ScalarKind } from './types.js';
+import { fieldMetaOf, messageOfModel } from './upstream/index.js';
 
 interface Attribute {
   baseName: string;
@@ -12,54 +13,23 @@ interface Attribute {
 
 const modelTable = models as unknown as Record<string, { attributeTypeMap?: Attribute[] } | undefined>;
 
-/** Upstream's patchStrategy/patchMergeKey and listType/listMapKey tags, by `<Model>.<field>`. */
-const LIST_META: Record<string, ListMeta> = {
-  'V1ObjectMeta.ownerReferences': { merge: true, mergeKey: 'uid', listType: 'map', mapKeys: ['uid'] },
-  'V1ObjectMeta.finalizers': { merge: true, listType: 'set' },
-  'V1PodSpec.containers': { merge: true, mergeKey: 'name', listType: 'map', mapKeys: ['name'] },
-  'V1PodSpec.initContainers': { merge: true, mergeKey: 'name', listType: 'map', mapKeys: ['name'] },
-  'V1PodSpec.ephemeralContainers': { merge: true, mergeKey: 'name', listType: 'map', mapKeys: ['name'] },
-  'V1PodSpec.imagePullSecrets': { merge: true, mergeKey: 'name', listType: 'map', mapKeys: ['name'] },
-  'V1PodSpec.schedulingGates': { merge: true, mergeKey: 'name', listType: 'map', mapKeys: ['name'] },
-  'V1PodSpec.volumes': { merge: true, mergeKey: 'name', retainKeys: true, listType: 'map', mapKeys: ['name'] },
-  'V1PodSpec.resourceClaims': { merge: true, mergeKey: 'name', retainKeys: true, listType: 'map', mapKeys: ['name'] },
-  'V1PodSpec.hostAliases': { merge: true, mergeKey: 'ip', listType: 'map', mapKeys: ['ip'] },
-  'V1PodSpec.topologySpreadConstraints': { merge: true, mergeKey: 'topologyKey', listType: 'map', mapKeys: ['topologyKey', 'whenUnsatisfiable'] },
-  'V1Container.ports': { merge: true, mergeKey: 'containerPort', listType: 'map', mapKeys: ['containerPort', 'protocol'] },
-  'V1Container.env': { merge: true, mergeKey: 'name', listType: 'map', mapKeys: ['name'] },
-  'V1Container.volumeMounts': { merge: true, mergeKey: 'mountPath', listType: 'map', mapKeys: ['mountPath'] },
-  'V1Container.volumeDevices': { merge: true, mergeKey: 'devicePath', listType: 'map', mapKeys: ['devicePath'] },
-  'V1EphemeralContainer.ports': { merge: true, mergeKey: 'containerPort', listType: 'map', mapKeys: ['containerPort', 'protocol'] },
-  'V1EphemeralContainer.env': { merge: true, mergeKey: 'name', listType: 'map', mapKeys: ['name'] },
-  'V1EphemeralContainer.volumeMounts': { merge: true, mergeKey: 'mountPath', listType: 'map', mapKeys: ['mountPath'] },
-  'V1EphemeralContainer.volumeDevices': { merge: true, mergeKey: 'devicePath', listType: 'map', mapKeys: ['devicePath'] },
-  'V1ResourceRequirements.claims': { listType: 'map', mapKeys: ['name'] },
-  'V1PodStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
-  'V1PodStatus.podIPs': { merge: true, mergeKey: 'ip', listType: 'map', mapKeys: ['ip'] },
-  'V1PodStatus.hostIPs': { merge: true, mergeKey: 'ip', listType: 'map', mapKeys: ['ip'] },
-  'V1ServiceSpec.ports': { merge: true, mergeKey: 'port', listType: 'map', mapKeys: ['port', 'protocol'] },
-  'V1ServiceSpec.externalIPs': { listType: 'atomic' },
-  'V1ServiceStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
-  'V1DeploymentStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
-  'V1ReplicaSetStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
-  'V1StatefulSetStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
-  'V1DaemonSetStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
-  'V1JobStatus.conditions': { merge: true, mergeKey: 'type', listType: 'atomic' },
-  'V1CronJobStatus.active': { listType: 'atomic' },
-  'V1NodeStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
-  'V1NodeStatus.addresses': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
-  'V1NodeSpec.podCIDRs': { merge: true, listType: 'set' },
-  'V1NamespaceStatus.conditions': { merge: true, mergeKey: 'type', listType: 'map', mapKeys: ['type'] },
-  'V1Endpoint.addresses': { listType: 'set' },
-  'V1IngressLoadBalancerStatus.ingress': { listType: 'atomic' },
-  'V1ServiceAccount.secrets': { merge: true, mergeKey: 'name', listType: 'map', mapKeys: ['name'] },
-};
+/** Upstream's patchStrategy/patchMergeKey and listType/listMapKey markers of a model's field (one table, shared with the OpenAPI document). */
+function listMetaOf(owner: string, field: string): ListMeta {
+  const message = messageOfModel(owner);
+  const meta = message ? fieldMetaOf(message).get(field) : undefined;
+  if (!meta) return {};
+  const strategies = meta.patchStrategy?.split(',') ?? [];
+  const out: ListMeta = {};
+  if (strategies.includes('merge')) out.merge = true;
+  if (meta.patchMergeKey) out.mergeKey = meta.patchMergeKey;
+  if (strategies.includes('retainKeys')) out.retainKeys = true;
+  if (meta.listType) out.listType = meta.listType;
+  if (meta.listMapKeys) out.mapKeys = meta.listMapKeys;
+  return out;
+}
 
 /** Structs upstream marks +structType=atomic. */
 const ATOMIC_STRUCTS = new Set(['V1LabelSelector', 'V1LocalObjectReference', 'V1ObjectReference', 'V1TypedLocalObjectReference', 'V1NodeSelector']);
-
-/** Fields whose struct uses the retainKeys strategy. */
-const RETAIN_KEYS_FIELDS = new Set(['V1DeploymentSpec.strategy']);
 
 const cache = new Map<string, ObjectSchema>();
 
@@ -98,7 +68,7 @@ function parseType(type: string, owner: string, field: string, format = ''): Fie
   if (kind) return scalar(kind);
   if (t === 'any') return ANY;
   const arr = /^Array<(.+)>$/.exec(t);
-  if (arr) return { t: 'list', item: parseType(arr[1], owner, field, format), ...(LIST_META[`${owner}.${field}`] ?? {}) };
+  if (arr) return { t: 'list', item: parseType(arr[1], owner, field, format), ...listMetaOf(owner, field) };
   const m = /^\{ \[key: string\]: (.+); \}$/.exec(t);
   if (m) return { t: 'map', value: parseType(m[1], owner, field, format) };
   if (modelTable[t]?.attributeTypeMap) {
@@ -106,7 +76,7 @@ function parseType(type: string, owner: string, field: string, format = ''): Fie
       t: 'object',
       ref: () => modelSchema(t),
       model: t,
-      ...(RETAIN_KEYS_FIELDS.has(`${owner}.${field}`) ? { retainKeys: true } : {}),
+      ...(listMetaOf(owner, field).retainKeys ? { retainKeys: true } : {}),
       ...(ATOMIC_STRUCTS.has(t) ? { atomic: true } : {}),
     };
   }
@@ -157,6 +127,11 @@ export const BUILTIN_ROOTS: Record<string, string> = {
   Ingress: 'V1Ingress',
   IngressClass: 'V1IngressClass',
   Lease: 'V1Lease',
+  CertificateSigningRequest: 'V1CertificateSigningRequest',
+  PodDisruptionBudget: 'V1PodDisruptionBudget',
+  Eviction: 'V1Eviction',
+  // events.k8s.io/v1 bodies (served over the core Events, src/apiserver/events-v1.ts)
+  'events.k8s.io/Event': 'EventsV1Event',
   Scale: 'V1Scale',
   ClusterRole: 'V1ClusterRole',
   ClusterRoleBinding: 'V1ClusterRoleBinding',
@@ -169,4 +144,5 @@ export const BUILTIN_ROOTS: Record<string, string> = {
   SelfSubjectReview: 'V1SelfSubjectReview',
   TokenReview: 'V1TokenReview',
   TokenRequest: 'AuthenticationV1TokenRequest',
+  CustomResourceDefinition: 'V1CustomResourceDefinition',
 };

@@ -10,7 +10,9 @@ export { fieldsOf } from './types.js';
 const cache = new Map<string, FieldType>();
 
 /** The field type of a whole object of this kind, or undefined for a kind we have no schema of. */
-export function schemaFor(r: Pick<ResourceInfo, 'kind'>): FieldType | undefined {
+export function schemaFor(r: Pick<ResourceInfo, 'kind'> & { fieldType?: FieldType }): FieldType | undefined {
+  // A custom resource carries the field type its CRD's schema gives it (src/apiserver/crd/resource.ts).
+  if (r.fieldType) return r.fieldType;
   let ft = cache.get(r.kind);
   if (ft) return ft;
   const model = BUILTIN_ROOTS[r.kind];

@@ -82,7 +82,11 @@ class Walk {
   error: string | undefined;
   readonly unknown: string[] = [];
 
-  constructor(private readonly rootName: string) {}
+  /** prune: unknown fields are removed as they are found, as Go's decoder drops them. */
+  constructor(
+    private readonly rootName: string,
+    private readonly prune: boolean,
+  ) {}
 
   private fail(value: unknown, ft: FieldType, at: string, owner: string, numberText?: string): void {
     if (this.error) return;
@@ -175,19 +179,26 @@ class Walk {
         for (const k in value as Record<string, unknown>) {
           const child = at === '' ? k : `${at}.${k}`;
           const sub = fields[k];
-          if (!sub) this.unknown.push(child);
-          else this.visit((value as Record<string, unknown>)[k], sub, child, inner);
+          if (!sub) {
+            this.unknown.push(child);
+            if (this.prune) delete (value as Record<string, unknown>)[k];
+          } else this.visit((value as Record<string, unknown>)[k], sub, child, inner);
         }
       }
     }
   }
 }
 
-/** Checks an object of kind `r` against its schema: the first type error and the unknown fields. */
+/**
+ * Checks an object of kind `r` against its schema: the first type error and the unknown fields.
+ * For built-in kinds (whose schema is upstream's, from the generated models) unknown fields are
+ * also removed from `obj`, as kube-apiserver's decoder drops them (fieldValidation Ignore and Warn
+ * store the object without them; Strict rejects it).
+ */
 export function checkTyped(r: Pick<ResourceInfo, 'kind'>, obj: unknown): TypedCheck {
   const ft = schemaFor(r);
   if (!ft) return { unknown: [] };
-  const w = new Walk(r.kind);
+  const w = new Walk(r.kind, ft.t === 'object' && ft.model !== undefined);
   w.visit(obj, ft, '', r.kind);
   return { error: w.error, unknown: w.unknown };
 }

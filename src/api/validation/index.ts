@@ -3,8 +3,8 @@
 import type { ResourceInfo } from '../resources.js';
 import type { KubeObject } from '../types.js';
 import { defaultsFor } from './defaults/index.js';
-import { rulesFor } from './kinds.js';
-import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
+import { type KindRules, rulesFor } from './kinds.js';
+import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { unknownFields } from '../schema/unknown.js';
 import { dropServiceTypeDependentFields, type ServiceLike } from './service-update.js';
 
@@ -28,9 +28,17 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * A custom resource (it carries the field type of its CRD's schema) gets no built-in kind's
+ * defaults or rules, even when its kind is named like one (Istio's Gateway, a CRD's Service).
+ */
+function isCustomResource(r: ResourceInfo): boolean {
+  return (r as { fieldType?: unknown }).fieldType !== undefined;
+}
+
 /** Fills the defaults upstream's defaulting functions set (mutates obj). */
 export function applyDefaults(r: ResourceInfo, obj: KubeObject): void {
-  defaultsFor(r)?.(obj as Record<string, any>);
+  if (!isCustomResource(r)) defaultsFor(r)?.(obj as Record<string, any>);
 }
 
 /**
@@ -41,15 +49,18 @@ export function prepareForUpdate(r: ResourceInfo, obj: KubeObject, old: KubeObje
   if (r.group === '' && r.kind === 'Service') dropServiceTypeDependentFields(obj as ServiceLike, old as ServiceLike);
 }
 
+/** Custom resource names are DNS subdomains; their schema checks live with their CRD (src/apiserver/crd). */
+const CUSTOM_RESOURCE_RULES: KindRules = { name: nameIsDNSSubdomain };
+
 /** Validates a new object (after defaulting). */
 export function validateCreate(r: ResourceInfo, obj: KubeObject): FieldError[] {
-  const rules = rulesFor(r.kind);
+  const rules = isCustomResource(r) ? CUSTOM_RESOURCE_RULES : rulesFor(r.kind);
   return [...validateObjectMeta(obj.metadata, { namespaced: r.namespaced, validateName: rules.name }), ...(rules.create?.(obj) ?? [])];
 }
 
 /** Validates an update against the stored object (immutable fields included). */
 export function validateUpdate(r: ResourceInfo, obj: KubeObject, old: KubeObject): FieldError[] {
-  const rules = rulesFor(r.kind);
+  const rules = isCustomResource(r) ? CUSTOM_RESOURCE_RULES : rulesFor(r.kind);
   const spec = rules.update ? rules.update(obj, old) : (rules.create?.(obj) ?? []);
   return [...validateObjectMetaUpdate(obj, old, { namespaced: r.namespaced, validateName: rules.name }), ...spec];
 }

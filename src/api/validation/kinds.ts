@@ -11,6 +11,8 @@ import { validatePod, validatePodUpdate } from './pod.js';
 import { validateService, validateServiceUpdate } from './service.js';
 import { validateDeployment, validateDeploymentUpdate, validateReplicaSet, validateReplicaSetUpdate } from './workloads.js';
 import { validateCronJob, validateJob, validateJobUpdate } from './batch.js';
+import { validateCustomResourceDefinition, validateCustomResourceDefinitionUpdate } from '../crd/validation.js';
+import { validatePodDisruptionBudget, validatePodDisruptionBudgetUpdate } from './policy.js';
 import { validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate, validateStatefulSet, validateStatefulSetUpdate } from './workload-sets.js';
 
 export interface KindRules {
@@ -48,6 +50,7 @@ const rules: Record<string, KindRules> = {
   Job: { name: nameIsDNSSubdomain, create: validateJob, update: validateJobUpdate },
   CronJob: { name: nameIsDNSSubdomain, create: validateCronJob },
   NetworkPolicy: { name: nameIsDNSSubdomain, create: validateNetworkPolicy },
+  PodDisruptionBudget: { name: nameIsDNSSubdomain, create: validatePodDisruptionBudget, update: validatePodDisruptionBudgetUpdate },
   Ingress: { name: nameIsDNSSubdomain, create: validateIngress },
   IngressClass: { name: nameIsDNSSubdomain, create: validateIngressClass, update: validateIngressClassUpdate },
   // RBAC names are path segments upstream (ValidateRBACName): system:aggregate-to-admin is valid.
@@ -55,6 +58,7 @@ const rules: Record<string, KindRules> = {
   ClusterRoleBinding: { name: nameIsPathSegment },
   Role: { name: nameIsPathSegment },
   RoleBinding: { name: nameIsPathSegment },
+  CustomResourceDefinition: { name: nameIsDNSSubdomain, create: validateCustomResourceDefinition, update: validateCustomResourceDefinitionUpdate },
 };
 
 export function registerKindRules(kind: string, r: KindRules): void {

@@ -51,7 +51,8 @@ export function validateAnnotations(annotations: unknown, fld: FieldPath): Field
   return errs;
 }
 
-const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
+/** Upstream's standard finalizers, plus the one apiextensions-apiserver puts on a deleted CRD (its validation has no such check). */
+const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion', 'customresourcecleanup.apiextensions.k8s.io']);
 
 function validateFinalizers(finalizers: string[] | undefined, fld: FieldPath): FieldError[] {
   const errs: FieldError[] = [];

@@ -1,7 +1,7 @@
 // Discovery documents built once from the resource registry: aggregated discovery
 // (apidiscovery.k8s.io/v2, what kubectl 1.32 asks for first) and the legacy documents
 // (APIVersions, APIGroupList, APIGroup, APIResourceList) clients fall back to.
-import { RESOURCES, groupVersions, type ResourceInfo, type SubresourceInfo } from '../../api/resources.js';
+import { SERVED_RESOURCES, groupVersions, type ResourceInfo, type SubresourceInfo } from '../../api/resources.js';
 
 interface GroupVersionKind {
   group: string;
@@ -26,7 +26,7 @@ function groupsInOrder(): { name: string; versions: string[] }[] {
 }
 
 function resourcesOf(group: string, version: string): ResourceInfo[] {
-  return RESOURCES.filter((r) => r.group === group && r.version === version);
+  return SERVED_RESOURCES.filter((r) => r.group === group && r.version === version);
 }
 
 function aggregatedResource(r: ResourceInfo): Record<string, unknown> {

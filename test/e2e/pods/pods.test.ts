@@ -45,7 +45,10 @@ async function eventually<T>(what: string, fn: () => T | undefined | false, trie
 const manifests = (nodes: string[]) => `
 apiVersion: v1
 kind: Namespace
-metadata: {name: ${NS}}
+metadata:
+  name: ${NS}
+  # The server pod's hostPort needs the privileged Pod Security level (baseline is the default).
+  labels: {pod-security.kubernetes.io/enforce: privileged, pod-security.kubernetes.io/warn: privileged, pod-security.kubernetes.io/audit: privileged}
 ---
 apiVersion: v1
 kind: Pod

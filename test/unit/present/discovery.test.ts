@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregatedDiscovery, legacyDiscovery, setAdvertisedServerAddress } from '../../../src/apiserver/present/index.js';
-import { RESOURCES } from '../../../src/api/resources.js';
+import { RESOURCES, SERVED_RESOURCES } from '../../../src/api/resources.js';
 
 type Any = any;
 
@@ -34,7 +34,9 @@ test('aggregated /api holds the core group only', () => {
 test('aggregated /apis lists every named group with scale as autoscaling/v1 Scale', () => {
   const doc = aggregatedDiscovery('apis') as Any;
   const names = doc.items.map((i: Any) => i.metadata.name);
-  assert.deepEqual(names, [
+  // Every group served is listed once, from RESOURCES (other groups join as kinds are added).
+  assert.deepEqual([...names].sort(), [...new Set(RESOURCES.filter((r) => r.group !== '').map((r) => r.group))].sort());
+  for (const g of [
     'apps',
     'batch',
     'discovery.k8s.io',
@@ -44,7 +46,7 @@ test('aggregated /apis lists every named group with scale as autoscaling/v1 Scal
     'authentication.k8s.io',
     'authorization.k8s.io',
     'gateway.networking.k8s.io',
-  ]);
+  ]) assert.ok(names.includes(g), g);
   const apps = doc.items[0].versions[0];
   const deploy = apps.resources.find((r: Any) => r.resource === 'deployments');
   const scale = deploy.subresources.find((s: Any) => s.subresource === 'scale');
@@ -53,12 +55,14 @@ test('aggregated /apis lists every named group with scale as autoscaling/v1 Scal
   const gateways = gw.versions[0].resources.find((r: Any) => r.resource === 'gateways');
   assert.deepEqual(gateways.shortNames, ['gtw']);
   assert.deepEqual(gateways.categories, ['gateway-api']);
-  // Every served resource appears exactly once.
+  // Gateway API: v1 (preferred, first) and the v1beta1 its standard bundle also serves.
+  assert.deepEqual(gw.versions.map((v: Any) => v.version), ['v1', 'v1beta1']);
+  // Every served resource appears exactly once per version it is served at.
   const all = [aggregatedDiscovery('api') as Any, doc].flatMap((d: Any) =>
     d.items.flatMap((i: Any) => i.versions.flatMap((v: Any) => v.resources.map((r: Any) => `${i.metadata.name}/${v.version}/${r.resource}`))),
   );
-  assert.equal(all.length, RESOURCES.length);
-  assert.equal(new Set(all).size, RESOURCES.length);
+  assert.equal(all.length, SERVED_RESOURCES.length);
+  assert.equal(new Set(all).size, SERVED_RESOURCES.length);
 });
 
 test('legacy /api, /apis, /apis/<group>', () => {

@@ -244,8 +244,8 @@ test('events: last seen, object, source, count', () => {
     count: 3,
   });
   assert.deepEqual(cells(R.events, ev), ['30s', 'Normal', 'Pulled', 'pod/web-1', 'spec.containers{nginx}', 'kubelet, node-1', 'Container image already present', '5m', 3, 'web-1.17a']);
-  const micro = obj('e2', { involvedObject: { kind: 'Node' }, reportingComponent: 'flatnet-agent', eventTime: ago(2 * M) });
-  assert.deepEqual(cells(R.events, micro), ['2m', '', '', 'node', '', 'flatnet-agent', '', '2m', 1, 'e2']);
+  const micro = obj('e2', { involvedObject: { kind: 'Node' }, reportingComponent: 'kubelet', eventTime: ago(2 * M) });
+  assert.deepEqual(cells(R.events, micro), ['2m', '', '', 'node', '', 'kubelet', '', '2m', 1, 'e2']);
   const series = obj('e3', { involvedObject: { kind: 'Pod', name: 'p' }, eventTime: ago(9 * M), series: { count: 7, lastObservedTime: ago(S * 10) } });
   assert.deepEqual([cells(R.events, series)[0], cells(R.events, series)[5], cells(R.events, series)[8]], ['10s', '<unknown>', 7]);
 });

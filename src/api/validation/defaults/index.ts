@@ -15,6 +15,8 @@ import {
 } from './core.js';
 import { defaultGRPCRoute, defaultGateway, defaultGatewayClass, defaultHTTPRoute, defaultL4Route } from './gateway.js';
 import { defaultPod } from './pod.js';
+import { defaultPodDisruptionBudget } from '../policy.js';
+import { defaultCustomResourceDefinition } from '../../crd/validation.js';
 import type { Obj } from './util.js';
 
 const BY_KIND: Record<string, (obj: Obj) => void> = {
@@ -32,12 +34,14 @@ const BY_KIND: Record<string, (obj: Obj) => void> = {
   CronJob: defaultCronJob,
   EndpointSlice: defaultEndpointSlice,
   NetworkPolicy: defaultNetworkPolicy,
+  PodDisruptionBudget: defaultPodDisruptionBudget,
   IngressClass: defaultIngressClass,
   GatewayClass: defaultGatewayClass,
   Gateway: defaultGateway,
   HTTPRoute: defaultHTTPRoute,
   GRPCRoute: defaultGRPCRoute,
   TCPRoute: defaultL4Route,
+  CustomResourceDefinition: defaultCustomResourceDefinition,
   UDPRoute: defaultL4Route,
   TLSRoute: defaultL4Route,
 };

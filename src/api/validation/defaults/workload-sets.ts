@@ -21,6 +21,8 @@ export function defaultStatefulSet(sts: Obj): void {
     if (isObj(claim.spec)) setDefault(claim.spec, 'volumeMode', 'Filesystem');
     setDefault(ensureObj(claim, 'status'), 'phase', 'Pending');
   }
+  // Status counters without omitempty upstream: always present, 0 before the controller acts.
+  if (isObj(sts.status)) for (const k of ['replicas', 'availableReplicas']) setDefault(sts.status, k, 0);
 }
 
 export function defaultDaemonSet(ds: Obj): void {
@@ -34,4 +36,6 @@ export function defaultDaemonSet(ds: Obj): void {
   }
   setDefault(spec, 'revisionHistoryLimit', 10);
   defaultPodTemplate(spec.template);
+  // Status counters without omitempty upstream: always present, 0 before the controller acts.
+  if (isObj(ds.status)) for (const k of ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady']) setDefault(ds.status, k, 0);
 }

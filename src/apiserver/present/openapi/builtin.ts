@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { FIELD_PATCH_META } from './patch-meta.js';
+import { fieldMetaOf, messageOfModel } from '../../../api/schema/upstream/index.js';
 import { ref, type Schema } from './schema.js';
 
 interface Attr {
@@ -100,7 +100,9 @@ const groupTypes: [string, string[]][] = [
   ['io.k8s.api.networking.v1', ['NetworkPolicy', 'NetworkPolicySpec', 'NetworkPolicyIngressRule', 'NetworkPolicyEgressRule', 'NetworkPolicyPort', 'IPBlock', 'NetworkPolicyPeer', 'NetworkPolicyList', 'Ingress', 'IngressList', 'IngressSpec', 'IngressTLS', 'IngressStatus', 'IngressLoadBalancerStatus', 'IngressLoadBalancerIngress', 'IngressPortStatus', 'IngressRule', 'HTTPIngressRuleValue', 'HTTPIngressPath', 'IngressBackend', 'IngressServiceBackend', 'ServiceBackendPort', 'IngressClass', 'IngressClassSpec', 'IngressClassParametersReference', 'IngressClassList']],
   ['io.k8s.api.discovery.v1', ['EndpointSlice', 'Endpoint', 'EndpointConditions', 'EndpointHints', 'ForZone', 'ForNode', 'EndpointPort', 'EndpointSliceList']],
   ['io.k8s.api.coordination.v1', ['Lease', 'LeaseSpec', 'LeaseList']],
+  ['io.k8s.api.certificates.v1', ['CertificateSigningRequest', 'CertificateSigningRequestSpec', 'CertificateSigningRequestStatus', 'CertificateSigningRequestCondition', 'CertificateSigningRequestList']],
   ['io.k8s.api.autoscaling.v1', ['Scale', 'ScaleSpec', 'ScaleStatus']],
+  ['io.k8s.api.policy.v1', ['PodDisruptionBudget', 'PodDisruptionBudgetList', 'PodDisruptionBudgetSpec', 'PodDisruptionBudgetStatus', 'Eviction']],
 ];
 const packageOfType = new Map<string, string>();
 for (const [pkg, names] of groupTypes) for (const n of names) packageOfType.set(n, pkg);
@@ -210,15 +212,17 @@ export function builtinSchemas(roots: string[], gvks: Map<string, Gvk>): Record<
     const model = loadModel(cls);
     const go = goTypeName(cls);
     const properties: Record<string, Schema> = {};
+    const message = messageOfModel(cls);
+    const fieldMeta = message ? fieldMetaOf(message) : undefined;
     for (const a of model.attrs) {
       const s: Schema = { ...typeSchema(a.type, a.format, pending, a.baseName) };
       const doc = model.fieldDocs.get(a.name) ?? fallbackDoc(a.baseName, go);
       if (doc) s.description = doc;
-      const pm = FIELD_PATCH_META[`${go}.${a.baseName}`];
+      const pm = fieldMeta?.get(a.baseName);
       if (pm?.listType) s['x-kubernetes-list-type'] = pm.listType;
-      if (pm?.mapKeys) s['x-kubernetes-list-map-keys'] = pm.mapKeys;
-      if (pm?.key) s['x-kubernetes-patch-merge-key'] = pm.key;
-      if (pm?.strategy) s['x-kubernetes-patch-strategy'] = pm.strategy;
+      if (pm?.listMapKeys) s['x-kubernetes-list-map-keys'] = pm.listMapKeys;
+      if (pm?.patchMergeKey) s['x-kubernetes-patch-merge-key'] = pm.patchMergeKey;
+      if (pm?.patchStrategy) s['x-kubernetes-patch-strategy'] = pm.patchStrategy;
       properties[a.baseName] = s;
     }
     const schema: Schema = { description: model.description, type: 'object', properties };

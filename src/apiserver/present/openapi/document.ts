@@ -4,7 +4,7 @@
 // create -f and edit validate on the server), plus component schemas for `kubectl explain` and
 // for strategic-merge-patch computation (built-in kinds only; Gateway API kinds take merge patches).
 import { createHash } from 'node:crypto';
-import { GATEWAY_API_GROUP, RESOURCES, groupVersions, type ResourceInfo } from '../../../api/resources.js';
+import { GATEWAY_API_GROUP, SERVED_RESOURCES, groupVersions, type ResourceInfo } from '../../../api/resources.js';
 import { builtinSchemas, schemaName, SCALAR_SCHEMAS, type Gvk } from './builtin.js';
 import { gatewaySchemaName, gatewaySchemas } from './gateway.js';
 import { ref, type Schema } from './schema.js';
@@ -15,7 +15,8 @@ const STATUS = `${META}.Status`;
 const DELETE_OPTIONS = `${META}.DeleteOptions`;
 
 /** The client-node model class of a built-in kind. */
-function modelClass(kind: string): string {
+function modelClass(kind: string, group = ''): string {
+  if (group === 'events.k8s.io') return `EventsV1${kind}`;
   return kind === 'Event' || kind === 'EventList' ? `CoreV1${kind}` : `V1${kind}`;
 }
 
@@ -24,7 +25,7 @@ function isGateway(r: Pick<ResourceInfo, 'group'>): boolean {
 }
 
 function kindSchemaName(r: ResourceInfo, kind: string): string {
-  return isGateway(r) ? gatewaySchemaName(kind) : schemaName(modelClass(kind));
+  return isGateway(r) ? gatewaySchemaName(kind, r.version) : schemaName(modelClass(kind, r.group));
 }
 
 function gvPath(group: string, version: string): string {
@@ -236,7 +237,7 @@ function componentSchemas(resources: ResourceInfo[]): Record<string, Schema> {
     }
     // Create-only kinds (the access reviews) have no list kind.
     for (const k of r.verbs.includes('list') ? [r.kind, r.listKind] : [r.kind]) {
-      const cls = modelClass(k);
+      const cls = modelClass(k, r.group);
       roots.push(cls);
       gvks.set(cls, { group: r.group, version: r.version, kind: k });
     }
@@ -246,12 +247,12 @@ function componentSchemas(resources: ResourceInfo[]): Record<string, Schema> {
     }
   }
   if (gatewayKinds.length) roots.push('V1ObjectMeta', 'V1Condition', 'V1LabelSelector', 'V1ListMeta');
-  const schemas = { ...SCALAR_SCHEMAS, ...metaSchemas, ...builtinSchemas(roots, gvks), ...gatewaySchemas(gatewayKinds) };
+  const schemas = { ...SCALAR_SCHEMAS, ...metaSchemas, ...builtinSchemas(roots, gvks), ...gatewaySchemas(gatewayKinds, resources[0]?.version) };
   return Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function buildDocument(group: string, version: string): Schema {
-  const resources = RESOURCES.filter((r) => r.group === group && r.version === version);
+  const resources = SERVED_RESOURCES.filter((r) => r.group === group && r.version === version);
   const paths: Record<string, Schema> = {};
   for (const r of resources) Object.assign(paths, resourcePaths(r));
   return {

@@ -8,7 +8,7 @@ const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 const CONDITION = 'io.k8s.apimachinery.pkg.apis.meta.v1.Condition';
 const LABEL_SELECTOR = 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector';
 const LIST_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta';
-const PREFIX = 'io.k8s.networking.gateway.v1';
+const PREFIX = 'io.k8s.networking.gateway';
 
 const str = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
 const int = (description: string, extra: Schema = {}): Schema => ({ type: 'integer', format: 'int32', description, ...extra });
@@ -295,28 +295,36 @@ const byKind: Record<string, Schema> = {
   ReferenceGrant: referenceGrant,
 };
 
-export function gatewaySchemaName(kindName: string): string {
-  return `${PREFIX}.${kindName}`;
+/** The component name of a gateway kind at a version (io.k8s.networking.gateway.v1beta1.HTTPRoute). */
+export function gatewaySchemaName(kindName: string, version = 'v1'): string {
+  return `${PREFIX}.${version}.${kindName}`;
 }
 
-/** Schemas for these gateway kinds and their lists; throws for a kind without one. */
-export function gatewaySchemas(kinds: string[]): Record<string, Schema> {
+/** A kind's schema as another served version describes it: the same fields, that version's apiVersion. */
+function atVersion(k: string, schema: Schema, version: string): Schema {
+  if (version === 'v1') return schema;
+  const properties = { ...(schema.properties as Record<string, Schema>), apiVersion: str(`The versioned schema of this object: ${GATEWAY_API_GROUP}/${version}.`) };
+  return { ...schema, properties, 'x-kubernetes-group-version-kind': [{ group: GATEWAY_API_GROUP, version, kind: k }] };
+}
+
+/** Schemas for these gateway kinds and their lists at one served version; throws for a kind without one. */
+export function gatewaySchemas(kinds: string[], version = 'v1'): Record<string, Schema> {
   const out: Record<string, Schema> = {};
   for (const k of kinds) {
     const schema = byKind[k];
     if (!schema) throw new Error(`OpenAPI: no schema written for gateway kind ${k}`);
-    out[gatewaySchemaName(k)] = schema;
-    out[gatewaySchemaName(`${k}List`)] = {
+    out[gatewaySchemaName(k, version)] = atVersion(k, schema, version);
+    out[gatewaySchemaName(`${k}List`, version)] = {
       type: 'object',
       description: `A list of ${k} objects.`,
       properties: {
         apiVersion: str('The versioned schema of this list.'),
         kind: str(`${k}List`),
-        items: arr(`The ${k} objects.`, ref(gatewaySchemaName(k))),
+        items: arr(`The ${k} objects.`, ref(gatewaySchemaName(k, version))),
         metadata: { allOf: [ref(LIST_META)], description: 'Standard list metadata.' },
       },
       required: ['items'],
-      'x-kubernetes-group-version-kind': [{ group: GATEWAY_API_GROUP, version: 'v1', kind: `${k}List` }],
+      'x-kubernetes-group-version-kind': [{ group: GATEWAY_API_GROUP, version, kind: `${k}List` }],
     };
   }
   return out;

@@ -18,7 +18,10 @@ import {
 import { gatewayPrinters } from './gateway.js';
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, leasePrinter, networkPolicyPrinter } from './networking.js';
 import { podPrinter } from './pods.js';
+import { podDisruptionBudgetPrinter } from './policy.js';
 import { rbacPrinters } from '../../rbac/tables.js';
+import { customResourceOf } from '../../crd/resource.js';
+import { customResourceDefinitionPrinter } from '../../crd/printer.js';
 import { ageColumn, nameColumn, type ColumnDefinition, type Printer, type RowCondition, type Cell } from './types.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -61,8 +64,10 @@ const printers: Record<string, Printer> = {
   'networking.k8s.io/ingressclasses': ingressClassPrinter,
   'networking.k8s.io/networkpolicies': networkPolicyPrinter,
   'coordination.k8s.io/leases': leasePrinter,
+  'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
   ...gatewayPrinters,
   ...rbacPrinters,
+  'apiextensions.k8s.io/customresourcedefinitions': customResourceDefinitionPrinter,
 };
 
 /** NAME and AGE for any resource without its own printer. */
@@ -72,7 +77,7 @@ const defaultPrinter: Printer = {
 };
 
 export function printerFor(r: Pick<ResourceInfo, 'group' | 'plural'>): Printer {
-  return printers[`${r.group}/${r.plural}`] ?? defaultPrinter;
+  return customResourceOf(r)?.printer ?? printers[`${r.group}/${r.plural}`] ?? defaultPrinter;
 }
 
 function rowObject(obj: KubeObject, include: IncludeObject): unknown {
