@@ -266,6 +266,8 @@ export class Registry {
     if (subresource === 'status') {
       next = clone(old);
       next.status = obj.status;
+      // As upstream's status reset keeps them: the field owners a status apply recorded.
+      if (obj.metadata.managedFields !== undefined) next.metadata.managedFields = obj.metadata.managedFields;
     } else if (subresource === 'finalize') {
       next = clone(old);
       const spec = (next.spec ??= {}) as { finalizers?: string[] };
@@ -409,7 +411,7 @@ export class Registry {
     if (expected !== undefined && (!current || expected !== current.rev)) throw errors.conflict(r, name);
     let result: patches.ApplyResult;
     try {
-      result = patches.serverSideApply(r, current ? clone(convertToServed(r, current.obj)) : undefined, typed, ctx.fieldManager, opts.force ?? false);
+      result = patches.serverSideApply(r, current ? clone(convertToServed(r, current.obj)) : undefined, typed, ctx.fieldManager, opts.force ?? false, opts.subresource);
     } catch (err) {
       if (err instanceof patches.PatchError) throw patchFailure(err);
       throw err;

@@ -49,19 +49,36 @@ function sortDeepestFirst(paths: string[][]): string[][] {
   return [...paths].sort((a, b) => b.length - a.length);
 }
 
-export function applyConfiguration(r: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean): ApplyResult {
+/**
+ * What an apply may set: the main resource ignores `status`; the status subresource takes only
+ * `status` (its identity aside), as upstream's status strategies reset every other field.
+ */
+function appliedConfig(applied: KubeObject, subresource: 'status' | undefined): JsonObject {
+  const config = clone(applied) as JsonObject;
+  if (isObject(config.metadata)) delete (config.metadata as JsonObject).managedFields;
+  if (subresource !== 'status') {
+    delete config.status;
+    return config;
+  }
+  const meta = isObject(config.metadata) ? (config.metadata as JsonObject) : {};
+  const identity: JsonObject = {};
+  for (const k of ['name', 'namespace']) if (meta[k] !== undefined) identity[k] = meta[k];
+  const out: JsonObject = { apiVersion: config.apiVersion, kind: config.kind, metadata: identity };
+  if (config.status !== undefined) out.status = config.status;
+  return out;
+}
+
+export function applyConfiguration(r: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource?: 'status'): ApplyResult {
   if (!manager) throw new PatchError('PATCH, application/apply-patch+yaml requires fieldManager', 400);
   if (!isObject(applied)) throw new PatchError('the applied configuration must be an object', 400);
   const ft = schemaFor(r);
-  const config = clone(applied) as JsonObject;
-  delete config.status;
-  if (isObject(config.metadata)) delete (config.metadata as JsonObject).managedFields;
+  const config = appliedConfig(applied, subresource);
   const keyError = missingKeyError(config, ft);
   if (keyError) throw new PatchError(`failed to create typed patch object (${apiVersionOf(r)}, Kind=${r.kind}): ${keyError}`, 422);
-  const appliedSet = ownedFieldSet(r, config, { includeStatus: false });
+  const appliedSet = ownedFieldSet(r, config, { includeStatus: subresource === 'status' });
 
   const entries = parseManagedFields(live?.metadata?.managedFields);
-  let mine = entries.find((e) => e.manager === manager && e.operation === 'Apply' && !e.subresource);
+  let mine = entries.find((e) => e.manager === manager && e.operation === 'Apply' && e.subresource === subresource);
 
   // Conflicts: another manager owns a field this apply would change. The outcome is compared after
   // defaulting, so an applied item that only omits defaulted fields (a parentRef without its
@@ -106,7 +123,7 @@ export function applyConfiguration(r: ResourceInfo, live: KubeObject | undefined
   }
 
   if (!mine) {
-    mine = { manager, operation: 'Apply', apiVersion: apiVersionOf(r), set: new FieldSet() };
+    mine = { manager, operation: 'Apply', apiVersion: apiVersionOf(r), set: new FieldSet(), ...(subresource ? { subresource } : {}) };
     entries.push(mine);
   }
   mine.set = appliedSet;

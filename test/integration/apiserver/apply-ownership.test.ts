@@ -45,3 +45,22 @@ test('apply --server-side ownership and conflicts', async (t) => {
   await ok(['apply', '--server-side', '--force-conflicts', '-f', '-'], deployment(3));
   assert.equal(JSON.parse(await ok(['get', 'deploy', 'web', '-o', 'json'])).spec.replicas, 3);
 });
+
+test('apply --server-side --subresource=status writes the status and records its manager', async (t) => {
+  const server = await startTestServer({ store: 'memory', controllers: false });
+  t.after(() => server.stop());
+  const ok = async (args: string[], input?: string) => {
+    const r = await server.kubectl(args, input);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await ok(['apply', '--server-side', '-f', '-'], deployment(2));
+  const withStatus = `${deployment(7)}status:\n  observedGeneration: 1\n  conditions:\n  - type: Available\n    status: "True"\n    reason: Tested\n`;
+  await ok(['apply', '--server-side', '--subresource=status', '--field-manager=status-writer', '-f', '-'], withStatus);
+  const obj = JSON.parse(await ok(['get', 'deploy', 'web', '-o', 'json', '--show-managed-fields']));
+  assert.equal(obj.spec.replicas, 2, 'the status subresource does not change the spec');
+  assert.deepEqual(obj.status.conditions.map((c: { type: string; reason: string }) => `${c.type}/${c.reason}`), ['Available/Tested']);
+  const entry = (obj.metadata.managedFields as { manager: string; operation: string; subresource?: string }[]).find((m) => m.manager === 'status-writer');
+  assert.equal(entry?.operation, 'Apply');
+  assert.equal(entry?.subresource, 'status');
+});

@@ -178,3 +178,19 @@ test('an applied list-map item without its key is refused', () => {
         'failed to create typed patch object (apps/v1, Kind=Deployment): .spec.template.spec.containers: element 0: associative list with keys has an element that omits key field "name" (and doesn\'t have default value)',
   );
 });
+
+test('apply to the status subresource sets only status and records a status-subresource manager', () => {
+  const live = apply(undefined, manifest(2)).object!;
+  const applied = { ...manifest(9), status: { conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] } } as KubeObject;
+  const res = serverSideApply(R.deployments, live, applied, 'status-writer', false, 'status');
+  assert.ok(res.object);
+  assert.equal((res.object.spec as any).replicas, 2, 'spec is not the status subresource\'s to change');
+  assert.deepEqual((res.object.status as any).conditions, [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }]);
+  const e = (res.object.metadata.managedFields as any[]).find((m) => m.manager === 'status-writer');
+  assert.equal(e.subresource, 'status');
+  assert.deepEqual(Object.keys(e.fieldsV1), ['f:status']);
+  // A second status apply merges conditions by type and keeps the main resource's Apply entry apart.
+  const again = serverSideApply(R.deployments, res.object, { ...applied, status: { conditions: [{ type: 'Progressing', status: 'True' }] } } as KubeObject, 'other', false, 'status');
+  assert.deepEqual((again.object!.status as any).conditions.map((c: any) => c.type), ['Available', 'Progressing']);
+  assert.ok(entry(again.object!, 'kubectl'), 'the main resource apply entry stays');
+});
