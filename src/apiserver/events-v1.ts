@@ -2,7 +2,6 @@
 // each way): get, list (selectors, limit/continue), watch, create, update, patch (merge, JSON,
 // strategic as merge, server-side apply), delete and deletecollection. Writes go through the
 // registry as core Events after the events.k8s.io/v1 checks, so both versions see the same data.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { R, type ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import * as patches from '../api/patch/index.js';
@@ -10,7 +9,7 @@ import { checkTyped } from '../api/schema/typed.js';
 import { decodeObject, decodePatch, readBody } from './body.js';
 import { ApiStatusError, errors, statusOf } from './errors.js';
 import { coreFieldSelector, EVENTS_V1, fromEventsV1, toEventsV1, validateEventsV1Create, validateEventsV1Update } from './events-v1-convert.js';
-import { send, tableRequest, type HandlerEnv } from './handlers.js';
+import { send, tableRequest, type HandlerEnv, type ResourceRequest } from './handlers.js';
 import { clone } from './objects.js';
 import { toTable } from './present/index.js';
 import { queryBool, queryInt } from './query.js';
@@ -27,15 +26,7 @@ export function isEventsV1(r: Pick<ResourceInfo, 'group' | 'plural'>): boolean {
   return r.group === 'events.k8s.io' && r.plural === 'events';
 }
 
-export interface EventsV1Request {
-  req: IncomingMessage;
-  res: ServerResponse;
-  query: URLSearchParams;
-  r: ResourceInfo;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
-}
+export type EventsV1Request = ResourceRequest;
 
 function v1Json(core: KubeObject): string {
   return JSON.stringify(toEventsV1(core));

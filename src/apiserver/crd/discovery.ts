@@ -3,6 +3,7 @@
 // A CRD group gets its served versions, most preferred first (v2 > v1 > v1beta1 > v1alpha1 >
 // others), and a custom resource in a group that also has built-in kinds joins that group's
 // entry instead of making a second one.
+import { aggregatedResource } from '../present/discovery.js';
 import type { CustomResourceInfo } from './resource.js';
 
 type Doc = Record<string, unknown>;
@@ -37,26 +38,6 @@ function groupsOf(resources: CustomResourceInfo[]): CustomGroup[] {
 
 function sortedVersions(g: CustomGroup, extra: string[] = []): string[] {
   return [...new Set([...g.versions.keys(), ...extra])].sort(compareVersions);
-}
-
-function aggregatedResource(r: CustomResourceInfo): Doc {
-  const out: Doc = {
-    resource: r.plural,
-    responseKind: { group: r.group, version: r.version, kind: r.kind },
-    scope: r.namespaced ? 'Namespaced' : 'Cluster',
-    singularResource: r.singular,
-    verbs: [...r.verbs],
-  };
-  if (r.shortNames.length) out.shortNames = [...r.shortNames];
-  if (r.categories.length) out.categories = [...r.categories];
-  if (r.subresources.length) {
-    out.subresources = r.subresources.map((s) => ({
-      subresource: s.name,
-      responseKind: { group: s.group ?? r.group, version: s.version ?? r.version, kind: s.kind ?? r.kind },
-      verbs: [...s.verbs],
-    }));
-  }
-  return out;
 }
 
 function legacyResources(r: CustomResourceInfo): Doc[] {

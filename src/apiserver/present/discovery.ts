@@ -29,7 +29,8 @@ function resourcesOf(group: string, version: string): ResourceInfo[] {
   return SERVED_RESOURCES.filter((r) => r.group === group && r.version === version);
 }
 
-function aggregatedResource(r: ResourceInfo): Record<string, unknown> {
+/** One resource's entry in aggregated discovery (apidiscovery.k8s.io/v2). */
+export function aggregatedResource(r: ResourceInfo): Record<string, unknown> {
   const out: Record<string, unknown> = {
     resource: r.plural,
     responseKind: { group: r.group, version: r.version, kind: r.kind },
