@@ -236,9 +236,9 @@ export class Registry {
     ctx.warnings.push(...unknown);
   }
 
-  private recordManager(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, ctx: WriteContext): KubeObject {
+  private recordManager(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): KubeObject {
     if (!ctx.fieldManager) return obj;
-    return patches.recordUpdate(r, old, obj, ctx.fieldManager);
+    return patches.recordUpdate(r, old, obj, ctx.fieldManager, subresource);
   }
 
   // ---- update ----
@@ -300,11 +300,12 @@ export class Registry {
       if (r.storageVersion) next.apiVersion = storageApiVersionOf(r);
       omitEmptySubsets(r, next);
     }
-    return this.commitUpdate(r, current, next, ctx, subresource === undefined);
+    return this.commitUpdate(r, current, next, ctx, subresource);
   }
 
   /** The common end of every update: allocation, validation, generation, no-op and finalizer handling, store. */
-  private commitUpdate(r: ResourceInfo, current: StoreEntry, next: KubeObject, ctx: WriteContext, specMayChange: boolean): WriteResult {
+  private commitUpdate(r: ResourceInfo, current: StoreEntry, next: KubeObject, ctx: WriteContext, subresource: 'status' | 'finalize' | undefined): WriteResult {
+    const specMayChange = subresource === undefined;
     const old = current.obj;
     const name = old.metadata.name ?? '';
     const allocating = specMayChange && isServices(r) && this.services !== undefined;
@@ -318,7 +319,7 @@ export class Registry {
     }
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (this.isNoop(next, old)) return { entry: current, code: 200 };
-    const stored = this.recordManager(r, old, next, ctx);
+    const stored = this.recordManager(r, old, next, ctx, subresource);
     if (ctx.dryRun) return { entry: dryEntry(stored), code: 200 };
     const key = storeKey(r);
     if (allocating) {

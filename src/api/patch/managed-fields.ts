@@ -81,7 +81,8 @@ function ownable(set: FieldSet): FieldSet {
   return FieldSet.of(set.list().filter((p) => !stripped(p) && !(p.length === 1 && p[0] === 'f:metadata')));
 }
 
-export function recordUpdateOperation(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string): KubeObject {
+/** Records an Update by `manager`; writes through a subresource (status) get their own entry, as upstream. */
+export function recordUpdateOperation(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource?: string): KubeObject {
   if (!manager) return obj;
   const incoming = obj.metadata?.managedFields;
   const entries = parseManagedFields(Array.isArray(incoming) ? incoming : old?.metadata?.managedFields);
@@ -91,13 +92,13 @@ export function recordUpdateOperation(r: ResourceInfo, old: KubeObject | undefin
   const apiVersion = apiVersionOf(r);
   for (const e of entries) {
     for (const p of removed.list()) e.set.delete(p);
-    if (e.manager === manager && e.operation === 'Update') continue;
+    if (e.manager === manager && e.operation === 'Update' && e.subresource === subresource) continue;
     for (const p of changed.list()) e.set.delete(p);
   }
   if (changed.size > 0) {
-    let mine = entries.find((e) => e.manager === manager && e.operation === 'Update' && !e.subresource);
+    let mine = entries.find((e) => e.manager === manager && e.operation === 'Update' && e.subresource === subresource);
     if (!mine) {
-      mine = { manager, operation: 'Update', apiVersion, set: new FieldSet() };
+      mine = { manager, operation: 'Update', apiVersion, set: new FieldSet(), ...(subresource ? { subresource } : {}) };
       entries.push(mine);
     }
     mine.set = mine.set.union(changed);

@@ -63,4 +63,11 @@ test('apply --server-side --subresource=status writes the status and records its
   const entry = (obj.metadata.managedFields as { manager: string; operation: string; subresource?: string }[]).find((m) => m.manager === 'status-writer');
   assert.equal(entry?.operation, 'Apply');
   assert.equal(entry?.subresource, 'status');
+
+  // An update through the status subresource is recorded as that subresource's Update, apart from the main resource's.
+  await ok(['patch', 'deploy', 'web', '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":3}}']);
+  const patched = JSON.parse(await ok(['get', 'deploy', 'web', '-o', 'json', '--show-managed-fields']));
+  const update = (patched.metadata.managedFields as { manager: string; operation: string; subresource?: string }[]).find((m) => m.manager === 'kubectl-patch');
+  assert.equal(update?.operation, 'Update');
+  assert.equal(update?.subresource, 'status');
 });
