@@ -10,6 +10,7 @@ import type { ControllerRevision } from './controller-revisions.js';
 import { syncRevisions } from './controller-revisions-sync.js';
 import { isOwnedBy } from './replicaset-plan.js';
 import { Expectations } from './expectations.js';
+import { writeOwnedPods } from './pod-writes.js';
 import { semanticJSON } from './names.js';
 import { WorkQueue } from './queue.js';
 import { controllerOf, type Node, type Pod } from './types.js';
@@ -67,27 +68,7 @@ export class DaemonSetController implements Controller {
     for (const p of pods) if (isOwnedBy(p, ds.metadata.uid)) live.add(`${name}-${p.metadata.labels?.[REVISION_LABEL] ?? ''}`);
     await syncRevisions(this.ctx, this.revisions, { ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' }, `${name}-${hash}`, hash, live);
     const plan = planDaemonSet(ds, this.nodes.list(), pods, Date.now());
-    const creates = plan.create.map(async (node) => {
-      try {
-        const made = await this.ctx.client.create(R.pods, daemonPod(ds, node));
-        this.expectations.expect(key, objectKey(made), 'create');
-        this.ctx.events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`);
-      } catch (err) {
-        this.ctx.events.record(ds, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
-        throw err;
-      }
-    });
-    const deletes = plan.delete.map(async (pod) => {
-      try {
-        await this.ctx.client.delete(R.pods, namespace, pod.metadata.name!);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      this.expectations.expect(key, objectKey(pod), 'delete');
-      this.ctx.events.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
-    });
-    const failed = (await Promise.allSettled([...creates, ...deletes])).find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    await writeOwnedPods(this.ctx, this.expectations, key, ds, plan.create.map((node) => daemonPod(ds, node)), plan.delete);
     if (semanticJSON(ds.status ?? {}) !== semanticJSON(plan.status)) {
       try {
         await this.ctx.client.updateStatus(R.daemonsets, { ...ds, status: plan.status });

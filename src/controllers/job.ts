@@ -6,6 +6,7 @@ import { objectKey } from '../client/informer.js';
 import type { Controller, ControllerContext } from './context.js';
 import { splitKey } from './context.js';
 import { Expectations } from './expectations.js';
+import { writeOwnedPods } from './pod-writes.js';
 import { planJob, type Job } from './job-plan.js';
 import { semanticJSON } from './names.js';
 import { WorkQueue } from './queue.js';
@@ -60,27 +61,7 @@ export class JobController implements Controller {
       }
       return;
     }
-    const creates = plan.create.map(async (pod) => {
-      try {
-        const made = await this.ctx.client.create(R.pods, pod);
-        this.expectations.expect(key, objectKey(made), 'create');
-        this.ctx.events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`);
-      } catch (err) {
-        this.ctx.events.record(job, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
-        throw err;
-      }
-    });
-    const deletes = plan.delete.map(async (pod) => {
-      try {
-        await this.ctx.client.delete(R.pods, namespace, pod.metadata.name!);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      this.expectations.expect(key, objectKey(pod), 'delete');
-      this.ctx.events.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
-    });
-    const failed = (await Promise.allSettled([...creates, ...deletes])).find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    await writeOwnedPods(this.ctx, this.expectations, key, job, plan.create, plan.delete);
     if (semanticJSON(job.status ?? {}) !== semanticJSON(plan.status)) {
       try {
         await this.ctx.client.updateStatus(R.jobs, { ...job, status: plan.status });
