@@ -22,8 +22,8 @@ import { GROUP_NODES, NODE_USER_PREFIX } from './csr-decision.js';
 export interface NodeGraph {
   /** The pod, if it exists. */
   pod(namespace: string, name: string): KubeObject | undefined;
-  /** Every pod whose spec.nodeName is `node`. */
-  podsOn(node: string): KubeObject[];
+  /** The pods of `namespace` whose spec.nodeName is `node`. */
+  podsOn(node: string, namespace: string): KubeObject[];
 }
 
 /** The node a user is, when it is a node identity. */
@@ -101,7 +101,7 @@ function boundTo(pod: KubeObject | undefined, node: string): boolean {
 
 function referencedByPodOn(graph: NodeGraph, node: string, kind: keyof Refs, namespace: string, name: string): boolean {
   if (!name) return false;
-  return graph.podsOn(node).some((p) => p.metadata.namespace === namespace && podReferences(p)[kind].has(name));
+  return graph.podsOn(node, namespace).some((p) => p.metadata.namespace === namespace && podReferences(p)[kind].has(name));
 }
 
 /** The decision for a node identity `node` (pure over `graph`). */

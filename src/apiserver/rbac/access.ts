@@ -82,7 +82,8 @@ export class AccessControl {
     this.policy = new RbacPolicy(registry);
     const nodeGraph = {
       pod: (ns: string, name: string) => registry.store.get(storeKey(R.pods), ns, name)?.obj,
-      podsOn: (node: string) => registry.store.list(storeKey(R.pods)).entries.map((e) => e.obj).filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === node),
+      podsOn: (node: string, ns: string) =>
+        registry.store.list(storeKey(R.pods), { ns, filter: (e) => (e.obj.spec as { nodeName?: string } | undefined)?.nodeName === node }).entries.map((e) => e.obj),
     };
     this.authorizer = new AuthorizerChain([privilegedGroupAuthorizer, nodeAuthorizer(nodeGraph), gatewayProxyAuthorizer, rbacAuthorizer(() => this.policy.world())]);
   }
