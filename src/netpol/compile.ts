@@ -133,12 +133,15 @@ function compileOne(model: PolicyModel, cache: PeerRangeCache, pod: SlimPod & { 
   };
 }
 
-/** Compiles the pods `isLocal` accepts (pods without an IP, hostNetwork or finished are skipped). */
-export function compilePods(model: PolicyModel, isLocal: (pod: SlimPod) => boolean): CompiledPod[] {
+/**
+ * Compiles the pods `isLocal` accepts (pods without an IP, hostNetwork or finished are skipped);
+ * `reuse` may hand back a pod's result from an earlier pass instead (see incremental.ts).
+ */
+export function compilePods(model: PolicyModel, isLocal: (pod: SlimPod) => boolean, reuse?: (pod: SlimPod & { ip: string }) => CompiledPod | undefined): CompiledPod[] {
   const cache = new PeerRangeCache(model);
   const out: CompiledPod[] = [];
   for (const pod of model.pods) {
-    if (isPolicyPod(pod) && isLocal(pod)) out.push(compileOne(model, cache, pod));
+    if (isPolicyPod(pod) && isLocal(pod)) out.push(reuse?.(pod) ?? compileOne(model, cache, pod));
   }
   return out;
 }

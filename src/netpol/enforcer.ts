@@ -1,9 +1,10 @@
 // NetworkPolicy enforcement for one node: informers on Pods, Namespaces and NetworkPolicies feed
 // the cluster cache; a change schedules a sync a few milliseconds later (changes arriving together
-// are applied together); a sync compiles the node's pods and applies the difference to the
-// kernel in one nftables transaction. The agent calls admitPod after CNI ADD and before it
-// starts the pod's containers: it returns once the pod's policy state is in the kernel, and
-// until then the pod's address neither sends nor receives anything (see render.ts).
+// are applied together); a sync compiles the node's pods a change can affect (incremental.ts)
+// and applies the difference to the kernel in one nftables transaction. The agent calls admitPod
+// after CNI ADD and before it starts the pod's containers: it returns once the pod's policy state
+// is in the kernel, and until then the pod's address neither sends nor receives anything (see
+// render.ts).
 import client from 'prom-client';
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
@@ -12,8 +13,8 @@ import type { KubeObject } from '../api/types.js';
 import { nthAddress } from '../linux/ipv4.js';
 import { createLogger } from '../util/log.js';
 import { PolicyClusterCache } from './cluster-cache.js';
-import { compileNode } from './compile.js';
 import { PolicyTableExecutor } from './executor.js';
+import { IncrementalCompiler } from './incremental.js';
 import { renderSets, stateSize } from './render.js';
 
 const log = createLogger('netpol');
@@ -29,6 +30,7 @@ const admitDuration = new client.Histogram({
   help: 'Time from admitPod to the pod policy state being in the kernel',
   buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
 });
+const podsCompiled = new client.Counter({ name: 'flatnet_netpol_pods_compiled_total', help: 'Local pods whose policy allowances were compiled (pods a change cannot affect are reused)' });
 const syncFailures = new client.Counter({ name: 'flatnet_netpol_sync_failures_total', help: 'NetworkPolicy syncs that failed (retried)' });
 const stateGauge = new client.Gauge({ name: 'flatnet_netpol_state', help: 'Size of the nftables policy state: allow classes, their elements, isolated and admitted pods', labelNames: ['kind'] });
 
@@ -107,24 +109,51 @@ class SyncLoop {
   }
 }
 
+/**
+ * One node's policy state from its cluster cache to the kernel: the incremental compile, the
+ * render and the nftables change. `full` rebuilds the table from a compile of every pod.
+ */
+export class NodePolicySync {
+  readonly cache: PolicyClusterCache;
+  private readonly executor: PolicyTableExecutor;
+  private readonly compiler: IncrementalCompiler;
+
+  constructor(opts: Pick<PolicyEnforcerOptions, 'nodeName' | 'netns' | 'podCIDR'>) {
+    this.cache = new PolicyClusterCache(opts.nodeName);
+    this.executor = new PolicyTableExecutor({ podCIDR: opts.podCIDR, gateway: nthAddress(opts.podCIDR, 1) }, opts.netns);
+    this.compiler = new IncrementalCompiler((pod) => pod.nodeName === opts.nodeName);
+  }
+
+  async sync(full: boolean): Promise<{ recompiled: number; changes: number }> {
+    if (full) this.compiler.reset();
+    const model = this.cache.model();
+    const compiled = this.compiler.compile(model);
+    const sets = renderSets(compiled.pods, this.cache.admittedAddresses(model));
+    let changes = stateSize(sets).elements;
+    if (full) await this.executor.resync(sets);
+    else changes = (await this.executor.apply(sets)).changes;
+    for (const [kind, n] of Object.entries(stateSize(sets))) stateGauge.set({ kind }, n);
+    return { recompiled: compiled.recompiled, changes };
+  }
+
+  /** Removes the node's policy table. */
+  remove(): Promise<void> {
+    return this.executor.remove();
+  }
+}
+
 export async function startPolicyEnforcer(kube: KubeClient, opts: PolicyEnforcerOptions): Promise<PolicyEnforcer> {
-  const cache = new PolicyClusterCache(opts.nodeName);
-  const executor = new PolicyTableExecutor({ podCIDR: opts.podCIDR, gateway: nthAddress(opts.podCIDR, 1) }, opts.netns);
+  const node = new NodePolicySync(opts);
+  const cache = node.cache;
   let fullResync = true;
 
   const syncOnce = async () => {
     const started = performance.now();
     const kind = fullResync ? 'full' : 'incremental';
     try {
-      const model = cache.model();
-      const sets = renderSets(compileNode(model, opts.nodeName), cache.admittedAddresses(model));
-      if (fullResync) {
-        await executor.resync(sets);
-        fullResync = false;
-      } else {
-        await executor.apply(sets);
-      }
-      for (const [kind, n] of Object.entries(stateSize(sets))) stateGauge.set({ kind }, n);
+      const { recompiled } = await node.sync(fullResync);
+      fullResync = false;
+      podsCompiled.inc(recompiled);
       syncDuration.observe({ kind }, (performance.now() - started) / 1000);
     } catch (err) {
       syncFailures.inc();

@@ -74,17 +74,23 @@ function classOf(direction: Dir, allowance: DirectionAllowance): AllowClass {
   return { name: `${direction}-${hash}`, direction, ports, any };
 }
 
+/**
+ * Classes by the allowance they render. Allowances are never mutated and pods alike share one, and
+ * an incremental compile (incremental.ts) hands back the same objects for unchanged pods, so a
+ * class is hashed once, not on every sync.
+ */
+const classMemo = new WeakMap<DirectionAllowance, AllowClass>();
+
 /** The node's nftables state for its compiled pods and the addresses admitted so far. */
 export function renderSets(pods: Iterable<CompiledPod>, admitted: Iterable<string>): PolicyState {
   const state = emptyState();
-  const memo = new Map<DirectionAllowance, AllowClass>();
   const classFor = (direction: Dir, a: DirectionAllowance) => {
-    let c = memo.get(a);
-    if (!c) {
+    let c = classMemo.get(a);
+    if (c?.direction !== direction) {
       c = classOf(direction, a);
-      memo.set(a, c);
-      state.classes.set(c.name, c);
+      classMemo.set(a, c);
     }
+    state.classes.set(c.name, c);
     return c;
   };
   for (const pod of pods) {

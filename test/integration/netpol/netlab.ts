@@ -117,6 +117,21 @@ export class PolicyNetLab {
     }
   }
 
+  /**
+   * Probes pairs all at once. A drop shows only as silence and a loaded machine can be slow to
+   * answer, so a pair that stayed silent where `expected` says it is allowed is probed again
+   * with a long timeout before it counts as denied.
+   */
+  async probeMany(protocol: 'TCP' | 'UDP', pairs: readonly { netns: string; host: string }[], port: number, expected: readonly boolean[]): Promise<boolean[]> {
+    const probe = (p: { netns: string; host: string }, timeoutMs: number) =>
+      protocol === 'TCP' ? this.tcpProbe(p.netns, p.host, port, timeoutMs) : this.udpProbe(p.netns, p.host, port, timeoutMs);
+    const seen = await Promise.all(pairs.map((p) => probe(p, 400)));
+    const silent = pairs.flatMap((p, i) => (expected[i] && !seen[i] ? [i] : []));
+    const again = await Promise.all(silent.map((i) => probe(pairs[i], 3000)));
+    silent.forEach((i, k) => (seen[i] = again[k]));
+    return seen;
+  }
+
   /** A TCP echo server on `port` in `netns` (for connections that stay open). */
   async serveEcho(netns: string, port: number): Promise<void> {
     const s = await listenInNetns(netns, { host: '0.0.0.0', port, type: 'tcp' });

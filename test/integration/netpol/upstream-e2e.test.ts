@@ -37,14 +37,15 @@ test('upstream NetworkPolicy e2e cases with real packets', async (t) => {
             continue;
           }
           const pairs = c.pods.flatMap((from) => c.pods.filter((to) => to !== from).map((to) => [from, to] as const));
-          const results = await Promise.all(
-            pairs.map(([from, to]) =>
-              probe.protocol === 'TCP' ? lab.tcpProbe(lab.podNetns(from), podIp(to), probe.port) : lab.udpProbe(lab.podNetns(from), podIp(to), probe.port),
-            ),
+          const expected = expectedTable(c.pods, probe.expect);
+          const results = await lab.probeMany(
+            probe.protocol,
+            pairs.map(([from, to]) => ({ netns: lab.podNetns(from), host: podIp(to) })),
+            probe.port,
+            pairs.map(([from, to]) => expected.get(`${from}->${to}`) ?? false),
           );
           const observed = new Map(pairs.map(([from, to], i) => [`${from}->${to}`, results[i]]));
           const seen = (from: string, to: string) => observed.get(`${from}->${to}`) ?? false;
-          const expected = expectedTable(c.pods, probe.expect);
           assert.deepEqual(tableDiff(expected, seen), [], `step ${stepIndex + 1}, ${probe.protocol}/${probe.port}, observed:\n${formatTable(c.pods, seen)}`);
         }
       }
