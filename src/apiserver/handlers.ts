@@ -18,9 +18,9 @@ import { queryBool, queryInt } from './query.js';
 import { writeAdmissionFor } from './rbac/access.js';
 import { checkTyped } from '../api/schema/typed.js';
 import { customScaleOf, setCustomScaleReplicas } from './crd/scale.js';
-import { customResourceOf } from './crd/resource.js';
 import { convertToServed, servedJson, servedWatchView } from './crd/versions.js';
 import { serveEviction } from './eviction.js';
+import { strategyFor } from './strategy/index.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -184,7 +184,7 @@ export async function handleResource(env: HandlerEnv, rr: ResourceRequest): Prom
 
 function predicateOf(rr: ResourceRequest) {
   try {
-    return selectorPredicate(storeKey(rr.r), rr.query.get('labelSelector'), rr.query.get('fieldSelector'), customResourceOf(rr.r)?.selectableFields);
+    return selectorPredicate(storeKey(rr.r), rr.query.get('labelSelector'), rr.query.get('fieldSelector'), strategyFor(rr.r).selectableFields);
   } catch (err) {
     if (err instanceof SelectorError) throw errors.badRequest(err.message);
     throw err;
@@ -346,16 +346,12 @@ async function remove(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
   dryRunFromBody(opts, ctx);
   const { entry, code, removed } = env.registry.delete(rr.r, namespaceOf(rr), rr.name!, opts, ctx);
   await env.registry.store.sync();
-  if (removed && !RETURNS_DELETED_OBJECT.has(storeKey(rr.r))) return send(rr.res, code, JSON.stringify(deletedStatus(rr.r, entry.obj)));
+  // A deletion left pending (finalizers, grace period) answers with the object; an immediate one
+  // with a Success Status naming it (the generic store's finalizeDelete), unless the kind's
+  // strategy returns the deleted object.
+  if (removed && !strategyFor(rr.r).returnsDeletedObject) return send(rr.res, code, JSON.stringify(deletedStatus(rr.r, entry.obj)));
   sendEntry(rr, code, entry);
 }
-
-/**
- * Kinds whose upstream storage sets ReturnDeletedObject: a DELETE answers with the object. Every
- * other kind answers an immediate deletion with a Success Status naming it (the generic store's
- * finalizeDelete), and a deletion left pending (finalizers, grace period) with the object.
- */
-const RETURNS_DELETED_OBJECT = new Set(['/pods', '/services', '/serviceaccounts', '/namespaces']);
 
 function deletedStatus(r: ResourceRequest['r'], obj: KubeObject): object {
   const details: Record<string, string> = { name: obj.metadata.name ?? '' };

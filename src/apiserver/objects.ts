@@ -57,16 +57,8 @@ const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
+/** The format a resource's names must have (each resource's strategy names its own: strategy/). */
 export type NameFormat = 'subdomain' | 'label' | 'dns1035' | 'path';
-
-/** The name format upstream requires for a resource (namespaces: label, services: DNS-1035 label). */
-export function nameFormatOf(plural: string, group: string): NameFormat {
-  if (group === '' && plural === 'namespaces') return 'label';
-  if (group === '' && plural === 'services') return 'dns1035';
-  // RBAC names (system:aggregate-to-admin) need only be valid path segments.
-  if (group === 'rbac.authorization.k8s.io') return 'path';
-  return 'subdomain';
-}
 
 /** Upstream's messages for a name that does not fit its format. */
 export function validateName(name: string, format: NameFormat, field = 'metadata.name'): FieldError[] {

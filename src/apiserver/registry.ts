@@ -3,22 +3,18 @@
 // allocation, finalizers and graceful deletion, dry runs. HTTP-free, so tests and the bench can
 // drive it directly. Each write is synchronous: read, decide and store happen in one step.
 import { randomUUID } from 'node:crypto';
-import { type ResourceInfo, GATEWAY_API_GROUP, R, apiVersionOf, storageApiVersionOf } from '../api/resources.js';
+import { type ResourceInfo, R, apiVersionOf, storageApiVersionOf } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import type { FieldError } from '../api/validation/index.js';
 import * as patches from '../api/patch/index.js';
 import { type Store, type StoreEntry, StoreError } from '../store/types.js';
 import { ApiStatusError, errors, statusOf } from './errors.js';
-import * as validation from '../api/validation/index.js';
 import { checkTyped } from '../api/schema/typed.js';
 import type { ServiceAllocator } from './service-allocation.js';
-import { admitDefaultIngressClass } from './default-ingress-class.js';
-import { admitServiceAccount } from './rbac/serviceaccount-admission.js';
 import type { PodSecurityAdmission } from './admission/pod-security/admission.js';
-import { customResourceOf } from './crd/resource.js';
 import { convertToServed } from './crd/versions.js';
-import { CRD_CLEANUP_FINALIZER, CRD_GROUP } from '../api/crd/types.js';
-import { clone, equalExcept, generatedName, nameFormatOf, timestamp, uniqueErrors, validateName } from './objects.js';
+import { clone, equalExcept, generatedName, timestamp, uniqueErrors, validateName } from './objects.js';
+import { type ResourceStrategy, type StrategyEnv, generationChanged, strategyFor } from './strategy/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -50,33 +46,11 @@ export interface WriteResult {
   removed?: boolean;
 }
 
-/** Namespaces the server creates at first start and never lets anyone delete (except kube-node-lease). */
+/** Namespaces the server creates at first start (all but kube-node-lease are never deleted: strategy/namespaces.ts). */
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
-const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
-/** Kinds whose PUT creates a missing object, as upstream's strategies allow. */
-const ALLOW_CREATE_ON_UPDATE = new Set(['/endpoints', '/events', 'coordination.k8s.io/leases']);
-/** The label upstream keeps on every namespace, naming it (namespaceSelectors rely on it). */
-const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export function storeKey(r: Pick<ResourceInfo, 'group' | 'plural'>): string {
   return `${r.group}/${r.plural}`;
-}
-
-function hasStatus(r: ResourceInfo): boolean {
-  return r.subresources.some((s) => s.name === 'status');
-}
-
-function isNamespaces(r: ResourceInfo): boolean {
-  return r.group === '' && r.plural === 'namespaces';
-}
-function isServices(r: ResourceInfo): boolean {
-  return r.group === '' && r.plural === 'services';
-}
-function isPods(r: ResourceInfo): boolean {
-  return r.group === '' && r.plural === 'pods';
-}
-function isIngresses(r: ResourceInfo): boolean {
-  return r.group === 'networking.k8s.io' && r.plural === 'ingresses';
 }
 
 /** Custom resources take no strategic merge patches (they have no patch strategies), as upstream answers. */
@@ -102,13 +76,17 @@ export class Registry {
   /** The PodSecurity admission step (the server sets it; writes without it skip the check). */
   podSecurity?: PodSecurityAdmission;
 
+  /** What strategies that read or write other objects use. */
+  private readonly env: StrategyEnv;
+
   constructor(
     readonly store: Store,
-    private readonly services?: ServiceAllocator,
+    services?: ServiceAllocator,
   ) {
     if (services) {
       services.load(store.list(storeKey(R.services)).entries.map((e) => clone(e.obj)));
     }
+    this.env = { store, registry: this, services };
   }
 
   get(r: ResourceInfo, ns: string, name: string): StoreEntry {
@@ -120,14 +98,15 @@ export class Registry {
   // ---- create ----
 
   create(r: ResourceInfo, ns: string, body: KubeObject, ctx: WriteContext): WriteResult {
-    const obj = this.checkBody(r, ns, body, ctx);
+    const strategy = strategyFor(r);
+    const obj = this.checkBody(r, strategy, ns, body, ctx);
     const nameErrors: FieldError[] = [];
     if (!obj.metadata.name) {
       if (obj.metadata.generateName) obj.metadata.name = generatedName(obj.metadata.generateName);
       else nameErrors.push({ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' });
     }
     const name = obj.metadata.name ?? '';
-    if (name) nameErrors.push(...validateName(name, nameFormatOf(r.plural, r.group)));
+    if (name) nameErrors.push(...validateName(name, strategy.nameFormat));
     if (nameErrors.length > 0) throw errors.invalid(r, name, nameErrors);
     if (r.namespaced) this.checkNamespaceOpen(r, ns, name);
 
@@ -137,19 +116,18 @@ export class Registry {
     delete m.deletionGracePeriodSeconds;
     m.uid = randomUUID();
     m.creationTimestamp = timestamp();
-    m.generation = 1;
-    this.resetStatusOnCreate(r, obj);
-    validation.applyDefaults(r, obj);
-    customResourceOf(r)?.default(obj, true);
+    if (strategy.generation) m.generation = 1;
+    else delete m.generation;
+    strategy.prepareForCreate(r, obj);
+    strategy.applyDefaults(r, obj, true);
     if (r.storageVersion) obj.apiVersion = storageApiVersionOf(r);
-    if (isPods(r)) admitServiceAccount(this, ns, obj, ctx);
-    omitEmptySubsets(r, obj);
-    if (isIngresses(r)) admitDefaultIngressClass(obj, this.store.list(storeKey(R.ingressclasses)).entries.map((e) => e.obj));
+    strategy.admitCreate?.(this.env, ns, obj, ctx);
+    strategy.canonicalize(obj);
 
-    const allocating = isServices(r) && this.services !== undefined;
+    const allocator = strategy.allocator?.(this.env);
     // A dry-run allocation fills clusterIP and node ports for validation; the real one comes last.
-    const allocationErrors = allocating ? this.services!.allocate(obj, undefined, { dryRun: true }) : [];
-    const errs = uniqueErrors([...allocationErrors, ...validation.validateCreate(r, obj), ...(customResourceOf(r)?.validate(obj) ?? [])]);
+    const allocationErrors = allocator ? allocator.allocate(obj, undefined, { dryRun: true }) : [];
+    const errs = uniqueErrors([...allocationErrors, ...strategy.validateCreate(r, obj)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     this.podSecurity?.admit(r, ns, obj, undefined, ctx.warnings);
     ctx.admit?.(r, obj);
@@ -157,31 +135,17 @@ export class Registry {
     if (ctx.dryRun) return { entry: dryEntry(stored), code: 201 };
     const key = storeKey(r);
     if (this.store.get(key, r.namespaced ? ns : '', name)) throw errors.alreadyExists(r, name);
-    if (allocating) {
-      const late = this.services!.allocate(stored);
+    if (allocator) {
+      const late = allocator.allocate(stored);
       if (late.length > 0) throw errors.invalid(r, name, late);
     }
     try {
       return { entry: this.store.create(key, stored), code: 201 };
     } catch (err) {
-      if (allocating) this.services!.release(stored);
+      if (allocator) allocator.release(stored);
       if (err instanceof StoreError && err.reason === 'AlreadyExists') throw errors.alreadyExists(r, name);
       throw err;
     }
-  }
-
-  private resetStatusOnCreate(r: ResourceInfo, obj: KubeObject): void {
-    if (isNamespaces(r)) {
-      obj.metadata.labels = { ...(obj.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: obj.metadata.name ?? '' };
-      const spec = (obj.spec ??= {}) as { finalizers?: string[] };
-      spec.finalizers ??= ['kubernetes'];
-      obj.status = { phase: 'Active' };
-      return;
-    }
-    if (!hasStatus(r) || r.plural === 'nodes') return;
-    if (isPods(r)) obj.status = { phase: 'Pending' };
-    else if (isServices(r)) obj.status = { loadBalancer: {} };
-    else obj.status = {};
   }
 
   /** Namespaced creates need their namespace to exist and not be terminating. */
@@ -199,7 +163,7 @@ export class Registry {
    * take ownership of the body they are given (a freshly decoded request), so it is completed in
    * place, not copied.
    */
-  private checkBody(r: ResourceInfo, ns: string, body: KubeObject, ctx: WriteContext): KubeObject {
+  private checkBody(r: ResourceInfo, strategy: ResourceStrategy, ns: string, body: KubeObject, ctx: WriteContext): KubeObject {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest(`the request body must be a ${r.kind} object`);
     const obj = body;
     const want = apiVersionOf(r);
@@ -210,7 +174,7 @@ export class Registry {
       throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${r.kind}) of ${r.plural}`);
     }
     if (!ctx.decoded) {
-      const typed = customResourceOf(r)?.decode(obj) ?? checkTyped(r, obj);
+      const typed = strategy.decode ? strategy.decode(obj) : checkTyped(r, obj);
       if (typed.error) throw errors.badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${typed.error}`);
       this.reportUnknownFields(typed.unknown, ctx);
     }
@@ -245,13 +209,14 @@ export class Registry {
 
   /** PUT on the object (subresource undefined), its status, or a namespace's finalize. */
   update(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): WriteResult {
-    const obj = this.checkBody(r, ns, body, ctx);
+    const strategy = strategyFor(r);
+    const obj = this.checkBody(r, strategy, ns, body, ctx);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
       throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }
     obj.metadata.name = name;
     const found = this.store.get(storeKey(r), r.namespaced ? ns : '', name);
-    if (!found && subresource === undefined && ALLOW_CREATE_ON_UPDATE.has(storeKey(r))) {
+    if (!found && subresource === undefined && strategy.allowCreateOnUpdate) {
       delete obj.metadata.resourceVersion;
       return this.create(r, ns, obj, { ...ctx, fieldValidation: 'Ignore', decoded: true });
     }
@@ -277,44 +242,33 @@ export class Registry {
       const m = next.metadata;
       m.uid = old.metadata.uid;
       m.creationTimestamp = old.metadata.creationTimestamp;
-      m.generation = old.metadata.generation;
+      if (strategy.generation && old.metadata.generation !== undefined) m.generation = old.metadata.generation;
+      else delete m.generation;
       if (old.metadata.deletionTimestamp) m.deletionTimestamp = old.metadata.deletionTimestamp;
       else delete m.deletionTimestamp;
       if (old.metadata.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
       else delete m.deletionGracePeriodSeconds;
       if (m.managedFields === undefined && old.metadata.managedFields) m.managedFields = old.metadata.managedFields;
-      if (hasStatus(r)) {
-        if (old.status === undefined) delete next.status;
-        else next.status = clone(old.status);
-      }
-      if (isNamespaces(r)) {
-        next.metadata.labels = { ...(next.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: name };
-        const spec = (next.spec ??= {}) as { finalizers?: string[] };
-        const oldFinalizers = (old.spec as { finalizers?: string[] } | undefined)?.finalizers;
-        if (oldFinalizers) spec.finalizers = oldFinalizers.slice();
-        else delete spec.finalizers;
-      }
-      validation.prepareForUpdate(r, next, old);
-      validation.applyDefaults(r, next);
-      customResourceOf(r)?.default(next, false);
+      strategy.prepareForUpdate(r, next, old);
+      strategy.applyDefaults(r, next, false);
       if (r.storageVersion) next.apiVersion = storageApiVersionOf(r);
-      omitEmptySubsets(r, next);
+      strategy.canonicalize(next);
     }
-    return this.commitUpdate(r, current, next, ctx, subresource);
+    return this.commitUpdate(r, strategy, current, next, ctx, subresource);
   }
 
   /** The common end of every update: allocation, validation, generation, no-op and finalizer handling, store. */
-  private commitUpdate(r: ResourceInfo, current: StoreEntry, next: KubeObject, ctx: WriteContext, subresource: 'status' | 'finalize' | undefined): WriteResult {
+  private commitUpdate(r: ResourceInfo, strategy: ResourceStrategy, current: StoreEntry, next: KubeObject, ctx: WriteContext, subresource: 'status' | 'finalize' | undefined): WriteResult {
     const specMayChange = subresource === undefined;
     const old = current.obj;
     const name = old.metadata.name ?? '';
-    const allocating = specMayChange && isServices(r) && this.services !== undefined;
-    const allocationErrors = allocating ? this.services!.allocate(next, old, { dryRun: true }) : [];
-    const errs = uniqueErrors([...allocationErrors, ...validation.validateUpdate(r, next, old), ...(customResourceOf(r)?.validate(next) ?? [])]);
+    const allocator = specMayChange ? strategy.allocator?.(this.env) : undefined;
+    const allocationErrors = allocator ? allocator.allocate(next, old, { dryRun: true }) : [];
+    const errs = uniqueErrors([...allocationErrors, ...strategy.validateUpdate(r, next, old)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     if (specMayChange) this.podSecurity?.admit(r, current.ns, next, old, ctx.warnings);
     ctx.admit?.(r, next, old);
-    if (!equalExcept(next, old, customResourceOf(r)?.generationIgnores ?? ['metadata', 'status', 'apiVersion', 'kind'])) {
+    if (strategy.generation && generationChanged(strategy.generation, next, old)) {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
     next.metadata.resourceVersion = old.metadata.resourceVersion;
@@ -322,19 +276,19 @@ export class Registry {
     const stored = this.recordManager(r, old, next, ctx, subresource);
     if (ctx.dryRun) return { entry: dryEntry(stored), code: 200 };
     const key = storeKey(r);
-    if (allocating) {
-      const late = this.services!.allocate(stored, old);
+    if (allocator) {
+      const late = allocator.allocate(stored, old);
       if (late.length > 0) throw errors.invalid(r, name, late);
     }
     try {
-      if (this.finalizersDone(r, stored)) {
+      if (this.finalizersDone(strategy, stored)) {
         const entry = this.store.delete(key, current.ns, name, current.rev);
-        if (isServices(r)) this.services?.release(entry.obj);
+        strategy.allocator?.(this.env)?.release(entry.obj);
         return { entry, code: 200 };
       }
       return { entry: this.store.update(key, stored, current.rev), code: 200 };
     } catch (err) {
-      if (allocating) this.services!.allocate(clone(old), stored);
+      if (allocator) allocator.allocate(clone(old), stored);
       if (err instanceof StoreError && err.reason === 'Conflict') throw errors.conflict(r, name);
       if (err instanceof StoreError && err.reason === 'NotFound') throw errors.notFound(r, name);
       throw err;
@@ -352,12 +306,11 @@ export class Registry {
   }
 
   /** A deleted object whose last finalizer is gone (and whose grace period is over) is removed. */
-  private finalizersDone(r: ResourceInfo, obj: KubeObject): boolean {
+  private finalizersDone(strategy: ResourceStrategy, obj: KubeObject): boolean {
     const m = obj.metadata;
     if (!m.deletionTimestamp) return false;
     if (m.finalizers && m.finalizers.length > 0) return false;
-    if (isNamespaces(r)) return ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).length === 0;
-    return (m.deletionGracePeriodSeconds ?? 0) === 0;
+    return strategy.deletionComplete(obj);
   }
 
   // ---- patch ----
@@ -380,11 +333,14 @@ export class Registry {
         case 'json':
           return patches.applyJsonPatch(clone(original), patch);
         case 'strategic':
-          if (customResourceOf(r)) throw errors.unsupportedMediaType(STRATEGIC_MERGE_UNSUPPORTED);
-          // kubectl sends strategic merge patches for the Gateway API kinds too; upstream answers
-          // 415 for CRD-like kinds, flatnet applies them as JSON merge patches to stay usable.
-          if (r.group === GATEWAY_API_GROUP) return patches.applyMergePatch(clone(original), patch);
-          return patches.applyStrategicMergePatch(r, clone(original), patch);
+          switch (strategyFor(r).strategicMerge) {
+            case 'unsupported':
+              throw errors.unsupportedMediaType(STRATEGIC_MERGE_UNSUPPORTED);
+            case 'merge':
+              return patches.applyMergePatch(clone(original), patch);
+            default:
+              return patches.applyStrategicMergePatch(r, clone(original), patch);
+          }
         default:
           throw errors.unsupportedMediaType(`the server does not support patch type ${kind}`);
       }
@@ -405,7 +361,7 @@ export class Registry {
     const key = storeKey(r);
     const current = this.store.get(key, r.namespaced ? ns : '', name);
     if (!current && opts.subresource) throw errors.notFound(r, name);
-    const typed = this.checkBody(r, ns, body, ctx);
+    const typed = this.checkBody(r, strategyFor(r), ns, body, ctx);
     typed.metadata.name = name;
     // metadata.resourceVersion in an applied configuration is a precondition, as upstream checks it.
     const expected = parseRev(r, name, typed.metadata.resourceVersion);
@@ -438,30 +394,25 @@ export class Registry {
     if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
       throw errors.conflict(r, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
     }
-    if (isNamespaces(r)) return this.deleteNamespace(r, current, ctx);
+    const strategy = strategyFor(r);
+    strategy.checkDelete?.(r, old);
 
     const next = clone(old);
     const m = next.metadata;
     const finalizers = (m.finalizers ??= []);
-    if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-    if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-    // A CRD waits for its custom resources to be deleted (src/apiserver/crd/catalog.ts), as upstream's does.
-    if (r.group === CRD_GROUP && r.plural === 'customresourcedefinitions' && !finalizers.includes(CRD_CLEANUP_FINALIZER)) finalizers.push(CRD_CLEANUP_FINALIZER);
+    if (strategy.propagationFinalizers) {
+      if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+    }
+    for (const f of strategy.deletionFinalizers) if (!finalizers.includes(f)) finalizers.push(f);
     if (finalizers.length === 0) delete m.finalizers;
 
-    let grace = 0;
-    if (isPods(r)) {
-      const spec = (old.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
-      const phase = (old.status as { phase?: string } | undefined)?.phase;
-      grace = options.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
-      if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
-      if (grace < 0) grace = 0;
-    }
-    const pending = (m.finalizers?.length ?? 0) > 0 || grace > 0;
+    const grace = strategy.gracePeriod(old, options);
+    const pending = (m.finalizers?.length ?? 0) > 0 || grace > 0 || !strategy.deletionComplete(next);
     if (!pending) {
       if (ctx.dryRun) return { entry: current, code: 200, removed: true };
       const entry = this.store.delete(storeKey(r), current.ns, name, current.rev);
-      if (isServices(r)) this.services?.release(entry.obj);
+      strategy.allocator?.(this.env)?.release(entry.obj);
       return { entry, code: 200, removed: true };
     }
     // Graceful: mark for deletion; the finalizers' owners (or the agent, for pods) finish it.
@@ -476,28 +427,15 @@ export class Registry {
       m.deletionTimestamp = timestamp(new Date(now + grace * 1000));
       m.deletionGracePeriodSeconds = grace;
     }
-    return this.commitDeletionMark(r, current, next, ctx);
-  }
-
-  private commitDeletionMark(r: ResourceInfo, current: StoreEntry, next: KubeObject, ctx: WriteContext): WriteResult {
+    strategy.prepareForDelete?.(next);
     if (ctx.dryRun) return { entry: dryEntry(next), code: 200 };
-    if (this.finalizersDone(r, next)) {
+    if (this.finalizersDone(strategy, next)) {
       const entry = this.store.delete(storeKey(r), current.ns, current.name, current.rev);
-      if (isServices(r)) this.services?.release(entry.obj);
+      strategy.allocator?.(this.env)?.release(entry.obj);
       return { entry, code: 200, removed: true };
     }
     if (this.isNoop(next, current.obj)) return { entry: current, code: 200 };
     return { entry: this.store.update(storeKey(r), next, current.rev), code: 200 };
-  }
-
-  private deleteNamespace(r: ResourceInfo, current: StoreEntry, ctx: WriteContext): WriteResult {
-    const name = current.name;
-    if (IMMORTAL_NAMESPACES.has(name)) throw errors.forbidden(r, name, 'this namespace may not be deleted');
-    const next = clone(current.obj);
-    next.metadata.deletionTimestamp ??= timestamp();
-    next.metadata.deletionGracePeriodSeconds ??= 0;
-    next.status = { ...((next.status as object | undefined) ?? {}), phase: 'Terminating' };
-    return this.commitDeletionMark(r, current, next, ctx);
   }
 
   /** POST pods/<name>/binding: assigns the pod to a node once. */
@@ -523,13 +461,6 @@ export class Registry {
     if (ctx.dryRun) return;
     this.store.update(storeKey(r), next, current.rev);
   }
-}
-
-/** Endpoints.subsets is `omitempty` upstream: an Endpoints with no addresses has no `subsets` at all. */
-function omitEmptySubsets(r: ResourceInfo, obj: KubeObject): void {
-  if (r.group !== '' || r.plural !== 'endpoints') return;
-  const o = obj as { subsets?: unknown };
-  if (Array.isArray(o.subsets) && o.subsets.length === 0) delete o.subsets;
 }
 
 function patchFailure(err: patches.PatchError): ApiStatusError {
