@@ -81,7 +81,8 @@ export function mediaType(contentType: string | undefined): string {
 }
 
 function decodeJson(body: Buffer): unknown {
-  if (jsonNestsDeeperThan(body, MAX_NESTING_DEPTH)) tooDeep();
+  // Nesting deeper than the limit takes more opening brackets than a shorter body has bytes.
+  if (body.length > MAX_NESTING_DEPTH && jsonNestsDeeperThan(body, MAX_NESTING_DEPTH)) tooDeep();
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {

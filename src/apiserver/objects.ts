@@ -40,7 +40,8 @@ export function clone<T>(value: T): T {
 
 /** RFC 3339 with seconds, as metav1.Time serializes. */
 export function timestamp(date = new Date()): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // RFC 3339 to the second; toISOString is fixed-width for years 0-9999 (a slice beats a regex here).
+  return `${date.toISOString().slice(0, 19)}Z`;
 }
 
 const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';

@@ -78,9 +78,18 @@ export function base64ErrorOffset(s: string): number {
 
 const QUANTITY = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?$/;
 
+/**
+ * One walk of a value against a field type. The path of the value being visited is kept as a stack
+ * of segments and turned into text (`spec.containers[0].image`) only for an error or an unknown
+ * field, so a valid object costs no string building.
+ */
 class Walk {
   error: string | undefined;
   readonly unknown: string[] = [];
+  /** Field names (object keys) and bracketed segments (map keys, list indexes), outermost first. */
+  private readonly segments: (string | number)[] = [];
+  /** Per segment: true when it is bracketed (`[k]`, `[0]`). */
+  private readonly bracketed: boolean[] = [];
 
   /** prune: unknown fields are removed as they are found, as Go's decoder drops them. */
   constructor(
@@ -88,20 +97,41 @@ class Walk {
     private readonly prune: boolean,
   ) {}
 
-  private fail(value: unknown, ft: FieldType, at: string, owner: string, numberText?: string): void {
+  private enter(segment: string | number, bracket: boolean): void {
+    this.segments.push(segment);
+    this.bracketed.push(bracket);
+  }
+
+  private leave(): void {
+    this.segments.pop();
+    this.bracketed.pop();
+  }
+
+  /** The path as the messages spell it: `a.b[k][0].c`. */
+  private at(): string {
+    let out = '';
+    for (let i = 0; i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      if (this.bracketed[i]) out += `[${seg}]`;
+      else out += out === '' ? seg : `.${seg}`;
+    }
+    return out;
+  }
+
+  private fail(value: unknown, ft: FieldType, owner: string, numberText?: string): void {
     if (this.error) return;
     const what = numberText !== undefined ? `number ${numberText}` : jsonKind(value);
-    const goPath = at.replace(/\[[^\]]*\]/g, '');
+    const goPath = this.at().replace(/\[[^\]]*\]/g, '');
     const into = goPath === '' ? `Go value` : `Go struct field ${owner}.${goPath}`;
     this.error = `json: cannot unmarshal ${what} into ${into} of type ${goTypeName(ft)}`;
   }
 
-  private scalar(value: unknown, ft: FieldType & { t: 'scalar' }, at: string, owner: string): void {
+  private scalar(value: unknown, ft: FieldType & { t: 'scalar' }, owner: string): void {
     const kind = ft.kind;
     if (!kind) return;
     switch (kind) {
       case 'string':
-        if (typeof value !== 'string') this.fail(value, ft, at, owner);
+        if (typeof value !== 'string') this.fail(value, ft, owner);
         return;
       case 'time':
         if (typeof value !== 'string') {
@@ -111,15 +141,15 @@ class Walk {
         }
         return;
       case 'bool':
-        if (typeof value !== 'boolean') this.fail(value, ft, at, owner);
+        if (typeof value !== 'boolean') this.fail(value, ft, owner);
         return;
       case 'float':
-        if (typeof value !== 'number') this.fail(value, ft, at, owner);
+        if (typeof value !== 'number') this.fail(value, ft, owner);
         return;
       case 'int32':
       case 'int64':
-        if (typeof value !== 'number') this.fail(value, ft, at, owner);
-        else if (!Number.isInteger(value) || (kind === 'int32' && (value < INT32_MIN || value > INT32_MAX))) this.fail(value, ft, at, owner, String(value));
+        if (typeof value !== 'number') this.fail(value, ft, owner);
+        else if (!Number.isInteger(value) || (kind === 'int32' && (value < INT32_MIN || value > INT32_MAX))) this.fail(value, ft, owner, String(value));
         return;
       case 'intOrString':
         if (typeof value === 'string') return;
@@ -136,7 +166,7 @@ class Walk {
         return;
       case 'bytes': {
         if (typeof value !== 'string') {
-          this.fail(value, ft, at, owner);
+          this.fail(value, ft, owner);
           return;
         }
         const bad = base64ErrorOffset(value);
@@ -146,43 +176,55 @@ class Walk {
     }
   }
 
-  visit(value: unknown, ft: FieldType, at: string, owner: string): void {
+  visit(value: unknown, ft: FieldType, owner: string): void {
     if (value === null || value === undefined) return;
     switch (ft.t) {
       case 'any':
         return;
       case 'scalar':
-        this.scalar(value, ft, at, owner);
+        this.scalar(value, ft, owner);
         return;
-      case 'map':
+      case 'map': {
         if (typeof value !== 'object' || Array.isArray(value)) {
-          this.fail(value, ft, at, owner);
+          this.fail(value, ft, owner);
           return;
         }
-        for (const k in value as Record<string, unknown>) this.visit((value as Record<string, unknown>)[k], ft.value, `${at}[${k}]`, owner);
+        const entries = value as Record<string, unknown>;
+        for (const k in entries) {
+          this.enter(k, true);
+          this.visit(entries[k], ft.value, owner);
+          this.leave();
+        }
         return;
+      }
       case 'list':
         if (!Array.isArray(value)) {
-          this.fail(value, ft, at, owner);
+          this.fail(value, ft, owner);
           return;
         }
-        for (let i = 0; i < value.length; i++) this.visit(value[i], ft.item, `${at}[${i}]`, owner);
+        for (let i = 0; i < value.length; i++) {
+          this.enter(i, true);
+          this.visit(value[i], ft.item, owner);
+          this.leave();
+        }
         return;
       case 'object': {
         if (typeof value !== 'object' || Array.isArray(value)) {
-          this.fail(value, ft, at, owner);
+          this.fail(value, ft, owner);
           return;
         }
         const schema = ft.ref();
         const fields = schema.fields;
         const inner = schema.goName ?? this.rootName;
-        for (const k in value as Record<string, unknown>) {
-          const child = at === '' ? k : `${at}.${k}`;
+        const o = value as Record<string, unknown>;
+        for (const k in o) {
           const sub = fields[k];
+          this.enter(k, false);
           if (!sub) {
-            this.unknown.push(child);
-            if (this.prune) delete (value as Record<string, unknown>)[k];
-          } else this.visit((value as Record<string, unknown>)[k], sub, child, inner);
+            this.unknown.push(this.at());
+            if (this.prune) delete o[k];
+          } else this.visit(o[k], sub, inner);
+          this.leave();
         }
       }
     }
@@ -199,6 +241,6 @@ export function checkTyped(r: Pick<ResourceInfo, 'kind'>, obj: unknown): TypedCh
   const ft = schemaFor(r);
   if (!ft) return { unknown: [] };
   const w = new Walk(r.kind, ft.t === 'object' && ft.model !== undefined);
-  w.visit(obj, ft, '', r.kind);
+  w.visit(obj, ft, r.kind);
   return { error: w.error, unknown: w.unknown };
 }

@@ -6,7 +6,6 @@ import { defaultsFor } from './defaults/index.js';
 import { type KindRules, rulesFor } from './kinds.js';
 import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { unknownFields } from '../schema/unknown.js';
-import { dropServiceTypeDependentFields, type ServiceLike } from './service-update.js';
 
 /** Upstream's field.ErrorType names, used as metav1.StatusCause reasons. */
 export type FieldErrorType =
@@ -39,14 +38,6 @@ function isCustomResource(r: ResourceInfo): boolean {
 /** Fills the defaults upstream's defaulting functions set (mutates obj). */
 export function applyDefaults(r: ResourceInfo, obj: KubeObject): void {
   if (!isCustomResource(r)) defaultsFor(r)?.(obj as Record<string, any>);
-}
-
-/**
- * Before an update is defaulted and validated: what upstream's strategies do in PrepareForUpdate
- * (Services drop the fields their old type needed and the user left as they were).
- */
-export function prepareForUpdate(r: ResourceInfo, obj: KubeObject, old: KubeObject): void {
-  if (r.group === '' && r.kind === 'Service') dropServiceTypeDependentFields(obj as ServiceLike, old as ServiceLike);
 }
 
 /** Custom resource names are DNS subdomains; their schema checks live with their CRD (src/apiserver/crd). */

@@ -111,6 +111,8 @@ export function defaultPod(pod: Obj): void {
 }
 
 /** The pod's QoS class as upstream computes it from requests and limits. */
+const setsCpuOrMemory = (o: Obj): boolean => Object.keys(o).some((k) => k === 'cpu' || k === 'memory');
+
 export function qosClass(spec: Obj): string {
   const containers = [...objItems(spec, 'containers'), ...objItems(spec, 'initContainers')];
   let anySet = false;
@@ -118,8 +120,7 @@ export function qosClass(spec: Obj): string {
   for (const c of containers) {
     const req = isObj(c.resources?.requests) ? (c.resources.requests as Obj) : {};
     const lim = isObj(c.resources?.limits) ? (c.resources.limits as Obj) : {};
-    const relevant = (o: Obj) => Object.keys(o).filter((k) => k === 'cpu' || k === 'memory');
-    if (relevant(req).length || relevant(lim).length) anySet = true;
+    if (setsCpuOrMemory(req) || setsCpuOrMemory(lim)) anySet = true;
     for (const k of ['cpu', 'memory']) {
       if (lim[k] === undefined || (req[k] !== undefined && String(req[k]) !== String(lim[k]))) guaranteed = false;
     }

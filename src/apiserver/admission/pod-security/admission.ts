@@ -9,7 +9,7 @@ import type { FieldError } from '../../../api/validation/index.js';
 import { createLogger } from '../../../util/log.js';
 import { ApiStatusError, errors } from '../../errors.js';
 import { type Evaluation, evaluatePod, forbiddenDetail, forbiddenReason } from './evaluate.js';
-import { type LevelVersion, type Policy, formatLevelVersion, isFullyPrivileged, levelRank, policyFromLabels, sameLevelVersion } from './policy.js';
+import { type LevelVersion, MODES, type Policy, formatLevelVersion, isFullyPrivileged, levelRank, policyFromLabels, policyLabelsKey, sameLevelVersion } from './policy.js';
 import { type PodShape, isPodResource, isSignificantPodUpdate, isWorkloadResource, podShape, templateShape } from './workloads.js';
 import { recordEvaluation } from './metrics.js';
 
@@ -56,10 +56,20 @@ export class PodSecurityAdmission {
     }
   }
 
-  private policyOf(ns: string): { policy: Policy; error?: string } {
+  /** Parsed policies by the namespace labels that choose them (few distinct sets exist; every pod write reads one). */
+  private readonly policies = new Map<string, NamespacePolicy>();
+
+  private policyOf(ns: string): NamespacePolicy {
     const labels = this.world.namespaceLabels(ns);
-    const { policy, errors: errs } = policyFromLabels(labels, this.defaults);
-    return { policy, error: errs.length > 0 ? errs.map((e) => `${e.field}: ${e.message}`).join(', ') : undefined };
+    const key = policyLabelsKey(labels);
+    let parsed = this.policies.get(key);
+    if (!parsed) {
+      const { policy, errors: errs } = policyFromLabels(labels, this.defaults);
+      parsed = Object.freeze({ policy: freezePolicy(policy), error: errs.length > 0 ? errs.map((e) => `${e.field}: ${e.message}`).join(', ') : undefined });
+      if (this.policies.size >= MAX_CACHED_POLICIES) this.policies.clear();
+      this.policies.set(key, parsed);
+    }
+    return parsed;
   }
 
   private admitPod(r: ResourceInfo, ns: string, pod: KubeObject, old: KubeObject | undefined): AdmissionOutcome | undefined {
@@ -128,41 +138,52 @@ export class PodSecurityAdmission {
   }
 }
 
+interface NamespacePolicy {
+  readonly policy: Policy;
+  readonly error?: string;
+}
+
+const MAX_CACHED_POLICIES = 256;
+
+function freezePolicy(p: Policy): Policy {
+  for (const mode of MODES) Object.freeze(p[mode]);
+  return Object.freeze(p);
+}
+
 interface Request {
   operation: 'create' | 'update';
   /** Pods are enforced; controllers (workload kinds) are only audited and warned about. */
   resource: 'pod' | 'controller';
 }
 
+/** The evaluation of `shape` at `lv`, reusing one in `done` of the same level and version. */
+function evaluateOnce(lv: LevelVersion, shape: PodShape, done: [LevelVersion, Evaluation][]): Evaluation {
+  for (const [seen, e] of done) if (sameLevelVersion(seen, lv)) return e;
+  const e = evaluatePod(lv, shape.meta, shape.spec);
+  done.push([lv, e]);
+  return e;
+}
+
 /** Evaluates enforce (pods only), audit and warn, reusing a result when two modes name the same level and version. */
 function evaluate(policy: Policy, shape: PodShape, request: Request, policyError: string | undefined): AdmissionOutcome & { denied?: string } {
-  const cache = new Map<string, Evaluation>();
-  const run = (lv: LevelVersion): Evaluation => {
-    const key = formatLevelVersion(lv);
-    let e = cache.get(key);
-    if (!e) {
-      e = evaluatePod(lv, shape.meta, shape.spec);
-      cache.set(key, e);
-    }
-    return e;
-  };
+  const done: [LevelVersion, Evaluation][] = [];
   const auditAnnotations: Record<string, string> = {};
   if (policyError) auditAnnotations['pod-security.kubernetes.io/error'] = `Failed to parse policy: ${policyError}`;
   let denied: string | undefined;
   if (request.resource === 'pod') {
     auditAnnotations[ENFORCE_POLICY_ANNOTATION] = formatLevelVersion(policy.enforce);
-    const e = run(policy.enforce);
+    const e = evaluateOnce(policy.enforce, shape, done);
     if (!e.allowed) denied = forbiddenDetail(e);
     recordEvaluation(e.allowed ? 'allow' : 'deny', 'enforce', policy.enforce, request.operation, request.resource);
   }
-  const audit = run(policy.audit);
+  const audit = evaluateOnce(policy.audit, shape, done);
   if (!audit.allowed) {
     auditAnnotations[AUDIT_VIOLATIONS_ANNOTATION] = `would violate PodSecurity ${JSON.stringify(formatLevelVersion(policy.audit))}: ${forbiddenDetail(audit)}`;
     recordEvaluation('deny', 'audit', policy.audit, request.operation, request.resource);
   }
   const warnings: string[] = [];
   if (!denied) {
-    const warn = run(policy.warn);
+    const warn = evaluateOnce(policy.warn, shape, done);
     if (!warn.allowed) {
       warnings.push(`would violate PodSecurity ${JSON.stringify(formatLevelVersion(policy.warn))}: ${forbiddenDetail(warn)}`);
       recordEvaluation('deny', 'warn', policy.warn, request.operation, request.resource);

@@ -23,7 +23,14 @@ export interface PodCheck {
   overlap?: boolean;
   /** The first policy version (v1.<minor>) the check applies to. */
   since: number;
-  run(meta: PodMeta, spec: Json, version: Version): Violation | undefined;
+  run(meta: PodMeta, pod: PodView, version: Version): Violation | undefined;
+}
+
+/** A pod spec as the checks read it: the spec and its containers, gathered once for all checks. */
+export interface PodView {
+  spec: Json;
+  /** Init containers, containers, then ephemeral containers: the order upstream visits them in. */
+  containers: readonly Json[];
 }
 
 // ---- reading the spec ----
@@ -32,9 +39,8 @@ const obj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.map(obj) : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** Init containers, containers, then ephemeral containers: the order upstream visits them in. */
-function containersOf(spec: Json): Json[] {
-  return [...arr(spec.initContainers), ...arr(spec.containers), ...arr(spec.ephemeralContainers)];
+export function podView(spec: Json): PodView {
+  return { spec, containers: [...arr(spec.initContainers), ...arr(spec.containers), ...arr(spec.ephemeralContainers)] };
 }
 const nameOf = (c: Json): string => str(c.name);
 const securityContext = (c: Json): Json | undefined => (c.securityContext !== null && typeof c.securityContext === 'object' ? obj(c.securityContext) : undefined);
@@ -73,7 +79,7 @@ const appArmorProfile: PodCheck = {
   id: 'appArmorProfile',
   level: 'baseline',
   since: 0,
-  run(meta, spec) {
+  run(meta, { spec, containers }) {
     const badValues = new Set<string>();
     let podBad = false;
     const podProfile = podSecurityContext(spec)?.appArmorProfile;
@@ -82,7 +88,7 @@ const appArmorProfile: PodCheck = {
       badValues.add(str(obj(podProfile).type));
     }
     const badContainers: string[] = [];
-    for (const c of containersOf(spec)) {
+    for (const c of containers) {
       const profile = securityContext(c)?.appArmorProfile;
       if (profile !== undefined && profile !== null && !appArmorTypeAllowed(str(obj(profile).type))) {
         badContainers.push(nameOf(c));
@@ -114,10 +120,10 @@ const capabilitiesBaseline: PodCheck = {
   level: 'baseline',
   overlap: true,
   since: 0,
-  run(_meta, spec) {
+  run(_meta, { containers }) {
     const bad: string[] = [];
     const caps = new Set<string>();
-    for (const c of containersOf(spec)) {
+    for (const c of containers) {
       const add = (obj(securityContext(c)?.capabilities).add as unknown[] | undefined) ?? [];
       let ok = true;
       for (const cap of Array.isArray(add) ? add : []) {
@@ -137,9 +143,9 @@ const hostNamespaces: PodCheck = {
   id: 'hostNamespaces',
   level: 'baseline',
   since: 0,
-  run(_meta, spec) {
+  run(_meta, { spec }) {
+    if (spec.hostIPC !== true && spec.hostNetwork !== true && spec.hostPID !== true) return undefined;
     const used = (['hostIPC', 'hostNetwork', 'hostPID'] as const).filter((f) => spec[f] === true).map((f) => `${f}=true`);
-    if (used.length === 0) return undefined;
     return { reason: 'host namespaces', detail: used.join(', ') };
   },
 };
@@ -149,7 +155,7 @@ const hostPathVolumes: PodCheck = {
   level: 'baseline',
   overlap: true,
   since: 0,
-  run(_meta, spec) {
+  run(_meta, { spec }) {
     const names = arr(spec.volumes).filter((v) => v.hostPath !== undefined && v.hostPath !== null).map((v) => str(v.name));
     if (names.length === 0) return undefined;
     return { reason: 'hostPath volumes', detail: `${pluralize('volume', 'volumes', names.length)} ${joinQuote(names)}` };
@@ -160,10 +166,10 @@ const hostPorts: PodCheck = {
   id: 'hostPorts',
   level: 'baseline',
   since: 0,
-  run(_meta, spec) {
+  run(_meta, { containers }) {
     const bad: string[] = [];
     const ports = new Set<string>();
-    for (const c of containersOf(spec)) {
+    for (const c of containers) {
       let ok = true;
       for (const p of arr(c.ports)) {
         const hp = p.hostPort;
@@ -186,8 +192,8 @@ const privileged: PodCheck = {
   id: 'privileged',
   level: 'baseline',
   since: 0,
-  run(_meta, spec) {
-    const bad = containersOf(spec).filter((c) => securityContext(c)?.privileged === true).map(nameOf);
+  run(_meta, { containers }) {
+    const bad = containers.filter((c) => securityContext(c)?.privileged === true).map(nameOf);
     if (bad.length === 0) return undefined;
     return { reason: 'privileged', detail: `${containersPhrase(bad)} must not set securityContext.privileged=true` };
   },
@@ -197,10 +203,10 @@ const procMount: PodCheck = {
   id: 'procMount',
   level: 'baseline',
   since: 0,
-  run(_meta, spec) {
+  run(_meta, { containers }) {
     const bad: string[] = [];
     const types = new Set<string>();
-    for (const c of containersOf(spec)) {
+    for (const c of containers) {
       const pm = securityContext(c)?.procMount;
       if (pm === undefined || pm === null || pm === 'Default') continue;
       bad.push(nameOf(c));
@@ -211,36 +217,45 @@ const procMount: PodCheck = {
   },
 };
 
+const SELINUX_TYPES: ReadonlySet<string> = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t']);
+const SELINUX_TYPES_1_31: ReadonlySet<string> = new Set([...SELINUX_TYPES, 'container_engine_t']);
+
+interface SeLinuxFindings {
+  allowedTypes: ReadonlySet<string>;
+  badTypes: Set<string>;
+  setUser: boolean;
+  setRole: boolean;
+}
+
+/** Whether seLinuxOptions `o` sets a forbidden type, a user or a role; records which in `found`. */
+function forbiddenSeLinux(o: unknown, found: SeLinuxFindings): boolean {
+  if (o === undefined || o === null) return false;
+  const opts = obj(o);
+  let wrong = false;
+  if (!found.allowedTypes.has(str(opts.type))) {
+    wrong = true;
+    found.badTypes.add(str(opts.type));
+  }
+  if (str(opts.user)) wrong = found.setUser = true;
+  if (str(opts.role)) wrong = found.setRole = true;
+  return wrong;
+}
+
 const seLinuxOptions: PodCheck = {
   id: 'seLinuxOptions',
   level: 'baseline',
   since: 0,
-  run(_meta, spec, version) {
-    const allowedTypes = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t']);
-    if (versionAtLeast(version, 31)) allowedTypes.add('container_engine_t');
-    const badTypes = new Set<string>();
-    let setUser = false;
-    let setRole = false;
-    const bad = (o: unknown): boolean => {
-      if (o === undefined || o === null) return false;
-      const opts = obj(o);
-      let wrong = false;
-      if (!allowedTypes.has(str(opts.type))) {
-        wrong = true;
-        badTypes.add(str(opts.type));
-      }
-      if (str(opts.user)) wrong = setUser = true;
-      if (str(opts.role)) wrong = setRole = true;
-      return wrong;
-    };
-    const podBad = bad(podSecurityContext(spec)?.seLinuxOptions);
-    const badContainers = containersOf(spec).filter((c) => bad(securityContext(c)?.seLinuxOptions)).map(nameOf);
+  run(_meta, { spec, containers }, version) {
+    const found: SeLinuxFindings = { allowedTypes: versionAtLeast(version, 31) ? SELINUX_TYPES_1_31 : SELINUX_TYPES, badTypes: new Set(), setUser: false, setRole: false };
+    const podBad = forbiddenSeLinux(podSecurityContext(spec)?.seLinuxOptions, found);
+    const badContainers: string[] = [];
+    for (const c of containers) if (forbiddenSeLinux(securityContext(c)?.seLinuxOptions, found)) badContainers.push(nameOf(c));
     const who = setters(podBad, badContainers);
     if (!who) return undefined;
     const what: string[] = [];
-    if (badTypes.size > 0) what.push(`${pluralize('type', 'types', badTypes.size)} ${joinQuote(sorted(badTypes))}`);
-    if (setUser) what.push('user may not be set');
-    if (setRole) what.push('role may not be set');
+    if (found.badTypes.size > 0) what.push(`${pluralize('type', 'types', found.badTypes.size)} ${joinQuote(sorted(found.badTypes))}`);
+    if (found.setUser) what.push('user may not be set');
+    if (found.setRole) what.push('role may not be set');
     return { reason: 'seLinuxOptions', detail: `${who} set forbidden securityContext.seLinuxOptions: ${what.join('; ')}` };
   },
 };
@@ -251,7 +266,7 @@ const seccompTypeAllowed = (t: string): boolean => t === 'RuntimeDefault' || t =
 const seccompAnnotationAllowed = (v: string): boolean => v === 'runtime/default' || v === 'docker/default' || v.startsWith('localhost/');
 
 /** Pod and containers that set seccompProfile.type to a value outside RuntimeDefault/Localhost, and those values. */
-function explicitSeccomp(spec: Json): { podBad: boolean; podSet: boolean; badContainers: string[]; unsetContainers: string[]; values: Set<string> } {
+function explicitSeccomp({ spec, containers }: PodView): { podBad: boolean; podSet: boolean; badContainers: string[]; unsetContainers: string[]; values: Set<string> } {
   const values = new Set<string>();
   const podProfile = podSecurityContext(spec)?.seccompProfile;
   let podBad = false;
@@ -266,7 +281,7 @@ function explicitSeccomp(spec: Json): { podBad: boolean; podSet: boolean; badCon
   }
   const badContainers: string[] = [];
   const unsetContainers: string[] = [];
-  for (const c of containersOf(spec)) {
+  for (const c of containers) {
     const profile = securityContext(c)?.seccompProfile;
     if (profile !== undefined && profile !== null) {
       const t = str(obj(profile).type);
@@ -286,13 +301,13 @@ const seccompProfileBaseline: PodCheck = {
   level: 'baseline',
   overlap: true,
   since: 0,
-  run(meta, spec, version) {
+  run(meta, { spec, containers }, version) {
     if (!versionAtLeast(version, 19)) {
       const annotations = meta.annotations ?? {};
       const forbidden = new Set<string>();
       const pod = annotations[SECCOMP_POD_ANNOTATION];
       if (pod !== undefined && !seccompAnnotationAllowed(pod)) forbidden.add(`${SECCOMP_POD_ANNOTATION}=${JSON.stringify(pod)}`);
-      for (const c of containersOf(spec)) {
+      for (const c of containers) {
         const key = SECCOMP_CONTAINER_ANNOTATION_PREFIX + nameOf(c);
         const v = annotations[key];
         if (v !== undefined && !seccompAnnotationAllowed(v)) forbidden.add(`${key}=${JSON.stringify(v)}`);
@@ -300,7 +315,7 @@ const seccompProfileBaseline: PodCheck = {
       if (forbidden.size === 0) return undefined;
       return { reason: 'seccompProfile', detail: `forbidden ${pluralize('annotation', 'annotations', forbidden.size)} ${sorted(forbidden).join(', ')}` };
     }
-    const s = explicitSeccomp(spec);
+    const s = explicitSeccomp({ spec, containers });
     const who = setters(s.podBad, s.badContainers);
     if (!who) return undefined;
     return { reason: 'seccompProfile', detail: `${who} must not set securityContext.seccompProfile.type to ${joinQuote(sorted(s.values))}` };
@@ -310,17 +325,27 @@ const seccompProfileBaseline: PodCheck = {
 const SAFE_SYSCTLS = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_unprivileged_port_start']);
 const SAFE_SYSCTLS_1_29 = ['net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes'];
 const SAFE_SYSCTLS_1_32 = ['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'];
+const SAFE_SYSCTLS_BY_VERSION: [since: number, safe: ReadonlySet<string>][] = [
+  [32, new Set([...SAFE_SYSCTLS, 'net.ipv4.ip_local_reserved_ports', ...SAFE_SYSCTLS_1_29, ...SAFE_SYSCTLS_1_32])],
+  [29, new Set([...SAFE_SYSCTLS, 'net.ipv4.ip_local_reserved_ports', ...SAFE_SYSCTLS_1_29])],
+  [27, new Set([...SAFE_SYSCTLS, 'net.ipv4.ip_local_reserved_ports'])],
+];
+
+/** The sysctls a policy version allows. */
+function safeSysctls(version: Version): ReadonlySet<string> {
+  for (const [since, safe] of SAFE_SYSCTLS_BY_VERSION) if (versionAtLeast(version, since)) return safe;
+  return SAFE_SYSCTLS;
+}
 
 const sysctls: PodCheck = {
   id: 'sysctls',
   level: 'baseline',
   since: 0,
-  run(_meta, spec, version) {
-    const safe = new Set(SAFE_SYSCTLS);
-    if (versionAtLeast(version, 27)) safe.add('net.ipv4.ip_local_reserved_ports');
-    if (versionAtLeast(version, 29)) for (const s of SAFE_SYSCTLS_1_29) safe.add(s);
-    if (versionAtLeast(version, 32)) for (const s of SAFE_SYSCTLS_1_32) safe.add(s);
-    const bad = arr(podSecurityContext(spec)?.sysctls)
+  run(_meta, { spec }, version) {
+    const sysctls = podSecurityContext(spec)?.sysctls;
+    if (!Array.isArray(sysctls) || sysctls.length === 0) return undefined;
+    const safe = safeSysctls(version);
+    const bad = arr(sysctls)
       .map((s) => str(s.name))
       .filter((n) => !safe.has(n));
     if (bad.length === 0) return undefined;
@@ -328,13 +353,14 @@ const sysctls: PodCheck = {
   },
 };
 
+const hostProcess = (sc: Json | undefined): boolean => obj(sc?.windowsOptions).hostProcess === true;
+
 const windowsHostProcess: PodCheck = {
   id: 'windowsHostProcess',
   level: 'baseline',
   since: 0,
-  run(_meta, spec) {
-    const hostProcess = (sc: Json | undefined) => obj(sc?.windowsOptions).hostProcess === true;
-    const bad = containersOf(spec).filter((c) => hostProcess(securityContext(c))).map(nameOf);
+  run(_meta, { spec, containers }) {
+    const bad = containers.filter((c) => hostProcess(securityContext(c))).map(nameOf);
     const who = setters(hostProcess(podSecurityContext(spec)), bad);
     if (!who) return undefined;
     return { reason: 'hostProcess', detail: `${who} must not set securityContext.windowsOptions.hostProcess=true` };
@@ -347,9 +373,9 @@ const allowPrivilegeEscalation: PodCheck = {
   id: 'allowPrivilegeEscalation',
   level: 'restricted',
   since: 8,
-  run(_meta, spec, version) {
+  run(_meta, { spec, containers }, version) {
     if (versionAtLeast(version, 25) && isWindows(spec)) return undefined;
-    const bad = containersOf(spec).filter((c) => securityContext(c)?.allowPrivilegeEscalation !== false).map(nameOf);
+    const bad = containers.filter((c) => securityContext(c)?.allowPrivilegeEscalation !== false).map(nameOf);
     if (bad.length === 0) return undefined;
     return { reason: 'allowPrivilegeEscalation != false', detail: `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false` };
   },
@@ -359,12 +385,12 @@ const capabilitiesRestricted: PodCheck = {
   id: 'capabilities_restricted',
   level: 'restricted',
   since: 22,
-  run(_meta, spec, version) {
+  run(_meta, { spec, containers }, version) {
     if (versionAtLeast(version, 25) && isWindows(spec)) return undefined;
     const missingDropAll: string[] = [];
     const adding: string[] = [];
     const caps = new Set<string>();
-    for (const c of containersOf(spec)) {
+    for (const c of containers) {
       const capabilities = securityContext(c)?.capabilities;
       if (capabilities === undefined || capabilities === null) {
         missingDropAll.push(nameOf(c));
@@ -400,7 +426,7 @@ const restrictedVolumes: PodCheck = {
   id: 'restrictedVolumes',
   level: 'restricted',
   since: 0,
-  run(_meta, spec) {
+  run(_meta, { spec }) {
     const bad: string[] = [];
     const types = new Set<string>();
     for (const v of arr(spec.volumes)) {
@@ -421,13 +447,13 @@ const runAsNonRoot: PodCheck = {
   id: 'runAsNonRoot',
   level: 'restricted',
   since: 0,
-  run(_meta, spec) {
+  run(_meta, { spec, containers }) {
     const pod = podSecurityContext(spec)?.runAsNonRoot;
     const podBad = pod === false;
     const podTrue = pod === true;
     const explicitlyBad: string[] = [];
     const implicitlyBad: string[] = [];
-    for (const c of containersOf(spec)) {
+    for (const c of containers) {
       const v = securityContext(c)?.runAsNonRoot;
       if (v !== undefined && v !== null) {
         if (v !== true) explicitlyBad.push(nameOf(c));
@@ -446,9 +472,9 @@ const runAsUser: PodCheck = {
   id: 'runAsUser',
   level: 'restricted',
   since: 23,
-  run(_meta, spec) {
+  run(_meta, { spec, containers }) {
     const podBad = podSecurityContext(spec)?.runAsUser === 0;
-    const bad = containersOf(spec).filter((c) => securityContext(c)?.runAsUser === 0).map(nameOf);
+    const bad = containers.filter((c) => securityContext(c)?.runAsUser === 0).map(nameOf);
     const who = setters(podBad, bad);
     if (!who) return undefined;
     return { reason: 'runAsUser=0', detail: `${who} must not set runAsUser=0` };
@@ -459,9 +485,9 @@ const seccompProfileRestricted: PodCheck = {
   id: 'seccompProfile_restricted',
   level: 'restricted',
   since: 19,
-  run(_meta, spec, version) {
+  run(_meta, { spec, containers }, version) {
     if (versionAtLeast(version, 25) && isWindows(spec)) return undefined;
-    const s = explicitSeccomp(spec);
+    const s = explicitSeccomp({ spec, containers });
     const who = setters(s.podBad, s.badContainers);
     if (who) return { reason: 'seccompProfile', detail: `${who} must not set securityContext.seccompProfile.type to ${joinQuote(sorted(s.values))}` };
     if (s.unsetContainers.length > 0) {

@@ -1,7 +1,7 @@
 // Evaluates a pod (its metadata and spec) against one level and version: the baseline checks,
 // then, at restricted, the restricted checks in place of the baseline checks they replace, in
 // upstream's order. The aggregate answers the wording of upstream's messages. Pure.
-import { CHECKS, type PodMeta, type Violation } from './checks.js';
+import { CHECKS, type PodMeta, type Violation, podView } from './checks.js';
 import type { LevelVersion } from './policy.js';
 
 export interface Evaluation {
@@ -10,19 +10,21 @@ export interface Evaluation {
 }
 
 const BASELINE = CHECKS.filter((c) => c.level === 'baseline' && !c.overlap);
-const BASELINE_OVERLAP = CHECKS.filter((c) => c.level === 'baseline' && c.overlap);
-const RESTRICTED = CHECKS.filter((c) => c.level === 'restricted');
+const AT_BASELINE = [...BASELINE, ...CHECKS.filter((c) => c.level === 'baseline' && c.overlap)];
+const AT_RESTRICTED = [...BASELINE, ...CHECKS.filter((c) => c.level === 'restricted')];
 
 export function evaluatePod(lv: LevelVersion, meta: PodMeta, spec: Record<string, unknown>): Evaluation {
   if (lv.level === 'privileged') return { allowed: true, violations: [] };
-  const checks = [...BASELINE, ...(lv.level === 'baseline' ? BASELINE_OVERLAP : RESTRICTED)];
-  const violations: Violation[] = [];
+  const checks = lv.level === 'baseline' ? AT_BASELINE : AT_RESTRICTED;
+  let violations: Violation[] | undefined;
+  // The checks read the same spec: its containers are gathered once for all of them.
+  const view = podView(spec);
   for (const check of checks) {
     if (lv.version !== 'latest' && lv.version < check.since) continue;
-    const v = check.run(meta, spec, lv.version);
-    if (v) violations.push(v);
+    const v = check.run(meta, view, lv.version);
+    if (v) (violations ??= []).push(v);
   }
-  return { allowed: violations.length === 0, violations };
+  return violations ? { allowed: false, violations } : { allowed: true, violations: [] };
 }
 
 /** `host namespaces (hostNetwork=true), hostPort (container "c" uses hostPort 80)`: the detail of a refusal. */

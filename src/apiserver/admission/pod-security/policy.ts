@@ -29,6 +29,23 @@ export interface LabelError {
 export const levelLabel = (mode: Mode): string => `${LABEL_PREFIX}${mode}`;
 export const versionLabel = (mode: Mode): string => `${LABEL_PREFIX}${mode}-version`;
 
+/** The six labels a policy is read from, level and version of each mode. */
+const POLICY_LABELS: readonly string[] = MODES.flatMap((m) => [levelLabel(m), versionLabel(m)]);
+
+/**
+ * A string that is equal for two label sets exactly when they select the same policy: the values
+ * of the six policy labels, absent ones told apart from empty ones.
+ */
+export function policyLabelsKey(labels: Record<string, string> | undefined): string {
+  if (!labels) return '';
+  let key = '';
+  for (const name of POLICY_LABELS) {
+    const v = labels[name];
+    key += v === undefined ? '\u0000' : `${JSON.stringify(v)}`;
+  }
+  return key;
+}
+
 export function formatVersion(v: Version): string {
   return v === 'latest' ? 'latest' : `v1.${v}`;
 }

@@ -1,0 +1,112 @@
+// A/B of the API server's create cost between two source trees (a `git worktree` of the commit
+// before a change, and the tree with it), for a shared machine: both servers run at once and take
+// alternating batches of Pod and ConfigMap creates (32 in flight), so a change in the machine's
+// load hits both alike. Reports the server process's CPU time per create (user + system, all
+// threads) summed over the batches, and the ratio B/A.
+//
+//   node --import tsx bench/apiserver/ab-creates.ts --a /tmp/base --b . [--batches 12] [--batch 500]
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { R } from '../../src/api/resources.js';
+import type { KubeObject } from '../../src/api/types.js';
+import type { TestServer } from '../../test/support/server.js';
+
+function flag(name: string, fallback?: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  const v = at >= 0 ? process.argv[at + 1] : fallback;
+  if (v === undefined) throw new Error(`--${name} is required`);
+  return v;
+}
+
+const BATCHES = Number(flag('batches', '12'));
+const BATCH = Number(flag('batch', '500'));
+const CONCURRENCY = 32;
+
+/** CPU seconds (user + system) of process `pid`. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The pid of the `flatnet server` child started from `tree`. */
+function serverPid(tree: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(`${tree}/src/cli/main.ts`)) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  throw new Error(`no server child from ${tree}`);
+}
+
+async function inParallel(from: number, total: number, make: (i: number) => Promise<unknown>): Promise<void> {
+  let next = from;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < from + total) await make(next++);
+    }),
+  );
+}
+
+interface Side {
+  label: string;
+  server: TestServer;
+  pid: number;
+  /** CPU µs summed over the measured batches, by kind. */
+  cpu: { pods: number; configmaps: number };
+}
+
+async function start(label: string, tree: string): Promise<Side> {
+  // Each tree's own test support starts that tree's server.
+  const support = (await import(resolve(tree, 'test/support/server.ts'))) as typeof import('../../test/support/server.js');
+  const server = await support.startTestServer({ store: 'sqlite', controllers: false });
+  await server.client.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ab' } });
+  return { label, server, pid: serverPid(resolve(tree)), cpu: { pods: 0, configmaps: 0 } };
+}
+
+const pod = (i: number): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: `pod-${i}`, namespace: 'ab', labels: { app: `app-${i % 10}` } },
+  spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] },
+});
+const configMap = (i: number): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: 'ab' }, data: { i: String(i) } });
+
+async function batch(side: Side, kind: 'pods' | 'configmaps', from: number, measured: boolean): Promise<void> {
+  const c0 = cpuSeconds(side.pid);
+  await inParallel(from, BATCH, (i) => (kind === 'pods' ? side.server.client.create(R.pods, pod(i)) : side.server.client.create(R.configmaps, configMap(i))));
+  if (measured) side.cpu[kind] += (cpuSeconds(side.pid) - c0) * 1e6;
+}
+
+async function main(): Promise<void> {
+  const a = await start('A', flag('a'));
+  const b = await start('B', flag('b'));
+  const loads: number[] = [];
+  try {
+    // Batch 0 warms both servers up (JIT) and is not counted; then A and B alternate, each going first half the time.
+    for (let n = 0; n <= BATCHES; n++) {
+      const order = n % 2 === 0 ? [a, b] : [b, a];
+      for (const kind of ['pods', 'configmaps'] as const) for (const side of order) await batch(side, kind, n * BATCH, n > 0);
+      loads.push(loadavg()[0]);
+    }
+  } finally {
+    await a.server.stop();
+    await b.server.stop();
+  }
+  const per = (side: Side, kind: 'pods' | 'configmaps') => side.cpu[kind] / (BATCHES * BATCH);
+  process.stdout.write(`${BATCHES} alternating batches of ${BATCH} creates each, load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`);
+  for (const kind of ['pods', 'configmaps'] as const) {
+    process.stdout.write(`${kind.padEnd(10)}  A ${per(a, kind).toFixed(0)} µs CPU/create  B ${per(b, kind).toFixed(0)} µs  B/A ${(per(b, kind) / per(a, kind)).toFixed(3)}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
