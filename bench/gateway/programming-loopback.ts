@@ -9,6 +9,7 @@
 //
 //   node --import tsx bench/gateway/programming-loopback.ts [--samples 20] [--levels 0,1000,3000]
 //        [--proxy-repo DIR]   (run the proxy from another checkout, e.g. a copy before a change)
+//        [--proxy-cpu-prof DIR] (the proxy writes a V8 CPU profile there when it stops)
 //        [--controllers]      (the server runs its controllers too, the gateway status controller
 //                              among them, as in a lab: it writes every route's and the Gateway's status)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,6 +37,7 @@ interface Options {
   proxyRepo: string;
   concurrency: number;
   controllers: boolean;
+  proxyCpuProf?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -44,6 +46,10 @@ function parseArgs(argv: string[]): Options {
     const [flag, inline] = argv[i].split('=');
     if (flag === '--controllers') {
       o.controllers = true;
+      continue;
+    }
+    if (flag === '--proxy-cpu-prof') {
+      o.proxyCpuProf = resolve(inline ?? argv[++i] ?? '');
       continue;
     }
     const value = inline ?? argv[++i];
@@ -57,7 +63,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--levels') o.levels = value.split(',').map((v) => whole('--levels', v));
     else if (flag === '--concurrency') o.concurrency = Math.max(1, whole('--concurrency', value));
     else if (flag === '--proxy-repo') o.proxyRepo = resolve(value);
-    else throw new Error(`unknown flag ${flag} (flags: --samples N, --levels a,b,c, --concurrency N, --proxy-repo DIR, --controllers)`);
+    else throw new Error(`unknown flag ${flag} (flags: --samples N, --levels a,b,c, --concurrency N, --proxy-repo DIR, --controllers, --proxy-cpu-prof DIR)`);
   }
   return o;
 }
@@ -148,6 +154,8 @@ interface Recompute {
   ms: number;
   modelMs?: number;
   tableMs?: number;
+  /** From the watch event to the swap (waiting for a recompute in flight included). */
+  sinceEventMs?: number;
 }
 
 async function main(): Promise<void> {
@@ -188,7 +196,8 @@ async function main(): Promise<void> {
 
     const logs: string[] = [];
     const recomputes: Recompute[] = [];
-    child = spawn(process.execPath, ['--import', 'tsx', join(o.proxyRepo, 'src/cli/main.ts'), 'gateway', 'proxy', '--gateway', `${NS}/${GATEWAY}`, '--kubeconfig', kubeconfig, '--health-listen', `127.0.0.1:${healthPort}`, '--bind-address', '127.0.0.1'], {
+    const profile = o.proxyCpuProf ? ['--cpu-prof', '--cpu-prof-dir', o.proxyCpuProf] : [];
+    child = spawn(process.execPath, [...profile, '--import', 'tsx', join(o.proxyRepo, 'src/cli/main.ts'), 'gateway', 'proxy', '--gateway', `${NS}/${GATEWAY}`, '--kubeconfig', kubeconfig, '--health-listen', `127.0.0.1:${healthPort}`, '--bind-address', '127.0.0.1'], {
       cwd: o.proxyRepo,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FLATNET_LOG: 'debug' },
@@ -204,8 +213,8 @@ async function main(): Promise<void> {
           continue;
         }
         try {
-          const j = JSON.parse(line) as { ms: number; modelMs?: number; tableMs?: number };
-          recomputes.push({ ms: j.ms, modelMs: j.modelMs, tableMs: j.tableMs });
+          const j = JSON.parse(line) as { ms: number; modelMs?: number; tableMs?: number; sinceEventMs?: number; result?: string };
+          recomputes.push({ ms: j.ms, modelMs: j.modelMs, tableMs: j.tableMs, sinceEventMs: j.result === 'applied' ? j.sinceEventMs : undefined });
         } catch {
           /* not JSON */
         }
@@ -253,9 +262,14 @@ async function main(): Promise<void> {
         return v.length ? percentile(v, 50).toFixed(1) : 'n/a';
       };
       const slowest = rc.map((r) => r.ms).sort((a, b) => b - a)[0];
+      const slowestOf = (xs: (number | undefined)[]) => {
+        const v = xs.filter((x): x is number => typeof x === 'number').sort((a, b) => b - a);
+        return v.length ? `${v[0].toFixed(1)} ms` : 'n/a';
+      };
       const line =
         `routes ${String(level).padStart(5)}: new route -> first 200 p50 ${percentile(samples, 50).toFixed(1)} ms, p99 ${percentile(samples, 99).toFixed(1)} ms, max ${samples[samples.length - 1].toFixed(1)} ms (n=${samples.length}); ` +
         `proxy recompute p50 ${med(rc.map((r) => r.ms))} ms (model ${med(rc.map((r) => r.modelMs))}, table ${med(rc.map((r) => r.tableMs))}), slowest ${slowest?.toFixed(1) ?? 'n/a'} ms over ${rc.length}; ` +
+        `watch event -> table swapped p50 ${med(rc.map((r) => r.sinceEventMs))} ms, slowest ${slowestOf(rc.map((r) => r.sinceEventMs))}; ` +
         `slowest samples ${samples.slice(-3).map((x) => x.toFixed(1)).join(', ')} ms; CPU per new route: server ${cpuMs('server')} ms, proxy ${cpuMs('proxy')} ms; load ${load()}`;
       console.log(line);
       results.push(line);

@@ -16,6 +16,7 @@ import { Informer } from '../client/informer.js';
 import type { ClusterConnection } from '../client/kubeconfig.js';
 import { createLogger, type Logger } from '../util/log.js';
 import type { ProxyConfig } from './config.js';
+import { modelInputsChanged, SPEC_ONLY_FIELDS } from './model/inputs.js';
 import { sameValue } from './model/objects.js';
 import { GatewayModel } from './model/state.js';
 import type { GatewayWorld } from './model/types.js';
@@ -108,6 +109,8 @@ export class GatewayProxyProcess {
   private readonly lists = new Map<string, KubeObject[]>();
   private readonly changedKinds = new Set<string>();
   private readonly applies: Counter<'result'>;
+  private readonly statusOnlyUpdates: Counter;
+  private readonly eventToSwapSeconds: Histogram;
   private health: http.Server | undefined;
   private synced = false;
   private applied = false;
@@ -115,6 +118,8 @@ export class GatewayProxyProcess {
   private appliedConfig: ProxyConfig | undefined;
   private lastFound: boolean | undefined;
   private dirty = false;
+  /** When the oldest change not yet taken into a recompute arrived. */
+  private dirtySince = 0;
   private scheduled = false;
   private inFlight: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -150,6 +155,17 @@ export class GatewayProxyProcess {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.metrics],
     });
+    this.eventToSwapSeconds = new Histogram({
+      name: 'flatnet_gateway_event_to_swap_seconds',
+      help: 'From a watch event to the routing tables that include it swapped in (waiting for a recompute in flight, then recompute and swap).',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.metrics],
+    });
+    this.statusOnlyUpdates = new Counter({
+      name: 'flatnet_gateway_status_only_updates_total',
+      help: 'Watched Gateway API objects updated without a change the route model reads (status writes): no recompute.',
+      registers: [this.metrics],
+    });
     this.applies = new Counter({ name: 'flatnet_gateway_config_applies_total', help: 'Configuration recomputes by result (applied, unchanged, failed).', labelNames: ['result'], registers: [this.metrics] });
   }
 
@@ -179,7 +195,17 @@ export class GatewayProxyProcess {
         this.changedKinds.add(field);
         this.schedule();
       };
-      informer.addHandlers({ add: changed, update: changed, delete: changed });
+      // A status write (the controller writes one per new route, and the Gateway's attachedRoutes)
+      // changes no table: it is not worth a recompute, which would delay the next real change.
+      const specOnly = SPEC_ONLY_FIELDS.has(field);
+      const updated = (obj: KubeObject, old: KubeObject) => {
+        if (specOnly && !modelInputsChanged(old, obj)) {
+          this.statusOnlyUpdates.inc();
+          return;
+        }
+        changed();
+      };
+      informer.addHandlers({ add: changed, update: updated, delete: changed });
       this.informers.set(field, informer);
     }
     const started = performance.now();
@@ -242,6 +268,7 @@ export class GatewayProxyProcess {
   }
 
   private schedule(): void {
+    if (!this.dirty) this.dirtySince = performance.now();
     this.dirty = true;
     if (this.scheduled || this.inFlight || this.stopping || !this.synced) return;
     this.scheduled = true;
@@ -259,6 +286,7 @@ export class GatewayProxyProcess {
   private async recompute(): Promise<void> {
     while (this.dirty && !this.stopping) {
       this.dirty = false;
+      const eventAt = this.dirtySince;
       const started = performance.now();
       const lists = this.currentLists();
       let result: 'applied' | 'unchanged' = 'unchanged';
@@ -304,7 +332,9 @@ export class GatewayProxyProcess {
       this.applies.inc({ result });
       this.retryDelayMs = RETRY_MIN_MS;
       const round = (ms: number) => Math.round(ms * 100) / 100;
-      this.log.debug('recomputed', { result, ms: round(seconds * 1000), modelMs: round(modelMs), ...(tableMs === undefined ? {} : { tableMs: round(tableMs) }) });
+      const sinceEventMs = performance.now() - eventAt;
+      if (result === 'applied') this.eventToSwapSeconds.observe(sinceEventMs / 1000);
+      this.log.debug('recomputed', { result, ms: round(seconds * 1000), modelMs: round(modelMs), ...(tableMs === undefined ? {} : { tableMs: round(tableMs) }), sinceEventMs: round(sinceEventMs) });
       if (!this.readyLogged && this.ready) {
         this.readyLogged = true;
         this.log.info('ready', {});

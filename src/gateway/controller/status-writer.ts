@@ -10,20 +10,26 @@ export type WriteOutcome = 'written' | 'unchanged' | 'gone';
 
 const MAX_ATTEMPTS = 5;
 
-export async function writeStatus(client: KubeClient, r: ResourceInfo, cached: KubeObject, statusOf: StatusOf): Promise<WriteOutcome> {
+/** What a write did; `resourceVersion` is the written object's (the watch event that echoes the write carries it). */
+export interface WriteResult {
+  outcome: WriteOutcome;
+  resourceVersion?: string;
+}
+
+export async function writeStatus(client: KubeClient, r: ResourceInfo, cached: KubeObject, statusOf: StatusOf): Promise<WriteResult> {
   let obj = cached;
   for (let attempt = 1; ; attempt++) {
     const status = statusOf(obj.status as Record<string, unknown> | undefined, obj);
-    if (!status) return 'unchanged';
+    if (!status) return { outcome: 'unchanged' };
     try {
-      await client.updateStatus(r, { ...obj, status });
-      return 'written';
+      const written = await client.updateStatus(r, { ...obj, status });
+      return { outcome: 'written', resourceVersion: written?.metadata?.resourceVersion };
     } catch (err) {
-      if (isNotFound(err)) return 'gone';
+      if (isNotFound(err)) return { outcome: 'gone' };
       if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
     }
     const fresh = await client.get(r, obj.metadata.namespace, obj.metadata.name ?? '');
-    if (!fresh) return 'gone';
+    if (!fresh) return { outcome: 'gone' };
     obj = fresh;
   }
 }

@@ -297,6 +297,33 @@ spec:
   await kubectl(['delete', 'httproute', 'restore', 'bystander']);
 });
 
+test('routes created and deleted in a burst: attachedRoutes and every route status converge (status writes never wait on their own echo)', async () => {
+  const attached = async () => ((await get(R.gateways, 'default', 'web'))?.status as any)?.listeners?.find((l: any) => l.name === 'http')?.attachedRoutes as number | undefined;
+  const base = await eventually('attachedRoutes of http', async () => {
+    const n = await attached();
+    return typeof n === 'number' ? { n } : undefined;
+  });
+  const names = Array.from({ length: 30 }, (_, i) => `burst-${i}`);
+  const routeObject = (name: string): KubeObject => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: 'default' },
+    spec: { parentRefs: [{ name: 'web', sectionName: 'http' }], hostnames: [`${name}.example.com`], rules: [{ backendRefs: [{ name: 'backend', port: 8080 }] }] },
+  });
+  await Promise.all(names.map((n) => s.client.create(R.httproutes, routeObject(n))));
+  await eventually(`attachedRoutes = ${base.n + names.length}`, async () => (await attached()) === base.n + names.length);
+  await eventually('every burst route Accepted by us', async () => {
+    for (const n of names) {
+      const r = await get(R.httproutes, 'default', n);
+      const ours = ((r?.status as any)?.parents ?? []).find((p: any) => p.controllerName === GATEWAY_CONTROLLER_NAME);
+      if (ours?.conditions?.find((c: any) => c.type === 'Accepted')?.status !== 'True') return false;
+    }
+    return true;
+  });
+  await Promise.all(names.map((n) => s.client.delete(R.httproutes, 'default', n)));
+  await eventually(`attachedRoutes back to ${base.n}`, async () => (await attached()) === base.n);
+});
+
 test('deleting the Gateway deletes its proxy objects (garbage collection)', async () => {
   await kubectl(['delete', 'gateway', 'web']);
   await eventually('proxy objects gone', async () => {

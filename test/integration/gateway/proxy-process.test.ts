@@ -169,6 +169,16 @@ test('the proxy process serves its Gateway, follows a route edit, answers health
   assert.equal(first.status, 200, `through the proxy: ${first.body}\n${p.logs()}`);
   assert.match(first.body, /^backend-a GET \/hello/);
 
+  // A status write (what the controller does for every route) is not a recompute; the edit after it is followed.
+  const metricValue = async (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec((await curl(`${health}/metrics`)).body)?.[1] ?? NaN);
+  const recomputesBefore = await metricValue('flatnet_gateway_config_apply_seconds_count');
+  const statusOnlyBefore = await metricValue('flatnet_gateway_status_only_updates_total');
+  assert.equal(statusOnlyBefore, 0);
+  const beforeStatus = (await s.client.get(R.httproutes, NS, 'web'))!;
+  await s.client.updateStatus(R.httproutes, { ...beforeStatus, status: { parents: [{ parentRef: { name: 'gw' }, controllerName: 'example.com/other', conditions: [] }] } });
+  await eventually('the status write seen by the proxy', async () => (await metricValue('flatnet_gateway_status_only_updates_total')) === 1, p.logs);
+  assert.equal(await metricValue('flatnet_gateway_config_apply_seconds_count'), recomputesBefore, 'a status-only update recomputed the config');
+
   // The route edit: /v2 goes to backend-b, the rest still to backend-a.
   const current = (await s.client.get(R.httproutes, NS, 'web'))!;
   (current.spec as { rules: unknown[] }).rules = [

@@ -1,0 +1,65 @@
+// Polling the Gateway from flatnet-ext, two ways, for bench/gateway/programming.ts:
+//  - 'new-connection': every request on a new TCP connection (made inside flatnet-ext through the
+//    netns socket broker, then through the LoadBalancer DNAT to a proxy pod), as a fresh client;
+//  - 'keep-alive': one connection kept open across requests (made again only if the proxy closes
+//    it), so connection setup is not counted and each probe costs one request.
+// The proxy looks up its current routing table per request, so a kept-open connection sees a new
+// route as soon as a new connection would.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { connectFromExt, requestFromExt } from '../../test/support/lab.js';
+
+export type PollMode = 'keep-alive' | 'new-connection';
+
+/** A keep-alive agent whose sockets are made inside flatnet-ext. */
+class ExtAgent extends http.Agent {
+  connections = 0;
+
+  constructor(private readonly address: string) {
+    super({ keepAlive: true, maxSockets: 1 });
+  }
+
+  override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, socket: Duplex) => void): Duplex | undefined {
+    this.connections += 1;
+    connectFromExt(this.address, Number(options.port ?? 80), undefined, 5000).then(
+      (sock) => callback?.(null, sock),
+      (err: Error) => callback?.(err, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
+export class ExtPoller {
+  private readonly agent: ExtAgent;
+
+  constructor(
+    readonly mode: PollMode,
+    private readonly address: string,
+  ) {
+    this.agent = new ExtAgent(address);
+  }
+
+  /** TCP connections opened so far (keep-alive mode; the other mode opens one per request). */
+  get connections(): number {
+    return this.agent.connections;
+  }
+
+  /** One GET / with this Host; the status, or 0 when the connection or request failed. */
+  status(host: string, timeoutMs = 5000): Promise<number> {
+    if (this.mode === 'new-connection') return requestFromExt({ address: this.address, host, path: '/', timeoutMs }).then((a) => a.status, () => 0);
+    return new Promise((resolve) => {
+      const req = http.request({ host: this.address, port: 80, path: '/', headers: { host }, agent: this.agent, setHost: false, timeout: timeoutMs }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(0));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => resolve(0));
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
