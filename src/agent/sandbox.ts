@@ -2,12 +2,12 @@
 // CNI runtime, with the pod's resolv.conf and hosts under /etc/netns/<netns>/ so that every
 // `ip netns exec` into it sees them. Each sandbox is recorded under the data directory so a
 // restarted agent finds and adopts or removes it.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { runCommand } from '../linux/exec.js';
 
-const run = promisify(execFile);
+/** Runs a kernel tool through src/linux (its failure names the command and its stderr). */
+const run = (cmd: string, args: string[]) => runCommand([cmd, ...args]);
 
 /** The part of the CNI runtime (src/cni/runtime.ts) the agent uses. */
 export interface PodNetworkRuntime {
@@ -107,7 +107,8 @@ export class Semaphore {
 }
 
 export class SandboxRuntime {
-  // CNI plugins are processes; a burst of new pods must not start hundreds at once.
+  // Each CNI ADD/DEL runs a few kernel tools (and exec'd plugins are processes): a burst of new
+  // pods must not start hundreds at once.
   private readonly cniSlots = new Semaphore(8);
 
   constructor(

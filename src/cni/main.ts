@@ -2,18 +2,20 @@
 // variables and the configuration on stdin, runs the verb, prints the result (or the spec's
 // error object) on stdout and answers the exit code. Plugin modules load on demand.
 import type { CniEnv, CniCommand } from './protocol.js';
+import { THIS_NAMESPACE, type NodeHost } from './node-host.js';
 import { CniError, CniErrorCode, type Attachment, type CniResult, type PluginConf } from './types.js';
 import { normaliseResult, parseCniEnv, parsePluginConf, resultForVersion, versionResult } from './protocol.js';
 
 export const PLUGIN_NAMES = ['flatnet-bridge', 'flatnet-host-local', 'flatnet-loopback', 'flatnet-portmap'] as const;
 export type PluginName = (typeof PLUGIN_NAMES)[number];
 
+/** One plugin's verbs; `host` says where its node-side kernel work goes. */
 interface Plugin {
-  add(conf: PluginConf, env: CniEnv): Promise<CniResult>;
-  del(conf: PluginConf, env: CniEnv): Promise<void>;
-  check(conf: PluginConf, env: CniEnv): Promise<void>;
-  gc(conf: PluginConf, env: CniEnv, valid: Attachment[]): Promise<void>;
-  status(conf: PluginConf, env: CniEnv): Promise<void>;
+  add(conf: PluginConf, env: CniEnv, host: NodeHost): Promise<CniResult>;
+  del(conf: PluginConf, env: CniEnv, host: NodeHost): Promise<void>;
+  check(conf: PluginConf, env: CniEnv, host: NodeHost): Promise<void>;
+  gc(conf: PluginConf, env: CniEnv, valid: Attachment[], host: NodeHost): Promise<void>;
+  status(conf: PluginConf, env: CniEnv, host: NodeHost): Promise<void>;
 }
 
 async function loadPlugin(name: PluginName): Promise<Plugin> {
@@ -38,7 +40,7 @@ async function loadPlugin(name: PluginName): Promise<Plugin> {
     }
     case 'flatnet-portmap': {
       const m = await import('./plugins/portmap.js');
-      return { add: m.portmapAdd, del: m.portmapDel, check: m.portmapCheck, gc: (conf, _env, valid) => m.portmapGc(conf, valid), status: async () => undefined };
+      return { add: m.portmapAdd, del: m.portmapDel, check: m.portmapCheck, gc: (conf, _env, valid, host) => m.portmapGc(conf, valid, host), status: async () => undefined };
     }
   }
 }
@@ -56,46 +58,83 @@ export interface CniIo {
   write(text: string): void;
 }
 
-/** Runs one CNI invocation; answers the exit code. */
-export async function invoke(name: PluginName, io: CniIo): Promise<number> {
-  let version = '1.1.0';
+/** What one invocation printed on success: a result, VERSION's answer, or nothing. */
+export type CniOutput = CniResult | ReturnType<typeof versionResult> | undefined;
+
+/**
+ * One CNI invocation from its CNI_* variables and stdin text: the whole protocol (checks,
+ * version shaping) around the plugin's verb. Throws the CniError the plugin would print.
+ * The exec'd entry and the agent's in-process path both come through here.
+ */
+export async function handle(name: PluginName, vars: NodeJS.ProcessEnv, stdin: string, host: NodeHost = THIS_NAMESPACE): Promise<{ version: string; output: CniOutput }> {
+  const env = parseCniEnv(vars);
+  const conf = parsePluginConf(stdin, env.command);
+  const version = conf.cniVersion;
   try {
-    const env = parseCniEnv(io.env);
-    const conf = parsePluginConf(io.stdin, env.command);
-    version = conf.cniVersion;
-    if (env.command === 'VERSION') {
-      io.write(JSON.stringify({ ...versionResult(), cniVersion: conf.cniVersion === '0.1.0' ? '1.1.0' : conf.cniVersion }));
-      return 0;
-    }
+    if (env.command === 'VERSION') return { version, output: { ...versionResult(), cniVersion: conf.cniVersion === '0.1.0' ? '1.1.0' : conf.cniVersion } };
     conf.prevResult = normaliseResult(conf.prevResult);
     const plugin = await loadPlugin(name);
-    const result = await runVerb(plugin, env.command, conf, env);
-    if (result) io.write(JSON.stringify(resultForVersion(result, conf.cniVersion)));
+    const result = await runVerb(plugin, env.command, conf, env, host);
+    return { version, output: result ? resultForVersion(result, conf.cniVersion) : undefined };
+  } catch (err) {
+    throw new VersionedError(asCniError(err), version);
+  }
+}
+
+/** A plugin's error with the cniVersion of the configuration it failed on (for its JSON). */
+class VersionedError extends Error {
+  constructor(
+    readonly error: CniError,
+    readonly version: string,
+  ) {
+    super(error.message);
+  }
+}
+
+function asCniError(err: unknown): CniError {
+  if (err instanceof VersionedError) return err.error;
+  return err instanceof CniError ? err : new CniError(CniErrorCode.IoFailure, (err as Error).message ?? String(err));
+}
+
+/** Runs `handle` and unwraps its error to the plugin's CniError. */
+export async function handleOrThrow(name: PluginName, vars: NodeJS.ProcessEnv, stdin: string, host: NodeHost): Promise<CniOutput> {
+  try {
+    return (await handle(name, vars, stdin, host)).output;
+  } catch (err) {
+    throw asCniError(err);
+  }
+}
+
+/** Runs one CNI invocation; answers the exit code. */
+export async function invoke(name: PluginName, io: CniIo): Promise<number> {
+  try {
+    const { output } = await handle(name, io.env, io.stdin);
+    if (output) io.write(JSON.stringify(output));
     return 0;
   } catch (err) {
-    const e = err instanceof CniError ? err : new CniError(CniErrorCode.IoFailure, (err as Error).message ?? String(err));
-    io.write(JSON.stringify(e.toJSON(version)));
+    const version = err instanceof VersionedError ? err.version : '1.1.0';
+    io.write(JSON.stringify(asCniError(err).toJSON(version)));
     return 1;
   }
 }
 
-async function runVerb(plugin: Plugin, command: CniCommand, conf: PluginConf, env: CniEnv): Promise<CniResult | undefined> {
+async function runVerb(plugin: Plugin, command: CniCommand, conf: PluginConf, env: CniEnv, host: NodeHost): Promise<CniResult | undefined> {
   switch (command) {
     case 'ADD':
-      return plugin.add(conf, env);
+      return plugin.add(conf, env, host);
     case 'DEL':
-      await plugin.del(conf, env);
+      await plugin.del(conf, env, host);
       return undefined;
     case 'CHECK':
-      await plugin.check(conf, env);
+      await plugin.check(conf, env, host);
       return undefined;
     case 'STATUS':
-      await plugin.status(conf, env);
+      await plugin.status(conf, env, host);
       return undefined;
     case 'GC': {
       const valid = conf['cni.dev/valid-attachments'] ?? [];
       if (!Array.isArray(valid)) throw new CniError(CniErrorCode.InvalidNetworkConfig, 'cni.dev/valid-attachments must be a list of {containerID, ifname}');
-      await plugin.gc(conf, env, valid);
+      await plugin.gc(conf, env, valid, host);
       return undefined;
     }
     case 'VERSION':

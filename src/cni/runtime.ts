@@ -1,10 +1,12 @@
 // The runtime side of CNI, as the agent uses it: executes the plugin chain of a conflist per the
 // spec (CNI_* env + stdin, prevResult chaining, DEL in reverse order, CHECK/STATUS/GC), inside
 // the node's namespace, and caches each attachment's final ADD result for DEL and CHECK the way
-// libcni does.
+// libcni does. flatnet's own plugin types are called in-process (in-process.ts) unless asked to
+// exec them; any other type is executed from the plugin directories.
 import { mkdirSync, readFileSync, writeFileSync, renameSync, unlinkSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execPlugin, findPlugin, type PluginInvocation } from './exec-plugin.js';
+import { invokeInProcess, ownPlugin } from './in-process.js';
 import { CniError, CniErrorCode, compareVersions, type Attachment, type CniResult, type NetworkConfigList, type PluginConf, type PortMapping } from './types.js';
 
 export interface CniRuntimeOptions {
@@ -13,6 +15,11 @@ export interface CniRuntimeOptions {
   /** The node namespace the plugins run in (a name under /run/netns); undefined = this one. */
   hostNetns?: string;
   cacheDir: string;
+  /**
+   * Exec flatnet's own plugins from binDirs like any other plugin (default false: they are
+   * called in-process, with the same configuration, checks and results, and no process start).
+   */
+  execOwnPlugins?: boolean;
 }
 
 export interface AttachmentArgs {
@@ -85,7 +92,10 @@ export function createCniRuntime(opts: CniRuntimeOptions): CniRuntime {
   const network = loadConflist(opts.conflistPath);
   const cacheFile = (containerId: string, ifName: string) => join(opts.cacheDir, `${network.name}-${containerId}-${ifName}`);
 
+  const host = { netns: opts.hostNetns };
   const invoke = async (type: string, inv: Omit<PluginInvocation, 'path'>, conf: PluginConf): Promise<CniResult | undefined> => {
+    const own = opts.execOwnPlugins ? undefined : ownPlugin(type);
+    if (own) return invokeInProcess(own, { ...inv, path: opts.binDirs }, conf, host);
     const bin = findPlugin(type, opts.binDirs);
     const argv = opts.hostNetns ? ['ip', 'netns', 'exec', opts.hostNetns, bin] : [bin];
     return execPlugin<CniResult>(argv, { ...inv, path: opts.binDirs }, JSON.stringify(conf));
@@ -162,7 +172,7 @@ export function createCniRuntime(opts: CniRuntimeOptions): CniRuntime {
       // STATUS exists from spec 1.1.0; older plugins are assumed ready once they are found.
       for (const plugin of network.plugins) {
         if (!supports('1.1.0')) {
-          findPlugin(plugin.type, opts.binDirs);
+          if (opts.execOwnPlugins || !ownPlugin(plugin.type)) findPlugin(plugin.type, opts.binDirs);
           continue;
         }
         await invoke(plugin.type, { command: 'STATUS' }, pluginConfig(network, plugin, {}));

@@ -2,13 +2,13 @@
 // gateway address, and per attachment a veth pair whose host end joins the bridge (hairpin on)
 // and whose other end becomes CNI_IFNAME in the pod with the IPAM address and routes.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, readlinkSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { CniEnv } from '../protocol.js';
 import { CniError, CniErrorCode, type Attachment, type CniInterface, type CniResult, type CniRoute, type PluginConf } from '../types.js';
-import { IpBatch, applyIpBatch, applyIpBatchAtPath, getLink, listAddressesAtPath } from '../../linux/ip.js';
+import { IpBatch, applyIpBatch, getLink, listAddressesAtPath, type LinkInfo } from '../../linux/ip.js';
 import { CommandError, runCommand } from '../../linux/exec.js';
 import { macFromIp } from '../../linux/ipv4.js';
+import { THIS_NAMESPACE, ensureForwarding, nodeIpBatch, sandboxIpBatch, type NodeHost } from '../node-host.js';
 import { ipamExecAdd, ipamExecCheck, ipamExecDel, ipamExecGc, ipamExecStatus } from '../ipam.js';
 
 export interface BridgeConf extends PluginConf {
@@ -46,67 +46,75 @@ export function hostVethName(containerId: string, ifName: string): string {
   return 'veth' + createHash('sha1').update(`${containerId}/${ifName}`).digest('hex').slice(0, 11);
 }
 
-function readMac(dev: string): string | undefined {
-  try {
-    return readFileSync(`/sys/class/net/${dev}/address`, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-async function macOf(dev: string): Promise<string | undefined> {
-  return readMac(dev) ?? (await getLink(undefined, dev))?.address;
-}
-
 function kernelError(what: string, err: unknown): CniError {
   if (err instanceof CniError) return err;
   const detail = err instanceof CommandError ? err.stderr.trim() : (err as Error).message;
   return new CniError(CniErrorCode.KernelFailure, `${what} failed`, detail);
 }
 
-/** Creates the bridge when missing (a concurrent ADD may win the race; that is fine). */
-async function createBridgeIfMissing(s: Settings, gatewayCidrs: string[]): Promise<void> {
-  if (existsSync(`/sys/class/net/${s.bridge}`) || (await getLink(undefined, s.bridge))) return;
+/** True when a batch failed at its first line because `dev` does not exist (nothing applied). */
+function missingAtFirstLine(err: unknown, dev: string): boolean {
+  return err instanceof CommandError && err.stderr.includes(`Cannot find device "${dev}"`) && /Command failed -:1\b/.test(err.stderr);
+}
+
+/** Creates the bridge (a concurrent ADD may win the race; that is fine). */
+async function createBridge(host: NodeHost, s: Settings, gatewayCidrs: string[]): Promise<void> {
   const gw = gatewayCidrs[0]?.split('/')[0];
   try {
-    await applyIpBatch(undefined, new IpBatch().raw(`link add ${s.bridge}${gw ? ` address ${macFromIp(gw)}` : ''} type bridge`));
+    await applyIpBatch(host.netns, [`link add ${s.bridge}${gw ? ` address ${macFromIp(gw)}` : ''} type bridge`]);
   } catch (err) {
     if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw kernelError(`creating bridge ${s.bridge}`, err);
   }
 }
 
-function enableForwarding(): void {
-  const path = '/proc/sys/net/ipv4/ip_forward';
-  try {
-    if (readFileSync(path, 'utf8').trim() !== '1') writeFileSync(path, '1');
-  } catch (err) {
-    throw new CniError(CniErrorCode.KernelFailure, 'cannot enable net.ipv4.ip_forward in the node namespace', (err as Error).message);
-  }
+function macOf(shown: unknown[] | undefined): string | undefined {
+  const link = shown?.[0] as LinkInfo | undefined;
+  return link?.address;
 }
 
-export async function bridgeAdd(conf: BridgeConf, env: CniEnv): Promise<CniResult> {
+/**
+ * The node side of one attachment in one `ip -batch`: the bridge up with its gateway address,
+ * the veth pair (peer created in the pod), the host end on the bridge; the batch ends with
+ * `show` lines answering the bridge's and the veth's MAC. The bridge is assumed to exist (it
+ * does after the node's first pod); when it does not, the batch fails at its first line with
+ * nothing applied, the bridge is created and the batch runs again.
+ */
+async function plumbHostSide(host: NodeHost, s: Settings, gatewayCidrs: string[], veth: string, env: CniEnv, podMac: string): Promise<{ bridgeMac?: string; vethMac?: string }> {
+  const batch = new IpBatch().setLink(s.bridge, { up: true, ...(s.promisc ? { promisc: true } : {}) });
+  for (const cidr of gatewayCidrs) batch.replaceAddress(cidr, s.bridge);
+  batch.addVeth(veth, env.ifName, { mtu: s.mtu, peerNetns: env.netns, peerMac: podMac }).setLink(veth, { master: s.bridge, up: true });
+  if (s.hairpin) batch.setBridgePort(veth, { hairpin: true });
+  batch.raw(`link show dev ${s.bridge}`).raw(`link show dev ${veth}`);
+  let shown: unknown[][];
+  try {
+    shown = await nodeIpBatch(host, batch.lines, { json: true });
+  } catch (err) {
+    if (!missingAtFirstLine(err, s.bridge)) throw err;
+    await createBridge(host, s, gatewayCidrs);
+    shown = await nodeIpBatch(host, batch.lines, { json: true });
+  }
+  return { bridgeMac: macOf(shown[0]), vethMac: macOf(shown[1]) };
+}
+
+export async function bridgeAdd(conf: BridgeConf, env: CniEnv, host: NodeHost = THIS_NAMESPACE): Promise<CniResult> {
   const s = settings(conf);
   if (!existsSync(env.netns)) throw new CniError(CniErrorCode.InvalidEnvironment, `CNI_NETNS ${env.netns} does not exist`);
-  const ipamResult = await ipamExecAdd(conf, env);
+  const ipamResult = await ipamExecAdd(conf, env, host);
   const v4 = (ipamResult.ips ?? []).filter((ip) => !ip.address.includes(':'));
   if (v4.length === 0) {
-    await ipamExecDel(conf, env).catch(() => undefined);
+    await ipamExecDel(conf, env, host).catch(() => undefined);
     throw new CniError(CniErrorCode.UnsupportedField, 'the IPAM plugin returned no IPv4 address; flatnet-bridge configures IPv4 only');
   }
   const veth = hostVethName(env.containerId, env.ifName);
   try {
     const gatewayCidrs = s.isGateway ? v4.filter((ip) => ip.gateway).map((ip) => `${ip.gateway}/${ip.address.split('/')[1]}`) : [];
-    await createBridgeIfMissing(s, gatewayCidrs);
-    if (s.isGateway) enableForwarding();
+    if (s.isGateway) {
+      await ensureForwarding(host).catch((err) => {
+        throw kernelError('enabling net.ipv4.ip_forward in the node namespace', err);
+      });
+    }
     const podMac = macFromIp(v4[0].address.split('/')[0]);
-    // One batch for the host side: the bridge up with its gateway address, the veth pair.
-    const host = new IpBatch().setLink(s.bridge, { up: true, ...(s.promisc ? { promisc: true } : {}) });
-    for (const cidr of gatewayCidrs) host.replaceAddress(cidr, s.bridge);
-    host
-      .addVeth(veth, env.ifName, { mtu: s.mtu, peerNetns: env.netns, peerMac: podMac })
-      .setLink(veth, { master: s.bridge, up: true });
-    if (s.hairpin) host.setBridgePort(veth, { hairpin: true });
-    await applyIpBatch(undefined, host).catch((err) => {
+    const macs = await plumbHostSide(host, s, gatewayCidrs, veth, env, podMac).catch((err) => {
       throw kernelError(`creating veth ${veth} for ${env.ifName}`, err);
     });
     const routes: CniRoute[] = [...(ipamResult.routes ?? [])];
@@ -119,12 +127,12 @@ export async function bridgeAdd(conf: BridgeConf, env: CniEnv): Promise<CniResul
       const gw = r.gw ?? v4[0].gateway;
       pod.raw(`route replace ${r.dst}${gw ? ` via ${gw}` : ''} dev ${env.ifName}${r.mtu ? ` mtu ${r.mtu}` : ''}`);
     }
-    await applyIpBatchAtPath(env.netns, pod).catch((err) => {
+    await sandboxIpBatch(env.netns, pod.lines).catch((err) => {
       throw kernelError(`configuring ${env.ifName} in ${env.netns}`, err);
     });
     const interfaces: CniInterface[] = [
-      { name: s.bridge, mac: await macOf(s.bridge) },
-      { name: veth, mac: await macOf(veth), ...(s.mtu ? { mtu: s.mtu } : {}) },
+      { name: s.bridge, mac: macs.bridgeMac },
+      { name: veth, mac: macs.vethMac, ...(s.mtu ? { mtu: s.mtu } : {}) },
       { name: env.ifName, mac: podMac, ...(s.mtu ? { mtu: s.mtu } : {}), sandbox: env.netns },
     ];
     const result: CniResult = {
@@ -137,44 +145,37 @@ export async function bridgeAdd(conf: BridgeConf, env: CniEnv): Promise<CniResul
     if (dns && Object.keys(dns).length > 0) result.dns = dns;
     return result;
   } catch (err) {
-    await ipamExecDel(conf, env).catch(() => undefined);
-    await applyIpBatch(undefined, new IpBatch().deleteLink(veth)).catch(() => undefined);
+    await ipamExecDel(conf, env, host).catch(() => undefined);
+    await applyIpBatch(host.netns, new IpBatch().deleteLink(veth)).catch(() => undefined);
     throw err;
   }
 }
 
-export async function bridgeDel(conf: BridgeConf, env: CniEnv): Promise<void> {
+export async function bridgeDel(conf: BridgeConf, env: CniEnv, host: NodeHost = THIS_NAMESPACE): Promise<void> {
   settings(conf);
   let ipamErr: unknown;
   try {
-    await ipamExecDel(conf, env);
+    await ipamExecDel(conf, env, host);
   } catch (err) {
     ipamErr = err;
   }
   const veth = hostVethName(env.containerId, env.ifName);
   try {
-    await applyIpBatch(undefined, new IpBatch().deleteLink(veth));
+    await applyIpBatch(host.netns, new IpBatch().deleteLink(veth));
   } catch (err) {
     if (!(err instanceof CommandError && /Cannot find device|does not exist/.test(err.stderr))) throw kernelError(`deleting veth ${veth}`, err);
   }
   if (ipamErr) throw ipamErr;
 }
 
-export async function bridgeCheck(conf: BridgeConf, env: CniEnv): Promise<void> {
+export async function bridgeCheck(conf: BridgeConf, env: CniEnv, host: NodeHost = THIS_NAMESPACE): Promise<void> {
   const s = settings(conf);
   const prev = conf.prevResult!;
   const veth = hostVethName(env.containerId, env.ifName);
-  if (!existsSync(`/sys/class/net/${s.bridge}`) && !(await getLink(undefined, s.bridge))) throw new CniError(CniErrorCode.InvalidNetworkConfig, `bridge ${s.bridge} does not exist`);
-  const link = await getLink(undefined, veth);
+  if (!(await getLink(host.netns, s.bridge))) throw new CniError(CniErrorCode.InvalidNetworkConfig, `bridge ${s.bridge} does not exist`);
+  const link = await getLink(host.netns, veth);
   if (!link) throw new CniError(CniErrorCode.UnknownContainer, `host veth ${veth} of container ${env.containerId} does not exist`);
-  let master = link.master;
-  if (!master) {
-    try {
-      master = basename(readlinkSync(`/sys/class/net/${veth}/master`));
-    } catch {
-      master = undefined;
-    }
-  }
+  const master = link.master;
   if (master !== s.bridge) throw new CniError(CniErrorCode.InvalidNetworkConfig, `host veth ${veth} is attached to ${master ?? 'no bridge'}, expected ${s.bridge}`);
   let addrs;
   try {
@@ -186,24 +187,24 @@ export async function bridgeCheck(conf: BridgeConf, env: CniEnv): Promise<void> 
   for (const ip of prev.ips ?? []) {
     if (!ip.address.includes(':') && !have.has(ip.address)) throw new CniError(CniErrorCode.InvalidNetworkConfig, `interface ${env.ifName} in ${env.netns} lacks address ${ip.address}`);
   }
-  await ipamExecCheck(conf, env);
+  await ipamExecCheck(conf, env, host);
 }
 
-export async function bridgeGc(conf: BridgeConf, env: CniEnv, valid: Attachment[]): Promise<void> {
+export async function bridgeGc(conf: BridgeConf, env: CniEnv, valid: Attachment[], host: NodeHost = THIS_NAMESPACE): Promise<void> {
   settings(conf);
-  await ipamExecGc(conf, env, valid);
+  await ipamExecGc(conf, env, valid, host);
   // Host veths of pods whose namespace is gone vanished with it; a veth still present whose
   // attachment is not valid is removed.
   const names = new Set(valid.map((a) => hostVethName(a.containerID, a.ifname)));
-  const { stdout } = await runCommand(['ip', '-o', 'link', 'show', 'type', 'veth']).catch(() => ({ stdout: '' }));
+  const { stdout } = await runCommand(['ip', ...(host.netns ? ['-n', host.netns] : []), '-o', 'link', 'show', 'type', 'veth']).catch(() => ({ stdout: '' }));
   const stale = stdout
     .split('\n')
     .map((l) => /^\d+:\s+([^@:]+)/.exec(l)?.[1])
     .filter((n): n is string => !!n && /^veth[0-9a-f]{11}$/.test(n) && !names.has(n));
-  if (stale.length) await applyIpBatch(undefined, stale.map((n) => `link del ${n}`)).catch(() => undefined);
+  if (stale.length) await applyIpBatch(host.netns, stale.map((n) => `link del ${n}`)).catch(() => undefined);
 }
 
-export async function bridgeStatus(conf: BridgeConf, env: CniEnv): Promise<void> {
+export async function bridgeStatus(conf: BridgeConf, env: CniEnv, host: NodeHost = THIS_NAMESPACE): Promise<void> {
   settings(conf);
-  await ipamExecStatus(conf, env);
+  await ipamExecStatus(conf, env, host);
 }

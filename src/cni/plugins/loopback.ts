@@ -3,13 +3,14 @@
 import { existsSync } from 'node:fs';
 import type { CniEnv } from '../protocol.js';
 import { CniError, CniErrorCode, type CniResult, type PluginConf } from '../types.js';
-import { applyIpBatchAtPath, listAddressesAtPath } from '../../linux/ip.js';
+import { listAddressesAtPath } from '../../linux/ip.js';
+import { sandboxIpBatch } from '../node-host.js';
 import { CommandError } from '../../linux/exec.js';
 
 export async function loopbackAdd(conf: PluginConf, env: CniEnv): Promise<CniResult> {
   if (!existsSync(env.netns)) throw new CniError(CniErrorCode.InvalidEnvironment, `CNI_NETNS ${env.netns} does not exist`);
   try {
-    await applyIpBatchAtPath(env.netns, ['link set dev lo up']);
+    await sandboxIpBatch(env.netns, ['link set dev lo up']);
   } catch (err) {
     throw new CniError(CniErrorCode.KernelFailure, `bringing lo up in ${env.netns} failed`, err instanceof CommandError ? err.stderr : String(err));
   }
@@ -24,7 +25,7 @@ export async function loopbackAdd(conf: PluginConf, env: CniEnv): Promise<CniRes
 export async function loopbackDel(_conf: PluginConf, env: CniEnv): Promise<void> {
   // The namespace may be gone already; then lo is gone with it.
   if (!env.netns || !existsSync(env.netns)) return;
-  await applyIpBatchAtPath(env.netns, ['link set dev lo down']).catch(() => undefined);
+  await sandboxIpBatch(env.netns, ['link set dev lo down']).catch(() => undefined);
 }
 
 export async function loopbackCheck(_conf: PluginConf, env: CniEnv): Promise<void> {

@@ -9,6 +9,7 @@ import type { CniEnv } from '../protocol.js';
 import { CniError, CniErrorCode, type Attachment, type CniResult, type PluginConf, type PortMapping } from '../types.js';
 import { NftTransaction } from '../../linux/nft.js';
 import { CommandError } from '../../linux/exec.js';
+import { THIS_NAMESPACE, nodeNft, type NodeHost } from '../node-host.js';
 
 export const HOSTPORT_TABLE = 'flatnet-hostport';
 export const DEFAULT_PORTMAP_STATE_DIR = '/var/lib/cni/flatnet-portmap';
@@ -95,7 +96,32 @@ function removeElements(tx: NftTransaction, s: MappingState): void {
   tx.addElements('ip', T, 'hostip-hostports', s.hostipHostports).deleteElements('ip', T, 'hostip-hostports', s.hostipHostports);
 }
 
-export async function portmapAdd(conf: PortmapConf, env: CniEnv): Promise<CniResult> {
+// Node namespaces this process has put the hostport table in place in: a long-lived caller (the
+// agent) then sends only the elements of each pod. When the table went away meanwhile, the
+// transaction fails as a whole and is sent again with the table.
+const skeletonIn = new Set<string>();
+
+/** Applies `elements` (the per-pod statements), with the table's skeleton when it may be missing. */
+async function applyWithSkeleton(host: NodeHost, snat: boolean, elements: (tx: NftTransaction) => void): Promise<void> {
+  const key = host.netns ?? '';
+  if (skeletonIn.has(key)) {
+    const tx = new NftTransaction();
+    elements(tx);
+    try {
+      await nodeNft(host, tx);
+      return;
+    } catch (err) {
+      if (!(err instanceof CommandError && /No such file or directory/.test(err.stderr))) throw err;
+      skeletonIn.delete(key);
+    }
+  }
+  const tx = hostportSkeleton(new NftTransaction(), snat);
+  elements(tx);
+  await nodeNft(host, tx);
+  skeletonIn.add(key);
+}
+
+export async function portmapAdd(conf: PortmapConf, env: CniEnv, host: NodeHost = THIS_NAMESPACE): Promise<CniResult> {
   if (!conf.prevResult) throw new CniError(CniErrorCode.InvalidNetworkConfig, 'flatnet-portmap must be chained after a plugin that assigns the pod address (no prevResult)');
   const result: CniResult = { ...conf.prevResult, cniVersion: conf.cniVersion };
   const mappings = conf.runtimeConfig?.portMappings ?? [];
@@ -104,10 +130,10 @@ export async function portmapAdd(conf: PortmapConf, env: CniEnv): Promise<CniRes
   if (!podIP) throw new CniError(CniErrorCode.InvalidNetworkConfig, 'prevResult has no IPv4 address to map host ports to');
   const els = mappingElements(mappings, podIP);
   const state: MappingState = { containerID: env.containerId, ifname: env.ifName, podIP, ...els };
-  const tx = hostportSkeleton(new NftTransaction(), conf.snat !== false);
-  tx.createElements('ip', T, 'hostports', els.hostports).createElements('ip', T, 'hostip-hostports', els.hostipHostports).addElements('ip', T, 'hairpins', els.hairpins);
   try {
-    await tx.apply();
+    await applyWithSkeleton(host, conf.snat !== false, (tx) => {
+      tx.createElements('ip', T, 'hostports', els.hostports).createElements('ip', T, 'hostip-hostports', els.hostipHostports).addElements('ip', T, 'hairpins', els.hairpins);
+    });
   } catch (err) {
     const stderr = err instanceof CommandError ? err.stderr : String(err);
     if (/File exists/.test(stderr)) {
@@ -122,9 +148,7 @@ export async function portmapAdd(conf: PortmapConf, env: CniEnv): Promise<CniRes
     writeFileSync(`${file}.tmp`, JSON.stringify(state));
     renameSync(`${file}.tmp`, file);
   } catch (err) {
-    const undo = new NftTransaction();
-    removeElements(undo, state);
-    await undo.apply().catch(() => undefined);
+    await applyWithSkeleton(host, conf.snat !== false, (tx) => removeElements(tx, state)).catch(() => undefined);
     throw new CniError(CniErrorCode.IoFailure, `cannot record host port state in ${stateDir(conf)}`, (err as Error).message);
   }
   return result;
@@ -138,11 +162,9 @@ function readState(file: string): MappingState | undefined {
   }
 }
 
-async function release(file: string, s: MappingState): Promise<void> {
-  const tx = hostportSkeleton(new NftTransaction());
-  removeElements(tx, s);
+async function release(host: NodeHost, snat: boolean, file: string, s: MappingState): Promise<void> {
   try {
-    await tx.apply();
+    await applyWithSkeleton(host, snat, (tx) => removeElements(tx, s));
   } catch (err) {
     throw new CniError(CniErrorCode.KernelFailure, `removing host ports of container ${s.containerID} failed`, err instanceof CommandError ? err.stderr : String(err));
   }
@@ -153,10 +175,10 @@ async function release(file: string, s: MappingState): Promise<void> {
   }
 }
 
-export async function portmapDel(conf: PortmapConf, env: CniEnv): Promise<void> {
+export async function portmapDel(conf: PortmapConf, env: CniEnv, host: NodeHost = THIS_NAMESPACE): Promise<void> {
   const file = stateFile(conf, { containerID: env.containerId, ifname: env.ifName });
   const s = readState(file);
-  if (s) await release(file, s);
+  if (s) await release(host, conf.snat !== false, file, s);
 }
 
 export async function portmapCheck(conf: PortmapConf, env: CniEnv): Promise<void> {
@@ -165,7 +187,7 @@ export async function portmapCheck(conf: PortmapConf, env: CniEnv): Promise<void
   if (mappings.length > 0 && !s) throw new CniError(CniErrorCode.UnknownContainer, `no host ports are recorded for container ${env.containerId}`);
 }
 
-export async function portmapGc(conf: PortmapConf, valid: Attachment[]): Promise<void> {
+export async function portmapGc(conf: PortmapConf, valid: Attachment[], host: NodeHost = THIS_NAMESPACE): Promise<void> {
   const keep = new Set(valid.map((a) => `${conf.name}-${a.containerID}-${a.ifname}.json`));
   let names: string[];
   try {
@@ -177,6 +199,6 @@ export async function portmapGc(conf: PortmapConf, valid: Attachment[]): Promise
     if (!name.startsWith(`${conf.name}-`) || !name.endsWith('.json') || keep.has(name)) continue;
     const file = join(stateDir(conf), name);
     const s = readState(file);
-    if (s) await release(file, s).catch(() => undefined);
+    if (s) await release(host, conf.snat !== false, file, s).catch(() => undefined);
   }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { addNetns, deleteNetns } from '../../../src/linux/netns.js';
-import { installPluginWrappers } from '../../../src/cni/install.js';
+import { bundlePluginEntry, installPluginWrappers } from '../../../src/cni/install.js';
 import { renderConflist } from '../../../src/cni/conflist.js';
 import { requireTool } from '../../support/prerequisites.js';
 
@@ -14,23 +14,21 @@ import { requireTool } from '../../support/prerequisites.js';
 const SOCAT = 'socat (Debian/Ubuntu: apt-get install socat)';
 const PING = 'ping (Debian/Ubuntu: apt-get install iputils-ping)';
 
-const repo = new URL('../../../', import.meta.url).pathname;
-let bundled: string | undefined;
+let bundled: string[] | undefined;
 
 /**
- * The plugin entry bundled from the current sources into one file (esbuild, as tsx uses), so
- * tests run today's code and each plugin exec starts as fast as the built one.
+ * The plugin entry bundled from the current sources into one CommonJS file, as the installer
+ * writes it for the agent's plugin directory, so tests run today's code in its installed form.
  */
 export async function bundledPluginCommand(): Promise<string[]> {
   if (!bundled) {
-    const esbuild = await import('esbuild');
     const dir = mkdtempSync(join(tmpdir(), 'flatnet-t-cni-bundle-'));
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const out = join(dir, 'plugin-main.mjs');
-    esbuild.buildSync({ entryPoints: [join(repo, 'src/cni/plugin-main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'warning' });
-    bundled = out;
+    const cmd = bundlePluginEntry(dir);
+    if (!cmd) throw new Error('esbuild is missing: run npm ci (it comes with tsx)');
+    bundled = cmd;
   }
-  return [process.execPath, bundled];
+  return bundled;
 }
 
 export interface Fixture {
