@@ -21,6 +21,8 @@ import { NodeRegistration, detectNodeIP, hostFacts } from './node-registration.j
 import { nodeServingCertificate, privateDir } from './tls-bootstrap.js';
 import type { Pod, PodStatus, Service } from './pod-types.js';
 import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
+import { PodLifecycles } from './pod-lifecycle-driver.js';
+import { DEFAULT_HEALTHZ_LISTEN, KubeletHealthz, RuntimeHealthLoop } from './kubelet-healthz.js';
 import { parseResolvConf, type NodeDnsSettings } from './resolv-conf.js';
 import { SandboxRuntime, SandboxStore, type PodNetworkRuntime, type SandboxRecord } from './sandbox.js';
 
@@ -48,6 +50,8 @@ export interface AgentOptions {
   podNetwork?: PodNetworkRuntime;
   /** Prefix of pod namespace names (default flatnet-pod-; tests use their own). */
   podNetnsPrefix?: string;
+  /** The kubelet's /healthz (plain HTTP, in the node's namespace; default 127.0.0.1:10248; '' = none). */
+  healthzListen?: string;
 }
 
 interface Stoppable {
@@ -64,7 +68,23 @@ export function busyboxApplets(): Set<string> {
 
 export class Agent {
   readonly log: Logger;
+  /** The worker serving each pod name (namespace/name), for the kubelet endpoint and status. */
   private readonly workers = new Map<string, PodWorker>();
+  /** Every pod this node holds, by UID, until its lifecycle forgets it. */
+  private readonly byUid = new Map<string, PodWorker>();
+  /** One state machine per pod UID: its operations run one at a time, in order. */
+  readonly lifecycles = new PodLifecycles({
+    setUp: (uid) => this.byUid.get(uid)?.setUp() ?? Promise.resolve(),
+    release: (uid) => this.byUid.get(uid)?.releaseSandbox() ?? Promise.resolve(),
+    cancelSetUp: (uid) => this.byUid.get(uid)?.cancel(),
+    tearDown: (uid, grace) => this.tearDown(uid, grace),
+    confirmDeletion: async (uid) => {
+      const worker = this.byUid.get(uid);
+      if (worker) await this.confirmDeletion(worker.pod);
+    },
+    forget: (uid) => this.forget(uid),
+    failed: (uid, action, err) => this.log.error(`pod ${action} failed`, { pod: this.byUid.get(uid)?.key, uid, err: err.message }),
+  });
   private readonly stoppables: Stoppable[] = [];
   private policy: PolicyEnforcer | undefined;
   private pods: Informer<Pod> | undefined;
@@ -72,6 +92,9 @@ export class Agent {
   private registration: NodeRegistration | undefined;
   private kubelet: KubeletServer | undefined;
   private sandboxes: SandboxRuntime | undefined;
+  private runtimeHealth: RuntimeHealthLoop | undefined;
+  private healthz: KubeletHealthz | undefined;
+  private runtimeProblems = '';
   private readonly statusTimers = new Map<string, NodeJS.Timeout>();
   private readonly statusInFlight = new Map<string, Promise<void>>();
   private readonly lastStatus = new Map<string, string>();
@@ -113,6 +136,7 @@ export class Agent {
     const mtu = await this.startOverlay();
     const network = o.podNetwork ?? this.cniRuntime(mtu);
     this.sandboxes = new SandboxRuntime(network, new SandboxStore(join(o.dataDir, 'sandboxes')), o.podNetnsPrefix);
+    await this.startHealth();
     if (o.networkPolicy !== false) {
       // Before any pod starts: from here on a pod address is dropped until its policy state is in place.
       this.policy = await startPolicyEnforcer(this.client, { nodeName: o.nodeName, netns: o.netns, podCIDR: this.podCIDR });
@@ -133,6 +157,31 @@ export class Agent {
       delete: (p) => this.onDeleted(p),
     });
     this.log.info('agent running', { node: o.nodeName, pods: this.workers.size, kubelet: this.kubeletAddress });
+  }
+
+  /** The runtime checks behind the node's Ready condition, and the kubelet's /healthz. */
+  private async startHealth(): Promise<void> {
+    const o = this.opts;
+    this.runtimeHealth = new RuntimeHealthLoop({ sandboxDir: join(o.dataDir, 'sandboxes'), cniConfig: o.podNetwork ? undefined : join(o.dataDir, 'cni', '10-flatnet.conflist') }, (errors) => {
+      const text = errors.join('; ');
+      if (text !== this.runtimeProblems) {
+        if (errors.length > 0) this.log.warn('the node runtime is not ready', { errors });
+        else if (this.runtimeProblems) this.log.info('the node runtime is ready again');
+        this.runtimeProblems = text;
+      }
+      this.registration?.setRuntimeErrors(errors);
+    });
+    this.runtimeHealth.start();
+    const listen = o.healthzListen ?? DEFAULT_HEALTHZ_LISTEN;
+    if (listen === '') return;
+    this.healthz = new KubeletHealthz({ listen, netns: o.netns, syncLoop: this.runtimeHealth.syncLoopCheck, log: this.log });
+    try {
+      const addr = await this.healthz.listen();
+      this.log.info('serving healthz', { address: `${addr.host}:${addr.port}`, netns: o.netns });
+    } catch (err) {
+      this.log.warn('cannot serve the kubelet healthz; continuing without it', { listen, err: (err as Error).message });
+      this.healthz = undefined;
+    }
   }
 
   private async startOverlay(): Promise<number> {
@@ -236,7 +285,8 @@ export class Agent {
   private startWorker(pod: Pod, adopted?: SandboxRecord): PodWorker {
     const worker = new PodWorker(pod, this.workerDeps(), adopted);
     this.workers.set(worker.key, worker);
-    void worker.start().catch((err: Error) => this.log.error('pod start failed', { pod: worker.key, err: err.message }));
+    this.byUid.set(worker.uid, worker);
+    this.lifecycles.send(worker.uid, { type: 'sync' });
     return worker;
   }
 
@@ -246,13 +296,17 @@ export class Agent {
     let worker = this.workers.get(key);
     if (worker && worker.uid !== pod.metadata.uid) {
       // Same name, new pod: the old one is gone.
-      void this.finish(worker, 0, false);
+      this.workers.delete(key);
+      this.lifecycles.send(worker.uid, { type: 'delete', graceSeconds: 0, confirm: false });
       worker = undefined;
     }
     if (pod.metadata.deletionTimestamp) {
       const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-      if (worker) void this.finish(worker, grace, true);
-      else void this.confirmDeletion(pod);
+      const uid = pod.metadata.uid ?? '';
+      if (this.byUid.has(uid)) {
+        this.byUid.get(uid)!.pod = pod;
+        this.lifecycles.send(uid, { type: 'delete', graceSeconds: grace, confirm: true });
+      } else void this.confirmDeletion(pod);
       return;
     }
     if (!worker) {
@@ -265,22 +319,35 @@ export class Agent {
   }
 
   private onDeleted(pod: Pod): void {
-    const worker = this.workers.get(`${pod.metadata.namespace}/${pod.metadata.name}`);
-    if (worker && worker.uid === pod.metadata.uid) void this.finish(worker, 0, false);
+    const uid = pod.metadata.uid ?? '';
+    if (this.byUid.has(uid)) this.lifecycles.send(uid, { type: 'delete', graceSeconds: 0, confirm: false });
   }
 
-  /** Stops the pod's containers, removes its sandbox and (when asked) completes the API deletion. */
-  private async finish(worker: PodWorker, graceSeconds: number, deleteFromApi: boolean): Promise<void> {
-    if (worker.isTerminating && !deleteFromApi) return;
-    const started = !worker.isTerminating;
-    if (started) this.log.info('stopping pod', { pod: worker.key, graceSeconds });
+  /** Stops the pod's containers and removes its sandbox (the lifecycle runs this once per pod). */
+  private async tearDown(uid: string, graceSeconds: number): Promise<void> {
+    const worker = this.byUid.get(uid);
+    if (!worker) return;
+    this.log.info('stopping pod', { pod: worker.key, graceSeconds });
+    this.clearStatus(worker);
     await worker.terminate(graceSeconds);
+  }
+
+  /** The pod is gone from this node: no worker, no status timers. */
+  private forget(uid: string): void {
+    const worker = this.byUid.get(uid);
+    if (!worker) return;
+    this.byUid.delete(uid);
     if (this.workers.get(worker.key) === worker) this.workers.delete(worker.key);
+    this.clearStatus(worker);
+  }
+
+  private clearStatus(worker: PodWorker): void {
     const timer = this.statusTimers.get(worker.key);
-    if (timer) clearTimeout(timer);
-    this.statusTimers.delete(worker.key);
-    this.lastStatus.delete(worker.key);
-    if (deleteFromApi && started) await this.confirmDeletion(worker.pod);
+    if (timer && this.workers.get(worker.key) === worker) {
+      clearTimeout(timer);
+      this.statusTimers.delete(worker.key);
+    }
+    if (this.workers.get(worker.key) === worker) this.lastStatus.delete(worker.key);
   }
 
   private async confirmDeletion(pod: Pod): Promise<void> {
@@ -324,7 +391,7 @@ export class Agent {
       const updated = await this.client.patch<Pod>(R.pods, worker.pod.metadata.namespace, worker.pod.metadata.name ?? '', { status }, 'merge', { subresource: 'status' });
       if (updated.metadata.uid === worker.uid) worker.pod = { ...worker.pod, status: updated.status };
       this.lastStatus.set(worker.key, body);
-      if (status.phase === 'Succeeded' || status.phase === 'Failed') await worker.releaseSandbox();
+      if (status.phase === 'Succeeded' || status.phase === 'Failed') this.lifecycles.send(worker.uid, { type: 'finished' });
     } catch (err) {
       if (!isNotFound(err)) {
         this.log.warn('pod status update failed; retrying', { pod: worker.key, err: (err as Error).message });
@@ -361,8 +428,9 @@ export class Agent {
   /** Leaves the pods to the next agent: processes keep running, in-process workloads end. */
   abandonPods(): void {
     this.kubelet?.close();
-    for (const w of this.workers.values()) w.abandon();
+    for (const w of this.byUid.values()) w.abandon();
     this.workers.clear();
+    this.byUid.clear();
   }
 
   /** Stops watching and serving; the pods keep running unless `stopPods`. */
@@ -371,10 +439,15 @@ export class Agent {
     this.services?.stop();
     this.registration?.stop();
     this.kubelet?.close();
+    this.runtimeHealth?.stop();
+    this.healthz?.close();
     for (const t of this.statusTimers.values()) clearTimeout(t);
-    if (stopPods) await Promise.all([...this.workers.values()].map((w) => w.terminate(0)));
-    else for (const w of this.workers.values()) w.abandon();
+    if (stopPods) {
+      for (const uid of this.byUid.keys()) this.lifecycles.send(uid, { type: 'delete', graceSeconds: 0, confirm: false });
+      await this.lifecycles.settled();
+    } else for (const w of this.byUid.values()) w.abandon();
     this.workers.clear();
+    this.byUid.clear();
     for (const s of this.stoppables.reverse()) await s.stop();
   }
 }

@@ -106,6 +106,14 @@ export class NodeRegistration {
     void this.heartbeat();
   }
 
+  /** The runtime's errors (none = healthy): the node's Ready condition follows at once. */
+  setRuntimeErrors(errors: string[]): void {
+    const before = this.facts.runtimeErrors ?? [];
+    if (before.length === errors.length && before.every((e, i) => e === errors[i])) return;
+    this.facts.runtimeErrors = errors;
+    void this.heartbeat();
+  }
+
   private async heartbeat(): Promise<void> {
     if (this.stopped) return;
     const now = new Date();

@@ -20,6 +20,8 @@ export interface NodeFacts {
   kubeletEndpoint: string;
   networkReady: boolean;
   networkMessage?: string;
+  /** What keeps the node's runtime from running pods (kubelet-shaped messages); none = ready. */
+  runtimeErrors?: string[];
 }
 
 export interface NodeCondition {
@@ -63,8 +65,18 @@ export function nodeConditions(f: NodeFacts, now: string, previous?: NodeConditi
     condition('MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', now, previous),
     condition('DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', now, previous),
     condition('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now, previous),
-    condition('Ready', true, 'KubeletReady', 'kubelet is posting ready status', now, previous),
+    readyCondition(f.runtimeErrors ?? [], now, previous),
   ];
+}
+
+/**
+ * Ready as the kubelet sets it: True (KubeletReady) while the runtime is healthy, else False with
+ * reason KubeletNotReady and the runtime's errors (one as is, several as "[a, b]").
+ */
+export function readyCondition(runtimeErrors: string[], now: string, previous?: NodeCondition[]): NodeCondition {
+  if (runtimeErrors.length === 0) return condition('Ready', true, 'KubeletReady', 'kubelet is posting ready status', now, previous);
+  const message = runtimeErrors.length === 1 ? runtimeErrors[0] : `[${runtimeErrors.join(', ')}]`;
+  return condition('Ready', false, 'KubeletNotReady', message, now, previous);
 }
 
 export function nodeStatus(f: NodeFacts, now: string, previous?: NodeCondition[]): Record<string, unknown> {

@@ -1,6 +1,6 @@
 // One pod on this node: its sandbox, its init containers in order, then its containers; the
 // status computed from them; and, when the pod is deleted, the graceful stop and teardown.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { KubeClient } from '../client/client.js';
 import type { BackoffPolicy } from './backoff.js';
 import { composeContainerEnv, expandCommand, podHostname, type EnvSources } from './container-env.js';
@@ -10,6 +10,8 @@ import type { Container, ContainerStatus, DataObject, Pod, PodStatus, Service } 
 import { computePodStatus } from './pod-status.js';
 import { composePodResolvConf, renderResolvConf, type NodeDnsSettings } from './resolv-conf.js';
 import type { SandboxRecord, SandboxRuntime } from './sandbox.js';
+import { hiddenPaths, type IsolationPodInput } from './isolation-plan.js';
+import { ServiceAccountTokenProjector } from './isolation-token.js';
 import type { Logger } from '../util/log.js';
 
 export interface PodWorkerDeps {
@@ -51,7 +53,11 @@ export class PodWorker {
   private startTime: string | undefined;
   private sandboxError: string | undefined;
   private terminating: Promise<void> | undefined;
+  /** Set by a deletion (cancel, terminate, abandon): nothing new starts for this pod. */
+  private cancelled = false;
+  private wake: (() => void) | undefined;
   private refs = new Map<string, DataObject | undefined>();
+  private token: ServiceAccountTokenProjector | undefined;
   readonly uid: string;
 
   constructor(
@@ -68,7 +74,7 @@ export class PodWorker {
   }
 
   get isTerminating(): boolean {
-    return this.terminating !== undefined;
+    return this.cancelled;
   }
 
   findContainer(name: string | undefined): ContainerRunner | undefined {
@@ -97,11 +103,34 @@ export class PodWorker {
       refreshReferences: () => this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message })),
       changed: () => this.deps.reportStatus(this),
       processStarted: (pid) => {
+        if (this.tornDown) return; // the record is gone with its sandbox; never write it back
         rec.pids = [...(rec.pids ?? []).filter((p) => processAlive(p)), pid];
         this.deps.sandboxes.store.save(rec);
       },
       event: (type, reason, message) => this.deps.event(this.pod, type, reason, message),
+      isolation: {
+        pod: { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', uid: this.uid, ...(pod.spec as Pick<IsolationPodInput, 'hostPID' | 'hostIPC' | 'securityContext'>) },
+        // The agent's data directory is the parent of its pods' log directory.
+        hidden: hiddenPaths(dirname(this.deps.logsDir)),
+        serviceAccountDir: () => (this.token?.written ? this.token.dir : undefined),
+      },
     };
+  }
+
+  /** Writes the pod's ServiceAccount token (unless automount is off) and keeps it fresh. */
+  private async projectToken(): Promise<void> {
+    const spec = this.pod.spec as { serviceAccountName?: string; automountServiceAccountToken?: boolean };
+    const ns = this.pod.metadata.namespace ?? 'default';
+    const tokenPod = { namespace: ns, name: this.pod.metadata.name ?? '', uid: this.uid, serviceAccountName: spec.serviceAccountName || 'default', automountServiceAccountToken: spec.automountServiceAccountToken };
+    const dir = join(dirname(this.deps.logsDir), 'tokens', this.uid);
+    this.token = new ServiceAccountTokenProjector(this.deps.client, tokenPod, dir, this.deps.client.connection.ca, (message) => this.deps.log.warn(message, { pod: this.key }));
+    try {
+      await this.token.start();
+    } catch (err) {
+      // The containers start without the token rather than never (the event says why).
+      this.deps.event(this.pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed for volume "kube-api-access" : ${(err as Error).message}`);
+      this.deps.log.warn('cannot project the ServiceAccount token', { pod: this.key, err: (err as Error).message });
+    }
   }
 
   /** The container's environment from cached references (loaded before each start). */
@@ -141,15 +170,20 @@ export class PodWorker {
     }
   }
 
-  /** Creates the sandbox and runs the containers. */
-  async start(): Promise<void> {
+  /**
+   * Creates the sandbox (retrying until it exists or the set-up is cancelled) and launches the
+   * containers: init containers in order, then the others, in the background. Returns once the
+   * sandbox exists and the containers are launched, or once a cancellation stopped it; a CNI ADD
+   * in flight always completes first, so a tear-down that follows sees the whole sandbox.
+   */
+  async setUp(): Promise<void> {
     const pod = this.pod;
     const ns = pod.metadata.namespace ?? 'default';
     const name = pod.metadata.name ?? '';
     this.startTime = now();
     const t0 = Date.now();
     this.deps.reportStatus(this);
-    for (let attempt = 0; !this.terminating; attempt++) {
+    for (let attempt = 0; !this.cancelled; attempt++) {
       try {
         if (pod.spec.hostNetwork && !this.adopted) {
           this.sandbox = this.deps.sandboxes.createHostNetwork({ uid: this.uid, namespace: ns, name }, this.deps.nodeNetns, this.deps.nodeIP);
@@ -165,36 +199,65 @@ export class PodWorker {
         this.deps.reportStatus(this);
         const leftover = this.deps.sandboxes.store.list().find((r) => r.uid === this.uid);
         if (leftover) await this.deps.sandboxes.destroy(leftover).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 30_000)));
+        await this.pause(Math.min(1000 * 2 ** attempt, 30_000));
       }
     }
-    if (this.terminating || !this.sandbox) return;
+    if (this.cancelled || !this.sandbox) return;
     if (!this.sandbox.hostNetwork && this.sandbox.podIP && this.deps.policy) {
       // The pod's containers start only once the policies that select it are in the kernel.
       await this.deps.policy.admitPod({ ...pod, status: { ...pod.status, podIP: this.sandbox.podIP, podIPs: [{ ip: this.sandbox.podIP }] } });
     }
+    if (this.cancelled) return;
     const sandboxMs = Date.now() - t0;
     this.writeEtcFiles();
     await this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message }));
+    if (this.cancelled) return;
+    await this.projectToken();
+    if (this.cancelled) return;
     const host = this.host();
     for (const c of pod.spec.initContainers ?? []) this.initContainers.push(new ContainerRunner(this.withExpandedCommand(c), host, true));
     const firstReason = this.initContainers.length > 0 ? 'PodInitializing' : 'ContainerCreating';
     for (const c of pod.spec.containers) this.containers.push(new ContainerRunner(this.withExpandedCommand(c), host, false, firstReason));
     this.deps.reportStatus(this);
+    void this.runContainers(t0, sandboxMs);
+  }
+
+  /** Init containers to completion in order, then every container; stops at a cancellation. */
+  private async runContainers(t0: number, sandboxMs: number): Promise<void> {
     for (const init of this.initContainers) {
       if (!(await this.runToCompletion(init))) return;
     }
-    if (this.terminating) return;
+    if (this.cancelled) return;
     for (const c of this.containers) c.start();
-    this.deps.log.info('pod started', { pod: this.key, podIP: this.sandbox.podIP, sandboxMs, startMs: Date.now() - t0 });
+    this.deps.log.info('pod started', { pod: this.key, podIP: this.sandbox?.podIP, sandboxMs, startMs: Date.now() - t0 });
+  }
+
+  /** Waits `ms`, or less when the set-up is cancelled meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  /** Stops the set-up at its next step: no new sandbox attempt, no container started. */
+  cancel(): void {
+    this.cancelled = true;
+    this.wake?.();
+    this.wake = undefined;
   }
 
   /** Runs an init container until it exits 0 (it restarts itself on failure unless Never). */
   private async runToCompletion(init: ContainerRunner): Promise<boolean> {
     const neverRestart = (this.pod.spec.restartPolicy ?? 'Always') === 'Never';
+    if (this.cancelled) return false;
     let exit = init.nextExit();
     init.start();
-    while (!this.terminating) {
+    while (!this.cancelled) {
       const result = await exit;
       if (result.exitCode === 0) return true;
       if (neverRestart) return false;
@@ -262,7 +325,7 @@ export class PodWorker {
   status(previous?: PodStatus): PodStatus {
     return computePodStatus({
       restartPolicy: this.pod.spec.restartPolicy,
-      sandboxReady: this.sandbox?.podIP !== undefined && !this.terminating && !this.released,
+      sandboxReady: this.sandbox?.podIP !== undefined && !this.cancelled && !this.released,
       initStatuses: this.sandbox && this.containers.length > 0 ? this.initContainers.map((c) => ({ ...c.status })) : this.placeholderStatuses(this.pod.spec.initContainers ?? []).map((s) => s),
       initContainerCount: (this.pod.spec.initContainers ?? []).length,
       statuses: this.containers.length > 0 ? this.containers.map((c) => ({ ...c.status })) : this.placeholderStatuses(this.pod.spec.containers),
@@ -275,31 +338,39 @@ export class PodWorker {
   }
 
   private released = false;
+  private tornDown = false;
 
   /**
    * A pod that finished (Succeeded/Failed) gives its address back, as the kubelet does: CNI DEL
    * and the namespace go; its status (with podIP) and logs stay until the pod is deleted.
    */
   async releaseSandbox(): Promise<void> {
-    if (this.released || !this.sandbox || this.terminating) return;
+    if (this.released || !this.sandbox || this.cancelled) return;
     this.released = true;
     await this.destroySandbox(this.sandbox);
   }
 
   /** CNI DEL and the namespace go; then the address stops being admitted by the policy enforcer. */
   private async destroySandbox(rec: SandboxRecord): Promise<void> {
+    this.tornDown = true;
+    this.token?.stop();
     await this.deps.sandboxes.destroy(rec).catch((err: Error) => this.deps.log.warn('sandbox teardown failed', { pod: this.key, err: err.message }));
     if (rec.podIP && !rec.hostNetwork) await this.deps.policy?.forgetPod(rec.podIP).catch((err: Error) => this.deps.log.warn('policy forget failed', { pod: this.key, err: err.message }));
   }
 
   /** Leaves the pod to a later agent: its processes keep running, in-process workloads end. */
   abandon(): void {
+    this.cancel();
     this.terminating ??= Promise.resolve();
     for (const c of [...this.initContainers, ...this.containers]) c.abandon();
   }
 
-  /** Stops every container (SIGTERM, grace, SIGKILL) and removes the sandbox. */
+  /**
+   * Stops every container (SIGTERM, grace, SIGKILL) and removes the sandbox. The pod lifecycle
+   * calls it once, after the set-up returned; later calls share the first one's work.
+   */
   terminate(graceSeconds: number): Promise<void> {
+    this.cancel();
     this.terminating ??= (async () => {
       await Promise.all([...this.initContainers, ...this.containers].map((c) => c.stop(graceSeconds)));
       const rec = this.sandbox ?? this.deps.sandboxes.store.list().find((r) => r.uid === this.uid);
