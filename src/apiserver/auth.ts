@@ -151,7 +151,8 @@ export class Authenticator {
     return undefined;
   }
 
+  /** What upstream's system:public-info-viewer grants everyone (not /readyz/<check>: that is system:monitoring). */
   allowsAnonymous(pathname: string): boolean {
-    return ANONYMOUS_PATHS.has(pathname) || pathname.startsWith('/healthz/') || pathname.startsWith('/readyz/') || pathname.startsWith('/livez/');
+    return ANONYMOUS_PATHS.has(pathname);
   }
 }

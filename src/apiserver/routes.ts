@@ -9,7 +9,7 @@ export type Route =
   | { kind: 'discovery'; path: string }
   | { kind: 'openapi'; path: string }
   | { kind: 'version' }
-  | { kind: 'health'; check: string }
+  | { kind: 'health'; check: string; subpath?: string }
   | { kind: 'metrics' }
   /** watch: the legacy /api/v1/watch/... and /apis/G/V/watch/... form of a watch. */
   | { kind: 'resource'; r: ResourceInfo; namespace?: string; name?: string; subresource?: string; subpath?: string; watch?: boolean }
@@ -29,7 +29,7 @@ export function parseRoute(pathname: string, lookup: ResourceLookup = findResour
   if (pathname === '/version' || pathname === '/version/') return { kind: 'version' };
   if (pathname === '/metrics') return { kind: 'metrics' };
   const health = pathname.match(/^\/(healthz|readyz|livez)(\/.*)?$/);
-  if (health) return { kind: 'health', check: health[1] };
+  if (health) return { kind: 'health', check: health[1], subpath: health[2] };
   if (pathname === '/openapi/v3' || pathname.startsWith('/openapi/v3/') || pathname.startsWith('/openapi/')) return { kind: 'openapi', path: pathname };
 
   const raw = pathname.split('/').filter((s) => s !== '');

@@ -28,6 +28,8 @@ import { KubeletDialer, checkPodOrNodePath, isProxyRoute, proxyHttp, proxyTarget
 import { CsrSigner } from './node-identity/csr-signer.js';
 import { DEFAULT_NAMESPACES, Registry, storeKey } from './registry.js';
 import { type Route, parseRoute } from './routes.js';
+import { ShutdownState, type HealthChecks, type HealthEndpoint } from './health.js';
+import { serverHealthChecks } from './health-checks.js';
 import { TLS_SERVING_OPTIONS, ensureKubeletClientCertificate, ensureServingCertificate, loadCertificateAuthority, servingNames } from './tls.js';
 import type { TLSSocket } from 'node:tls';
 import { StoreError } from '../store/types.js';
@@ -107,6 +109,9 @@ export class ApiServer {
   private stopSweeper: (() => void) | undefined;
   private readonly kubelets: KubeletDialer;
   private readonly csrSigner: CsrSigner;
+  /** readyz fails from the moment the server is told to stop (beginShutdown) while it drains. */
+  readonly shutdown = new ShutdownState();
+  readonly health: HealthChecks;
   url = '';
   port = 0;
 
@@ -123,6 +128,7 @@ export class ApiServer {
     this.access = new AccessControl({ dataDir: options.dataDir, adminToken: token, proxyTokenKey: ensureProxyTokenKey(options.dataDir), registry });
     this.metrics = new ApiServerMetrics(options.store);
     this.metrics.include(podSecurityMetrics);
+    this.health = serverHealthChecks(options.store, this.shutdown);
     const ca = loadCertificateAuthority(options.dataDir);
     this.kubelets = new KubeletDialer({ caPem: ca.certPem, ...ensureKubeletClientCertificate(options.dataDir, ca), netns: options.kubeletNetns });
     this.csrSigner = new CsrSigner(registry, ca);
@@ -185,7 +191,13 @@ export class ApiServer {
     return join(this.options.dataDir, 'admin.kubeconfig');
   }
 
+  /** From now on readyz fails (shutdown), so load balancers stop sending before the server closes. */
+  beginShutdown(): void {
+    this.shutdown.begin();
+  }
+
   close(): Promise<void> {
+    this.shutdown.begin();
     this.stopSweeper?.();
     this.crds.close();
     this.access.close();
@@ -329,9 +341,13 @@ export class ApiServer {
       case 'version':
         return send(res, 200, JSON.stringify(SERVER_VERSION));
       case 'health': {
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
-        const verbose = (req.url ?? '').includes('verbose');
-        res.end(verbose ? `[+]ping ok\n[+]log ok\n[+]store ok\n${route.check} check passed\n` : 'ok');
+        const query = new URL(req.url ?? '/', 'https://server').searchParams;
+        void this.health.answer(route.check as HealthEndpoint, route.subpath, query).then((answer) => {
+          if (answer.failures.length > 0) log.warn(`${route.check} check failed`, { failed: answer.failures });
+          if (answer.status === 404) return sendStatus(res, errors.pathNotFound());
+          res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+          res.end(answer.body);
+        });
         return;
       }
       case 'metrics':

@@ -6,12 +6,26 @@ import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { splitKey } from './context.js';
 
+/** The controllers' informer sets of this process, for the server's readyz (informer-sync). */
+const running = new Set<SharedInformers>();
+
+/** Required informers of the running controllers that have not synced yet ("group/plural"). */
+export function unsyncedControllerInformers(): string[] {
+  return [...running].flatMap((s) => s.unsynced());
+}
+
 export class SharedInformers {
   private readonly informers = new Map<string, Informer>();
   private readonly indexes = new Map<string, NamespaceIndex<KubeObject>>();
   /** Informers a controller cannot work without; start() waits for these to sync. */
   private readonly required = new Set<string>();
-  constructor(private readonly client: KubeClient) {}
+  constructor(private readonly client: KubeClient) {
+    running.add(this);
+  }
+
+  unsynced(): string[] {
+    return [...this.required].filter((key) => !this.informers.get(key)?.hasSynced);
+  }
 
   /**
    * The informer of a resource. `optional` ones (the garbage collector's view of every kind)
@@ -50,6 +64,7 @@ export class SharedInformers {
   }
 
   stop(): void {
+    running.delete(this);
     for (const i of this.informers.values()) i.stop();
   }
 }

@@ -288,6 +288,11 @@ export class EtcdStore implements Store {
     return Promise.resolve();
   }
 
+  /** The client thread is gone once the store closed (a lost watch ends the process: fatal()). */
+  check(): void {
+    if (this.closed) throw new Error('the etcd store is closed');
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

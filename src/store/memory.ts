@@ -27,6 +27,8 @@ export interface Persistence {
   sync(): Promise<void>;
   /** History of `resource` up to and including `rev` is no longer needed. */
   compact(resource: string, rev: number): void;
+  /** A cheap read of the storage: throws when it cannot be read. */
+  check?(): void;
   close(): void;
 }
 
@@ -392,6 +394,10 @@ export class MemoryStore implements Store {
   /** The oldest revision a watch on `resource` may start from. */
   compactedRevision(resource: string): number {
     return this.state.get(resource)?.compactedRev ?? 0;
+  }
+
+  check(): void {
+    this.persistence?.check?.();
   }
 
   close(): void {

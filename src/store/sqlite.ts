@@ -105,6 +105,10 @@ class SqlitePersistence implements Persistence {
     this.pendingCompaction.clear();
   }
 
+  check(): void {
+    this.db.prepare("SELECT value FROM meta WHERE key = 'opened'").get();
+  }
+
   close(): void {
     this.flush();
     if (this.compactionTimer) clearTimeout(this.compactionTimer);

@@ -87,6 +87,8 @@ export interface Store {
   watcherCount(): number;
   /** Resolves when every write made so far is durable (at once for the memory store). */
   sync(): Promise<void>;
+  /** A cheap read of the backing storage (health checks): throws when it cannot be read. */
+  check?(): void;
   close(): void;
 }
 

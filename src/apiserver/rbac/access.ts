@@ -11,6 +11,7 @@ import { nodeAuthorizer } from '../node-identity/node-authorizer.js';
 import { identityWriteAdmission } from '../node-identity/node-admission.js';
 import {
   AuthorizerChain,
+  forbiddenStatus,
   GATEWAY_PROXY_READABLE,
   gatewayProxyAuthorizer,
   privilegedGroupAuthorizer,
@@ -106,6 +107,8 @@ export class AccessControl {
     const authenticated = this.authenticator.authenticate(req);
     if (!authenticated) {
       if (this.authenticator.allowsAnonymous(pathname)) return undefined;
+      // One health check by name is system:monitoring's, not public: anonymous is forbidden, as upstream.
+      if (/^\/(healthz|livez|readyz)\/./.test(pathname)) throw new ApiStatusError(forbiddenStatus({ username: 'system:anonymous' }, requestAttributes(req.method ?? 'GET', pathname, query)));
       throw errors.unauthorized();
     }
     const user = wantsImpersonation(req) ? impersonate(req, authenticated, this.authorizer) : authenticated;
