@@ -13,8 +13,9 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
-import { startTestServer, type TestServer } from '../../test/support/server.js';
+import type { TestServer } from '../../test/support/server.js';
 import { type Etcd, etcdWatcherSource, prefixEnd, startEtcd } from './etcd-peer.js';
+import { startBenchServer } from './server-store.js';
 
 const storeKind = process.argv.includes('--store') ? (process.argv[process.argv.indexOf('--store') + 1] as 'sqlite' | 'memory') : 'sqlite';
 const WATCHERS = 100;
@@ -174,7 +175,7 @@ async function timed(times: number, fn: () => Promise<unknown>): Promise<number[
 async function main(): Promise<void> {
   const cpu = cpus();
   process.stdout.write(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, store ${storeKind}\n`);
-  const s = await startTestServer({ store: storeKind, controllers: false });
+  const s = await startBenchServer(storeKind); // --store sqlite|memory|etcd (server-store.ts)
   const etcd = await startEtcd();
   process.stdout.write(`peer: etcd ${etcd.version} (single member, loopback, v3 JSON gateway, same bodies and concurrency)\n`);
   const client = s.client;

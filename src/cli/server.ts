@@ -5,6 +5,7 @@ import { ApiServer } from '../apiserver/server.js';
 import { KubeClient } from '../client/client.js';
 import { createLogger } from '../util/log.js';
 import { startControllers } from '../controllers/index.js';
+import { runLeaderElection } from '../controllers/leader-election.js';
 import { controllerMetrics } from '../controllers/metrics.js';
 import { protectDataDir } from '../apiserver/data-dir.js';
 import { parseByteSize } from '../apiserver/query.js';
@@ -121,7 +122,7 @@ export async function run(args: string[]): Promise<number> {
   let controllers: { stop(): Promise<void> } | undefined;
   const client = new KubeClient({ server: server.url, token: server.token, ca: Buffer.from(server.caPem) });
   if (v.controllers !== 'false') {
-    controllers = await startControllers(client, {
+    const start = () => startControllers(client, {
       serviceCIDR: v['service-cidr']!,
       podCIDR: v['pod-cidr']!,
       nodePortRange: v['node-port-range']!,
@@ -132,12 +133,16 @@ export async function run(args: string[]): Promise<number> {
       dataDir,
       caPem: server.caPem,
     });
+    // On etcd several servers may share the store: the controllers run only on the holder of the
+    // kube-system/kube-controller-manager Lease. SQLite and memory serve one process: no election.
+    controllers = storeKind === 'etcd' ? runLeaderElection(client, { onStartedLeading: start }) : await start();
     server.metrics.include(controllerMetrics);
-    log.info('controllers started');
+    log.info(storeKind === 'etcd' ? 'controllers campaigning for the controller lease' : 'controllers started');
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info('stopping', { signal });
+      server.beginShutdown();
       resolve();
     };
     process.once('SIGINT', () => stop('SIGINT'));
