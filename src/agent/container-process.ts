@@ -1,10 +1,13 @@
 // A container that is a process: started with `ip netns exec <pod netns>` (which also
-// bind-mounts the pod's /etc/netns/<netns>/resolv.conf and hosts), in its own process group
-// so a stop reaches its children; a TTY comes from util-linux `script`.
+// bind-mounts the pod's /etc/netns/<netns>/resolv.conf and hosts), then isolated as
+// isolation-plan.ts says (own mount, PID and IPC namespaces, the pod's UTS namespace, the
+// securityContext's user and capabilities), in its own process group so a stop reaches its
+// children; a TTY comes from util-linux `script`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { containerLaunchArgv, type ContainerLaunchInput } from './isolation-plan.js';
 import { signalNumber } from './signals.js';
 
 export interface ProcessExit {
@@ -15,19 +18,18 @@ export interface ProcessExit {
 }
 
 export interface ProcessContainerOptions {
-  netns: string;
-  /** The pod's UTS namespace (its hostname), entered with nsenter. */
-  utsPath?: string;
-  argv: string[];
+  /** Namespaces, mounts, identity and the program (see isolation-plan.ts). */
+  launch: ContainerLaunchInput;
   env: Record<string, string>;
   workingDir?: string;
-  tty: boolean;
   stdin: boolean;
   onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
 }
 
 export interface RunningProcess {
   pid: number;
+  /** The container's PID 1 (its first process in its own PID namespace), once it exists. */
+  initPid(): number | undefined;
   stdin?: Writable;
   exited: Promise<ProcessExit>;
   signal(sig: NodeJS.Signals): void;
@@ -52,18 +54,6 @@ export function findProgram(program: string, path: string): string | undefined {
   return undefined;
 }
 
-/**
- * The command line actually spawned: `ip netns exec` (network namespace and /etc/netns files),
- * `nsenter --uts` (the pod's hostname), and `script` around the program for a TTY.
- */
-export function processArgv(opts: Pick<ProcessContainerOptions, 'netns' | 'argv' | 'tty' | 'utsPath'>): string[] {
-  const inner = opts.tty ? ['script', '-qfec', shellQuote(opts.argv), '/dev/null'] : opts.argv;
-  const uts = opts.utsPath ? ['nsenter', `--uts=${opts.utsPath}`, '--'] : [];
-  // netns '' is a host-network pod of an agent in the host's own namespace.
-  const net = opts.netns ? ['ip', 'netns', 'exec', opts.netns] : [];
-  return [...net, ...uts, ...inner];
-}
-
 export function exitOf(code: number | null, signal: NodeJS.Signals | null): ProcessExit {
   if (signal) {
     const n = signalNumber(signal);
@@ -72,15 +62,27 @@ export function exitOf(code: number | null, signal: NodeJS.Signals | null): Proc
   return { exitCode: code ?? 1, reason: code === 0 ? 'Completed' : 'Error' };
 }
 
+/** The first child of `pid` (unshare's forked child: the container's PID 1). */
+export function firstChild(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function startProcessContainer(opts: ProcessContainerOptions): RunningProcess {
-  const program = opts.argv[0];
+  const program = opts.launch.argv[0];
   if (!program || !findProgram(program, opts.env.PATH ?? process.env.PATH ?? '')) {
     const message = `failed to create containerd task: exec: "${program ?? ''}": executable file not found in $PATH (flatnet runs commands from this machine)`;
-    return { pid: 0, exited: Promise.resolve({ exitCode: 128, reason: 'StartError', message }), signal: () => undefined };
+    return { pid: 0, initPid: () => undefined, exited: Promise.resolve({ exitCode: 128, reason: 'StartError', message }), signal: () => undefined };
   }
-  const [cmd, ...args] = processArgv(opts);
+  const [cmd, ...args] = containerLaunchArgv(opts.launch);
+  // Without a PID namespace of its own, the spawned command becomes the container's program.
+  const forks = !opts.launch.hostPID;
   const child: ChildProcess = spawn(cmd, args, {
-    env: opts.tty ? { TERM: 'xterm', ...opts.env } : opts.env,
+    env: opts.launch.tty ? { TERM: 'xterm', ...opts.env } : opts.env,
     cwd: opts.workingDir || '/',
     detached: true,
     stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -92,16 +94,19 @@ export function startProcessContainer(opts: ProcessContainerOptions): RunningPro
     child.on('error', (err) => resolve({ exitCode: 128, reason: 'StartError', message: err.message }));
     child.on('close', (code, signal) => resolve(exitOf(code, signal)));
   });
+  const initPid = () => (child.pid ? (forks ? firstChild(child.pid) : child.pid) : undefined);
   return {
     pid: child.pid ?? 0,
+    initPid,
     stdin: child.stdin ?? undefined,
     exited,
     signal(sig) {
       if (!child.pid) return;
       try {
-        // As with a container's PID 1, SIGTERM goes to the main process only (it may forward
-        // it); SIGKILL takes the whole process group.
-        process.kill(sig === 'SIGKILL' ? -child.pid : child.pid, sig);
+        // SIGTERM goes to the container's PID 1 (tini forwards it to the program; unshare
+        // itself ignores it); SIGKILL takes the whole process group and so the PID namespace.
+        if (sig === 'SIGKILL') process.kill(-child.pid, sig);
+        else process.kill(initPid() ?? child.pid, sig);
       } catch {
         try {
           child.kill(sig);

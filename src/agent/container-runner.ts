@@ -9,6 +9,7 @@ import type { KubeClient } from '../client/client.js';
 import { RestartBackoff, shouldRestart, type BackoffPolicy } from './backoff.js';
 import { ContainerLog } from './container-log.js';
 import { startProcessContainer, type ProcessExit, type RunningProcess } from './container-process.js';
+import { ContainerSecurityError, containerIdentity, execInContainerArgv, podNamespacesArgv, type ContainerIdentity, type IsolationContainerInput, type IsolationPodInput } from './isolation-plan.js';
 import type { Container, ContainerState, ContainerStatus } from './pod-types.js';
 import { ProbeState, type ProbeKind } from './probe-state.js';
 import { runProbe } from './probe-run.js';
@@ -33,6 +34,14 @@ export interface ContainerHost {
   /** Reads the ConfigMaps and Secrets the environment refers to again. */
   refreshReferences(): Promise<void>;
   changed(): void;
+  /** How the pod's process containers are isolated (see isolation-plan.ts). */
+  isolation: {
+    pod: IsolationPodInput;
+    /** Directories covered by an empty tmpfs in every container. */
+    hidden: string[];
+    /** The projected ServiceAccount token directory, once written (undefined: no token). */
+    serviceAccountDir(): string | undefined;
+  };
   /** A process container started (its pid is recorded for a later agent). */
   processStarted?(pid: number): void;
   event(type: 'Normal' | 'Warning', reason: string, message: string): void;
@@ -61,6 +70,7 @@ export class ContainerRunner {
   private readonly finishedWaiters: ((exit: ProcessExit) => void)[] = [];
   env: Record<string, string> = {};
   plan: ContainerPlan | undefined;
+  private identity: ContainerIdentity | undefined;
 
   constructor(
     readonly spec: Container,
@@ -119,7 +129,18 @@ export class ContainerRunner {
     this.status.imageID = `flatnet://builtin/${this.plan.image.name}`;
     try {
       this.env = this.host.env(this.spec);
+      if (this.plan.kind === 'process') this.identity = containerIdentity(this.host.isolation.pod, this.spec as IsolationContainerInput);
     } catch (err) {
+      if (err instanceof ContainerSecurityError) {
+        // The spec itself is refused: retried with back-off as the kubelet does, without reading references.
+        this.setState({ waiting: { reason: err.reason, message: err.message } });
+        this.host.event('Warning', 'Failed', `Error: ${err.message}`);
+        this.restartTimer = setTimeout(() => {
+          this.restartTimer = undefined;
+          this.start();
+        }, 10_000);
+        return;
+      }
       this.setState({ waiting: { reason: 'CreateContainerConfigError', message: (err as Error).message } });
       this.host.event('Warning', 'Failed', `Error: ${(err as Error).message}`);
       this.restartTimer = setTimeout(() => {
@@ -149,22 +170,30 @@ export class ContainerRunner {
       // A built-in workload is started once its sockets listen: only then do probes begin.
       this.running = this.startBuiltin(this.plan, () => this.startProbes());
     } else {
-      this.running = this.startProcess(this.plan.argv);
+      this.running = this.startProcess(this.plan.argv, this.identity!);
       this.startProbes();
     }
     const current = this.running;
     void current.then((exit) => this.onExit(exit, startedAt));
   }
 
-  private startProcess(argv: string[]): Promise<ProcessExit> {
+  private startProcess(argv: string[], identity: ContainerIdentity): Promise<ProcessExit> {
     const log = this.log!;
+    const iso = this.host.isolation;
     this.process = startProcessContainer({
-      netns: this.host.netns,
-      utsPath: this.host.utsPath,
-      argv,
+      launch: {
+        netns: this.host.netns,
+        utsPath: this.host.utsPath,
+        hostPID: iso.pod.hostPID === true,
+        hostIPC: iso.pod.hostIPC === true,
+        identity,
+        hidden: iso.hidden,
+        serviceAccountDir: iso.serviceAccountDir(),
+        argv,
+        tty: this.spec.tty === true,
+      },
       env: this.env,
       workingDir: this.spec.workingDir,
-      tty: this.spec.tty === true,
       stdin: this.spec.stdin === true,
       onOutput: (stream, data) => log.write(stream, data),
     });
@@ -277,7 +306,7 @@ export class ContainerRunner {
     if (!this.isRunning || this.stopping) return;
     const probe = state.kind === 'startup' ? this.spec.startupProbe! : state.kind === 'liveness' ? this.spec.livenessProbe! : this.spec.readinessProbe!;
     const attemptID = this.status.containerID;
-    const outcome = await runProbe(probe, { podIP: this.host.podIP, podNetns: this.host.netns, nodeNetns: this.host.nodeNetns, container: this.spec, env: this.env }, state.timing.timeoutMs);
+    const outcome = await runProbe(probe, { podIP: this.host.podIP, podNetns: this.host.netns, nodeNetns: this.host.nodeNetns, container: this.spec, env: this.env, commandLine: (argv) => this.execCommandLine(argv, false) }, state.timing.timeoutMs);
     if (attemptID !== this.status.containerID || !this.isRunning || this.stopping) return;
     if (!outcome.ok) this.host.event('Warning', 'Unhealthy', `${state.kind[0].toUpperCase()}${state.kind.slice(1)} probe failed: ${outcome.message ?? ''}`);
     const verdict = state.record(outcome.ok);
@@ -342,6 +371,18 @@ export class ContainerRunner {
     this.stopProbes();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.workload?.stop();
+  }
+
+  /**
+   * The command line that runs `argv` inside this container (exec, exec probes): in its
+   * namespaces and as its user when it is a process, in the pod's namespaces beside a built-in
+   * workload; undefined when a process container is not running (nothing to enter).
+   */
+  execCommandLine(argv: string[], tty: boolean): string[] | undefined {
+    if (this.plan?.kind === 'builtin') return podNamespacesArgv({ netns: this.host.netns, utsPath: this.host.utsPath, argv, tty });
+    const initPid = this.process?.initPid();
+    if (!initPid || !this.identity) return undefined;
+    return execInContainerArgv(initPid, { hostPID: this.host.isolation.pod.hostPID === true, identity: this.identity, argv, tty });
   }
 
   /** Closes stdin (stdinOnce after the attach that used it ended). */

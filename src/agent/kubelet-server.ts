@@ -18,7 +18,7 @@ import { agnhostConnect } from '../workloads/agnhost.js';
 import { execArgv } from '../workloads/images.js';
 import type { Logger } from '../util/log.js';
 import { readLogFile, renderEntry, renderLogEntries, type LogEntry, type LogQuery } from './container-log.js';
-import { findProgram, processArgv, exitOf } from './container-process.js';
+import { findProgram, exitOf } from './container-process.js';
 import type { ContainerRunner } from './container-runner.js';
 import type { PodWorker } from './pod-worker.js';
 import { ChannelPortForwardSession, SpdyPortForwardSession, type PortDialer } from './port-forward.js';
@@ -260,7 +260,13 @@ export class KubeletServer {
       streams.finish(failureStatus(`error executing command in container: exec: "${argv[0]}": executable file not found in $PATH (flatnet runs programs of this machine inside the pod)`));
       return;
     }
-    const [cmd, ...args] = processArgv({ netns, argv, tty: streams.opts.tty, utsPath: worker.sandbox!.utsPath });
+    // Inside the container's namespaces and as its user (isolation-plan.ts).
+    const line = runner.execCommandLine(argv, streams.opts.tty);
+    if (!line) {
+      streams.finish(failureStatus(`error executing command in container: container ${runner.spec.name} is not running`));
+      return;
+    }
+    const [cmd, ...args] = line;
     const child = spawn(cmd, args, { cwd: runner.spec.workingDir || '/', env: streams.opts.tty ? { TERM: 'xterm', ...env } : env, stdio: [streams.opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true });
     child.stdout?.on('data', (c: Buffer) => streams.stdout(c));
     child.stderr?.on('data', (c: Buffer) => streams.stderr(c));

@@ -1,5 +1,6 @@
 // Runs one probe: httpGet and tcpSocket connect from the node to the pod's IP (as the kubelet
 // does), exec runs the command inside the pod's namespace. Answers success or a reason.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
 import { connectInNetns } from '../linux/netns-socket.js';
@@ -13,6 +14,8 @@ export interface ProbeTarget {
   nodeNetns?: string;
   container: Container;
   env: Record<string, string>;
+  /** The command line that runs argv inside the container (its namespaces and user); undefined while it is not running. */
+  commandLine?(argv: string[]): string[] | undefined;
 }
 
 export interface ProbeOutcome {
@@ -106,13 +109,20 @@ async function tcpProbe(probe: NonNullable<Probe['tcpSocket']>, target: ProbeTar
 }
 
 function execProbe(command: string[], target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
+  const argv = target.commandLine?.(command);
+  if (target.commandLine && !argv) return Promise.resolve({ ok: false, message: 'the container is not running' });
   return new Promise((resolve) => {
-    const child = runIn(target.podNetns, command, { env: target.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = argv ? spawn(argv[0], argv.slice(1), { env: target.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }) : runIn(target.podNetns, command, { env: target.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      try {
+        if (argv && child.pid) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
       resolve({ ok: false, message: `command timed out after ${timeoutMs}ms` });
     }, timeoutMs);
     child.on('error', (err) => {
