@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     const totalKiB = pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
     const perProcess = pids.map((pid) => {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const role = argv.includes('server') ? 'server' : argv.includes('agent') ? `agent ${argv[argv.indexOf('--node') + 1]}` : 'supervisor';
+      const role = argv.includes('server') ? 'server' : argv.includes('agent') || argv.includes('join') ? `agent ${argv[argv.indexOf('--node') + 1]}` : 'supervisor';
       return `${role} ${(rssKiB(pid) / 1024).toFixed(0)} MiB`;
     });
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -197,3 +197,23 @@ export class SandboxRuntime {
     if (cniError) throw cniError;
   }
 }
+
+/**
+ * A pod's UTS namespace is pinned by a bind mount in UTS_DIR named after the pod's network
+ * namespace (created right after it). One whose network namespace is gone was left by an agent
+ * that stopped without tearing its pods down: each such mount pins a namespace and makes every
+ * new mount namespace (each isolated container) dearer to copy. Unmounts and removes them; call
+ * it only when no agent of this machine is creating pods (`flatnet down`).
+ */
+export async function removeOrphanUtsNamespaces(): Promise<string[]> {
+  if (!existsSync(UTS_DIR)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(UTS_DIR)) {
+    if (existsSync(netnsPath(name))) continue;
+    const path = join(UTS_DIR, name);
+    await run('umount', [path]).catch(() => undefined);
+    rmSync(path, { force: true });
+    removed.push(name);
+  }
+  return removed;
+}

@@ -3,6 +3,8 @@ import { Agent } from '../agent/agent.js';
 import { KubeClient } from '../client/client.js';
 import { join } from 'node:path';
 import { nodeClientConnection } from '../agent/tls-bootstrap.js';
+import { parseServerList } from '../agent/server-selection.js';
+import { startServerFailover } from '../agent/server-failover.js';
 import { parseFlags, required, UsageError } from './flags.js';
 import { createLogger } from '../util/log.js';
 
@@ -14,7 +16,8 @@ const HELP = `usage: flatnet agent --node NAME (--bootstrap-kubeconfig FILE | --
                               and writes --kubeconfig; used again only when that certificate ends
   --kubeconfig FILE           the node's own credentials (default with --bootstrap-kubeconfig: DATA_DIR/kubelet.kubeconfig)
   --cert-dir DIR              the node's keys and certificates, 0600 in a 0700 directory (default DATA_DIR/pki)
-  --server URL                API server URL (default: the kubeconfig's)
+  --server URL[,URL...]       API server URL(s) (default: the kubeconfig's); with several, the agent
+                              relays its connections to one and fails over to the next when it is down
   --netns NAME                the node's network namespace (default: this host's namespace)
   --node-ip IP                the node's InternalIP (default: eth0 of --netns, or this host's first address)
   --overlay vxlan|host-gw     how pods reach pods of other nodes (default vxlan)
@@ -68,9 +71,16 @@ export async function run(args: string[]): Promise<number> {
   const bootstrapKubeconfig = flags.values['bootstrap-kubeconfig'] || undefined;
   if (!bootstrapKubeconfig && !flags.values.kubeconfig) throw new UsageError('--bootstrap-kubeconfig or --kubeconfig is required');
   const certDir = flags.values['cert-dir'] ?? join(dataDir, 'pki');
+  let servers: string[] | undefined;
+  try {
+    servers = flags.values.server ? parseServerList(flags.values.server) : undefined;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const log = createLogger('agent', { node });
   const connection = await nodeClientConnection(node, { kubeconfig: flags.values.kubeconfig ?? join(dataDir, 'kubelet.kubeconfig'), bootstrapKubeconfig, certDir }, log);
-  if (flags.values.server) connection.server = flags.values.server.replace(/\/$/, '');
+  if (servers && servers.length > 1) connection.server = (await startServerFailover(servers, { log })).url;
+  else if (servers) connection.server = servers[0];
   const client = new KubeClient(connection);
   const agent = new Agent({
     nodeName: node,

@@ -6,16 +6,21 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { DiscoveryError, discoverClusterCA } from '../apiserver/node-identity/discovery.js';
 import { parseToken } from '../apiserver/node-identity/bootstrap-token.js';
+import { caCertHash } from '../apiserver/node-identity/join.js';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { parseServerList } from '../agent/server-selection.js';
 import { nodeClientConnection, privateDir, renderBootstrapKubeconfig, writePrivateFile } from '../agent/tls-bootstrap.js';
 import { createLogger } from '../util/log.js';
 import { UsageError } from './flags.js';
 
 const HELP = `usage: flatnet join --server https://HOST:6443 --token TOKEN --ca-cert-hash sha256:HEX --node NAME [agent flags]
 
-  --server URL              the API server (reachable from this machine)
+  --server URL[,URL...]     the API server(s) (reachable from this machine); the agent fails over
+                            between several
   --token TOKEN             a bootstrap token from \`flatnet token create\` on the server
+                            (or the environment variable FLATNET_TOKEN, which other users cannot read)
   --ca-cert-hash sha256:HEX the cluster CA's public key hash (\`flatnet token create --print-ca-hash\`);
-                            the token is sent only to a server whose CA matches it
+                            the token is sent only to a server whose CA matches it (or FLATNET_CA_CERT_HASH)
   --node NAME               this node's name
   --data-dir DIR            the node's data directory (default /var/lib/flatnet/agent-NAME)
   --credentials-only        stop once the node's kubeconfig is written (do not run the agent)
@@ -45,32 +50,62 @@ export async function run(args: string[]): Promise<number> {
       own[m[1]] = value;
     } else rest.push(a);
   }
+  own.token ??= process.env.FLATNET_TOKEN ?? '';
+  own['ca-cert-hash'] ??= process.env.FLATNET_CA_CERT_HASH ?? '';
   for (const f of ['server', 'token', 'ca-cert-hash', 'node']) if (!own[f]) throw new UsageError(`flag --${f} is required\n\n${HELP}`);
   if (!parseToken(own.token)) throw new UsageError('--token must look like abcdef.0123456789abcdef (flatnet token create prints one)');
-  if (!/^https:\/\//.test(own.server)) throw new UsageError('--server must be an https:// URL such as https://192.0.2.10:6443');
+  let servers: string[];
+  try {
+    servers = parseServerList(own.server);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (such as https://192.0.2.10:6443)`);
+  }
   const node = own.node;
   const dataDir = own['data-dir'] ?? `/var/lib/flatnet/agent-${node}`;
   const log = createLogger('join', { node });
-  let caPem: string;
-  try {
-    caPem = await discoverClusterCA(own.server, own['ca-cert-hash']);
-  } catch (err) {
-    if (err instanceof DiscoveryError) {
-      process.stderr.write(`flatnet join: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
   privateDir(dataDir);
   const bootstrap = join(dataDir, 'bootstrap.kubeconfig');
   const kubeconfig = join(dataDir, 'kubelet.kubeconfig');
-  writePrivateFile(bootstrap, renderBootstrapKubeconfig({ server: own.server.replace(/\/$/, ''), caPem, token: own.token }));
+  const agentArgs = ['--node', node, '--server', servers.join(','), '--bootstrap-kubeconfig', bootstrap, '--kubeconfig', kubeconfig, '--data-dir', dataDir, ...rest];
+  // A node that joined this cluster before (its kubeconfig trusts the pinned CA) restarts with its
+  // own credentials: the token is not needed again, and may have expired.
+  if (!credentialsOnly && existsSync(kubeconfig) && existsSync(bootstrap) && trustsPinnedCA(kubeconfig, own['ca-cert-hash'])) {
+    const agent = await import('./agent.js');
+    return agent.run(agentArgs);
+  }
+  let caPem: string | undefined;
+  let server = servers[0];
+  const refusals: string[] = [];
+  for (const candidate of servers) {
+    try {
+      caPem = await discoverClusterCA(candidate, own['ca-cert-hash']);
+      server = candidate;
+      break;
+    } catch (err) {
+      if (!(err instanceof DiscoveryError)) throw err;
+      refusals.push(err.message);
+    }
+  }
+  if (!caPem) {
+    process.stderr.write(`flatnet join: ${refusals.join('; ')}\n`);
+    return 1;
+  }
+  writePrivateFile(bootstrap, renderBootstrapKubeconfig({ server, caPem, token: own.token }));
   await nodeClientConnection(node, { kubeconfig, bootstrapKubeconfig: bootstrap, certDir: join(dataDir, 'pki') }, log);
-  log.info('joined', { server: own.server, kubeconfig });
+  log.info('joined', { server, kubeconfig });
   if (credentialsOnly) {
     process.stdout.write(`${kubeconfig}\n`);
     return existsSync(kubeconfig) ? 0 : 1;
   }
   const agent = await import('./agent.js');
-  return agent.run(['--node', node, '--bootstrap-kubeconfig', bootstrap, '--kubeconfig', kubeconfig, '--data-dir', dataDir, ...rest]);
+  return agent.run(agentArgs);
+}
+
+function trustsPinnedCA(kubeconfig: string, pin: string): boolean {
+  try {
+    const ca = loadKubeconfig(kubeconfig).ca;
+    return ca !== undefined && caCertHash(ca.toString('utf8')) === pin.toLowerCase();
+  } catch {
+    return false;
+  }
 }

@@ -6,7 +6,9 @@ import { LabError, labUp } from '../lab/up.js';
 const HELP = `usage: flatnet up [flags]
 
 Creates the lab's network namespaces (flatnet-lab, flatnet-ext, flatnet-node-*), starts one API
-server and one agent per node under a supervisor, and waits until every node is Ready.
+server and one agent per node under a supervisor, and waits until every node is Ready. Each agent
+runs inside its node's namespace with its own data directory and joins as a node on another
+machine would (\`flatnet join\` with a bootstrap token), reaching the server at 172.18.0.1:6443.
 
   --nodes N                          nodes to run (default 2)
   --overlay vxlan|host-gw            how pods reach pods on other nodes (default vxlan)

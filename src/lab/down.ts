@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { removeLabNamespaces } from './network.js';
+import { removeOrphanUtsNamespaces } from '../agent/sandbox.js';
 import type { LabState } from './plan.js';
 import { belongsToLab, findLabProcesses, isAlive, otherLabDataDirs, readPidFiles, stopPid } from './processes.js';
 import { readLabState } from './supervisor.js';
@@ -50,6 +51,8 @@ export async function labDown(dataDirArg: string, print: (line: string) => void)
     });
     report.namespaces = ns.namespaces;
     if (ns.killed.length) report.stopped.push(`${ns.killed.length} process(es) inside lab namespaces`);
+    const uts = await removeOrphanUtsNamespaces();
+    if (uts.length) report.namespaces.push(`${uts.length} pod UTS namespace(s)`);
   }
 
   // 3. Files: what `up` added to the data directory (or the directory itself if `up` made it).
@@ -59,7 +62,7 @@ export async function labDown(dataDirArg: string, print: (line: string) => void)
       report.removedFiles.push(dataDir);
     } else {
       const keep = new Set(state?.preexisting ?? []);
-      const ours = state ? readdirSync(dataDir).filter((e) => !keep.has(e)) : ['lab.json', 'pids', 'logs', 'nodes'].filter((e) => existsSync(join(dataDir, e)));
+      const ours = state ? readdirSync(dataDir).filter((e) => !keep.has(e)) : ['lab.json', 'pids', 'logs', 'nodes', 'node-join.json'].filter((e) => existsSync(join(dataDir, e)));
       for (const e of ours) {
         rmSync(join(dataDir, e), { recursive: true, force: true });
         report.removedFiles.push(join(dataDir, e));

@@ -1,17 +1,17 @@
 // The lab's agents join as any node would: `up` creates one bootstrap token (as `flatnet token
-// create` does) and writes each node's bootstrap kubeconfig (0600 in the node's 0700 directory);
-// each agent then makes its own key and gets its node certificates. No agent gets the admin token.
+// create` does) and records it with the CA pin in <data>/node-join.json (0600, in the admin's
+// 0700 data directory, never in a node's). The supervisor hands both to each agent as
+// environment variables (FLATNET_TOKEN, FLATNET_CA_CERT_HASH); the agent (`flatnet join`) checks
+// the server's CA against the pin, makes its own key and gets its node certificates. No agent
+// gets the admin token, and no file is shared between the server and an agent.
 import type { KubeClient } from '../client/client.js';
-import { createBootstrapToken } from '../apiserver/node-identity/join.js';
-import { privateDir, renderBootstrapKubeconfig, writePrivateFile } from '../agent/tls-bootstrap.js';
-import { API_LISTEN, type LabPlan } from './plan.js';
+import { caCertHash, createBootstrapToken } from '../apiserver/node-identity/join.js';
+import { writePrivateFile } from '../agent/tls-bootstrap.js';
+import type { LabPlan } from './plan.js';
 
-export async function writeNodeBootstrapKubeconfigs(client: KubeClient, plan: LabPlan): Promise<void> {
+export async function writeNodeJoinEnvironment(client: KubeClient, plan: LabPlan): Promise<void> {
   const caPem = client.connection.ca?.toString('utf8');
   if (!caPem) throw new Error(`${plan.kubeconfig} has no certificate-authority-data`);
   const token = await createBootstrapToken(client, { ttlSeconds: 24 * 3600, description: 'flatnet up: bootstrap token of the lab nodes' });
-  for (const n of plan.nodes) {
-    privateDir(n.dataDir);
-    writePrivateFile(n.bootstrapKubeconfig, renderBootstrapKubeconfig({ server: `https://${API_LISTEN}`, caPem, token }));
-  }
+  writePrivateFile(plan.paths.join, JSON.stringify({ FLATNET_TOKEN: token, FLATNET_CA_CERT_HASH: caCertHash(caPem) }));
 }

@@ -36,11 +36,8 @@ export interface LabNode {
   /** The veth end in the lab switch namespace (its peer is eth0 in the node). */
   switchPort: string;
   kubeletListen: string;
+  /** The node's own data directory (0700): its agent writes every file in it; `up` writes none. */
   dataDir: string;
-  /** The bootstrap kubeconfig `up` writes for the node's agent (a bootstrap token, no admin credential). */
-  bootstrapKubeconfig: string;
-  /** The node's own kubeconfig, written by its agent after its client certificate is issued. */
-  kubeconfig: string;
 }
 
 export interface LabProcess {
@@ -48,8 +45,12 @@ export interface LabProcess {
   /** Arguments after `flatnet`. */
   args: string[];
   log: string;
-  /** Start only once this file exists (agents wait for their bootstrap kubeconfig). */
+  /** Start only once this file exists. */
   waitForFile?: string;
+  /** A JSON object of environment variables for the process, read at each start (it is waited for). */
+  envFile?: string;
+  /** Run inside this network namespace (only its network: the mount namespace stays the machine's). */
+  netns?: string;
 }
 
 export interface LabPlan {
@@ -59,8 +60,12 @@ export interface LabPlan {
   nodes: LabNode[];
   kubeconfig: string;
   processes: LabProcess[];
-  paths: { state: string; pids: string; logs: string; nodes: string };
+  /** `join` is the agents' bootstrap token and CA pin (0600), handed to them as environment variables. */
+  paths: { state: string; pids: string; logs: string; nodes: string; join: string };
 }
+
+/** The API server's address on the underlay, where agents in node namespaces reach it. */
+export const API_UNDERLAY_URL = `https://${LAB_GATEWAY}:${API_LISTEN.split(':')[1]}`;
 
 export function nodeName(i: number): string {
   return `node-${i}`;
@@ -69,7 +74,7 @@ export function nodeName(i: number): string {
 export function planLab(o: LabOptions): LabPlan {
   if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > MAX_NODES) throw new Error(`--nodes must be a whole number from 1 to ${MAX_NODES} (got ${o.nodes})`);
   const kubeconfig = join(o.dataDir, 'admin.kubeconfig');
-  const paths = { state: join(o.dataDir, 'lab.json'), pids: join(o.dataDir, 'pids'), logs: join(o.dataDir, 'logs'), nodes: join(o.dataDir, 'nodes') };
+  const paths = { state: join(o.dataDir, 'lab.json'), pids: join(o.dataDir, 'pids'), logs: join(o.dataDir, 'logs'), nodes: join(o.dataDir, 'nodes'), join: join(o.dataDir, 'node-join.json') };
   const nodes: LabNode[] = [];
   for (let i = 1; i <= o.nodes; i++) {
     const name = nodeName(i);
@@ -81,8 +86,6 @@ export function planLab(o: LabOptions): LabPlan {
       // Inside the node's namespace, at every address: the server reaches it at the node's IP.
       kubeletListen: '0.0.0.0:10250',
       dataDir: join(paths.nodes, name),
-      bootstrapKubeconfig: join(paths.nodes, name, 'bootstrap.kubeconfig'),
-      kubeconfig: join(paths.nodes, name, 'kubelet.kubeconfig'),
     });
   }
   const processes: LabProcess[] = [
@@ -91,14 +94,15 @@ export function planLab(o: LabOptions): LabPlan {
       args: ['server', '--data-dir', o.dataDir, '--listen', API_LISTEN, '--advertise-address', LAB_GATEWAY, '--load-balancer-pool', LB_POOL, '--kubelet-netns', LAB_NETNS],
       log: join(paths.logs, 'server.log'),
     },
+    // Each agent runs inside its node's namespace and joins as a node on another machine would:
+    // it reaches the server only at its underlay address, with the bootstrap token and CA pin
+    // from its environment, and makes its own key and certificates in its own data directory.
     ...nodes.map((n) => ({
       name: `agent-${n.name}`,
       args: [
-        'agent',
+        'join',
         '--node', n.name,
-        '--server', `https://${API_LISTEN}`,
-        '--bootstrap-kubeconfig', n.bootstrapKubeconfig,
-        '--kubeconfig', n.kubeconfig,
+        '--server', API_UNDERLAY_URL,
         '--netns', n.netns,
         '--node-ip', n.ip,
         '--overlay', o.overlay,
@@ -108,7 +112,8 @@ export function planLab(o: LabOptions): LabPlan {
         '--cni-plugins', o.cniPlugins,
       ],
       log: join(paths.logs, `agent-${n.name}.log`),
-      waitForFile: n.bootstrapKubeconfig,
+      envFile: paths.join,
+      netns: n.netns,
     })),
   ];
   return { options: o, nodes, kubeconfig, processes, paths, apiBridge: { netns: LAB_NETNS, host: LAB_GATEWAY, port: Number(API_LISTEN.split(':')[1]) } };

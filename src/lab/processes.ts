@@ -89,6 +89,11 @@ export function findLabProcesses(dataDir: string): number[] {
 export function labDataDirOf(argv: string[]): string | undefined {
   const i = argv.indexOf('--data-dir');
   if (i >= 0 && argv[i + 1] && (argv.includes('server') || argv.includes('up'))) return resolve(argv[i + 1]);
+  if (argv.includes('join') && i >= 0 && argv[i + 1]) {
+    // A lab agent joins with --data-dir <data>/nodes/<node>.
+    const dir = resolve(argv[i + 1]);
+    return basename(dirname(dir)) === 'nodes' ? dirname(dirname(dir)) : dir;
+  }
   const kubeconfig = argv.indexOf('--kubeconfig');
   if (argv.includes('agent') && kubeconfig >= 0 && argv[kubeconfig + 1]) {
     // A lab agent's kubeconfig is <data>/nodes/<node>/kubelet.kubeconfig.
@@ -110,7 +115,7 @@ export function otherLabDataDirs(dataDir: string): string[] {
     if (!argv.some((a) => /\/(cli\/main|lab\/supervisor-main)\.(js|ts)$/.test(a))) continue;
     // Only a lab has a supervisor, and only lab agents program flatnet-node-* namespaces.
     const netns = argv[argv.indexOf('--netns') + 1] ?? '';
-    const isLab = argv.some((a) => a.includes('lab/supervisor-main')) || (argv.includes('agent') && netns.startsWith('flatnet-node-'));
+    const isLab = argv.some((a) => a.includes('lab/supervisor-main')) || ((argv.includes('agent') || argv.includes('join')) && netns.startsWith('flatnet-node-'));
     const dir = labDataDirOf(argv);
     if (isLab && dir && dir !== mine) out.add(dir);
   }

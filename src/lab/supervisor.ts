@@ -44,13 +44,17 @@ export class LabSupervisor {
 
   private launch(p: Supervised): void {
     if (this.stopping) return;
-    if (p.spec.waitForFile && !existsSync(p.spec.waitForFile)) {
+    const waitFor = [p.spec.waitForFile, p.spec.envFile].filter((f): f is string => f !== undefined);
+    if (waitFor.some((f) => !existsSync(f))) {
       p.timer = setTimeout(() => this.launch(p), 100);
       return;
     }
     const fd = openSync(p.spec.log, 'a');
-    const [cmd, ...pre] = this.state.command;
-    const child = spawn(cmd, [...pre, ...p.spec.args], { stdio: ['ignore', fd, fd], env: process.env });
+    const argv = [...this.state.command, ...p.spec.args];
+    // nsenter enters only the network namespace and then execs: the PID is the flatnet process's.
+    const [cmd, ...args] = p.spec.netns ? ['nsenter', `--net=/run/netns/${p.spec.netns}`, '--', ...argv] : argv;
+    const env = p.spec.envFile ? { ...process.env, ...(JSON.parse(readFileSync(p.spec.envFile, 'utf8')) as Record<string, string>) } : process.env;
+    const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env });
     closeSync(fd);
     p.child = child;
     p.startedAt = Date.now();

@@ -10,9 +10,9 @@ import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { listNetns } from '../linux/netns.js';
 import { createNodeNamespace, createSwitch, routeLoadBalancerPool } from './network.js';
-import { API_LISTEN, isLabNetns, planLab, type LabOptions, type LabState } from './plan.js';
+import { API_LISTEN, API_UNDERLAY_URL, isLabNetns, planLab, type LabOptions, type LabState } from './plan.js';
 import { flatnetCommand, isAlive, otherLabDataDirs, readPidFiles, supervisorCommand } from './processes.js';
-import { writeNodeBootstrapKubeconfigs } from './node-credentials.js';
+import { writeNodeJoinEnvironment } from './node-credentials.js';
 import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, installKubeProxyConfig, installServedClasses, probeClusterDns } from './addons.js';
 import { labelSystemNamespaces } from './pod-security.js';
 
@@ -98,7 +98,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   for (const n of plan.nodes) await createNodeNamespace(n);
   await routeLoadBalancerPool(plan.nodes);
 
-  o.print(`starting the API server (https://${API_LISTEN}) and ${plan.nodes.length} agent(s) under a supervisor; logs in ${plan.paths.logs}`);
+  o.print(`starting the API server (https://${API_LISTEN}; ${API_UNDERLAY_URL} on the lab underlay) and ${plan.nodes.length} agent(s), each in its node's namespace, joining with a bootstrap token; under a supervisor, logs in ${plan.paths.logs}`);
   const [cmd, ...args] = supervisorCommand();
   const fd = openSync(`${plan.paths.logs}/supervisor.log`, 'a');
   const sup = spawn(cmd, [...args, plan.paths.state], { detached: true, stdio: ['ignore', fd, fd] });
@@ -118,7 +118,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   const ready = new Set<string>();
   let lastError = '';
   try {
-    await writeNodeBootstrapKubeconfigs(client, plan);
+    await writeNodeJoinEnvironment(client, plan);
     while (ready.size < plan.nodes.length) {
       if (Date.now() > deadline) {
         const missing = plan.nodes.filter((n) => !ready.has(n.name));

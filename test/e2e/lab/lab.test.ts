@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { listNetns } from '../../../src/linux/netns.js';
@@ -46,9 +46,9 @@ function assertNothingLeft(dataDir: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The first successful answer of `fn` within 20 s (a pod's server may start just after Running). */
-async function eventually(fn: () => string): Promise<string> {
-  const end = Date.now() + 20_000;
+/** The first successful answer of `fn` within `ms` (a pod's server may start just after Running). */
+async function eventually(fn: () => string, ms = 20_000): Promise<string> {
+  const end = Date.now() + ms;
   for (;;) {
     try {
       return fn();
@@ -76,6 +76,22 @@ test('up, up again (refused), status, cross-node pods, down: root namespace unch
   // The API server is reachable inside the lab at its advertised address.
   assert.equal(execFileSync('ip', ['netns', 'exec', 'flatnet-node-node-1', 'curl', '-sk', '--max-time', '5', 'https://172.18.0.1:6443/readyz'], { encoding: 'utf8' }), 'ok');
   assert.match(up.out, new RegExp(`export KUBECONFIG=${dataDir}/admin.kubeconfig`));
+  // Each agent runs inside its node's namespace and reaches the server only at its underlay
+  // address (nothing listens on the node's loopback); its data directory is its own (0700) and
+  // holds no admin credential.
+  const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  for (const node of ['node-1', 'node-2']) {
+    const pid = readPidFiles(join(dataDir, 'pids')).get(`agent-${node}`)!;
+    assert.equal(execFileSync('ip', ['netns', 'identify', String(pid)], { encoding: 'utf8' }).trim(), `flatnet-node-${node}`);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(argv.includes('https://172.18.0.1:6443'), argv.join(' '));
+    assert.ok(!argv.some((a) => a.includes('admin') || a.includes(adminToken)), argv.join(' '));
+    const nodeDir = join(dataDir, 'nodes', node);
+    assert.equal((statSync(nodeDir).mode & 0o777).toString(8), '700');
+    assert.match(readFileSync(join(nodeDir, 'kubelet.kubeconfig'), 'utf8'), /server: https:\/\/172\.18\.0\.1:6443\n[\s\S]*client-certificate: /);
+    assert.equal(spawnSync('grep', ['-rlF', adminToken, nodeDir]).status, 1, `no file in ${nodeDir} holds the admin token`);
+  }
+  assert.notEqual(spawnSync('ip', ['netns', 'exec', 'flatnet-node-node-1', 'curl', '-sk', '--max-time', '3', 'https://127.0.0.1:6443/readyz']).status, 0, 'the API server is not on the node\'s loopback');
   assert.ok(listNetns().includes('flatnet-lab') && listNetns().includes('flatnet-ext') && listNetns().includes('flatnet-node-node-1'));
 
   const again = run(['up', '--data-dir', dataDir]);
@@ -103,8 +119,11 @@ test('up, up again (refused), status, cross-node pods, down: root namespace unch
   const restarted = await eventually(() => {
     const pid = readPidFiles(join(dataDir, 'pids')).get('server');
     if (!pid || pid === serverPid) throw new Error('not restarted yet');
-    return execFileSync('curl', ['-sk', '--max-time', '2', 'https://127.0.0.1:6443/readyz'], { encoding: 'utf8' });
-  });
+    // Ready once its informers synced again (until then /readyz answers 500 with the failed check).
+    const ready = execFileSync('curl', ['-sk', '--max-time', '2', 'https://127.0.0.1:6443/readyz'], { encoding: 'utf8' });
+    if (ready !== 'ok') throw new Error(`not ready yet: ${ready}`);
+    return ready;
+  }, 120_000);
   assert.equal(restarted, 'ok');
 
   const down = run(['down', '--data-dir', dataDir]);
@@ -147,8 +166,8 @@ for (const stage of ['namespaces', 'supervisor'] as const) {
       rmSync(dirname(dataDir), { recursive: true, force: true });
     });
     const before = rootSnapshot();
-    run(['--help']); // build first, so the kill lands during up itself
-    const child = spawn(flatnet, ['up', '--nodes', '3', '--data-dir', dataDir], { stdio: 'ignore' });
+    run(['--help']); // build first, then run the build directly, so the kill lands during up itself (not a rebuild)
+    const child = spawn(process.execPath, ['--enable-source-maps', join(repo, 'dist/src/cli/main.js'), 'up', '--nodes', '3', '--data-dir', dataDir], { stdio: 'ignore' });
     const deadline = Date.now() + 60_000;
     const reached = () => (stage === 'namespaces' ? listNetns().includes('flatnet-node-node-1') : existsSync(join(dataDir, 'pids', 'server.pid')));
     while (!reached() && Date.now() < deadline) await sleep(5);

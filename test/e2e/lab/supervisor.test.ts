@@ -1,13 +1,16 @@
 // The lab supervisor with real processes: PID files, log files, waiting for a file before a
-// start, restarting a process that exits, and stopping everything on request.
+// start, environment variables from a file, a process inside a network namespace, restarting a
+// process that exits, and stopping everything on request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabSupervisor } from '../../../src/lab/supervisor.js';
 import { isAlive, readPidFiles } from '../../../src/lab/processes.js';
 import type { LabState } from '../../../src/lab/plan.js';
+import { requireRoot } from '../../support/prerequisites.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,9 +23,13 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
 }
 
 test('supervisor: starts, waits for a file, restarts a crashed process, stops all', async (t) => {
+  requireRoot('a supervised process runs inside a network namespace');
   const dir = mkdtempSync(join(tmpdir(), 'flatnet-sup-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const paths = { state: join(dir, 'lab.json'), pids: join(dir, 'pids'), logs: join(dir, 'logs'), nodes: join(dir, 'nodes') };
+  const netns = `fnsup-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', netns]);
+  t.after(() => execFileSync('ip', ['netns', 'delete', netns]));
+  const paths = { state: join(dir, 'lab.json'), pids: join(dir, 'pids'), logs: join(dir, 'logs'), nodes: join(dir, 'nodes'), join: join(dir, 'join.json') };
   const gate = join(dir, 'gate');
   const counter = join(dir, 'starts');
   const state: LabState = {
@@ -40,6 +47,8 @@ test('supervisor: starts, waits for a file, restarts a crashed process, stops al
         // Crashes right away the first time, then stays up.
         { name: 'server', args: [`echo start >> ${counter}; if [ $(wc -l < ${counter}) -lt 2 ]; then echo crash; exit 3; fi; echo up; exec sleep 60`], log: join(paths.logs, 'server.log') },
         { name: 'agent-node-1', args: ['echo agent; exec sleep 60'], log: join(paths.logs, 'agent.log'), waitForFile: gate },
+        // Waits for its environment file, and runs in its own network namespace.
+        { name: 'agent-node-2', args: ['echo "token=$FLATNET_TOKEN netns=$(ip netns identify)"; exec sleep 60'], log: join(paths.logs, 'agent2.log'), envFile: paths.join, netns },
       ],
     },
   };
@@ -54,8 +63,14 @@ test('supervisor: starts, waits for a file, restarts a crashed process, stops al
   await until('the restarted server logged', () => /crash\nup\n/.test(readFileSync(join(paths.logs, 'server.log'), 'utf8')));
   await sleep(300);
   assert.equal(readPidFiles(paths.pids).has('agent-node-1'), false, 'the agent waits for its file');
+  assert.equal(readPidFiles(paths.pids).has('agent-node-2'), false, 'the second agent waits for its environment file');
   writeFileSync(gate, '');
   await until('agent started', () => readPidFiles(paths.pids).has('agent-node-1'));
+  writeFileSync(paths.join, JSON.stringify({ FLATNET_TOKEN: 'abcdef.0123456789abcdef' }));
+  await until('the second agent logged', () => existsSync(join(paths.logs, 'agent2.log')) && readFileSync(join(paths.logs, 'agent2.log'), 'utf8').includes('netns='));
+  assert.equal(readFileSync(join(paths.logs, 'agent2.log'), 'utf8'), `token=abcdef.0123456789abcdef netns=${netns}\n`);
+  // nsenter execs: the PID file names the supervised program itself, inside the namespace.
+  assert.equal(execFileSync('ip', ['netns', 'identify', String(readPidFiles(paths.pids).get('agent-node-2'))], { encoding: 'utf8' }).trim(), netns);
   assert.equal(readPidFiles(paths.pids).get('supervisor'), process.pid);
   const pids = [...readPidFiles(paths.pids)].filter(([n]) => n !== 'supervisor').map(([, p]) => p);
   await sup.stop();

@@ -11,14 +11,16 @@ test('plan: node names, namespaces, addresses, ports and the agent command line 
   ]);
   assert.deepEqual(p.processes[0].args, ['server', '--data-dir', '/d', '--listen', '127.0.0.1:6443', '--advertise-address', '172.18.0.1', '--load-balancer-pool', '172.18.255.0/24', '--kubelet-netns', 'flatnet-lab']);
   assert.deepEqual(p.processes[2].args, [
-    'agent', '--node', 'node-2', '--server', 'https://127.0.0.1:6443', '--bootstrap-kubeconfig', '/d/nodes/node-2/bootstrap.kubeconfig',
-    '--kubeconfig', '/d/nodes/node-2/kubelet.kubeconfig', '--netns', 'flatnet-node-node-2',
+    'join', '--node', 'node-2', '--server', 'https://172.18.0.1:6443', '--netns', 'flatnet-node-node-2',
     '--node-ip', '172.18.0.12', '--overlay', 'host-gw', '--proxy-mode', 'iptables', '--kubelet-listen', '0.0.0.0:10250',
     '--data-dir', '/d/nodes/node-2', '--cni-plugins', 'reference',
   ]);
-  // Agents start once `up` wrote their bootstrap kubeconfig; none is given the admin kubeconfig.
-  assert.equal(p.processes[2].waitForFile, '/d/nodes/node-2/bootstrap.kubeconfig');
-  assert.ok(p.processes.every((proc) => !proc.args.includes('/d/admin.kubeconfig')));
+  // Agents run in their node's namespace, reach the server at its underlay address and join with
+  // the token and CA pin from their environment: none is given the admin kubeconfig or any file.
+  assert.equal(p.processes[2].netns, 'flatnet-node-node-2');
+  assert.equal(p.processes[2].envFile, '/d/node-join.json');
+  assert.equal(p.processes[0].netns, undefined);
+  assert.ok(p.processes.every((proc) => !proc.args.includes('/d/admin.kubeconfig') && !proc.args.some((a) => a.endsWith('.kubeconfig'))));
   assert.equal(p.processes[2].log, '/d/logs/agent-node-2.log');
   // Interface names fit in 15 characters even at the largest lab.
   const big = planLab({ nodes: 50, overlay: 'vxlan', proxyMode: 'nftables', cniPlugins: 'flatnet', dataDir: '/d' });
