@@ -194,7 +194,11 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       peer.awaitingEndOfRib = false;
       return;
     }
-    this.report(this.rib.update(peer.config.address, m.withdrawn, m.nlri, m.attributes));
+    // RFC 4271 9.1.2: a route whose AS_PATH holds our own AS is a loop (FRR sends our own
+    // prefixes back to us): it replaces the peer's earlier route for the prefix but is not used.
+    const looped = m.attributes?.asPath.some((s) => s.asns.includes(this.local.asn)) ?? false;
+    if (looped) this.report(this.rib.update(peer.config.address, [...m.withdrawn, ...m.nlri], [], undefined));
+    else this.report(this.rib.update(peer.config.address, m.withdrawn, m.nlri, m.attributes));
   }
 
   private clearStale(peer: Peer): void {
