@@ -8,17 +8,7 @@ import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { fixtureModel, queryBytes } from '../../unit/dns/fixture.js';
 import { digShort, serveModel } from './support.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../support/prng.js';
 
 // A fixed seed keeps CI deterministic (711286 found the compressed-question bug); set FUZZ_SEED to explore.
 const seed = Number(process.env.FUZZ_SEED ?? 711286);

@@ -9,7 +9,8 @@ import { compileNode } from '../../../src/netpol/compile.js';
 import { IncrementalCompiler } from '../../../src/netpol/incremental.js';
 import { PolicyModel, slimNamespace, slimPod, slimPolicy } from '../../../src/netpol/model.js';
 import type { KubeObject } from '../../../src/api/types.js';
-import { prng, randomPolicies } from './fixtures/random-policies.js';
+import { randomPolicies } from './fixtures/random-policies.js';
+import { prng } from '../../support/prng.js';
 import { ALL_PODS, NAMESPACES, NODE_NAME, namespaceObject, podIp, podObject } from './fixtures/topology.js';
 
 interface World {

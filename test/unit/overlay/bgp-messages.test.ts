@@ -6,7 +6,7 @@ import { decodeMessage, encodeKeepalive, encodeNotification, encodeOpen, encodeU
 import { negotiate } from '../../../src/overlay/bgp/negotiate.js';
 import { Rib } from '../../../src/overlay/bgp/rib.js';
 import { BgpError, ErrorCode, HeaderSubcode, OpenSubcode, UpdateSubcode, decodePrefixes, encodePrefixes, parsePrefix } from '../../../src/overlay/bgp/wire.js';
-import { prng } from '../netpol/fixtures/random-policies.js';
+import { prng } from '../../support/prng.js';
 
 const open = encodeOpen({
   asn: 4200000001,

@@ -8,18 +8,7 @@ import type { KubeObject } from '../../../../src/api/types.js';
 import { computeGatewayState, GatewayModel } from '../../../../src/gateway/model/state.js';
 import type { GatewayWorld } from '../../../../src/gateway/model/types.js';
 import { INFRA, backend, gateway, namespace, referenceGrant, route, tlsSecret, world } from './fixtures.js';
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../support/prng.js';
 
 const NAMESPACES = [INFRA, 'gateway-conformance-web-backend', 'team-a'];
 const HOSTS = ['a.example.com', 'b.example.com', '*.example.com', 'x.a.example.com', '*.a.example.com', 'other.org', 'A.Example.com'];

@@ -7,17 +7,7 @@ import type { HttpRouteEntry } from '../../../../src/gateway/config.js';
 import { mergeRouteEntries, orderEntries, sortRouteEntries, type RankedEntry, type RankedRoute } from '../../../../src/gateway/model/precedence.js';
 import { computeGatewayState } from '../../../../src/gateway/model/state.js';
 import { backendRef, gateway, http, httpRoute, parent, world } from './fixtures.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../support/prng.js';
 
 test('mergeRouteEntries orders entries as orderEntries does', () => {
   for (let seed = 1; seed <= 200; seed++) {
