@@ -35,8 +35,6 @@ export interface GatewayControllerOptions {
 }
 
 const SYNC_KEY = 'all';
-/** Echoes a watch never delivered (an object deleted right after the write) are forgotten past this many. */
-const OWN_WRITES_LIMIT = 10_000;
 /** How long a cache that does not show our last status write is trusted to catch up before it is written over anyway. */
 const STALE_CACHE_GRACE_MS = 10_000;
 
@@ -87,8 +85,6 @@ export class GatewayController implements Controller {
   private timer: NodeJS.Timeout | undefined;
   /** Status writes the cache may not show yet: object -> the resourceVersion the write replaced. */
   private readonly replacedVersions = new Map<string, { rv: string; at: number }>();
-  /** Status writes whose watch event is still to come: object -> the resourceVersion the write made. */
-  private readonly ownWrites = new Map<string, string>();
   private stopped = false;
   private readonly log;
   /** Each kind's objects as handed to the models, re-read from its informer only after it changed. */
@@ -119,23 +115,7 @@ export class GatewayController implements Controller {
         this.changedKinds.add(cache);
         this.schedule();
       };
-      // The echo of this controller's own status write changes nothing a pass would act on (the
-      // pass that wrote it planned from the same inputs): the cache is taken up at the next pass.
-      const updated = (obj: KubeObject) => {
-        const key = `${r.plural}/${objectKey(obj)}`;
-        const echo = this.ownWrites.get(key);
-        if (echo !== undefined && echo === obj.metadata.resourceVersion) {
-          this.ownWrites.delete(key);
-          this.changedKinds.add(cache);
-          return;
-        }
-        changed();
-      };
-      const deleted = (obj: KubeObject) => {
-        this.ownWrites.delete(`${r.plural}/${objectKey(obj)}`);
-        changed();
-      };
-      inf.addHandlers({ add: changed, update: updated, delete: deleted });
+      inf.addHandlers({ add: changed, update: changed, delete: changed });
     }
     this.provisioner = new Provisioner(ctx.client, (r, ns, name) => this.lookup(r, ns, name), { dataDir: opts.dataDir, caPem: opts.caPem });
   }
@@ -285,20 +265,12 @@ export class GatewayController implements Controller {
   private async status(r: ResourceInfo, obj: KubeObject, statusOf: StatusOf): Promise<WriteOutcome | 'pending'> {
     const key = `${r.plural}/${objectKey(obj)}`;
     const pending = this.replacedVersions.get(key);
-    if (pending && pending.rv === obj.metadata.resourceVersion && Date.now() - pending.at < STALE_CACHE_GRACE_MS) {
-      // This pass wants another status than the write on its way: its echo must bring a pass.
-      this.ownWrites.delete(key);
-      return 'pending';
-    }
+    if (pending && pending.rv === obj.metadata.resourceVersion && Date.now() - pending.at < STALE_CACHE_GRACE_MS) return 'pending';
     this.replacedVersions.delete(key);
-    const { outcome, resourceVersion } = await writeStatus(this.ctx.client, r, obj, statusOf);
+    const { outcome } = await writeStatus(this.ctx.client, r, obj, statusOf);
     if (outcome !== 'written') return outcome;
     statusWrites.inc({ kind: r.kind });
     if (obj.metadata.resourceVersion) this.replacedVersions.set(key, { rv: obj.metadata.resourceVersion, at: Date.now() });
-    // Unless the watch already delivered it (then the cache holds it, or a later version).
-    const cached = this.lookup(r, obj.metadata.namespace ?? '', obj.metadata.name ?? '');
-    if (resourceVersion && cached?.metadata.resourceVersion !== resourceVersion) this.ownWrites.set(key, resourceVersion);
-    if (this.ownWrites.size > OWN_WRITES_LIMIT) this.ownWrites.clear();
     return outcome;
   }
 
