@@ -1,5 +1,6 @@
 // BGP-4 wire basics (RFC 4271): message types, NOTIFICATION codes, the error that carries one,
 // and IPv4 prefixes in NLRI form. No npm library for BGP is maintained, so the codec is ours.
+import { ipToInt, parseCidr } from '../../linux/ipv4.js';
 
 export const BGP_PORT = 179;
 export const HEADER_LENGTH = 19;
@@ -51,14 +52,9 @@ export function prefixText(p: Prefix): string {
 }
 
 export function parsePrefix(text: string): Prefix {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
-  const octets = m ? m.slice(1, 5).map(Number) : [];
-  const length = m ? Number(m[5]) : -1;
-  if (!m || octets.some((o) => o > 255) || length > 32) throw new Error(`"${text}" is not an IPv4 prefix (a.b.c.d/len)`);
-  const n = octets.reduce((a, o) => a * 256 + o, 0);
-  const masked = length === 0 ? 0 : (n & (0xffffffff << (32 - length))) >>> 0;
-  if (masked !== n) throw new Error(`"${text}" has host bits set`);
-  return { address: octets.join('.'), length };
+  const cidr = parseCidr(text);
+  if (ipToInt(text.split('/')[0]) !== cidr.first) throw new Error(`"${text}" has host bits set`);
+  return { address: cidr.network, length: cidr.prefix };
 }
 
 /** NLRI encoding: the length in bits, then just the octets it covers (RFC 4271 section 4.3). */
@@ -93,9 +89,9 @@ export function decodePrefixes(buf: Buffer, what: string): Prefix[] {
 }
 
 export function ipv4Bytes(address: string): Buffer {
-  const octets = address.split('.').map(Number);
-  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) throw new Error(`"${address}" is not an IPv4 address`);
-  return Buffer.from(octets);
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(ipToInt(address));
+  return b;
 }
 
 export function ipv4Text(buf: Buffer, offset = 0): string {

@@ -4,14 +4,13 @@
 // our route (stale) until we come back and send End-of-RIB; a Cease makes it withdraw at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BgpSpeaker } from '../../../src/overlay/bgp/speaker.js';
 import type { BestChange } from '../../../src/overlay/bgp/rib.js';
 import { connectInNetns, stopNetnsBrokers } from '../../../src/linux/netns-socket.js';
 import { requireRoot, requireTool } from '../../support/prerequisites.js';
+import { addNetns, deleteNetns, eventually, linkNetns, startBird, type Bird } from '../../support/routing-daemons.js';
 
 const tag = `bg${process.pid % 100000}`;
 const OURS = `${tag}-a`;
@@ -19,50 +18,22 @@ const BIRDS = `${tag}-b`;
 const OUR_IP = '172.31.250.1';
 const BIRD_IP = '172.31.250.2';
 
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: 'pipe' });
-}
-
-async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, deadlineMs = 20_000): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${deadlineMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
-
 test('BGP sessions with BIRD: routes both ways, withdrawal, graceful restart', async (t) => {
   requireRoot('network namespaces');
   requireTool('bird', 'the Debian package bird2 (scripts/ensure-deps installs it)');
-  const dir = mkdtempSync(join(tmpdir(), `${tag}-`));
-  const sock = join(dir, 'bird.ctl');
-  const running: { bird?: ChildProcess } = {};
+  const running: { bird?: Bird } = {};
   const speakers: BgpSpeaker[] = [];
-  t.after(() => {
+  t.after(async () => {
     for (const s of speakers) s.stop();
-    running.bird?.kill('SIGTERM');
+    await running.bird?.stop();
     stopNetnsBrokers();
-    for (const ns of [OURS, BIRDS]) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
+    for (const ns of [OURS, BIRDS]) deleteNetns(ns);
   });
-  ip('netns', 'add', OURS);
-  ip('netns', 'add', BIRDS);
-  ip('link', 'add', `${tag}a`, 'netns', OURS, 'type', 'veth', 'peer', 'name', `${tag}b`, 'netns', BIRDS);
-  ip('-n', OURS, 'addr', 'add', `${OUR_IP}/30`, 'dev', `${tag}a`);
-  ip('-n', BIRDS, 'addr', 'add', `${BIRD_IP}/30`, 'dev', `${tag}b`);
-  for (const [ns, dev] of [[OURS, `${tag}a`], [BIRDS, `${tag}b`]]) {
-    ip('-n', ns, 'link', 'set', dev, 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-  }
-  writeFileSync(
-    join(dir, 'bird.conf'),
+  addNetns(OURS);
+  addNetns(BIRDS);
+  linkNetns({ netns: OURS, dev: `${tag}a`, ip: OUR_IP }, { netns: BIRDS, dev: `${tag}b`, ip: BIRD_IP });
+  const bird = await startBird(
+    BIRDS,
     `router id ${BIRD_IP};
 protocol device {}
 protocol static {
@@ -77,13 +48,10 @@ protocol bgp node1 {
   ipv4 { import all; export all; };
 }
 `,
+    tag,
   );
-  const bird = spawn('ip', ['netns', 'exec', BIRDS, 'bird', '-f', '-c', join(dir, 'bird.conf'), '-s', sock], { stdio: ['ignore', 'ignore', 'pipe'] });
   running.bird = bird;
-  let birdErr = '';
-  bird.stderr!.on('data', (d: Buffer) => (birdErr += d.toString()));
-  const birdc = (...args: string[]) => execFileSync('birdc', ['-s', sock, ...args], { encoding: 'utf8' });
-  await eventually(`BIRD control socket (stderr: ${birdErr})`, () => birdc('show', 'status').includes('Daemon is up') || undefined);
+  const birdc = bird.birdc;
 
   const learned = new Map<string, string>();
   const start = (restarting: boolean) => {

@@ -89,7 +89,11 @@ router bgp 64514
       return out.includes('10.244.1.0/24') ? out : undefined;
     });
     assert.match(table, /10\.244\.1\.0\/24\s+172\.31\.251\.1\b.*\b64512 i/);
-    const [best] = paths('10.244.1.0/24');
+    // The path shows in the table a moment before FRR's best-path run marks it.
+    const best = await eventually('10.244.1.0/24 selected as best', () => {
+      const [p] = paths('10.244.1.0/24');
+      return p?.bestpath?.overall ? p : undefined;
+    });
     assert.equal(best.valid, true);
     assert.equal(best.bestpath?.overall, true);
     assert.equal(best.aspath?.string, '64512');
