@@ -77,7 +77,8 @@ export class LookupStore {
   private next = new Map<string, StoredLookup>();
 
   get(key: string, service: KubeObject | undefined, slices: KubeObject[]): LookupResult | undefined {
-    const s = this.current.get(key);
+    // Also what was stored since the last rotation (a caller may go several computations without one).
+    const s = this.current.get(key) ?? this.next.get(key);
     if (!s) return undefined;
     if (service === undefined ? s.service !== undefined : s.service === undefined || !stampMatches(s.service, service)) return undefined;
     if (s.slices.length !== slices.length) return undefined;

@@ -1,16 +1,18 @@
-// Virtual hosts of one HTTP(S) port. Each hostname a listener or an attached route brings (after
-// intersection) becomes a virtual host; the proxy picks the most specific one that matches the
-// request's Host. A virtual host is served by the most specific listener whose hostname covers
-// it (listener isolation: `foo.example.com` traffic never reaches routes attached only to a
-// `*.example.com` listener on the same port), and it lists every entry of that listener's routes
-// whose hostname covers it, ordered by precedence (more specific route hostnames first).
+// The routing table of one HTTP(S)/TLS port, kept up to date route by route. Each hostname a
+// listener or an attached route brings (after intersection) becomes a virtual host; the proxy
+// picks the most specific one that matches the request's Host. A virtual host is served by the
+// most specific listener whose hostname covers it (listener isolation: `foo.example.com` traffic
+// never reaches routes attached only to a `*.example.com` listener on the same port), and it lists
+// every entry of that listener's routes whose hostname covers it, ordered by precedence (more
+// specific route hostnames first).
 //
-// Cost: each route's entries are sorted once (at translation); the routes under one (listener,
-// hostname) are merged once and that list is shared by every virtual host the hostname covers;
-// a virtual host's list is the concatenation of those groups, most specific hostname first.
-// With a VirtualHostCache (kept by GatewayModel between computations) a group whose routes did
-// not change, and a virtual host whose groups did not change, are reused as they are.
-import type { HttpRouteEntry, VirtualHost } from '../config.js';
+// HttpPortState is told which routes arrive on and leave its listeners (add/remove) and marks
+// the (listener, hostname) groups they touch. config() then rebuilds only the virtual hosts those
+// groups cover (one exact hostname: that host; a wildcard: the hosts under it) and returns the
+// same HttpPortConfig, virtual host and entry-list objects as before for everything else, so the
+// proxy compiles only what changed and compares the rest by identity. A port built afresh and
+// given every route equals one that was kept up to date through any sequence of changes.
+import type { HttpPortConfig, HttpRouteEntry, PassthroughRoute, VirtualHost, WeightedBackend } from '../config.js';
 import { compareHostnameSpecificity, coveringPatterns, hostnameCovers } from './hostnames.js';
 import type { ListenerModel } from './listeners.js';
 import { mergeRouteEntries, type RankedRoute, type SortedEntries } from './precedence.js';
@@ -21,11 +23,8 @@ export interface ServedRoute extends RankedRoute {
   sorted: SortedEntries;
   created: string;
   routeKey: string;
-}
-
-export interface ServedListener {
-  listener: ListenerModel;
-  routes: ServedRoute[];
+  /** Passthrough (TLS listeners): where the route's connections go, and who it is. */
+  passthrough?: { namespace: string; name: string; backends: WeightedBackend[] };
 }
 
 interface Group {
@@ -33,160 +32,272 @@ interface Group {
   http: HttpRouteEntry[];
 }
 
-interface CachedGroup {
-  routes: ServedRoute[];
-  group: Group;
-  /** The computation that last used it. */
-  seen: number;
+function listenerHost(l: ListenerModel): string {
+  return l.hostname ?? '*';
 }
 
-interface CachedFiltered {
-  base: Group;
-  excluded: ServedRoute[];
-  group: Group;
+function isWildcard(h: string): boolean {
+  return h.charCodeAt(0) === 42; // '*'
 }
 
-interface CachedHost {
-  parts: Group[];
-  host: VirtualHost;
-  seen: number;
-}
+export class HttpPortState {
+  /** Web (HTTP/HTTPS) listeners, most specific hostname first. */
+  private readonly web: ListenerModel[];
+  private readonly tls: ListenerModel[];
+  /** Per web listener: its routes by each of their hostnames (no empty lists). */
+  private readonly index = new Map<ListenerModel, Map<string, ServedRoute[]>>();
+  /** Per TLS listener: its routes. */
+  private readonly passthroughRoutes = new Map<ListenerModel, Set<ServedRoute>>();
+  /** How many (listener, route) pairs and listeners bring each hostname. */
+  private readonly nameRefs = new Map<string, number>();
+  /** The hostnames listed in `sorted`. */
+  private readonly listed = new Set<string>();
+  /** Every hostname of the port, most specific first. */
+  private sorted: string[] = [];
+  private readonly hosts = new Map<string, VirtualHost>();
+  private readonly groups = new Map<ListenerModel, Map<string, Group>>();
+  private readonly patterns = new Map<string, string[]>();
+  /** Changes since the last config(). */
+  private readonly dirtyPatterns = new Set<string>();
+  private readonly touchedNames = new Set<string>();
+  private passthroughDirty = true;
+  private fresh = true;
+  private last: HttpPortConfig | undefined;
+  private readonly certificates: { hostnames: string[]; certPem: string; keyPem: string }[];
+  private readonly listenerHostnames: string[] | undefined;
+  private passthroughList: PassthroughRoute[] = [];
 
-/**
- * Groups and virtual hosts of the previous computation, to reuse the unchanged ones. Results are
- * the same with or without it; each computation keeps only what it used. Groups and hosts are
- * updated in place and swept only when some were not used, so an unchanged one costs a lookup,
- * not a new record in a new map (fewer objects to collect when thousands of hosts are served).
- */
-export class VirtualHostCache {
-  // Keyed by scope (the port), then listener and hostname: nested maps, so that no key string is
-  // built per lookup (the hostnames are the routes' own strings, hashed once).
-  private readonly groups = new Map<string, Map<string, Map<string, CachedGroup>>>();
-  private readonly hosts = new Map<string, Map<string, CachedHost>>();
-  private serial = 1;
-  private groupCount = 0;
-  private groupsUsed = 0;
-  private hostCount = 0;
-  private hostsUsed = 0;
-  private patterns = new Map<string, string[]>();
-  private filteredGroups = new Map<string, Map<string, CachedFiltered>>();
-  private nextFiltered = new Map<string, Map<string, CachedFiltered>>();
-  private nextPatterns = new Map<string, string[]>();
-  private sorted = new Map<string, { list: string[]; set: Set<string> }>();
-  private nextSorted = new Map<string, { list: string[]; set: Set<string> }>();
+  constructor(
+    readonly port: number,
+    listeners: ListenerModel[],
+  ) {
+    this.web = listeners.filter((l) => l.protocol !== 'TLS');
+    this.web.sort((a, b) => compareHostnameSpecificity(listenerHost(a), listenerHost(b)));
+    this.tls = listeners.filter((l) => l.protocol === 'TLS');
+    for (const l of this.web) {
+      this.index.set(l, new Map());
+      this.addName(listenerHost(l));
+    }
+    for (const l of this.tls) this.passthroughRoutes.set(l, new Set());
+    const https = listeners.filter((l) => l.protocol === 'HTTPS');
+    this.certificates = https
+      .sort((a, b) => compareHostnameSpecificity(a.hostname ?? '*', b.hostname ?? '*'))
+      .flatMap((l) => l.certificates.map((c) => ({ hostnames: [l.hostname ?? '*'], certPem: c.certPem, keyPem: c.keyPem })));
+    this.listenerHostnames = https.length > 0 ? https.map((l) => l.hostname ?? '*') : undefined;
+  }
 
-  /**
-   * `names` most specific first (compareHostnameSpecificity), as sorting them would give: the
-   * previous computation's order for the scope, without the names that left, with the new ones
-   * inserted in place, so that one new route costs a binary search, not a sort.
-   */
-  sortedNames(scope: string, names: Set<string>): string[] {
-    const old = this.sorted.get(scope);
-    let list: string[];
-    if (!old) list = Array.from(names).sort(compareHostnameSpecificity);
+  /** A route arrives on one of this port's listeners. */
+  add(listener: ListenerModel, route: ServedRoute): void {
+    const pass = this.passthroughRoutes.get(listener);
+    if (pass) {
+      pass.add(route);
+      this.passthroughDirty = true;
+      return;
+    }
+    const index = this.index.get(listener);
+    if (!index) throw new Error(`listener ${listener.name} is not on port ${this.port}`);
+    for (const h of route.hostnames) {
+      const list = index.get(h);
+      if (list) list.push(route);
+      else index.set(h, [route]);
+      this.addName(h);
+      this.touch(listener, h);
+    }
+  }
+
+  /** A route added before leaves the listener. */
+  remove(listener: ListenerModel, route: ServedRoute): void {
+    const pass = this.passthroughRoutes.get(listener);
+    if (pass) {
+      pass.delete(route);
+      this.passthroughDirty = true;
+      return;
+    }
+    const index = this.index.get(listener);
+    if (!index) throw new Error(`listener ${listener.name} is not on port ${this.port}`);
+    for (const h of route.hostnames) {
+      const list = index.get(h);
+      const at = list ? list.indexOf(route) : -1;
+      if (!list || at < 0) throw new Error(`route ${route.routeKey} is not served under ${h} on listener ${listener.name}`);
+      list.splice(at, 1);
+      if (list.length === 0) index.delete(h);
+      this.dropName(h);
+      this.touch(listener, h);
+    }
+  }
+
+  /** The port's config; the previous object when nothing changed since. */
+  config(): HttpPortConfig {
+    const hostsChanged = this.fresh || this.dirtyPatterns.size > 0 || this.touchedNames.size > 0;
+    if (this.last && !hostsChanged && !this.passthroughDirty) return this.last;
+    const hosts = hostsChanged ? this.virtualHosts() : this.last!.hosts;
+    const cfg: HttpPortConfig = { kind: 'http', port: this.port, hosts };
+    if (this.certificates.length > 0 || this.tls.length > 0 || this.listenerHostnames) {
+      if (this.passthroughDirty) this.passthroughList = this.passthrough();
+      const lastTls = this.last?.tls;
+      cfg.tls =
+        lastTls && lastTls.passthrough === this.passthroughList
+          ? lastTls
+          : { certificates: this.certificates, passthrough: this.passthroughList, ...(this.listenerHostnames ? { listenerHostnames: this.listenerHostnames } : {}) };
+    }
+    this.passthroughDirty = false;
+    this.fresh = false;
+    this.last = cfg;
+    return cfg;
+  }
+
+  private touch(listener: ListenerModel, hostname: string): void {
+    this.groups.get(listener)?.delete(hostname);
+    this.dirtyPatterns.add(hostname);
+  }
+
+  private addName(name: string): void {
+    const n = this.nameRefs.get(name) ?? 0;
+    this.nameRefs.set(name, n + 1);
+    if (n === 0) this.touchedNames.add(name);
+  }
+
+  private dropName(name: string): void {
+    const n = this.nameRefs.get(name)! - 1;
+    if (n > 0) this.nameRefs.set(name, n);
     else {
-      const added: string[] = [];
-      for (const n of names) if (!old.set.has(n)) added.push(n);
-      const removed = old.list.length - (names.size - added.length);
-      const kept = removed > 0 ? old.list.filter((n) => names.has(n)) : old.list;
-      if (added.length === 0) list = kept;
-      else if (added.length > 32) list = Array.from(names).sort(compareHostnameSpecificity);
-      else {
-        list = kept.slice();
-        for (const n of added) list.splice(insertionIndex(list, n), 0, n);
-      }
+      this.nameRefs.delete(name);
+      this.touchedNames.add(name);
     }
-    this.nextSorted.set(scope, { list, set: names });
-    return list;
   }
 
-  group(scope: string, listener: string, pattern: string, routes: ServedRoute[]): Group {
-    const byPattern = nested(nested(this.groups, scope), listener);
-    const old = byPattern.get(pattern);
-    if (!old) {
-      const fresh: CachedGroup = { routes, group: mergeRouteEntries(routes), seen: this.serial };
-      byPattern.set(pattern, fresh);
-      this.groupCount += 1;
-      this.groupsUsed += 1;
-      return fresh.group;
+  private coveringPatterns(name: string): string[] {
+    let p = this.patterns.get(name);
+    if (!p) {
+      p = coveringPatterns(name);
+      this.patterns.set(name, p);
     }
-    if (old.seen !== this.serial) {
-      old.seen = this.serial;
-      this.groupsUsed += 1;
-    }
-    if (!sameRoutes(old.routes, routes)) {
-      old.routes = routes;
-      old.group = mergeRouteEntries(routes);
-    }
-    return old.group;
-  }
-
-  /** `base` without the entries of `excluded` (routes listed under a more specific hostname). */
-  filtered(scope: string, listener: string, pattern: string, base: Group, excluded: ServedRoute[]): Group {
-    let key = `${listener}\u0000${pattern}`;
-    for (const r of excluded) key += `\u0000${r.routeKey}`;
-    const old = this.filteredGroups.get(scope)?.get(key);
-    const g = old && old.base === base && sameRoutes(old.excluded, excluded) ? old.group : withoutEntries(base, excluded);
-    nested(this.nextFiltered, scope).set(key, { base, excluded, group: g });
-    return g;
-  }
-
-  host(scope: string, hostname: string, parts: Group[]): VirtualHost {
-    const byName = nested(this.hosts, scope);
-    const old = byName.get(hostname);
-    if (!old) {
-      const host = { hostname, entries: concatParts(parts) };
-      byName.set(hostname, { parts, host, seen: this.serial });
-      this.hostCount += 1;
-      this.hostsUsed += 1;
-      return host;
-    }
-    if (old.seen !== this.serial) {
-      old.seen = this.serial;
-      this.hostsUsed += 1;
-    }
-    if (!sameParts(old.parts, parts)) {
-      old.parts = parts;
-      old.host = { hostname, entries: concatParts(parts) };
-    }
-    return old.host;
-  }
-
-  coveringPatterns(hostname: string): string[] {
-    let p = this.patterns.get(hostname) ?? this.nextPatterns.get(hostname);
-    if (!p) p = coveringPatterns(hostname);
-    this.nextPatterns.set(hostname, p);
     return p;
   }
 
-  /** Ends a computation: what it did not use is forgotten. */
-  rotate(): void {
-    if (this.groupsUsed !== this.groupCount) {
-      for (const [scope, byListener] of this.groups) {
-        for (const [listener, byPattern] of byListener) {
-          for (const [pattern, g] of byPattern) if (g.seen !== this.serial) byPattern.delete(pattern);
-          if (byPattern.size === 0) byListener.delete(listener);
+  private virtualHosts(): VirtualHost[] {
+    // 1. The hostname order: names that came or went are inserted or dropped in place.
+    const dirty = new Set<string>();
+    const added: string[] = [];
+    let removed = false;
+    for (const name of this.touchedNames) {
+      const present = this.nameRefs.has(name);
+      if (present && !this.listed.has(name)) {
+        this.listed.add(name);
+        added.push(name);
+      } else if (!present && this.listed.has(name)) {
+        this.listed.delete(name);
+        this.hosts.delete(name);
+        this.patterns.delete(name);
+        removed = true;
+      }
+      if (present) dirty.add(name);
+    }
+    this.touchedNames.clear();
+    if (this.fresh || added.length > 32) this.sorted = Array.from(this.listed).sort(compareHostnameSpecificity);
+    else if (added.length > 0 || removed) {
+      const list = removed ? this.sorted.filter((n) => this.listed.has(n)) : this.sorted.slice();
+      for (const n of added) list.splice(insertionIndex(list, n), 0, n);
+      this.sorted = list;
+    }
+    // 2. The hosts whose entries may have changed: those of changed exact hostnames, and every
+    // host under a changed wildcard hostname.
+    if (this.fresh) for (const n of this.sorted) dirty.add(n);
+    else {
+      let wildcard = false;
+      for (const p of this.dirtyPatterns) {
+        if (isWildcard(p)) wildcard = true;
+        else if (this.listed.has(p)) dirty.add(p);
+      }
+      if (wildcard) {
+        for (const n of this.sorted) {
+          if (dirty.has(n)) continue;
+          for (const p of this.coveringPatterns(n)) {
+            if (isWildcard(p) && this.dirtyPatterns.has(p)) {
+              dirty.add(n);
+              break;
+            }
+          }
         }
-        if (byListener.size === 0) this.groups.delete(scope);
       }
-      this.groupCount = this.groupsUsed;
     }
-    if (this.hostsUsed !== this.hostCount) {
-      for (const [scope, byName] of this.hosts) {
-        for (const [name, h] of byName) if (h.seen !== this.serial) byName.delete(name);
-        if (byName.size === 0) this.hosts.delete(scope);
+    this.dirtyPatterns.clear();
+    for (const name of dirty) {
+      const host = this.buildHost(name);
+      if (host) this.hosts.set(name, host);
+      else this.hosts.delete(name);
+    }
+    // 3. The port's hosts in order: the unchanged ones are the same objects as before.
+    const out: VirtualHost[] = [];
+    for (const n of this.sorted) {
+      const h = this.hosts.get(n);
+      if (h) out.push(h);
+    }
+    return out;
+  }
+
+  /** One virtual host from the routes of its owning listener (undefined: no listener covers it). */
+  private buildHost(name: string): VirtualHost | undefined {
+    let owner: ListenerModel | undefined;
+    for (const l of this.web) {
+      if (hostnameCovers(listenerHost(l), name)) {
+        owner = l;
+        break;
       }
-      this.hostCount = this.hostsUsed;
     }
-    this.groupsUsed = 0;
-    this.hostsUsed = 0;
-    this.serial += 1;
-    this.patterns = this.nextPatterns;
-    this.filteredGroups = this.nextFiltered;
-    this.sorted = this.nextSorted;
-    this.nextSorted = new Map();
-    this.nextFiltered = new Map();
-    this.nextPatterns = new Map();
+    if (!owner) return undefined;
+    const index = this.index.get(owner)!;
+    // coveringPatterns yields patterns in decreasing hostname weight, so concatenating these
+    // sorted groups keeps the whole list in precedence order.
+    const found: { pattern: string; routes: ServedRoute[] }[] = [];
+    for (const pattern of this.coveringPatterns(name)) {
+      const routes = index.get(pattern);
+      if (routes) found.push({ pattern, routes });
+    }
+    const parts: Group[] = [];
+    for (let k = 0; k < found.length; k++) {
+      let g = this.group(owner, found[k].pattern, found[k].routes);
+      // A route listed under several covering hostnames counts with its most specific one.
+      const excluded = k === 0 ? undefined : earlierRoutes(found, k);
+      if (excluded) g = withoutEntries(g, excluded);
+      parts.push(g);
+    }
+    return { hostname: name, entries: concatParts(parts) };
+  }
+
+  /** The merged entries of the routes under one (listener, hostname), kept until they change. */
+  private group(listener: ListenerModel, pattern: string, routes: ServedRoute[]): Group {
+    let byPattern = this.groups.get(listener);
+    if (!byPattern) {
+      byPattern = new Map();
+      this.groups.set(listener, byPattern);
+    }
+    let g = byPattern.get(pattern);
+    if (!g) {
+      g = mergeRouteEntries(routes);
+      byPattern.set(pattern, g);
+    }
+    return g;
+  }
+
+  /** TLS passthrough routes: most specific hostname, then oldest route, then namespace/name. */
+  private passthrough(): PassthroughRoute[] {
+    const list: (PassthroughRoute & { created: string; key: string })[] = [];
+    for (const l of this.tls) {
+      for (const r of this.passthroughRoutes.get(l)!) {
+        const p = r.passthrough!;
+        for (const h of r.hostnames) {
+          list.push({ source: { kind: 'TLSRoute', namespace: p.namespace, name: p.name, rule: 0, match: 0 }, hostnames: [h], backends: p.backends, created: r.created, key: r.routeKey });
+        }
+      }
+    }
+    list.sort(
+      (a, b) =>
+        compareHostnameSpecificity(a.hostnames[0], b.hostnames[0]) ||
+        (a.created < b.created ? -1 : a.created > b.created ? 1 : 0) ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
+    return list.map(({ source, hostnames, backends }) => ({ source, hostnames, backends }));
   }
 }
 
@@ -202,31 +313,6 @@ function insertionIndex(list: string[], name: string): number {
   return lo;
 }
 
-function nested<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
-  let m = map.get(key);
-  if (!m) {
-    m = new Map();
-    map.set(key, m);
-  }
-  return m;
-}
-
-function sameRoutes(a: ServedRoute[], b: ServedRoute[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x.sorted !== y.sorted || x.created !== y.created || x.routeKey !== y.routeKey) return false;
-  }
-  return true;
-}
-
-function sameParts(a: Group[], b: Group[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** gRPC entries of every group, then HTTP entries of every group (groups most specific first). */
 function concatParts(parts: Group[]): HttpRouteEntry[] {
   if (parts.length === 0) return [];
@@ -238,75 +324,6 @@ function concatParts(parts: Group[]): HttpRouteEntry[] {
   for (const p of parts) for (let i = 0; i < p.grpc.length; i++) out[n++] = p.grpc[i];
   for (const p of parts) for (let i = 0; i < p.http.length; i++) out[n++] = p.http[i];
   return out;
-}
-
-function listenerHost(l: ListenerModel): string {
-  return l.hostname ?? '*';
-}
-
-function compareListeners(a: ServedListener, b: ServedListener): number {
-  return compareHostnameSpecificity(listenerHost(a.listener), listenerHost(b.listener));
-}
-
-/**
- * The virtual hosts of one port. `scope` names the port (`namespace/gateway:port`) in `cache`,
- * which is optional: without it every group is merged afresh.
- */
-export function buildVirtualHosts(listeners: ServedListener[], cache?: VirtualHostCache, scope = ''): VirtualHost[] {
-  // Per listener: routes by each of their hostnames.
-  const byListenerHost = new Map<ServedListener, Map<string, ServedRoute[]>>();
-  const names = new Set<string>();
-  for (const sl of listeners) {
-    names.add(listenerHost(sl.listener));
-    const index = new Map<string, ServedRoute[]>();
-    for (const r of sl.routes) {
-      for (const h of r.hostnames) {
-        names.add(h);
-        const list = index.get(h);
-        if (list) list.push(r);
-        else index.set(h, [r]);
-      }
-    }
-    byListenerHost.set(sl, index);
-  }
-  const ordered = listeners.slice().sort(compareListeners);
-  // The entries of the routes under one (listener, hostname), merged once and shared by every
-  // virtual host that hostname covers. coveringPatterns yields patterns in decreasing hostname
-  // weight, so concatenating these sorted groups keeps the whole list in precedence order.
-  const groups = new Map<ServedRoute[], Group>();
-  const hosts: VirtualHost[] = [];
-  const sortedNames = cache ? cache.sortedNames(scope, names) : Array.from(names).sort(compareHostnameSpecificity);
-  for (const name of sortedNames) {
-    let owner: ServedListener | undefined;
-    for (const sl of ordered) {
-      if (hostnameCovers(listenerHost(sl.listener), name)) {
-        owner = sl;
-        break;
-      }
-    }
-    if (!owner) continue;
-    const index = byListenerHost.get(owner)!;
-    const found: { pattern: string; routes: ServedRoute[] }[] = [];
-    for (const pattern of cache ? cache.coveringPatterns(name) : coveringPatterns(name)) {
-      const routes = index.get(pattern);
-      if (routes) found.push({ pattern, routes });
-    }
-    const parts: Group[] = [];
-    for (let k = 0; k < found.length; k++) {
-      const { pattern, routes } = found[k];
-      // A route listed under several covering hostnames counts with its most specific one.
-      let g = groups.get(routes);
-      if (!g) {
-        g = cache ? cache.group(scope, owner.listener.name, pattern, routes) : mergeRouteEntries(routes);
-        groups.set(routes, g);
-      }
-      const excluded = k === 0 ? undefined : earlierRoutes(found, k);
-      if (excluded) g = cache ? cache.filtered(scope, owner.listener.name, pattern, g, excluded) : withoutEntries(g, excluded);
-      parts.push(g);
-    }
-    hosts.push(cache ? cache.host(scope, name, parts) : { hostname: name, entries: concatParts(parts) });
-  }
-  return hosts;
 }
 
 /** The routes of found[k] also listed under a more specific hostname (found[0..k-1]), if any. */

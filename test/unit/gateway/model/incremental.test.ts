@@ -164,12 +164,27 @@ function edit(g: Generator, w: GatewayWorld): { world: GatewayWorld; what: strin
     return { world: addTo(w, 'referenceGrants', [grant]), what: 'add grant' };
   }
   if (roll < 0.86) {
+    // A Gateway goes, comes back, or gets new listeners.
+    const missing = ['gw-1', 'gw-2'].filter((n) => !w.gateways.some((gw) => gw.metadata.name === n));
+    if (missing.length > 0 && g.chance(0.5)) {
+      const gw = g.gateway(g.pick(missing));
+      return { world: addTo(w, 'gateways', [gw]), what: `add gateway ${gw.metadata.name}` };
+    }
+    if (w.gateways.length === 0) return { world: addTo(w, 'gateways', [g.gateway('gw-1')]), what: 'add gateway gw-1' };
     const i = Math.floor(g.rand() * w.gateways.length);
+    if (g.chance(0.15)) return { world: replaceIn(w, 'gateways', i, undefined), what: `delete gateway ${w.gateways[i].metadata.name}` };
     const next = g.bump(g.gateway(w.gateways[i].metadata.name ?? 'gw'), (c) => {
       c.metadata.uid = w.gateways[i].metadata.uid;
       c.metadata.creationTimestamp = w.gateways[i].metadata.creationTimestamp;
     });
     return { world: replaceIn(w, 'gateways', i, next), what: `modify gateway ${i}` };
+  }
+  if (roll < 0.9) {
+    // The listeners' certificate Secret goes, comes back, or is replaced.
+    const i = w.secrets.findIndex((x) => x.metadata.name === 'cert');
+    if (i >= 0 && g.chance(0.4)) return { world: replaceIn(w, 'secrets', i, undefined), what: 'delete secret cert' };
+    if (i >= 0) return { world: replaceIn(w, 'secrets', i, g.bump(w.secrets[i], (c) => (c.metadata.labels = { v: String(g.rand()) }))), what: 'replace secret cert' };
+    return { world: addTo(w, 'secrets', [g.stamp(tlsSecret('cert'))]), what: 'add secret cert' };
   }
   if (roll < 0.93) {
     const i = w.namespaces.findIndex((n) => n.metadata.name === 'team-a');
@@ -312,13 +327,17 @@ test('GatewayModel keeps route statuses when only a Gateway status changed (atta
 });
 
 test('GatewayModel without proxy configs gives the same statuses and events as computeGatewayState', () => {
-  const g = new Generator(prng(5));
+  for (const seed of [5, 12, 19, 26, 33]) checkStatusesOnly(seed, 100);
+});
+
+function checkStatusesOnly(seed: number, steps: number): void {
+  const g = new Generator(prng(seed));
   let w = initialWorld(g);
   const model = new GatewayModel({ proxyConfigs: false });
-  for (let step = 0; step < 150; step++) {
+  for (let step = 0; step < steps; step++) {
     const state = model.compute(w);
     const reference = computeGatewayState(w);
-    const what = `step ${step}`;
+    const what = `seed ${seed}, step ${step}`;
     assert.deepStrictEqual(state.routes, reference.routes, what);
     assert.deepStrictEqual(state.events, reference.events, what);
     assert.deepStrictEqual(state.gatewayClasses, reference.gatewayClasses, what);
@@ -329,4 +348,88 @@ test('GatewayModel without proxy configs gives the same statuses and events as c
     }
     w = edit(g, w).world;
   }
+}
+
+/** Many routes on two Gateways (exact and wildcard hostnames), edited one at a time. */
+function bigWorld(g: Generator, routes: number): GatewayWorld {
+  const objects: KubeObject[] = [namespace('team-a'), tlsSecret('cert'), g.gateway('gw-1'), g.gateway('gw-2')];
+  for (const ns of NAMESPACES) for (const s of SERVICES) objects.push(...g.services(s, ns));
+  for (let i = 0; i < routes; i++) objects.push(g.route());
+  return world(objects.map((o) => (o.metadata.resourceVersion ? o : g.stamp(o))));
+}
+
+test('GatewayModel stays equal to computeGatewayState through long walks over hundreds of routes, for proxies and for the status controller', () => {
+  for (const seed of [101, 202, 303]) {
+    const g = new Generator(prng(seed));
+    let w = bigWorld(g, 150);
+    const proxy = new GatewayModel();
+    const controller = new GatewayModel({ proxyConfigs: false });
+    let previous: { state: ReturnType<typeof computeGatewayState>; copy: ReturnType<typeof computeGatewayState> } | undefined;
+    const history: string[] = [];
+    for (let step = 0; step < 60; step++) {
+      const what = `seed ${seed}, step ${step}, after: ${history.slice(-5).join(' / ')}`;
+      const expected = computeGatewayState(w);
+      const actual = proxy.compute(w);
+      assert.deepStrictEqual(actual, expected, what);
+      // What was handed out before is never changed by a later computation.
+      if (previous) assert.deepStrictEqual(previous.state, previous.copy, `${what}: an earlier state was modified`);
+      previous = { state: actual, copy: structuredClone(actual) };
+      const statuses = controller.compute(w);
+      assert.deepStrictEqual(statuses.routes, expected.routes, what);
+      assert.deepStrictEqual(statuses.events, expected.events, what);
+      for (const [key, gw] of statuses.gateways) assert.deepStrictEqual(gw.status, expected.gateways.get(key)!.status, `${what}: ${key}`);
+      // Mostly route changes (the common case), sometimes anything else.
+      const e = g.chance(0.7) ? routeEdit(g, w) : edit(g, w);
+      w = e.world;
+      history.push(e.what);
+    }
+  }
+});
+
+/** A route added, changed or deleted. */
+function routeEdit(g: Generator, w: GatewayWorld): { world: GatewayWorld; what: string } {
+  for (;;) {
+    const e = edit(g, w);
+    if (/^(add HTTPRoute|add GRPCRoute|add TLSRoute|add TCPRoute|delete \w+Routes|modify \w+Routes)/.test(e.what)) return e;
+  }
+}
+
+test('one new route rebuilds only the virtual hosts it covers; everything else is handed out again as the same objects', () => {
+  const g = new Generator(prng(17));
+  const exact = (i: number) => g.stamp(route('HTTPRoute', `own-${i}`, { parentRefs: [{ name: 'gw', namespace: INFRA }], hostnames: [`h${i}.example.com`], rules: [{ backendRefs: [{ name: 'svc-0', port: 8080 }] }] }, INFRA));
+  const routes = Array.from({ length: 200 }, (_, i) => exact(i));
+  let w = world([namespace('team-a'), ...backend('svc-0', ['10.0.0.1']).map((o) => g.stamp(o)), g.stamp(gateway('gw', [{ name: 'http', port: 80, protocol: 'HTTP' }])), ...routes]);
+  w.namespaces = w.namespaces.map((o) => (o.metadata.resourceVersion ? o : g.stamp(o)));
+  w.gatewayClasses = w.gatewayClasses.map((o) => (o.metadata.resourceVersion ? o : g.stamp(o)));
+  const model = new GatewayModel();
+  const hostsOf = (s: ReturnType<typeof computeGatewayState>) => {
+    const port = s.gateways.get(`${INFRA}/gw`)!.config.ports[0];
+    assert.ok(port && port.kind === 'http');
+    return new Map(port.hosts.map((h) => [h.hostname, h]));
+  };
+  const before = model.compute(w);
+  // An exact hostname: one new virtual host; every other one is the same object.
+  w = addTo(w, 'httpRoutes', [exact(1000)]);
+  const after = model.compute(w);
+  assert.deepStrictEqual(after, computeGatewayState(w));
+  const [h0, h1] = [hostsOf(before), hostsOf(after)];
+  assert.equal(h1.size, h0.size + 1);
+  for (const [name, host] of h0) assert.equal(h1.get(name), host, `virtual host ${name} was rebuilt`);
+  for (const [id, statuses] of before.routes) assert.equal(after.routes.get(id), statuses, `status of ${id} was rebuilt`);
+  assert.notEqual(after.routes, before.routes, 'the routes map handed out before was reused (and so changed)');
+  // A wildcard hostname: the hosts under it are rebuilt, the others are not.
+  w = addTo(w, 'httpRoutes', [g.stamp(route('HTTPRoute', 'wild', { parentRefs: [{ name: 'gw', namespace: INFRA }], hostnames: ['*.example.com'], rules: [{ backendRefs: [{ name: 'svc-0', port: 8080 }] }] }, INFRA))]);
+  const unrelated = g.stamp(route('HTTPRoute', 'other', { parentRefs: [{ name: 'gw', namespace: INFRA }], hostnames: ['x.other.org'], rules: [{ backendRefs: [{ name: 'svc-0', port: 8080 }] }] }, INFRA));
+  w = addTo(w, 'httpRoutes', [unrelated]);
+  const third = model.compute(w);
+  assert.deepStrictEqual(third, computeGatewayState(w));
+  const h2 = hostsOf(third);
+  for (const [name, host] of h1) {
+    if (name.endsWith('.example.com')) assert.notEqual(h2.get(name), host, `${name} is under *.example.com and must list its entries`);
+    else assert.equal(h2.get(name), host, `${name} is not under *.example.com but was rebuilt`);
+  }
+  // Nothing changed: the very same config object (the proxy's comparison is one identity check).
+  const fourth = model.compute({ ...w, infra: new Map(w.infra) });
+  assert.equal(fourth.gateways.get(`${INFRA}/gw`)!.config, third.gateways.get(`${INFRA}/gw`)!.config);
+  assert.equal(fourth.routes, third.routes);
 });
