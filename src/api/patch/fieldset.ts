@@ -42,6 +42,13 @@ export class FieldSet {
     return s;
   }
 
+  /** The members `keep` accepts (their keys are not computed again). */
+  filter(keep: (path: FieldPathElements) => boolean): FieldSet {
+    const s = new FieldSet();
+    for (const [k, v] of this.paths) if (keep(v)) s.paths.set(k, v);
+    return s;
+  }
+
   difference(other: FieldSet): FieldSet {
     const s = new FieldSet();
     for (const [k, v] of this.paths) if (!other.paths.has(k)) s.paths.set(k, v);
@@ -62,8 +69,8 @@ export class FieldSet {
 
   toFieldsV1(): JsonObject {
     const root: JsonObject = {};
-    const sorted = this.list().sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-    for (const path of sorted) {
+    // sortTree orders every level, so the paths are inserted in any order.
+    for (const path of this.paths.values()) {
       let node = root;
       for (const el of path) {
         if (!isObject(node[el])) node[el] = {};

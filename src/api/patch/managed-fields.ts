@@ -74,11 +74,11 @@ function stripped(path: FieldPathElements): boolean {
 /** The fields of an object that managers can own. */
 export function ownedFieldSet(r: Pick<ResourceInfo, 'kind'>, obj: unknown, opts: { includeStatus: boolean }): FieldSet {
   const all = fieldSetOf(obj, schemaFor(r));
-  return FieldSet.of(all.list().filter((p) => !stripped(p) && !(p.length === 1 && p[0] === 'f:metadata') && (opts.includeStatus || p[0] !== 'f:status')));
+  return all.filter((p) => !stripped(p) && !(p.length === 1 && p[0] === 'f:metadata') && (opts.includeStatus || p[0] !== 'f:status'));
 }
 
 function ownable(set: FieldSet): FieldSet {
-  return FieldSet.of(set.list().filter((p) => !stripped(p) && !(p.length === 1 && p[0] === 'f:metadata')));
+  return set.filter((p) => !stripped(p) && !(p.length === 1 && p[0] === 'f:metadata'));
 }
 
 /** Records an Update by `manager`; writes through a subresource (status) get their own entry, as upstream. */

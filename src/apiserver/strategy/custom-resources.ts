@@ -8,6 +8,7 @@ import { CRD_CLEANUP_FINALIZER } from '../../api/crd/types.js';
 import * as validation from '../../api/validation/index.js';
 import type { CustomResourceBehaviour } from '../crd/resource.js';
 import { defaultStrategy, withGeneration } from './default.js';
+import { statusOnlyUpdate, statusUpdateResetting } from './status.js';
 import type { ResourceStrategy } from './types.js';
 
 export function customResourceStrategy(custom: CustomResourceBehaviour): ResourceStrategy {
@@ -15,6 +16,7 @@ export function customResourceStrategy(custom: CustomResourceBehaviour): Resourc
     ...defaultStrategy,
     generation: { ignores: custom.generationIgnores },
     strategicMerge: 'unsupported',
+    prepareForStatusUpdate: statusOnlyUpdate,
     selectableFields: custom.selectableFields,
     decode: (obj) => custom.decode(obj),
     applyDefaults(r, obj, creating) {
@@ -33,4 +35,6 @@ export function customResourceStrategy(custom: CustomResourceBehaviour): Resourc
 export const customResourceDefinitionStrategy: ResourceStrategy = {
   ...withGeneration(),
   deletionFinalizers: [CRD_CLEANUP_FINALIZER],
+  // Status writes change status and finalizers only: spec and this metadata stay.
+  prepareForStatusUpdate: statusUpdateResetting(['spec', 'labels', 'annotations', 'ownerReferences', 'generation']),
 };

@@ -3,6 +3,7 @@ import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
 import * as validation from '../../api/validation/index.js';
 import { clone, deepEqual, equalExcept } from '../objects.js';
+import { specResetStatusUpdate } from './status.js';
 import type { GenerationRule, ResourceStrategy } from './types.js';
 
 export function hasStatusSubresource(r: ResourceInfo): boolean {
@@ -39,6 +40,7 @@ export const defaultStrategy: ResourceStrategy = {
     if (old.status === undefined) delete next.status;
     else next.status = clone(old.status);
   },
+  prepareForStatusUpdate: specResetStatusUpdate,
   applyDefaults(r, obj) {
     validation.applyDefaults(r, obj);
   },

@@ -11,6 +11,7 @@ import { namespaceStrategy } from './namespaces.js';
 import { nodeStrategy } from './nodes.js';
 import { podStrategy } from './pods.js';
 import { serviceStrategy } from './services.js';
+import { csrConditions, statusUpdateResetting } from './status.js';
 import type { ResourceStrategy } from './types.js';
 
 export type { Allocator, GenerationRule, ResourceStrategy, StrategicMerge, StrategyEnv } from './types.js';
@@ -32,7 +33,8 @@ const BUILT_IN: Record<string, ResourceStrategy> = {
   '/events': { ...defaultStrategy, allowCreateOnUpdate: true },
   'coordination.k8s.io/leases': { ...defaultStrategy, allowCreateOnUpdate: true },
   // Annotations are copied from a Deployment to its ReplicaSets, so changing them is a new generation.
-  'apps/deployments': withGeneration({ ...SPEC_GENERATION, metadata: ['annotations'] }),
+  // deployments/status keeps the stored labels as well as the spec.
+  'apps/deployments': { ...withGeneration({ ...SPEC_GENERATION, metadata: ['annotations'] }), prepareForStatusUpdate: statusUpdateResetting(['spec', 'labels']) },
   'apps/replicasets': withGeneration(),
   'apps/statefulsets': withGeneration(),
   'apps/daemonsets': withGeneration(),
@@ -45,6 +47,8 @@ const BUILT_IN: Record<string, ResourceStrategy> = {
   'networking.k8s.io/ingressclasses': withGeneration(),
   'policy/poddisruptionbudgets': withGeneration(),
   'apiextensions.k8s.io/customresourcedefinitions': customResourceDefinitionStrategy,
+  // Approved/Denied conditions belong to the approval subresource.
+  'certificates.k8s.io/certificatesigningrequests': { ...defaultStrategy, prepareForStatusUpdate: statusUpdateResetting(['spec'], csrConditions) },
 };
 
 /** RBAC names (system:aggregate-to-admin) need only be valid path segments. */

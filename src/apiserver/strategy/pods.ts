@@ -5,6 +5,7 @@ import type { KubeObject } from '../../api/types.js';
 import { admitServiceAccount } from '../rbac/serviceaccount-admission.js';
 import type { DeleteOptions } from '../registry.js';
 import { defaultStrategy } from './default.js';
+import { podQosClass, statusUpdateResetting } from './status.js';
 import type { ResourceStrategy } from './types.js';
 
 /** Seconds a pod gets when neither the DELETE nor its spec says (spec.terminationGracePeriodSeconds' default). */
@@ -32,5 +33,8 @@ export const podStrategy: ResourceStrategy = {
   admitCreate(env, ns, obj, ctx) {
     admitServiceAccount(env.registry, ns, obj, ctx);
   },
+  // pods/status: spec and ownerReferences stay (old kubelets corrupted them); labels, annotations
+  // and finalizers are the request's.
+  prepareForStatusUpdate: statusUpdateResetting(['spec', 'ownerReferences'], podQosClass),
   gracePeriod: podGracePeriod,
 };

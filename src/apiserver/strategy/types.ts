@@ -57,6 +57,8 @@ export interface ResourceStrategy {
   prepareForCreate(r: ResourceInfo, obj: KubeObject): void;
   /** PrepareForUpdate on the object itself: what only other endpoints change (status) is kept from `old`. */
   prepareForUpdate(r: ResourceInfo, next: KubeObject, old: KubeObject): void;
+  /** PrepareForUpdate of the status subresource: the object stored from the request `body` and the stored `old` (see status.ts). */
+  prepareForStatusUpdate(body: KubeObject, old: KubeObject): KubeObject;
   /** Defaulting, on create and on every update of the object. */
   applyDefaults(r: ResourceInfo, obj: KubeObject, creating: boolean): void;
   /** The stored form after defaulting (Endpoints: no empty subsets). */

@@ -13,7 +13,7 @@ import {
   setprivArgs,
   type ContainerIdentity,
 } from '../../../src/agent/isolation-plan.js';
-import { automountToken, refreshDelayMs, tokenRequestBody } from '../../../src/agent/isolation-token.js';
+import { refreshDelayMs, tokenRequestBody } from '../../../src/agent/isolation-token.js';
 
 const pod = { namespace: 'web', name: 'api', uid: 'u-1' };
 const rootId: ContainerIdentity = { uid: 0, gid: 0, groups: [], capabilities: capabilitySet(false, undefined), noNewPrivileges: false, readOnlyRootFilesystem: false, privileged: false };
@@ -106,11 +106,7 @@ test('exec enters the namespaces of the container PID 1', () => {
   ]);
 });
 
-test('token: automount precedence, renewal at 80% of the lifetime, bound TokenRequest', () => {
-  assert.equal(automountToken({}, undefined), true);
-  assert.equal(automountToken({}, { automountServiceAccountToken: false }), false);
-  assert.equal(automountToken({ automountServiceAccountToken: true }, { automountServiceAccountToken: false }), true);
-  assert.equal(automountToken({ automountServiceAccountToken: false }, {}), false);
+test('token: renewal at 80% of the lifetime, bound TokenRequest', () => {
   assert.equal(refreshDelayMs(0, 3_607_000, 0), 2_885_600);
   assert.equal(refreshDelayMs(0, 1000, 5000), 0);
   const body = tokenRequestBody({ namespace: 'web', name: 'api', uid: 'u-1', serviceAccountName: 'reader' }) as unknown as { metadata: { name: string }; spec: { expirationSeconds: number; boundObjectRef: { kind: string; uid: string } } };
