@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
 
 export interface Etcd {
   url: string;
@@ -56,6 +57,25 @@ function request(agent: http.Agent, url: string, path: string, body: unknown): P
     req.on('error', reject);
     req.end(data);
   });
+}
+
+/**
+ * Raw puts through etcd3 (gRPC), the client library flatnet's etcd store uses: the peer of the
+ * etcd store's creates, without the API server around them.
+ */
+export interface LibraryPeer {
+  put(key: string, value: string): Promise<void>;
+  close(): void;
+}
+
+export function libraryPeer(url: string): LibraryPeer {
+  const client = new Etcd3({ hosts: url });
+  return {
+    put: async (key, value) => {
+      await client.put(key).value(value).exec();
+    },
+    close: () => client.close(),
+  };
 }
 
 /** Starts etcd (the `etcd` binary, Debian's etcd-server) with its data in a temporary directory. */

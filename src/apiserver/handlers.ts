@@ -283,7 +283,7 @@ async function create(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
   const ns = namespaceOf(rr);
   const ctx = writeContext(rr.query, rr.req);
   const obj = await readObject(rr);
-  const { entry, code } = env.registry.create(rr.r, ns, obj, ctx);
+  const { entry, code } = await env.registry.createAsync(rr.r, ns, obj, ctx);
   await env.registry.store.sync();
   sendEntry(rr, code, entry, warningHeaders(ctx));
 }
@@ -291,7 +291,7 @@ async function create(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
 async function update(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status' | 'finalize'): Promise<void> {
   const ctx = writeContext(rr.query, rr.req);
   const obj = await readObject(rr);
-  const { entry, code } = env.registry.update(rr.r, namespaceOf(rr), rr.name!, obj, ctx, subresource);
+  const { entry, code } = await env.registry.updateAsync(rr.r, namespaceOf(rr), rr.name!, obj, ctx, subresource);
   await env.registry.store.sync();
   sendEntry(rr, code, entry, warningHeaders(ctx));
 }
@@ -305,7 +305,7 @@ async function patch(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status
   }
   const force = queryBool(rr.query, 'force');
   if (force && kind !== 'apply') throw errors.badRequest('force: Forbidden: may not be specified for non-apply patch');
-  const { entry, code } = env.registry.patch(rr.r, namespaceOf(rr), rr.name!, kind, p, ctx, { subresource, force });
+  const { entry, code } = await env.registry.patchAsync(rr.r, namespaceOf(rr), rr.name!, kind, p, ctx, { subresource, force });
   await env.registry.store.sync();
   sendEntry(rr, code, entry, warningHeaders(ctx));
 }
@@ -344,7 +344,7 @@ async function remove(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
   const ctx = writeContext(rr.query, rr.req);
   const opts = await deleteOptions(rr);
   dryRunFromBody(opts, ctx);
-  const { entry, code, removed } = env.registry.delete(rr.r, namespaceOf(rr), rr.name!, opts, ctx);
+  const { entry, code, removed } = await env.registry.deleteAsync(rr.r, namespaceOf(rr), rr.name!, opts, ctx);
   await env.registry.store.sync();
   // A deletion left pending (finalizers, grace period) answers with the object; an immediate one
   // with a Success Status naming it (the generic store's finalizeDelete), unless the kind's
@@ -371,7 +371,7 @@ async function deleteCollection(env: HandlerEnv, rr: ResourceRequest): Promise<v
   const deleted: string[] = [];
   for (const e of matched) {
     try {
-      deleted.push(servedJson(rr.r, env.registry.delete(rr.r, e.ns, e.name, opts, ctx).entry));
+      deleted.push(servedJson(rr.r, (await env.registry.deleteAsync(rr.r, e.ns, e.name, opts, ctx)).entry));
     } catch (err) {
       if (err instanceof ApiStatusError && err.code === 404) continue;
       throw err;
@@ -407,7 +407,7 @@ async function handleSubresource(env: HandlerEnv, rr: ResourceRequest, method: s
       if (method !== 'POST') throw errors.methodNotAllowed();
       const ctx = writeContext(rr.query, rr.req);
       const binding = await readObject(rr);
-      env.registry.bind(ns, name, binding, ctx);
+      await env.registry.bindAsync(ns, name, binding, ctx);
       await env.registry.store.sync();
       send(rr.res, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
       return;
@@ -468,7 +468,7 @@ async function scale(env: HandlerEnv, rr: ResourceRequest, method: string): Prom
   if (!setCustomScaleReplicas(rr.r, next, replicas)) (next.spec as { replicas?: number }).replicas = replicas;
   const rv = wanted.metadata?.resourceVersion;
   next.metadata.resourceVersion = rv ?? current.obj.metadata.resourceVersion;
-  const { entry } = env.registry.update(rr.r, ns, name, next, ctx);
+  const { entry } = await env.registry.updateAsync(rr.r, ns, name, next, ctx);
   await env.registry.store.sync();
   send(rr.res, 200, JSON.stringify(scaleOf(entry.obj, rr.r)));
 }

@@ -1,7 +1,12 @@
 // The object machinery behind every write: type and namespace checks, names and generateName,
 // uid/creationTimestamp/generation/resourceVersion, defaulting and validation, Service address
 // allocation, finalizers and graceful deletion, dry runs. HTTP-free, so tests and the bench can
-// drive it directly. Each write is synchronous: read, decide and store happen in one step.
+// drive it directly. Each write is decided synchronously from the store's current state (a
+// WritePlan: one store write, or an answer without one) and then stored, either synchronously or
+// awaited (the *Async methods, which the HTTP handlers use, so many writes are in flight at once on
+// etcd). An awaited write that lost a race to another writer (the store's revision compare says
+// Conflict) is decided again from the new state, as kube-apiserver's GuaranteedUpdate retries:
+// preconditions the request carries then answer 409 themselves.
 import { randomUUID } from 'node:crypto';
 import { type ResourceInfo, R, apiVersionOf, storageApiVersionOf } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
@@ -57,6 +62,43 @@ export function storeKey(r: Pick<ResourceInfo, 'group' | 'plural'>): string {
 const STRATEGIC_MERGE_UNSUPPORTED =
   'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml';
 
+/** One store write an operation decided on. */
+type StoreWrite =
+  | { op: 'create'; key: string; obj: KubeObject }
+  | { op: 'update'; key: string; obj: KubeObject; rev: number }
+  | { op: 'delete'; key: string; ns: string; name: string; rev: number };
+
+/**
+ * A decided write operation: answered without a store write (dry runs, no-ops), or one store write
+ * with what its success answers and what its failure throws (after undoing allocations).
+ */
+type WritePlan<T> = { answer: T } | { write: StoreWrite; stored: (entry: StoreEntry) => T; failed: (err: unknown) => unknown };
+
+/**
+ * How often an awaited write is decided again after losing a race before it answers 409. Each
+ * round of a race has a winner, so N writers racing on one object need at most N attempts.
+ */
+const MAX_WRITE_ATTEMPTS = 64;
+
+function storeSync(store: Store, w: StoreWrite): StoreEntry {
+  if (w.op === 'create') return store.create(w.key, w.obj);
+  if (w.op === 'update') return store.update(w.key, w.obj, w.rev);
+  return store.delete(w.key, w.ns, w.name, w.rev);
+}
+
+function storeAsync(store: Store, w: StoreWrite): Promise<StoreEntry> {
+  if (w.op === 'create') return store.createAsync(w.key, w.obj);
+  if (w.op === 'update') return store.updateAsync(w.key, w.obj, w.rev);
+  return store.deleteAsync(w.key, w.ns, w.name, w.rev);
+}
+
+/** The API error for a store write refused because the object changed or went away meanwhile. */
+function storeFailure(r: Pick<ResourceInfo, 'group' | 'plural'>, name: string, err: unknown): unknown {
+  if (err instanceof StoreError && err.reason === 'Conflict') return errors.conflict(r, name);
+  if (err instanceof StoreError && err.reason === 'NotFound') return errors.notFound(r, name);
+  return err;
+}
+
 /** An entry for a dry-run answer: what would have been stored, never stored. */
 function dryEntry(obj: KubeObject): StoreEntry {
   return { ns: obj.metadata.namespace ?? '', name: obj.metadata.name ?? '', rev: Number(obj.metadata.resourceVersion ?? 0), obj, json: JSON.stringify(obj) };
@@ -95,9 +137,99 @@ export class Registry {
     return e;
   }
 
-  // ---- create ----
+  // ---- running plans ----
+
+  /** Stores a plan's write synchronously (system writes; the HTTP handlers use the *Async forms). */
+  private run<T>(plan: WritePlan<T>): T {
+    if ('answer' in plan) return plan.answer;
+    let entry: StoreEntry;
+    try {
+      entry = storeSync(this.store, plan.write);
+    } catch (err) {
+      throw plan.failed(err);
+    }
+    return plan.stored(entry);
+  }
+
+  /**
+   * Decides and awaits a write; when another writer got there first (Conflict from the store's
+   * revision compare), decides again from the new state. `decide` must start from pristine input.
+   */
+  private async runAsync<T>(ctx: WriteContext, decide: () => WritePlan<T>, mayRetry = true): Promise<T> {
+    const warned = ctx.warnings.length;
+    for (let attempt = 1; ; attempt++) {
+      ctx.warnings.length = warned;
+      const plan = decide();
+      if ('answer' in plan) return plan.answer;
+      let entry: StoreEntry;
+      try {
+        entry = await storeAsync(this.store, plan.write);
+      } catch (err) {
+        const failure = plan.failed(err);
+        if (mayRetry && err instanceof StoreError && err.reason === 'Conflict' && attempt < MAX_WRITE_ATTEMPTS) continue;
+        throw failure;
+      }
+      return plan.stored(entry);
+    }
+  }
 
   create(r: ResourceInfo, ns: string, body: KubeObject, ctx: WriteContext): WriteResult {
+    return this.run(this.planCreate(r, ns, body, ctx));
+  }
+
+  /** create, with the store write awaited (a create never loses a race: it answers 409 AlreadyExists). */
+  createAsync(r: ResourceInfo, ns: string, body: KubeObject, ctx: WriteContext): Promise<WriteResult> {
+    return this.runAsync(ctx, () => this.planCreate(r, ns, body, ctx), false);
+  }
+
+  update(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): WriteResult {
+    return this.run(this.planUpdate(r, ns, name, body, ctx, subresource));
+  }
+
+  updateAsync(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): Promise<WriteResult> {
+    const pristine = clone(body);
+    let first = true;
+    return this.runAsync(ctx, () => {
+      const input = first ? body : clone(pristine);
+      first = false;
+      return this.planUpdate(r, ns, name, input, ctx, subresource);
+    });
+  }
+
+  patch(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean } = {}): WriteResult {
+    return this.run(this.planPatch(r, ns, name, kind, patch, ctx, opts));
+  }
+
+  patchAsync(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean } = {}): Promise<WriteResult> {
+    const pristine = patch === undefined ? undefined : clone(patch);
+    let first = true;
+    return this.runAsync(ctx, () => {
+      const input = first ? patch : clone(pristine);
+      first = false;
+      return this.planPatch(r, ns, name, kind, input, ctx, opts);
+    });
+  }
+
+  delete(r: ResourceInfo, ns: string, name: string, options: DeleteOptions, ctx: WriteContext): WriteResult {
+    return this.run(this.planDelete(r, ns, name, options, ctx));
+  }
+
+  deleteAsync(r: ResourceInfo, ns: string, name: string, options: DeleteOptions, ctx: WriteContext): Promise<WriteResult> {
+    return this.runAsync(ctx, () => this.planDelete(r, ns, name, options, ctx));
+  }
+
+  /** POST pods/<name>/binding: assigns the pod to a node once. */
+  bind(ns: string, name: string, binding: KubeObject, ctx: WriteContext): void {
+    this.run(this.planBind(ns, name, binding, ctx));
+  }
+
+  bindAsync(ns: string, name: string, binding: KubeObject, ctx: WriteContext): Promise<void> {
+    return this.runAsync(ctx, () => this.planBind(ns, name, binding, ctx));
+  }
+
+  // ---- create ----
+
+  private planCreate(r: ResourceInfo, ns: string, body: KubeObject, ctx: WriteContext): WritePlan<WriteResult> {
     const strategy = strategyFor(r);
     const obj = this.checkBody(r, strategy, ns, body, ctx);
     const nameErrors: FieldError[] = [];
@@ -132,20 +264,22 @@ export class Registry {
     this.podSecurity?.admit(r, ns, obj, undefined, ctx.warnings);
     ctx.admit?.(r, obj);
     const stored = this.recordManager(r, undefined, obj, ctx);
-    if (ctx.dryRun) return { entry: dryEntry(stored), code: 201 };
+    if (ctx.dryRun) return { answer: { entry: dryEntry(stored), code: 201 } };
     const key = storeKey(r);
     if (this.store.get(key, r.namespaced ? ns : '', name)) throw errors.alreadyExists(r, name);
     if (allocator) {
       const late = allocator.allocate(stored);
       if (late.length > 0) throw errors.invalid(r, name, late);
     }
-    try {
-      return { entry: this.store.create(key, stored), code: 201 };
-    } catch (err) {
-      if (allocator) allocator.release(stored);
-      if (err instanceof StoreError && err.reason === 'AlreadyExists') throw errors.alreadyExists(r, name);
-      throw err;
-    }
+    return {
+      write: { op: 'create', key, obj: stored },
+      stored: (entry) => ({ entry, code: 201 }),
+      failed: (err) => {
+        if (allocator) allocator.release(stored);
+        if (err instanceof StoreError && err.reason === 'AlreadyExists') return errors.alreadyExists(r, name);
+        return err;
+      },
+    };
   }
 
   /** Namespaced creates need their namespace to exist and not be terminating. */
@@ -208,7 +342,7 @@ export class Registry {
   // ---- update ----
 
   /** PUT on the object (subresource undefined), its status, or a namespace's finalize. */
-  update(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): WriteResult {
+  private planUpdate(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): WritePlan<WriteResult> {
     const strategy = strategyFor(r);
     const obj = this.checkBody(r, strategy, ns, body, ctx);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
@@ -218,7 +352,7 @@ export class Registry {
     const found = this.store.get(storeKey(r), r.namespaced ? ns : '', name);
     if (!found && subresource === undefined && strategy.allowCreateOnUpdate) {
       delete obj.metadata.resourceVersion;
-      return this.create(r, ns, obj, { ...ctx, fieldValidation: 'Ignore', decoded: true });
+      return this.planCreate(r, ns, obj, { ...ctx, fieldValidation: 'Ignore', decoded: true });
     }
     const current = found ?? this.get(r, ns, name);
     const expected = parseRev(r, name, obj.metadata.resourceVersion);
@@ -229,10 +363,7 @@ export class Registry {
     const old = current.obj;
     let next: KubeObject;
     if (subresource === 'status') {
-      next = clone(old);
-      next.status = obj.status;
-      // As upstream's status reset keeps them: the field owners a status apply recorded.
-      if (obj.metadata.managedFields !== undefined) next.metadata.managedFields = obj.metadata.managedFields;
+      next = strategy.prepareForStatusUpdate(obj, old);
     } else if (subresource === 'finalize') {
       next = clone(old);
       const spec = (next.spec ??= {}) as { finalizers?: string[] };
@@ -254,11 +385,11 @@ export class Registry {
       if (r.storageVersion) next.apiVersion = storageApiVersionOf(r);
       strategy.canonicalize(next);
     }
-    return this.commitUpdate(r, strategy, current, next, ctx, subresource);
+    return this.planCommitUpdate(r, strategy, current, next, ctx, subresource);
   }
 
   /** The common end of every update: allocation, validation, generation, no-op and finalizer handling, store. */
-  private commitUpdate(r: ResourceInfo, strategy: ResourceStrategy, current: StoreEntry, next: KubeObject, ctx: WriteContext, subresource: 'status' | 'finalize' | undefined): WriteResult {
+  private planCommitUpdate(r: ResourceInfo, strategy: ResourceStrategy, current: StoreEntry, next: KubeObject, ctx: WriteContext, subresource: 'status' | 'finalize' | undefined): WritePlan<WriteResult> {
     const specMayChange = subresource === undefined;
     const old = current.obj;
     const name = old.metadata.name ?? '';
@@ -268,31 +399,33 @@ export class Registry {
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     if (specMayChange) this.podSecurity?.admit(r, current.ns, next, old, ctx.warnings);
     ctx.admit?.(r, next, old);
-    if (strategy.generation && generationChanged(strategy.generation, next, old)) {
+    if (specMayChange && strategy.generation && generationChanged(strategy.generation, next, old)) {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
     next.metadata.resourceVersion = old.metadata.resourceVersion;
-    if (this.isNoop(next, old)) return { entry: current, code: 200 };
+    if (this.isNoop(next, old)) return { answer: { entry: current, code: 200 } };
     const stored = this.recordManager(r, old, next, ctx, subresource);
-    if (ctx.dryRun) return { entry: dryEntry(stored), code: 200 };
+    if (ctx.dryRun) return { answer: { entry: dryEntry(stored), code: 200 } };
     const key = storeKey(r);
     if (allocator) {
       const late = allocator.allocate(stored, old);
       if (late.length > 0) throw errors.invalid(r, name, late);
     }
-    try {
-      if (this.finalizersDone(strategy, stored)) {
-        const entry = this.store.delete(key, current.ns, name, current.rev);
-        strategy.allocator?.(this.env)?.release(entry.obj);
-        return { entry, code: 200 };
-      }
-      return { entry: this.store.update(key, stored, current.rev), code: 200 };
-    } catch (err) {
+    const failed = (err: unknown): unknown => {
       if (allocator) allocator.allocate(clone(old), stored);
-      if (err instanceof StoreError && err.reason === 'Conflict') throw errors.conflict(r, name);
-      if (err instanceof StoreError && err.reason === 'NotFound') throw errors.notFound(r, name);
-      throw err;
+      return storeFailure(r, name, err);
+    };
+    if (this.finalizersDone(strategy, stored)) {
+      return {
+        write: { op: 'delete', key, ns: current.ns, name, rev: current.rev },
+        stored: (entry) => {
+          strategy.allocator?.(this.env)?.release(entry.obj);
+          return { entry, code: 200 };
+        },
+        failed,
+      };
     }
+    return { write: { op: 'update', key, obj: stored, rev: current.rev }, stored: (entry) => ({ entry, code: 200 }), failed };
   }
 
   /**
@@ -315,14 +448,14 @@ export class Registry {
 
   // ---- patch ----
 
-  patch(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean } = {}): WriteResult {
-    if (kind === 'apply') return this.apply(r, ns, name, patch, ctx, opts);
+  private planPatch(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean }): WritePlan<WriteResult> {
+    if (kind === 'apply') return this.planApply(r, ns, name, patch, ctx, opts);
     const current = this.get(r, ns, name);
     const patched = this.applyPatch(r, convertToServed(r, current.obj), kind, patch);
     if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patch turned the object into something that is not an object');
     // The patched copy keeps the version just read unless the patch set one: a patch without a
-    // resourceVersion cannot conflict, as each write is one synchronous step.
-    return this.update(r, ns, name, patched as KubeObject, ctx, opts.subresource);
+    // resourceVersion that loses a race is applied again to the new state (runAsync).
+    return this.planUpdate(r, ns, name, patched as KubeObject, ctx, opts.subresource);
   }
 
   private applyPatch(r: ResourceInfo, original: KubeObject, kind: PatchKind, patch: unknown): unknown {
@@ -350,7 +483,7 @@ export class Registry {
     }
   }
 
-  private apply(r: ResourceInfo, ns: string, name: string, applied: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean }): WriteResult {
+  private planApply(r: ResourceInfo, ns: string, name: string, applied: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean }): WritePlan<WriteResult> {
     if (!ctx.fieldManager) throw errors.badRequest('PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
     if (applied === null || typeof applied !== 'object' || Array.isArray(applied)) throw errors.badRequest('the apply patch must be an object');
     const body = applied as KubeObject;
@@ -377,14 +510,14 @@ export class Registry {
     const obj = result.object;
     // The apply already recorded the manager (and reported unknown fields); do not do either again.
     const inner: WriteContext = { ...ctx, fieldManager: undefined, fieldValidation: 'Ignore', decoded: true };
-    if (!current) return this.create(r, ns, obj, inner);
+    if (!current) return this.planCreate(r, ns, obj, inner);
     obj.metadata.resourceVersion = current.obj.metadata.resourceVersion;
-    return this.update(r, ns, name, obj, inner, opts.subresource);
+    return this.planUpdate(r, ns, name, obj, inner, opts.subresource);
   }
 
   // ---- delete ----
 
-  delete(r: ResourceInfo, ns: string, name: string, options: DeleteOptions, ctx: WriteContext): WriteResult {
+  private planDelete(r: ResourceInfo, ns: string, name: string, options: DeleteOptions, ctx: WriteContext): WritePlan<WriteResult> {
     const current = this.get(r, ns, name);
     const old = current.obj;
     const pre = options.preconditions;
@@ -409,11 +542,17 @@ export class Registry {
 
     const grace = strategy.gracePeriod(old, options);
     const pending = (m.finalizers?.length ?? 0) > 0 || grace > 0 || !strategy.deletionComplete(next);
+    const remove = (): WritePlan<WriteResult> => ({
+      write: { op: 'delete', key: storeKey(r), ns: current.ns, name: current.name, rev: current.rev },
+      stored: (entry) => {
+        strategy.allocator?.(this.env)?.release(entry.obj);
+        return { entry, code: 200, removed: true };
+      },
+      failed: (err) => storeFailure(r, name, err),
+    });
     if (!pending) {
-      if (ctx.dryRun) return { entry: current, code: 200, removed: true };
-      const entry = this.store.delete(storeKey(r), current.ns, name, current.rev);
-      strategy.allocator?.(this.env)?.release(entry.obj);
-      return { entry, code: 200, removed: true };
+      if (ctx.dryRun) return { answer: { entry: current, code: 200, removed: true } };
+      return remove();
     }
     // Graceful: mark for deletion; the finalizers' owners (or the agent, for pods) finish it.
     const now = Date.now();
@@ -428,18 +567,13 @@ export class Registry {
       m.deletionGracePeriodSeconds = grace;
     }
     strategy.prepareForDelete?.(next);
-    if (ctx.dryRun) return { entry: dryEntry(next), code: 200 };
-    if (this.finalizersDone(strategy, next)) {
-      const entry = this.store.delete(storeKey(r), current.ns, current.name, current.rev);
-      strategy.allocator?.(this.env)?.release(entry.obj);
-      return { entry, code: 200, removed: true };
-    }
-    if (this.isNoop(next, current.obj)) return { entry: current, code: 200 };
-    return { entry: this.store.update(storeKey(r), next, current.rev), code: 200 };
+    if (ctx.dryRun) return { answer: { entry: dryEntry(next), code: 200 } };
+    if (this.finalizersDone(strategy, next)) return remove();
+    if (this.isNoop(next, current.obj)) return { answer: { entry: current, code: 200 } };
+    return { write: { op: 'update', key: storeKey(r), obj: next, rev: current.rev }, stored: (entry) => ({ entry, code: 200 }), failed: (err) => storeFailure(r, name, err) };
   }
 
-  /** POST pods/<name>/binding: assigns the pod to a node once. */
-  bind(ns: string, name: string, binding: KubeObject, ctx: WriteContext): void {
+  private planBind(ns: string, name: string, binding: KubeObject, ctx: WriteContext): WritePlan<void> {
     const r = R.pods;
     const target = (binding as { target?: { kind?: string; name?: string } }).target;
     if (!target?.name) throw errors.invalid({ group: '', plural: 'bindings', kind: 'Binding' }, name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
@@ -458,8 +592,8 @@ export class Registry {
     const i = conditions.findIndex((c) => c.type === 'PodScheduled');
     if (i >= 0) conditions[i] = scheduled;
     else conditions.push(scheduled);
-    if (ctx.dryRun) return;
-    this.store.update(storeKey(r), next, current.rev);
+    if (ctx.dryRun) return { answer: undefined };
+    return { write: { op: 'update', key: storeKey(r), obj: next, rev: current.rev }, stored: () => undefined, failed: (err) => storeFailure(r, name, err) };
   }
 }
 

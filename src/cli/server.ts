@@ -1,4 +1,7 @@
 // `flatnet server`: the API server with its store, then the controllers against it.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { parseFlags, UsageError } from './flags.js';
 import { openStore, openEtcdStore, parseEtcdServers, type Store, type StoreKind } from '../store/index.js';
 import { ApiServer } from '../apiserver/server.js';
@@ -25,6 +28,8 @@ const usage = `usage: flatnet server [flags]
   --node-port-range A-B    NodePort range (default 30000-32767)
   --store sqlite|memory|etcd  where objects live (default sqlite, in the data dir)
   --etcd-servers URL[,URL...]  etcd v3 client URLs for --store etcd (e.g. http://127.0.0.1:2379)
+  --etcd-cafile F --etcd-certfile F --etcd-keyfile F  TLS to etcd (https:// URLs): the CA that signed etcd's
+                           certificates, and this server's client certificate and key (PEM)
   --controllers=false      serve the API only, without the controllers
   --load-balancer-pool CIDR  give LoadBalancer Services addresses from this range (default: none)
   --node-monitor-grace-period 40s  a node whose Lease is older than this becomes NotReady (Unknown)
@@ -53,6 +58,9 @@ export async function run(args: string[]): Promise<number> {
       'node-port-range': '30000-32767',
       store: 'sqlite',
       'etcd-servers': undefined,
+      'etcd-cafile': undefined,
+      'etcd-certfile': undefined,
+      'etcd-keyfile': undefined,
       controllers: 'true',
       'load-balancer-pool': undefined,
       'node-monitor-grace-period': '40s',
@@ -69,9 +77,19 @@ export async function run(args: string[]): Promise<number> {
   const storeKind = v.store as StoreKind | 'etcd';
   if (storeKind !== 'sqlite' && storeKind !== 'memory' && storeKind !== 'etcd') throw new UsageError(`--store must be sqlite, memory or etcd, not ${JSON.stringify(v.store)}`);
   if ((storeKind === 'etcd') !== (v['etcd-servers'] !== undefined)) throw new UsageError('--etcd-servers goes with --store etcd, and --store etcd needs --etcd-servers');
+  const etcdTlsFlags = (['etcd-cafile', 'etcd-certfile', 'etcd-keyfile'] as const).filter((f) => v[f] !== undefined);
+  if (etcdTlsFlags.length !== 0 && etcdTlsFlags.length !== 3) throw new UsageError('--etcd-cafile, --etcd-certfile and --etcd-keyfile go together');
+  const readPem = (flag: 'etcd-cafile' | 'etcd-certfile' | 'etcd-keyfile') => {
+    try {
+      return readFileSync(v[flag]!, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--${flag}: cannot read ${v[flag]}: ${(err as Error).message}`);
+    }
+  };
+  const etcdTls = etcdTlsFlags.length === 3 ? { caPem: readPem('etcd-cafile'), certPem: readPem('etcd-certfile'), keyPem: readPem('etcd-keyfile') } : undefined;
   let etcdServers: string[] = [];
   try {
-    if (storeKind === 'etcd') etcdServers = parseEtcdServers(v['etcd-servers']!);
+    if (storeKind === 'etcd') etcdServers = parseEtcdServers(v['etcd-servers']!, etcdTls !== undefined);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -99,7 +117,7 @@ export async function run(args: string[]): Promise<number> {
   // Everything the server writes (the store and its -wal/-shm files, keys, tokens) is private
   // from its first byte: SQLite creates its side files itself, so the umask is what covers them.
   protectDataDir(dataDir);
-  const store: Store = storeKind === 'etcd' ? await openEtcdStore({ endpoints: etcdServers, historyLimit, historyBytes }) : openStore(storeKind, dataDir, { historyLimit, historyBytes });
+  const store: Store = storeKind === 'etcd' ? await openEtcdStore({ endpoints: etcdServers, historyLimit, historyBytes, tls: etcdTls }) : openStore(storeKind, dataDir, { historyLimit, historyBytes });
   let server: ApiServer;
   try {
     server = await ApiServer.start({
@@ -135,7 +153,7 @@ export async function run(args: string[]): Promise<number> {
     });
     // On etcd several servers may share the store: the controllers run only on the holder of the
     // kube-system/kube-controller-manager Lease. SQLite and memory serve one process: no election.
-    controllers = storeKind === 'etcd' ? runLeaderElection(client, { onStartedLeading: start }) : await start();
+    controllers = storeKind === 'etcd' ? runLeaderElection(client, { onStartedLeading: start, identity: `${hostname()}_${v.listen}_${randomUUID()}` }) : await start();
     server.metrics.include(controllerMetrics);
     log.info(storeKind === 'etcd' ? 'controllers campaigning for the controller lease' : 'controllers started');
   }

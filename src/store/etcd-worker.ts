@@ -1,8 +1,9 @@
 // The etcd side of the etcd store, in a worker thread: it holds the gRPC client (etcd3), runs one
 // watch over the key prefix and streams its events to the main thread, and runs each write as an
-// etcd transaction. The main thread blocks on a write (the Store interface is synchronous), so a
-// write's reply is posted only after the watch has delivered every event up to the write's
-// revision: the main thread applies events in revision order and finds its own write among them.
+// etcd transaction; writes run concurrently, as many as the main thread sends. A write's reply is
+// posted only after the watch has delivered every event up to the write's revision: the main
+// thread applies events in revision order and finds its own write among them. Each reply also
+// wakes the main thread when it blocks on a synchronous write.
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { Etcd3, type Watcher } from 'etcd3';
 import type { EtcdEvent, WorkerToMain, WriteReply, WriteRequest } from './etcd-protocol.js';
@@ -15,11 +16,13 @@ interface Init {
   /** How many revisions back to replay into the history at start (when etcd still holds them). */
   historyWindow: number;
   timeoutMs: number;
+  tls?: { caPem: string; certPem: string; keyPem: string };
 }
 
 const init = workerData as Init;
 const { port, signal, prefix } = init;
-const client = new Etcd3({ hosts: init.endpoints, dialTimeout: init.timeoutMs });
+const tls = init.tls && { rootCertificate: Buffer.from(init.tls.caPem), certChain: Buffer.from(init.tls.certPem), privateKey: Buffer.from(init.tls.keyPem) };
+const client = new Etcd3({ hosts: init.endpoints, dialTimeout: init.timeoutMs, credentials: tls });
 let watcher: Watcher | undefined;
 /** The newest revision the watch has delivered. */
 let watchedRev = 0;

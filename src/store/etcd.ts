@@ -4,9 +4,12 @@
 // concurrency across every API server on the same etcd), and reads and watches served from an
 // in-memory cache (a MemoryStore) that only etcd's watch feeds, as kube-apiserver's watch cache is.
 //
-// The Store interface is synchronous, and the etcd client (gRPC) is not: the client runs in a
-// worker thread (etcd-worker.ts) and a write blocks this thread on an Atomics.wait until the
-// worker answers, after the watch has delivered the write's own event. Reads never block.
+// The etcd client (gRPC) runs in a worker thread (etcd-worker.ts), which answers a write only
+// after the watch has delivered the write's own event, so the cache holds it when the write is
+// answered. The asynchronous writes (createAsync ...) post the request and settle when the answer
+// arrives, so the API server keeps many writes in flight and watch events flow between them. The
+// synchronous ones (start-up and rare system writes) block this thread on an Atomics.wait until
+// the worker answers, applying the events and answers that arrive meanwhile. Reads never block.
 //
 // History: at start the cache replays the last `historyLimit` revisions from etcd when etcd still
 // holds them; a watch or snapshot from before what the cache holds, or from before etcd's
@@ -22,6 +25,8 @@ import type { EtcdEvent, WorkerToMain, WriteReply, WriteRequest } from './etcd-p
 import { type ListOptions, type ListResult, type Store, type StoreEntry, type WatchListener, StoreError, objectNamespace } from './types.js';
 
 const log = createLogger('store');
+/** How many produced entries wait for their answers at most (far more than writes in flight). */
+const PRODUCED_KEPT = 8192;
 
 export interface EtcdStoreOptions {
   /** Client URLs of the etcd members, e.g. http://127.0.0.1:2379. */
@@ -35,10 +40,12 @@ export interface EtcdStoreOptions {
   timeoutMs?: number;
   /** Called when the watch on etcd ends for good (default: log and exit, so a restart relists). */
   onFatal?: (message: string) => void;
+  /** TLS to etcd with a client certificate (PEM): --etcd-cafile, --etcd-certfile, --etcd-keyfile. */
+  tls?: { caPem: string; certPem: string; keyPem: string };
 }
 
-/** Checks --etcd-servers: a comma-separated list of http:// URLs (TLS to etcd is not wired yet). */
-export function parseEtcdServers(value: string): string[] {
+/** Checks --etcd-servers: a comma-separated list of http:// or https:// URLs (https: with --etcd-cafile and a client certificate). */
+export function parseEtcdServers(value: string, tls = false): string[] {
   const urls = value.split(',').map((s) => s.trim()).filter(Boolean);
   if (urls.length === 0) throw new Error('--etcd-servers must list at least one URL, such as http://127.0.0.1:2379');
   for (const u of urls) {
@@ -48,8 +55,8 @@ export function parseEtcdServers(value: string): string[] {
     } catch {
       throw new Error(`--etcd-servers: ${JSON.stringify(u)} is not a URL (expected http://HOST:PORT)`);
     }
-    if (parsed.protocol === 'https:') throw new Error(`--etcd-servers: ${JSON.stringify(u)}: TLS to etcd (client certificates) is not supported yet; use http:// on a trusted network`);
-    if (parsed.protocol !== 'http:') throw new Error(`--etcd-servers: ${JSON.stringify(u)} must be an http:// URL`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`--etcd-servers: ${JSON.stringify(u)} must be an http:// or https:// URL`);
+    if ((parsed.protocol === 'https:') !== tls) throw new Error(tls ? `--etcd-servers: ${JSON.stringify(u)} must be https:// with --etcd-cafile, --etcd-certfile and --etcd-keyfile` : `--etcd-servers: ${JSON.stringify(u)}: TLS to etcd needs --etcd-cafile, --etcd-certfile and --etcd-keyfile`);
     if (!parsed.port) throw new Error(`--etcd-servers: ${JSON.stringify(u)} needs a port (etcd listens on 2379)`);
   }
   return urls;
@@ -68,8 +75,10 @@ export class EtcdStore implements Store {
   private nextId = 1;
   private closed = false;
   private ready: Promise<void>;
-  /** The entry each awaited write produced, found among the events as they are applied. */
+  /** The entry each write produced, found among the events as they are applied (by revision). */
   private readonly produced = new Map<number, StoreEntry>();
+  /** Asynchronous writes waiting for their answer, by request id. */
+  private readonly pending = new Map<number, { req: Omit<WriteRequest, 'kind' | 'id'>; resolve: (e: StoreEntry) => void; reject: (err: Error) => void }>();
 
   private constructor(private readonly opts: EtcdStoreOptions) {
     this.prefix = opts.prefix ?? DEFAULT_ETCD_PREFIX;
@@ -93,6 +102,7 @@ export class EtcdStore implements Store {
         prefix: this.prefix,
         historyWindow: opts.historyLimit ?? 20000,
         timeoutMs: this.timeoutMs,
+        tls: opts.tls,
       },
       transferList: [port2],
     });
@@ -113,7 +123,10 @@ export class EtcdStore implements Store {
       this.port.on('message', onMessage);
       this.worker.once('error', (err) => {
         if (!started) reject(err);
-        else this.fatal(`the etcd client thread failed: ${err.message}`);
+        else {
+          this.failPending(`the etcd client thread failed: ${err.message}`);
+          this.fatal(`the etcd client thread failed: ${err.message}`);
+        }
       });
     });
   }
@@ -155,9 +168,23 @@ export class EtcdStore implements Store {
       this.startRev = msg.rev;
     } else if (msg.kind === 'events') {
       for (const ev of msg.events) this.apply(ev);
+    } else if (msg.kind === 'reply') {
+      const waiting = this.pending.get(msg.id);
+      if (!waiting) return;
+      this.pending.delete(msg.id);
+      try {
+        waiting.resolve(this.answer(waiting.req, msg));
+      } catch (err) {
+        waiting.reject(err as Error);
+      }
     } else if (msg.kind === 'fatal') {
       this.fatal(msg.message);
     }
+  }
+
+  private failPending(message: string): void {
+    for (const { reject } of this.pending.values()) reject(new Error(`etcd store: ${message}`));
+    this.pending.clear();
   }
 
   /** Applies one etcd event to the cache at the event's revision (which notifies watchers). */
@@ -177,30 +204,54 @@ export class EtcdStore implements Store {
         entry = ev.created || !this.cache.get(resource, ns, name) ? this.cache.create(resource, obj) : this.cache.update(resource, obj);
       }
       if (entry) this.produced.set(ev.rev, entry);
-      if (this.produced.size > 64) for (const rev of this.produced.keys()) if (rev < ev.rev - 64) this.produced.delete(rev);
+      // Answers follow their events closely; entries nobody claimed (other API servers' writes)
+      // go oldest first (a Map iterates in insertion order, which is revision order here).
+      if (this.produced.size > PRODUCED_KEPT) {
+        for (const rev of this.produced.keys()) {
+          if (this.produced.size <= PRODUCED_KEPT / 2) break;
+          this.produced.delete(rev);
+        }
+      }
     } catch (err) {
       log.error('applying an etcd event failed', { key: ev.key, rev: ev.rev, err });
     }
   }
 
-  /** Sends a write to the worker and blocks until it is answered, applying events as they come. */
+  /** Sends a write to the worker and blocks until it is answered, applying what arrives meanwhile. */
   private call(req: Omit<WriteRequest, 'kind' | 'id'>): StoreEntry {
     if (this.closed) throw new Error('the etcd store is closed');
     const id = this.nextId++;
-    Atomics.store(this.signal, 0, 0);
     this.port.postMessage({ ...req, kind: 'write', id });
     const deadline = Date.now() + this.timeoutMs * 2 + 1000;
     let reply: WriteReply | undefined;
     while (!reply) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`etcd store: no answer to a ${req.op} of ${req.key} within ${this.timeoutMs * 2} ms`);
-      Atomics.wait(this.signal, 0, 0, left);
+      // Cleared before the port is drained: an answer posted after the drain sets it again.
+      Atomics.store(this.signal, 0, 0);
       for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
         const msg = m.message as WorkerToMain;
         if (msg.kind === 'reply' && msg.id === id) reply = msg;
         else this.handle(msg);
       }
+      if (reply) break;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`etcd store: no answer to a ${req.op} of ${req.key} within ${this.timeoutMs * 2} ms`);
+      Atomics.wait(this.signal, 0, 0, left);
     }
+    return this.answer(req, reply);
+  }
+
+  /** Sends a write to the worker; settles when the worker answers (see handle). */
+  private send(req: Omit<WriteRequest, 'kind' | 'id'>): Promise<StoreEntry> {
+    if (this.closed) return Promise.reject(new Error('the etcd store is closed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { req, resolve, reject });
+      this.port.postMessage({ ...req, kind: 'write', id });
+    });
+  }
+
+  /** The entry a write produced, or the error its answer carries. */
+  private answer(req: Omit<WriteRequest, 'kind' | 'id'>, reply: WriteReply): StoreEntry {
     if (!reply.ok) {
       if (reply.reason === 'Unavailable') throw new Error(`etcd store: ${reply.message}`);
       throw new StoreError(reply.reason, reply.message);
@@ -251,25 +302,48 @@ export class EtcdStore implements Store {
   }
 
   create(resource: string, obj: KubeObject): StoreEntry {
-    const ns = objectNamespace(obj);
-    const name = obj.metadata.name ?? '';
-    const value = this.stored(obj);
-    return this.commitTo(obj, this.call({ op: 'create', key: etcdKey(this.prefix, resource, ns, name), ns, name, value }));
+    return this.commitTo(obj, this.call(this.createRequest(resource, obj)));
   }
 
   update(resource: string, obj: KubeObject, expectedRev?: number): StoreEntry {
+    return this.commitTo(obj, this.call(this.updateRequest(resource, obj, expectedRev)));
+  }
+
+  delete(resource: string, ns: string, name: string, expectedRev?: number): StoreEntry {
+    return this.call(this.deleteRequest(resource, ns, name, expectedRev));
+  }
+
+  async createAsync(resource: string, obj: KubeObject): Promise<StoreEntry> {
+    return this.commitTo(obj, await this.send(this.createRequest(resource, obj)));
+  }
+
+  async updateAsync(resource: string, obj: KubeObject, expectedRev?: number): Promise<StoreEntry> {
+    return this.commitTo(obj, await this.send(this.updateRequest(resource, obj, expectedRev)));
+  }
+
+  deleteAsync(resource: string, ns: string, name: string, expectedRev?: number): Promise<StoreEntry> {
+    return this.send(this.deleteRequest(resource, ns, name, expectedRev));
+  }
+
+  private createRequest(resource: string, obj: KubeObject): Omit<WriteRequest, 'kind' | 'id'> {
+    const ns = objectNamespace(obj);
+    const name = obj.metadata.name ?? '';
+    return { op: 'create', key: etcdKey(this.prefix, resource, ns, name), ns, name, value: this.stored(obj) };
+  }
+
+  private updateRequest(resource: string, obj: KubeObject, expectedRev: number | undefined): Omit<WriteRequest, 'kind' | 'id'> {
     const ns = objectNamespace(obj);
     const name = obj.metadata.name ?? '';
     const value = this.stored(obj);
     // Without an expected revision the caller built `obj` from the cached object: compare with
     // that, so a stale cache gives Conflict rather than a lost update.
     const expected = expectedRev ?? this.cache.get(resource, ns, name)?.rev;
-    return this.commitTo(obj, this.call({ op: 'update', key: etcdKey(this.prefix, resource, ns, name), ns, name, value, expectedRev: expected }));
+    return { op: 'update', key: etcdKey(this.prefix, resource, ns, name), ns, name, value, expectedRev: expected };
   }
 
-  delete(resource: string, ns: string, name: string, expectedRev?: number): StoreEntry {
+  private deleteRequest(resource: string, ns: string, name: string, expectedRev: number | undefined): Omit<WriteRequest, 'kind' | 'id'> {
     const expected = expectedRev ?? this.cache.get(resource, ns, name)?.rev;
-    return this.call({ op: 'delete', key: etcdKey(this.prefix, resource, ns, name), ns, name, expectedRev: expected });
+    return { op: 'delete', key: etcdKey(this.prefix, resource, ns, name), ns, name, expectedRev: expected };
   }
 
   watch(resource: string, fromRevision: number, listener: WatchListener): () => void {
@@ -283,7 +357,7 @@ export class EtcdStore implements Store {
     return this.cache.watcherCount();
   }
 
-  /** Writes return once etcd has committed them: nothing is pending. */
+  /** Writes are answered once etcd has committed them: nothing is pending. */
   sync(): Promise<void> {
     return Promise.resolve();
   }
@@ -296,6 +370,7 @@ export class EtcdStore implements Store {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.failPending('the store was closed before etcd answered');
     // Ending the thread closes its gRPC connections and the watch with them.
     this.port.close();
     this.cache.close();

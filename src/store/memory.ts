@@ -14,6 +14,7 @@ import {
   StoreError,
   entryKey,
   objectNamespace,
+  settled,
 } from './types.js';
 
 const log = createLogger('store');
@@ -304,6 +305,18 @@ export class MemoryStore implements Store {
     // The DELETED event carries the last state with the deletion's revision, as upstream does.
     const obj = JSON.parse(old.json) as KubeObject;
     return this.commit(s, resource, 'DELETED', obj, old);
+  }
+
+  createAsync(resource: string, obj: KubeObject): Promise<StoreEntry> {
+    return settled(() => this.create(resource, obj));
+  }
+
+  updateAsync(resource: string, obj: KubeObject, expectedRev?: number): Promise<StoreEntry> {
+    return settled(() => this.update(resource, obj, expectedRev));
+  }
+
+  deleteAsync(resource: string, ns: string, name: string, expectedRev?: number): Promise<StoreEntry> {
+    return settled(() => this.delete(resource, ns, name, expectedRev));
   }
 
   private commit(s: ResourceState, resource: string, type: StoreEventType, obj: KubeObject, old: StoreEntry | undefined): StoreEntry {

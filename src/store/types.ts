@@ -1,7 +1,10 @@
 // The Store: every API object, keyed by resource ("group/plural"), namespace and name, with a
 // single global revision that serves as resourceVersion, optimistic concurrency, and a bounded
-// per-resource history of changes that watches replay. Every method is synchronous: one write
-// is one atomic step, so a read-modify-write in the API server never interleaves with another.
+// per-resource history of changes that watches replay. Reads are synchronous. Each write is one
+// atomic step, offered twice: synchronously, and as a promise (createAsync, updateAsync,
+// deleteAsync) so a store whose writes travel to another process (etcd) can have many in flight
+// at once. A store whose writes are local settles the promise with the result computed at the
+// call, so a read-modify-write that awaits it never interleaves with another write there.
 import type { KubeObject } from '../api/types.js';
 
 /** One stored object. Entries are immutable: a change makes a new entry. */
@@ -78,6 +81,12 @@ export interface Store {
   /** Replaces an object; `expectedRev` (when given) must be the stored revision or Conflict. */
   update(resource: string, obj: KubeObject, expectedRev?: number): StoreEntry;
   delete(resource: string, ns: string, name: string, expectedRev?: number): StoreEntry;
+  /** create, answered as a promise (rejected with the same errors). */
+  createAsync(resource: string, obj: KubeObject): Promise<StoreEntry>;
+  /** update, answered as a promise; with etcd, Conflict also when another write got there first. */
+  updateAsync(resource: string, obj: KubeObject, expectedRev?: number): Promise<StoreEntry>;
+  /** delete, answered as a promise. */
+  deleteAsync(resource: string, ns: string, name: string, expectedRev?: number): Promise<StoreEntry>;
   /**
    * Calls `listener` for every change of `resource` after `fromRevision`: first the retained
    * history (synchronously), then live changes. Throws Expired when history no longer reaches it.
@@ -90,6 +99,15 @@ export interface Store {
   /** A cheap read of the backing storage (health checks): throws when it cannot be read. */
   check?(): void;
   close(): void;
+}
+
+/** The result of a synchronous step as a settled promise (for stores whose writes are local). */
+export function settled<T>(step: () => T): Promise<T> {
+  try {
+    return Promise.resolve(step());
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
 }
 
 export function entryKey(ns: string, name: string): string {

@@ -61,7 +61,7 @@ test('--etcd-servers takes a comma-separated list of http URLs and names what is
   assert.throws(() => parseEtcdServers(''), /--etcd-servers must list at least one URL/);
   assert.throws(() => parseEtcdServers('10.0.0.1:2379'), /--etcd-servers: "10.0.0.1:2379" must be an http:\/\/ URL|is not a URL/);
   assert.throws(() => parseEtcdServers('http://10.0.0.1'), /needs a port/);
-  assert.throws(() => parseEtcdServers('https://10.0.0.1:2379'), /TLS to etcd .* is not supported yet/);
+  assert.throws(() => parseEtcdServers('https://10.0.0.1:2379'), /TLS to etcd needs --etcd-cafile, --etcd-certfile and --etcd-keyfile/);
 });
 
 test('etcd holds each object under its key, without resourceVersion; the revision is the mod revision', async () => {

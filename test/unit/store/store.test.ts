@@ -213,6 +213,48 @@ for (const impl of impls) {
       cleanup();
     }
   });
+
+  test(`${impl.name}: asynchronous writes, many in flight, answer as the synchronous ones and are watched in revision order`, async () => {
+    const { store, cleanup } = await impl.open();
+    try {
+      const seen: StoreEvent[] = [];
+      const stop = store.watch(PODS, store.revision, (ev) => seen.push(ev));
+      const created = await Promise.all(Array.from({ length: 40 }, (_, i) => store.createAsync(PODS, pod('default', `a${i}`))));
+      const revs = created.map((e) => e.rev);
+      assert.equal(new Set(revs).size, 40, 'every write has its own revision');
+      for (const e of created) {
+        assert.equal(e.obj.metadata.resourceVersion, String(e.rev));
+        assert.equal(store.get(PODS, 'default', e.name)?.rev, e.rev);
+      }
+      assert.equal(seen.length, 40);
+      assert.deepEqual(
+        seen.map((ev) => ev.rev),
+        [...revs].sort((x, y) => x - y),
+        'the watch sees the writes in revision order',
+      );
+      assert.ok(seen.every((ev) => ev.type === 'ADDED'));
+
+      // Racing updates of one object from the same revision: exactly one wins, the others Conflict.
+      const base = created[0];
+      const raced = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => store.updateAsync(PODS, pod('default', base.name, { v: String(i) }), base.rev)));
+      assert.equal(raced.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of raced) if (r.status === 'rejected') assert.equal((r.reason as StoreError).reason, 'Conflict');
+
+      await assert.rejects(store.createAsync(PODS, pod('default', 'a1')), (err: unknown) => err instanceof StoreError && err.reason === 'AlreadyExists');
+      await assert.rejects(store.updateAsync(PODS, pod('default', 'missing')), (err: unknown) => err instanceof StoreError && err.reason === 'NotFound');
+      await assert.rejects(store.deleteAsync(PODS, 'default', 'a2', created[3].rev), (err: unknown) => err instanceof StoreError && err.reason === 'Conflict');
+      const huge = pod('default', 'huge', { big: 'x'.repeat(2 * 1024 * 1024) });
+      await assert.rejects(store.createAsync(PODS, huge), (err: unknown) => err instanceof StoreError && err.reason === 'TooLarge');
+      const deleted = await store.deleteAsync(PODS, 'default', 'a2', created[2].rev);
+      assert.ok(deleted.rev > store.get(PODS, 'default', 'a1')!.rev);
+      assert.equal(store.get(PODS, 'default', 'a2'), undefined);
+      assert.equal(seen[seen.length - 1].type, 'DELETED');
+      assert.equal(seen[seen.length - 1].rev, deleted.rev);
+      stop();
+    } finally {
+      cleanup();
+    }
+  });
 }
 
 for (const impl of impls.filter((i) => i.name !== 'memory')) {
@@ -249,6 +291,25 @@ for (const impl of impls.filter((i) => i.name !== 'memory')) {
       const again = await reopen();
       assert.equal(reasonOf(() => again.watch(PODS, first.rev, () => {})), 'Expired');
       assert.equal(again.list(PODS).entries.length, 20);
+    } finally {
+      cleanup();
+    }
+  });
+
+}
+
+for (const impl of impls.filter((i) => i.name !== 'etcd')) {
+  test(`${impl.name}: an asynchronous write is done when the call returns (local stores keep each write one step)`, async () => {
+    const { store, cleanup } = await impl.open();
+    try {
+      const before = store.revision;
+      const pending = store.createAsync(PODS, pod('default', 'now'));
+      assert.equal(store.revision, before + 1);
+      assert.equal(store.get(PODS, 'default', 'now')?.rev, before + 1);
+      const rejected = store.updateAsync(PODS, pod('default', 'now'), before);
+      assert.equal(store.revision, before + 1, 'a refused write changes nothing');
+      await assert.rejects(rejected, (err: unknown) => err instanceof StoreError && err.reason === 'Conflict');
+      assert.equal((await pending).rev, before + 1);
     } finally {
       cleanup();
     }
