@@ -62,7 +62,7 @@ export async function labDown(dataDirArg: string, print: (line: string) => void)
       report.removedFiles.push(dataDir);
     } else {
       const keep = new Set(state?.preexisting ?? []);
-      const ours = state ? readdirSync(dataDir).filter((e) => !keep.has(e)) : ['lab.json', 'pids', 'logs', 'nodes', 'node-join.json'].filter((e) => existsSync(join(dataDir, e)));
+      const ours = state ? readdirSync(dataDir).filter((e) => !keep.has(e)) : ['lab.json', 'pids', 'logs', 'nodes', 'node-join.json', 'etcd', 'servers'].filter((e) => existsSync(join(dataDir, e)));
       for (const e of ours) {
         rmSync(join(dataDir, e), { recursive: true, force: true });
         report.removedFiles.push(join(dataDir, e));

@@ -47,7 +47,8 @@ export function cmdline(pid: number): string[] {
 /** Whether `pid` is a flatnet process of the lab in `dataDir`. */
 export function belongsToLab(pid: number, dataDir: string): boolean {
   const argv = cmdline(pid);
-  const isFlatnet = argv.some((a) => a.endsWith('/cli/main.js') || a.endsWith('/cli/main.ts') || a.endsWith('/lab/supervisor-main.js') || a.endsWith('/lab/supervisor-main.ts'));
+  // etcd members of an HA lab (`up --ha`) run their own binary, with data directories under the lab's.
+  const isFlatnet = argv.some((a) => a.endsWith('/cli/main.js') || a.endsWith('/cli/main.ts') || a.endsWith('/lab/supervisor-main.js') || a.endsWith('/lab/supervisor-main.ts')) || basename(argv[0] ?? '') === 'etcd';
   if (!isFlatnet) return false;
   const root = resolve(dataDir);
   return argv.some((a) => a === root || a.startsWith(`${root}/`));

@@ -3,6 +3,7 @@ import { LabSupervisor, readLabState } from './supervisor.js';
 import { startApiBridge, type ApiBridge } from './api-bridge.js';
 import { API_LISTEN } from './plan.js';
 import { createLogger } from '../util/log.js';
+import { startHaApiBridges } from './ha-bridges.js';
 
 const statePath = process.argv[2];
 if (!statePath) {
@@ -21,11 +22,13 @@ if (planned) {
     (err: Error) => createLogger('lab-supervisor').error('cannot make the API server reachable inside the lab', { err: err.message }),
   );
 }
+const haBridges = startHaApiBridges(state);
 let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
   bridge?.close();
+  haBridges.close();
   supervisor.stop().then(
     () => process.exit(0),
     () => process.exit(1),

@@ -50,7 +50,7 @@ export class LabSupervisor {
       return;
     }
     const fd = openSync(p.spec.log, 'a');
-    const argv = [...this.state.command, ...p.spec.args];
+    const argv = p.spec.program ? [p.spec.program, ...p.spec.args] : [...this.state.command, ...p.spec.args];
     // nsenter enters only the network namespace and then execs: the PID is the flatnet process's.
     const [cmd, ...args] = p.spec.netns ? ['nsenter', `--net=/run/netns/${p.spec.netns}`, '--', ...argv] : argv;
     const env = p.spec.envFile ? { ...process.env, ...(JSON.parse(readFileSync(p.spec.envFile, 'utf8')) as Record<string, string>) } : process.env;
@@ -73,13 +73,12 @@ export class LabSupervisor {
     child.on('error', (err) => log.error('cannot start', { process: p.spec.name, err: err.message }));
   }
 
-  /** Stops the agents first, then the server. */
+  /** Stops the agents first, then the servers, then etcd (`up --ha`). */
   async stop(): Promise<void> {
     this.stopping = true;
     for (const p of this.procs) if (p.timer) clearTimeout(p.timer);
-    const agents = this.procs.filter((p) => p.spec.name !== 'server');
-    const server = this.procs.filter((p) => p.spec.name === 'server');
-    for (const group of [agents, server]) {
+    const rank = (p: Supervised) => (p.spec.program ? 2 : p.spec.name === 'server' || p.spec.name.startsWith('server-') ? 1 : 0);
+    for (const group of [0, 1, 2].map((r) => this.procs.filter((p) => rank(p) === r))) {
       await Promise.all(
         group.map(async (p) => {
           if (p.child?.pid) await stopPid(p.child.pid);
