@@ -12,11 +12,12 @@ import { Informer } from '../client/informer.js';
 import { renderConflist } from '../cni/conflist.js';
 import { installPluginWrappers } from '../cni/install.js';
 import { createCniRuntime } from '../cni/runtime.js';
-import { startOverlay } from '../overlay/index.js';
+import { startOverlay, type OverlayMode } from '../overlay/index.js';
 import { startServiceProxy } from '../proxy/index.js';
 import { startPolicyEnforcer, type PolicyEnforcer } from '../netpol/enforcer.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { KubeletServer, parseListen } from './kubelet-server.js';
+import { FlowCollector } from '../flows/agent-flows.js';
 import { NodeRegistration, detectNodeIP, hostFacts } from './node-registration.js';
 import { nodeServingCertificate, privateDir } from './tls-bootstrap.js';
 import type { Pod, PodStatus, Service } from './pod-types.js';
@@ -25,6 +26,8 @@ import { PodLifecycles } from './pod-lifecycle-driver.js';
 import { DEFAULT_HEALTHZ_LISTEN, KubeletHealthz, RuntimeHealthLoop } from './kubelet-healthz.js';
 import { parseResolvConf, type NodeDnsSettings } from './resolv-conf.js';
 import { SandboxRuntime, SandboxStore, type PodNetworkRuntime, type SandboxRecord } from './sandbox.js';
+import { RuntimeConnection } from '../runtime/agent-connection.js';
+import type { ContainerStatusReply } from '../runtime/api.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -32,7 +35,7 @@ export interface AgentOptions {
   /** The node's network namespace; undefined = this process's namespace. */
   netns?: string;
   nodeIP?: string;
-  overlay: 'vxlan' | 'host-gw';
+  overlay: OverlayMode;
   proxyMode: 'nftables' | 'iptables';
   kubeletListen: string;
   dataDir: string;
@@ -52,6 +55,8 @@ export interface AgentOptions {
   podNetnsPrefix?: string;
   /** The kubelet's /healthz (plain HTTP, in the node's namespace; default 127.0.0.1:10248; '' = none). */
   healthzListen?: string;
+  /** The node runtime's unix socket (flatnet runtime): containers run there and outlive this agent. */
+  runtimeSocket?: string;
 }
 
 interface Stoppable {
@@ -93,18 +98,21 @@ export class Agent {
   private kubelet: KubeletServer | undefined;
   private sandboxes: SandboxRuntime | undefined;
   private runtimeHealth: RuntimeHealthLoop | undefined;
+  private runtime: RuntimeConnection | undefined;
   private healthz: KubeletHealthz | undefined;
   private runtimeProblems = '';
   private readonly statusTimers = new Map<string, NodeJS.Timeout>();
   private readonly statusInFlight = new Map<string, Promise<void>>();
   private readonly lastStatus = new Map<string, string>();
   private readonly applets = busyboxApplets();
+  private readonly flows: FlowCollector;
   nodeIP = '';
   podCIDR = '';
   kubeletAddress = '';
 
   constructor(readonly opts: AgentOptions) {
     this.log = createLogger('agent', { node: opts.nodeName });
+    this.flows = new FlowCollector(opts.client, { nodeName: opts.nodeName, netns: opts.netns });
   }
 
   private get client(): KubeClient {
@@ -126,6 +134,7 @@ export class Agent {
       tls: serving,
       log: this.log,
       pods: { find: (ns, name) => this.workers.get(`${ns}/${name}`), busyboxApplets: this.applets },
+      flows: this.flows,
     });
     const addr = await this.kubelet.listen();
     this.kubeletAddress = `${wildcard ? this.nodeIP : addr.host}:${addr.port}`;
@@ -146,10 +155,16 @@ export class Agent {
       const proxy = await startServiceProxy(this.client, { nodeName: o.nodeName, netns: o.netns, mode: o.proxyMode, nodeIPs: [this.nodeIP], clusterCIDR: o.clusterCIDR, serviceCIDR: o.serviceCIDR });
       this.stoppables.push(proxy);
     }
+    await this.flows.start();
+    this.stoppables.push(this.flows);
     this.services = new Informer<Service>(this.client, R.services);
     await this.services.start();
     this.pods = new Informer<Pod>(this.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
     await this.pods.start();
+    if (o.runtimeSocket) {
+      this.runtime = new RuntimeConnection(o.runtimeSocket, this.log);
+      await this.runtime.open();
+    }
     await this.adoptOrCleanSandboxes(this.pods.list());
     this.pods.addHandlers({
       add: (p) => this.sync(p),
@@ -232,20 +247,28 @@ export class Agent {
       reportStatus: (w) => this.scheduleStatus(w),
       event: (pod, type, reason, message) => void this.recordEvent(pod, type, reason, message),
       log: this.log,
+      runtime: this.runtime,
+      kubeconfig: existsSync(join(this.opts.dataDir, 'kubelet.kubeconfig')) ? join(this.opts.dataDir, 'kubelet.kubeconfig') : undefined,
     };
   }
 
   /** On start: sandboxes of pods still here are kept (their containers restart); others go. */
   private async adoptOrCleanSandboxes(pods: Pod[]): Promise<void> {
     const byUid = new Map(pods.map((p) => [p.metadata.uid, p]));
-    for (const rec of this.sandboxes!.store.list()) {
-      await this.killLeftoverProcesses(rec);
-      const pod = byUid.get(rec.uid);
+    const keep = (rec: SandboxRecord, pod: Pod | undefined): pod is Pod => {
       const phase = pod?.status?.phase;
       const sandboxExists = rec.hostNetwork || existsSync(`/var/run/netns/${rec.netns}`);
-      if (pod && !pod.metadata.deletionTimestamp && rec.podIP && phase !== 'Succeeded' && phase !== 'Failed' && sandboxExists) {
+      return pod !== undefined && !pod.metadata.deletionTimestamp && !!rec.podIP && phase !== 'Succeeded' && phase !== 'Failed' && sandboxExists;
+    };
+    // With a node runtime the containers of kept pods are taken over; the rest are removed there.
+    const kept = this.sandboxes!.store.list().filter((rec) => keep(rec, byUid.get(rec.uid)));
+    const adoptable = await this.runtime?.reconcile(kept.map((rec) => ({ uid: rec.uid, containerNames: [...(byUid.get(rec.uid)!.spec.initContainers ?? []), ...byUid.get(rec.uid)!.spec.containers].map((c) => c.name) })));
+    for (const rec of this.sandboxes!.store.list()) {
+      if (!this.runtime) await this.killLeftoverProcesses(rec);
+      const pod = byUid.get(rec.uid);
+      if (keep(rec, pod)) {
         this.log.info('adopting the sandbox of a previous run', { pod: `${rec.namespace}/${rec.name}`, podIP: rec.podIP });
-        this.startWorker(pod, rec);
+        this.startWorker(pod, rec, adoptable?.adopt.get(rec.uid) ?? []);
       } else {
         this.log.info('removing a sandbox left by a previous run', { pod: `${rec.namespace}/${rec.name}` });
         await this.sandboxes!.destroy(rec).catch((err: Error) => this.log.warn('cannot remove leftover sandbox', { netns: rec.netns, err: err.message }));
@@ -282,8 +305,8 @@ export class Agent {
     }
   }
 
-  private startWorker(pod: Pod, adopted?: SandboxRecord): PodWorker {
-    const worker = new PodWorker(pod, this.workerDeps(), adopted);
+  private startWorker(pod: Pod, adopted?: SandboxRecord, adoptedContainers?: ContainerStatusReply[]): PodWorker {
+    const worker = new PodWorker(pod, this.workerDeps(), adopted, adoptedContainers);
     this.workers.set(worker.key, worker);
     this.byUid.set(worker.uid, worker);
     this.lifecycles.send(worker.uid, { type: 'sync' });
@@ -440,6 +463,7 @@ export class Agent {
     this.registration?.stop();
     this.kubelet?.close();
     this.runtimeHealth?.stop();
+    this.runtime?.stop();
     this.healthz?.close();
     for (const t of this.statusTimers.values()) clearTimeout(t);
     if (stopPods) {

@@ -13,6 +13,10 @@ import { ContainerSecurityError, containerIdentity, execInContainerArgv, podName
 import type { Container, ContainerState, ContainerStatus } from './pod-types.js';
 import { ProbeState, type ProbeKind } from './probe-state.js';
 import { runProbe } from './probe-run.js';
+import { firstChild } from './container-process.js';
+import type { RuntimeConnection } from '../runtime/agent-connection.js';
+import { RuntimeLog } from '../runtime/remote-log.js';
+import type { ContainerConfig, ContainerStatusReply } from '../runtime/api.js';
 
 export interface ContainerHost {
   /** The pod's sandbox namespace and address. */
@@ -42,6 +46,11 @@ export interface ContainerHost {
     /** The projected ServiceAccount token directory, once written (undefined: no token). */
     serviceAccountDir(): string | undefined;
   };
+  /**
+   * The node runtime that runs this pod's containers (flatnet runtime): they then outlive the
+   * agent. Undefined: the agent runs them itself (built-in workloads in its own process).
+   */
+  runtime?: { connection: RuntimeConnection; sandboxId: string; kubeconfig?: string };
   /** A process container started (its pid is recorded for a later agent). */
   processStarted?(pid: number): void;
   event(type: 'Normal' | 'Warning', reason: string, message: string): void;
@@ -55,7 +64,7 @@ export function containerID(podUid: string, name: string, attempt: number): stri
 
 export class ContainerRunner {
   status: ContainerStatus;
-  log: ContainerLog | undefined;
+  log: ContainerLog | RuntimeLog | undefined;
   previousLogPath: string | undefined;
   private process: RunningProcess | undefined;
   private workload: RunningWorkload | undefined;
@@ -71,6 +80,10 @@ export class ContainerRunner {
   env: Record<string, string> = {};
   plan: ContainerPlan | undefined;
   private identity: ContainerIdentity | undefined;
+  /** The container in the node runtime (runtime mode): its id and the process it started. */
+  private remote: { id: string; pid: number } | undefined;
+  /** The Attach stream to the runtime container's stdin, opened at the first attach. */
+  private remoteStdin: Writable | undefined;
 
   constructor(
     readonly spec: Container,
@@ -100,6 +113,11 @@ export class ContainerRunner {
   }
 
   get stdin(): Writable | undefined {
+    if (this.host.runtime) {
+      if (!this.remote || this.spec.stdin !== true) return undefined;
+      this.remoteStdin ??= this.host.runtime.connection.client.attachStdin(this.remote.id, true);
+      return this.remoteStdin;
+    }
     return this.process?.stdin;
   }
 
@@ -156,7 +174,9 @@ export class ContainerRunner {
       this.previousLogPath = this.log.path;
       this.log.close();
     }
-    this.log = new ContainerLog(join(dir, `${attempt}.log`));
+    const runtime = this.host.runtime;
+    const logPath = join(dir, `${attempt}.log`);
+    this.log = runtime ? new RuntimeLog(logPath, runtime.connection.client, '') : new ContainerLog(logPath);
     this.status.containerID = containerID(this.host.podUid, this.spec.name, attempt);
     this.startedAtMs = Date.now();
     const startedAt = now();
@@ -166,7 +186,10 @@ export class ContainerRunner {
     this.status.ready = false;
     this.setState({ running: { startedAt } });
     this.host.event('Normal', 'Started', `Started container ${this.spec.name}`);
-    if (this.plan.kind === 'builtin') {
+    if (runtime) {
+      // Probes (and readiness) begin once the runtime started it: a built-in workload then listens.
+      this.running = this.startInRuntime(runtime, this.plan, attempt, () => this.startProbes());
+    } else if (this.plan.kind === 'builtin') {
       // A built-in workload is started once its sockets listen: only then do probes begin.
       this.running = this.startBuiltin(this.plan, () => this.startProbes());
     } else {
@@ -177,8 +200,90 @@ export class ContainerRunner {
     void current.then((exit) => this.onExit(exit, startedAt));
   }
 
+  /** The runtime's description of this container (what CreateContainer gets). */
+  private runtimeConfig(runtime: NonNullable<ContainerHost['runtime']>, plan: Exclude<ContainerPlan, { kind: 'invalid' }>, attempt: number): ContainerConfig {
+    const iso = this.host.isolation;
+    const ports = (this.spec.ports ?? []).map((p) => ({ containerPort: p.containerPort, ...(p.protocol ? { protocol: p.protocol } : {}), ...(p.name ? { name: p.name } : {}) }));
+    const base = { sandboxId: runtime.sandboxId, name: this.spec.name, attempt, env: this.env, ports };
+    if (plan.kind === 'builtin') return { ...base, run: { kind: 'builtin', image: this.spec.image ?? plan.image.name, args: plan.args, ...(runtime.kubeconfig ? { api: { kubeconfig: runtime.kubeconfig } } : {}) } };
+    const serviceAccountDir = iso.serviceAccountDir();
+    return {
+      ...base,
+      run: {
+        kind: 'process',
+        argv: plan.argv,
+        identity: this.identity!,
+        hostPID: iso.pod.hostPID === true,
+        hostIPC: iso.pod.hostIPC === true,
+        hidden: iso.hidden,
+        ...(serviceAccountDir ? { serviceAccountDir } : {}),
+        tty: this.spec.tty === true,
+        stdin: this.spec.stdin === true,
+        ...(this.spec.workingDir ? { workingDir: this.spec.workingDir } : {}),
+      },
+    };
+  }
+
+  /** Creates and starts the container in the node runtime; resolves with its exit. */
+  private async startInRuntime(runtime: NonNullable<ContainerHost['runtime']>, plan: Exclude<ContainerPlan, { kind: 'invalid' }>, attempt: number, started: () => void): Promise<ProcessExit> {
+    const client = runtime.connection.client;
+    try {
+      const { containerId } = await client.call('CreateContainer', { config: this.runtimeConfig(runtime, plan, attempt) });
+      this.log = new RuntimeLog(this.log!.path, client, containerId);
+      const exited = runtime.connection.waitExit(containerId);
+      const { container } = await client.call('StartContainer', { containerId });
+      this.remote = { id: containerId, pid: container.pid };
+      if (container.pid) this.host.processStarted?.(container.pid);
+      // The runtime keeps the previous run for `logs --previous`; older runs go.
+      if (attempt >= 2) void client.call('RemoveContainer', { containerId: containerIdOfAttempt(containerId, attempt - 2) }).catch(() => undefined);
+      if (this.stopping) void client.call('StopContainer', { containerId, graceSeconds: 0 }).catch(() => undefined);
+      else if (container.state === 'RUNNING') started();
+      return exitOfStatus(await exited);
+    } catch (err) {
+      return { exitCode: 128, reason: 'StartError', message: `the node runtime cannot start the container: ${(err as Error).message}` };
+    }
+  }
+
+  /**
+   * Takes over a container the node runtime already runs (or ran) for this pod, after an agent
+   * restart: its restart count, start time, logs and process are the runtime's. A running one
+   * is watched as if this agent had started it; an exited one is handled as a fresh exit
+   * (restarted by the pod's restartPolicy).
+   */
+  adopt(c: ContainerStatusReply): void {
+    const runtime = this.host.runtime;
+    if (!runtime || this.stopping) return;
+    this.plan = planContainer(this.spec.image, this.spec.command, this.spec.args, this.host.busyboxApplets);
+    if (this.plan.kind === 'invalid') return this.start();
+    try {
+      this.env = this.host.env(this.spec);
+      if (this.plan.kind === 'process') this.identity = containerIdentity(this.host.isolation.pod, this.spec as IsolationContainerInput);
+    } catch {
+      // The environment is only used by exec probes here; the runtime has the container's own.
+    }
+    this.status.imageID = `flatnet://builtin/${this.plan.image.name}`;
+    this.status.restartCount = c.attempt;
+    this.status.containerID = containerID(this.host.podUid, this.spec.name, c.attempt);
+    if (c.attempt > 0) this.previousLogPath = join(this.host.logDir, this.spec.name, `${c.attempt - 1}.log`);
+    this.log = new RuntimeLog(c.logPath, runtime.connection.client, c.id);
+    const startedAt = c.startedAt ?? now();
+    this.startedAtMs = Date.parse(startedAt);
+    if (c.state !== 'RUNNING') {
+      this.log.close();
+      this.onExit(exitOfStatus(c), startedAt);
+      return;
+    }
+    this.remote = { id: c.id, pid: c.pid };
+    this.status.started = false;
+    this.status.ready = false;
+    this.setState({ running: { startedAt } });
+    const current = (this.running = runtime.connection.waitExit(c.id, true).then(exitOfStatus));
+    void current.then((exit) => this.onExit(exit, startedAt));
+    this.startProbes();
+  }
+
   private startProcess(argv: string[], identity: ContainerIdentity): Promise<ProcessExit> {
-    const log = this.log!;
+    const log = this.log as ContainerLog;
     const iso = this.host.isolation;
     this.process = startProcessContainer({
       launch: {
@@ -205,7 +310,7 @@ export class ContainerRunner {
   }
 
   private async startBuiltin(plan: Extract<ContainerPlan, { kind: 'builtin' }>, listening: () => void): Promise<ProcessExit> {
-    const log = this.log!;
+    const log = this.log as ContainerLog;
     try {
       this.workload = await plan.main({
         netns: this.host.netns,
@@ -235,6 +340,9 @@ export class ContainerRunner {
   private onExit(exit: ProcessExit, startedAt: string): void {
     this.stopProbes();
     this.process = undefined;
+    this.remote = undefined;
+    this.remoteStdin?.destroy();
+    this.remoteStdin = undefined;
     this.workload = undefined;
     this.running = undefined;
     this.log?.close();
@@ -338,6 +446,13 @@ export class ContainerRunner {
     if (final) this.stopping = true;
     const running = this.running;
     if (!running) return;
+    if (this.host.runtime) {
+      // The runtime sends SIGTERM, waits the grace period and sends SIGKILL itself.
+      const id = this.remote?.id;
+      if (id) await this.host.runtime.connection.client.call('StopContainer', { containerId: id, graceSeconds }).catch(() => undefined);
+      await running;
+      return;
+    }
     if (this.workload) this.workload.stop();
     else this.process?.signal('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
@@ -371,6 +486,8 @@ export class ContainerRunner {
     this.stopProbes();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.workload?.stop();
+    // In the node runtime the container keeps running for the next agent; only our follower ends.
+    if (this.host.runtime) this.log?.close();
   }
 
   /**
@@ -380,7 +497,8 @@ export class ContainerRunner {
    */
   execCommandLine(argv: string[], tty: boolean): string[] | undefined {
     if (this.plan?.kind === 'builtin') return podNamespacesArgv({ netns: this.host.netns, utsPath: this.host.utsPath, argv, tty });
-    const initPid = this.process?.initPid();
+    const remotePid = this.remote?.pid;
+    const initPid = remotePid ? (this.host.isolation.pod.hostPID === true ? remotePid : firstChild(remotePid)) : this.process?.initPid();
     if (!initPid || !this.identity) return undefined;
     return execInContainerArgv(initPid, { hostPID: this.host.isolation.pod.hostPID === true, identity: this.identity, argv, tty });
   }
@@ -388,6 +506,21 @@ export class ContainerRunner {
   /** Closes stdin (stdinOnce after the attach that used it ended). */
   closeStdin(): void {
     this.process?.stdin?.end();
+    this.remoteStdin?.end();
   }
 }
 
+
+/** The exit of a container as the node runtime reports it. */
+function exitOfStatus(c: ContainerStatusReply): ProcessExit {
+  const code = c.exitCode ?? 255;
+  const exit: ProcessExit = { exitCode: code, reason: c.reason === 'StartError' ? 'StartError' : code === 0 ? 'Completed' : 'Error' };
+  if (c.signal) exit.signal = c.signal;
+  if (c.message) exit.message = c.message;
+  return exit;
+}
+
+/** The id of another attempt of the same container (ids end in -<attempt>). */
+function containerIdOfAttempt(id: string, attempt: number): string {
+  return id.replace(/-\d+$/, `-${attempt}`);
+}

@@ -11,8 +11,10 @@ import { computePodStatus } from './pod-status.js';
 import { composePodResolvConf, renderResolvConf, type NodeDnsSettings } from './resolv-conf.js';
 import type { SandboxRecord, SandboxRuntime } from './sandbox.js';
 import { hiddenPaths, type IsolationPodInput } from './isolation-plan.js';
-import { ServiceAccountTokenProjector } from './isolation-token.js';
+import { ServiceAccountTokenProjector, tokenVolumeOf } from './isolation-token.js';
 import type { Logger } from '../util/log.js';
+import type { RuntimeConnection } from '../runtime/agent-connection.js';
+import type { ContainerStatusReply } from '../runtime/api.js';
 
 export interface PodWorkerDeps {
   client: KubeClient;
@@ -31,6 +33,10 @@ export interface PodWorkerDeps {
   configMap(namespace: string, name: string): Promise<DataObject | undefined>;
   secret(namespace: string, name: string): Promise<DataObject | undefined>;
   reportStatus(worker: PodWorker): void;
+  /** The node runtime that runs the containers (undefined: the agent runs them itself). */
+  runtime?: RuntimeConnection;
+  /** The node's kubeconfig, for built-in workloads that read the API (flatnet/dns) in the runtime. */
+  kubeconfig?: string;
   event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
   log: Logger;
 }
@@ -65,6 +71,8 @@ export class PodWorker {
     private readonly deps: PodWorkerDeps,
     /** A sandbox left by a previous agent run for this same pod. */
     private readonly adopted?: SandboxRecord,
+    /** The containers the node runtime still has for this pod (newest attempt per name), to take over. */
+    private readonly adoptedContainers?: ContainerStatusReply[],
   ) {
     this.uid = pod.metadata.uid ?? '';
   }
@@ -102,6 +110,7 @@ export class PodWorker {
       env: (c) => this.containerEnv(c),
       refreshReferences: () => this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message })),
       changed: () => this.deps.reportStatus(this),
+      runtime: this.deps.runtime ? { connection: this.deps.runtime, sandboxId: this.uid, kubeconfig: this.deps.kubeconfig } : undefined,
       processStarted: (pid) => {
         if (this.tornDown) return; // the record is gone with its sandbox; never write it back
         rec.pids = [...(rec.pids ?? []).filter((p) => processAlive(p)), pid];
@@ -112,23 +121,32 @@ export class PodWorker {
         pod: { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '', uid: this.uid, ...(pod.spec as Pick<IsolationPodInput, 'hostPID' | 'hostIPC' | 'securityContext'>) },
         // The agent's data directory is the parent of its pods' log directory.
         hidden: hiddenPaths(dirname(this.deps.logsDir)),
-        serviceAccountDir: () => (this.token?.written ? this.token.dir : undefined),
+        serviceAccountDir: () => undefined,
       },
     };
   }
 
-  /** Writes the pod's ServiceAccount token (unless automount is off) and keeps it fresh. */
+  /** The host as container `c` sees it: the token directory only when `c` mounts the pod's token volume. */
+  private hostFor(host: ContainerHost, c: Container): ContainerHost {
+    return { ...host, isolation: { ...host.isolation, serviceAccountDir: () => this.token?.dirFor(c) } };
+  }
+
+  /** Projects the token volume the pod's spec names (none when automount is off) and keeps it fresh. */
   private async projectToken(): Promise<void> {
-    const spec = this.pod.spec as { serviceAccountName?: string; automountServiceAccountToken?: boolean };
+    const spec = this.pod.spec as Parameters<typeof tokenVolumeOf>[0] & { serviceAccountName?: string };
     const ns = this.pod.metadata.namespace ?? 'default';
-    const tokenPod = { namespace: ns, name: this.pod.metadata.name ?? '', uid: this.uid, serviceAccountName: spec.serviceAccountName || 'default', automountServiceAccountToken: spec.automountServiceAccountToken };
+    const tokenPod = { namespace: ns, name: this.pod.metadata.name ?? '', uid: this.uid, serviceAccountName: spec.serviceAccountName || 'default' };
     const dir = join(dirname(this.deps.logsDir), 'tokens', this.uid);
-    this.token = new ServiceAccountTokenProjector(this.deps.client, tokenPod, dir, this.deps.client.connection.ca, (message) => this.deps.log.warn(message, { pod: this.key }));
+    let volumeName = 'kube-api-access';
     try {
+      const volume = tokenVolumeOf(spec);
+      if (!volume) return;
+      volumeName = volume.name;
+      this.token = new ServiceAccountTokenProjector(this.deps.client, tokenPod, volume, dir, this.deps.configMap, (message) => this.deps.log.warn(message, { pod: this.key }));
       await this.token.start();
     } catch (err) {
       // The containers start without the token rather than never (the event says why).
-      this.deps.event(this.pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed for volume "kube-api-access" : ${(err as Error).message}`);
+      this.deps.event(this.pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed for volume "${volumeName}" : ${(err as Error).message}`);
       this.deps.log.warn('cannot project the ServiceAccount token', { pod: this.key, err: (err as Error).message });
     }
   }
@@ -214,12 +232,59 @@ export class PodWorker {
     if (this.cancelled) return;
     await this.projectToken();
     if (this.cancelled) return;
+    if (this.deps.runtime) await this.registerWithRuntime(this.deps.runtime);
+    if (this.cancelled) return;
     const host = this.host();
-    for (const c of pod.spec.initContainers ?? []) this.initContainers.push(new ContainerRunner(this.withExpandedCommand(c), host, true));
+    for (const c of pod.spec.initContainers ?? []) this.initContainers.push(new ContainerRunner(this.withExpandedCommand(c), this.hostFor(host, c), true));
     const firstReason = this.initContainers.length > 0 ? 'PodInitializing' : 'ContainerCreating';
-    for (const c of pod.spec.containers) this.containers.push(new ContainerRunner(this.withExpandedCommand(c), host, false, firstReason));
+    for (const c of pod.spec.containers) this.containers.push(new ContainerRunner(this.withExpandedCommand(c), this.hostFor(host, c), false, firstReason));
     this.deps.reportStatus(this);
+    if (this.adoptedContainers && this.adoptedContainers.length > 0) return this.adoptContainers(this.adoptedContainers);
     void this.runContainers(t0, sandboxMs);
+  }
+
+  /** Tells the node runtime about the sandbox (retried while it does not answer, until cancelled). */
+  private async registerWithRuntime(runtime: RuntimeConnection): Promise<void> {
+    const rec = this.sandbox!;
+    const config = {
+      uid: this.uid,
+      namespace: this.pod.metadata.namespace ?? 'default',
+      name: this.pod.metadata.name ?? '',
+      netns: rec.netns,
+      ...(rec.utsPath ? { utsPath: rec.utsPath } : {}),
+      podIP: rec.podIP ?? '',
+      hostname: podHostname(this.pod),
+      logDir: join(this.deps.logsDir, `${this.pod.metadata.namespace}_${this.pod.metadata.name}_${this.uid}`),
+    };
+    for (let attempt = 0; !this.cancelled; attempt++) {
+      try {
+        await runtime.client.call('RunPodSandbox', { config });
+        return;
+      } catch (err) {
+        this.deps.log.warn('the node runtime refused the sandbox; retrying', { pod: this.key, err: (err as Error).message });
+        await this.pause(Math.min(500 * 2 ** attempt, 10_000));
+      }
+    }
+  }
+
+  /**
+   * After an agent restart: the runtime's containers are taken over. Init containers are done
+   * once a regular container exists; a container the runtime does not have starts now.
+   */
+  private adoptContainers(found: ContainerStatusReply[]): void {
+    const byName = new Map(found.map((c) => [c.name, c]));
+    const mainStarted = this.containers.some((r) => byName.has(r.spec.name));
+    if (!mainStarted) return void this.runContainers(Date.now(), 0);
+    for (const init of this.initContainers) {
+      const c = byName.get(init.spec.name);
+      if (c) init.adopt(c);
+    }
+    for (const r of this.containers) {
+      const c = byName.get(r.spec.name);
+      if (c) r.adopt(c);
+      else r.start();
+    }
+    this.deps.log.info('pod adopted from the node runtime', { pod: this.key, containers: found.map((c) => `${c.name}#${c.attempt}:${c.state}`) });
   }
 
   /** Init containers to completion in order, then every container; stops at a cancellation. */
@@ -354,6 +419,8 @@ export class PodWorker {
   private async destroySandbox(rec: SandboxRecord): Promise<void> {
     this.tornDown = true;
     this.token?.stop();
+    // The runtime's containers go first (they run in the namespace CNI DEL is about to remove).
+    await this.deps.runtime?.client.call('RemovePodSandbox', { sandboxId: this.uid }).catch((err: Error) => this.deps.log.warn('runtime sandbox removal failed', { pod: this.key, err: err.message }));
     await this.deps.sandboxes.destroy(rec).catch((err: Error) => this.deps.log.warn('sandbox teardown failed', { pod: this.key, err: err.message }));
     if (rec.podIP && !rec.hostNetwork) await this.deps.policy?.forgetPod(rec.podIP).catch((err: Error) => this.deps.log.warn('policy forget failed', { pod: this.key, err: err.message }));
   }

@@ -2,6 +2,7 @@
 // the `flatnet up` flags. Everything the lab makes carries the `flatnet` prefix so that `down`
 // can find a lab left behind by a crash.
 import { join } from 'node:path';
+import type { HaPlan } from './ha-plan.js';
 
 export const LAB_NETNS = 'flatnet-lab';
 export const EXT_NETNS = 'flatnet-ext';
@@ -23,10 +24,12 @@ export function isLabNetns(name: string): boolean {
 
 export interface LabOptions {
   nodes: number;
-  overlay: 'vxlan' | 'host-gw';
+  overlay: 'vxlan' | 'host-gw' | 'bgp';
   proxyMode: 'nftables' | 'iptables';
   cniPlugins: 'flatnet' | 'reference';
   dataDir: string;
+  /** `up --ha`: 3 etcd members and 2 API servers (see ha-plan.ts). */
+  ha?: boolean;
 }
 
 export interface LabNode {
@@ -42,8 +45,10 @@ export interface LabNode {
 
 export interface LabProcess {
   name: string;
-  /** Arguments after `flatnet`. */
+  /** Arguments after `flatnet` (or after `program`). */
   args: string[];
+  /** Run this program instead of `flatnet` (etcd in the HA lab). */
+  program?: string;
   log: string;
   /** Start only once this file exists. */
   waitForFile?: string;
@@ -62,6 +67,8 @@ export interface LabPlan {
   processes: LabProcess[];
   /** `join` is the agents' bootstrap token and CA pin (0600), handed to them as environment variables. */
   paths: { state: string; pids: string; logs: string; nodes: string; join: string };
+  /** The HA lab's etcd members and further API servers (`up --ha`). */
+  ha?: HaPlan;
 }
 
 /** The API server's address on the underlay, where agents in node namespaces reach it. */
@@ -110,11 +117,15 @@ export function planLab(o: LabOptions): LabPlan {
         '--kubelet-listen', n.kubeletListen,
         '--data-dir', n.dataDir,
         '--cni-plugins', o.cniPlugins,
+        '--container-runtime-endpoint', `unix://${join(n.dataDir, 'runtime', 'runtime.sock')}`,
       ],
       log: join(paths.logs, `agent-${n.name}.log`),
       envFile: paths.join,
       netns: n.netns,
     })),
+    // Each node's runtime runs its containers, in the node's namespace like its agent, and
+    // outlives agent restarts; the agent reaches it on its unix socket in the node's data directory.
+    ...nodes.map((n) => ({ name: `runtime-${n.name}`, args: ['runtime', '--data-dir', n.dataDir], log: join(paths.logs, `runtime-${n.name}.log`), netns: n.netns })),
   ];
   return { options: o, nodes, kubeconfig, processes, paths, apiBridge: { netns: LAB_NETNS, host: LAB_GATEWAY, port: Number(API_LISTEN.split(':')[1]) } };
 }

@@ -14,7 +14,11 @@ test('plan: node names, namespaces, addresses, ports and the agent command line 
     'join', '--node', 'node-2', '--server', 'https://172.18.0.1:6443', '--netns', 'flatnet-node-node-2',
     '--node-ip', '172.18.0.12', '--overlay', 'host-gw', '--proxy-mode', 'iptables', '--kubelet-listen', '0.0.0.0:10250',
     '--data-dir', '/d/nodes/node-2', '--cni-plugins', 'reference',
+    '--container-runtime-endpoint', 'unix:///d/nodes/node-2/runtime/runtime.sock',
   ]);
+  // Each node's runtime runs in the node's namespace with the node's data directory.
+  const runtime = p.processes.find((proc) => proc.name === 'runtime-node-2')!;
+  assert.deepEqual([runtime.args, runtime.netns, runtime.log], [['runtime', '--data-dir', '/d/nodes/node-2'], 'flatnet-node-node-2', '/d/logs/runtime-node-2.log']);
   // Agents run in their node's namespace, reach the server at its underlay address and join with
   // the token and CA pin from their environment: none is given the admin kubeconfig or any file.
   assert.equal(p.processes[2].netns, 'flatnet-node-node-2');
