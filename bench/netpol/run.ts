@@ -1,4 +1,4 @@
-// NetworkPolicy bench (run as root: `node --import tsx bench/netpol/run.ts [--iterations N] [--updates N]`).
+// NetworkPolicy bench (run as root: `node --import tsx bench/netpol/run.ts [--iterations N] [--updates N] [--scale-only]`).
 //
 // 1. Enforcement delay, probed by real packets: a client pod sends a UDP datagram every
 //    millisecond to a server pod isolated by default deny; an allow policy is then created and
@@ -9,12 +9,17 @@
 //      published "policy apply -> first permitted connection" 308-333 ms (1,000 pods).
 // 2. Programming 1,000 policies over 1,000 pods on one node: compile time, elements, the full
 //    atomic table load, and one policy update applied as a diff: compiling every local pod against
-//    the enforcer's incremental compile, in alternating rounds.
+//    the enforcer's incremental compile, in alternating rounds; every diff applied both by a new
+//    `nft -f -` process per transaction and by the long-lived nft session (src/linux/nft-session.ts),
+//    interleaved, each in its own node namespace holding the same table. The load average is
+//    printed at the start and the end (the numbers mean little on a loaded machine).
 // Runtime is bounded: a fixed number of iterations, each with a deadline.
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type dgram from 'node:dgram';
 import { compileNode } from '../../src/netpol/compile.js';
 import { PolicyTableExecutor } from '../../src/netpol/executor.js';
+import { NftProcessPerBatch } from '../../src/linux/nft.js';
 import { renderSets, stateSize } from '../../src/netpol/render.js';
 import { startPolicyEnforcer } from '../../src/netpol/enforcer.js';
 import { PolicyClusterCache } from '../../src/netpol/cluster-cache.js';
@@ -97,6 +102,7 @@ async function enforcementBench(iterations: number): Promise<{ kernel: number[];
       }
     }
     await executor.remove();
+    await executor.close();
 
     // API path.
     const server = await startTestServer({ controllers: false });
@@ -156,27 +162,36 @@ async function scaleBench(updates: number): Promise<string[]> {
   const size = stateSize(sets);
   out.push(`model + compile of 1,000 policies over 1,000 local pods: ${compileMs.toFixed(0)} ms; ${size.classes} allow classes with ${size.elements} set elements; ${size.isolatedIngress} pods isolated for ingress, ${size.isolatedEgress} for egress`);
 
-  const lab = new PolicyNetLab(`s${process.pid % 100000}`);
+  // Two node namespaces with the same table: one programmed by a new `nft -f -` process per
+  // transaction (the executor before nft-session.ts), one by the long-lived nft session.
+  const labs = [new PolicyNetLab(`s${process.pid % 100000}`), new PolicyNetLab(`t${process.pid % 100000}`)];
+  const table = { podCIDR: '10.244.0.0/16', gateway: '10.244.0.1' };
+  const peers: { name: string; executor: PolicyTableExecutor; load: number; apply: number[]; endToEnd: number[] }[] = [];
   try {
-    lab.setUp();
-    const executor = new PolicyTableExecutor({ podCIDR: '10.244.0.0/16', gateway: '10.244.0.1' }, lab.node);
-    t = performance.now();
-    await executor.resync(sets);
-    out.push(`full atomic table load (one nft transaction): ${(performance.now() - t).toFixed(0)} ms`);
+    for (const lab of labs) lab.setUp();
+    peers.push({ name: 'process per transaction (ip netns exec nft -f -)', executor: new PolicyTableExecutor(table, labs[0].node, new NftProcessPerBatch(labs[0].node)), load: 0, apply: [], endToEnd: [] });
+    peers.push({ name: 'nft session (one nft -i per namespace)', executor: new PolicyTableExecutor(table, labs[1].node), load: 0, apply: [], endToEnd: [] });
+    for (const peer of peers) {
+      t = performance.now();
+      await peer.executor.resync(sets);
+      peer.load = performance.now() - t;
+    }
+    out.push(`full atomic table load (one transaction): ${peers.map((p) => `${p.name} ${p.load.toFixed(0)} ms`).join('; ')}`);
     // One policy edited at a time, as the enforcer sees it: its cluster cache updated, then the
     // node's state compiled and the diff applied. Rounds alternate between compiling every local
-    // pod (before incremental.ts) and the enforcer's incremental compile; both apply through the
-    // same executor, so the kernel work is the same. The incremental compiler also sees the edit
-    // of the round before it (it diffs against its own last pass): slightly more work for it.
+    // pod (before incremental.ts) and the enforcer's incremental compile. Every state is applied
+    // by both executors, in alternating order, each timed on its own. The incremental compiler
+    // also sees the edit of the round before it (it diffs against its own last pass).
     const cache = new PolicyClusterCache(NODE_NAME);
     for (const o of objects.namespaces) cache.upsertNamespace(o);
     for (const o of objects.pods) cache.upsertPod(o);
     for (const o of objects.policies) cache.upsertPolicy(o);
     const incremental = new IncrementalCompiler((p) => p.nodeName === NODE_NAME);
     incremental.compile(cache.model());
-    const full: number[] = [];
-    const partial: number[] = [];
+    const fullCompile: number[] = [];
+    const partialCompile: number[] = [];
     let recompiled = 0;
+    let changes = 0;
     for (let i = 0; i < 2 * updates; i++) {
       const original = objects.policies[(i * 37) % objects.policies.length];
       cache.upsertPolicy({ ...original, spec: { ...(original.spec as object), ingress: [{ ports: [{ port: 7000 + i }] }] } });
@@ -189,17 +204,37 @@ async function scaleBench(updates: number): Promise<string[]> {
         recompiled += r.recompiled;
         compiled = r.pods;
       }
-      const applied = await executor.apply(renderSets(compiled, cache.admittedAddresses(model)));
-      (i % 2 === 0 ? full : partial).push(performance.now() - t);
-      if (applied.unchanged) throw new Error('update produced no change');
+      const state = renderSets(compiled, cache.admittedAddresses(model));
+      const compileRound = performance.now() - t;
+      (i % 2 === 0 ? fullCompile : partialCompile).push(compileRound);
+      const order = i % 4 < 2 ? peers : [...peers].reverse();
+      for (const peer of order) {
+        t = performance.now();
+        const applied = await peer.executor.apply(state);
+        const ms = performance.now() - t;
+        if (applied.unchanged) throw new Error('update produced no change');
+        if (peer === peers[0]) changes += applied.changes;
+        peer.apply.push(ms);
+        if (i % 2 === 1) peer.endToEnd.push(compileRound + ms);
+      }
     }
-    out.push(`one policy changed -> diff applied, compiling every local pod: ${summary(full)}`);
-    out.push(`one policy changed -> diff applied, incremental compile (the enforcer's path; ${(recompiled / updates).toFixed(1)} pods compiled per change): ${summary(partial)}`);
+    const fallbacks = peers.map((p) => p.executor.fallbacks).join('/');
+    out.push(`compile + render after one policy change: every local pod ${summary(fullCompile)}; incremental (${(recompiled / updates).toFixed(1)} pods compiled per change) ${summary(partialCompile)}`);
+    out.push(`diff applied (${(changes / (2 * updates)).toFixed(1)} changes per diff; fallbacks to a rebuild ${fallbacks}):`);
+    for (const p of peers) out.push(`  ${p.name}: ${summary(p.apply)}`);
+    out.push(`one policy changed -> diff applied (incremental compile + apply, the enforcer's path):`);
+    for (const p of peers) out.push(`  ${p.name}: ${summary(p.endToEnd)}`);
+    const p50 = (v: number[]) => percentile([...v].sort((a, b) => a - b), 50);
+    const p99 = (v: number[]) => percentile([...v].sort((a, b) => a - b), 99);
+    out.push(`  ratio process/session: p50 ${(p50(peers[0].endToEnd) / p50(peers[1].endToEnd)).toFixed(1)}x, p99 ${(p99(peers[0].endToEnd) / p99(peers[1].endToEnd)).toFixed(1)}x`);
   } finally {
-    lab.tearDown();
+    for (const p of peers) await p.executor.close();
+    for (const lab of labs) lab.tearDown();
   }
   return out;
 }
+
+const loadAverage = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 
 async function main(): Promise<void> {
   // src/client/client.ts watch(): readline re-emits a watch stream's 'aborted' error and nothing
@@ -212,7 +247,13 @@ async function main(): Promise<void> {
   });
   if (process.getuid?.() !== 0) throw new Error('run as root: the bench creates network namespaces and nftables tables');
   const iterations = arg('iterations', 30);
-  process.stdout.write('# flatnet NetworkPolicy bench\n\n');
+  process.stdout.write(`# flatnet NetworkPolicy bench (${os.cpus().length} CPUs, load average ${loadAverage()})\n\n`);
+  if (!process.argv.includes('--scale-only')) await printEnforcement(iterations);
+  process.stdout.write((await scaleBench(arg('updates', 50))).map((l) => `- ${l}`).join('\n') + '\n');
+  process.stdout.write(`\nload average at the end: ${loadAverage()}\n`);
+}
+
+async function printEnforcement(iterations: number): Promise<void> {
   const { kernel, api } = await enforcementBench(iterations);
   const lines = [
     `enforcement, policy change -> first allowed packet (real UDP packets every 1 ms):`,
@@ -222,7 +263,6 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  process.stdout.write((await scaleBench(arg('updates', 50))).map((l) => `- ${l}`).join('\n') + '\n');
 }
 
 main().then(

@@ -1,4 +1,6 @@
-// nftables changes as one atomic `nft -f -` transaction per change, inside a named namespace.
+// nftables changes as one atomic transaction per change, inside a named namespace: through a
+// new `nft -f -` process each (NftTransaction.apply, NftProcessPerBatch) or a long-lived session
+// (nft-session.ts); both are NftBatchRunners.
 import { runCommand } from './exec.js';
 
 export type NftFamily = 'ip' | 'ip6' | 'inet' | 'bridge' | 'arp' | 'netdev';
@@ -78,6 +80,26 @@ export class NftTransaction {
     if (this.empty) return;
     await runCommand(['nft', '-f', '-'], { netns, input: this.toString() });
   }
+}
+
+/** Something that applies a list of nft statements as one atomic batch. */
+export interface NftBatchRunner {
+  /** Applies `statements` all-or-nothing; rejects when nft refuses them. */
+  apply(statements: readonly string[]): Promise<void>;
+  /** Releases what the runner holds (processes, files). */
+  close(): Promise<void>;
+}
+
+/** One `nft -f -` process per batch (started through `ip netns exec` in a named namespace). */
+export class NftProcessPerBatch implements NftBatchRunner {
+  constructor(private readonly netns?: string) {}
+
+  async apply(statements: readonly string[]): Promise<void> {
+    if (statements.length === 0) return;
+    await runCommand(['nft', '-f', '-'], { netns: this.netns, input: statements.join('\n') + '\n' });
+  }
+
+  async close(): Promise<void> {}
 }
 
 /** The ruleset of a namespace as nft prints it (for tests and diagnostics). */

@@ -140,6 +140,11 @@ export class NodePolicySync {
   remove(): Promise<void> {
     return this.executor.remove();
   }
+
+  /** Stops the node's nft session (the table stays). */
+  close(): Promise<void> {
+    return this.executor.close();
+  }
 }
 
 export async function startPolicyEnforcer(kube: KubeClient, opts: PolicyEnforcerOptions): Promise<PolicyEnforcer> {
@@ -211,6 +216,7 @@ export async function startPolicyEnforcer(kube: KubeClient, opts: PolicyEnforcer
       clearInterval(resyncTimer);
       for (const i of Object.values(informers)) i.stop();
       await loop.stop();
+      await node.close();
     },
   };
 }

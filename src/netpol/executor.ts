@@ -1,8 +1,10 @@
 // The thin layer that touches the kernel: keeps the state it applied last in memory and turns
-// each new desired state into one `nft -f -` transaction (see render.ts for what changes look
-// like). `resync` rebuilds the whole table in one transaction (atomic: no moment without
+// each new desired state into one atomic nftables transaction (see render.ts for what changes
+// look like), sent to a long-lived `nft -i` session in the node's namespace (no process start
+// per change). `resync` rebuilds the whole table in one transaction (atomic: no moment without
 // policy), at start and on a slow timer; the hot path never lists the kernel.
-import { NftTransaction } from '../linux/nft.js';
+import { NftTransaction, type NftBatchRunner } from '../linux/nft.js';
+import { NftSession } from '../linux/nft-session.js';
 import { createLogger } from '../util/log.js';
 import { renderDiff, renderTable, POLICY_TABLE, type PolicyState, type TableOptions } from './render.js';
 
@@ -20,16 +22,22 @@ export class PolicyTableExecutor {
   /** Diffs the kernel refused, each repaired by a full rebuild (should stay 0). */
   fallbacks = 0;
 
+  private readonly nft: NftBatchRunner;
+
   constructor(
     private readonly table: TableOptions,
     /** The node's network namespace (undefined = the namespace of this process). */
     private readonly netns?: string,
-  ) {}
+    /** How transactions reach nft (default: an NftSession in `netns`, closed by close()). */
+    runner?: NftBatchRunner,
+  ) {
+    this.nft = runner ?? new NftSession({ netns });
+  }
 
   /** Replaces the whole table with `desired` atomically. */
   async resync(desired: PolicyState): Promise<void> {
     this.applied = undefined;
-    await renderTable(new NftTransaction(), this.table, desired).apply(this.netns);
+    await this.nft.apply(renderTable(new NftTransaction(), this.table, desired).lines);
     this.applied = desired;
   }
 
@@ -43,7 +51,7 @@ export class PolicyTableExecutor {
     const { changes } = renderDiff(tx, this.applied, desired);
     if (tx.empty) return { changes, unchanged: true };
     try {
-      await tx.apply(this.netns);
+      await this.nft.apply(tx.lines);
     } catch (err) {
       // The kernel refused the diff: our picture of it may be wrong; rebuild from scratch.
       this.fallbacks++;
@@ -58,7 +66,12 @@ export class PolicyTableExecutor {
 
   /** Removes the table (policy enforcement off). */
   async remove(): Promise<void> {
-    await new NftTransaction().deleteTableIfExists('inet', POLICY_TABLE).apply(this.netns);
+    await this.nft.apply(new NftTransaction().deleteTableIfExists('inet', POLICY_TABLE).lines);
     this.applied = undefined;
+  }
+
+  /** Stops the nft session (the table stays as it is). */
+  close(): Promise<void> {
+    return this.nft.close();
   }
 }
