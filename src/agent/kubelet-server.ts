@@ -40,6 +40,8 @@ export interface KubeletServerOptions {
   allowedClients?: string[];
   pods: KubeletPods;
   log: Logger;
+  /** Serves the node's flow events (/flows) and metrics (/metrics): src/flows/agent-flows.ts. */
+  flows?: { handle(req: http.IncomingMessage, res: http.ServerResponse): boolean };
 }
 
 const PATH_RE = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(log|exec|attach|portforward)$/;
@@ -137,6 +139,7 @@ export class KubeletServer {
     if (!this.authorized(req)) return respond(res, 401, UNAUTHORIZED);
     const bad = pathProblem(req.url ?? '/');
     if (bad) return respond(res, 400, bad);
+    if (this.opts.flows?.handle(req, res)) return;
     const { url, worker, kind, error } = this.route(req);
     if (error) return respond(res, ...error);
     if (kind === 'log') return this.serveLog(url.searchParams, worker!, res);

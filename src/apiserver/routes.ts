@@ -11,6 +11,8 @@ export type Route =
   | { kind: 'version' }
   | { kind: 'health'; check: string; subpath?: string }
   | { kind: 'metrics' }
+  /** flatnet's flow events of every node, merged (src/apiserver/flows.ts). */
+  | { kind: 'flows' }
   /** watch: the legacy /api/v1/watch/... and /apis/G/V/watch/... form of a watch. */
   | { kind: 'resource'; r: ResourceInfo; namespace?: string; name?: string; subresource?: string; subpath?: string; watch?: boolean }
   | { kind: 'notfound' };
@@ -28,6 +30,7 @@ function decode(segment: string): string | undefined {
 export function parseRoute(pathname: string, lookup: ResourceLookup = findResource): Route {
   if (pathname === '/version' || pathname === '/version/') return { kind: 'version' };
   if (pathname === '/metrics') return { kind: 'metrics' };
+  if (pathname === '/flatnet/v1/flows') return { kind: 'flows' };
   const health = pathname.match(/^\/(healthz|readyz|livez)(\/.*)?$/);
   if (health) return { kind: 'health', check: health[1], subpath: health[2] };
   if (pathname === '/openapi/v3' || pathname.startsWith('/openapi/v3/') || pathname.startsWith('/openapi/')) return { kind: 'openapi', path: pathname };

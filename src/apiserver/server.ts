@@ -24,6 +24,7 @@ import { ApiStatusError, errors } from './errors.js';
 import { type HandlerEnv, handleResource, send, sendStatus, verbOf } from './handlers.js';
 import { ApiServerMetrics } from './metrics.js';
 import { aggregatedDiscovery, legacyDiscovery, openapiV2, openapiV3 } from './present/index.js';
+import { serveClusterFlows } from './flows.js';
 import { KubeletDialer, checkPodOrNodePath, isProxyRoute, proxyHttp, proxyTarget, proxyUpgrade, rejectUpgrade } from './proxy.js';
 import { CsrSigner } from './node-identity/csr-signer.js';
 import { DEFAULT_NAMESPACES, Registry, storeKey } from './registry.js';
@@ -350,6 +351,13 @@ export class ApiServer {
         });
         return;
       }
+      case 'flows':
+        void serveClusterFlows(req, res, this.registry, this.kubelets).catch((err: Error) => {
+          log.warn('cannot merge the nodes\' flows', { err: err.message });
+          if (!res.headersSent) sendStatus(res, errors.internal(err.message));
+          else res.destroy();
+        });
+        return;
       case 'metrics':
         void this.metrics.text().then((text) => {
           res.writeHead(200, { 'content-type': this.metrics.registry.contentType });

@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import { intToIp } from '../linux/ipv4.js';
 import type { NftTransaction } from '../linux/nft.js';
+import { logStatement } from '../flows/log-prefix.js';
 import type { Box } from './boxes.js';
 import type { CompiledPod, DirectionAllowance } from './compile.js';
 import type { AddressRange } from './match.js';
@@ -136,7 +137,7 @@ function addClass(tx: NftTransaction, c: AllowClass): void {
   tx.addRule('inet', t, c.name, `${peer} . meta l4proto . th dport @${c.name}-ports return`);
   tx.addRule('inet', t, c.name, `${peer} @${c.name}-any return`);
   const what = c.direction === 'in' ? 'ingress' : 'egress';
-  tx.addRule('inet', t, c.name, `counter drop comment "${what} not allowed by any NetworkPolicy"`);
+  tx.addRule('inet', t, c.name, `counter ${logStatement({ kind: 'policy', direction: what, allowClass: c.name })} drop comment "${what} not allowed by any NetworkPolicy"`);
 }
 
 function deleteClass(tx: NftTransaction, c: AllowClass): void {
@@ -160,11 +161,11 @@ export function renderTable(tx: NftTransaction, opts: TableOptions, state: Polic
   tx.addSet('inet', t, 'egress-pods', 'type ipv4_addr : verdict;', 'map');
   chunked(tx, 'add', 'egress-pods', [...state.egressPods].map(([ip, chain]) => mapElement(ip, chain)));
   const notAdmitted = (field: 'saddr' | 'daddr') =>
-    `ip ${field} ${opts.podCIDR} ip ${field} != ${opts.gateway} ip ${field} != @admitted-pods counter drop comment "pod not admitted yet"`;
+    `ip ${field} ${opts.podCIDR} ip ${field} != ${opts.gateway} ip ${field} != @admitted-pods counter ${logStatement({ kind: 'not-admitted' })} drop comment "pod not admitted yet"`;
   tx.addChain('inet', t, 'forward', { type: 'filter', hook: 'forward', priority: 'filter', policy: 'accept' });
   tx.addRule('inet', t, 'forward', 'ct state established,related accept');
   // Policy is IPv4; pods also have IPv6 link-local addresses on the bridge: no L4 over those.
-  tx.addRule('inet', t, 'forward', 'ip6 saddr fe80::/10 meta l4proto { tcp, udp, sctp } counter drop comment "pods talk IPv4 only: NetworkPolicy is enforced for IPv4"');
+  tx.addRule('inet', t, 'forward', `ip6 saddr fe80::/10 meta l4proto { tcp, udp, sctp } counter ${logStatement({ kind: 'ipv6' })} drop comment "pods talk IPv4 only: NetworkPolicy is enforced for IPv4"`);
   tx.addRule('inet', t, 'forward', notAdmitted('daddr'));
   tx.addRule('inet', t, 'forward', notAdmitted('saddr'));
   tx.addRule('inet', t, 'forward', 'ip saddr vmap @egress-pods');

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { endpointsForPolicy, type Endpoint, type ServicePortModel, usableEndpoints } from '../model.js';
 import type { NftChain, NftElement, NftFragment, NftSet } from './state.js';
+import { logStatement } from '../../flows/log-prefix.js';
 
 export const NFT_TABLE = 'ip flatnet-proxy';
 export const MASQ_MARK = 0x4000;
@@ -63,7 +64,7 @@ export function renderBase(cfg: NftRenderConfig): NftFragment {
       name: 'endpoints-check',
       rules: [`${KEY3} vmap @no-endpoint-services`, `${NODEPORT_MATCH} meta l4proto . th dport vmap @no-endpoint-nodeports`],
     },
-    { name: 'reject-chain', rules: ['meta l4proto tcp reject with tcp reset', 'reject'] },
+    { name: 'reject-chain', rules: [logStatement({ kind: 'no-endpoints' }), 'meta l4proto tcp reject with tcp reset', 'reject'] },
     { name: 'nat-prerouting', hook: 'type nat hook prerouting priority -100;', rules: ['jump services'] },
     { name: 'nat-output', hook: 'type nat hook output priority -100;', rules: ['jump services'] },
     { name: 'nat-postrouting', hook: 'type nat hook postrouting priority 100;', rules: ['jump masquerading'] },

@@ -56,7 +56,7 @@ test('the table guards the pod CIDR and sends isolated pods to their class', () 
   const text = renderTable(new NftTransaction(), { podCIDR: POD_CIDR, gateway: GATEWAY }, stateFor([allowFromY])).toString();
   assert.match(text, /add chain inet flatnet-policy forward \{ type filter hook forward priority filter; policy accept; \}/);
   assert.match(text, /add rule inet flatnet-policy forward ct state established,related accept/);
-  assert.match(text, /ip daddr 10\.244\.1\.0\/24 ip daddr != 10\.244\.1\.1 ip daddr != @admitted-pods counter drop/);
+  assert.match(text, /ip daddr 10\.244\.1\.0\/24 ip daddr != 10\.244\.1\.1 ip daddr != @admitted-pods counter log group 13 prefix "flatnet:pol:not-admitted" drop/);
   assert.match(text, /ip saddr vmap @egress-pods/);
   assert.match(text, /ip daddr vmap @ingress-pods/);
   assert.match(text, /add rule inet flatnet-policy input ip saddr vmap @egress-pods/);

@@ -1,0 +1,221 @@
+// Flow logging bench, on the real kernel, in throwaway namespaces gflb-n (a "node": conntrack,
+// a DNAT rule for a Service address, a NetworkPolicy-style drop with flatnet's NFLOG statement, a
+// TCP server) and gflb-c (a client). The pipeline under test is flatnet's own: FlowPipeline with
+// `conntrack -E` and `tcpdump -i nflog:13` inside gflb-n, the assembler and the ring.
+//   latency     connection latency (connect, read 1 byte, close) through the DNAT, with the pipeline
+//               on and off, in interleaved rounds; the ratio of medians and of p99s
+//   connections as many connections as the client processes can make for --seconds, pipeline on:
+//               flow events per second delivered, and delivered vs expected (nothing lost?)
+//   drops       UDP datagrams to a dropped port as fast as a sender can: NFLOG events per second,
+//               delivered + counted kernel drops vs sent
+//   replay      the parse + assemble + buffer path alone on real captured conntrack lines (CPU ceiling)
+// Run as root: `node --import tsx bench/flows/run.ts [--rounds 6] [--per-round 400] [--seconds 10] [--clients 2]`.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { FlowAssembler } from '../../src/flows/assemble.js';
+import { parseConntrackLine } from '../../src/flows/conntrack-events.js';
+import { IdentityIndex, slimObjects } from '../../src/flows/identity.js';
+import { FlowPipeline } from '../../src/flows/pipeline.js';
+import { FlowRing } from '../../src/flows/ring.js';
+import { createLogger } from '../../src/util/log.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const ROUNDS = arg('rounds', 6);
+const PER_ROUND = arg('per-round', 400);
+const SECONDS = arg('seconds', 10);
+const CLIENTS = arg('clients', 2);
+
+const NODE = 'gflb-n';
+const CLIENT = 'gflb-c';
+const SVC = '10.96.77.1';
+const here = new URL('.', import.meta.url).pathname;
+const sh = (args: string[], input?: string) => execFileSync(args[0], args.slice(1), { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
+const children: ChildProcess[] = [];
+
+function setUp(): void {
+  tearDown();
+  sh(['ip', 'netns', 'add', NODE]);
+  sh(['ip', 'netns', 'add', CLIENT]);
+  sh(['ip', 'link', 'add', 'gflb-vn', 'netns', NODE, 'type', 'veth', 'peer', 'name', 'gflb-vc', 'netns', CLIENT]);
+  sh(['ip', '-n', NODE, 'addr', 'add', '10.78.0.2/24', 'dev', 'gflb-vn']);
+  sh(['ip', '-n', CLIENT, 'addr', 'add', '10.78.0.1/24', 'dev', 'gflb-vc']);
+  for (const [ns, dev] of [[NODE, 'gflb-vn'], [CLIENT, 'gflb-vc']]) {
+    sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
+    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+  sh(['ip', '-n', CLIENT, 'route', 'add', '10.96.0.0/16', 'via', '10.78.0.2']);
+  sh(['ip', 'netns', 'exec', CLIENT, 'sysctl', '-qw', 'net.ipv4.ip_local_port_range=10000 65000']);
+  sh(
+    ['ip', 'netns', 'exec', NODE, 'nft', '-f', '-'],
+    `table ip gflb {
+      chain pre { type nat hook prerouting priority -100; ip daddr ${SVC} tcp dport 80 dnat to 10.78.0.2:8080; }
+      chain in { type filter hook input priority 0; policy accept;
+        ct state established,related accept
+        udp dport 9 counter log group 13 prefix "flatnet:pol:in-00000000000000bb" drop
+      }
+    }\n`,
+  );
+}
+
+function tearDown(): void {
+  for (const c of children.splice(0)) c.kill();
+  for (const ns of [NODE, CLIENT]) {
+    try {
+      sh(['ip', 'netns', 'del', ns]);
+    } catch {
+      // not there
+    }
+  }
+}
+
+const index = new IdentityIndex(
+  slimObjects({
+    pods: [
+      { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'bench', name: 'client', uid: 'c' }, spec: { nodeName: 'n' }, status: { phase: 'Running', podIP: '10.78.0.1' } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'bench', name: 'server', uid: 's', labels: { app: 'server' } }, spec: { nodeName: 'n' }, status: { phase: 'Running', podIP: '10.78.0.2' } },
+    ],
+    services: [{ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'bench', name: 'server' }, spec: { clusterIP: SVC, ports: [{ name: 'http', port: 80 }] } }],
+    nodes: [],
+    policies: [{ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: 'bench', name: 'deny' }, spec: { podSelector: {} } }],
+  }),
+);
+
+interface LoadResult {
+  made: number;
+  failed: number;
+  seconds: number;
+  latencies_us: number[];
+}
+
+function runClient(args: string[]): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', CLIENT, 'python3', `${here}load.py`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load.py exited ${code}`))));
+  });
+}
+
+async function startServer(): Promise<void> {
+  const child = spawn('ip', ['netns', 'exec', NODE, 'python3', `${here}server.py`, '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+}
+
+const log = createLogger('bench-flows');
+function pipeline(capacity = { verdicts: 8192, connections: 32768 }): FlowPipeline {
+  return new FlowPipeline({ node: 'bench', netns: NODE, log, index, capacity });
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function latency(): Promise<void> {
+  const samples: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const order: ('on' | 'off')[] = r % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
+    for (const mode of order) {
+      const p = mode === 'on' ? pipeline() : undefined;
+      if (p) {
+        p.start();
+        await p.whenReady();
+        await settle(300);
+      }
+      const res = await runClient([SVC, '80', String(PER_ROUND), '0', '0']);
+      samples[mode].push(...res.latencies_us);
+      p?.stop();
+      await settle(300);
+    }
+  }
+  const on = samples.on.sort((a, b) => a - b);
+  const off = samples.off.sort((a, b) => a - b);
+  const row = (name: string, s: number[]) => `${name.padEnd(4)} n=${s.length} p50=${pct(s, 0.5)}us p90=${pct(s, 0.9)}us p99=${pct(s, 0.99)}us`;
+  console.log(`latency (connect + 1 byte + close through DNAT, ${ROUNDS} interleaved rounds x ${PER_ROUND})`);
+  console.log(`  ${row('off', off)}\n  ${row('on', on)}`);
+  console.log(`  added: p50 ${(((pct(on, 0.5) - pct(off, 0.5)) / pct(off, 0.5)) * 100).toFixed(1)}%, p90 ${(((pct(on, 0.9) - pct(off, 0.9)) / pct(off, 0.9)) * 100).toFixed(1)}%, p99 ${(((pct(on, 0.99) - pct(off, 0.99)) / pct(off, 0.99)) * 100).toFixed(1)}%`);
+}
+
+async function connections(): Promise<void> {
+  const p = pipeline({ verdicts: 1024, connections: 2_000_000 });
+  const counts = new Map<string, number>();
+  let translatedToSvc = 0;
+  p.ring.subscribe((e) => {
+    counts.set(e.verdict, (counts.get(e.verdict) ?? 0) + 1);
+    if (e.verdict === 'translated' && e.destination.ip === SVC) translatedToSvc++;
+  });
+  p.start();
+  await p.whenReady();
+  await settle(300);
+  const t0 = performance.now();
+  const results = await Promise.all(Array.from({ length: CLIENTS }, () => runClient([SVC, '80', '0', '0', String(SECONDS)])));
+  const busy = (performance.now() - t0) / 1000;
+  await settle(2000);
+  p.stop();
+  const made = results.reduce((n, r) => n + r.made, 0);
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const s = p.stats();
+  console.log(`connections (${CLIENTS} clients, ${SECONDS} s): ${made} connections (${(made / busy).toFixed(0)}/s)`);
+  console.log(`  flow events delivered: ${total} (${(total / busy).toFixed(0)}/s): ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`  translated events for the Service: ${translatedToSvc} of ${made} connections; buffer shed ${s.shed.connections}; kernel losses conntrack ${s.kernelLosses.conntrack}, nflog ${s.kernelLosses.nflog}`);
+}
+
+async function drops(): Promise<void> {
+  const p = pipeline({ verdicts: 2_000_000, connections: 1024 });
+  let dropped = 0;
+  p.ring.subscribe((e) => {
+    if (e.verdict === 'dropped') dropped++;
+  });
+  p.start();
+  await p.whenReady();
+  await settle(500);
+  const seconds = Math.min(SECONDS, 5);
+  const script = `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nn=0\nend=time.time()+${seconds}\nwhile time.time()<end:\n  for _ in range(100):\n    s.sendto(b'x',('10.78.0.2',9)); n+=1\nprint(n)`;
+  const sent = Number(sh(['ip', 'netns', 'exec', CLIENT, 'python3', '-c', script]).trim());
+  await settle(6000); // tcpdump reports its kernel drop count every 5 s
+  const s = p.stats();
+  p.stop();
+  console.log(`drops (UDP to a port with a logged drop, ${seconds} s): sent ${sent} (${(sent / seconds).toFixed(0)}/s)`);
+  console.log(`  dropped events delivered ${dropped} (${(dropped / seconds).toFixed(0)}/s) + counted kernel drops ${s.kernelLosses.nflog} = ${dropped + s.kernelLosses.nflog} of ${sent}`);
+}
+
+function replay(): void {
+  const lines = readFileSync(new URL('../../test/unit/flows/fixtures/conntrack-events.txt', import.meta.url), 'utf8').split('\n').filter((l) => l !== '');
+  const a = new FlowAssembler('bench', index);
+  const ring = new FlowRing({ verdicts: 8192, connections: 32768 });
+  const n = 300_000;
+  const t0 = performance.now();
+  let events = 0;
+  for (let i = 0; i < n; i++) {
+    const e = parseConntrackLine(lines[i % lines.length]);
+    const f = e && a.fromConntrack(e);
+    if (f) {
+      ring.push(f);
+      events++;
+    }
+  }
+  const s = (performance.now() - t0) / 1000;
+  console.log(`replay (parse + assemble + buffer, one core): ${(n / s).toFixed(0)} conntrack lines/s, ${(events / s).toFixed(0)} flow events/s`);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    tearDown();
+    process.exit(130);
+  });
+}
+try {
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores shared)`);
+  setUp();
+  await startServer();
+  replay();
+  await latency();
+  await connections();
+  await drops();
+  console.log(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+} finally {
+  tearDown();
+}
