@@ -20,7 +20,8 @@ const HELP = `usage: flatnet agent --node NAME (--bootstrap-kubeconfig FILE | --
                               relays its connections to one and fails over to the next when it is down
   --netns NAME                the node's network namespace (default: this host's namespace)
   --node-ip IP                the node's InternalIP (default: eth0 of --netns, or this host's first address)
-  --overlay vxlan|host-gw     how pods reach pods of other nodes (default vxlan)
+  --overlay vxlan|host-gw|bgp how pods reach pods of other nodes (default vxlan; bgp: routes
+                              learned from the BGPPeer routers, see flatnet bgp)
   --proxy-mode nftables|iptables   the service proxy's backend (default nftables)
   --kubelet-listen HOST:PORT  the kubelet endpoint (HTTPS, only the API server's client certificate) for
                               logs/exec/port-forward, in --netns when given (default 0.0.0.0:10250); the
@@ -32,7 +33,17 @@ const HELP = `usage: flatnet agent --node NAME (--bootstrap-kubeconfig FILE | --
   --cluster-domain DOMAIN     (default cluster.local)
   --pod-netns-prefix PREFIX   names of pod namespaces (default flatnet-pod-; tests use their own)
   --network-policy=false      do not enforce NetworkPolicies on this node
+  --container-runtime-endpoint unix:///PATH  the node runtime's socket (flatnet runtime): containers run
+                              there and outlive agent restarts (default: the agent runs them itself)
 `;
+
+/** The socket path of --container-runtime-endpoint (unix:///path or a path). */
+function runtimeSocketPath(endpoint: string | undefined): string | undefined {
+  if (!endpoint) return undefined;
+  const path = endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : endpoint;
+  if (!path.startsWith('/')) throw new UsageError(`--container-runtime-endpoint must be unix:///ABSOLUTE/PATH (got "${endpoint}")`);
+  return path;
+}
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got "${value}")`);
@@ -64,6 +75,7 @@ export async function run(args: string[]): Promise<number> {
       'cluster-domain': 'cluster.local',
       'pod-netns-prefix': 'flatnet-pod-',
       'network-policy': 'true',
+      'container-runtime-endpoint': undefined,
     },
   });
   const node = required(flags, 'node');
@@ -87,7 +99,7 @@ export async function run(args: string[]): Promise<number> {
     client,
     netns: flags.values.netns || undefined,
     nodeIP: flags.values['node-ip'] || undefined,
-    overlay: oneOf('overlay', flags.values.overlay!, ['vxlan', 'host-gw'] as const),
+    overlay: oneOf('overlay', flags.values.overlay!, ['vxlan', 'host-gw', 'bgp'] as const),
     proxyMode: oneOf('proxy-mode', flags.values['proxy-mode']!, ['nftables', 'iptables'] as const),
     kubeletListen: flags.values['kubelet-listen']!,
     dataDir,
@@ -99,6 +111,7 @@ export async function run(args: string[]): Promise<number> {
     clusterDomain: flags.values['cluster-domain']!,
     podNetnsPrefix: flags.values['pod-netns-prefix']!,
     networkPolicy: flags.values['network-policy'] !== 'false',
+    runtimeSocket: runtimeSocketPath(flags.values['container-runtime-endpoint']),
   });
   await agent.start();
   await new Promise<void>((resolve) => {

@@ -11,12 +11,15 @@ runs inside its node's namespace with its own data directory and joins as a node
 machine would (\`flatnet join\` with a bootstrap token), reaching the server at 172.18.0.1:6443.
 
   --nodes N                          nodes to run (default 2)
-  --overlay vxlan|host-gw            how pods reach pods on other nodes (default vxlan)
+  --overlay vxlan|host-gw|bgp        how pods reach pods on other nodes (default vxlan; bgp: a BIRD
+                                     route reflector in flatnet-lab, see flatnet bgp status)
   --proxy-mode nftables|iptables     the service proxy's backend (default nftables)
   --cni-plugins flatnet|reference    flatnet's CNI plugins or the reference ones in /usr/lib/cni (default flatnet)
   --data-dir D                       state, logs, kubeconfig (default ${DEFAULT_DATA_DIR})
   --dns=false                        do not install the cluster DNS add-on (coredns / kube-dns 10.96.0.10)
   --timeout SECONDS                  how long to wait for the nodes and DNS (default 120)
+  --ha                               a 3-member etcd cluster (TLS, client certificates, on root-namespace loopback
+                                     addresses) and 2 API servers on it; agents fail over between the servers
 `;
 
 function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
@@ -29,7 +32,7 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const f = parseFlags(args, { values: { nodes: '2', overlay: 'vxlan', 'proxy-mode': 'nftables', 'cni-plugins': 'flatnet', 'data-dir': DEFAULT_DATA_DIR, timeout: '120', dns: 'true' } });
+  const f = parseFlags(args, { values: { nodes: '2', overlay: 'vxlan', 'proxy-mode': 'nftables', 'cni-plugins': 'flatnet', 'data-dir': DEFAULT_DATA_DIR, timeout: '120', dns: 'true' }, booleans: ['ha'] });
   if (f.values.dns !== 'true' && f.values.dns !== 'false') throw new UsageError(`--dns must be true or false (got "${f.values.dns}")`);
   const nodes = Number(f.values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new UsageError(`--nodes must be a whole number from 1 to 50 (got "${f.values.nodes}")`);
@@ -42,12 +45,13 @@ export async function run(args: string[]): Promise<number> {
   try {
     await labUp({
       nodes,
-      overlay: oneOf('overlay', f.values.overlay!, ['vxlan', 'host-gw'] as const),
+      overlay: oneOf('overlay', f.values.overlay!, ['vxlan', 'host-gw', 'bgp'] as const),
       proxyMode: oneOf('proxy-mode', f.values['proxy-mode']!, ['nftables', 'iptables'] as const),
       cniPlugins: oneOf('cni-plugins', f.values['cni-plugins']!, ['flatnet', 'reference'] as const),
       dataDir: f.values['data-dir']!,
       timeoutSeconds: timeout,
       dns: f.values.dns === 'true',
+      ha: f.booleans.ha,
       print: (l) => process.stdout.write(l + '\n'),
     });
     return 0;

@@ -32,12 +32,13 @@ export async function createNodeNamespace(node: LabNode): Promise<void> {
  * The switch routes the LoadBalancer pool to the nodes, one equal-cost next hop per node (flows
  * hash to one node), as a router in front of a cluster with BGP-announced addresses would. The
  * pool lies inside the underlay's /16, so the outside client needs a route to send it to the
- * switch instead of asking for it by ARP.
+ * switch instead of asking for it by ARP. With the BGP overlay the switch learns one route per
+ * announced address from the lab router instead (`learnedByBgp`).
  */
-export async function routeLoadBalancerPool(nodes: LabNode[]): Promise<void> {
+export async function routeLoadBalancerPool(nodes: LabNode[], opts: { learnedByBgp?: boolean } = {}): Promise<void> {
   if (nodes.length === 0) return;
   const hops = nodes.map((n) => `nexthop via ${n.ip}`).join(' ');
-  await applyIpBatch(LAB_NETNS, new IpBatch().raw(`route replace ${LB_POOL} ${hops}`));
+  if (!opts.learnedByBgp) await applyIpBatch(LAB_NETNS, new IpBatch().raw(`route replace ${LB_POOL} ${hops}`));
   await applyIpBatch(EXT_NETNS, new IpBatch().replaceRoute({ dst: LB_POOL, via: LAB_GATEWAY }));
 }
 

@@ -11,6 +11,8 @@ import { isAlive, otherLabDataDirs, readPidFiles } from './processes.js';
 import { readLabState } from './supervisor.js';
 import { isNodeReady } from './up.js';
 import { CLUSTER_DNS_IP, DNS_PROBE_NAME, probeClusterDns } from './addons.js';
+import { printHaStatus } from './ha-status.js';
+import { nodeSessions, statusText } from '../overlay/bgp/status-report.js';
 
 interface NodeObject extends KubeObject {
   spec?: { podCIDR?: string };
@@ -44,6 +46,7 @@ export async function labStatus(dataDirArg: string, print: (line: string) => voi
     if (!alive) healthy = false;
     print(`  ${name.padEnd(16)} ${alive ? `running (pid ${pid})` : 'NOT RUNNING'}`);
   }
+  if (state.plan.ha && !(await printHaStatus(state.plan.ha, print))) healthy = false;
   if (!existsSync(state.plan.kubeconfig)) {
     print(`API: no kubeconfig at ${state.plan.kubeconfig} yet`);
     return 1;
@@ -73,6 +76,12 @@ export async function labStatus(dataDirArg: string, print: (line: string) => voi
       const running = mine.filter((p) => p.status?.phase === 'Running').length;
       const ip = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '?';
       print(`  ${planned.name.padEnd(8)} ${readyNow ? 'Ready   ' : 'NotReady'} ip ${ip}  pods ${n.spec?.podCIDR ?? '(no CIDR yet)'}  ${running}/${mine.length} pods running  netns ${planned.netns}`);
+    }
+    if (state.plan.options.overlay === 'bgp') {
+      const sessions = nodeSessions(nodes);
+      if (!sessions.every((s) => s.sessions.length > 0 && s.sessions.every((x) => x.state === 'Established'))) healthy = false;
+      print('BGP sessions (flatnet bgp status):');
+      for (const line of statusText(sessions, Date.now()).trimEnd().split('\n')) print(`  ${line}`);
     }
     const firstNode = state.plan.nodes.find((n) => namespaces.includes(n.netns));
     if (firstNode) {

@@ -15,6 +15,9 @@ import { flatnetCommand, isAlive, otherLabDataDirs, readPidFiles, supervisorComm
 import { writeNodeJoinEnvironment } from './node-credentials.js';
 import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, installKubeProxyConfig, installServedClasses, probeClusterDns } from './addons.js';
 import { labelSystemNamespaces } from './pod-security.js';
+import { planHaLab } from './ha-plan.js';
+import { haAddressesInUse, prepareHaLab } from './ha-prepare.js';
+import { installLabBgpPeer, labRouterProcess, waitForBgpSessions, writeLabRouterConfig } from './bgp-router.js';
 
 export class LabError extends Error {
   constructor(message: string) {
@@ -82,8 +85,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: LabState }> {
   const t0 = Date.now();
   const dataDir = resolve(o.dataDir);
-  const plan = planLab({ ...o, dataDir });
+  const plan = o.ha ? planHaLab(planLab({ ...o, dataDir })) : planLab({ ...o, dataDir });
   await checkNoLab(dataDir, plan.paths.state);
+  if (o.overlay === 'bgp') plan.processes.push(labRouterProcess(dataDir, plan.paths.logs));
+  const busy = plan.ha ? await haAddressesInUse(plan.ha) : [];
+  if (busy.length) throw new LabError(`${busy.join(', ')} already in use by another program; the HA lab needs them. Stop that program first.`);
 
   // Record the lab before making anything, so `down` can undo a half-made one.
   const createdDataDir = !existsSync(dataDir);
@@ -92,11 +98,13 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   writeFileSync(plan.paths.state, JSON.stringify(state, null, 2));
   mkdirSync(plan.paths.pids, { recursive: true });
   mkdirSync(plan.paths.logs, { recursive: true });
+  if (plan.ha) prepareHaLab(plan.ha, o.print);
+  if (o.overlay === 'bgp') writeLabRouterConfig(dataDir, plan.nodes);
 
   o.print(`creating the lab network: switch flatnet-lab (172.18.0.1/16), outside client flatnet-ext (172.18.0.200), ${plan.nodes.length} node namespace(s)`);
   await createSwitch();
   for (const n of plan.nodes) await createNodeNamespace(n);
-  await routeLoadBalancerPool(plan.nodes);
+  await routeLoadBalancerPool(plan.nodes, { learnedByBgp: o.overlay === 'bgp' });
 
   o.print(`starting the API server (https://${API_LISTEN}; ${API_UNDERLAY_URL} on the lab underlay) and ${plan.nodes.length} agent(s), each in its node's namespace, joining with a bootstrap token; under a supervisor, logs in ${plan.paths.logs}`);
   const [cmd, ...args] = supervisorCommand();
@@ -119,6 +127,10 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   let lastError = '';
   try {
     await writeNodeJoinEnvironment(client, plan);
+    if (o.overlay === 'bgp') {
+      await installLabBgpPeer(client, deadline);
+      o.print(`BGP: nodes peer with the lab router (BIRD in flatnet-lab, 172.18.0.1, AS 64512, route reflector): BGPPeer lab-router`);
+    }
     while (ready.size < plan.nodes.length) {
       if (Date.now() > deadline) {
         const missing = plan.nodes.filter((n) => !ready.has(n.name));
@@ -138,6 +150,12 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
         lastError = (err as Error).message;
       }
       if (ready.size < plan.nodes.length) await sleep(200);
+    }
+    if (o.overlay === 'bgp') {
+      await waitForBgpSessions(client, plan.nodes.map((n) => n.name), deadline).catch((err: Error) => {
+        throw new LabError(`${err.message}\nthe router's log: ${plan.paths.logs}/router.log`);
+      });
+      o.print(`BGP sessions Established on every node (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     }
     await labelSystemNamespaces(client);
     await installServedClasses(client);

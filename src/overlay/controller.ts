@@ -1,6 +1,7 @@
 // Converges one node namespace to the overlay the Nodes call for. Node changes are coalesced
 // into one sync at a time; a sync applies the difference from what was applied last, and a
 // failed sync (or the slow timer) re-reads the kernel and applies a full difference.
+import { CoalescingRunner } from '../util/coalescing-runner.js';
 import { createLogger } from '../util/log.js';
 import { desiredOverlay, diffOverlay, isEmptyDiff, type OverlayMode, type OverlayNode, type OverlayState } from './model.js';
 import {
@@ -28,11 +29,11 @@ export interface OverlayControllerOptions {
 export class OverlayController {
   private applied: OverlayState | undefined;
   private nodes: OverlayNode[] = [];
-  private running: Promise<void> | undefined;
-  private pending = false;
-  private stopped = false;
+  private readonly syncRuns = new CoalescingRunner(() => this.syncOnce());
   /** The pod MTU this overlay allows (VXLAN: underlay - 50; host-gw: the underlay's). */
   mtu = 0;
+  /** This node's underlay address (known after setup). */
+  underlayAddress = '';
   /** This node's VTEP MAC (VXLAN mode), to be published in its Node annotation. */
   readonly vtepMac: string;
   syncs = 0;
@@ -45,6 +46,7 @@ export class OverlayController {
   async setup(): Promise<void> {
     const { netns, underlayDevice, podCIDR, clusterCIDR, mode } = this.opts;
     const underlay = await underlayInfo(netns, underlayDevice);
+    this.underlayAddress = underlay.address;
     await programNodeBasics(netns, clusterCIDR);
     if (mode === 'vxlan') {
       this.mtu = vxlanMtu(underlay.mtu);
@@ -69,18 +71,7 @@ export class OverlayController {
   }
 
   private requestSync(): Promise<void> {
-    this.pending = true;
-    if (!this.running) {
-      this.running = (async () => {
-        while (this.pending && !this.stopped) {
-          this.pending = false;
-          await this.syncOnce();
-        }
-      })().finally(() => {
-        this.running = undefined;
-      });
-    }
-    return this.running;
+    return this.syncRuns.request();
   }
 
   private async syncOnce(): Promise<void> {
@@ -103,7 +94,6 @@ export class OverlayController {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.running?.catch(() => undefined);
+    await this.syncRuns.stop();
   }
 }

@@ -1,6 +1,7 @@
 // startOverlay: watches Nodes and keeps this node's namespace joined to every other node's pod
 // range, by VXLAN (flannel-style: device flatnet.1, VNI 1, UDP 8472) or by direct routes
-// (host-gw). Publishes this node's VTEP MAC in its Node annotation.
+// (host-gw), or by routes learned over BGP (bgp: the node's speaker in bgp/). Publishes this
+// node's VTEP MAC in its Node annotation.
 import type { KubeClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { R } from '../api/resources.js';
@@ -8,6 +9,7 @@ import type { KubeObject } from '../api/types.js';
 import { createLogger } from '../util/log.js';
 import { OverlayController, type OverlayControllerOptions } from './controller.js';
 import { overlayNodeFromObject, VTEP_MAC_ANNOTATION } from './model.js';
+import { startNodeBgp, type NodeBgpHandle } from './bgp/index.js';
 
 export { OverlayController } from './controller.js';
 export type { OverlayMode } from './model.js';
@@ -66,6 +68,8 @@ export async function startOverlay(client: KubeClient, opts: OverlayControllerOp
   });
   await informer.start();
   converge();
+  let bgp: NodeBgpHandle | undefined;
+  if (opts.mode === 'bgp') bgp = await startNodeBgp(client, informer, { nodeName: opts.nodeName, netns: opts.netns, address: controller.underlayAddress, podCIDR: opts.podCIDR });
   const resync = setInterval(() => {
     controller.requestResync().catch(() => undefined);
   }, RESYNC_INTERVAL_MS);
@@ -77,6 +81,7 @@ export async function startOverlay(client: KubeClient, opts: OverlayControllerOp
       clearInterval(resync);
       if (retryTimer) clearTimeout(retryTimer);
       informer.stop();
+      await bgp?.stop();
       await controller.stop();
     },
   };

@@ -13,7 +13,8 @@ export const VTEP_MAC_ANNOTATION = 'flatnet.dev/vtep-mac';
 /** The routing protocol number on every route the overlay owns. */
 export const OVERLAY_ROUTE_PROTO = 77;
 
-export type OverlayMode = 'vxlan' | 'host-gw';
+/** bgp: like host-gw on the wire (plain IP between nodes), with routes learned from BGP peers (bgp/). */
+export type OverlayMode = 'vxlan' | 'host-gw' | 'bgp';
 
 /** The parts of a Node the overlay reads. */
 export interface OverlayNode {
@@ -88,6 +89,7 @@ export function programmablePeers(nodes: OverlayNode[], opts: DesiredOptions): O
 
 export function desiredOverlay(nodes: OverlayNode[], opts: DesiredOptions): OverlayState {
   const state: OverlayState = { routes: [], neighbours: [], fdb: [] };
+  if (opts.mode === 'bgp') return state; // routes come from the node's BGP speaker
   for (const peer of programmablePeers(nodes, opts)) {
     const dst = `${parseCidr(peer.podCIDR!).network}/${parseCidr(peer.podCIDR!).prefix}`;
     if (opts.mode === 'host-gw') {

@@ -48,6 +48,7 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
+    child.stdin.on('error', () => undefined); // a program that exits before reading its input (EPIPE)
     child.stdin.end(opts.input ?? '');
   });
 }
@@ -85,7 +86,7 @@ const API_PATHS: Record<string, string> = {
 };
 
 /** Starts a lab with `flatnet up` in a fresh data directory. */
-export async function startLab(opts: { nodes?: number; timeoutMs?: number } = {}): Promise<Lab> {
+export async function startLab(opts: { nodes?: number; timeoutMs?: number; /** More `flatnet up` flags. */ upArgs?: string[] } = {}): Promise<Lab> {
   assertLabPrerequisites();
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-gw-')), 'data');
   const env = { ...process.env, KUBECONFIG: join(dataDir, 'admin.kubeconfig') };
@@ -94,7 +95,7 @@ export async function startLab(opts: { nodes?: number; timeoutMs?: number } = {}
     await run(FLATNET, ['down', '--data-dir', dataDir], { timeoutMs: 180_000 });
     rmSync(dirname(dataDir), { recursive: true, force: true });
   };
-  const up = await run(FLATNET, ['up', '--nodes', String(opts.nodes ?? 2), '--data-dir', dataDir], { timeoutMs: opts.timeoutMs ?? 300_000 });
+  const up = await run(FLATNET, ['up', '--nodes', String(opts.nodes ?? 2), '--data-dir', dataDir, ...(opts.upArgs ?? [])], { timeoutMs: opts.timeoutMs ?? 300_000 });
   if (up.code !== 0) {
     await down();
     throw new Error(`flatnet up failed (exit ${up.code}):\n${up.stdout}${up.stderr}`);

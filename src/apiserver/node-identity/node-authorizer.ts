@@ -9,7 +9,7 @@
 //   pod bound to it refers to them, and then only get; a referenced Secret or ConfigMap may also be
 //   listed and watched by name (fieldSelector metadata.name=<name>, which names the request);
 // - what its service proxy, overlay and policy enforcer read: Services, Endpoints, EndpointSlices,
-//   Namespaces, NetworkPolicies (get, list, watch); Events (create, update, patch);
+//   Namespaces, NetworkPolicies, BGPPeers (get, list, watch); Events (create, update, patch);
 // - its certificates: CertificateSigningRequests (create, get, list, watch), token and access reviews.
 // Anything else gets no opinion here, so the chain ends in RBAC, which grants nodes nothing: 403.
 // A bootstrap token may only create and read CertificateSigningRequests.
@@ -42,6 +42,7 @@ const NODE_READABLE: Readonly<Record<string, readonly string[]>> = {
   '': ['services', 'endpoints', 'namespaces', 'nodes', 'pods'],
   'discovery.k8s.io': ['endpointslices'],
   'networking.k8s.io': ['networkpolicies'],
+  'flatnet.dev': ['bgppeers'], // the BGP overlay's peers (a CRD, overlay/bgp/crd.ts)
 };
 
 type Refs = { secrets: Set<string>; configmaps: Set<string>; persistentvolumeclaims: Set<string>; serviceaccounts: Set<string> };

@@ -85,6 +85,11 @@ export class BgpSession extends EventEmitter<BgpSessionEvents> {
     this.fail(new BgpError(ErrorCode.CEASE, subcode, reason));
   }
 
+  /** Closes the connection without a NOTIFICATION: a graceful-restart peer keeps our routes (RFC 4724). */
+  drop(reason = 'restarting'): void {
+    this.finish(reason, false);
+  }
+
   private receive(chunk: Buffer): void {
     if (this.state === 'Closed') return;
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);

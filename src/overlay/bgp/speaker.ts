@@ -47,6 +47,8 @@ export interface SpeakerEvents {
   routes: [BestChange[]];
   /** A session came up or went down. */
   session: [{ peer: string; up: boolean; reason?: string }];
+  /** A peer finished sending its routes (End-of-RIB). */
+  endOfRib: [string];
 }
 
 class Peer {
@@ -121,20 +123,25 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     });
   }
 
-  /** Closes every session with a Cease NOTIFICATION; learned routes are reported gone. */
-  stop(): void {
+  /**
+   * Closes every session with a Cease NOTIFICATION; learned routes are reported gone. `graceful`:
+   * closes the connections without a NOTIFICATION and reports nothing, so that peers keep our
+   * routes and we keep theirs while this speaker restarts (RFC 4724).
+   */
+  stop(opts: { graceful?: boolean } = {}): void {
     for (const [address, peer] of this.peers) {
-      this.stopPeer(peer);
-      this.report(this.rib.peerDown(address, false));
+      this.stopPeer(peer, opts.graceful ?? false);
+      if (!opts.graceful) this.report(this.rib.peerDown(address, false));
     }
     this.peers.clear();
   }
 
-  private stopPeer(peer: Peer): void {
+  private stopPeer(peer: Peer, graceful = false): void {
     peer.stopped = true;
     clearTimeout(peer.retry);
     clearTimeout(peer.staleTimer);
-    peer.session?.cease();
+    if (graceful) peer.session?.drop();
+    else peer.session?.cease();
   }
 
   private established(): Peer[] {
@@ -192,6 +199,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     if (isEndOfRib(m)) {
       if (peer.awaitingEndOfRib) this.clearStale(peer);
       peer.awaitingEndOfRib = false;
+      this.emit('endOfRib', peer.config.address);
       return;
     }
     // RFC 4271 9.1.2: a route whose AS_PATH holds our own AS is a loop (FRR sends our own

@@ -1,0 +1,137 @@
+// startNodeBgp: the agent's BGP mode. Watches BGPPeer objects (the CRD may be installed later:
+// the watch waits for it) and this node's Node (labels select peers; annotation
+// flatnet.dev/bgp-asn overrides the node's AS number, default 64512), runs the node's speaker,
+// announces the LoadBalancer addresses this node serves (Services and EndpointSlices watched,
+// lb-announcements.ts),
+// publishes its sessions in the Node annotation flatnet.dev/bgp-sessions and records an Event on
+// the Node for every session that comes up or goes down, and one per unusable BGPPeer.
+import { randomBytes } from 'node:crypto';
+import type { KubeClient } from '../../client/client.js';
+import { Informer } from '../../client/informer.js';
+import { R } from '../../api/resources.js';
+import type { KubeObject } from '../../api/types.js';
+import { createLogger } from '../../util/log.js';
+import { BGP_PEERS } from './crd.js';
+import { DEFAULT_NODE_ASN, peersForNode } from './peers.js';
+import { BGP_SESSIONS_ANNOTATION, parseSessionsAnnotation, publishedSessions } from './session-annotation.js';
+import { NodeSpeaker } from './node-speaker.js';
+import { lbAnnouncements } from './lb-announcements.js';
+
+const log = createLogger('bgp');
+export const BGP_ASN_ANNOTATION = 'flatnet.dev/bgp-asn';
+const PUBLISH_INTERVAL_MS = 5_000;
+
+export interface NodeBgpOptions {
+  nodeName: string;
+  netns?: string;
+  /** The node's underlay address. */
+  address: string;
+  podCIDR: string;
+}
+
+export interface NodeBgpHandle {
+  speaker: NodeSpeaker;
+  /** Stops; without `withdraw` (an agent restart) peers keep this node's routes (graceful restart). */
+  stop(opts?: { withdraw?: boolean }): Promise<void>;
+}
+
+/** The node's AS number from its annotation, or the default; a bad value is reported and ignored. */
+export function nodeAsn(node: KubeObject | undefined): { asn: number; error?: string } {
+  const raw = node?.metadata.annotations?.[BGP_ASN_ANNOTATION];
+  if (raw === undefined) return { asn: DEFAULT_NODE_ASN };
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 4294967295) return { asn: DEFAULT_NODE_ASN, error: `metadata.annotations[${BGP_ASN_ANNOTATION}]: Invalid value: "${raw}": must be an AS number from 1 to 4294967295` };
+  return { asn: n };
+}
+
+export async function startNodeBgp(client: KubeClient, nodes: Informer<KubeObject>, opts: NodeBgpOptions): Promise<NodeBgpHandle> {
+  const self = () => nodes.get(undefined, opts.nodeName);
+  const { asn, error } = nodeAsn(self());
+  if (error) log.warn('ignoring the node AS number annotation', { node: opts.nodeName, err: error });
+  const speaker = new NodeSpeaker({ nodeName: opts.nodeName, netns: opts.netns, asn, address: opts.address, podCIDR: opts.podCIDR });
+  await speaker.start();
+  log.info('BGP speaker started', { node: opts.nodeName, asn, address: opts.address, announces: opts.podCIDR });
+
+  const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string, involved?: KubeObject) => {
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const about = involved ?? self();
+    const event: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${about?.metadata.name ?? opts.nodeName}.${randomBytes(8).toString('hex')}`, namespace: 'default' },
+      involvedObject: { apiVersion: involved?.apiVersion ?? 'v1', kind: involved?.kind ?? 'Node', name: about?.metadata.name ?? opts.nodeName, uid: about?.metadata.uid },
+      reason,
+      message,
+      type,
+      source: { component: 'flatnet-bgp', host: opts.nodeName },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      reportingComponent: 'flatnet-bgp',
+      reportingInstance: opts.nodeName,
+    };
+    client.create(R.events, event).catch((err) => log.debug('cannot record an event', { err: (err as Error).message }));
+  };
+
+  const reported = new Set<string>();
+  const peers = new Informer<KubeObject>(client, BGP_PEERS);
+  const applyPeers = () => {
+    const { peers: configs, invalid } = peersForNode(peers.list(), self()?.metadata.labels);
+    for (const bad of invalid) {
+      const key = `${bad.name}\0${bad.message}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      log.warn('BGPPeer not used', { node: opts.nodeName, peer: bad.name, err: bad.message });
+      nodeEvent('Warning', 'InvalidBGPPeer', `BGPPeer ${bad.name} is not used by node ${opts.nodeName}: ${bad.message}`, peers.get(undefined, bad.name));
+    }
+    speaker.setPeers(configs);
+  };
+  peers.addHandlers({ add: applyPeers, update: applyPeers, delete: applyPeers });
+  nodes.addHandlers({ update: (n, old) => n.metadata.name === opts.nodeName && JSON.stringify(n.metadata.labels) !== JSON.stringify(old.metadata.labels) && applyPeers() });
+  void peers.start();
+
+  const services = new Informer<KubeObject>(client, R.services);
+  const slices = new Informer<KubeObject>(client, R.endpointslices);
+  let announceTimer: NodeJS.Timeout | undefined;
+  const announce = () => {
+    // Coalesces bursts (a rollout touches many slices) into one recompute.
+    announceTimer ??= setTimeout(() => {
+      announceTimer = undefined;
+      speaker.setAnnounced(lbAnnouncements(services.list(), slices.list(), opts.nodeName));
+    }, 50);
+  };
+  for (const informer of [services, slices]) informer.addHandlers({ add: announce, update: announce, delete: announce });
+  await Promise.all([services.start(), slices.start()]);
+
+  let publishing = false;
+  const publish = () => {
+    if (publishing) return;
+    const previous = parseSessionsAnnotation(self()?.metadata.annotations?.[BGP_SESSIONS_ANNOTATION]).sessions;
+    const value = JSON.stringify(publishedSessions(speaker.status(), Date.now(), previous));
+    if (value === self()?.metadata.annotations?.[BGP_SESSIONS_ANNOTATION]) return;
+    publishing = true;
+    client
+      .patch(R.nodes, undefined, opts.nodeName, { metadata: { annotations: { [BGP_SESSIONS_ANNOTATION]: value } } }, 'merge')
+      .catch((err) => log.debug('cannot publish BGP sessions', { err: (err as Error).message }))
+      .finally(() => {
+        publishing = false;
+      });
+  };
+  speaker.onSessionChange = (change) => {
+    if (change.up) nodeEvent('Normal', 'BGPSessionEstablished', `BGP session with ${change.peer} established`);
+    else nodeEvent('Warning', 'BGPSessionDown', `BGP session with ${change.peer} down: ${change.reason ?? 'closed'}`);
+    publish();
+  };
+  const timer = setInterval(publish, PUBLISH_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    speaker,
+    async stop(opts = {}) {
+      clearInterval(timer);
+      clearTimeout(announceTimer);
+      for (const informer of [peers, services, slices]) informer.stop();
+      await speaker.stop(opts);
+    },
+  };
+}

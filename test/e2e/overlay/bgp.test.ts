@@ -1,0 +1,123 @@
+// `flatnet up --overlay bgp`: the nodes peer with the lab router (BIRD in flatnet-lab, a route
+// reflector), learn each other's pod CIDRs from it and carry pod traffic as plain IP (a capture on
+// the switch shows ICMP between pod addresses, no VXLAN); `flatnet bgp status` and BIRD's own CLI
+// show the sessions and routes; a LoadBalancer address is announced by the nodes that may serve
+// it (externalTrafficPolicy Local: only the node with the endpoint) and reached from flatnet-ext
+// through the router; an agent killed with SIGKILL keeps its routes (graceful restart) while the
+// supervisor restarts it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { R } from '../../../src/api/resources.js';
+import { curlFromExt, eventually, FLATNET, run, startLab, type Lab } from '../../support/lab.js';
+
+const NS = 'bgp-e2e';
+const LB_SERVICE = (policy: 'Local' | 'Cluster') => `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ${NS}}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: ${policy}
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80}]
+`;
+const MANIFESTS = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: ${NS}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: ${NS}, labels: {app: web}}
+spec:
+  nodeName: node-2
+  containers: [{name: nginx, image: nginx:1.27, ports: [{containerPort: 80}]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: ${NS}}
+spec:
+  nodeName: node-1
+  containers: [{name: client, image: busybox:1.36, command: [sleep, '3600']}]
+---
+${LB_SERVICE('Local')}`;
+
+const birdc = (lab: Lab, ...args: string[]) => run('birdc', ['-s', join(lab.dataDir, 'router', 'bird.ctl'), ...args]);
+const switchRoute = async (dst: string) => (await run('ip', ['-n', 'flatnet-lab', 'route', 'show', dst])).stdout;
+
+test('BGP overlay lab: sessions, plain-IP pod traffic, LoadBalancer announcements, graceful restart', { timeout: 600_000 }, async (t) => {
+  const lab = await startLab({ nodes: 2, upArgs: ['--overlay', 'bgp'] });
+  t.after(() => lab.down());
+
+  await eventually('both nodes Established with the lab router', async () => {
+    const p = (await birdc(lab, 'show', 'protocols')).stdout;
+    return (p.match(/node_\d+\s+BGP\s+---\s+up\s+\S+\s+Established/g) ?? []).length === 2 && p;
+  });
+  const status = await eventually('flatnet bgp status shows both sessions', async () => {
+    const r = await run(FLATNET, ['bgp', 'status'], { env: lab.env });
+    return r.code === 0 && (r.stdout.match(/Established/g) ?? []).length === 2 && r.stdout;
+  });
+  assert.match(status, /node-1\s+172\.18\.0\.1\s+64512\s+Established/);
+
+  const nodes = await lab.client.list(R.nodes);
+  const cidrs: Record<string, string> = Object.fromEntries(nodes.items.map((n) => [n.metadata.name ?? '', (n.spec as { podCIDR: string }).podCIDR]));
+  // The router learned both pod CIDRs, the switch routes them, each node has the other's via BGP.
+  const routes = (await birdc(lab, 'show', 'route')).stdout;
+  for (const cidr of Object.values(cidrs)) assert.ok(routes.includes(cidr), `BIRD has ${cidr}:\n${routes}`);
+  assert.doesNotMatch(routes, /unreachable/, 'next hops resolved');
+  for (const [node, cidr] of Object.entries(cidrs)) assert.match(await switchRoute(cidr), new RegExp(`via 172\\.18\\.0\\.1${node.slice(-1)} `), `the switch routes ${cidr} to ${node}`);
+  const node1Routes = (await run('ip', ['-n', 'flatnet-node-node-1', 'route', 'show', 'proto', 'bgp'])).stdout;
+  assert.ok(node1Routes.includes(`${cidrs['node-2']} via 172.18.0.12`), node1Routes);
+  assert.equal((await run('ip', ['-n', 'flatnet-node-node-1', 'link', 'show', 'flatnet.1'])).code !== 0, true, 'no VXLAN device in BGP mode');
+
+  await lab.apply(MANIFESTS);
+  await lab.ok(['-n', NS, 'wait', '--for=condition=Ready', 'pod/web', 'pod/client', '--timeout=180s']);
+  const webIP = (await lab.ok(['-n', NS, 'get', 'pod', 'web', '-o', 'jsonpath={.status.podIP}'])).trim();
+  const clientIP = (await lab.ok(['-n', NS, 'get', 'pod', 'client', '-o', 'jsonpath={.status.podIP}'])).trim();
+
+  // Pod to pod across nodes while capturing on node 1's switch port: plain IP, no VXLAN.
+  const capture = spawn('ip', ['netns', 'exec', 'flatnet-lab', 'tcpdump', '-l', '-n', '-i', 'veth-node-1', '-c', '20', `host ${webIP} or udp port 8472`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let captured = '';
+  capture.stdout.on('data', (d: Buffer) => (captured += d.toString()));
+  await new Promise((r) => setTimeout(r, 1000));
+  const page = await lab.kubectl(['-n', NS, 'exec', 'client', '--', 'wget', '-qO-', `http://${webIP}/`]);
+  await new Promise((r) => setTimeout(r, 500));
+  capture.kill('SIGINT');
+  assert.equal(page.code, 0, page.stderr);
+  assert.match(page.stdout, /nginx/i);
+  assert.match(captured, new RegExp(`IP ${clientIP.replace(/\./g, '\\.')}\\.\\d+ > ${webIP.replace(/\./g, '\\.')}\\.80: Flags \\[S\\]`), `plain IP between pods:\n${captured}`);
+  assert.doesNotMatch(captured, /\.8472[: ]/, 'no VXLAN');
+
+  // LoadBalancer, Local: only node 2 (where web runs) announces; the switch routes it there.
+  const lbIP = await eventually('LoadBalancer address', async () => (await lab.ok(['-n', NS, 'get', 'svc', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'])).trim());
+  await eventually('switch route to the LB address via node 2 only', async () => {
+    const r = await switchRoute(lbIP);
+    return r.includes('via 172.18.0.12') && !r.includes('172.18.0.11') && r;
+  });
+  const fromExt = await eventually('LB reached from flatnet-ext', async () => {
+    const r = await curlFromExt(['-sS', '--max-time', '3', `http://${lbIP}/`]);
+    return r.code === 0 && r.stdout;
+  });
+  assert.match(fromExt, /nginx/i);
+  await lab.apply(LB_SERVICE('Cluster'));
+  await eventually('Cluster policy: both nodes are next hops', async () => {
+    const r = await switchRoute(lbIP);
+    return r.includes('172.18.0.12') && r.includes('172.18.0.11') && r;
+  });
+
+  // SIGKILL node 1's agent: BIRD keeps its routes (graceful restart), traffic keeps flowing.
+  const pid = Number(readFileSync(join(lab.dataDir, 'pids', 'agent-node-1.pid'), 'utf8'));
+  process.kill(pid, 'SIGKILL');
+  await eventually('BIRD sees node 1 go', async () => !/node_1\s+BGP\s+---\s+up\s+\S+\s+Established/.test((await birdc(lab, 'show', 'protocols')).stdout));
+  assert.ok((await switchRoute(cidrs['node-1'])).includes('via 172.18.0.11'), 'the switch keeps the route to node 1 pods');
+  // (node 1's agent serves exec, so the probe goes from node 2 to the client pod on node 1)
+  const during = await run('ip', ['netns', 'exec', 'flatnet-node-node-2', 'ping', '-c', '1', '-W', '2', clientIP]);
+  assert.equal(during.code, 0, `node 2 reaches node 1's pod while the agent restarts: ${during.stdout}${during.stderr}`);
+  await eventually('node 1 back', async () => /node_1\s+BGP\s+---\s+up\s+\S+\s+Established/.test((await birdc(lab, 'show', 'protocols')).stdout), 120_000);
+  await eventually('no stale routes left', async () => !(await birdc(lab, 'show', 'route', 'all')).stdout.includes('stale'));
+  // (exec waits for the restarted agent to take the pod over from the runtime)
+  await eventually('pod to pod again through the restarted agent', async () => (await lab.kubectl(['-n', NS, 'exec', 'client', '--', 'wget', '-qO-', `http://${webIP}/`])).code === 0);
+});
