@@ -1,5 +1,5 @@
 // Lab start-up: time from `flatnet up` to every node Ready and to the first pod Running, and the
-// lab's total memory (RSS of the supervisor, server and agents). Published numbers of other
+// lab's total memory (RSS of the supervisor, server, agents and node runtimes). Published numbers of other
 // local clusters are printed beside them (not measured here: no Docker on this machine).
 // Run: node --import tsx bench/up/run.ts [--nodes N]   (root)
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -80,7 +80,13 @@ async function main(): Promise<void> {
     const totalKiB = pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
     const perProcess = pids.map((pid) => {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const role = argv.includes('server') ? 'server' : argv.includes('agent') || argv.includes('join') ? `agent ${argv[argv.indexOf('--node') + 1]}` : 'supervisor';
+      const role = argv.includes('server')
+        ? 'server'
+        : argv.includes('agent') || argv.includes('join')
+          ? `agent ${argv[argv.indexOf('--node') + 1]}`
+          : argv.includes('runtime')
+            ? `runtime ${argv[argv.indexOf('--data-dir') + 1]?.split('/').at(-1) ?? '?'}`
+            : 'supervisor';
       return `${role} ${(rssKiB(pid) / 1024).toFixed(0)} MiB`;
     });
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
