@@ -86,16 +86,26 @@ export class HttpPortState {
     this.listenerHostnames = https.length > 0 ? https.map((l) => l.hostname ?? '*') : undefined;
   }
 
-  /** A route arrives on one of this port's listeners. */
-  add(listener: ListenerModel, route: ServedRoute): void {
+  /**
+   * The hostname index of an HTTP(S) listener; for a TLS passthrough listener, applies `passthrough`
+   * to its route set instead and answers undefined.
+   */
+  private routesOf(listener: ListenerModel, passthrough: (routes: Set<ServedRoute>) => void): Map<string, ServedRoute[]> | undefined {
     const pass = this.passthroughRoutes.get(listener);
     if (pass) {
-      pass.add(route);
+      passthrough(pass);
       this.passthroughDirty = true;
-      return;
+      return undefined;
     }
     const index = this.index.get(listener);
     if (!index) throw new Error(`listener ${listener.name} is not on port ${this.port}`);
+    return index;
+  }
+
+  /** A route arrives on one of this port's listeners. */
+  add(listener: ListenerModel, route: ServedRoute): void {
+    const index = this.routesOf(listener, (pass) => pass.add(route));
+    if (!index) return;
     for (const h of route.hostnames) {
       const list = index.get(h);
       if (list) list.push(route);
@@ -107,14 +117,8 @@ export class HttpPortState {
 
   /** A route added before leaves the listener. */
   remove(listener: ListenerModel, route: ServedRoute): void {
-    const pass = this.passthroughRoutes.get(listener);
-    if (pass) {
-      pass.delete(route);
-      this.passthroughDirty = true;
-      return;
-    }
-    const index = this.index.get(listener);
-    if (!index) throw new Error(`listener ${listener.name} is not on port ${this.port}`);
+    const index = this.routesOf(listener, (pass) => pass.delete(route));
+    if (!index) return;
     for (const h of route.hostnames) {
       const list = index.get(h);
       const at = list ? list.indexOf(route) : -1;

@@ -21,6 +21,7 @@ import { etcdMemberStatus, serverOfIdentity } from '../../../src/lab/ha-status.j
 import { findLabProcesses, isAlive, readPid } from '../../../src/lab/processes.js';
 import { CONTROLLER_LEASE } from '../../../src/controllers/leader-election-plan.js';
 import { requireFreeLab, requireRoot } from '../../support/prerequisites.js';
+import { eventually as labEventually } from '../../support/lab.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
@@ -45,21 +46,8 @@ function rootSnapshot(): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await sleep(500);
-  }
-}
+/** test/support/lab.ts's eventually with this file's patience (an HA lab under load is slow). */
+const eventually = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 120_000): Promise<T> => labEventually(what, fn, timeoutMs, 500);
 
 let dataDir: string;
 let state: LabState;
