@@ -1,8 +1,10 @@
 // Route programming time in a real lab (root; starts and stops its own lab).
 //  (b) an HTTPRoute is created -> the first 200 through the Gateway from flatnet-ext; p50/p99 over
 //      N new routes, with 0, 1,000 and 3,000 routes already attached to the listener; then where
-//      the time went: the create call, created -> the proxy's table swap (its "configuration
-//      applied" log line), swap -> first 200 (the polling client: a new connection per request),
+//      the time went, sample by sample: the create call; the route's ADDED event at a watch this
+//      bench holds (the server's part); the event at the proxy, its model and table times and
+//      the swap (the epoch times of its "configuration applied" log line); the 404 probes, the
+//      probe that got the first 200 and a second 200 right after it (the backend path alone);
 //      and the server's CPU share while sampling (its status controller runs beside the API);
 //  (c) 1,000 routes created at once -> every route's status Accepted by our controller and the
 //      listener's attachedRoutes correct.
@@ -15,6 +17,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
+import { R } from '../../src/api/resources.js';
+import type { KubeObject } from '../../src/api/types.js';
+import type { KubeClient, WatchHandle } from '../../src/client/client.js';
 import { eventually, requestFromExt, startLab, type Lab } from '../../test/support/lab.js';
 import { ExtPoller, type PollMode } from './ext-poller.js';
 
@@ -100,50 +105,111 @@ async function fillTo(lab: Lab, have: number, count: number, concurrency: number
   });
 }
 
-/** One sample of (b): when the route was created (epoch ms), how long the create took, and the first 200. */
+/**
+ * A watch of the bench namespace's HTTPRoutes from this process (the root namespace, the API
+ * server's loopback address): when the server delivered each route's ADDED event to a watcher,
+ * to tell the server's part (accept, commit, watch write) from the proxy pod's (its connection
+ * through the pod network, its own event loop).
+ */
+class AddedWatch {
+  private readonly at = new Map<string, number>();
+  private handle: WatchHandle | undefined;
+
+  constructor(private readonly client: KubeClient) {}
+
+  async start(): Promise<void> {
+    const list = await this.client.list(R.httproutes, { namespace: NS, limit: 1 });
+    this.handle = this.client.watch<KubeObject>(R.httproutes, { namespace: NS, resourceVersion: list.metadata.resourceVersion }, (ev) => {
+      if (ev.type === 'ADDED') this.at.set(ev.object.metadata.name ?? '', epochNow());
+    });
+  }
+
+  /** Epoch ms the ADDED event of `name` arrived (NaN if it did not). */
+  addedAt(name: string): number {
+    return this.at.get(name) ?? NaN;
+  }
+
+  stop(): void {
+    this.handle?.stop();
+  }
+}
+
+/** One probe of the poller: when it was sent and answered (epoch ms) and its status. */
+interface Poll {
+  sentAt: number;
+  doneAt: number;
+  status: number;
+}
+
+/** One sample of (b): when the route was created (epoch ms), how long the create took, the first 200, and every probe until it. */
 interface Sample {
   mode: PollMode;
+  name: string;
   startEpochMs: number;
   createMs: number;
   firstOkMs: number;
+  /** When the bench's own watch got the route's ADDED event (epoch ms). */
+  watchedAt: number;
+  polls: Poll[];
+  /** The round trip of a second 200 probe sent right after the first. */
+  nextOkRoundTrip: number;
 }
 
+const epochNow = () => performance.timeOrigin + performance.now();
+
 /** (b): create one route, then ask the Gateway from flatnet-ext until it answers 200 for its host. */
-async function programmingSample(lab: Lab, poller: ExtPoller, k: number): Promise<Sample> {
+async function programmingSample(lab: Lab, poller: ExtPoller, watch: AddedWatch, k: number): Promise<Sample> {
   const name = `probe-${k}`;
   const host = `${name}.bench.example`;
   const before = await poller.status(host);
   if (before === 200) throw new Error(`${host} answered 200 before its route existed`);
-  const startEpochMs = Date.now();
   const t0 = performance.now();
+  const startEpochMs = epochNow();
   await lab.client.request('POST', ROUTES, route(name, host, { bench: 'probe' }));
   const createMs = performance.now() - t0;
+  const polls: Poll[] = [];
   for (;;) {
+    const sentAt = epochNow();
     const status = await poller.status(host);
+    polls.push({ sentAt, doneAt: epochNow(), status });
     if (status === 200) break;
     if (performance.now() - t0 > 60_000) throw new Error(`${host}: no 200 within 60 s (last ${status})`);
   }
   const firstOkMs = performance.now() - t0;
+  // One more probe right after: a 200 through a route that is no longer new (the backend path alone).
+  const againAt = epochNow();
+  const again = await poller.status(host);
+  const nextOkRoundTrip = again === 200 ? epochNow() - againAt : NaN;
   await lab.client.request('DELETE', `${ROUTES}/${name}`);
   // The delete is programmed before the next sample starts (it would otherwise share its recompute).
   await eventually(`${host} gone`, async () => (await poller.status(host)) !== 200, 60_000, 5);
-  return { mode: poller.mode, startEpochMs, createMs, firstOkMs };
+  return { mode: poller.mode, name, startEpochMs, createMs, firstOkMs, watchedAt: watch.addedAt(name), polls, nextOkRoundTrip };
 }
 
-/** Epoch ms of each "configuration applied" line of the Gateway's proxy pods (their table swaps). */
-async function proxySwapTimes(lab: Lab): Promise<number[]> {
+/** One table swap of the Gateway's proxy, from its "configuration applied" log line (epoch ms). */
+interface Swap {
+  /** When the first watch event this recompute took in arrived. */
+  eventAt: number;
+  swappedAt: number;
+  modelMs: number;
+  tableMs: number;
+}
+
+/** The table swaps of the Gateway's proxy pods, oldest first. */
+async function proxySwaps(lab: Lab): Promise<Swap[]> {
   const out = await lab.kubectl(['-n', NS, 'logs', '-l', `gateway.networking.k8s.io/gateway-name=${GATEWAY}`, '--tail=-1', '--max-log-requests=10']);
-  const times: number[] = [];
+  const swaps: Swap[] = [];
   for (const line of out.stdout.split('\n')) {
     if (!line.includes('"configuration applied"')) continue;
     try {
-      const t = Date.parse((JSON.parse(line) as { time?: string }).time ?? '');
-      if (Number.isFinite(t)) times.push(t);
+      const l = JSON.parse(line) as { time?: string; eventAtMs?: number; swappedAtMs?: number; modelMs?: number; tableMs?: number };
+      const swappedAt = l.swappedAtMs ?? Date.parse(l.time ?? '');
+      if (Number.isFinite(swappedAt)) swaps.push({ eventAt: l.eventAtMs ?? NaN, swappedAt, modelMs: l.modelMs ?? NaN, tableMs: l.tableMs ?? NaN });
     } catch {
       // not one of the proxy's JSON lines
     }
   }
-  return times.sort((a, b) => a - b);
+  return swaps.sort((a, b) => a.swappedAt - b.swappedAt);
 }
 
 /** CPU seconds (user + system) a lab process has used so far, from its PID file and /proc. */
@@ -159,21 +225,63 @@ function cpuSeconds(lab: Lab, process: string): number {
 
 const fmt = (sorted: number[]) => `p50 ${percentile(sorted, 50).toFixed(1)} / p99 ${percentile(sorted, 99).toFixed(1)} ms`;
 
-/** Where the time of a level's samples went: the create call, the proxy's table swap (from its log), the first 200 after it. */
-async function breakdown(lab: Lab, samples: Sample[]): Promise<string> {
-  const swaps = await proxySwapTimes(lab);
-  const create = samples.map((s) => s.createMs).sort((a, b) => a - b);
-  const toSwap: number[] = [];
-  const afterSwap: number[] = [];
-  for (const s of samples) {
-    const swap = swaps.find((t) => t >= s.startEpochMs);
-    if (swap === undefined) continue;
-    toSwap.push(swap - s.startEpochMs);
-    afterSwap.push(Math.max(0, s.firstOkMs - (swap - s.startEpochMs)));
+/** Where one sample's time went (ms from the create call's start), from the proxy's swap and the poller's probes. */
+interface Phases {
+  total: number;
+  /** The create call returned. */
+  created: number;
+  /** The server's watch event reached the bench's watcher (root namespace). */
+  watched: number;
+  /** The proxy's informer had the new route. */
+  event: number;
+  /** Its tables were swapped in. */
+  swapped: number;
+  modelMs: number;
+  tableMs: number;
+  /** The probe that got the first 200: sent, answered (ms from the create call's start). */
+  okSent: number;
+  okDone: number;
+  /** Round trips of the probes that got 404 (their sum is the polling time). */
+  missRoundTrips: number[];
+}
+
+function phasesOf(s: Sample, swaps: Swap[]): Phases | undefined {
+  // The swap that took the new route in: the first whose event came after the create started.
+  const swap = swaps.find((w) => (Number.isFinite(w.eventAt) ? w.eventAt : w.swappedAt) >= s.startEpochMs);
+  if (swap === undefined) return undefined;
+  const ok = s.polls[s.polls.length - 1];
+  const rel = (t: number) => t - s.startEpochMs;
+  return {
+    total: s.firstOkMs,
+    created: s.createMs,
+    watched: rel(s.watchedAt),
+    event: rel(swap.eventAt),
+    swapped: rel(swap.swappedAt),
+    modelMs: swap.modelMs,
+    tableMs: swap.tableMs,
+    okSent: rel(ok.sentAt),
+    okDone: rel(ok.doneAt),
+    missRoundTrips: s.polls.slice(0, -1).map((p) => p.doneAt - p.sentAt),
+  };
+}
+
+const sortedOf = (xs: number[]) => xs.filter(Number.isFinite).sort((a, b) => a - b);
+
+/** Where the time of a level's samples went: the create call, the watch, the proxy's recompute and swap, and the first 200 after it. */
+async function breakdown(lab: Lab, samples: Sample[]): Promise<string[]> {
+  const swaps = await proxySwaps(lab);
+  const phases = samples.map((s) => phasesOf(s, swaps)).filter((p): p is Phases => p !== undefined);
+  const col = (f: (p: Phases) => number) => fmt(sortedOf(phases.map(f)));
+  const lines = [
+    `create call ${col((p) => p.created)}; created -> the bench's own watch event ${col((p) => p.watched)}; created -> the proxy's watch event ${col((p) => p.event)}; event -> tables swapped ${col((p) => p.swapped - p.event)} (model ${col((p) => p.modelMs)}, tables ${col((p) => p.tableMs)})`,
+    `created -> swapped ${col((p) => p.swapped)}; swapped -> first 200 ${col((p) => p.total - p.swapped)}; the first 200 probe's round trip ${col((p) => p.okDone - p.okSent)}, the next 200's ${fmt(sortedOf(samples.map((s) => s.nextOkRoundTrip)))}; 404 probes' round trips ${fmt(sortedOf(phases.flatMap((p) => p.missRoundTrips)))}`,
+  ];
+  // The slowest samples, phase by phase (ms from the create call's start).
+  for (const p of [...phases].sort((a, b) => b.total - a.total).slice(0, 3)) {
+    const r = (n: number) => n.toFixed(1);
+    lines.push(`slowest: total ${r(p.total)}: created ${r(p.created)}, bench watch ${r(p.watched)}, proxy event ${r(p.event)}, swapped ${r(p.swapped)} (model ${r(p.modelMs)}, tables ${r(p.tableMs)}), 200 probe sent ${r(p.okSent)} answered ${r(p.okDone)}, ${p.missRoundTrips.length} 404 probe(s) before it (longest ${r(Math.max(0, ...p.missRoundTrips))})`);
   }
-  toSwap.sort((a, b) => a - b);
-  afterSwap.sort((a, b) => a - b);
-  return `create call ${fmt(create)}; created -> proxy table swapped (its log, 1 ms resolution) ${fmt(toSwap)}; swapped -> first 200 ${fmt(afterSwap)}`;
+  return lines;
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -220,6 +328,8 @@ async function main(): Promise<void> {
     await eventually('the Gateway proxy answering (404 with no routes)', async () => (await requestFromExt({ address, host: 'none.bench.example', path: '/' })).status === 404, 180_000, 500);
 
     console.log(`route programming (b): HTTPRoute created -> first 200 from flatnet-ext, ${opts.samples} new routes per level, every other one polled over a kept-open connection`);
+    const watch = new AddedWatch(lab.client);
+    await watch.start();
     const keepAlive = new ExtPoller('keep-alive', address);
     const fresh = new ExtPoller('new-connection', address);
     let have = 0;
@@ -237,18 +347,20 @@ async function main(): Promise<void> {
       const runs: Sample[] = [];
       const serverCpu0 = cpuSeconds(lab, 'server');
       const wall0 = performance.now();
-      for (let s = 0; s < opts.samples; s++) runs.push(await programmingSample(lab, s % 2 === 0 ? keepAlive : fresh, k++));
+      for (let s = 0; s < opts.samples; s++) runs.push(await programmingSample(lab, s % 2 === 0 ? keepAlive : fresh, watch, k++));
       const serverCpu = (cpuSeconds(lab, 'server') - serverCpu0) / ((performance.now() - wall0) / 1000);
       console.log(`  ${String(level).padStart(5)} routes attached (load average ${load0} before, ${load()} after; server CPU ${(serverCpu * 100).toFixed(0)}% of a core while sampling):`);
       for (const mode of ['keep-alive', 'new-connection'] as const) {
         const mine = runs.filter((r) => r.mode === mode);
         const samples = mine.map((r) => r.firstOkMs).sort((a, b) => a - b);
         console.log(`    ${mode.padEnd(14)} poller: p50 ${percentile(samples, 50).toFixed(1)} ms  p99 ${percentile(samples, 99).toFixed(1)} ms  max ${samples[samples.length - 1].toFixed(1)} ms  (n=${samples.length}; agentgateway 10-30 ms, Envoy Gateway ~600 ms; target p99 <= 30 ms at 1,000)`);
-        console.log(`      ${await breakdown(lab, mine)}`);
+        for (const l of await breakdown(lab, mine)) console.log(`      ${l}`);
       }
     }
     console.log(`  the keep-alive poller opened ${keepAlive.connections} connection(s) in all`);
     keepAlive.close();
+    fresh.close();
+    watch.stop();
 
     if (opts.bulk > 0) {
       console.log(`route status (c): ${opts.bulk} routes created at once on a listener with ${have} routes`);

@@ -307,7 +307,16 @@ export class GatewayProxyProcess {
           tableMs = this.proxy.lastCompileMs;
           this.phaseSeconds.observe({ phase: 'table' }, tableMs / 1000);
           result = 'applied';
-          this.log.info('configuration applied', { ports: config.ports.map((p) => `${p.port}/${p.kind}`), problems: this.proxy.configProblems() });
+          // Epoch times (sub-millisecond, same clock as other processes on the machine) so a bench
+          // can place the change's arrival and the swap between its own create and first 200.
+          this.log.info('configuration applied', {
+            ports: config.ports.map((p) => `${p.port}/${p.kind}`),
+            problems: this.proxy.configProblems(),
+            eventAtMs: epochMs(eventAt),
+            swappedAtMs: epochMs(this.proxy.lastSwapAt),
+            modelMs: Math.round(modelMs * 100) / 100,
+            tableMs: Math.round(tableMs * 100) / 100,
+          });
         }
         this.applied = true;
         const portErrors = this.proxy.portErrors();
@@ -391,6 +400,11 @@ export class GatewayProxyProcess {
       else res.destroy();
     }
   }
+}
+
+/** A performance.now() time as epoch milliseconds, to 0.01 ms. */
+function epochMs(t: number): number {
+  return Math.round((performance.timeOrigin + t) * 100) / 100;
 }
 
 /** The sum of gateway_active_connections in the proxy's metrics text (open client connections). */

@@ -40,6 +40,7 @@ export class GatewayProxy {
   private readonly certs = new SecureContextCache();
   private readonly pieces = new CompiledPieces();
   private compileMs = 0;
+  private swapAt = 0;
   private readonly ctx: HandlerContext;
   private listeners = new Map<number, Listener>();
   private errors = new Map<number, PortError>();
@@ -58,6 +59,11 @@ export class GatewayProxy {
   /** How long the last update took to compile its config into tables (ms). */
   get lastCompileMs(): number {
     return this.compileMs;
+  }
+
+  /** When the last update swapped its tables in (performance.now()). */
+  get lastSwapAt(): number {
+    return this.swapAt;
   }
 
   /**
@@ -86,6 +92,7 @@ export class GatewayProxy {
       if (table && table.kind === listener.kind) (listener as { table: PortTable }).table = table;
       else toClose.push(listener);
     }
+    this.swapAt = performance.now();
     this.metrics.configSwaps.inc();
     this.upstream.retain(endpoints);
 
