@@ -125,7 +125,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   // coordination.k8s.io/v1
   resource('coordination.k8s.io', 'v1', 'Lease', 'leases'),
   // certificates.k8s.io/v1 (node client and serving certificates: src/apiserver/node-identity/)
-  resource('certificates.k8s.io', 'v1', 'CertificateSigningRequest', 'certificatesigningrequests', { namespaced: false, shortNames: ['csr'], subresources: [status] }),
+  resource('certificates.k8s.io', 'v1', 'CertificateSigningRequest', 'certificatesigningrequests', { namespaced: false, shortNames: ['csr'], subresources: [status, { name: 'approval', verbs: ['get', 'patch', 'update'] }] }),
   // rbac.authorization.k8s.io/v1
   resource(RBAC_GROUP, 'v1', 'ClusterRole', 'clusterroles', { namespaced: false }),
   resource(RBAC_GROUP, 'v1', 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),

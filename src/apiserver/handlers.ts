@@ -288,7 +288,7 @@ async function create(env: HandlerEnv, rr: ResourceRequest): Promise<void> {
   sendEntry(rr, code, entry, warningHeaders(ctx));
 }
 
-async function update(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status' | 'finalize'): Promise<void> {
+async function update(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status' | 'approval' | 'finalize'): Promise<void> {
   const ctx = writeContext(rr.query, rr.req);
   const obj = await readObject(rr);
   const { entry, code } = await env.registry.updateAsync(rr.r, namespaceOf(rr), rr.name!, obj, ctx, subresource);
@@ -296,7 +296,7 @@ async function update(env: HandlerEnv, rr: ResourceRequest, subresource?: 'statu
   sendEntry(rr, code, entry, warningHeaders(ctx));
 }
 
-async function patch(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status'): Promise<void> {
+async function patch(env: HandlerEnv, rr: ResourceRequest, subresource?: 'status' | 'approval'): Promise<void> {
   const ctx = writeContext(rr.query, rr.req);
   const body = await readBody(rr.req);
   const { kind, patch: p } = decodePatch(body, rr.req.headers['content-type']);
@@ -395,6 +395,11 @@ async function handleSubresource(env: HandlerEnv, rr: ResourceRequest, method: s
       if (method === 'GET') return sendEntry(rr, 200, env.registry.get(rr.r, ns, name));
       if (method === 'PUT') return update(env, rr, 'status');
       if (method === 'PATCH') return patch(env, rr, 'status');
+      throw errors.methodNotAllowed();
+    case 'approval':
+      if (method === 'GET') return sendEntry(rr, 200, env.registry.get(rr.r, ns, name));
+      if (method === 'PUT') return update(env, rr, 'approval');
+      if (method === 'PATCH') return patch(env, rr, 'approval');
       throw errors.methodNotAllowed();
     case 'finalize':
       if (method === 'PUT') return update(env, rr, 'finalize');

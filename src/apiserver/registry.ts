@@ -19,7 +19,7 @@ import type { ServiceAllocator } from './service-allocation.js';
 import type { PodSecurityAdmission } from './admission/pod-security/admission.js';
 import { convertToServed } from './crd/versions.js';
 import { clone, equalExcept, generatedName, timestamp, uniqueErrors, validateName } from './objects.js';
-import { type ResourceStrategy, type StrategyEnv, generationChanged, strategyFor } from './strategy/index.js';
+import { type ResourceStrategy, type StrategyEnv, type UpdateSubresource, generationChanged, strategyFor } from './strategy/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -182,11 +182,11 @@ export class Registry {
     return this.runAsync(ctx, () => this.planCreate(r, ns, body, ctx), false);
   }
 
-  update(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): WriteResult {
+  update(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: UpdateSubresource): WriteResult {
     return this.run(this.planUpdate(r, ns, name, body, ctx, subresource));
   }
 
-  updateAsync(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): Promise<WriteResult> {
+  updateAsync(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: UpdateSubresource): Promise<WriteResult> {
     const pristine = clone(body);
     let first = true;
     return this.runAsync(ctx, () => {
@@ -196,11 +196,11 @@ export class Registry {
     });
   }
 
-  patch(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean } = {}): WriteResult {
+  patch(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status' | 'approval'; force?: boolean } = {}): WriteResult {
     return this.run(this.planPatch(r, ns, name, kind, patch, ctx, opts));
   }
 
-  patchAsync(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean } = {}): Promise<WriteResult> {
+  patchAsync(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status' | 'approval'; force?: boolean } = {}): Promise<WriteResult> {
     const pristine = patch === undefined ? undefined : clone(patch);
     let first = true;
     return this.runAsync(ctx, () => {
@@ -253,6 +253,9 @@ export class Registry {
     strategy.prepareForCreate(r, obj);
     strategy.applyDefaults(r, obj, true);
     if (r.storageVersion) obj.apiVersion = storageApiVersionOf(r);
+    // The field manager records the request as decoded and defaulted, before mutating admission
+    // and allocation (what they add is nobody's), as kube-apiserver's create handler does.
+    this.recordManager(r, undefined, obj, ctx);
     strategy.admitCreate?.(this.env, ns, obj, ctx);
     strategy.canonicalize(obj);
 
@@ -263,7 +266,7 @@ export class Registry {
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     this.podSecurity?.admit(r, ns, obj, undefined, ctx.warnings);
     ctx.admit?.(r, obj);
-    const stored = this.recordManager(r, undefined, obj, ctx);
+    const stored = obj;
     if (ctx.dryRun) return { answer: { entry: dryEntry(stored), code: 201 } };
     const key = storeKey(r);
     if (this.store.get(key, r.namespaced ? ns : '', name)) throw errors.alreadyExists(r, name);
@@ -334,15 +337,22 @@ export class Registry {
     ctx.warnings.push(...unknown);
   }
 
-  private recordManager(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): KubeObject {
-    if (!ctx.fieldManager) return obj;
-    return patches.recordUpdate(r, old, obj, ctx.fieldManager, subresource);
+  /**
+   * The field manager's Update entry for this write, set on `obj` in place. Status is not the
+   * main resource's to own when the kind has a status subresource (upstream resets it there).
+   */
+  private recordManager(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, ctx: WriteContext, subresource?: UpdateSubresource): void {
+    if (!ctx.fieldManager) return;
+    const withoutStatus = subresource === undefined && r.subresources.some((s) => s.name === 'status');
+    const recorded = patches.recordUpdate(r, old, obj, ctx.fieldManager, subresource, withoutStatus).metadata.managedFields;
+    if (recorded === undefined) delete obj.metadata.managedFields;
+    else obj.metadata.managedFields = recorded;
   }
 
   // ---- update ----
 
-  /** PUT on the object (subresource undefined), its status, or a namespace's finalize. */
-  private planUpdate(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: 'status' | 'finalize'): WritePlan<WriteResult> {
+  /** PUT on the object (subresource undefined), its status, a CSR's approval, or a namespace's finalize. */
+  private planUpdate(r: ResourceInfo, ns: string, name: string, body: KubeObject, ctx: WriteContext, subresource?: UpdateSubresource): WritePlan<WriteResult> {
     const strategy = strategyFor(r);
     const obj = this.checkBody(r, strategy, ns, body, ctx);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
@@ -364,6 +374,9 @@ export class Registry {
     let next: KubeObject;
     if (subresource === 'status') {
       next = strategy.prepareForStatusUpdate(obj, old);
+    } else if (subresource === 'approval') {
+      if (!strategy.prepareForApprovalUpdate) throw errors.pathNotFound();
+      next = strategy.prepareForApprovalUpdate(obj, old);
     } else if (subresource === 'finalize') {
       next = clone(old);
       const spec = (next.spec ??= {}) as { finalizers?: string[] };
@@ -389,13 +402,15 @@ export class Registry {
   }
 
   /** The common end of every update: allocation, validation, generation, no-op and finalizer handling, store. */
-  private planCommitUpdate(r: ResourceInfo, strategy: ResourceStrategy, current: StoreEntry, next: KubeObject, ctx: WriteContext, subresource: 'status' | 'finalize' | undefined): WritePlan<WriteResult> {
+  private planCommitUpdate(r: ResourceInfo, strategy: ResourceStrategy, current: StoreEntry, next: KubeObject, ctx: WriteContext, subresource: UpdateSubresource | undefined): WritePlan<WriteResult> {
     const specMayChange = subresource === undefined;
     const old = current.obj;
     const name = old.metadata.name ?? '';
+    // As on create: the manager owns what the request changed, not what allocation adds.
+    this.recordManager(r, old, next, ctx, subresource);
     const allocator = specMayChange ? strategy.allocator?.(this.env) : undefined;
     const allocationErrors = allocator ? allocator.allocate(next, old, { dryRun: true }) : [];
-    const errs = uniqueErrors([...allocationErrors, ...strategy.validateUpdate(r, next, old)]);
+    const errs = uniqueErrors([...allocationErrors, ...strategy.validateUpdate(r, next, old, subresource)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     if (specMayChange) this.podSecurity?.admit(r, current.ns, next, old, ctx.warnings);
     ctx.admit?.(r, next, old);
@@ -404,7 +419,7 @@ export class Registry {
     }
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (this.isNoop(next, old)) return { answer: { entry: current, code: 200 } };
-    const stored = this.recordManager(r, old, next, ctx, subresource);
+    const stored = next;
     if (ctx.dryRun) return { answer: { entry: dryEntry(stored), code: 200 } };
     const key = storeKey(r);
     if (allocator) {
@@ -448,7 +463,7 @@ export class Registry {
 
   // ---- patch ----
 
-  private planPatch(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean }): WritePlan<WriteResult> {
+  private planPatch(r: ResourceInfo, ns: string, name: string, kind: PatchKind, patch: unknown, ctx: WriteContext, opts: { subresource?: 'status' | 'approval'; force?: boolean }): WritePlan<WriteResult> {
     if (kind === 'apply') return this.planApply(r, ns, name, patch, ctx, opts);
     const current = this.get(r, ns, name);
     const patched = this.applyPatch(r, convertToServed(r, current.obj), kind, patch);
@@ -483,8 +498,10 @@ export class Registry {
     }
   }
 
-  private planApply(r: ResourceInfo, ns: string, name: string, applied: unknown, ctx: WriteContext, opts: { subresource?: 'status'; force?: boolean }): WritePlan<WriteResult> {
+  private planApply(r: ResourceInfo, ns: string, name: string, applied: unknown, ctx: WriteContext, opts: { subresource?: 'status' | 'approval'; force?: boolean }): WritePlan<WriteResult> {
     if (!ctx.fieldManager) throw errors.badRequest('PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
+    const subresource = opts.subresource;
+    if (subresource === 'approval') throw errors.unsupportedMediaType('server-side apply is not served for the approval subresource: use an update or a merge, JSON or strategic merge patch');
     if (applied === null || typeof applied !== 'object' || Array.isArray(applied)) throw errors.badRequest('the apply patch must be an object');
     const body = applied as KubeObject;
     if (!body.apiVersion || !body.kind) throw errors.badRequest('invalid object type: apply patches must set apiVersion and kind');
@@ -493,7 +510,7 @@ export class Registry {
     }
     const key = storeKey(r);
     const current = this.store.get(key, r.namespaced ? ns : '', name);
-    if (!current && opts.subresource) throw errors.notFound(r, name);
+    if (!current && subresource) throw errors.notFound(r, name);
     const typed = this.checkBody(r, strategyFor(r), ns, body, ctx);
     typed.metadata.name = name;
     // metadata.resourceVersion in an applied configuration is a precondition, as upstream checks it.
@@ -501,7 +518,7 @@ export class Registry {
     if (expected !== undefined && (!current || expected !== current.rev)) throw errors.conflict(r, name);
     let result: patches.ApplyResult;
     try {
-      result = patches.serverSideApply(r, current ? clone(convertToServed(r, current.obj)) : undefined, typed, ctx.fieldManager, opts.force ?? false, opts.subresource);
+      result = patches.serverSideApply(r, current ? clone(convertToServed(r, current.obj)) : undefined, typed, ctx.fieldManager, opts.force ?? false, subresource);
     } catch (err) {
       if (err instanceof patches.PatchError) throw patchFailure(err);
       throw err;
@@ -512,7 +529,7 @@ export class Registry {
     const inner: WriteContext = { ...ctx, fieldManager: undefined, fieldValidation: 'Ignore', decoded: true };
     if (!current) return this.planCreate(r, ns, obj, inner);
     obj.metadata.resourceVersion = current.obj.metadata.resourceVersion;
-    return this.planUpdate(r, ns, name, obj, inner, opts.subresource);
+    return this.planUpdate(r, ns, name, obj, inner, subresource);
   }
 
   // ---- delete ----

@@ -173,6 +173,83 @@ export function fieldSetOf(value: unknown, ft: FieldType | undefined, prefix: Fi
   return out;
 }
 
+/**
+ * fieldSetOf(value, ft) written as a fieldsV1 tree (keys sorted, `.` first), built in one walk
+ * without the path list; undefined when the value sets nothing.
+ */
+export function fieldsV1Of(value: unknown, ft: FieldType | undefined): JsonObject | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!ft || ft.t === 'scalar' || ft.t === 'any') return {};
+  if (ft.t === 'list') {
+    if (!Array.isArray(value)) return {};
+    if (ft.listType === 'map' && ft.mapKeys) {
+      const out: JsonObject = {};
+      for (const item of value) {
+        if (!isObject(item)) continue;
+        const key = keyElement(item, ft.mapKeys);
+        const node = (isObject(out[key]) ? out[key] : (out[key] = {})) as JsonObject;
+        node['.'] = {};
+        for (const [k, v] of Object.entries(item)) addChild(node, `f:${k}`, fieldsV1Of(v, childType(ft.item, k)));
+        out[key] = sortKeys(node);
+      }
+      return nonEmptySorted(out);
+    }
+    if (ft.listType === 'set') {
+      const out: JsonObject = {};
+      for (const item of value) out[`v:${JSON.stringify(item)}`] = {};
+      return nonEmptySorted(out);
+    }
+    return {};
+  }
+  if (!isObject(value)) return {};
+  if (ft.t === 'map') {
+    const out: JsonObject = { '.': {} };
+    for (const [k, v] of Object.entries(value)) addChild(out, `f:${k}`, fieldsV1Of(v, ft.value));
+    return sortKeys(out);
+  }
+  let any = false;
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null || v === undefined) continue;
+    any = true;
+    if (!ft.atomic) addChild(out, `f:${k}`, fieldsV1Of(v, childType(ft, k)));
+  }
+  if (!any || ft.atomic) return {};
+  return nonEmptySorted(out);
+}
+
+/** Puts `child` at `key` of a fieldsV1 node, merging with what is there (list-map items with equal keys). */
+function addChild(node: JsonObject, key: string, child: JsonObject | undefined): void {
+  if (child === undefined) return;
+  const there = node[key];
+  node[key] = isObject(there) ? mergeTrees(there, child) : child;
+}
+
+function mergeTrees(a: JsonObject, b: JsonObject): JsonObject {
+  const out: JsonObject = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = isObject(out[k]) ? mergeTrees(out[k] as JsonObject, v as JsonObject) : v;
+  return sortKeys(out);
+}
+
+function nonEmptySorted(node: JsonObject): JsonObject | undefined {
+  return Object.keys(node).length === 0 ? undefined : sortKeys(node);
+}
+
+/** fieldsV1 order: `.` first, then by key; one level (the children are sorted already). */
+function sortKeys(node: JsonObject): JsonObject {
+  const keys = Object.keys(node);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = compareFieldKeys(keys[i - 1], keys[i]) < 0;
+  if (sorted) return node;
+  const out: JsonObject = {};
+  for (const k of keys.sort(compareFieldKeys)) out[k] = node[k];
+  return out;
+}
+
+function compareFieldKeys(a: string, b: string): number {
+  return a === '.' ? -1 : b === '.' ? 1 : a < b ? -1 : a > b ? 1 : 0;
+}
+
 export interface Found {
   found: boolean;
   value?: unknown;

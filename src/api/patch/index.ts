@@ -59,6 +59,6 @@ export function serverSideApply(r: ResourceInfo, live: KubeObject | undefined, a
  * Records an Update operation by `manager` in managedFields (for non-apply writes), so later
  * applies see who owns which field.
  */
-export function recordUpdate(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource?: string): KubeObject {
-  return recordUpdateOperation(r, old, obj, manager, subresource);
+export function recordUpdate(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource?: string, withoutStatus = false): KubeObject {
+  return recordUpdateOperation(r, old, obj, manager, subresource, withoutStatus);
 }

@@ -3,7 +3,7 @@
 import { apiVersionOf, type ResourceInfo } from '../resources.js';
 import { schemaFor } from '../schema/index.js';
 import type { KubeObject } from '../types.js';
-import { FieldSet, type FieldPathElements, changedFieldSet, fieldSetOf, removedFieldSet } from './fieldset.js';
+import { FieldSet, type FieldPathElements, changedFieldSet, fieldSetOf, fieldsV1Of, removedFieldSet } from './fieldset.js';
 import { type JsonObject, isObject } from './json-value.js';
 
 export interface ManagerEntry {
@@ -81,13 +81,53 @@ function ownable(set: FieldSet): FieldSet {
   return set.filter((p) => !stripped(p) && !(p.length === 1 && p[0] === 'f:metadata'));
 }
 
-/** Records an Update by `manager`; writes through a subresource (status) get their own entry, as upstream. */
-export function recordUpdateOperation(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource?: string): KubeObject {
+/** The metadata fields of STRIPPED (they all lie under f:metadata). */
+const STRIPPED_METADATA = STRIPPED.filter((p) => p.length === 2 && p[0] === 'f:metadata').map((p) => p[1]);
+
+/**
+ * The fieldsV1 of everything `obj` sets that a manager can own: ownable(fieldSetOf(obj)) written
+ * as fieldsV1, built in one walk (a create's whole managedFields entry). `withoutStatus` leaves
+ * status out (the main resource of a kind with a status subresource, whose status the write resets).
+ */
+function ownedFieldsV1(obj: KubeObject, ft: ReturnType<typeof schemaFor>, withoutStatus: boolean): JsonObject {
+  const tree = fieldsV1Of(obj, ft) ?? {};
+  delete tree['f:apiVersion'];
+  delete tree['f:kind'];
+  if (withoutStatus) delete tree['f:status'];
+  const meta = tree['f:metadata'];
+  if (isObject(meta)) {
+    for (const k of STRIPPED_METADATA) delete meta[k];
+    if (Object.keys(meta).length === 0) delete tree['f:metadata'];
+  } else if (meta !== undefined) {
+    delete tree['f:metadata'];
+  }
+  return tree;
+}
+
+/**
+ * Records an Update by `manager`; writes through a subresource (status) get their own entry, as
+ * upstream. `withoutStatus`: status is not the write's to own (see ownedFieldsV1).
+ */
+export function recordUpdateOperation(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource?: string, withoutStatus = false): KubeObject {
   if (!manager) return obj;
   const incoming = obj.metadata?.managedFields;
-  const entries = parseManagedFields(Array.isArray(incoming) ? incoming : old?.metadata?.managedFields);
   const ft = schemaFor(r);
-  const changed = ownable(changedFieldSet(old, obj, ft));
+  if (old === undefined && (!Array.isArray(incoming) || incoming.length === 0)) {
+    // A create with no managedFields of its own: one entry, everything the object sets.
+    const fieldsV1 = ownedFieldsV1(obj, ft, withoutStatus);
+    const out: KubeObject = { ...obj, metadata: { ...obj.metadata } };
+    if (Object.keys(fieldsV1).length === 0) {
+      delete out.metadata.managedFields;
+      return out;
+    }
+    const entry: JsonObject = { manager, operation: 'Update', apiVersion: apiVersionOf(r), time: nowTimestamp(), fieldsType: 'FieldsV1', fieldsV1 };
+    if (subresource) entry.subresource = subresource;
+    out.metadata.managedFields = [entry];
+    return out;
+  }
+  const entries = parseManagedFields(Array.isArray(incoming) ? incoming : old?.metadata?.managedFields);
+  const all = ownable(changedFieldSet(old, obj, ft));
+  const changed = withoutStatus ? all.filter((p) => p[0] !== 'f:status') : all;
   const removed = old ? ownable(removedFieldSet(old, obj, ft)) : new FieldSet();
   const apiVersion = apiVersionOf(r);
   for (const e of entries) {

@@ -55,20 +55,32 @@ export class CsrSigner {
     if (!entry) return;
     const decision = decideCsr(entry.obj);
     if (decision.action === 'ignore') return;
-    const next: KubeObject = clone(entry.obj);
-    const status = ((next.status as Record<string, unknown> | undefined) ?? {}) as { conditions?: unknown[]; certificate?: string };
     const now = timestamp();
-    if (decision.action === 'fail') {
-      status.conditions = [...(status.conditions ?? []), { type: 'Failed', status: 'True', reason: decision.reason, message: decision.message, lastUpdateTime: now, lastTransitionTime: now }];
-      log.warn('refused a node certificate request', { csr: name, reason: decision.message });
-    } else {
-      status.conditions = [...(status.conditions ?? []), { type: 'Approved', status: 'True', reason: 'AutoApproved', message: decision.approvalMessage, lastUpdateTime: now, lastTransitionTime: now }];
-      status.certificate = Buffer.from(issueCertificate(this.ca, decision.request, decision.usages, decision.notAfter)).toString('base64');
-      log.info('signed a node certificate', { csr: name, subject: decision.request.commonName, signer: (entry.obj.spec as { signerName?: string }).signerName, notAfter: decision.notAfter.toISOString() });
-    }
-    next.status = status;
+    // Approved goes through the approval subresource (as csrapproving does), the certificate and
+    // Failed through status (as csrsigning does): a status write may not add Approved.
+    const withStatus = (obj: KubeObject, change: (status: { conditions?: unknown[]; certificate?: string }) => void): KubeObject => {
+      const next = clone(obj);
+      const status = ((next.status as Record<string, unknown> | undefined) ?? {}) as { conditions?: unknown[]; certificate?: string };
+      change(status);
+      next.status = status;
+      return next;
+    };
+    const hasApproved = ((entry.obj.status as { conditions?: { type?: string }[] } | undefined)?.conditions ?? []).some((c) => c?.type === 'Approved');
     try {
-      this.registry.update(R.certificatesigningrequests, '', name, next, systemContext(), 'status');
+      if (decision.action === 'fail') {
+        const next = withStatus(entry.obj, (s) => (s.conditions = [...(s.conditions ?? []), { type: 'Failed', status: 'True', reason: decision.reason, message: decision.message, lastUpdateTime: now, lastTransitionTime: now }]));
+        this.registry.update(R.certificatesigningrequests, '', name, next, systemContext(), 'status');
+        log.warn('refused a node certificate request', { csr: name, reason: decision.message });
+      } else {
+        let current = entry.obj;
+        if (!hasApproved) {
+          const approved = withStatus(current, (s) => (s.conditions = [...(s.conditions ?? []), { type: 'Approved', status: 'True', reason: 'AutoApproved', message: decision.approvalMessage, lastUpdateTime: now, lastTransitionTime: now }]));
+          current = this.registry.update(R.certificatesigningrequests, '', name, approved, { ...systemContext(), fieldManager: 'certificatesigningrequest-approving-controller' }, 'approval').entry.obj;
+        }
+        const certificate = Buffer.from(issueCertificate(this.ca, decision.request, decision.usages, decision.notAfter)).toString('base64');
+        this.registry.update(R.certificatesigningrequests, '', name, withStatus(current, (s) => (s.certificate = certificate)), systemContext(), 'status');
+        log.info('signed a node certificate', { csr: name, subject: decision.request.commonName, signer: (entry.obj.spec as { signerName?: string }).signerName, notAfter: decision.notAfter.toISOString() });
+      }
     } catch (err) {
       log.warn('could not store the outcome of a certificate request; retrying', { csr: name, err: (err as Error).message });
       setTimeout(() => {

@@ -9,6 +9,7 @@ import type { KubeObject } from '../../api/types.js';
 import { Authenticator, adminTokenAuthenticator, bootstrapTokenAuthenticator, proxyTokenAuthenticator, serviceAccountTokenAuthenticator, type ObjectLookup } from '../auth.js';
 import { nodeAuthorizer } from '../node-identity/node-authorizer.js';
 import { identityWriteAdmission } from '../node-identity/node-admission.js';
+import { certificateApprovalAdmission } from '../admission/certificate-approval.js';
 import {
   AuthorizerChain,
   forbiddenStatus,
@@ -113,7 +114,9 @@ export class AccessControl {
     }
     const user = wantsImpersonation(req) ? impersonate(req, authenticated, this.authorizer) : authenticated;
     this.authorizer.check(user, requestAttributes(req.method ?? 'GET', pathname, query));
+    const approval = certificateApprovalAdmission(pathname, (attrs) => this.authorizer.decide(user, attrs).allowed);
     if (pathname.startsWith(`/apis/${RBAC_GROUP}/`)) writeAdmissions.set(req, (r, obj) => this.preventEscalation(user, r, obj));
+    else if (approval) writeAdmissions.set(req, approval);
     else {
       const identity = identityWriteAdmission(user, pathname);
       if (identity) writeAdmissions.set(req, identity);

@@ -11,10 +11,11 @@ import { namespaceStrategy } from './namespaces.js';
 import { nodeStrategy } from './nodes.js';
 import { podStrategy } from './pods.js';
 import { serviceStrategy } from './services.js';
-import { csrConditions, statusUpdateResetting } from './status.js';
+import { certificateSigningRequestStrategy } from './certificate-signing-requests.js';
+import { statusUpdateResetting } from './status.js';
 import type { ResourceStrategy } from './types.js';
 
-export type { Allocator, GenerationRule, ResourceStrategy, StrategicMerge, StrategyEnv } from './types.js';
+export type { Allocator, GenerationRule, ResourceStrategy, StrategicMerge, StrategyEnv, UpdateSubresource } from './types.js';
 export { generationChanged } from './default.js';
 
 /**
@@ -47,8 +48,8 @@ const BUILT_IN: Record<string, ResourceStrategy> = {
   'networking.k8s.io/ingressclasses': withGeneration(),
   'policy/poddisruptionbudgets': withGeneration(),
   'apiextensions.k8s.io/customresourcedefinitions': customResourceDefinitionStrategy,
-  // Approved/Denied conditions belong to the approval subresource.
-  'certificates.k8s.io/certificatesigningrequests': { ...defaultStrategy, prepareForStatusUpdate: statusUpdateResetting(['spec'], csrConditions) },
+  // Approved/Denied conditions belong to the approval subresource, the certificate to status.
+  'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
 };
 
 /** RBAC names (system:aggregate-to-admin) need only be valid path segments. */

@@ -2,6 +2,7 @@
 // admitted on create, a DELETE of a scheduled pod is graceful and answers with the pod. Pods have
 // no metadata.generation in Kubernetes 1.32 (it came with 1.33).
 import type { KubeObject } from '../../api/types.js';
+import { admitPodDefaults } from '../../api/validation/defaults/pod.js';
 import { admitServiceAccount } from '../rbac/serviceaccount-admission.js';
 import type { DeleteOptions } from '../registry.js';
 import { defaultStrategy } from './default.js';
@@ -30,7 +31,13 @@ export const podStrategy: ResourceStrategy = {
   prepareForCreate(_r, obj) {
     obj.status = { phase: 'Pending' };
   },
+  applyDefaults(r, obj, creating) {
+    defaultStrategy.applyDefaults(r, obj, creating);
+    // An update keeps what admission set when the pod was created (a body without it gets it again).
+    if (!creating) admitPodDefaults(obj as unknown as Record<string, unknown>);
+  },
   admitCreate(env, ns, obj, ctx) {
+    admitPodDefaults(obj as unknown as Record<string, unknown>);
     admitServiceAccount(env.registry, ns, obj, ctx);
   },
   // pods/status: spec and ownerReferences stay (old kubelets corrupted them); labels, annotations

@@ -61,33 +61,6 @@ export const statusOnlyUpdate: StatusUpdate = (body, old) => {
   return next;
 };
 
-type Condition = { type?: string; status?: string; lastUpdateTime?: string; lastTransitionTime?: string };
-
-/**
- * CertificateSigningRequests: Approved and Denied conditions are the approval subresource's; a
- * status write keeps the stored instances in place (when it has as many of each) and new
- * conditions get their timestamps.
- */
-export function csrConditions(next: KubeObject, old: KubeObject, now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')): void {
-  const conditionsOf = (o: KubeObject) => ((o.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c && typeof c === 'object');
-  const newConds = conditionsOf(next);
-  const oldConds = conditionsOf(old);
-  for (const type of ['Approved', 'Denied']) {
-    const oldAt = oldConds.filter((c) => c.type === type);
-    const newIdx = newConds.map((c, i) => (c.type === type ? i : -1)).filter((i) => i >= 0);
-    if (oldAt.length !== newIdx.length) continue;
-    newIdx.forEach((i, k) => (newConds[i] = clone(oldAt[k])));
-  }
-  if (newConds.length > 0) (next.status as { conditions?: Condition[] }).conditions = newConds;
-  for (const c of newConds) {
-    c.lastUpdateTime ??= now;
-    if (c.lastTransitionTime === undefined) {
-      const before = oldConds.find((o) => o.type === c.type);
-      c.lastTransitionTime = before && before.status === c.status && before.lastTransitionTime ? before.lastTransitionTime : now;
-    }
-  }
-}
-
 /** Pods: the QoS class is the server's and is backfilled when a status write drops it. */
 export function podQosClass(next: KubeObject, old: KubeObject): void {
   const status = (next.status ??= {}) as { qosClass?: string };

@@ -31,6 +31,9 @@ export interface GenerationRule {
   metadata?: readonly ('labels' | 'annotations')[];
 }
 
+/** The subresources an update may go through (undefined: the object itself). */
+export type UpdateSubresource = 'status' | 'approval' | 'finalize';
+
 /** How a strategic merge patch is answered: applied, applied as a JSON merge patch, or 415. */
 export type StrategicMerge = 'strategic' | 'merge' | 'unsupported';
 
@@ -59,12 +62,14 @@ export interface ResourceStrategy {
   prepareForUpdate(r: ResourceInfo, next: KubeObject, old: KubeObject): void;
   /** PrepareForUpdate of the status subresource: the object stored from the request `body` and the stored `old` (see status.ts). */
   prepareForStatusUpdate(body: KubeObject, old: KubeObject): KubeObject;
+  /** PrepareForUpdate of the approval subresource (CertificateSigningRequests): as prepareForStatusUpdate. */
+  prepareForApprovalUpdate?(body: KubeObject, old: KubeObject): KubeObject;
   /** Defaulting, on create and on every update of the object. */
   applyDefaults(r: ResourceInfo, obj: KubeObject, creating: boolean): void;
   /** The stored form after defaulting (Endpoints: no empty subsets). */
   canonicalize(obj: KubeObject): void;
   validateCreate(r: ResourceInfo, obj: KubeObject): FieldError[];
-  validateUpdate(r: ResourceInfo, next: KubeObject, old: KubeObject): FieldError[];
+  validateUpdate(r: ResourceInfo, next: KubeObject, old: KubeObject, subresource?: UpdateSubresource): FieldError[];
   /** Admission on create that reads or writes other objects (a pod's ServiceAccount, an Ingress's default class). */
   admitCreate?(env: StrategyEnv, ns: string, obj: KubeObject, ctx: WriteContext): void;
   /** The allocator of what the objects hold, when the server has one. */

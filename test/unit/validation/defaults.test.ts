@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { R } from '../../../src/api/resources.js';
-import { defaultImagePullPolicy } from '../../../src/api/validation/defaults/pod.js';
+import { admitPodDefaults, defaultImagePullPolicy } from '../../../src/api/validation/defaults/pod.js';
 import { defaulted } from './helpers.js';
 
 const meta = { name: 'x', namespace: 'default' };
@@ -76,8 +76,13 @@ test('Pod defaults', () => {
   assert.equal(s.terminationGracePeriodSeconds, 30);
   assert.deepEqual(s.securityContext, {});
   assert.equal(s.enableServiceLinks, true);
+  // serviceAccountName and priority are admission's (admitPodDefaults), not defaulting's.
+  assert.equal(s.priority, undefined);
+  assert.equal(s.serviceAccountName, undefined);
+  admitPodDefaults(pod);
   assert.equal(s.priority, 0);
   assert.equal(s.serviceAccountName, 'default');
+  assert.equal(s.serviceAccount, 'default');
   const c = s.containers[0];
   assert.equal(c.imagePullPolicy, 'IfNotPresent');
   assert.equal(c.terminationMessagePath, '/dev/termination-log');

@@ -85,17 +85,24 @@ export function defaultPodTemplate(template: unknown): void {
   defaultPodSpec(ensureObj(template, 'spec'));
 }
 
-/** Pod-only defaults: the PodSpec ones plus those of SetDefaults_Pod and the admission steps every cluster runs. */
+/**
+ * What the ServiceAccount and Priority admission plugins (without a PriorityClass) set on a pod.
+ * Admission, not defaulting: on a create it runs after the field manager has recorded the request,
+ * so no manager owns these fields (src/apiserver/strategy/pods.ts).
+ */
+export function admitPodDefaults(pod: Obj): void {
+  const spec = ensureObj(pod, 'spec');
+  if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
+  setDefault(spec, 'serviceAccountName', 'default');
+  setDefault(spec, 'serviceAccount', spec.serviceAccountName);
+  if (spec.priorityClassName === undefined) setDefault(spec, 'priority', 0);
+}
+
+/** Pod-only defaults: the PodSpec ones plus those of SetDefaults_Pod (admission's are admitPodDefaults). */
 export function defaultPod(pod: Obj): void {
   const spec = ensureObj(pod, 'spec');
   defaultPodSpec(spec);
   setDefault(spec, 'enableServiceLinks', true);
-  // ServiceAccount admission
-  if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
-  setDefault(spec, 'serviceAccountName', 'default');
-  setDefault(spec, 'serviceAccount', spec.serviceAccountName);
-  // Priority admission without a PriorityClass
-  if (spec.priorityClassName === undefined) setDefault(spec, 'priority', 0);
   setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
   // SetDefaults_Pod: limits without requests become requests
   for (const c of [...objItems(spec, 'containers'), ...objItems(spec, 'initContainers')]) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../../../src/api/types.js';
 import { strategyFor } from '../../../../src/apiserver/strategy/index.js';
-import { csrConditions, statusOnlyUpdate } from '../../../../src/apiserver/strategy/status.js';
+import { statusOnlyUpdate } from '../../../../src/apiserver/strategy/status.js';
 
 const stored = (extra: Partial<KubeObject> = {}): KubeObject =>
   ({
@@ -77,14 +77,4 @@ test('custom resources and Gateway API kinds: only status (and managedFields) co
   const none = request();
   delete none.status;
   assert.equal(statusOnlyUpdate(none, stored()).status, undefined);
-});
-
-test('CSR status: Approved/Denied instances stay as stored; new conditions get timestamps', () => {
-  const old = stored({ status: { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved', lastUpdateTime: 't0', lastTransitionTime: 't0' }] } } as Partial<KubeObject>);
-  const next = request();
-  next.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'Changed' }, { type: 'Failed', status: 'True' }], certificate: 'Y2VydA==' };
-  csrConditions(next, old, 'now');
-  const conds = (next.status as { conditions: Record<string, string>[] }).conditions;
-  assert.equal(conds[0].reason, 'AutoApproved');
-  assert.deepEqual([conds[1].lastUpdateTime, conds[1].lastTransitionTime], ['now', 'now']);
 });
