@@ -60,11 +60,18 @@ function request(agent: http.Agent, url: string, path: string, body: unknown): P
 }
 
 /**
- * Raw puts through etcd3 (gRPC), the client library flatnet's etcd store uses: the peer of the
- * etcd store's creates, without the API server around them.
+ * Raw writes through etcd3 (gRPC), the client library flatnet's etcd store uses, without the API
+ * server around them: plain puts, and the transaction kube-apiserver (and flatnet) sends for a
+ * create (put if the key's create revision is 0, else read it back).
  */
 export interface LibraryPeer {
   put(key: string, value: string): Promise<void>;
+  createTxn(key: string, value: string): Promise<void>;
+  /**
+   * Opens one watch over `prefix` whose events are decoded and dropped, as kube-apiserver's watch
+   * cache keeps one per resource on its etcd.
+   */
+  watchPrefix(prefix: string): Promise<{ events(): number; close(): Promise<void> }>;
   close(): void;
 }
 
@@ -73,6 +80,18 @@ export function libraryPeer(url: string): LibraryPeer {
   return {
     put: async (key, value) => {
       await client.put(key).value(value).exec();
+    },
+    createTxn: async (key, value) => {
+      const res = await client.if(key, 'Create', '==', 0).then(client.put(key).value(value)).else(client.get(key)).commit();
+      if (!res.succeeded) throw new Error(`${key} already exists`);
+    },
+    watchPrefix: async (prefix) => {
+      const watcher = await client.watch().prefix(prefix).create();
+      let events = 0;
+      watcher.on('data', (res) => {
+        for (const ev of res.events) if (ev.kv.value.toString().length > 0) events++;
+      });
+      return { events: () => events, close: () => watcher.cancel() };
     },
     close: () => client.close(),
   };

@@ -5,161 +5,28 @@
 // same run against etcd (./etcd-peer.ts, Debian's etcd-server), the store under kube-apiserver,
 // and reported as a ratio. Bounded to about 2 minutes.
 //
-//   node --import tsx bench/apiserver/run.ts [--store sqlite|memory]
+//   node --import tsx bench/apiserver/run.ts [--store sqlite|memory|etcd]
 import { cpus, totalmem } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
-import type { TestServer } from '../../test/support/server.js';
-import { type Etcd, etcdWatcherSource, prefixEnd, startEtcd } from './etcd-peer.js';
-import { startBenchServer } from './server-store.js';
+import { startEtcd } from './etcd-peer.js';
+import { CONCURRENCY, WATCHERS, type WatchResult, type WatchTarget, etcdWatchTarget, flatnetWatchTarget, inParallel, percentile, watchPhase } from './etcd-bench-kit.js';
+import { benchStoreOf, startBenchServer } from './server-store.js';
 
-const storeKind = process.argv.includes('--store') ? (process.argv[process.argv.indexOf('--store') + 1] as 'sqlite' | 'memory') : 'sqlite';
-const WATCHERS = 100;
-const WATCH_WORKERS = 4;
+const storeKind = benchStoreOf(process.argv);
 const WRITE_RATE = 1000;
 const WRITE_SECONDS = 5;
 const PODS = 10_000;
 const CREATES = 3_000;
-const CONCURRENCY = 32;
 
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function inParallel(total: number, concurrency: number, make: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: concurrency }, async () => {
-    while (next < total) await make(next++);
-  });
-  await Promise.all(workers);
-}
-
-const watcherSource = `
-const { parentPort, workerData } = require('node:worker_threads');
-const https = require('node:https');
-const { performance } = require('node:perf_hooks');
-const { url, ca, token, path, count } = workerData;
-const u = new URL(url);
-const latencies = [];
-let ready = 0;
-const agent = new https.Agent({ keepAlive: true, maxSockets: count, ca });
-for (let i = 0; i < count; i++) {
-  const req = https.request({ host: u.hostname, port: u.port, path, ca, agent, headers: { authorization: 'Bearer ' + token } }, (res) => {
-    ready++;
-    if (ready === count) parentPort.postMessage({ ready: true });
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => {
-      buf += chunk;
-      let nl;
-      while ((nl = buf.indexOf('\\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        // A regex instead of JSON.parse keeps the watchers' own CPU cost out of the measurement.
-        const m = line.startsWith('{"type":"ADDED"') ? /"sent":"([0-9.]+)"/.exec(line) : null;
-        if (m) latencies.push(performance.timeOrigin + performance.now() - Number(m[1]));
-      }
-    });
-    res.on('error', () => {});
-  });
-  req.on('error', () => {});
-  req.end();
-}
-parentPort.on('message', (m) => { if (m === 'report') parentPort.postMessage({ latencies }); });
-`;
-
-interface WatchTarget {
-  label: string;
-  /** How many watches the workers open in all. */
-  watches: number;
-  /** Starts the watcher workers (each posts one message when all its watches are open). */
-  watchers(): Worker[];
-  /** Writes object number `i`, carrying its send time. */
-  write(i: number, sent: number): Promise<unknown>;
-}
-
-interface WatchResult {
-  achieved: number;
-  delivered: number;
-  expected: number;
-  p50: number;
-  p99: number;
-}
-
-/** Watch delivery latency: WATCHERS watchers while writing `rate` objects/s for `seconds`. */
-async function watchPhase(target: WatchTarget, rate: number, seconds: number, note: (k: string, v: string) => void): Promise<WatchResult> {
-  const workers = target.watchers();
-  await Promise.all(workers.map((w) => new Promise<void>((res) => w.once('message', () => res()))));
-  const total = rate * seconds;
-  const tick = 10;
-  const perTick = (rate * tick) / 1000;
-  let sent = 0;
-  const inflight: Promise<unknown>[] = [];
-  const writeStart = performance.now();
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.round(((performance.now() - writeStart) / 1000) * rate) + perTick);
-      while (sent < due) inflight.push(target.write(sent++, now()));
-      if (sent >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, tick);
-  });
-  await Promise.all(inflight);
-  const achieved = total / ((performance.now() - writeStart) / 1000);
-  // Give the last events a moment to arrive.
-  await new Promise((r) => setTimeout(r, 1000));
-  const all: number[] = [];
-  for (const w of workers) {
-    const report = new Promise<number[]>((res) => w.once('message', (m: { latencies: number[] }) => res(m.latencies)));
-    w.postMessage('report');
-    for (const l of await report) all.push(l);
-    await w.terminate();
-  }
-  all.sort((a, b) => a - b);
-  const expected = total * target.watches;
-  const result = { achieved, delivered: all.length, expected, p50: percentile(all, 50), p99: percentile(all, 99) };
-  note(`${target.label} watch @${rate}/s: writes/s achieved`, achieved.toFixed(0));
-  note(`${target.label} watch @${rate}/s: events delivered (of ${expected})`, String(all.length));
+/** Runs one watch phase and notes its rows. */
+async function watchRows(target: WatchTarget, rate: number, seconds: number, note: (k: string, v: string) => void): Promise<WatchResult> {
+  const result = await watchPhase(target, rate, seconds);
+  note(`${target.label} watch @${rate}/s: writes/s achieved`, result.achieved.toFixed(0));
+  note(`${target.label} watch @${rate}/s: events delivered (of ${result.expected})`, String(result.delivered));
   note(`${target.label} watch @${rate}/s: latency to ${target.watches} watchers p50 / p99`, `${result.p50.toFixed(1)} ms / ${result.p99.toFixed(1)} ms`);
   return result;
-}
-
-/** flatnet's watch target: ConfigMaps in `namespace`, the send time in an annotation. */
-async function flatnetTarget(s: TestServer, namespace: string): Promise<WatchTarget> {
-  const client = s.client;
-  await client.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).catch(() => undefined);
-  const start = await client.list(R.configmaps, { namespace, limit: 1 });
-  const ca = readFileSync(join(s.dataDir, 'ca.crt'), 'utf8');
-  const token = readFileSync(join(s.dataDir, 'admin.token'), 'utf8').trim();
-  const path = `/api/v1/namespaces/${namespace}/configmaps?watch=true&resourceVersion=${start.metadata.resourceVersion}`;
-  return {
-    label: 'flatnet',
-    watches: WATCHERS,
-    watchers: () => Array.from({ length: WATCH_WORKERS }, () => new Worker(watcherSource, { eval: true, workerData: { url: s.url, ca, token, path, count: WATCHERS / WATCH_WORKERS } })),
-    write: (i, sent) => client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `w-${i}`, namespace, annotations: { sent: String(sent) } }, data: { x: 'y' } }),
-  };
-}
-
-/** etcd's watch target: keys under `prefix` whose name carries the send time; the value is a ConfigMap's JSON. */
-function etcdTarget(etcd: Etcd, prefix: string, value: string, watches: number): WatchTarget {
-  const workers = Math.min(WATCH_WORKERS, watches);
-  return {
-    label: `etcd (${watches} watch${watches > 1 ? 'es' : ''})`,
-    watches,
-    watchers: () => Array.from({ length: workers }, () => new Worker(etcdWatcherSource, { eval: true, workerData: { url: etcd.url, prefix, prefixEnd: prefixEnd(prefix), count: watches / workers } })),
-    write: (i, sent) => etcd.put(`${prefix}${sent}/${i}`, value),
-  };
 }
 
 async function timed(times: number, fn: () => Promise<unknown>): Promise<number[]> {
@@ -196,11 +63,11 @@ async function main(): Promise<void> {
     let t0 = performance.now();
     const cmBody = (i: number): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: 'bench-pods' }, data: { i: String(i) } });
     const sampleCm = JSON.stringify(await client.create(R.configmaps, cmBody(-1)));
-    await inParallel(CREATES, CONCURRENCY, (i) => client.create(R.configmaps, cmBody(i)));
+    await inParallel(CREATES, (i) => client.create(R.configmaps, cmBody(i)));
     const createRate = CREATES / ((performance.now() - t0) / 1000);
     note(`creates/s (${CREATES} ConfigMaps, ${CONCURRENCY} in flight)`, createRate.toFixed(0));
     t0 = performance.now();
-    await inParallel(CREATES, CONCURRENCY, (i) => etcd.put(`/registry/configmaps/bench-pods/cm-${i}`, sampleCm.replace('"cm--1"', `"cm-${i}"`)));
+    await inParallel(CREATES, (i) => etcd.put(`/registry/configmaps/bench-pods/cm-${i}`, sampleCm.replace('"cm--1"', `"cm-${i}"`)));
     const etcdCreateRate = CREATES / ((performance.now() - t0) / 1000);
     note(`etcd puts/s (${CREATES} ConfigMap JSON values, ${CONCURRENCY} in flight)`, etcdCreateRate.toFixed(0));
     rate('creates/s, ConfigMaps, 32 in flight', createRate, etcdCreateRate);
@@ -213,12 +80,12 @@ async function main(): Promise<void> {
       spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] },
     });
     t0 = performance.now();
-    await inParallel(PODS, CONCURRENCY, (i) => client.create(R.pods, podBody(i)));
+    await inParallel(PODS, (i) => client.create(R.pods, podBody(i)));
     const podRate = PODS / ((performance.now() - t0) / 1000);
     note(`pod creates/s (${PODS} Pods)`, podRate.toFixed(0));
     const samplePod = JSON.stringify(await client.get(R.pods, 'bench-pods', 'pod-0'));
     t0 = performance.now();
-    await inParallel(PODS, CONCURRENCY, (i) => etcd.put(`/registry/pods/bench-pods/pod-${i}`, samplePod.replaceAll('"pod-0"', `"pod-${i}"`)));
+    await inParallel(PODS, (i) => etcd.put(`/registry/pods/bench-pods/pod-${i}`, samplePod.replaceAll('"pod-0"', `"pod-${i}"`)));
     const etcdPodRate = PODS / ((performance.now() - t0) / 1000);
     note(`etcd puts/s (${PODS} Pod JSON values)`, etcdPodRate.toFixed(0));
     rate('creates/s, Pods, 32 in flight', podRate, etcdPodRate);
@@ -241,11 +108,11 @@ async function main(): Promise<void> {
     note('kubectl-style Table page (limit=500, p50)', `${percentile(tableTimes, 50).toFixed(1)} ms`);
 
     // 3. watch delivery latency to 100 watchers while writing 1000 objects/s, flatnet then etcd.
-    const ours = await watchPhase(await flatnetTarget(s, 'bench2'), WRITE_RATE, WRITE_SECONDS, note);
+    const ours = await watchRows(await flatnetWatchTarget(s, 'bench2'), WRITE_RATE, WRITE_SECONDS, note);
     // etcd with 100 watches of its own, and with the one watch kube-apiserver's watch cache keeps
     // per resource (it fans events out to its clients itself, so this is a lower bound for it).
-    const peer = await watchPhase(etcdTarget(etcd, '/registry/configmaps/bench3/', sampleCm, WATCHERS), WRITE_RATE, WRITE_SECONDS, note);
-    const cacher = await watchPhase(etcdTarget(etcd, '/registry/configmaps/bench4/', sampleCm, 1), WRITE_RATE, WRITE_SECONDS, note);
+    const peer = await watchRows(etcdWatchTarget(etcd, '/registry/configmaps/bench3/', sampleCm, WATCHERS), WRITE_RATE, WRITE_SECONDS, note);
+    const cacher = await watchRows(etcdWatchTarget(etcd, '/registry/configmaps/bench4/', sampleCm, 1), WRITE_RATE, WRITE_SECONDS, note);
     rate(`watch: writes/s achieved (target ${WRITE_RATE}), etcd 100 watches`, ours.achieved, peer.achieved);
     compare.push([`watch: events delivered to ${WATCHERS} watchers`, String(ours.delivered), String(peer.delivered), (ours.delivered / peer.delivered).toFixed(2)]);
     latency(`watch delivery p50, ${WATCHERS} watchers @${WRITE_RATE}/s`, ours.p50, peer.p50);

@@ -13,6 +13,7 @@ import { controllerMetrics } from '../controllers/metrics.js';
 import { protectDataDir } from '../apiserver/data-dir.js';
 import { parseByteSize } from '../apiserver/query.js';
 import { parseDefaultPolicy } from '../apiserver/admission/pod-security/index.js';
+import { startApiServerLease } from '../apiserver/apiserver-lease.js';
 
 const log = createLogger('server');
 
@@ -139,6 +140,8 @@ export async function run(args: string[]): Promise<number> {
   }
   let controllers: { stop(): Promise<void> } | undefined;
   const client = new KubeClient({ server: server.url, token: server.token, ca: Buffer.from(server.caPem) });
+  // Several servers share an etcd: each keeps its endpoint Lease so the `kubernetes` Service lists them all.
+  const endpointLease = storeKind === 'etcd' ? startApiServerLease(client, { ip: server.options.advertiseAddress!, port: server.port }) : undefined;
   if (v.controllers !== 'false') {
     const start = () => startControllers(client, {
       serviceCIDR: v['service-cidr']!,
@@ -173,6 +176,7 @@ export async function run(args: string[]): Promise<number> {
   } catch (err) {
     log.warn('controllers did not stop cleanly', { err: (err as Error).message });
   }
+  await endpointLease?.stop();
   client.close();
   await server.close();
   store.close();

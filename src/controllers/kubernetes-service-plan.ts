@@ -1,5 +1,5 @@
-// The `kubernetes` Service in `default` and its Endpoints and EndpointSlice: how clients in pods
-// reach the API server (first address of the service CIDR, port 443 named https).
+// The `kubernetes` Service in `default` (first address of the service CIDR, port 443 named https)
+// and how its Endpoints and EndpointSlices are brought to what apiserver-endpoints-plan.ts decides.
 import { formatIPv4, parseCIDR } from '../apiserver/service-allocation.js';
 import type { KubeObject } from '../api/types.js';
 import { canonicalJSON } from './names.js';
@@ -16,7 +16,8 @@ export function kubernetesServiceIP(serviceCIDR: string): string {
   return formatIPv4(parseCIDR(serviceCIDR).base + 1);
 }
 
-export function desiredKubernetesService(o: ApiServerEndpoint): KubeObject {
+/** The Service; `targetPort` as apiserver-endpoints-plan.ts's kubernetesTargetPort decides (default: this server's port). */
+export function desiredKubernetesService(o: ApiServerEndpoint, targetPort: number | string = o.advertisePort): KubeObject {
   const ip = kubernetesServiceIP(o.serviceCIDR);
   return {
     apiVersion: 'v1',
@@ -27,28 +28,8 @@ export function desiredKubernetesService(o: ApiServerEndpoint): KubeObject {
       clusterIP: ip,
       clusterIPs: [ip],
       sessionAffinity: 'None',
-      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: o.advertisePort }],
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort }],
     },
-  };
-}
-
-export function desiredKubernetesEndpoints(o: ApiServerEndpoint): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Endpoints',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: o.advertiseAddress }], ports: [{ name: 'https', port: o.advertisePort, protocol: 'TCP' }] }],
-  };
-}
-
-export function desiredKubernetesSlice(o: ApiServerEndpoint): KubeObject {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
-    addressType: 'IPv4',
-    endpoints: [{ addresses: [o.advertiseAddress], conditions: { ready: true } }],
-    ports: [{ name: 'https', port: o.advertisePort, protocol: 'TCP' }],
   };
 }
 

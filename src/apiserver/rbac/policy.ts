@@ -9,6 +9,7 @@ import { type Registry, type WriteContext, storeKey } from '../registry.js';
 import { clone } from '../objects.js';
 import { aggregatedRules, sameRules } from './aggregation.js';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy.js';
+import { createUnlessExists, retryOnConflict } from '../bootstrap-writes.js';
 import type { BindingObject, RbacWorld, RoleObject } from './types.js';
 
 const log = createLogger('rbac');
@@ -69,10 +70,11 @@ export class RbacPolicy {
     ] as const) {
       for (const obj of objects) {
         if (store.get(storeKey(r), '', obj.metadata.name!)) continue;
-        this.registry.create(r, '', obj, systemContext());
+        // Another API server on the same etcd may create it first: that is success.
+        createUnlessExists(this.registry, r, '', obj, systemContext());
       }
     }
-    this.aggregate();
+    retryOnConflict(() => this.aggregate());
   }
 
   private scheduleAggregation(): void {
@@ -81,7 +83,7 @@ export class RbacPolicy {
     setImmediate(() => {
       this.aggregationPending = false;
       try {
-        this.aggregate();
+        retryOnConflict(() => this.aggregate());
       } catch (err) {
         log.warn('could not aggregate ClusterRoles', { err: (err as Error).message });
       }
