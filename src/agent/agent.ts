@@ -163,6 +163,8 @@ export class Agent {
     await this.pods.start();
     if (o.runtimeSocket) {
       this.runtime = new RuntimeConnection(o.runtimeSocket, this.log);
+      this.runtime.onHealthChange(() => this.runtimeHealth?.refresh());
+      this.runtimeHealth?.refresh();
       await this.runtime.open();
     }
     await this.adoptOrCleanSandboxes(this.pods.list());
@@ -185,7 +187,7 @@ export class Agent {
         this.runtimeProblems = text;
       }
       this.registration?.setRuntimeErrors(errors);
-    });
+    }, () => this.runtime?.health());
     this.runtimeHealth.start();
     const listen = o.healthzListen ?? DEFAULT_HEALTHZ_LISTEN;
     if (listen === '') return;

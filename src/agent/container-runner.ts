@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { planContainer, type ContainerPlan } from '../workloads/images.js';
 import { WorkloadStartError, type RunningWorkload } from '../workloads/workload.js';
-import type { KubeClient } from '../client/client.js';
+import { KubeClient } from '../client/client.js';
+import { serviceAccountConnection } from '../runtime/workload-credentials.js';
 import { RestartBackoff, shouldRestart, type BackoffPolicy } from './backoff.js';
 import { ContainerLog } from './container-log.js';
 import { startProcessContainer, type ProcessExit, type RunningProcess } from './container-process.js';
@@ -205,8 +206,12 @@ export class ContainerRunner {
     const iso = this.host.isolation;
     const ports = (this.spec.ports ?? []).map((p) => ({ containerPort: p.containerPort, ...(p.protocol ? { protocol: p.protocol } : {}), ...(p.name ? { name: p.name } : {}) }));
     const base = { sandboxId: runtime.sandboxId, name: this.spec.name, attempt, env: this.env, ports };
-    if (plan.kind === 'builtin') return { ...base, run: { kind: 'builtin', image: this.spec.image ?? plan.image.name, args: plan.args, ...(runtime.kubeconfig ? { api: { kubeconfig: runtime.kubeconfig } } : {}) } };
     const serviceAccountDir = iso.serviceAccountDir();
+    if (plan.kind === 'builtin') {
+      // A workload that reads the API does so as the pod's ServiceAccount (its projected token), never as the node.
+      const api = runtime.kubeconfig && serviceAccountDir ? { api: { kubeconfig: runtime.kubeconfig, tokenFile: join(serviceAccountDir, 'token') } } : {};
+      return { ...base, run: { kind: 'builtin', image: this.spec.image ?? plan.image.name, args: plan.args, ...api } };
+    }
     return {
       ...base,
       run: {
@@ -309,6 +314,12 @@ export class ContainerRunner {
     });
   }
 
+  /** The API client of an in-agent built-in workload: the pod's ServiceAccount token at the node's server, or none. */
+  private serviceAccountClient(): KubeClient | undefined {
+    const dir = this.host.isolation.serviceAccountDir();
+    return dir && this.host.client ? new KubeClient(serviceAccountConnection(this.host.client.connection, join(dir, 'token'))) : undefined;
+  }
+
   private async startBuiltin(plan: Extract<ContainerPlan, { kind: 'builtin' }>, listening: () => void): Promise<ProcessExit> {
     const log = this.log as ContainerLog;
     try {
@@ -321,7 +332,7 @@ export class ContainerRunner {
         args: plan.args,
         env: this.env,
         ports: this.spec.ports ?? [],
-        client: this.host.client,
+        client: this.serviceAccountClient(),
         stdout: (t) => log.write('stdout', t),
         stderr: (t) => log.write('stderr', t),
       });

@@ -1,6 +1,7 @@
-// The kubelet's health: the runtime checks behind the node's Ready condition (can pod sandboxes
-// be made: the sandbox records writable, network namespaces usable, the CNI config in place),
-// run on a timer, and the kubelet's plain-HTTP /healthz (ping, log, syncloop) on localhost
+// The kubelet's health: the runtime checks behind the node's Ready condition (is the node runtime
+// connected and answering; can pod sandboxes be made: the sandbox records writable, network
+// namespaces usable, the CNI config in place), run on a timer and again at once when the runtime
+// connection changes, and the kubelet's plain-HTTP /healthz (ping, log, syncloop) on localhost
 // (10248 by default, inside the node's namespace), unauthenticated as upstream serves it.
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { promisify } from 'node:util';
 import { HealthChecks, logCheck, pingCheck, type HealthCheck } from '../apiserver/health.js';
 import { listenTcp } from '../workloads/sockets.js';
 import type { Logger } from '../util/log.js';
+import type { RuntimeHealth } from '../runtime/agent-connection.js';
 import { parseListen } from './kubelet-server.js';
 
 const run = promisify(execFile);
@@ -49,15 +51,32 @@ export async function runtimeErrors(inputs: RuntimeHealthInputs): Promise<string
   return errors;
 }
 
-/** Checks the runtime every RUNTIME_CHECK_MS and reports its errors; its completions feed syncloop. */
+/**
+ * The node runtime connection's state as the kubelet words it: a runtime that does not answer is
+ * "container runtime is down" (here with the reason), as the kubelet's runtime state reports it.
+ */
+export function runtimeConnectionErrors(health: RuntimeHealth | undefined): string[] {
+  if (!health || health.up) return [];
+  return [`container runtime is down: ${health.reason}`];
+}
+
+/**
+ * Checks the runtime every RUNTIME_CHECK_MS and reports its errors; its completions feed syncloop.
+ * refresh() reports again at once with the connection's current state (the slower checks keep
+ * their last result), so a runtime that dies or stops answering turns the node NotReady within
+ * the connection's detection time, not the next tick.
+ */
 export class RuntimeHealthLoop {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastCompleted = Date.now();
+  private checked: string[] = [];
 
   constructor(
     private readonly inputs: RuntimeHealthInputs,
     private readonly report: (errors: string[]) => void,
+    /** The node runtime connection's health (undefined: containers run in the agent). */
+    private readonly connection: () => RuntimeHealth | undefined = () => undefined,
   ) {}
 
   start(): void {
@@ -66,9 +85,16 @@ export class RuntimeHealthLoop {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    this.report(await runtimeErrors(this.inputs));
+    this.checked = await runtimeErrors(this.inputs);
+    this.refresh();
     this.lastCompleted = Date.now();
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), RUNTIME_CHECK_MS);
+  }
+
+  /** Reports the connection's state now with the last results of the other checks. */
+  refresh(): void {
+    if (this.stopped) return;
+    this.report([...runtimeConnectionErrors(this.connection()), ...this.checked]);
   }
 
   /** The kubelet's `syncloop` check. */

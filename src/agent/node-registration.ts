@@ -7,7 +7,7 @@ import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { isAlreadyExists, isNotFound, type KubeClient } from '../client/client.js';
 import type { Logger } from '../util/log.js';
-import { goArch, microTime, nodeLease, nodeMetadata, nodeStatus, type NodeCondition, type NodeFacts } from './node-status.js';
+import { goArch, microTime, nodeLease, nodeMetadata, nodeReadyEvent, nodeStatus, type NodeCondition, type NodeFacts } from './node-status.js';
 
 export const HEARTBEAT_MS = 10_000;
 
@@ -58,6 +58,8 @@ export class NodeRegistration {
   private node: KubeObject | undefined;
   private lastConditions: NodeCondition[] | undefined;
   private stopped = false;
+  /** Status posts run one at a time, in the order of the changes they carry. */
+  private posting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: KubeClient,
@@ -114,14 +116,28 @@ export class NodeRegistration {
     void this.heartbeat();
   }
 
-  private async heartbeat(): Promise<void> {
+  /** Posts the facts as they are now (queued behind a post in flight, so no change is skipped). */
+  private heartbeat(): Promise<void> {
+    const facts: NodeFacts = { ...this.facts, runtimeErrors: [...(this.facts.runtimeErrors ?? [])] };
+    this.posting = this.posting.then(() => this.postStatus(facts));
+    return this.posting;
+  }
+
+  private async postStatus(facts: NodeFacts): Promise<void> {
     if (this.stopped) return;
     const now = new Date();
     try {
-      const status = nodeStatus(this.facts, now.toISOString().replace(/\.\d{3}Z$/, 'Z'), this.lastConditions);
-      const updated = await this.client.patch(R.nodes, undefined, this.facts.nodeName, { status }, 'merge', { subresource: 'status' });
+      const status = nodeStatus(facts, now.toISOString().replace(/\.\d{3}Z$/, 'Z'), this.lastConditions);
+      const updated = await this.client.patch(R.nodes, undefined, facts.nodeName, { status }, 'merge', { subresource: 'status' });
       this.node = updated;
+      const wasReady = this.lastConditions?.find((c) => c.type === 'Ready')?.status;
       this.lastConditions = status.conditions as NodeCondition[];
+      const ready = this.lastConditions.find((c) => c.type === 'Ready');
+      if (ready && ready.status !== wasReady) {
+        if (ready.status === 'True') this.log.info('node is ready');
+        else this.log.warn('node is not ready', { reason: ready.reason, message: ready.message });
+        await this.client.create(R.events, nodeReadyEvent(facts.nodeName, ready.status === 'True', now)).catch((err: Error) => this.log.warn('cannot record the node event', { err: err.message }));
+      }
     } catch (err) {
       this.log.warn('node status update failed', { err: (err as Error).message });
     }

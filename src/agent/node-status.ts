@@ -111,6 +111,30 @@ export function nodeStatus(f: NodeFacts, now: string, previous?: NodeCondition[]
   };
 }
 
+/**
+ * The event the kubelet records when the node's Ready condition changes: reason NodeReady or
+ * NodeNotReady, "Node <name> status is now: <reason>", on the Node (namespace default, uid = name).
+ */
+export function nodeReadyEvent(nodeName: string, ready: boolean, now: Date): KubeObject {
+  const reason = ready ? 'NodeReady' : 'NodeNotReady';
+  const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${nodeName}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0')}`, namespace: 'default' },
+    involvedObject: { apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeName },
+    reason,
+    message: `Node ${nodeName} status is now: ${reason}`,
+    type: 'Normal',
+    source: { component: 'kubelet', host: nodeName },
+    firstTimestamp: time,
+    lastTimestamp: time,
+    count: 1,
+    reportingComponent: 'kubelet',
+    reportingInstance: nodeName,
+  } as KubeObject;
+}
+
 /** MicroTime as the Lease API writes it (microseconds, Z). */
 export function microTime(date = new Date()): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

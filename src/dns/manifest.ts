@@ -1,6 +1,10 @@
 // The cluster DNS add-on as API objects, shaped like kubeadm's CoreDNS add-on: ConfigMap `coredns`
-// (its Corefile, which the DNS pods watch and follow), ServiceAccount `coredns`, Deployment
-// `coredns` (k8s-app=kube-dns) and Service `kube-dns` in kube-system.
+// (its Corefile, which the DNS pods watch and follow), ServiceAccount `coredns` with kubeadm's RBAC
+// (ClusterRole and ClusterRoleBinding `system:coredns`: list and watch Endpoints, Services, Pods,
+// Namespaces and EndpointSlices), Deployment `coredns` (k8s-app=kube-dns) and Service `kube-dns`
+// in kube-system. The DNS pods read the API with their own ServiceAccount token. CoreDNS reads its
+// Corefile from the mounted ConfigMap; flatnet's DNS pods read it through the API, so Role
+// `coredns-corefile` adds get/list/watch of that one ConfigMap and creating Events (Corefile errors).
 // The container serves DNS on 53 (udp/tcp) and HTTP on 8080: /health (liveness), /ready
 // (readiness, after the informers synced) and /metrics; the Service's `metrics` port 9153
 // targets that HTTP port by name.
@@ -74,6 +78,7 @@ export function clusterDnsObjects(opts: ClusterDnsManifestOptions): KubeObject[]
     kind: 'ServiceAccount',
     metadata: { name: 'coredns', namespace: DNS_NAMESPACE },
   };
+  const rbac = dnsRbacObjects();
   const deployment: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -85,7 +90,7 @@ export function clusterDnsObjects(opts: ClusterDnsManifestOptions): KubeObject[]
       template: {
         metadata: { labels },
         spec: {
-          serviceAccountName: 'coredns',
+          serviceAccountName: DNS_SERVICE_ACCOUNT,
           priorityClassName: 'system-cluster-critical',
           // The DNS server itself must not resolve through itself.
           dnsPolicy: 'Default',
@@ -102,13 +107,13 @@ export function clusterDnsObjects(opts: ClusterDnsManifestOptions): KubeObject[]
                 { name: 'metrics', containerPort: DNS_HTTP_PORT, protocol: 'TCP' },
               ],
               livenessProbe: { httpGet: { path: '/health', port: DNS_HTTP_PORT, scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5 },
-              readinessProbe: { httpGet: { path: '/ready', port: DNS_HTTP_PORT, scheme: 'HTTP' }, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: '/ready', port: DNS_HTTP_PORT, scheme: 'HTTP' }, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
               resources: { requests: { cpu: '100m', memory: '70Mi' }, limits: { memory: '170Mi' } },
               volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
             },
           ],
-          // As kubeadm mounts it; the server reads the same ConfigMap through the API (so a node
-          // identity may read it: the Node authorizer allows ConfigMaps its pods reference).
+          // As kubeadm mounts it; the DNS server reads the same ConfigMap through the API, as
+          // its ServiceAccount (Role coredns-corefile).
           volumes: [{ name: 'config-volume', configMap: { name: COREFILE_CONFIGMAP, items: [{ key: 'Corefile', path: 'Corefile' }] } }],
         },
       },
@@ -133,5 +138,49 @@ export function clusterDnsObjects(opts: ClusterDnsManifestOptions): KubeObject[]
       ],
     },
   };
-  return [configMap, serviceAccount, deployment, service];
+  return [configMap, serviceAccount, ...rbac, deployment, service];
+}
+
+export const DNS_SERVICE_ACCOUNT = 'coredns';
+export const DNS_CLUSTER_ROLE = 'system:coredns';
+export const DNS_COREFILE_ROLE = 'coredns-corefile';
+
+/** kubeadm's ClusterRole and ClusterRoleBinding system:coredns, and the Role for the Corefile ConfigMap. */
+export function dnsRbacObjects(): KubeObject[] {
+  const subjects = [{ kind: 'ServiceAccount', name: DNS_SERVICE_ACCOUNT, namespace: DNS_NAMESPACE }];
+  const bootstrap = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: DNS_CLUSTER_ROLE, labels: bootstrap },
+      rules: [
+        { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: DNS_CLUSTER_ROLE, labels: bootstrap, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: DNS_CLUSTER_ROLE },
+      subjects,
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: DNS_COREFILE_ROLE, namespace: DNS_NAMESPACE },
+      rules: [
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: [COREFILE_CONFIGMAP], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: DNS_COREFILE_ROLE, namespace: DNS_NAMESPACE },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: DNS_COREFILE_ROLE },
+      subjects,
+    },
+  ] as KubeObject[];
 }

@@ -25,6 +25,14 @@ const resourceFor = (kind: string) => {
       return R.services;
     case 'ConfigMap':
       return R.configmaps;
+    case 'ClusterRole':
+      return R.clusterroles;
+    case 'ClusterRoleBinding':
+      return R.clusterrolebindings;
+    case 'Role':
+      return R.roles;
+    case 'RoleBinding':
+      return R.rolebindings;
     default:
       throw new Error(`the lab does not know how to install a ${kind}`);
   }

@@ -3,7 +3,9 @@
 // stream breaks (the runtime died), every container the agent waits on is reported exited (the
 // agent restarts it by the pod's restartPolicy once the runtime is back), and the connection
 // retries until the runtime answers again; containers that were still running then are ones
-// the agent already gave up, so they are stopped and removed.
+// the agent already gave up, so they are stopped and removed. While connected, the runtime is
+// pinged every second: one that stops answering (hung, stopped) turns the connection unhealthy
+// until it answers again; each change of health is reported at once (the node's Ready follows).
 import type { Logger } from '../util/log.js';
 import type { ContainerStatusReply } from './api.js';
 import { RuntimeClient, type EventStream } from './client.js';
@@ -13,6 +15,12 @@ import { planReconcile, type KeptPod, type ReconcilePlan } from './reconcile.js'
 export const RUNTIME_GONE = 'the node runtime went away';
 
 const RETRY_MS = 500;
+/** How often a connected runtime is asked for /version, and how long it may take to answer. */
+export const PING_INTERVAL_MS = 1000;
+export const PING_TIMEOUT_MS = 2000;
+
+/** The connection's view of the runtime: up, or down with the reason (for the node's Ready condition). */
+export type RuntimeHealth = { up: true } | { up: false; reason: string };
 
 export class RuntimeConnection {
   readonly client: RuntimeClient;
@@ -23,6 +31,10 @@ export class RuntimeConnection {
   private stopped = false;
   private up = false;
   private downSince: number | undefined;
+  /** Why the runtime is not usable now (undefined: connected and answering). */
+  private problem: string | undefined = 'not connected to the node runtime yet';
+  private readonly listeners: ((h: RuntimeHealth) => void)[] = [];
+  private pingTimer: NodeJS.Timeout | undefined;
 
   constructor(
     socketPath: string,
@@ -33,7 +45,38 @@ export class RuntimeConnection {
 
   /** Whether the runtime answers now (the node's readiness reflects it). */
   get healthy(): boolean {
-    return this.up;
+    return this.problem === undefined;
+  }
+
+  health(): RuntimeHealth {
+    return this.problem === undefined ? { up: true } : { up: false, reason: this.problem };
+  }
+
+  /** Called on every change of health(), at once. */
+  onHealthChange(listener: (h: RuntimeHealth) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private setProblem(problem: string | undefined): void {
+    if (problem === this.problem) return;
+    this.problem = problem;
+    const h = this.health();
+    for (const l of this.listeners) l(h);
+  }
+
+  private schedulePing(): void {
+    if (this.stopped || !this.up) return;
+    this.pingTimer = setTimeout(() => {
+      this.pingTimer = undefined;
+      void this.client.ping(PING_TIMEOUT_MS).then(
+        () => this.up && this.setProblem(undefined),
+        (err: Error) => {
+          if (!this.up) return;
+          if (this.problem === undefined) this.log.warn('the node runtime stopped answering', { socket: this.client.socketPath, err: err.message });
+          this.setProblem(err.message);
+        },
+      ).finally(() => this.schedulePing());
+    }, PING_INTERVAL_MS);
   }
 
   /** Resolves once the runtime answered and its event stream is open. */
@@ -49,6 +92,8 @@ export class RuntimeConnection {
         this.downSince = undefined;
         void this.stream.ended.then(() => this.onStreamEnd());
         await this.stopLost();
+        this.setProblem(undefined);
+        this.schedulePing();
         return;
       } catch (err) {
         if (attempt % 20 === 0) this.log.warn('the node runtime does not answer; retrying', { socket: this.client.socketPath, err: (err as Error).message });
@@ -60,8 +105,11 @@ export class RuntimeConnection {
   private onStreamEnd(): void {
     this.stream = undefined;
     this.up = false;
+    if (this.pingTimer) clearTimeout(this.pingTimer);
+    this.pingTimer = undefined;
     if (this.stopped) return;
     this.downSince = Date.now();
+    this.setProblem(`lost the connection to the node runtime at ${this.client.socketPath}; reconnecting`);
     this.log.warn('lost the node runtime: its containers are reported exited', { waiting: this.waiters.size });
     for (const [id, list] of [...this.waiters]) {
       this.waiters.delete(id);
@@ -122,6 +170,7 @@ export class RuntimeConnection {
 
   stop(): void {
     this.stopped = true;
+    if (this.pingTimer) clearTimeout(this.pingTimer);
     this.stream?.close();
   }
 }

@@ -39,8 +39,12 @@ export type ContainerRun =
       kind: 'builtin';
       image: string;
       args: string[];
-      /** The credentials a workload that talks to the API server (flatnet/dns) uses: a kubeconfig file of this node. */
-      api?: { kubeconfig: string };
+      /**
+       * How a workload that reads the API (flatnet/dns) reaches it: the server and CA of this
+       * kubeconfig (the node's), with the pod's own ServiceAccount token (a file the agent
+       * projects), never the kubeconfig's user.
+       */
+      api?: { kubeconfig: string; tokenFile: string };
     }
   /** A program of this machine started in its own namespaces (see isolation-plan.ts). */
   | {
@@ -252,7 +256,15 @@ function decodeRun(v: unknown, path: string): ContainerRun {
     const args = strings(o, 'args', path);
     if (o.api === undefined) return { kind: 'builtin', image, args };
     const api = object(o.api, `${path}.api`);
-    return { kind: 'builtin', image, args, api: { kubeconfig: absolute(str(api, 'kubeconfig', `${path}.api`, { nonEmpty: true }), `${path}.api.kubeconfig`) } };
+    return {
+      kind: 'builtin',
+      image,
+      args,
+      api: {
+        kubeconfig: absolute(str(api, 'kubeconfig', `${path}.api`, { nonEmpty: true }), `${path}.api.kubeconfig`),
+        tokenFile: absolute(str(api, 'tokenFile', `${path}.api`, { nonEmpty: true }), `${path}.api.tokenFile`),
+      },
+    };
   }
   if (o.kind !== 'process') throw invalid(`${path}.kind: must be "builtin" or "process"`);
   const serviceAccountDir = optStr(o, 'serviceAccountDir', path);

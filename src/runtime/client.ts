@@ -42,6 +42,21 @@ export class RuntimeClient {
     });
   }
 
+  /**
+   * Whether the runtime answers /version within timeoutMs (a fresh connection, so a runtime that
+   * stopped answering is not hidden behind a kept-alive socket). Rejects with the reason otherwise.
+   */
+  ping(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ socketPath: this.socketPath, path: '/version', agent: false, timeout: timeoutMs }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new RuntimeCallError(res.statusCode ?? 0, `the node runtime answered /version with ${res.statusCode}`))));
+      });
+      req.on('timeout', () => req.destroy(new RuntimeCallError(0, `the node runtime at ${this.socketPath} did not answer /version within ${timeoutMs / 1000}s`)));
+      req.on('error', (err) => reject(err instanceof RuntimeCallError ? err : new RuntimeCallError(0, `the node runtime at ${this.socketPath} cannot be reached: ${err.message}`)));
+    });
+  }
+
   /** The runtime's /version, and the API version this client will use with it. */
   async connect(): Promise<VersionReply & { using: string }> {
     const { status, text } = await this.request('GET', '/version');

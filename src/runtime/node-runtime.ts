@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient } from '../client/client.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
+import { serviceAccountConnection } from './workload-credentials.js';
 import { ContainerLog } from '../agent/container-log.js';
 import { startProcessContainer, type ProcessExit, type RunningProcess } from '../agent/container-process.js';
 import { findBuiltinImage } from '../workloads/images.js';
@@ -207,8 +208,11 @@ export class NodeRuntime extends EventEmitter {
     const main = findBuiltinImage(run.image)!.main!;
     let listened!: () => void;
     started(new Promise<void>((resolve) => (listened = resolve)));
+    let client: KubeClient | undefined;
     const running = (async (): Promise<ProcessExit> => {
       try {
+        // The pod's own ServiceAccount token (never the node's identity) at the node's API server.
+        if (run.api) client = new KubeClient(serviceAccountConnection(loadKubeconfig(run.api.kubeconfig), run.api.tokenFile));
         const workload = await main({
           netns: sandbox.netns,
           podIP: sandbox.podIP,
@@ -218,7 +222,7 @@ export class NodeRuntime extends EventEmitter {
           args: run.args,
           env: c.config.env,
           ports: c.config.ports,
-          client: run.api ? new KubeClient(loadKubeconfig(run.api.kubeconfig)) : undefined,
+          client,
           stdout: (t) => log.write('stdout', t),
           stderr: (t) => log.write('stderr', t),
         });
@@ -233,6 +237,7 @@ export class NodeRuntime extends EventEmitter {
         return { exitCode: err instanceof WorkloadStartError ? err.exitCode : 1, reason: 'Error', message };
       }
     })();
+    void running.finally(() => client?.close());
     return Promise.race([running, crash]);
   }
 

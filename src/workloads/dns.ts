@@ -8,7 +8,7 @@ import { bindUdp, connectTcp, listenTcp } from './sockets.js';
 import { flagValue, parseGoFlags, servingWorkload, WorkloadStartError, type WorkloadMain } from './workload.js';
 
 export const runDns: WorkloadMain = async (ctx) => {
-  if (!ctx.client) throw new WorkloadStartError('flatnet/dns needs the agent\'s API client');
+  if (!ctx.client) throw new WorkloadStartError('flatnet/dns reads the API as its pod\'s ServiceAccount and this pod has no ServiceAccount token: do not set automountServiceAccountToken: false, and mount the kube-api-access volume at /var/run/secrets/kubernetes.io/serviceaccount');
   const { flags } = parseGoFlags(ctx.args);
   const port = Number(flagValue(flags, 'port', '53'));
   const udp = await bindUdp(ctx.netns, '0.0.0.0', port);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runtimeErrors } from '../../../src/agent/kubelet-healthz.js';
+import { RuntimeHealthLoop, runtimeConnectionErrors, runtimeErrors } from '../../../src/agent/kubelet-healthz.js';
 
 test('a writable sandbox directory and a present CNI config: no runtime errors', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fn-rt-'));
@@ -25,6 +25,38 @@ test('an unwritable sandbox directory and a missing CNI config are reported as t
     assert.match(errors[0], /^container runtime not ready: RuntimeReady=false reason:SandboxRecordsUnwritable message:cannot write .*file: ENOTDIR/);
     assert.match(errors[1], /^container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni config .*missing.conflist is missing$/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the runtime connection\'s state is worded as the kubelet\'s "container runtime is down"', () => {
+  assert.deepEqual(runtimeConnectionErrors(undefined), [], 'no runtime connection (containers in the agent): nothing to report');
+  assert.deepEqual(runtimeConnectionErrors({ up: true }), []);
+  assert.deepEqual(runtimeConnectionErrors({ up: false, reason: 'the node runtime at /r.sock did not answer /version within 2s' }), ['container runtime is down: the node runtime at /r.sock did not answer /version within 2s']);
+});
+
+test('refresh() reports the connection\'s state at once, with the last results of the file checks', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fn-rt-'));
+  let health: { up: true } | { up: false; reason: string } = { up: true };
+  const reports: string[][] = [];
+  let ticked!: () => void;
+  const firstTick = new Promise<void>((r) => (ticked = r));
+  const loop = new RuntimeHealthLoop({ sandboxDir: dir, cniConfig: join(dir, 'missing.conflist') }, (e) => {
+    reports.push(e);
+    ticked();
+  }, () => health);
+  try {
+    loop.start();
+    await firstTick;
+    assert.equal(reports.at(-1)!.length, 1);
+    assert.match(reports.at(-1)![0], /cni config .*missing\.conflist is missing/);
+    health = { up: false, reason: 'gone' };
+    loop.refresh();
+    assert.equal(reports.at(-1)!.length, 2, 'reported synchronously, without waiting for the next tick');
+    assert.equal(reports.at(-1)![0], 'container runtime is down: gone');
+    assert.match(reports.at(-1)![1], /cni config/);
+  } finally {
+    loop.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -2,7 +2,7 @@
 // InternalIP, as upstream's kubelet reports it), not in an annotation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeConditions, nodeMetadata, nodeStatus, readyCondition, type NodeFacts } from '../../../src/agent/node-status.js';
+import { nodeConditions, nodeMetadata, nodeReadyEvent, nodeStatus, readyCondition, type NodeFacts } from '../../../src/agent/node-status.js';
 
 const facts: NodeFacts = {
   nodeName: 'n1',
@@ -41,4 +41,29 @@ test('Ready follows the runtime: KubeletReady, or KubeletNotReady with its error
   assert.equal(two.message, '[a, b]');
   assert.equal(two.lastTransitionTime, t1, 'still False: the transition time stays');
   assert.equal(readyCondition([], t1, [ready]).lastTransitionTime, t0);
+});
+
+test('a Ready change is recorded as the kubelet records it: NodeReady / NodeNotReady on the Node', () => {
+  const now = new Date('2026-01-02T03:04:05.678Z');
+  const down = nodeReadyEvent('n1', false, now) as unknown as Record<string, any>;
+  assert.equal(down.reason, 'NodeNotReady');
+  assert.equal(down.message, 'Node n1 status is now: NodeNotReady');
+  assert.equal(down.type, 'Normal');
+  assert.equal(down.metadata.namespace, 'default');
+  assert.match(down.metadata.name, /^n1\.[0-9a-f]+$/);
+  // kubectl describe node finds a node's events by kind, name and uid = the node's name.
+  assert.deepEqual(down.involvedObject, { apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'n1' });
+  assert.deepEqual(down.source, { component: 'kubelet', host: 'n1' });
+  assert.equal(down.firstTimestamp, '2026-01-02T03:04:05Z');
+  const up = nodeReadyEvent('n1', true, now) as unknown as Record<string, any>;
+  assert.equal(up.reason, 'NodeReady');
+  assert.equal(up.message, 'Node n1 status is now: NodeReady');
+  assert.notEqual(up.metadata.name, down.metadata.name);
+});
+
+test('a runtime that is down makes the node NotReady with the kubelet\'s reason and message', () => {
+  const c = readyCondition(['container runtime is down: lost the connection to the node runtime at /x.sock; reconnecting'], '2026-01-01T00:00:00Z');
+  assert.equal(c.status, 'False');
+  assert.equal(c.reason, 'KubeletNotReady');
+  assert.equal(c.message, 'container runtime is down: lost the connection to the node runtime at /x.sock; reconnecting');
 });

@@ -38,10 +38,32 @@ test('flags: errors name the flag and say what is expected', () => {
   assert.deepEqual(parseUpstream('[fd00::2]:5353'), { host: 'fd00::2', port: 5353 });
 });
 
-test('manifest: ConfigMap, ServiceAccount, Deployment coredns and Service kube-dns as kubeadm shapes them', () => {
+test('manifest: ConfigMap, ServiceAccount and its RBAC, Deployment coredns and Service kube-dns as kubeadm shapes them', () => {
   const objs = clusterDnsObjects({ clusterIP: '10.96.0.10', replicas: 2, image: 'flatnet/dns' });
-  assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`), ['ConfigMap/kube-system/coredns', 'ServiceAccount/kube-system/coredns', 'Deployment/kube-system/coredns', 'Service/kube-system/kube-dns']);
-  const [cm, , deploy, svc] = objs as Record<string, any>[];
+  assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`), [
+    'ConfigMap/kube-system/coredns',
+    'ServiceAccount/kube-system/coredns',
+    'ClusterRole//system:coredns',
+    'ClusterRoleBinding//system:coredns',
+    'Role/kube-system/coredns-corefile',
+    'RoleBinding/kube-system/coredns-corefile',
+    'Deployment/kube-system/coredns',
+    'Service/kube-system/kube-dns',
+  ]);
+  const [cm, , role, binding, cfRole, cfBinding, deploy, svc] = objs as Record<string, any>[];
+  // kubeadm's system:coredns: list and watch what the kubernetes plugin reads, nothing more.
+  assert.deepEqual(role.rules, [
+    { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+  ]);
+  const subject = [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }];
+  assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' });
+  assert.deepEqual(binding.subjects, subject);
+  // the Corefile ConfigMap, read through the API: that one object only.
+  assert.deepEqual(cfRole.rules[0], { apiGroups: [''], resources: ['configmaps'], resourceNames: ['coredns'], verbs: ['get', 'list', 'watch'] });
+  assert.deepEqual(cfBinding.subjects, subject);
+  assert.equal(deploy.spec.template.spec.serviceAccountName, 'coredns');
+  assert.notEqual(deploy.spec.template.spec.automountServiceAccountToken, false, 'the pods need their token');
   // the pods follow the ConfigMap's Corefile, which the server accepts as written
   assert.match(cm.data.Corefile, /^\.:53 \{$/m);
   assert.doesNotThrow(() => loadCorefile(cm.data.Corefile));

@@ -37,13 +37,13 @@ test('a process container config decodes with its identity and namespaces', () =
 });
 
 test('a built-in container config decodes; attempt defaults to 0', () => {
-  assert.deepEqual(decodeContainerConfig({ sandboxId: 'u1', name: 'web', run: { kind: 'builtin', image: 'nginx', args: [], api: { kubeconfig: '/data/kubelet.kubeconfig' } } }), {
+  assert.deepEqual(decodeContainerConfig({ sandboxId: 'u1', name: 'web', run: { kind: 'builtin', image: 'nginx', args: [], api: { kubeconfig: '/data/kubelet.kubeconfig', tokenFile: '/data/tokens/u1/token' } } }), {
     sandboxId: 'u1',
     name: 'web',
     attempt: 0,
     env: {},
     ports: [],
-    run: { kind: 'builtin', image: 'nginx', args: [], api: { kubeconfig: '/data/kubelet.kubeconfig' } },
+    run: { kind: 'builtin', image: 'nginx', args: [], api: { kubeconfig: '/data/kubelet.kubeconfig', tokenFile: '/data/tokens/u1/token' } },
   });
 });
 
@@ -60,6 +60,8 @@ test('bad container configs are refused with the field path', () => {
     [{ ...base, ports: [{ containerPort: 80, protocol: 'tcp' }] }, /^config\.ports\[0\]\.protocol: must be TCP, UDP or SCTP/],
     [{ ...base, run: { kind: 'vm' } }, /^config\.run\.kind: must be "builtin" or "process"/],
     [{ ...base, run: { kind: 'builtin', image: 'nginx', api: { kubeconfig: 'relative' } } }, /^config\.run\.api\.kubeconfig: must be an absolute path/],
+    [{ ...base, run: { kind: 'builtin', image: 'nginx', api: { kubeconfig: '/data/kubelet.kubeconfig' } } }, /^config\.run\.api\.tokenFile: must be a string/],
+    [{ ...base, run: { kind: 'builtin', image: 'nginx', api: { kubeconfig: '/data/kubelet.kubeconfig', tokenFile: 'token' } } }, /^config\.run\.api\.tokenFile: must be an absolute path/],
     [{ ...base, run: { kind: 'process', argv: [], identity } }, /^config\.run\.argv: must not be empty/],
     [{ ...base, run: { kind: 'process', argv: ['sh'], identity: { ...identity, uid: -1 } } }, /^config\.run\.identity\.uid: must be a whole number >= 0/],
     [{ ...base, run: { kind: 'process', argv: ['sh'], identity: { ...identity, capabilities: ['cap_net_admin'] } } }, /^config\.run\.identity\.capabilities\[0\]: "cap_net_admin" is not a capability name/],
