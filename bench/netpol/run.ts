@@ -1,4 +1,6 @@
-// NetworkPolicy bench (run as root: `node --import tsx bench/netpol/run.ts [--iterations N] [--updates N] [--scale-only]`).
+// NetworkPolicy bench (run as root: `node --import tsx bench/netpol/run.ts [--iterations N] [--updates N] [--scale-only]
+// [--base DIR]`; DIR: a worktree of an earlier commit, e.g. `git worktree add /tmp/base HEAD`, whose renderer and
+// executor run as one more peer).
 //
 // 1. Enforcement delay, probed by real packets: a client pod sends a UDP datagram every
 //    millisecond to a server pod isolated by default deny; an allow policy is then created and
@@ -9,18 +11,25 @@
 //      published "policy apply -> first permitted connection" 308-333 ms (1,000 pods).
 // 2. Programming 1,000 policies over 1,000 pods on one node: compile time, elements, the full
 //    atomic table load, and one policy update applied as a diff: compiling every local pod against
-//    the enforcer's incremental compile, in alternating rounds; every diff applied both by a new
-//    `nft -f -` process per transaction and by the long-lived nft session (src/linux/nft-session.ts),
-//    interleaved, each in its own node namespace holding the same table. The load average is
+//    the enforcer's incremental compile, in alternating rounds; every diff applied by a new
+//    `nft -f -` process per transaction, by the long-lived nft session (src/linux/nft-session.ts)
+//    and, with --base, by an earlier commit's code, interleaved (rotating order), each in its own
+//    node namespace holding the same policy. The load average is
 //    printed at the start and the end (the numbers mean little on a loaded machine).
 // Runtime is bounded: a fixed number of iterations, each with a deadline.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type dgram from 'node:dgram';
 import { compileNode } from '../../src/netpol/compile.js';
 import { PolicyTableExecutor } from '../../src/netpol/executor.js';
 import { NftProcessPerBatch } from '../../src/linux/nft.js';
-import { renderSets, stateSize } from '../../src/netpol/render.js';
+import { renderSets, stateSize, type PolicyState } from '../../src/netpol/render.js';
+import type { CompiledPod } from '../../src/netpol/compile.js';
+import { NftSession } from '../../src/linux/nft-session.js';
 import { startPolicyEnforcer } from '../../src/netpol/enforcer.js';
 import { PolicyClusterCache } from '../../src/netpol/cluster-cache.js';
 import { IncrementalCompiler } from '../../src/netpol/incremental.js';
@@ -38,6 +47,11 @@ const KNP_ENFORCE_MS = 310;
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function argText(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -148,6 +162,35 @@ async function enforcementBench(iterations: number): Promise<{ kernel: number[];
   }
 }
 
+interface Peer {
+  name: string;
+  render: (pods: CompiledPod[], admitted: Iterable<string>) => PolicyState;
+  executor: Pick<PolicyTableExecutor, 'resync' | 'apply' | 'close' | 'fallbacks'>;
+  /** The nft session the executor uses, when it uses one (for its process's CPU time). */
+  session?: { readonly pid: number | undefined };
+  load: number;
+  apply: number[];
+  render_: number[];
+  nftUser: number[];
+  nftSystem: number[];
+  ownCpu: number[];
+  endToEnd: number[];
+}
+
+function peer(name: string, render: Peer['render'], executor: Peer['executor'], session?: Peer['session']): Peer {
+  return { name, render, executor, session, load: 0, apply: [], render_: [], nftUser: [], nftSystem: [], ownCpu: [], endToEnd: [] };
+}
+
+/** User and system CPU time of process `pid` so far, in ms (clock ticks of 10 ms: average many). */
+function processCpuMs(pid: number | undefined): { user: number; system: number } | undefined {
+  if (pid === undefined) return undefined;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: (Number(fields[11]) * 1000) / CLOCK_TICKS, system: (Number(fields[12]) * 1000) / CLOCK_TICKS };
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
 async function scaleBench(updates: number): Promise<string[]> {
   const out: string[] = [];
   const objects = scaleObjects();
@@ -158,30 +201,51 @@ async function scaleBench(updates: number): Promise<string[]> {
   const compiled = compileNode(model, NODE_NAME);
   const compileMs = performance.now() - t;
   const admitted = compiled.map((p) => p.ip);
-  const sets = renderSets(compiled, admitted);
-  const size = stateSize(sets);
+  const size = stateSize(renderSets(compiled, admitted));
   out.push(`model + compile of 1,000 policies over 1,000 local pods: ${compileMs.toFixed(0)} ms; ${size.classes} allow classes with ${size.elements} set elements; ${size.isolatedIngress} pods isolated for ingress, ${size.isolatedEgress} for egress`);
 
-  // Two node namespaces with the same table: one programmed by a new `nft -f -` process per
-  // transaction (the executor before nft-session.ts), one by the long-lived nft session.
-  const labs = [new PolicyNetLab(`s${process.pid % 100000}`), new PolicyNetLab(`t${process.pid % 100000}`)];
+  // Node namespaces holding the same policy: one programmed by a new `nft -f -` process per
+  // transaction (the executor before nft-session.ts), one by the long-lived nft session, and, with
+  // `--base DIR` (a worktree of an earlier commit), one by that commit's renderer and executor
+  // through its own session: the before/after comparison of a change, interleaved in one run.
   const table = { podCIDR: '10.244.0.0/16', gateway: '10.244.0.1' };
-  const peers: { name: string; executor: PolicyTableExecutor; load: number; apply: number[]; endToEnd: number[] }[] = [];
+  const peers: Peer[] = [];
+  const labs: PolicyNetLab[] = [];
+  const newLab = (tag: string) => {
+    const lab = new PolicyNetLab(`${tag}${process.pid % 100000}`);
+    labs.push(lab);
+    lab.setUp();
+    return lab.node;
+  };
   try {
-    for (const lab of labs) lab.setUp();
-    peers.push({ name: 'process per transaction (ip netns exec nft -f -)', executor: new PolicyTableExecutor(table, labs[0].node, new NftProcessPerBatch(labs[0].node)), load: 0, apply: [], endToEnd: [] });
-    peers.push({ name: 'nft session (one nft -i per namespace)', executor: new PolicyTableExecutor(table, labs[1].node), load: 0, apply: [], endToEnd: [] });
+    const ns0 = newLab('s');
+    peers.push(peer('process per transaction (ip netns exec nft -f -)', renderSets, new PolicyTableExecutor(table, ns0, new NftProcessPerBatch(ns0))));
+    const ns1 = newLab('t');
+    const session = new NftSession({ netns: ns1 });
+    peers.push(peer('nft session (one nft -i per namespace)', renderSets, new PolicyTableExecutor(table, ns1, session), session));
+    const base = argText('base');
+    if (base) {
+      const rev = execFileSync('git', ['-C', base, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+      const from = async <T>(path: string) => (await import(pathToFileURL(join(base, path)).href)) as T;
+      const baseRender = await from<typeof import('../../src/netpol/render.js')>('src/netpol/render.ts');
+      const baseExecutor = await from<typeof import('../../src/netpol/executor.js')>('src/netpol/executor.ts');
+      const baseSession = await from<typeof import('../../src/linux/nft-session.js')>('src/linux/nft-session.ts');
+      const ns2 = newLab('u');
+      const s2 = new baseSession.NftSession({ netns: ns2 });
+      peers.push(peer(`nft session, code of ${rev} (${base})`, baseRender.renderSets, new baseExecutor.PolicyTableExecutor(table, ns2, s2), s2));
+    }
     for (const peer of peers) {
       t = performance.now();
-      await peer.executor.resync(sets);
+      await peer.executor.resync(peer.render(compiled, admitted));
       peer.load = performance.now() - t;
     }
     out.push(`full atomic table load (one transaction): ${peers.map((p) => `${p.name} ${p.load.toFixed(0)} ms`).join('; ')}`);
     // One policy edited at a time, as the enforcer sees it: its cluster cache updated, then the
-    // node's state compiled and the diff applied. Rounds alternate between compiling every local
-    // pod (before incremental.ts) and the enforcer's incremental compile. Every state is applied
-    // by both executors, in alternating order, each timed on its own. The incremental compiler
-    // also sees the edit of the round before it (it diffs against its own last pass).
+    // node's pods compiled, and each peer renders its state and applies the diff. Rounds
+    // alternate between compiling every local pod (before incremental.ts) and the enforcer's
+    // incremental compile. The peers go in a rotating order, each timed on its own. The
+    // incremental compiler also sees the edit of the round before it (it diffs against its own
+    // last pass).
     const cache = new PolicyClusterCache(NODE_NAME);
     for (const o of objects.namespaces) cache.upsertNamespace(o);
     for (const o of objects.pods) cache.upsertPod(o);
@@ -204,29 +268,58 @@ async function scaleBench(updates: number): Promise<string[]> {
         recompiled += r.recompiled;
         compiled = r.pods;
       }
-      const state = renderSets(compiled, cache.admittedAddresses(model));
+      const podAddresses = cache.admittedAddresses(model);
       const compileRound = performance.now() - t;
       (i % 2 === 0 ? fullCompile : partialCompile).push(compileRound);
-      const order = i % 4 < 2 ? peers : [...peers].reverse();
+      // Each renderer runs once per round (a second call on the same pods would hit its memo).
+      const rendered = new Map<Peer['render'], { state: PolicyState; ms: number }>();
+      const order = [...peers.slice(i % peers.length), ...peers.slice(0, i % peers.length)];
       for (const peer of order) {
+        let r = rendered.get(peer.render);
+        if (!r) {
+          t = performance.now();
+          const state = peer.render(compiled, podAddresses);
+          r = { state, ms: performance.now() - t };
+          rendered.set(peer.render, r);
+        }
+        const { state, ms: renderMs } = r;
+        const cpu0 = peer.session ? processCpuMs(peer.session.pid) : undefined;
+        const own0 = process.cpuUsage();
         t = performance.now();
         const applied = await peer.executor.apply(state);
         const ms = performance.now() - t;
+        const own = process.cpuUsage(own0);
+        peer.ownCpu.push((own.user + own.system) / 1000);
+        if (cpu0) {
+          const cpu1 = processCpuMs(peer.session?.pid)!;
+          peer.nftUser.push(cpu1.user - cpu0.user);
+          peer.nftSystem.push(cpu1.system - cpu0.system);
+        }
         if (applied.unchanged) throw new Error('update produced no change');
-        if (peer === peers[0]) changes += applied.changes;
+        if (peer === peers[1]) changes += applied.changes;
         peer.apply.push(ms);
-        if (i % 2 === 1) peer.endToEnd.push(compileRound + ms);
+        peer.render_.push(renderMs);
+        if (i % 2 === 1) peer.endToEnd.push(compileRound + renderMs + ms);
       }
     }
     const fallbacks = peers.map((p) => p.executor.fallbacks).join('/');
-    out.push(`compile + render after one policy change: every local pod ${summary(fullCompile)}; incremental (${(recompiled / updates).toFixed(1)} pods compiled per change) ${summary(partialCompile)}`);
+    out.push(`compile after one policy change: every local pod ${summary(fullCompile)}; incremental (${(recompiled / updates).toFixed(1)} pods compiled per change) ${summary(partialCompile)}`);
+    out.push(`render (state for the kernel): ${summary(peers[1].render_)}${peers[2] ? `; code of --base: ${summary(peers[2].render_)}` : ''}`);
     out.push(`diff applied (${(changes / (2 * updates)).toFixed(1)} changes per diff; fallbacks to a rebuild ${fallbacks}):`);
     for (const p of peers) out.push(`  ${p.name}: ${summary(p.apply)}`);
-    out.push(`one policy changed -> diff applied (incremental compile + apply, the enforcer's path):`);
+    const mean = (v: number[]) => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(2);
+    out.push(`CPU time per diff, mean over the run (little affected by the load): nft process user (parse, evaluate, cache) + system (netlink dumps, kernel commit); this process (diff render, batch file, session I/O):`);
+    for (const p of peers) {
+      const nft = p.session ? `nft user ${mean(p.nftUser)} + system ${mean(p.nftSystem)} ms; ` : '';
+      out.push(`  ${p.name}: ${nft}this process ${mean(p.ownCpu)} ms (n=${p.ownCpu.length})`);
+    }
+    out.push(`one policy changed -> diff applied (incremental compile + render + apply, the enforcer's path):`);
     for (const p of peers) out.push(`  ${p.name}: ${summary(p.endToEnd)}`);
     const p50 = (v: number[]) => percentile([...v].sort((a, b) => a - b), 50);
     const p99 = (v: number[]) => percentile([...v].sort((a, b) => a - b), 99);
-    out.push(`  ratio process/session: p50 ${(p50(peers[0].endToEnd) / p50(peers[1].endToEnd)).toFixed(1)}x, p99 ${(p99(peers[0].endToEnd) / p99(peers[1].endToEnd)).toFixed(1)}x`);
+    for (const other of [peers[0], ...peers.slice(2)]) {
+      out.push(`  ratio ${other.name} / session: diff applied p50 ${(p50(other.apply) / p50(peers[1].apply)).toFixed(2)}x, p99 ${(p99(other.apply) / p99(peers[1].apply)).toFixed(2)}x; end to end p50 ${(p50(other.endToEnd) / p50(peers[1].endToEnd)).toFixed(2)}x, p99 ${(p99(other.endToEnd) / p99(peers[1].endToEnd)).toFixed(2)}x`);
+    }
   } finally {
     for (const p of peers) await p.executor.close();
     for (const lab of labs) lab.tearDown();

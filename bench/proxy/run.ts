@@ -5,11 +5,15 @@
 //   endpoint  one endpoint of one Service changed (partial sync; median of several)
 //   connect   new-connection latency (p50 / p99) to the last Service added, which iptables
 //             matches last in KUBE-SERVICES
-// Modes: nftables (flatnet's layout), iptables-legacy and iptables-nft (kube-proxy's iptables
-// layout through either iptables flavour). iptables-nft-restore slows down so much with many chains
+// Modes: nftables (flatnet's layout, batches through one long-lived nft session per namespace),
+// nftables-process (the same rules, a new `nft -f -` process per batch: the path before the
+// session), iptables-legacy and iptables-nft (kube-proxy's iptables layout through either
+// iptables flavour). --rounds N repeats the modes N times, alternating their order, and reports
+// the median of each measure over the rounds. iptables-nft-restore slows down so much with many chains
 // (5k Services x 10 endpoints did not finish in 6 minutes here) that it runs only up to
 // --iptables-nft-max Services (default 1000) to keep the bench under 5 minutes.
-// Run as root: `node --import tsx bench/proxy/run.ts [--sizes 1000,5000,10000] [--modes nftables,iptables-legacy,iptables-nft]`.
+// Run as root: `node --import tsx bench/proxy/run.ts [--sizes 1000,5000,10000] [--modes nftables,iptables-legacy,iptables-nft]
+// [--rounds N] [--samples N]` (samples: adds and endpoint changes per lab, default 5).
 // Everything happens in throwaway namespaces flatnet-t-proxy-b-*, deleted at the end (also on Ctrl-C).
 import { ServiceProxy } from '../../src/proxy/proxy.js';
 import { CLUSTER_CIDR, NetLab, NODE_IP, service, slice } from '../../test/integration/proxy/netlab.js';
@@ -31,8 +35,10 @@ function arg(name: string, fallback: string): string {
 }
 
 const sizes = arg('sizes', '1000,5000,10000').split(',').map(Number);
-type Mode = 'nftables' | 'iptables-legacy' | 'iptables-nft';
+type Mode = 'nftables' | 'nftables-process' | 'iptables-legacy' | 'iptables-nft';
 const modes = arg('modes', 'nftables,iptables-legacy,iptables-nft').split(',') as Mode[];
+const rounds = Number(arg('rounds', '1'));
+const samples = Number(arg('samples', '5'));
 const iptablesNftMax = Number(arg('iptables-nft-max', '1000'));
 let current: NetLab | undefined;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -94,7 +100,18 @@ async function benchOne(mode: Mode, size: number): Promise<Row> {
   await lab.setUp(1);
   const pod = lab.pods[0];
   process.env.FLATNET_IPTABLES = mode === 'iptables-legacy' ? 'legacy' : 'nft';
-  const proxy = new ServiceProxy({ nodeName: 'node-a', netns: lab.node, mode: mode === 'nftables' ? 'nftables' : 'iptables', nodeIPs: [NODE_IP], clusterCIDR: CLUSTER_CIDR, serviceCIDR: '10.96.0.0/12', healthChecks: false, resyncIntervalMs: 3_600_000 });
+  const nft = mode === 'nftables' || mode === 'nftables-process';
+  const proxy = new ServiceProxy({
+    nodeName: 'node-a',
+    netns: lab.node,
+    mode: nft ? 'nftables' : 'iptables',
+    nftApply: mode === 'nftables-process' ? 'process' : 'session',
+    nodeIPs: [NODE_IP],
+    clusterCIDR: CLUSTER_CIDR,
+    serviceCIDR: '10.96.0.0/12',
+    healthChecks: false,
+    resyncIntervalMs: 3_600_000,
+  });
   try {
     const tr = proxy.tracker;
     for (let i = 0; i < size; i++) {
@@ -107,7 +124,7 @@ async function benchOne(mode: Mode, size: number): Promise<Row> {
     await proxy.syncNow();
     const adds: number[] = [];
     let last = size;
-    for (let k = 0; k < 5; k++, last++) {
+    for (let k = 0; k < samples; k++, last++) {
       adds.push(
         await timed(async () => {
           tr.serviceUpdated(service({ name: `s${last}`, clusterIP: clusterIP(last), ports: [{ name: 'http', port: 80 }] }));
@@ -117,10 +134,10 @@ async function benchOne(mode: Mode, size: number): Promise<Row> {
       );
     }
     const changes: number[] = [];
-    for (let k = 0; k < 5; k++) {
-      const i = Math.floor((k * size) / 5);
+    for (let k = 0; k < samples; k++) {
+      const i = Math.floor((k * size) / samples);
       const eps = fakeEndpoints(i);
-      eps[0] = { ip: `10.99.${k}.${(i % 250) + 2}` };
+      eps[0] = { ip: `10.99.${k % 250}.${(i % 250) + 2}` };
       changes.push(
         await timed(async () => {
           tr.sliceUpdated(slice(`s${i}`, [{ name: 'http', port: 8080 }], eps));
@@ -145,12 +162,24 @@ function fmtMs(ms: number): string {
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the proxy bench needs root (network namespaces, nftables, iptables)');
   const started = Date.now();
+  const all: Row[] = [];
+  for (const size of sizes) {
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of round % 2 ? [...modes].reverse() : modes) {
+        if (mode === 'iptables-nft' && size > iptablesNftMax) continue;
+        process.stderr.write(`${mode} ${size} Services x ${ENDPOINTS} endpoints (round ${round + 1}/${rounds})...\n`);
+        all.push(await benchOne(mode, size));
+      }
+    }
+  }
+  // The median of each measure over the rounds, one row per mode and size.
   const rows: Row[] = [];
   for (const size of sizes) {
     for (const mode of modes) {
-      if (mode === 'iptables-nft' && size > iptablesNftMax) continue;
-      process.stderr.write(`${mode} ${size} Services x ${ENDPOINTS} endpoints...\n`);
-      rows.push(await benchOne(mode, size));
+      const mine = all.filter((r) => r.size === size && r.mode === mode);
+      if (mine.length === 0 || rows.some((r) => r.size === size && r.mode === mode)) continue;
+      const m = (f: (r: Row) => number) => median(mine.map(f));
+      rows.push({ mode, size, programMs: m((r) => r.programMs), addMs: m((r) => r.addMs), endpointMs: m((r) => r.endpointMs), connectP50us: m((r) => r.connectP50us), connectP99us: m((r) => r.connectP99us) });
     }
   }
   const header = '| Services | mode | program from empty | add 1 Service | change 1 endpoint | new connection p50 / p99 |';
@@ -167,6 +196,7 @@ async function main(): Promise<void> {
       lines.push(`| ${size} | ${i.mode} | ${x(i.programMs, n.programMs)} | ${x(i.addMs, n.addMs)} | ${x(i.endpointMs, n.endpointMs)} | ${x(i.connectP50us, n.connectP50us)} | ${x(i.connectP99us, n.connectP99us)} |`);
     }
   }
+  if (rounds > 1) lines.push('', `medians over ${rounds} rounds (modes alternating order each round)`);
   lines.push('', `target: add a Service at 10k Services under 50 ms (upstream nftables kube-proxy reports ~141 ms); total run ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -1,7 +1,7 @@
 // Allowed traffic of one pod as boxes: (peer address range) x protocol x (port range). The
 // kernel's concatenated interval sets do not reliably take overlapping elements, so every union
-// of boxes is normalised here into disjoint boxes, with neighbours that allow the same ports
-// merged so the element count stays small.
+// of boxes is normalised here into disjoint boxes, each port range stretched over every
+// neighbouring address that allows it, so the element count stays small.
 import type { AddressRange } from './match.js';
 import { PROTOCOLS, type Protocol } from './model.js';
 
@@ -28,14 +28,14 @@ export function mergeRanges<R extends { lo: number; hi: number }>(ranges: readon
   return out;
 }
 
-function samePorts(a: PortRange[], b: PortRange[]): boolean {
-  return a.length === b.length && a.every((r, i) => r.lo === b[i].lo && r.hi === b[i].hi);
-}
-
 /**
  * The union of `boxes` as disjoint boxes: a sweep over the address axis splits it at every box
- * edge; each slice gets the merged port ranges of the boxes covering it; neighbouring slices with
- * the same ports are joined. Deterministic: equal unions give equal output.
+ * edge and gives each slice the merged port ranges of the boxes covering it. Each port range then
+ * becomes one box over the longest run of neighbouring slices that all hold exactly that range
+ * (a port allowed from everywhere is one box however many other rules cut the address axis).
+ * Boxes stay disjoint: within any slice the boxes covering it are that slice's own, disjoint,
+ * port ranges. Deterministic: the output depends only on the union (runs are maximal), sorted by
+ * protocol, then address, then port.
  */
 export function disjointBoxes(boxes: readonly Box[]): Box[] {
   const out: Box[] = [];
@@ -48,31 +48,33 @@ export function disjointBoxes(boxes: readonly Box[]): Box[] {
       points.add(b.addresses.hi + 1);
     }
     const edges = [...points].sort((a, b) => a - b);
+    const start = out.length;
     let active: Box[] = [];
     let next = 0;
-    let current: { lo: number; hi: number; ports: PortRange[] } | undefined;
-    const flush = () => {
-      if (!current) return;
-      for (const ports of current.ports) out.push({ addresses: { lo: current.lo, hi: current.hi }, protocol, ports });
-      current = undefined;
-    };
+    /** Runs through the previous slice (slices are contiguous): port range `lo-hi` -> the addresses it covers so far. */
+    let open = new Map<string, { ports: PortRange; lo: number; hi: number }>();
+    const close = (run: { ports: PortRange; lo: number; hi: number }) => out.push({ addresses: { lo: run.lo, hi: run.hi }, protocol, ports: run.ports });
     for (let i = 0; i + 1 < edges.length; i++) {
       const lo = edges[i];
       const hi = edges[i + 1] - 1;
       while (next < mine.length && mine[next].addresses.lo <= lo) active.push(mine[next++]);
       active = active.filter((b) => b.addresses.hi >= lo);
-      if (active.length === 0) {
-        flush();
-        continue;
+      const still = new Map<string, { ports: PortRange; lo: number; hi: number }>();
+      for (const ports of active.length ? mergeRanges(active.map((b) => b.ports)) : []) {
+        const key = `${ports.lo}-${ports.hi}`;
+        const run = open.get(key);
+        if (run) {
+          run.hi = hi;
+          open.delete(key);
+          still.set(key, run);
+        } else still.set(key, { ports, lo, hi });
       }
-      const ports = mergeRanges(active.map((b) => b.ports));
-      if (current && current.hi + 1 === lo && samePorts(current.ports, ports)) current.hi = hi;
-      else {
-        flush();
-        current = { lo, hi, ports };
-      }
+      for (const run of open.values()) close(run);
+      open = still;
     }
-    flush();
+    for (const run of open.values()) close(run);
+    const sorted = out.splice(start).sort((a, b) => a.addresses.lo - b.addresses.lo || a.ports.lo - b.ports.lo);
+    out.push(...sorted);
   }
   return out;
 }

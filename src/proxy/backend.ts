@@ -20,4 +20,6 @@ export interface ProxyBackend {
   describe(): Promise<string>;
   /** Removes everything the backend made. */
   cleanup(): Promise<void>;
+  /** Releases what the backend holds (a long-lived nft process); the kernel state stays. */
+  close?(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { type ConntrackDeletion, deleteFlows, staleUdpFlows } from './conntrack.
 import { HealthCheckServers } from './healthcheck.js';
 import { IptablesBackend } from './iptables/backend.js';
 import type { ServicePortModel } from './model.js';
-import { NftablesBackend } from './nftables/backend.js';
+import { NftablesBackend, type NftApply } from './nftables/backend.js';
 import { createLogger } from '../util/log.js';
 
 const log = createLogger('proxy');
@@ -34,6 +34,8 @@ export interface ServiceProxyOptions {
   resyncIntervalMs?: number;
   /** Serve healthCheckNodePorts (default true). */
   healthChecks?: boolean;
+  /** nftables mode: batches through one long-lived nft session (default) or a process each. */
+  nftApply?: NftApply;
 }
 
 /** Whether this kernel speaks SCTP (no module loader here: it must be built in or loaded). */
@@ -66,7 +68,7 @@ export class ServiceProxy {
     this.backend =
       opts.mode === 'iptables'
         ? new IptablesBackend(opts.netns, { clusterCIDR: opts.clusterCIDR, sctp })
-        : new NftablesBackend(opts.netns, { clusterCIDR: opts.clusterCIDR, sctp });
+        : new NftablesBackend(opts.netns, { clusterCIDR: opts.clusterCIDR, sctp }, opts.nftApply);
     this.health = opts.healthChecks === false ? undefined : new HealthCheckServers(opts.netns, opts.nodeName);
   }
 
@@ -151,6 +153,10 @@ export class ServiceProxy {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.running?.catch(() => undefined);
     await this.health?.close();
-    if (opts.cleanup) await this.backend.cleanup();
+    try {
+      if (opts.cleanup) await this.backend.cleanup();
+    } finally {
+      await this.backend.close?.();
+    }
   }
 }

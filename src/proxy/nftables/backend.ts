@@ -1,6 +1,10 @@
 // The nftables backend: renders changed Services into fragments, turns the difference into one
-// `nft -f -` transaction, and keeps what it applied in memory. Only the full resync (start, slow
-// timer, after a failed transaction) reads the table back from the kernel.
+// atomic nftables batch, and keeps what it applied in memory. Batches go to a long-lived `nft -i`
+// session in the node's namespace (src/linux/nft-session.ts: no process start per sync), or, with
+// `nftApply: 'process'`, to a new `nft -f -` process each. Only the full resync (start, slow timer,
+// after a failed transaction) reads the table back from the kernel.
+import type { NftBatchRunner } from '../../linux/nft.js';
+import { NftSession } from '../../linux/nft-session.js';
 import type { ProxyBackend, SyncStats } from '../backend.js';
 import { run } from '../exec.js';
 import type { ServicePortModel } from '../model.js';
@@ -12,16 +16,33 @@ import { emptyFragment, type NftFragment, NftOps, NftTableState, renderTransacti
 
 const log = createLogger('proxy');
 
+/** How batches reach nft: one long-lived session per namespace, or a new process per batch. */
+export type NftApply = 'session' | 'process';
+
+/** A new `nft -f -` process per batch (nsenter into the namespace): the path before the session. */
+function processPerBatch(netns: string | undefined): NftBatchRunner {
+  return {
+    apply: async (statements) => {
+      await run(netns, 'nft', ['-f', '-'], statements.join('\n') + '\n');
+    },
+    close: async () => undefined,
+  };
+}
+
 export class NftablesBackend implements ProxyBackend {
   readonly mode = 'nftables' as const;
   private state = new NftTableState();
   private fragments = new Map<string, NftFragment>();
   private needResync = true;
+  private readonly nft: NftBatchRunner;
 
   constructor(
     private readonly netns: string | undefined,
     private readonly cfg: NftRenderConfig,
-  ) {}
+    apply: NftApply = 'session',
+  ) {
+    this.nft = apply === 'session' ? new NftSession({ netns }) : processPerBatch(netns);
+  }
 
   async sync(changes: Map<string, ServicePortModel[]>): Promise<SyncStats> {
     if (this.needResync) throw new Error('nftables backend needs a full resync first');
@@ -54,7 +75,7 @@ export class NftablesBackend implements ProxyBackend {
     } catch (err) {
       // The table is in a shape the difference cannot repair: build it again from nothing.
       log.warn('resync failed; recreating the table', { err: (err as Error).message });
-      await run(this.netns, 'nft', ['-f', '-'], `add table ${NFT_TABLE}\ndelete table ${NFT_TABLE}\n`);
+      await this.nft.apply([`add table ${NFT_TABLE}`, `delete table ${NFT_TABLE}`]);
       return this.apply(await this.opsAgainstKernel(), all.size);
     }
   }
@@ -108,7 +129,7 @@ export class NftablesBackend implements ProxyBackend {
     }
     const scripts = renderTransactions(NFT_TABLE, ops, ELEMENT_ORDER);
     try {
-      for (const script of scripts) await run(this.netns, 'nft', ['-f', '-'], script);
+      for (const script of scripts) await this.nft.apply(script.split('\n').filter((l) => l !== ''));
     } catch (err) {
       this.needResync = true;
       throw err;
@@ -127,9 +148,14 @@ export class NftablesBackend implements ProxyBackend {
   }
 
   async cleanup(): Promise<void> {
-    await run(this.netns, 'nft', ['-f', '-'], `add table ${NFT_TABLE}\ndelete table ${NFT_TABLE}\n`);
+    await this.nft.apply([`add table ${NFT_TABLE}`, `delete table ${NFT_TABLE}`]);
     this.state = new NftTableState();
     this.fragments.clear();
     this.needResync = true;
+  }
+
+  /** Stops the nft session (the table stays as it is). */
+  close(): Promise<void> {
+    return this.nft.close();
   }
 }

@@ -23,7 +23,7 @@ function state(cls: AllowClass, pods: string[]): PolicyState {
 }
 
 const web: AllowClass = { name: 'in-00000000000000aa', direction: 'in', ports: ['10.244.1.0-10.244.1.255 . tcp . 80'], any: [] };
-const dns: AllowClass = { name: 'in-00000000000000bb', direction: 'in', ports: ['10.244.1.0-10.244.1.255 . udp . 53'], any: ['192.0.2.0-192.0.2.255'] };
+const dns: AllowClass = { name: 'in-00000000000000bb', direction: 'in', ports: ['10.244.1.0-10.244.1.255 . udp . 53'], any: ['192.0.2.0-192.0.2.255 . 0-255'] };
 
 test('diffs through one nft session; a refused diff is repaired by a rebuild; close leaves no process', async (t) => {
   requireRoot('network namespaces and nftables');
@@ -44,6 +44,11 @@ test('diffs through one nft session; a refused diff is repaired by a rebuild; cl
   assert.doesNotMatch(ruleset, /in-00000000000000aa/);
   assert.deepEqual(await netnsPids(NS), [pid], 'the same nft process applied both');
   assert.equal(executor.fallbacks, 0);
+  // Every interval set is a concatenation: nft reads the elements of plain interval sets into
+  // its cache before every batch that adds or deletes elements (one listing per set per change).
+  const intervalSets = [...ruleset.matchAll(/set (\S+) \{\n\s*type ([^\n]+)\n\s*flags[^\n]*interval/g)];
+  assert.ok(intervalSets.length >= 2, ruleset);
+  for (const [, name, type] of intervalSets) assert.match(type, / \. /, `set ${name} is a plain interval set (type ${type})`);
 
   // Someone removes a map element behind the executor's back: the next diff deletes it again,
   // the kernel refuses the whole diff, and the executor rebuilds the table.

@@ -64,3 +64,17 @@ test('the table guards the pod CIDR and sends isolated pods to their class', () 
   const [c] = stateFor([allowFromY]).classes.values();
   assert.ok(text.indexOf(`add chain inet flatnet-policy ${c.name}`) < text.indexOf(`jump ${c.name}`));
 });
+
+test('peers allowed on every protocol go to a concatenated interval set (address . protocol 0-255)', () => {
+  const s = stateFor([policy('x', 'from-y-any', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }] }] })]);
+  const [c] = s.classes.values();
+  assert.deepEqual(c.any, [`${podIp('y/a')} . 0-255`]);
+  assert.deepEqual(c.ports, []);
+  const text = renderTable(new NftTransaction(), { podCIDR: POD_CIDR, gateway: GATEWAY }, s).toString();
+  assert.match(text, new RegExp(`add set inet flatnet-policy ${c.name}-any \\{ type ipv4_addr \\. inet_proto; flags interval; \\}`));
+  assert.match(text, new RegExp(`add rule inet flatnet-policy ${c.name} ip saddr \\. meta l4proto @${c.name}-any return`));
+  // No plain interval set anywhere: nft would list its elements before every element change.
+  for (const m of text.matchAll(/add set inet flatnet-policy (\S+) \{ type ([^;]+);([^}]*)\}/g)) {
+    if (m[3].includes('interval')) assert.match(m[2], / \. /, `${m[1]} is a plain interval set`);
+  }
+});
