@@ -1,30 +1,30 @@
-// Lab start-up: time from `flatnet up` to every node Ready and to the first pod Running, and the
-// lab's total memory (RSS of the supervisor, server, agents and node runtimes). Published numbers of other
-// local clusters are printed beside them (not measured here: no Docker on this machine).
-// Run: node --import tsx bench/up/run.ts [--nodes N]   (root)
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// Lab start-up and size: `flatnet up` -> nodes Ready -> DNS answering, with a timeline of which
+// step waited for what; the memory of every lab process (RSS, PSS, USS: see memory.ts) at rest and
+// with the burst's pods; N pods created at once over the nodes -> all Running, with per-pod
+// create -> Running percentiles (upstream's pod start-up SLO: 5 s p99); overlay convergence.
+// Published numbers of other local clusters are printed beside them (not measured here: no Docker).
+// Run: node --import tsx bench/up/run.ts [--nodes N] [--pods N]   (root)
+//   FLATNET_LAB_NODE_FLAGS="..." sets the V8 flags of the lab's processes (src/lab/node-flags.ts).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { findLabProcesses } from '../../src/lab/processes.js';
+import { cmdline, findLabProcesses } from '../../src/lab/processes.js';
 import { KubeClient } from '../../src/client/client.js';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
+import { formatMemory, labRole, memoryOf, type ProcessMemory } from './memory.js';
+import { formatTimeline, logTimeline, type TimelineEvent } from './timeline.js';
 
 const repo = new URL('../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
-const nodesArg = process.argv.indexOf('--nodes');
-const NODES = nodesArg > 0 ? Number(process.argv[nodesArg + 1]) : 2;
-
-function rssKiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
+const argValue = (flag: string, dflt: number) => {
+  const i = process.argv.indexOf(flag);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const NODES = argValue('--nodes', 2);
+const PODS = argValue('--pods', 100);
 
 function routeFor(cidr: string): string {
   return execFileSync('ip', ['-n', 'flatnet-node-node-1', 'route', 'show', cidr], { encoding: 'utf8' }).trim();
@@ -34,8 +34,7 @@ function routeFor(cidr: string): string {
  * Time from a Node write (pod CIDR, InternalIP, VTEP MAC) to its route on node-1, and from its
  * deletion to the route's removal (API client calls, no kubectl start-up in the timing).
  */
-async function measureOverlayConvergence(kubeconfig: string): Promise<{ joinMs: number; leaveMs: number }> {
-  const client = new KubeClient(loadKubeconfig(kubeconfig));
+async function measureOverlayConvergence(client: KubeClient): Promise<{ joinMs: number; leaveMs: number }> {
   const cidr = '10.244.200.0/24';
   const waitFor = async (want: boolean, since: number): Promise<number> => {
     while ((routeFor(cidr) !== '') !== want) {
@@ -44,62 +43,124 @@ async function measureOverlayConvergence(kubeconfig: string): Promise<{ joinMs: 
     }
     return Date.now() - since;
   };
-  try {
-    const created = await client.create<KubeObject>(R.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'bench-peer', annotations: { 'flatnet.dev/vtep-mac': '0e:00:00:00:02:00' } }, spec: { podCIDR: cidr, podCIDRs: [cidr] } } as KubeObject);
-    const t0 = Date.now();
-    await client.updateStatus(R.nodes, { ...created, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.99' }] } } as KubeObject);
-    const joinMs = await waitFor(true, t0);
-    const t1 = Date.now();
-    await client.delete(R.nodes, undefined, 'bench-peer');
-    const leaveMs = await waitFor(false, t1);
-    return { joinMs, leaveMs };
-  } finally {
-    client.close();
-  }
+  const created = await client.create<KubeObject>(R.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'bench-peer', annotations: { 'flatnet.dev/vtep-mac': '0e:00:00:00:02:00' } }, spec: { podCIDR: cidr, podCIDRs: [cidr] } } as KubeObject);
+  const t0 = Date.now();
+  await client.updateStatus(R.nodes, { ...created, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.99' }] } } as KubeObject);
+  const joinMs = await waitFor(true, t0);
+  const t1 = Date.now();
+  await client.delete(R.nodes, undefined, 'bench-peer');
+  const leaveMs = await waitFor(false, t1);
+  return { joinMs, leaveMs };
+}
+
+/** Runs `flatnet up`, stamping each line it prints with the time it arrived. */
+function runUp(dataDir: string, t0: number): Promise<{ events: TimelineEvent[]; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(flatnet, ['up', '--nodes', String(NODES), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const events: TimelineEvent[] = [];
+    let out = '';
+    let partial = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const at = Date.now() - t0;
+      partial += chunk.toString('utf8');
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) {
+        out += l + '\n';
+        const step = /^(lab network ready|API server serving|node \S+ Ready|cluster DNS answers)/.exec(l);
+        if (step) events.push({ atMs: at, what: `up: ${step[1]}` });
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.on('exit', (code) => (code === 0 ? resolve({ events, out }) : reject(new Error(`flatnet up failed (exit ${code}):\n${out}`))));
+  });
+}
+
+function labMemory(dataDir: string): ProcessMemory[] {
+  return findLabProcesses(dataDir)
+    .map((pid) => memoryOf(pid, labRole(cmdline(pid))))
+    .filter((m): m is ProcessMemory => m !== undefined);
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+interface PodPhase extends KubeObject {
+  status?: { phase?: string };
+}
+
+/** Creates `count` pods at once and waits until every one is Running; per pod: create call -> Running seen on a watch. */
+async function podBurst(client: KubeClient, count: number): Promise<{ allMs: number; perPodMs: number[] }> {
+  const prefix = 'bench-burst-';
+  const createdAt = new Map<string, number>();
+  const runningAt = new Map<string, number>();
+  const start = await client.list(R.pods, { namespace: 'default' });
+  let allRunning!: () => void;
+  const done = new Promise<void>((r) => (allRunning = r));
+  const watch = client.watch<PodPhase>(R.pods, { namespace: 'default', resourceVersion: start.metadata.resourceVersion }, (ev) => {
+    const name = ev.object.metadata?.name ?? '';
+    if (!name.startsWith(prefix) || runningAt.has(name) || ev.object.status?.phase !== 'Running') return;
+    runningAt.set(name, Date.now());
+    if (runningAt.size === count) allRunning();
+  });
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const name = `${prefix}${i}`;
+      const issued = Date.now();
+      await client.create<KubeObject>(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } as KubeObject);
+      createdAt.set(name, issued);
+    }),
+  );
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`only ${runningAt.size} of ${count} pods Running after 300 s`)), 300_000).unref());
+  await Promise.race([done, timeout]);
+  const allMs = Date.now() - t0;
+  watch.stop();
+  const perPodMs = [...runningAt].map(([name, at]) => at - (createdAt.get(name) ?? t0)).sort((a, b) => a - b);
+  return { allMs, perPodMs };
 }
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the up bench needs root');
   spawnSync(flatnet, ['--help'], { stdio: 'ignore' }); // build outside the timed part
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-bench-up-')), 'data');
-  const env = { ...process.env, KUBECONFIG: join(dataDir, 'admin.kubeconfig') };
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const loadBefore = loadavg()[0];
   try {
     const t0 = Date.now();
-    const up = spawnSync(flatnet, ['up', '--nodes', String(NODES), '--data-dir', dataDir], { encoding: 'utf8' });
-    if (up.status !== 0) throw new Error(`flatnet up failed:\n${up.stdout}\n${up.stderr}`);
+    const up = await runUp(dataDir, t0);
     const readyMs = Date.now() - t0; // up returns once nodes are Ready and cluster DNS answers
-    const nodeReadyMs = Math.max(...[...up.stdout.matchAll(/node \S+ Ready \((\d+\.\d)s/g)].map((m) => Number(m[1]) * 1000));
-    execFileSync('kubectl', ['run', 'bench', '--image=registry.k8s.io/e2e-test-images/agnhost:2.53', '--', 'netexec', '--http-port=8080'], { env, stdio: 'ignore' });
-    const tPod = Date.now();
-    execFileSync('kubectl', ['wait', '--for=jsonpath={.status.phase}=Running', 'pod/bench', '--timeout=120s'], { env, stdio: 'ignore' });
-    const podMs = Date.now() - tPod;
-    const firstPodMs = Date.now() - t0;
-    // Let start-up settle before reading memory.
-    execFileSync('sleep', ['2']);
-    const pids = findLabProcesses(dataDir);
-    const totalKiB = pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
-    const perProcess = pids.map((pid) => {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const role = argv.includes('server')
-        ? 'server'
-        : argv.includes('agent') || argv.includes('join')
-          ? `agent ${argv[argv.indexOf('--node') + 1]}`
-          : argv.includes('runtime')
-            ? `runtime ${argv[argv.indexOf('--data-dir') + 1]?.split('/').at(-1) ?? '?'}`
-            : 'supervisor';
-      return `${role} ${(rssKiB(pid) / 1024).toFixed(0)} MiB`;
-    });
-    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    const overlay = await measureOverlayConvergence(join(dataDir, 'admin.kubeconfig'));
-    console.log(`flatnet lab, ${NODES} nodes (load average ${loadavg()[0].toFixed(1)} on this machine):`);
-    console.log(`  up -> all nodes Ready         ${s(nodeReadyMs)}`);
-    console.log(`  up -> cluster DNS answers     ${s(readyMs)}   (up returns)`);
-    console.log(`  up -> first pod Running       ${s(firstPodMs)}   (pod create -> Running ${s(podMs)})`);
-    console.log(`  lab memory (RSS)              ${(totalKiB / 1024).toFixed(0)} MiB total: ${perProcess.join(', ')}`);
-    console.log(`  overlay: Node added -> route on node-1 ${overlay.joinMs} ms; Node deleted -> route gone ${overlay.leaveMs} ms (target <= 1000 ms)`);
-    console.log('published anchors (other tools, other machines; not measured in this run):');
-    console.log(`  kind v0.29.0 cluster start 33.0 s -> flatnet (up returns) ratio ${(readyMs / 33000).toFixed(2)}x; k3d 19.9 s -> ${(readyMs / 19900).toFixed(2)}x; minikube 50.8 s -> ${(readyMs / 50800).toFixed(2)}x`);
-    console.log(`  k3s agent 275 MB / k0s controller 510 MB / MicroK8s min 540 MB -> flatnet whole lab ${(totalKiB / 1024 / 275).toFixed(2)}x of a k3s agent`);
+    const nodeReady = up.events.filter((e) => e.what.startsWith('up: node ')).map((e) => e.atMs);
+    const timeline = [...up.events, ...logTimeline(join(dataDir, 'logs'), t0)].sort((a, b) => a.atMs - b.atMs);
+    const client = new KubeClient(loadKubeconfig(join(dataDir, 'admin.kubeconfig')));
+    try {
+      await new Promise((r) => setTimeout(r, 3000)); // let start-up settle before reading memory
+      const atRest = labMemory(dataDir);
+      const burst = PODS > 0 ? await podBurst(client, PODS) : undefined;
+      if (burst) await new Promise((r) => setTimeout(r, 2000));
+      const withPods = burst ? labMemory(dataDir) : [];
+      const overlay = await measureOverlayConvergence(client);
+
+      console.log(`flatnet lab, ${NODES} nodes (load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after; ${process.env.FLATNET_LAB_NODE_FLAGS !== undefined ? `lab V8 flags "${process.env.FLATNET_LAB_NODE_FLAGS}"` : 'default lab V8 flags'}):`);
+      console.log(`  up -> all nodes Ready         ${s(Math.max(...nodeReady))}`);
+      console.log(`  up -> cluster DNS answers     ${s(readyMs)}   (up returns)`);
+      console.log('  start-up timeline (since `flatnet up` was run; +step):');
+      for (const line of formatTimeline(timeline)) console.log(`    ${line}`);
+      console.log('  lab memory at rest:');
+      for (const line of formatMemory(atRest)) console.log(`    ${line}`);
+      if (burst) {
+        const p = burst.perPodMs;
+        console.log(`  ${PODS} nginx pods created at once -> all Running ${s(burst.allMs)}; per pod create -> Running p50 ${s(percentile(p, 50))}, p99 ${s(percentile(p, 99))} (target: all within 5 s)`);
+        console.log(`  lab memory with the ${PODS} pods:`);
+        for (const line of formatMemory(withPods)) console.log(`    ${line}`);
+      }
+      console.log(`  overlay: Node added -> route on node-1 ${overlay.joinMs} ms; Node deleted -> route gone ${overlay.leaveMs} ms (target <= 1000 ms)`);
+      const pss = atRest.reduce((t, m) => t + m.pssKiB, 0) / 1024;
+      console.log('published anchors (other tools, other machines; not measured in this run):');
+      console.log(`  kind v0.29.0 cluster start 33.0 s -> flatnet (up returns) ratio ${(readyMs / 33000).toFixed(2)}x; k3d 19.9 s -> ${(readyMs / 19900).toFixed(2)}x; minikube 50.8 s -> ${(readyMs / 50800).toFixed(2)}x`);
+      console.log(`  k3s agent 275 MB / k0s controller 510 MB / MicroK8s min 540 MB -> flatnet whole lab (PSS) ${(pss / 275).toFixed(2)}x of a k3s agent`);
+    } finally {
+      client.close();
+    }
   } finally {
     spawnSync(flatnet, ['down', '--data-dir', dataDir], { stdio: 'ignore' });
     rmSync(join(dataDir, '..'), { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createLogger } from '../util/log.js';
 import type { LabProcess, LabState } from './plan.js';
 import { stopPid } from './processes.js';
+import { labNodeFlags, withNodeFlags } from './node-flags.js';
 
 const log = createLogger('lab-supervisor');
 const MIN_BACKOFF_MS = 500;
@@ -50,7 +51,7 @@ export class LabSupervisor {
       return;
     }
     const fd = openSync(p.spec.log, 'a');
-    const argv = p.spec.program ? [p.spec.program, ...p.spec.args] : [...this.state.command, ...p.spec.args];
+    const argv = p.spec.program ? [p.spec.program, ...p.spec.args] : [...withNodeFlags(this.state.command, labNodeFlags(p.spec.name)), ...p.spec.args];
     // nsenter enters only the network namespace and then execs: the PID is the flatnet process's.
     const [cmd, ...args] = p.spec.netns ? ['nsenter', `--net=/run/netns/${p.spec.netns}`, '--', ...argv] : argv;
     const env = p.spec.envFile ? { ...process.env, ...(JSON.parse(readFileSync(p.spec.envFile, 'utf8')) as Record<string, string>) } : process.env;
