@@ -1,9 +1,11 @@
-// The lab's router for `flatnet up --overlay bgp`: BIRD 2 in the switch namespace flatnet-lab
-// (172.18.0.1), AS 64512, a route reflector with every node as its client, so nodes learn each
-// other's pod CIDRs through it, and it installs what they announce (pod CIDRs, LoadBalancer /32s
-// with one next hop per announcing node) into the switch's kernel table, which routes the outside
-// client's traffic. Graceful restart is on, so an agent restart keeps its routes. The cluster side
-// is a BGPPeer object pointing every node at it.
+// The lab's router for `flatnet up --overlay bgp`: BIRD 2 in the switch namespace flatnet-lab,
+// AS 64512, a route reflector with every node as its client. The nodes sit on two underlay
+// segments joined only by this router (underlay-segments.ts: 172.18.0.1 on one, 172.18.1.1 on the
+// other), so it re-announces each node's routes with itself as next hop and routes the pod
+// traffic between segments as plain IP. It installs what the nodes announce (pod CIDRs,
+// LoadBalancer /32s with one next hop per announcing node) into the switch's kernel table, which
+// routes the outside client's traffic. Graceful restart is on, so an agent restart keeps its
+// routes. The cluster side is one BGPPeer per segment, selecting that segment's nodes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeClient } from '../client/client.js';
@@ -19,9 +21,10 @@ export const LAB_ROUTER_ASN = DEFAULT_NODE_ASN;
 export const LAB_BGP_PEER = 'lab-router';
 
 /** BIRD's configuration for the lab's nodes (pure). */
-export function labRouterConfig(nodes: readonly Pick<LabNode, 'name' | 'ip'>[]): string {
+export function labRouterConfig(nodes: readonly Pick<LabNode, 'name' | 'ip' | 'segment'>[]): string {
   const sessions = nodes.map(
     (n) => `protocol bgp ${n.name.replace(/[^A-Za-z0-9_]/g, '_')} from flatnet_node {
+  local ${n.segment?.gateway ?? LAB_GATEWAY} as ${LAB_ROUTER_ASN};
   neighbor ${n.ip} as ${LAB_ROUTER_ASN};
 }`,
   );
@@ -33,14 +36,14 @@ protocol kernel {
   merge paths on;
 }
 template bgp flatnet_node {
-  local ${LAB_GATEWAY} as ${LAB_ROUTER_ASN};
   rr client;
   graceful restart on;
-  # The nodes share the router's segment: sessions are direct and their next hops used as they are
-  # (for iBGP BIRD would otherwise resolve next hops through an IGP it does not have and mark the
-  # routes unreachable).
+  # Each node is on one of the router's segments: sessions are direct and the next hops it
+  # announces are used as they are (for iBGP BIRD would otherwise resolve them through an IGP it
+  # does not have and mark the routes unreachable). Nodes on the other segment cannot reach those
+  # next hops, so what the router reflects carries its own address on the node's segment.
   direct;
-  ipv4 { import all; export all; gateway direct; };
+  ipv4 { import all; export all; gateway direct; next hop self on; };
 }
 ${sessions.join('\n')}
 `;
@@ -77,23 +80,48 @@ export async function waitForBgpSessions(client: KubeClient, nodeNames: readonly
   }
 }
 
-/** Installs the BGPPeer CRD and the BGPPeer that points every node at the lab router. */
-export async function installLabBgpPeer(client: KubeClient, deadline: number): Promise<void> {
+/**
+ * The BGPPeers of the lab: `lab-router` (172.18.0.1) for the nodes of the first segment and
+ * `lab-router-2` (172.18.1.1) for those of the second, each selecting its nodes by hostname (pure).
+ * Nodes without a segment (one shared switch) all peer with `lab-router`.
+ */
+export function labBgpPeers(nodes: readonly Pick<LabNode, 'name' | 'segment'>[]): KubeObject[] {
+  const bySegment = new Map<string, string[]>();
+  for (const n of nodes) {
+    const gateway = n.segment?.gateway ?? LAB_GATEWAY;
+    bySegment.set(gateway, [...(bySegment.get(gateway) ?? []), n.name]);
+  }
+  const segmented = nodes.some((n) => n.segment);
+  return [...bySegment].map(([gateway, names], i) => ({
+    apiVersion: 'flatnet.dev/v1',
+    kind: 'BGPPeer',
+    metadata: { name: i === 0 ? LAB_BGP_PEER : `${LAB_BGP_PEER}-${i + 1}` },
+    spec: {
+      peerAddress: gateway,
+      peerASN: LAB_ROUTER_ASN,
+      ...(segmented ? { nodeSelector: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: names }] } } : {}),
+    },
+  }));
+}
+
+/** Installs the BGPPeer CRD and the BGPPeers that point every node at the lab router. */
+export async function installLabBgpPeer(client: KubeClient, deadline: number, nodes: readonly LabNode[]): Promise<void> {
   try {
     await client.create(mustFindResource('apiextensions.k8s.io', 'customresourcedefinitions'), bgpPeerCrd());
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }
-  const peer: KubeObject = { apiVersion: 'flatnet.dev/v1', kind: 'BGPPeer', metadata: { name: LAB_BGP_PEER }, spec: { peerAddress: LAB_GATEWAY, peerASN: LAB_ROUTER_ASN } };
-  for (;;) {
-    try {
-      await client.create(BGP_PEERS, peer);
-      return;
-    } catch (err) {
-      if (isAlreadyExists(err)) return;
-      // The CRD's resource is served once it is Established (a moment after its creation).
-      if (Date.now() > deadline) throw new Error(`cannot create BGPPeer ${LAB_BGP_PEER}: ${(err as Error).message}`, { cause: err });
-      await sleep(100);
+  for (const peer of labBgpPeers(nodes)) {
+    for (;;) {
+      try {
+        await client.create(BGP_PEERS, peer);
+        break;
+      } catch (err) {
+        if (isAlreadyExists(err)) break;
+        // The CRD's resource is served once it is Established (a moment after its creation).
+        if (Date.now() > deadline) throw new Error(`cannot create BGPPeer ${peer.metadata.name}: ${(err as Error).message}`, { cause: err });
+        await sleep(100);
+      }
     }
   }
 }

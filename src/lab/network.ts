@@ -5,26 +5,34 @@ import { addNetns, deleteNetns, listNetns, netnsPids } from '../linux/netns.js';
 import { IpBatch, applyIpBatch } from '../linux/ip.js';
 import { setSysctls } from '../linux/sysctl.js';
 import { EXT_ADDRESS, EXT_NETNS, LAB_BRIDGE, LAB_GATEWAY, LAB_NETNS, LB_POOL, isLabNetns, type LabNode } from './plan.js';
+import type { UnderlaySegment } from './underlay-segments.js';
 
 const PREFIX = 16;
 
-async function plugIntoSwitch(port: string, netns: string, address: string): Promise<void> {
-  await applyIpBatch(LAB_NETNS, new IpBatch().addVeth(port, 'eth0', { peerNetns: netns }).setLink(port, { master: LAB_BRIDGE, up: true }));
-  await applyIpBatch(netns, new IpBatch().replaceAddress(`${address}/${PREFIX}`, 'eth0').setLink('eth0', { up: true }).replaceRoute({ dst: 'default', via: LAB_GATEWAY }));
+const ONE_SEGMENT: UnderlaySegment = { bridge: LAB_BRIDGE, gateway: LAB_GATEWAY, prefix: PREFIX };
+
+async function plugIntoSwitch(port: string, netns: string, address: string, segment: UnderlaySegment = ONE_SEGMENT): Promise<void> {
+  await applyIpBatch(LAB_NETNS, new IpBatch().addVeth(port, 'eth0', { peerNetns: netns }).setLink(port, { master: segment.bridge, up: true }));
+  await applyIpBatch(netns, new IpBatch().replaceAddress(`${address}/${segment.prefix}`, 'eth0').setLink('eth0', { up: true }).replaceRoute({ dst: 'default', via: segment.gateway }));
 }
 
-/** The underlay switch and the outside client. */
-export async function createSwitch(): Promise<void> {
+/**
+ * The underlay switch and the outside client: one /16 bridge, or with `segments` one bridge per
+ * segment, routed only by the switch namespace (the outside client on the first segment).
+ */
+export async function createSwitch(segments: readonly UnderlaySegment[] = [ONE_SEGMENT]): Promise<void> {
   await addNetns(LAB_NETNS);
-  await applyIpBatch(LAB_NETNS, new IpBatch().addBridge(LAB_BRIDGE).setLink(LAB_BRIDGE, { up: true }).replaceAddress(`${LAB_GATEWAY}/${PREFIX}`, LAB_BRIDGE));
+  const batch = new IpBatch();
+  for (const s of segments) batch.addBridge(s.bridge).setLink(s.bridge, { up: true }).replaceAddress(`${s.gateway}/${s.prefix}`, s.bridge);
+  await applyIpBatch(LAB_NETNS, batch);
   await setSysctls(LAB_NETNS, { 'net.ipv4.ip_forward': 1 });
   await addNetns(EXT_NETNS);
-  await plugIntoSwitch('veth-ext', EXT_NETNS, EXT_ADDRESS);
+  await plugIntoSwitch('veth-ext', EXT_NETNS, EXT_ADDRESS, segments[0]);
 }
 
 export async function createNodeNamespace(node: LabNode): Promise<void> {
   await addNetns(node.netns);
-  await plugIntoSwitch(node.switchPort, node.netns, node.ip);
+  await plugIntoSwitch(node.switchPort, node.netns, node.ip, node.segment);
   await setSysctls(node.netns, { 'net.ipv4.ip_forward': 1 });
 }
 

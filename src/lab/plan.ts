@@ -3,6 +3,7 @@
 // can find a lab left behind by a crash.
 import { join } from 'node:path';
 import type { HaPlan } from './ha-plan.js';
+import { segmentOfNode, type UnderlaySegment } from './underlay-segments.js';
 
 export const LAB_NETNS = 'flatnet-lab';
 export const EXT_NETNS = 'flatnet-ext';
@@ -41,6 +42,8 @@ export interface LabNode {
   kubeletListen: string;
   /** The node's own data directory (0700): its agent writes every file in it; `up` writes none. */
   dataDir: string;
+  /** `--overlay bgp`: the underlay segment the node is on (underlay-segments.ts); absent: the one /16 switch. */
+  segment?: UnderlaySegment;
 }
 
 export interface LabProcess {
@@ -85,10 +88,12 @@ export function planLab(o: LabOptions): LabPlan {
   const nodes: LabNode[] = [];
   for (let i = 1; i <= o.nodes; i++) {
     const name = nodeName(i);
+    const segmented = o.overlay === 'bgp' ? segmentOfNode(i) : undefined;
     nodes.push({
       name,
       netns: `${NODE_NETNS_PREFIX}${name}`,
-      ip: `172.18.0.${10 + i}`,
+      ip: segmented?.ip ?? `172.18.0.${10 + i}`,
+      ...(segmented ? { segment: segmented.segment } : {}),
       switchPort: `veth-${name}`,
       // Inside the node's namespace, at every address: the server reaches it at the node's IP.
       kubeletListen: '0.0.0.0:10250',

@@ -12,12 +12,14 @@ import { listNetns } from '../linux/netns.js';
 import { createNodeNamespace, createSwitch, routeLoadBalancerPool } from './network.js';
 import { API_LISTEN, API_UNDERLAY_URL, isLabNetns, planLab, type LabOptions, type LabState } from './plan.js';
 import { flatnetCommand, isAlive, otherLabDataDirs, readPidFiles, supervisorCommand } from './processes.js';
+import { labNodeFlags, withNodeFlags } from './node-flags.js';
 import { writeNodeJoinEnvironment } from './node-credentials.js';
 import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, installKubeProxyConfig, installServedClasses, probeClusterDns } from './addons.js';
 import { labelSystemNamespaces } from './pod-security.js';
 import { planHaLab } from './ha-plan.js';
 import { haAddressesInUse, prepareHaLab } from './ha-prepare.js';
 import { installLabBgpPeer, labRouterProcess, waitForBgpSessions, writeLabRouterConfig } from './bgp-router.js';
+import { UNDERLAY_SEGMENTS } from './underlay-segments.js';
 
 export class LabError extends Error {
   constructor(message: string) {
@@ -102,12 +104,14 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   if (o.overlay === 'bgp') writeLabRouterConfig(dataDir, plan.nodes);
 
   o.print(`creating the lab network: switch flatnet-lab (172.18.0.1/16), outside client flatnet-ext (172.18.0.200), ${plan.nodes.length} node namespace(s)`);
-  await createSwitch();
-  for (const n of plan.nodes) await createNodeNamespace(n);
+  await createSwitch(o.overlay === 'bgp' ? UNDERLAY_SEGMENTS : undefined);
+  await Promise.all(plan.nodes.map((n) => createNodeNamespace(n)));
   await routeLoadBalancerPool(plan.nodes, { learnedByBgp: o.overlay === 'bgp' });
+  const since = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+  o.print(`lab network ready (${since()})`);
 
   o.print(`starting the API server (https://${API_LISTEN}; ${API_UNDERLAY_URL} on the lab underlay) and ${plan.nodes.length} agent(s), each in its node's namespace, joining with a bootstrap token; under a supervisor, logs in ${plan.paths.logs}`);
-  const [cmd, ...args] = supervisorCommand();
+  const [cmd, ...args] = withNodeFlags(supervisorCommand(), labNodeFlags('supervisor'));
   const fd = openSync(`${plan.paths.logs}/supervisor.log`, 'a');
   const sup = spawn(cmd, [...args, plan.paths.state], { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -120,16 +124,24 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   while (!existsSync(plan.kubeconfig)) {
     if (Date.now() > deadline) throw new LabError(`the API server did not write ${plan.kubeconfig} within ${o.timeoutSeconds}s. Last lines of ${serverLog}:\n${tail(serverLog)}`);
     if (!isAlive(sup.pid)) throw new LabError(`the lab supervisor exited. Last lines of ${plan.paths.logs}/supervisor.log:\n${tail(`${plan.paths.logs}/supervisor.log`)}`);
-    await sleep(100);
+    await sleep(25);
   }
+  o.print(`API server serving (${since()})`);
   const client = new KubeClient(loadKubeconfig(plan.kubeconfig));
   const ready = new Set<string>();
   let lastError = '';
   try {
     await writeNodeJoinEnvironment(client, plan);
+    // The add-ons that need no node go in while the agents start; cluster DNS waits for every
+    // node to be Ready so that its two pods are spread over the nodes.
+    const nodeIndependentAddons = (async () => {
+      await labelSystemNamespaces(client);
+      await Promise.all([installServedClasses(client), installKubeProxyConfig(client, o.proxyMode)]);
+    })();
+    nodeIndependentAddons.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     if (o.overlay === 'bgp') {
-      await installLabBgpPeer(client, deadline);
-      o.print(`BGP: nodes peer with the lab router (BIRD in flatnet-lab, 172.18.0.1, AS 64512, route reflector): BGPPeer lab-router`);
+      await installLabBgpPeer(client, deadline, plan.nodes);
+      o.print(`BGP: nodes on two underlay segments (172.18.0.0/24, 172.18.1.0/24) joined only by the lab router (BIRD in flatnet-lab, 172.18.0.1 and 172.18.1.1, AS 64512, route reflector): BGPPeers lab-router, lab-router-2`);
     }
     while (ready.size < plan.nodes.length) {
       if (Date.now() > deadline) {
@@ -149,7 +161,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
       } catch (err) {
         lastError = (err as Error).message;
       }
-      if (ready.size < plan.nodes.length) await sleep(200);
+      if (ready.size < plan.nodes.length) await sleep(100);
     }
     if (o.overlay === 'bgp') {
       await waitForBgpSessions(client, plan.nodes.map((n) => n.name), deadline).catch((err: Error) => {
@@ -157,9 +169,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
       });
       o.print(`BGP sessions Established on every node (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     }
-    await labelSystemNamespaces(client);
-    await installServedClasses(client);
-    await installKubeProxyConfig(client, o.proxyMode);
+    await nodeIndependentAddons;
     o.print('classes: GatewayClasses flatnet and nginx, IngressClasses flatnet (default) and nginx');
     if (o.dns !== false) {
       await installClusterDns(client);
@@ -171,7 +181,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
           const states = (pods?.items ?? []).map((p) => `${p.metadata.name} on ${(p as { spec?: { nodeName?: string } }).spec?.nodeName ?? '?'}: ${(p as { status?: { phase?: string } }).status?.phase ?? '?'}`);
           throw new LabError(`cluster DNS ${CLUSTER_DNS_IP} did not answer ${DNS_PROBE_NAME} from ${plan.nodes[0].netns} within ${o.timeoutSeconds}s (pods: ${states.join('; ') || 'none'}). Agent logs are in ${plan.paths.logs}.`);
         }
-        await sleep(200);
+        await sleep(100);
       }
       o.print(`cluster DNS answers (${DNS_PROBE_NAME} -> ${answer}, ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     }

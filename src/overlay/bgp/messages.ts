@@ -1,7 +1,8 @@
 // BGP messages as data, and their encoding and decoding: OPEN with capabilities (multiprotocol
 // RFC 4760, route refresh RFC 2918, graceful restart RFC 4724, 4-octet AS RFC 6793), UPDATE for
 // IPv4 unicast (classic NLRI or MP_REACH/MP_UNREACH), NOTIFICATION, KEEPALIVE, ROUTE-REFRESH.
-// A decoding error is a BgpError naming the field, with the NOTIFICATION it calls for.
+// A decoding error is a BgpError naming the field, with the NOTIFICATION it calls for; a malformed
+// path attribute is handled as RFC 7606 says (treat-as-withdraw or attribute discard, no reset).
 import {
   AS_TRANS,
   BgpError,
@@ -73,6 +74,13 @@ export interface UpdateMessage {
   attributes?: PathAttributes;
   /** IPv4 unicast prefixes announced (classic field and MP_REACH_NLRI together). */
   nlri: Prefix[];
+  /**
+   * Set when a malformed path attribute made the announced prefixes withdrawn instead (RFC 7606
+   * treat-as-withdraw; they are then in `withdrawn`): what was wrong, for the log.
+   */
+  treatAsWithdraw?: string;
+  /** Malformed attributes dropped (RFC 7606 attribute discard, or a repeated attribute). */
+  discarded?: string[];
 }
 
 export interface NotificationMessage {
@@ -94,7 +102,7 @@ export interface RouteRefreshMessage {
 
 export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
 
-const Attr = { ORIGIN: 1, AS_PATH: 2, NEXT_HOP: 3, MED: 4, LOCAL_PREF: 5, ATOMIC_AGGREGATE: 6, MP_REACH: 14, MP_UNREACH: 15 } as const;
+const Attr = { ORIGIN: 1, AS_PATH: 2, NEXT_HOP: 3, MED: 4, LOCAL_PREF: 5, ATOMIC_AGGREGATE: 6, AGGREGATOR: 7, COMMUNITIES: 8, ORIGINATOR_ID: 9, CLUSTER_LIST: 10, MP_REACH: 14, MP_UNREACH: 15 } as const;
 const Flag = { OPTIONAL: 0x80, TRANSITIVE: 0x40, PARTIAL: 0x20, EXTENDED: 0x10 } as const;
 const WELL_KNOWN: ReadonlySet<number> = new Set([Attr.ORIGIN, Attr.AS_PATH, Attr.NEXT_HOP, Attr.LOCAL_PREF, Attr.ATOMIC_AGGREGATE]);
 const Cap = { MULTIPROTOCOL: 1, ROUTE_REFRESH: 2, GRACEFUL_RESTART: 64, FOUR_OCTET_AS: 65 } as const;
@@ -201,7 +209,7 @@ export function encodeRouteRefresh(afi = AFI_IPV4, safi = SAFI_UNICAST): Buffer 
 
 /** The end-of-RIB marker for IPv4 unicast (RFC 4724): an UPDATE with nothing in it. */
 export function isEndOfRib(m: UpdateMessage): boolean {
-  return m.withdrawn.length === 0 && m.nlri.length === 0 && m.attributes === undefined;
+  return m.withdrawn.length === 0 && m.nlri.length === 0 && m.attributes === undefined && m.treatAsWithdraw === undefined && m.discarded === undefined;
 }
 
 /**
@@ -321,6 +329,27 @@ function validNextHop(address: string): boolean {
   return address !== '0.0.0.0' && first < 224 && address !== '255.255.255.255';
 }
 
+/**
+ * RFC 7606's verdicts for a malformed path attribute: the UPDATE's routes are withdrawn
+ * (`treatAsWithdraw`) or just the attribute is dropped (`discard`); the session stays up. Errors
+ * that leave the NLRI in doubt still reset the session (a BgpError).
+ */
+class AttributeFault {
+  constructor(
+    readonly verdict: 'treat-as-withdraw' | 'discard',
+    readonly reason: string,
+  ) {}
+}
+
+/** The fixed length of attributes whose wrong length means treat-as-withdraw (RFC 7606 section 7). */
+const FIXED_LENGTH: ReadonlyMap<number, number> = new Map([
+  [Attr.ORIGIN, 1],
+  [Attr.NEXT_HOP, 4],
+  [Attr.MED, 4],
+  [Attr.LOCAL_PREF, 4],
+  [Attr.ORIGINATOR_ID, 4],
+]);
+
 function decodeUpdate(body: Buffer, fourOctetAs: boolean): UpdateMessage {
   const withdrawnLength = body.readUInt16BE(0);
   if (2 + withdrawnLength + 2 > body.length) throw updateError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `withdrawn routes length ${withdrawnLength} runs past the message`);
@@ -328,60 +357,88 @@ function decodeUpdate(body: Buffer, fourOctetAs: boolean): UpdateMessage {
   const attrsLength = body.readUInt16BE(2 + withdrawnLength);
   const attrsStart = 4 + withdrawnLength;
   if (attrsStart + attrsLength > body.length) throw updateError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `path attributes length ${attrsLength} runs past the message`);
+  // The NLRI is located by the total path attribute length, whatever the attributes hold (RFC 7606 section 4).
   const nlri = decodePrefixes(body.subarray(attrsStart + attrsLength), 'NLRI');
   const seen = new Set<number>();
   const found: Partial<PathAttributes> = {};
+  const faults: AttributeFault[] = [];
   let mpNextHop: string | undefined;
   const attrs = body.subarray(attrsStart, attrsStart + attrsLength);
   let i = 0;
   while (i < attrs.length) {
-    if (i + 3 > attrs.length) throw updateError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `path attribute header at octet ${i} is cut short`);
     const flags = attrs[i];
-    const code = attrs[i + 1];
     const extended = (flags & Flag.EXTENDED) !== 0;
-    if (extended && i + 4 > attrs.length) throw updateError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `path attribute ${code}: extended length cut short`);
+    if (i + (extended ? 4 : 3) > attrs.length) {
+      faults.push(new AttributeFault('treat-as-withdraw', `path attribute header at octet ${i} is cut short`));
+      break;
+    }
+    const code = attrs[i + 1];
     const length = extended ? attrs.readUInt16BE(i + 2) : attrs[i + 2];
     const start = i + (extended ? 4 : 3);
     const whole = attrs.subarray(i, Math.min(attrs.length, start + length));
-    if (start + length > attrs.length) throw updateError(UpdateSubcode.ATTRIBUTE_LENGTH, `path attribute ${code}: length ${length} runs past the attributes`, whole);
-    if (seen.has(code)) throw updateError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `path attribute ${code} appears twice`);
+    if (start + length > attrs.length) {
+      faults.push(new AttributeFault('treat-as-withdraw', `path attribute ${code}: length ${length} runs past the attributes`));
+      break;
+    }
+    i = start + length;
+    const multiprotocol = code === Attr.MP_REACH || code === Attr.MP_UNREACH;
+    if (seen.has(code)) {
+      if (multiprotocol) throw updateError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `path attribute ${code} appears twice`);
+      faults.push(new AttributeFault('discard', `path attribute ${code} repeated`));
+      continue; // RFC 7606 section 3 (g): only the first one counts
+    }
     seen.add(code);
     const v = attrs.subarray(start, start + length);
     const optional = (flags & Flag.OPTIONAL) !== 0;
     const transitive = (flags & Flag.TRANSITIVE) !== 0;
-    if (WELL_KNOWN.has(code) && (optional || !transitive)) throw updateError(UpdateSubcode.ATTRIBUTE_FLAGS, `path attribute ${code} is well-known but flagged ${flags.toString(16)}`, whole);
-    if (!optional && !WELL_KNOWN.has(code) && code !== Attr.MED && code !== Attr.MP_REACH && code !== Attr.MP_UNREACH) {
+    if (!optional && !WELL_KNOWN.has(code) && code !== Attr.MED && !multiprotocol) {
       throw updateError(UpdateSubcode.UNRECOGNIZED_WELL_KNOWN, `unrecognized well-known path attribute ${code}`, whole);
     }
-    const fixed = (n: number) => {
-      if (v.length !== n) throw updateError(UpdateSubcode.ATTRIBUTE_LENGTH, `path attribute ${code}: length ${v.length}, expected ${n}`, whole);
-    };
+    if ((WELL_KNOWN.has(code) && (optional || !transitive)) || (code === Attr.MED && (!optional || transitive))) {
+      faults.push(new AttributeFault('treat-as-withdraw', `path attribute ${code} flagged ${flags.toString(16)}`));
+      continue;
+    }
+    const fixed = FIXED_LENGTH.get(code);
+    if (fixed !== undefined && v.length !== fixed) {
+      faults.push(new AttributeFault('treat-as-withdraw', `path attribute ${code}: length ${v.length}, expected ${fixed}`));
+      continue;
+    }
     switch (code) {
       case Attr.ORIGIN:
-        fixed(1);
-        if (v[0] > 2) throw updateError(UpdateSubcode.INVALID_ORIGIN, `ORIGIN ${v[0]}`, whole);
-        found.origin = v[0] as 0 | 1 | 2;
+        if (v[0] > 2) faults.push(new AttributeFault('treat-as-withdraw', `ORIGIN ${v[0]}`));
+        else found.origin = v[0] as 0 | 1 | 2;
         break;
       case Attr.AS_PATH:
-        found.asPath = decodeAsPath(v, fourOctetAs);
+        try {
+          found.asPath = decodeAsPath(v, fourOctetAs);
+        } catch (err) {
+          if (!(err instanceof BgpError)) throw err;
+          faults.push(new AttributeFault('treat-as-withdraw', err.message.replace(/^UPDATE: /, '')));
+        }
         break;
       case Attr.NEXT_HOP:
-        fixed(4);
         found.nextHop = ipv4Text(v);
-        if (!validNextHop(found.nextHop)) throw updateError(UpdateSubcode.INVALID_NEXT_HOP, `NEXT_HOP ${found.nextHop}`, whole);
+        // RFC 4271 section 6.3: a semantically wrong next hop makes the routes ignored, no NOTIFICATION.
+        if (!validNextHop(found.nextHop)) faults.push(new AttributeFault('treat-as-withdraw', `NEXT_HOP ${found.nextHop}`));
         break;
       case Attr.MED:
-        fixed(4);
         found.med = v.readUInt32BE(0);
         break;
       case Attr.LOCAL_PREF:
-        fixed(4);
         found.localPref = v.readUInt32BE(0);
         break;
       case Attr.ATOMIC_AGGREGATE:
-        fixed(0);
+        if (v.length !== 0) faults.push(new AttributeFault('discard', `ATOMIC_AGGREGATE of ${v.length} octets`));
+        break;
+      case Attr.AGGREGATOR:
+        if (v.length !== (fourOctetAs ? 8 : 6)) faults.push(new AttributeFault('discard', `AGGREGATOR of ${v.length} octets`));
+        break;
+      case Attr.COMMUNITIES:
+      case Attr.CLUSTER_LIST:
+        if (v.length % 4 !== 0) faults.push(new AttributeFault('treat-as-withdraw', `path attribute ${code} of ${v.length} octets (not a multiple of 4)`));
         break;
       case Attr.MP_REACH: {
+        // A malformed MP attribute leaves its NLRI unknown: the session is reset (RFC 7606 section 7.11).
         if (v.length < 5 || v.length < 5 + v[3]) throw updateError(UpdateSubcode.OPTIONAL_ATTRIBUTE, 'MP_REACH_NLRI is cut short', whole);
         const afi = v.readUInt16BE(0);
         const nhLength = v[3];
@@ -389,6 +446,7 @@ function decodeUpdate(body: Buffer, fourOctetAs: boolean): UpdateMessage {
         if (nhLength !== 4) throw updateError(UpdateSubcode.OPTIONAL_ATTRIBUTE, `MP_REACH_NLRI IPv4 next hop of ${nhLength} octets`, whole);
         mpNextHop = ipv4Text(v, 4);
         nlri.push(...decodePrefixes(v.subarray(5 + nhLength), 'MP_REACH_NLRI'));
+        if (!validNextHop(mpNextHop)) faults.push(new AttributeFault('treat-as-withdraw', `MP_REACH_NLRI next hop ${mpNextHop}`));
         break;
       }
       case Attr.MP_UNREACH: {
@@ -399,15 +457,26 @@ function decodeUpdate(body: Buffer, fourOctetAs: boolean): UpdateMessage {
       default:
         break; // an optional attribute we do not use
     }
-    i = start + length;
   }
-  if (nlri.length === 0) return { type: 'update', withdrawn, nlri };
-  for (const [code, present] of [
-    [Attr.ORIGIN, found.origin !== undefined],
-    [Attr.AS_PATH, found.asPath !== undefined],
-    [Attr.NEXT_HOP, found.nextHop !== undefined || mpNextHop !== undefined],
-  ] as const) {
-    if (!present) throw updateError(UpdateSubcode.MISSING_WELL_KNOWN, `missing well-known attribute ${code}`, Buffer.from([code]));
+  if (nlri.length > 0) {
+    for (const [code, present] of [
+      [Attr.ORIGIN, found.origin !== undefined],
+      [Attr.AS_PATH, found.asPath !== undefined],
+      [Attr.NEXT_HOP, found.nextHop !== undefined || mpNextHop !== undefined],
+    ] as const) {
+      // RFC 7606 section 3 (d): a missing well-known mandatory attribute means treat-as-withdraw.
+      if (!present && !faults.some((f) => f.verdict === 'treat-as-withdraw')) faults.push(new AttributeFault('treat-as-withdraw', `missing well-known attribute ${code}`));
+    }
   }
-  return { type: 'update', withdrawn, nlri, attributes: { origin: found.origin!, asPath: found.asPath!, nextHop: found.nextHop ?? mpNextHop!, med: found.med, localPref: found.localPref } };
+  const discarded = faults.filter((f) => f.verdict === 'discard').map((f) => f.reason);
+  const withdrawReason = faults.find((f) => f.verdict === 'treat-as-withdraw')?.reason;
+  if (withdrawReason !== undefined) return { type: 'update', withdrawn: [...withdrawn, ...nlri], nlri: [], treatAsWithdraw: `UPDATE: ${withdrawReason}`, ...(discarded.length ? { discarded } : {}) };
+  if (nlri.length === 0) return { type: 'update', withdrawn, nlri, ...(discarded.length ? { discarded } : {}) };
+  return {
+    type: 'update',
+    withdrawn,
+    nlri,
+    attributes: { origin: found.origin!, asPath: found.asPath!, nextHop: found.nextHop ?? mpNextHop!, med: found.med, localPref: found.localPref },
+    ...(discarded.length ? { discarded } : {}),
+  };
 }

@@ -11,6 +11,10 @@ import type { LocalSettings } from './negotiate.js';
 import { Rib, type BestChange } from './rib.js';
 import { BgpSession } from './session.js';
 import { BGP_PORT, MAX_MESSAGE_LENGTH, parsePrefix, prefixText, type Prefix } from './wire.js';
+import { bgpMalformedUpdates, bgpNotifications, bgpUpdates, trackSpeaker } from './metrics.js';
+import { createLogger } from '../../util/log.js';
+
+const log = createLogger('bgp');
 
 export interface PeerConfig {
   address: string;
@@ -71,10 +75,12 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   /** Originated prefixes -> next hop. */
   private readonly originated = new Map<string, string>();
   private readonly local: LocalSettings;
+  private readonly untrack: () => void;
 
   constructor(private readonly opts: SpeakerOptions) {
     super();
     this.local = { asn: opts.asn, routerId: opts.routerId, holdTimeSec: opts.holdTimeSec ?? 90, restartTimeSec: opts.restartTimeSec ?? 120 };
+    this.untrack = trackSpeaker(this);
   }
 
   addPeer(config: PeerConfig): void {
@@ -103,7 +109,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     const gone = prefixes.map(parsePrefix).filter((p) => this.originated.delete(prefixText(p)));
     if (gone.length === 0) return;
     for (const peer of this.established()) {
-      for (let i = 0; i < gone.length; i += PREFIXES_PER_UPDATE) peer.session!.sendUpdate({ withdrawn: gone.slice(i, i + PREFIXES_PER_UPDATE), nlri: [] });
+      for (let i = 0; i < gone.length; i += PREFIXES_PER_UPDATE) this.send(peer, { withdrawn: gone.slice(i, i + PREFIXES_PER_UPDATE), nlri: [] });
     }
   }
 
@@ -134,6 +140,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       if (!opts.graceful) this.report(this.rib.peerDown(address, false));
     }
     this.peers.clear();
+    this.untrack();
   }
 
   private stopPeer(peer: Peer, graceful = false): void {
@@ -173,11 +180,12 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       const byNextHop = new Map<string, Prefix[]>();
       for (const [p, nh] of this.originated) byNextHop.set(nh, [...(byNextHop.get(nh) ?? []), parsePrefix(p)]);
       for (const [nh, prefixes] of byNextHop) this.sendAnnouncements(peer, prefixes, nh);
-      session.sendUpdate({ withdrawn: [], nlri: [] }); // End-of-RIB
+      this.send(peer, { withdrawn: [], nlri: [] }); // End-of-RIB
     });
     session.on('update', (m) => this.onUpdate(peer, m));
-    session.on('closed', ({ reason, notification }) => {
+    session.on('closed', ({ reason, notification, notice }) => {
       peer.lastError = reason;
+      if (notice) bgpNotifications.inc({ peer: peer.config.address, direction: notice.direction, code: notice.code, subcode: notice.subcode });
       const wasUp = session.establishedAt !== undefined;
       const restart = session.negotiated?.peerRestart;
       if (wasUp) {
@@ -196,6 +204,16 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
   }
 
   private onUpdate(peer: Peer, m: UpdateMessage): void {
+    const address = peer.config.address;
+    bgpUpdates.inc({ peer: address, direction: 'received' });
+    if (m.treatAsWithdraw !== undefined) {
+      bgpMalformedUpdates.inc({ peer: address, verdict: 'treat-as-withdraw' });
+      log.warn('malformed UPDATE: its routes are treated as withdrawn (RFC 7606)', { peer: address, err: m.treatAsWithdraw, prefixes: m.withdrawn.length });
+    }
+    for (const reason of m.discarded ?? []) {
+      bgpMalformedUpdates.inc({ peer: address, verdict: 'discard' });
+      log.warn('malformed path attribute dropped (RFC 7606)', { peer: address, err: reason });
+    }
     if (isEndOfRib(m)) {
       if (peer.awaitingEndOfRib) this.clearStale(peer);
       peer.awaitingEndOfRib = false;
@@ -223,7 +241,12 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
       nextHop,
       localPref: n.ibgp ? 100 : undefined,
     };
-    for (let i = 0; i < prefixes.length; i += PREFIXES_PER_UPDATE) peer.session!.sendUpdate({ withdrawn: [], nlri: prefixes.slice(i, i + PREFIXES_PER_UPDATE), attributes });
+    for (let i = 0; i < prefixes.length; i += PREFIXES_PER_UPDATE) this.send(peer, { withdrawn: [], nlri: prefixes.slice(i, i + PREFIXES_PER_UPDATE), attributes });
+  }
+
+  private send(peer: Peer, update: Omit<UpdateMessage, 'type'>): void {
+    peer.session!.sendUpdate(update);
+    bgpUpdates.inc({ peer: peer.config.address, direction: 'sent' });
   }
 
   private scheduleRetry(peer: Peer): void {

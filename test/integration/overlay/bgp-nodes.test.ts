@@ -91,6 +91,7 @@ ${NODES.map(
   rr client;
   hold time 6;
   keepalive time 2;
+  error wait time 1, 10;
   graceful restart on;
   ipv4 { import all; export all; };
 }`,

@@ -86,15 +86,23 @@ test('malformed messages get the NOTIFICATION RFC 4271 names', () => {
   const n = negotiate({ asn: 4200000001, routerId: '10.0.0.2', holdTimeSec: 30, restartTimeSec: 120 }, 4200000001, o);
   assert.deepEqual([n.holdTimeSec, n.keepaliveSec, n.ibgp, n.fourOctetAs, n.peerRestart?.restartTimeSec], [30, 10, true, true, 120]);
 
-  // UPDATE: ORIGIN 3, a missing NEXT_HOP, a 33-bit prefix, a truncated attribute, a duplicate.
+  // UPDATE: an unknown well-known attribute still resets the session (RFC 4271); a malformed
+  // known attribute makes the UPDATE's routes withdrawn instead (RFC 7606 treat-as-withdraw).
   const u = update(true);
+  const announced = ['10.244.9.0/24', '10.244.1.0/24', '192.0.2.0/25', '0.0.0.0/0'];
+  const withdrawnAll = (buf: Buffer, why: RegExp) => {
+    const m = decodeMessage(buf, true) as UpdateMessage;
+    assert.match(m.treatAsWithdraw ?? '', why);
+    assert.deepEqual(m.withdrawn.map((p) => `${p.address}/${p.length}`), announced, 'the withdrawn field and the announced prefixes');
+    assert.deepEqual([m.nlri, m.attributes, isEndOfRib(m)], [[], undefined, false]);
+  };
   const originAt = u.indexOf(Buffer.from([0x40, 1, 1, 0]));
   const origin3 = Buffer.from(u);
   origin3[originAt + 3] = 3;
-  assert.deepEqual(code(() => decodeMessage(origin3, true)), [ErrorCode.UPDATE, UpdateSubcode.INVALID_ORIGIN]);
+  withdrawnAll(origin3, /ORIGIN 3/);
   const flags = Buffer.from(u);
   flags[originAt] = 0xc0;
-  assert.deepEqual(code(() => decodeMessage(flags, true)), [ErrorCode.UPDATE, UpdateSubcode.ATTRIBUTE_FLAGS]);
+  withdrawnAll(flags, /attribute 1 flagged c0/);
   const nh = u.indexOf(Buffer.from([0x40, 3, 4]));
   const noNextHop = Buffer.from(u);
   noNextHop[nh + 1] = 99; // well-known flags on an unknown type
@@ -102,10 +110,40 @@ test('malformed messages get the NOTIFICATION RFC 4271 names', () => {
   const optionalUnknown = Buffer.from(u);
   optionalUnknown[nh] = 0x80;
   optionalUnknown[nh + 1] = 99; // now optional: ignored, so NEXT_HOP is missing
-  assert.deepEqual(code(() => decodeMessage(optionalUnknown, true)), [ErrorCode.UPDATE, UpdateSubcode.MISSING_WELL_KNOWN]);
+  withdrawnAll(optionalUnknown, /missing well-known attribute 3/);
   const zeroNextHop = Buffer.from(u);
   zeroNextHop.writeUInt32BE(0, nh + 3);
-  assert.deepEqual(code(() => decodeMessage(zeroNextHop, true)), [ErrorCode.UPDATE, UpdateSubcode.INVALID_NEXT_HOP]);
+  withdrawnAll(zeroNextHop, /NEXT_HOP 0\.0\.0\.0/);
+  const asPathAt = u.indexOf(Buffer.from([0x40, 2]));
+  const badSegment = Buffer.from(u);
+  badSegment[asPathAt + 3] = 7; // segment type 7
+  withdrawnAll(badSegment, /AS_PATH segment type 7/);
+  const medAt = u.indexOf(Buffer.from([0x80, 4, 4]));
+  const longMed = Buffer.from(u);
+  longMed[medAt + 2] = 5; // MED of 5 octets: its last octet is taken from LOCAL_PREF's header
+  const longMedUpdate = decodeMessage(longMed, true) as UpdateMessage;
+  assert.match(longMedUpdate.treatAsWithdraw ?? '', /attribute 4: length 5, expected 4|runs past/);
+  assert.deepEqual(longMedUpdate.nlri, []);
+  // A repeated attribute: only the first counts; a repeated MP_REACH_NLRI resets the session.
+  const attrsLengthAt = 19 + 2 + u.readUInt16BE(19) ;
+  const origin = Buffer.from([0x40, 1, 1, 2]);
+  const twice = Buffer.concat([u.subarray(0, attrsLengthAt + 2), origin, u.subarray(attrsLengthAt + 2)]);
+  twice.writeUInt16BE(twice.length, 16);
+  twice.writeUInt16BE(u.readUInt16BE(attrsLengthAt) + 4, attrsLengthAt);
+  const kept = decodeMessage(twice, true) as UpdateMessage;
+  assert.equal(kept.attributes?.origin, 2, 'the first ORIGIN counts');
+  assert.deepEqual(kept.discarded, ['path attribute 1 repeated']);
+  const mpReach = Buffer.from([0x80, 14, 9, 0, 1, 1, 4, 172, 18, 0, 3, 0]);
+  const mpTwice = Buffer.concat([u.subarray(0, attrsLengthAt + 2), mpReach, mpReach, u.subarray(attrsLengthAt + 2)]);
+  mpTwice.writeUInt16BE(mpTwice.length, 16);
+  mpTwice.writeUInt16BE(u.readUInt16BE(attrsLengthAt) + 2 * mpReach.length, attrsLengthAt);
+  assert.deepEqual(code(() => decodeMessage(mpTwice, true)), [ErrorCode.UPDATE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST]);
+  // ATOMIC_AGGREGATE with a value: the attribute is dropped, the routes kept.
+  const atomic = Buffer.concat([u.subarray(0, attrsLengthAt + 2), Buffer.from([0x40, 6, 1, 0]), u.subarray(attrsLengthAt + 2)]);
+  atomic.writeUInt16BE(atomic.length, 16);
+  atomic.writeUInt16BE(u.readUInt16BE(attrsLengthAt) + 4, attrsLengthAt);
+  const atomicUpdate = decodeMessage(atomic, true) as UpdateMessage;
+  assert.deepEqual([atomicUpdate.nlri.length, atomicUpdate.discarded], [3, ['ATOMIC_AGGREGATE of 1 octets']]);
   assert.deepEqual(code(() => decodePrefixes(Buffer.from([33, 10, 0, 0, 0, 0]), 'NLRI')), [ErrorCode.UPDATE, UpdateSubcode.INVALID_NETWORK_FIELD]);
   assert.deepEqual(code(() => decodePrefixes(Buffer.from([24, 10, 0]), 'NLRI')), [ErrorCode.UPDATE, UpdateSubcode.INVALID_NETWORK_FIELD]);
   assert.deepEqual(code(() => decodePrefixes(Buffer.from([8, 10, 1]), 'NLRI').concat(decodePrefixes(Buffer.from([7, 11]), 'NLRI'))), [ErrorCode.UPDATE, UpdateSubcode.INVALID_NETWORK_FIELD]);
