@@ -12,7 +12,6 @@ import { R, findResource } from '../api/resources.js';
 import { CustomResourceCatalog } from './crd/catalog.js';
 import { aggregatedWithCustom, legacyWithCustom } from './crd/discovery.js';
 import { withCustomResources } from './crd/openapi.js';
-import type { KubeObject } from '../api/types.js';
 import { renderKubeconfig } from '../client/kubeconfig.js';
 import type { Store } from '../store/types.js';
 import { createLogger } from '../util/log.js';
@@ -25,16 +24,18 @@ import { type HandlerEnv, handleResource, send, sendStatus, verbOf } from './han
 import { ApiServerMetrics } from './metrics.js';
 import { aggregatedDiscovery, legacyDiscovery, openapiV2, openapiV3 } from './present/index.js';
 import { serveClusterFlows } from './flows.js';
+import { WebUi, isUiPath } from '../ui/routes.js';
 import { KubeletDialer, checkPodOrNodePath, isProxyRoute, proxyHttp, proxyTarget, proxyUpgrade, rejectUpgrade } from './proxy.js';
 import { CsrSigner } from './node-identity/csr-signer.js';
 import { DEFAULT_NAMESPACES, Registry, storeKey } from './registry.js';
+import { createUnlessExists } from './bootstrap-writes.js';
+import { ensureKubernetesService } from './kubernetes-service-bootstrap.js';
 import { type Route, parseRoute } from './routes.js';
 import { ShutdownState, type HealthChecks, type HealthEndpoint } from './health.js';
 import { serverHealthChecks } from './health-checks.js';
 import { TLS_SERVING_OPTIONS, ensureKubeletClientCertificate, ensureServingCertificate, loadCertificateAuthority, servingNames } from './tls.js';
 import type { TLSSocket } from 'node:tls';
 import { StoreError } from '../store/types.js';
-import { clone } from './objects.js';
 import { startEventSweeper } from './event-ttl.js';
 import { isEventsV1, serveEventsV1 } from './events-v1.js';
 import { type Policy as PodSecurityPolicy, podSecurityMetrics, podSecurityOverStore, systemNamespaceLabels } from './admission/pod-security/index.js';
@@ -110,6 +111,7 @@ export class ApiServer {
   private stopSweeper: (() => void) | undefined;
   private readonly kubelets: KubeletDialer;
   private readonly csrSigner: CsrSigner;
+  private webUi: WebUi | undefined;
   /** readyz fails from the moment the server is told to stop (beginShutdown) while it drains. */
   readonly shutdown = new ShutdownState();
   readonly health: HealthChecks;
@@ -218,62 +220,17 @@ export class ApiServer {
   private ensureDefaultNamespaces(): void {
     for (const name of DEFAULT_NAMESPACES) {
       if (this.registry.store.get(storeKey(R.namespaces), '', name)) continue;
-      this.registry.create(R.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...systemNamespaceLabels(name) } } }, this.systemContext());
+      createUnlessExists(this.registry, R.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...systemNamespaceLabels(name) } } }, this.systemContext());
     }
   }
 
-  /** The `kubernetes` Service in default, and its endpoints pointing at this server. */
+  /** The `kubernetes` Service in default, and its endpoints listing this server and the other live ones. */
   private ensureKubernetesService(): void {
-    const ctx = this.systemContext();
-    const ip = firstServiceIP(this.options.serviceCIDR);
-    const address = this.options.advertiseAddress!;
-    const port = this.port;
     try {
-      const svc = this.registry.store.get(storeKey(R.services), 'default', 'kubernetes');
-      const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }];
-      if (!svc) {
-        this.registry.create(
-          R.services,
-          'default',
-          {
-            apiVersion: 'v1',
-            kind: 'Service',
-            metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-            spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports, sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack' },
-          },
-          ctx,
-        );
-      } else {
-        const next = clone(svc.obj);
-        (next.spec as { ports?: unknown }).ports = ports;
-        this.registry.update(R.services, 'default', 'kubernetes', next, ctx);
-      }
-      const endpoints: KubeObject = {
-        apiVersion: 'v1',
-        kind: 'Endpoints',
-        metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-        subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
-      };
-      const slice: KubeObject = {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
-        addressType: 'IPv4',
-        endpoints: [{ addresses: [address], conditions: { ready: true } }],
-        ports: [{ name: 'https', port, protocol: 'TCP' }],
-      };
-      this.upsert(R.endpoints, endpoints);
-      this.upsert(R.endpointslices, slice);
+      ensureKubernetesService(this.registry, () => this.systemContext(), { serviceCIDR: this.options.serviceCIDR, advertiseAddress: this.options.advertiseAddress!, port: this.port });
     } catch (err) {
       log.warn('could not write the kubernetes Service or its endpoints', { err: (err as Error).message });
     }
-  }
-
-  private upsert(r: typeof R.endpoints, obj: KubeObject): void {
-    const ctx = this.systemContext();
-    const existing = this.registry.store.get(storeKey(r), obj.metadata.namespace ?? '', obj.metadata.name!);
-    if (existing) this.registry.update(r, obj.metadata.namespace ?? '', obj.metadata.name!, { ...obj, metadata: { ...obj.metadata, resourceVersion: existing.obj.metadata.resourceVersion } }, ctx);
-    else this.registry.create(r, obj.metadata.namespace ?? '', obj, ctx);
   }
 
   // ---- requests ----
@@ -291,6 +248,7 @@ export class ApiServer {
     try {
       const { pathname, query } = splitUrl(req.url ?? '/');
       checkPodOrNodePath(pathname);
+      if (isUiPath(pathname)) return await (this.webUi ??= new WebUi({ access: this.access, env: this.env, kubelets: this.kubelets })).serve(req, res, pathname, query);
       const user = this.access.admit(req, pathname, query);
       const route = parseRoute(pathname, this.findResource);
       if (route.kind === 'resource' && route.watch) legacyWatch(req, route, query);

@@ -18,6 +18,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   policy: { summary: 'explain a flow or print the reachability matrix (policy explain|matrix)', load: () => import('./policy.js') },
   flows: { summary: 'print the flow events of every node with their verdicts (flows [--follow] [--pod P] [--verdict dropped] ...)', load: () => import('./flows.js') },
   trace: { summary: 'follow one probe through DNS, Service DNAT, the overlay and NetworkPolicy, in the models and in the kernel (trace FROM TO [PORT/PROTO])', load: () => import('./trace.js') },
+  ui: { summary: 'print a one-time login link to the web view (/ui) for the kubeconfig\'s user, and open it', load: () => import('./ui.js') },
   bgp: { summary: "show every node's BGP sessions, or print the BGPPeer CRD (bgp status|crd)", load: () => import('./bgp.js') },
   dns: { summary: 'run the cluster DNS server outside the lab', load: () => import('../dns/main.js') },
   gateway: { summary: 'run a gateway proxy, or print the routing table per listener (gateway proxy|routes)', load: () => import('./gateway.js') },

@@ -1,0 +1,90 @@
+// The web view's trace form: the same prediction `flatnet trace --model-only` prints (Service
+// DNAT choice, route and overlay hop, egress and ingress policy verdicts) from the API objects
+// the user may read. The kernel probe needs the lab's namespaces on the machine: that part stays
+// with `flatnet trace`.
+import type { KubeObject } from '../api/types.js';
+import { EXT_ADDRESS, EXT_NETNS } from '../lab/plan.js';
+import { isPolicyPod, type PolicyModel } from '../netpol/model.js';
+import { overlayNodeFromObject, VTEP_MAC_ANNOTATION, type OverlayMode } from '../overlay/model.js';
+import { slimEndpointSlice, slimService, type Protocol, type SlimEndpointSlice } from '../proxy/model.js';
+import { predictTrace, type ClusterView, type TraceSource } from '../trace/predict.js';
+import { reportText, type TraceReport } from '../trace/report.js';
+
+export class TraceFormError extends Error {}
+
+export interface TraceObjects {
+  policy: PolicyModel;
+  services: KubeObject[];
+  slices: KubeObject[];
+  nodes: KubeObject[];
+}
+
+export interface TraceForm {
+  from: string;
+  to: string;
+  port?: number;
+  protocol: Protocol;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** Reads the form's JSON body; a bad field is named. */
+export function parseTraceForm(body: unknown): TraceForm {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new TraceFormError('the body must be a JSON object {"from", "to", "port"}');
+  const b = body as Record<string, unknown>;
+  const from = typeof b.from === 'string' ? b.from.trim() : '';
+  const to = typeof b.to === 'string' ? b.to.trim() : '';
+  if (!from) throw new TraceFormError('from: required (NAMESPACE/POD, POD in default, or outside)');
+  if (!to) throw new TraceFormError('to: required (NAMESPACE/POD, an IPv4 address or node:NAME)');
+  const portText = b.port === undefined || b.port === null ? '' : String(b.port).trim();
+  if (portText === '') return { from, to, protocol: 'TCP' };
+  const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(portText);
+  const port = m ? Number(m[1]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new TraceFormError(`port: "${portText}" is not PORT[/PROTOCOL] (e.g. 8080/tcp, 53/udp)`);
+  return { from, to, port, protocol: (m[2] ?? 'tcp').toUpperCase() as Protocol };
+}
+
+/** vxlan when the nodes publish VTEP MACs, else plain routes between nodes (host-gw and bgp look the same on the wire). */
+export function overlayOf(nodes: readonly KubeObject[]): OverlayMode {
+  return nodes.some((n) => n.metadata.annotations?.[VTEP_MAC_ANNOTATION]) ? 'vxlan' : 'host-gw';
+}
+
+function sourceOf(policy: PolicyModel, from: string): TraceSource {
+  if (from === 'outside' || from === 'ext' || from === EXT_NETNS) return { kind: 'outside', name: EXT_NETNS, ip: EXT_ADDRESS };
+  const [ns, name] = from.includes('/') ? from.split('/', 2) : ['default', from];
+  const pod = ns && name ? policy.findPod(ns, name) : undefined;
+  if (!pod) throw new TraceFormError(`from: pod ${ns}/${name} does not exist`);
+  if (!isPolicyPod(pod) || !pod.nodeName) throw new TraceFormError(`from: pod ${ns}/${name} ${pod.hostNetwork ? 'uses the host network' : pod.terminal ? 'has finished' : 'has no IP address or node yet'}`);
+  return { kind: 'pod', pod, node: pod.nodeName };
+}
+
+export async function modelTrace(objects: TraceObjects, body: unknown): Promise<{ report: TraceReport; text: string }> {
+  const form = parseTraceForm(body);
+  const view: ClusterView = {
+    policy: objects.policy,
+    services: objects.services.map(slimService),
+    slices: objects.slices.map(slimEndpointSlice).filter((s): s is SlimEndpointSlice => s !== undefined),
+    nodes: objects.nodes.map(overlayNodeFromObject),
+    overlay: overlayOf(objects.nodes),
+  };
+  const source = sourceOf(view.policy, form.from);
+  let ip: string;
+  if (form.to.startsWith('node:')) {
+    const node = view.nodes.find((n) => n.name === form.to.slice(5));
+    if (!node?.internalIP) throw new TraceFormError(`to: node "${form.to.slice(5)}" ${node ? 'has no InternalIP' : `does not exist (nodes: ${view.nodes.map((n) => n.name).join(', ')})`}`);
+    ip = node.internalIP;
+  } else if (IPV4.test(form.to)) ip = form.to;
+  else if (form.to.includes('/')) {
+    const [ns, name] = form.to.split('/', 2);
+    const pod = view.policy.findPod(ns, name);
+    if (!pod?.ip) throw new TraceFormError(`to: pod ${form.to} ${pod ? 'has no IP address yet' : 'does not exist'}`);
+    ip = pod.ip;
+  } else throw new TraceFormError(`to: "${form.to}" is not NAMESPACE/POD, an IPv4 address or node:NAME (DNS names need the pod's resolver: use \`flatnet trace\`)`);
+  const port = form.port ?? view.policy.podByIp(ip)?.ports[0]?.containerPort;
+  if (port === undefined) throw new TraceFormError('port: required (the destination declares no container port to default to)');
+  const prediction = predictTrace(view, source, { label: form.to, ip, port, protocol: form.protocol });
+  const report: TraceReport = { from: form.from, to: form.to, prediction, findings: [], bugs: 0 };
+  // No probe ran: the closing line says so instead of comparing with a kernel trace that did not happen.
+  const text = reportText(report).replace(/the kernel did what the models say\n$/, 'models only: `flatnet trace` on the lab machine adds the kernel probe under nftables tracing\n');
+  return { report, text };
+}
