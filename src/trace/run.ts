@@ -12,6 +12,7 @@ import { analyseKernel, comparePrediction, type NodeTrace, type Observation } fr
 import { continuesAfter, resolutionOutcome, searchCandidates, type DnsAnswer } from './dns-search.js';
 import { kernelRoute, PROBE_DSCP_TEXT, queryDns, sendProbe, TraceSession } from './kernel.js';
 import { pathFor, predictTrace, type ClusterView, type TraceSource, type TraceTarget } from './predict.js';
+import { destinationOf } from './destination.js';
 import { dnsSection, type TraceReport } from './report.js';
 import { parseMonitorOutput, traceEvents } from './trace-lines.js';
 
@@ -37,7 +38,6 @@ export interface TraceRequest {
   modelOnly?: boolean;
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 function sourceOf(view: ClusterView, lab: LabLayout, from: string): TraceSource {
   if (from === lab.outside.name || from === 'ext' || from === 'outside') return { kind: 'outside', name: lab.outside.name, ip: lab.outside.ip };
@@ -84,17 +84,10 @@ export async function runTrace(view: ClusterView, lab: LabLayout, req: TraceRequ
   const sourceNetns = source.kind === 'pod' ? podNetns(source) : lab.outside.netns;
   let ip: string | undefined;
   let dns: TraceReport['dns'];
-  if (req.to.startsWith('node:')) {
-    const node = view.nodes.find((n) => n.name === req.to.slice(5));
-    if (!node?.internalIP) throw new TraceInputError(`TO: node "${req.to.slice(5)}" ${node ? 'has no InternalIP' : `does not exist (nodes: ${view.nodes.map((n) => n.name).join(', ')})`}`);
-    ip = node.internalIP;
-  } else if (IPV4.test(req.to)) ip = req.to;
-  else if (req.to.includes('/')) {
-    const [ns, name] = req.to.split('/', 2);
-    const pod = view.policy.findPod(ns, name);
-    if (!pod?.ip) throw new TraceInputError(`TO: pod ${req.to} ${pod ? 'has no IP address yet' : 'does not exist'}`);
-    ip = pod.ip;
-  } else {
+  const destination = destinationOf(view, req.to);
+  if (destination.kind === 'invalid') throw new TraceInputError(`TO: ${destination.reason}`);
+  if (destination.kind === 'address') ip = destination.ip;
+  else {
     if (source.kind !== 'pod') throw new TraceInputError(`TO: "${req.to}" is a name, and ${lab.outside.name} has no cluster DNS: give an address or node:NAME`);
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9.])?$/i.test(req.to)) throw new TraceInputError(`TO: "${req.to}" is not a DNS name, an IPv4 address, NAMESPACE/POD or node:NAME`);
     const conf = podResolvConf(sourceNetns);

@@ -8,6 +8,7 @@ import { isPolicyPod, type PolicyModel } from '../netpol/model.js';
 import { overlayNodeFromObject, VTEP_MAC_ANNOTATION, type OverlayMode } from '../overlay/model.js';
 import { slimEndpointSlice, slimService, type Protocol, type SlimEndpointSlice } from '../proxy/model.js';
 import { predictTrace, type ClusterView, type TraceSource } from '../trace/predict.js';
+import { destinationOf } from '../trace/destination.js';
 import { reportText, type TraceReport } from '../trace/report.js';
 
 export class TraceFormError extends Error {}
@@ -26,7 +27,6 @@ export interface TraceForm {
   protocol: Protocol;
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** Reads the form's JSON body; a bad field is named. */
 export function parseTraceForm(body: unknown): TraceForm {
@@ -68,18 +68,10 @@ export async function modelTrace(objects: TraceObjects, body: unknown): Promise<
     overlay: overlayOf(objects.nodes),
   };
   const source = sourceOf(view.policy, form.from);
-  let ip: string;
-  if (form.to.startsWith('node:')) {
-    const node = view.nodes.find((n) => n.name === form.to.slice(5));
-    if (!node?.internalIP) throw new TraceFormError(`to: node "${form.to.slice(5)}" ${node ? 'has no InternalIP' : `does not exist (nodes: ${view.nodes.map((n) => n.name).join(', ')})`}`);
-    ip = node.internalIP;
-  } else if (IPV4.test(form.to)) ip = form.to;
-  else if (form.to.includes('/')) {
-    const [ns, name] = form.to.split('/', 2);
-    const pod = view.policy.findPod(ns, name);
-    if (!pod?.ip) throw new TraceFormError(`to: pod ${form.to} ${pod ? 'has no IP address yet' : 'does not exist'}`);
-    ip = pod.ip;
-  } else throw new TraceFormError(`to: "${form.to}" is not NAMESPACE/POD, an IPv4 address or node:NAME (DNS names need the pod's resolver: use \`flatnet trace\`)`);
+  const destination = destinationOf(view, form.to);
+  if (destination.kind === 'invalid') throw new TraceFormError(`to: ${destination.reason}`);
+  if (destination.kind === 'name') throw new TraceFormError(`to: "${form.to}" is not NAMESPACE/POD, an IPv4 address or node:NAME (DNS names need the pod's resolver: use \`flatnet trace\`)`);
+  const ip = destination.ip;
   const port = form.port ?? view.policy.podByIp(ip)?.ports[0]?.containerPort;
   if (port === undefined) throw new TraceFormError('port: required (the destination declares no container port to default to)');
   const prediction = predictTrace(view, source, { label: form.to, ip, port, protocol: form.protocol });
