@@ -126,6 +126,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
   resource('coordination.k8s.io', 'v1', 'Lease', 'leases'),
   // certificates.k8s.io/v1 (node client and serving certificates: src/apiserver/node-identity/)
   resource('certificates.k8s.io', 'v1', 'CertificateSigningRequest', 'certificatesigningrequests', { namespaced: false, shortNames: ['csr'], subresources: [status, { name: 'approval', verbs: ['get', 'patch', 'update'] }] }),
+  // admissionregistration.k8s.io/v1 (ValidatingAdmissionPolicy: src/apiserver/admission/validating-policy.ts)
+  resource('admissionregistration.k8s.io', 'v1', 'ValidatingAdmissionPolicy', 'validatingadmissionpolicies', { namespaced: false, categories: ['api-extensions'], subresources: [status] }),
+  resource('admissionregistration.k8s.io', 'v1', 'ValidatingAdmissionPolicyBinding', 'validatingadmissionpolicybindings', { namespaced: false, categories: ['api-extensions'] }),
   // rbac.authorization.k8s.io/v1
   resource(RBAC_GROUP, 'v1', 'ClusterRole', 'clusterroles', { namespaced: false }),
   resource(RBAC_GROUP, 'v1', 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
@@ -247,6 +250,8 @@ export const R = {
   leases: mustFindResource('coordination.k8s.io', 'leases'),
   certificatesigningrequests: mustFindResource('certificates.k8s.io', 'certificatesigningrequests'),
   poddisruptionbudgets: mustFindResource('policy', 'poddisruptionbudgets'),
+  validatingadmissionpolicies: mustFindResource('admissionregistration.k8s.io', 'validatingadmissionpolicies'),
+  validatingadmissionpolicybindings: mustFindResource('admissionregistration.k8s.io', 'validatingadmissionpolicybindings'),
   clusterroles: mustFindResource(RBAC_GROUP, 'clusterroles'),
   clusterrolebindings: mustFindResource(RBAC_GROUP, 'clusterrolebindings'),
   roles: mustFindResource(RBAC_GROUP, 'roles'),

@@ -16,6 +16,7 @@ import { WatchStream } from './watch.js';
 import { clone } from './objects.js';
 import { queryBool, queryInt } from './query.js';
 import { writeAdmissionFor } from './rbac/access.js';
+import { requestUserOf } from './request-user.js';
 import { checkTyped } from '../api/schema/typed.js';
 import { customScaleOf, setCustomScaleReplicas } from './crd/scale.js';
 import { convertToServed, servedJson, servedWatchView } from './crd/versions.js';
@@ -88,7 +89,7 @@ function writeContext(query: URLSearchParams, req: IncomingMessage): WriteContex
     const agent = req.headers['user-agent'];
     if (agent) fieldManager = agent.split('/')[0].slice(0, 128);
   }
-  return { dryRun: dryRun.length > 0, fieldValidation: fv as FieldValidation, fieldManager, warnings: [], admit: writeAdmissionFor(req) };
+  return { dryRun: dryRun.length > 0, fieldValidation: fv as FieldValidation, fieldManager, warnings: [], admit: writeAdmissionFor(req), user: requestUserOf(req) };
 }
 
 function warningHeaders(ctx: WriteContext): Record<string, string[]> {

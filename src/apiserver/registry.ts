@@ -19,6 +19,7 @@ import type { ServiceAllocator } from './service-allocation.js';
 import type { PodSecurityAdmission } from './admission/pod-security/admission.js';
 import { convertToServed } from './crd/versions.js';
 import { clone, equalExcept, generatedName, timestamp, uniqueErrors, validateName } from './objects.js';
+import type { AdmissionRequest, ValidatingPolicies } from './admission/validating-policy.js';
 import { type ResourceStrategy, type StrategyEnv, type UpdateSubresource, generationChanged, strategyFor } from './strategy/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -33,6 +34,8 @@ export interface WriteContext {
   decoded?: boolean;
   /** Checks of the requesting user on the object about to be stored (RBAC escalation prevention); throws to refuse. */
   admit?: (r: ResourceInfo, obj: KubeObject, old?: KubeObject) => void;
+  /** Who sent the write (ValidatingAdmissionPolicy's request.userInfo). */
+  user?: AdmissionRequest['user'];
 }
 
 export interface DeleteOptions {
@@ -117,6 +120,8 @@ function parseRev(r: ResourceInfo, name: string, rv: string | undefined): number
 export class Registry {
   /** The PodSecurity admission step (the server sets it; writes without it skip the check). */
   podSecurity?: PodSecurityAdmission;
+  /** The ValidatingAdmissionPolicy step (the server sets it). */
+  validatingPolicies?: ValidatingPolicies;
 
   /** What strategies that read or write other objects use. */
   private readonly env: StrategyEnv;
@@ -265,6 +270,7 @@ export class Registry {
     const errs = uniqueErrors([...allocationErrors, ...strategy.validateCreate(r, obj)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     this.podSecurity?.admit(r, ns, obj, undefined, ctx.warnings);
+    this.validatingPolicies?.admit({ operation: 'CREATE', r, namespace: ns, name, object: obj, user: ctx.user, dryRun: ctx.dryRun }, ctx.warnings);
     ctx.admit?.(r, obj);
     const stored = obj;
     if (ctx.dryRun) return { answer: { entry: dryEntry(stored), code: 201 } };
@@ -413,6 +419,7 @@ export class Registry {
     const errs = uniqueErrors([...allocationErrors, ...strategy.validateUpdate(r, next, old, subresource)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     if (specMayChange) this.podSecurity?.admit(r, current.ns, next, old, ctx.warnings);
+    this.validatingPolicies?.admit({ operation: 'UPDATE', r, subresource, namespace: current.ns, name, object: next, oldObject: old, user: ctx.user, dryRun: ctx.dryRun }, ctx.warnings);
     ctx.admit?.(r, next, old);
     if (specMayChange && strategy.generation && generationChanged(strategy.generation, next, old)) {
       next.metadata.generation = (old.metadata.generation ?? 1) + 1;
@@ -501,7 +508,6 @@ export class Registry {
   private planApply(r: ResourceInfo, ns: string, name: string, applied: unknown, ctx: WriteContext, opts: { subresource?: 'status' | 'approval'; force?: boolean }): WritePlan<WriteResult> {
     if (!ctx.fieldManager) throw errors.badRequest('PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
     const subresource = opts.subresource;
-    if (subresource === 'approval') throw errors.unsupportedMediaType('server-side apply is not served for the approval subresource: use an update or a merge, JSON or strategic merge patch');
     if (applied === null || typeof applied !== 'object' || Array.isArray(applied)) throw errors.badRequest('the apply patch must be an object');
     const body = applied as KubeObject;
     if (!body.apiVersion || !body.kind) throw errors.badRequest('invalid object type: apply patches must set apiVersion and kind');
@@ -546,6 +552,7 @@ export class Registry {
     }
     const strategy = strategyFor(r);
     strategy.checkDelete?.(r, old);
+    this.validatingPolicies?.admit({ operation: 'DELETE', r, namespace: current.ns, name, oldObject: old, user: ctx.user, dryRun: ctx.dryRun }, ctx.warnings);
 
     const next = clone(old);
     const m = next.metadata;

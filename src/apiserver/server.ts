@@ -39,6 +39,8 @@ import { StoreError } from '../store/types.js';
 import { startEventSweeper } from './event-ttl.js';
 import { isEventsV1, serveEventsV1 } from './events-v1.js';
 import { type Policy as PodSecurityPolicy, podSecurityMetrics, podSecurityOverStore, systemNamespaceLabels } from './admission/pod-security/index.js';
+import { ValidatingPolicies } from './admission/validating-policy.js';
+import { rememberRequestUser } from './request-user.js';
 
 const log = createLogger('apiserver');
 const debugRequests = process.env.FLATNET_LOG === 'debug';
@@ -169,6 +171,7 @@ export class ApiServer {
     const allocator = new ServiceAllocator({ serviceCIDR: options.serviceCIDR, nodePortRange: options.nodePortRange });
     const registry = new Registry(options.store, allocator);
     registry.podSecurity = podSecurityOverStore(options.store, options.podSecurityDefaults);
+    registry.validatingPolicies = new ValidatingPolicies(options.store);
     const server = new ApiServer({ ...options, advertiseAddress: advertise }, token, serving.caPem, serving, registry);
     server.ensureDefaultNamespaces();
     server.crds.start();
@@ -250,6 +253,7 @@ export class ApiServer {
       checkPodOrNodePath(pathname);
       if (isUiPath(pathname)) return await (this.webUi ??= new WebUi({ access: this.access, env: this.env, kubelets: this.kubelets })).serve(req, res, pathname, query);
       const user = this.access.admit(req, pathname, query);
+      rememberRequestUser(req, user);
       const route = parseRoute(pathname, this.findResource);
       if (route.kind === 'resource' && route.watch) legacyWatch(req, route, query);
       if (route.kind === 'resource') {

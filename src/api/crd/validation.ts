@@ -6,6 +6,7 @@
 import type { KubeObject } from '../types.js';
 import type { FieldError } from '../validation/index.js';
 import { validateStructuralSchema } from './schema/structural.js';
+import { compileSchemaRules } from './cel/rules.js';
 import type { CustomResourceDefinition, CustomResourceDefinitionSpec, CustomResourceVersion, JSONSchemaProps } from './types.js';
 
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -68,7 +69,7 @@ function validateVersion(v: CustomResourceVersion, at: string, out: FieldError[]
   else dns1035(v.name, `${at}.name`, out);
   const schema = v.schema?.openAPIV3Schema;
   if (!schema) out.push({ type: 'FieldValueRequired', field: `${at}.schema.openAPIV3Schema`, message: 'Required value: schemas are required' });
-  else out.push(...validateStructuralSchema(schema, `${at}.schema.openAPIV3Schema`));
+  else out.push(...validateStructuralSchema(schema, `${at}.schema.openAPIV3Schema`), ...compileSchemaRules(schema, `${at}.schema.openAPIV3Schema`).errors);
   const scale = v.subresources?.scale;
   if (scale) {
     const s = `${at}.subresources.scale`;
@@ -168,6 +169,12 @@ export function validateCustomResourceDefinition(obj: KubeObject): FieldError[] 
   const strategy = spec.conversion?.strategy;
   if (strategy !== undefined && strategy !== 'None' && strategy !== 'Webhook') {
     out.push({ type: 'FieldValueNotSupported', field: 'spec.conversion.strategy', message: `Unsupported value: ${JSON.stringify(strategy)}: supported values: "None", "Webhook"` });
+  }
+  // With one served version no conversion ever runs; with several, a Webhook CRD would need this
+  // server to call the webhook, which it does not: refuse rather than serve unconverted objects.
+  const served = Array.isArray(spec.versions) ? spec.versions.filter((v) => v?.served).length : 0;
+  if (strategy === 'Webhook' && served > 1) {
+    out.push({ type: 'FieldValueForbidden', field: 'spec.conversion.strategy', message: 'Forbidden: flatnet does not call conversion webhooks; serve one version or use the None strategy' });
   }
   if (spec.preserveUnknownFields === true) out.push({ type: 'FieldValueInvalid', field: 'spec.preserveUnknownFields', message: 'Invalid value: true: must be false in order to use defaults in the schema' });
   return out;

@@ -129,6 +129,8 @@ export const BUILTIN_ROOTS: Record<string, string> = {
   Lease: 'V1Lease',
   CertificateSigningRequest: 'V1CertificateSigningRequest',
   PodDisruptionBudget: 'V1PodDisruptionBudget',
+  ValidatingAdmissionPolicy: 'V1ValidatingAdmissionPolicy',
+  ValidatingAdmissionPolicyBinding: 'V1ValidatingAdmissionPolicyBinding',
   Eviction: 'V1Eviction',
   // events.k8s.io/v1 bodies (served over the core Events, src/apiserver/events-v1.ts)
   'events.k8s.io/Event': 'EventsV1Event',

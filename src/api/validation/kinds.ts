@@ -13,6 +13,7 @@ import { validateDeployment, validateDeploymentUpdate, validateReplicaSet, valid
 import { validateCronJob, validateJob, validateJobUpdate } from './batch.js';
 import { validateCustomResourceDefinition, validateCustomResourceDefinitionUpdate } from '../crd/validation.js';
 import { validatePodDisruptionBudget, validatePodDisruptionBudgetUpdate } from './policy.js';
+import { validateValidatingAdmissionPolicy, validateValidatingAdmissionPolicyBinding } from './admission-policy.js';
 import { validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate, validateStatefulSet, validateStatefulSetUpdate } from './workload-sets.js';
 
 export interface KindRules {
@@ -59,6 +60,8 @@ const rules: Record<string, KindRules> = {
   Role: { name: nameIsPathSegment },
   RoleBinding: { name: nameIsPathSegment },
   CustomResourceDefinition: { name: nameIsDNSSubdomain, create: validateCustomResourceDefinition, update: validateCustomResourceDefinitionUpdate },
+  ValidatingAdmissionPolicy: { name: nameIsDNSSubdomain, create: validateValidatingAdmissionPolicy },
+  ValidatingAdmissionPolicyBinding: { name: nameIsDNSSubdomain, create: validateValidatingAdmissionPolicyBinding },
 };
 
 export function registerKindRules(kind: string, r: KindRules): void {

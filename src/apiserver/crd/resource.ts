@@ -8,6 +8,7 @@ import type { FieldError } from '../../api/validation/index.js';
 import { applySchemaDefaults } from '../../api/crd/schema/default.js';
 import { pruneUnknownFields } from '../../api/crd/schema/prune.js';
 import { validateAgainstSchema } from '../../api/crd/schema/validate.js';
+import { compileSchemaRules, validateRules } from '../../api/crd/cel/rules.js';
 import type { CustomResourceDefinition, CustomResourceNames, CustomResourceScale, CustomResourceVersion, JSONSchemaProps } from '../../api/crd/types.js';
 import type { Printer } from '../present/tables/types.js';
 import type { FieldGetter } from '../selectors.js';
@@ -34,7 +35,8 @@ export interface CustomResourceBehaviour {
    * The object is stored at the storage version (None conversion: its apiVersion).
    */
   default(obj: KubeObject, creating: boolean): void;
-  validate(obj: KubeObject): FieldError[];
+  /** Schema and x-kubernetes-validations failures; `old` is the stored object on update (transition rules). */
+  validate(obj: KubeObject, old?: KubeObject): FieldError[];
 }
 
 export interface CustomResourceInfo extends ResourceInfo {
@@ -58,8 +60,22 @@ function selectableField(jsonPath: string): FieldGetter {
   };
 }
 
+/** Schema errors after which upstream does not run the CEL rules (the values are not of their declared types). */
+const BLOCKING = new Set<FieldError['type']>(['FieldValueTypeInvalid']);
+
+/** What CEL rules see of an object: everything but metadata, of which only name and generateName. */
+function ruleInput(obj: KubeObject): Record<string, unknown> {
+  const { metadata, ...rest } = obj;
+  const meta: Record<string, unknown> = {};
+  if (metadata?.name !== undefined) meta.name = metadata.name;
+  if (metadata?.generateName !== undefined) meta.generateName = metadata.generateName;
+  return { ...rest, metadata: meta };
+}
+
 function behaviourOf(crdName: string, v: CustomResourceVersion, storageApiVersion: string): CustomResourceBehaviour {
   const schema = v.schema?.openAPIV3Schema;
+  // The CRD's validation already refused rules that do not compile; compiled once per served version.
+  const rules = compileSchemaRules(schema).tree;
   const hasStatus = v.subresources?.status !== undefined && v.subresources.status !== null;
   return {
     crdName,
@@ -77,10 +93,15 @@ function behaviourOf(crdName: string, v: CustomResourceVersion, storageApiVersio
       if (creating && hasStatus) delete obj.status;
       if (schema) applySchemaDefaults(obj as unknown as Record<string, unknown>, schema);
     },
-    validate(obj) {
+    validate(obj, old) {
       if (!schema) return [];
       const { metadata: _metadata, ...rest } = obj;
-      return validateAgainstSchema(schema, rest);
+      const errors = validateAgainstSchema(schema, rest);
+      if (!rules) return errors;
+      if (errors.some((e) => BLOCKING.has(e.type))) {
+        return [...errors, { type: 'FieldValueInvalid', field: '<nil>', message: 'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' }];
+      }
+      return [...errors, ...validateRules(rules, ruleInput(obj), old && ruleInput(old))];
     },
   };
 }

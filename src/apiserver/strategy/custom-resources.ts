@@ -27,7 +27,7 @@ export function customResourceStrategy(custom: CustomResourceBehaviour): Resourc
       return [...validation.validateCreate(r, obj), ...custom.validate(obj)];
     },
     validateUpdate(r, next, old) {
-      return [...validation.validateUpdate(r, next, old), ...custom.validate(next)];
+      return [...validation.validateUpdate(r, next, old), ...custom.validate(next, old)];
     },
   };
 }

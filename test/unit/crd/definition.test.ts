@@ -192,3 +192,13 @@ test('generation: status changes count only when status is not a subresource', (
   assert.ok(!without.custom.generationIgnores.includes('status'));
   assert.deepEqual(without.subresources, []);
 });
+
+test('Webhook conversion is accepted with one served version and refused with several (no webhook is ever called)', () => {
+  const one = widget();
+  one.spec.conversion = { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'] } };
+  assert.deepEqual(messages(one), []);
+  const two = widget();
+  two.spec.conversion = { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'] } };
+  two.spec.versions = [two.spec.versions[0], { ...two.spec.versions[0], name: 'v2', storage: false }];
+  assert.deepEqual(messages(two), ['spec.conversion.strategy: Forbidden: flatnet does not call conversion webhooks; serve one version or use the None strategy']);
+});

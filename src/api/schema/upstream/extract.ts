@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const API_PACKAGES = ['core/v1', 'apps/v1', 'batch/v1', 'discovery/v1', 'networking/v1', 'coordination/v1', 'autoscaling/v1', 'rbac/v1', 'authentication/v1', 'authorization/v1', 'policy/v1', 'events/v1', 'certificates/v1'];
+const API_PACKAGES = ['core/v1', 'apps/v1', 'batch/v1', 'discovery/v1', 'networking/v1', 'coordination/v1', 'autoscaling/v1', 'rbac/v1', 'authentication/v1', 'authorization/v1', 'policy/v1', 'events/v1', 'certificates/v1', 'admissionregistration/v1'];
 const MACHINERY_PACKAGES = ['pkg/apis/meta/v1', 'pkg/runtime', 'pkg/util/intstr', 'pkg/api/resource'];
 
 function show(gitDir: string, tag: string, path: string): string {

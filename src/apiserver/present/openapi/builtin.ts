@@ -103,6 +103,7 @@ const groupTypes: [string, string[]][] = [
   ['io.k8s.api.certificates.v1', ['CertificateSigningRequest', 'CertificateSigningRequestSpec', 'CertificateSigningRequestStatus', 'CertificateSigningRequestCondition', 'CertificateSigningRequestList']],
   ['io.k8s.api.autoscaling.v1', ['Scale', 'ScaleSpec', 'ScaleStatus']],
   ['io.k8s.api.policy.v1', ['PodDisruptionBudget', 'PodDisruptionBudgetList', 'PodDisruptionBudgetSpec', 'PodDisruptionBudgetStatus', 'Eviction']],
+  ['io.k8s.api.admissionregistration.v1', ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyList', 'ValidatingAdmissionPolicySpec', 'ValidatingAdmissionPolicyStatus', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBindingList', 'ValidatingAdmissionPolicyBindingSpec', 'Validation', 'MatchResources', 'NamedRuleWithOperations', 'ParamKind', 'ParamRef', 'MatchCondition', 'Variable', 'AuditAnnotation', 'TypeChecking', 'ExpressionWarning']],
 ];
 const packageOfType = new Map<string, string>();
 for (const [pkg, names] of groupTypes) for (const n of names) packageOfType.set(n, pkg);

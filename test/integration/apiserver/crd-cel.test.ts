@@ -1,0 +1,112 @@
+// x-kubernetes-validations through kubectl and the real server: a CRD whose rules do not compile
+// is refused naming the rule; a custom resource breaking a rule gets 422 naming the field and the
+// rule's message; transition rules hold on update (an immutable field); status writes are checked
+// too; a rule too costly for the value sent is refused without running it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, type TestServer } from '../../support/server.js';
+
+let s: TestServer;
+
+before(async () => {
+  s = await startTestServer({ store: 'sqlite', controllers: false });
+});
+after(async () => {
+  await s?.stop();
+});
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const r = await s.kubectl(args, input);
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+async function fails(args: string[], input?: string): Promise<string> {
+  const r = await s.kubectl(args, input);
+  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed:\n${r.stdout}`);
+  return r.stderr;
+}
+
+function crd(rules: { root?: object[]; size?: object[]; mode?: object[]; list?: object[] }): string {
+  return JSON.stringify({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'gadgets.cel.flatnet.dev' },
+    spec: {
+      group: 'cel.flatnet.dev',
+      scope: 'Namespaced',
+      names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget', listKind: 'GadgetList' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              'x-kubernetes-validations': rules.root ?? [],
+              properties: {
+                spec: {
+                  type: 'object',
+                  properties: {
+                    size: { type: 'integer', 'x-kubernetes-validations': rules.size ?? [] },
+                    max: { type: 'integer' },
+                    mode: { type: 'string', 'x-kubernetes-validations': rules.mode ?? [] },
+                    list: { type: 'array', items: { type: 'integer' }, 'x-kubernetes-validations': rules.list ?? [] },
+                  },
+                },
+                status: { type: 'object', properties: { ready: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.ready >= 0', message: 'ready is never negative' }] },
+              },
+            },
+          },
+        },
+      ],
+    },
+  });
+}
+
+const RULES = {
+  root: [{ rule: 'self.spec.size <= self.spec.max', message: 'size must not exceed max' }],
+  size: [{ rule: 'self % 2 == 0', messageExpression: "'size ' + string(self) + ' is odd'" }],
+  mode: [{ rule: 'self == oldSelf', message: 'mode is immutable', reason: 'FieldValueForbidden' }],
+  list: [{ rule: 'self.all(a, self.all(b, self.all(c, a + b + c >= 0)))' }],
+};
+
+function gadget(name: string, spec: Record<string, unknown>): string {
+  return JSON.stringify({ apiVersion: 'cel.flatnet.dev/v1', kind: 'Gadget', metadata: { name, namespace: 'default' }, spec });
+}
+
+test('a CRD whose rule does not compile is refused, naming the rule', async () => {
+  const err = await fails(['apply', '-f', '-'], crd({ size: [{ rule: 'self +' }] }));
+  assert.match(err, /spec\.versions\[0\]\.schema\.openAPIV3Schema\.properties\[spec\]\.properties\[size\]\.x-kubernetes-validations\[0\]\.rule: Invalid value: "self \+": compilation failed/);
+  const err2 = await fails(['apply', '-f', '-'], crd({ size: [{ rule: 'self.nosuchfunction()' }] }));
+  assert.match(err2, /compilation failed: found no matching overload/);
+});
+
+test('custom resources are checked against the rules on create, update and status writes', async () => {
+  await ok(['apply', '-f', '-'], crd(RULES));
+  await ok(['wait', '--for=condition=Established', 'crd/gadgets.cel.flatnet.dev', '--timeout=30s']);
+  await ok(['apply', '-f', '-'], gadget('g1', { size: 2, max: 4, mode: 'fast', list: [1, 2] }));
+
+  const tooBig = await fails(['apply', '-f', '-'], gadget('g2', { size: 6, max: 4, mode: 'fast' }));
+  assert.match(tooBig, /Gadget "g2" is invalid: <nil>: Invalid value: "object": size must not exceed max/);
+  const odd = await fails(['apply', '-f', '-'], gadget('g2', { size: 3, max: 4, mode: 'fast' }));
+  assert.match(odd, /spec\.size: Invalid value: "integer": size 3 is odd/);
+
+  const changed = await fails(['apply', '-f', '-'], gadget('g1', { size: 2, max: 4, mode: 'slow', list: [1, 2] }));
+  assert.match(changed, /spec\.mode: Forbidden: mode is immutable/);
+  assert.match(await ok(['get', 'gadget', 'g1', '-o', 'jsonpath={.spec.mode}']), /^fast$/);
+  await ok(['apply', '-f', '-'], gadget('g1', { size: 4, max: 4, mode: 'fast', list: [1, 2] }));
+
+  const status = await fails(['patch', 'gadget', 'g1', '--subresource=status', '--type=merge', '-p', '{"status":{"ready":-1}}']);
+  assert.match(status, /status: Invalid value: "object": ready is never negative/);
+  await ok(['patch', 'gadget', 'g1', '--subresource=status', '--type=merge', '-p', '{"status":{"ready":1}}']);
+});
+
+test('a rule too costly for the value sent is refused without running it', async () => {
+  const list = Array.from({ length: 400 }, (_, i) => i);
+  const err = await fails(['apply', '-f', '-'], gadget('g3', { size: 2, max: 4, mode: 'fast', list }));
+  assert.match(err, /spec\.list: Invalid value: "array": rule evaluation would exceed the cost limit/);
+  await ok(['apply', '-f', '-'], gadget('g3', { size: 2, max: 4, mode: 'fast', list: list.slice(0, 20) }));
+});
