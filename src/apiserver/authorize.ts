@@ -100,6 +100,7 @@ export function requestAttributes(method: string, pathname: string, query: URLSe
 }
 
 function safeDecode(s: string): string {
+  if (s.indexOf('%') < 0) return s;
   try {
     return decodeURIComponent(s);
   } catch {

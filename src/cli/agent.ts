@@ -3,6 +3,7 @@ import { Agent } from '../agent/agent.js';
 import { KubeClient } from '../client/client.js';
 import { join } from 'node:path';
 import { nodeClientConnection } from '../agent/tls-bootstrap.js';
+import { startCertificateRotation } from '../agent/cert-rotation.js';
 import { parseServerList } from '../agent/server-selection.js';
 import { startServerFailover } from '../agent/server-failover.js';
 import { parseFlags, required, UsageError } from './flags.js';
@@ -90,10 +91,12 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const log = createLogger('agent', { node });
-  const connection = await nodeClientConnection(node, { kubeconfig: flags.values.kubeconfig ?? join(dataDir, 'kubelet.kubeconfig'), bootstrapKubeconfig, certDir }, log);
+  const kubeconfig = flags.values.kubeconfig ?? join(dataDir, 'kubelet.kubeconfig');
+  const connection = await nodeClientConnection(node, { kubeconfig, bootstrapKubeconfig, certDir }, log);
   if (servers && servers.length > 1) connection.server = (await startServerFailover(servers, { log })).url;
   else if (servers) connection.server = servers[0];
   const client = new KubeClient(connection);
+  startCertificateRotation(node, client, kubeconfig, certDir, log);
   const agent = new Agent({
     nodeName: node,
     client,

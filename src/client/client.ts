@@ -83,22 +83,32 @@ interface RawResponse {
 }
 
 export class KubeClient {
-  private readonly agent: https.Agent | http.Agent;
+  private agent: https.Agent | http.Agent;
   private readonly url: URL;
 
   constructor(readonly connection: ClusterConnection) {
     this.url = new URL(connection.server);
-    this.agent =
-      this.url.protocol === 'https:'
-        ? new https.Agent({
-            keepAlive: true,
-            maxSockets: 64,
-            ca: connection.ca,
-            cert: connection.cert,
-            key: connection.key,
-            rejectUnauthorized: !connection.insecureSkipTLSVerify,
-          })
-        : new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.agent = this.newAgent();
+  }
+
+  private newAgent(): https.Agent | http.Agent {
+    const c = this.connection;
+    return this.url.protocol === 'https:'
+      ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: !c.insecureSkipTLSVerify })
+      : new http.Agent({ keepAlive: true, maxSockets: 64 });
+  }
+
+  /**
+   * Switches to a new client certificate (a rotated node certificate): later requests connect with
+   * it, and every open connection (watches included) is closed so it reconnects with it, as the
+   * kubelet does after rotating.
+   */
+  useClientCertificate(cert: Buffer, key: Buffer): void {
+    this.connection.cert = cert;
+    this.connection.key = key;
+    const old = this.agent;
+    this.agent = this.newAgent();
+    old.destroy();
   }
 
   close(): void {

@@ -51,15 +51,17 @@ function sortDeepestFirst(paths: string[][]): string[][] {
 
 /**
  * What an apply may set: the main resource ignores `status`; the status subresource takes only
- * `status` (its identity aside), as upstream's status strategies reset every other field.
+ * `status` (its identity aside), as upstream's status strategies reset every other field; a CSR's
+ * approval subresource takes `status` without `status.certificate` (upstream's reset fields there).
  */
-function appliedConfig(applied: KubeObject, subresource: 'status' | undefined): JsonObject {
+function appliedConfig(applied: KubeObject, subresource: 'status' | 'approval' | undefined): JsonObject {
   const config = clone(applied) as JsonObject;
   if (isObject(config.metadata)) delete (config.metadata as JsonObject).managedFields;
-  if (subresource !== 'status') {
+  if (subresource === undefined) {
     delete config.status;
     return config;
   }
+  if (subresource === 'approval' && isObject(config.status)) delete (config.status as JsonObject).certificate;
   const meta = isObject(config.metadata) ? (config.metadata as JsonObject) : {};
   const identity: JsonObject = {};
   for (const k of ['name', 'namespace']) if (meta[k] !== undefined) identity[k] = meta[k];
@@ -68,14 +70,14 @@ function appliedConfig(applied: KubeObject, subresource: 'status' | undefined): 
   return out;
 }
 
-export function applyConfiguration(r: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource?: 'status'): ApplyResult {
+export function applyConfiguration(r: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource?: 'status' | 'approval'): ApplyResult {
   if (!manager) throw new PatchError('PATCH, application/apply-patch+yaml requires fieldManager', 400);
   if (!isObject(applied)) throw new PatchError('the applied configuration must be an object', 400);
   const ft = schemaFor(r);
   const config = appliedConfig(applied, subresource);
   const keyError = missingKeyError(config, ft);
   if (keyError) throw new PatchError(`failed to create typed patch object (${apiVersionOf(r)}, Kind=${r.kind}): ${keyError}`, 422);
-  const appliedSet = ownedFieldSet(r, config, { includeStatus: subresource === 'status' });
+  const appliedSet = ownedFieldSet(r, config, { includeStatus: subresource !== undefined });
 
   const entries = parseManagedFields(live?.metadata?.managedFields);
   let mine = entries.find((e) => e.manager === manager && e.operation === 'Apply' && e.subresource === subresource);

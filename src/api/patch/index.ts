@@ -51,7 +51,7 @@ export type ApplyResult = { object: KubeObject; conflicts?: undefined } | { obje
  * application/apply-patch+yaml: merges `applied` into `live` (undefined = create), owned by
  * `manager`, recording metadata.managedFields. Conflicts with other managers unless `force`.
  */
-export function serverSideApply(r: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource?: 'status'): ApplyResult {
+export function serverSideApply(r: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource?: 'status' | 'approval'): ApplyResult {
   return applyConfiguration(r, live, applied, manager, force, subresource);
 }
 

@@ -4,6 +4,7 @@
 // resourceNames and verbs (`*`); a non-resource rule names URL paths (`/healthz`, `/apis/*`).
 import type { RequestAttributes } from '../authorize.js';
 import type { BindingObject, PolicyRule, RbacWorld, RoleRef, Subject, UserInfo } from './types.js';
+import { bindingPositions, indexOf } from './subject-index.js';
 
 const RBAC_API_GROUP = 'rbac.authorization.k8s.io';
 
@@ -104,16 +105,20 @@ export function rulesFor(world: RbacWorld, user: UserInfo, namespace: string): G
 
 /** Whether RBAC allows the request, and the binding that did (upstream's reason text). */
 export function rbacAllows(world: RbacWorld, user: UserInfo, attrs: RequestAttributes): { allowed: boolean; reason: string } {
-  for (const b of world.clusterRoleBindings) {
-    if (b.roleRef.kind !== 'ClusterRole' || !bindingApplies(b, user, '')) continue;
+  // Only the bindings that name the user (subject-index.ts), in list order, so the reason is the same binding a full walk finds first.
+  const index = indexOf(world);
+  for (const at of bindingPositions(index.cluster, user)) {
+    const b = index.cluster.bindings[at];
+    if (b.roleRef.kind !== 'ClusterRole') continue;
     for (const rule of rulesOfRoleRef(world, b.roleRef, '') ?? []) {
       if (ruleAllows(attrs, rule)) return { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "${b.metadata.name}" of ClusterRole "${b.roleRef.name}" to ${describeSubjects(b, user, '')}` };
     }
   }
   const ns = attrs.resourceRequest ? attrs.namespace : '';
-  if (ns) {
-    for (const b of world.roleBindings.get(ns) ?? []) {
-      if (!bindingApplies(b, user, ns)) continue;
+  const inNamespace = ns ? index.namespaced.get(ns) : undefined;
+  if (inNamespace) {
+    for (const at of bindingPositions(inNamespace, user)) {
+      const b = inNamespace.bindings[at];
       for (const rule of rulesOfRoleRef(world, b.roleRef, ns) ?? []) {
         if (ruleAllows(attrs, rule)) {
           return { allowed: true, reason: `RBAC: allowed by RoleBinding "${b.metadata.name}/${ns}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describeSubjects(b, user, ns)}` };

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startTestServer, type TestServer } from '../../support/server.js';
 import { createCertificateRequest, newRsaKey } from '../../../src/apiserver/node-identity/pki.js';
+import type { KubeObject } from '../../../src/api/types.js';
 
 let s: TestServer;
 const b64 = (t: string) => Buffer.from(t).toString('base64');
@@ -113,4 +114,62 @@ test('approving needs `approve` on the signer (signers, by name or <domain>/*), 
   await kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [role('team-signer-approve', [{ apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: ['example.com/*'], verbs: ['approve'] }]), binding('team-signer-approve')] }));
   await kubectlOk(['certificate', 'approve', 'needs-signer', ...as]);
   assert.deepEqual((await getCsr('needs-signer')).status?.conditions?.map((c) => c.type), ['Approved']);
+});
+
+test('/approval takes server-side apply and merge, JSON and strategic merge patches, as upstream', async () => {
+  const { R } = await import('../../../src/api/resources.js');
+  const csr = R.certificatesigningrequests;
+  type Managed = { manager: string; operation: string; subresource?: string; fieldsV1?: { 'f:status'?: Record<string, unknown> } };
+  type Stored = KubeObject & { spec: { signerName: string }; status?: Csr['status'] };
+
+  await createCsr('apply-approve');
+  const applied = await s.client.patch<Stored>(
+    csr,
+    undefined,
+    'apply-approve',
+    { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'apply-approve' }, spec: { signerName: 'example.com/other' }, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'ApplyApprove', message: 'by apply' }], certificate: b64('not mine to set') } },
+    'apply',
+    { subresource: 'approval', fieldManager: 'approver' },
+  );
+  assert.deepEqual(applied.status?.conditions?.map((c) => [c.type, c.status, c.reason]), [['Approved', 'True', 'ApplyApprove']]);
+  assert.equal(applied.spec.signerName, 'example.com/team-signer', 'the approval subresource leaves the spec');
+  assert.equal(applied.status?.certificate, undefined, 'and the certificate');
+  const mine = (applied.metadata.managedFields as Managed[] | undefined)?.find((m) => m.manager === 'approver');
+  assert.equal(mine?.operation, 'Apply');
+  assert.equal(mine?.subresource, 'approval');
+  assert.ok(mine?.fieldsV1?.['f:status']?.['f:conditions'], JSON.stringify(mine));
+  assert.equal(mine?.fieldsV1?.['f:status']?.['f:certificate'], undefined, 'the manager does not own the certificate');
+  assert.equal((await getCsr('apply-approve')).status?.conditions?.[0]?.reason, 'ApplyApprove', 'stored');
+
+  // Applying again as another manager that changes the condition conflicts unless forced.
+  const conflicting = { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'apply-approve' }, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Other' }] } };
+  await assert.rejects(s.client.patch(csr, undefined, 'apply-approve', conflicting, 'apply', { subresource: 'approval', fieldManager: 'second' }), (err: Error & { code?: number }) => {
+    assert.equal(err.code, 409, String(err));
+    assert.match(err.message, /conflict with "approver" with subresource "approval"/);
+    return true;
+  });
+
+  await createCsr('merge-deny');
+  const merged = await s.client.patch<Stored>(csr, undefined, 'merge-deny', { status: { conditions: [{ type: 'Denied', status: 'True', reason: 'MergeDeny' }] } }, 'merge', { subresource: 'approval' });
+  assert.deepEqual(merged.status?.conditions?.map((c) => [c.type, c.reason]), [['Denied', 'MergeDeny']]);
+
+  await createCsr('json-approve');
+  const jsonPatched = await s.client.patch<Stored>(csr, undefined, 'json-approve', [{ op: 'add', path: '/status/conditions', value: [{ type: 'Approved', status: 'True', reason: 'JsonApprove' }] }], 'json', { subresource: 'approval' });
+  assert.deepEqual(jsonPatched.status?.conditions?.map((c) => [c.type, c.reason]), [['Approved', 'JsonApprove']]);
+
+  await createCsr('smp-approve');
+  const smp = await s.client.patch<Stored>(csr, undefined, 'smp-approve', { status: { conditions: [{ type: 'Approved', status: 'True', reason: 'SmpApprove' }] } }, 'strategic', { subresource: 'approval' });
+  assert.deepEqual(smp.status?.conditions?.map((c) => [c.type, c.reason]), [['Approved', 'SmpApprove']]);
+
+  // The approval rules hold for every patch type: Approved and Denied exclude each other (422, nothing stored).
+  const before = await getCsr('smp-approve');
+  await assert.rejects(
+    s.client.patch(csr, undefined, 'smp-approve', { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'smp-approve' }, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'SmpApprove' }, { type: 'Denied', status: 'True', reason: 'Late' }] } }, 'apply', { subresource: 'approval', fieldManager: 'late', force: true }),
+    (err: Error & { code?: number }) => {
+      assert.equal(err.code, 422, String(err));
+      assert.match(err.message, /Approved and Denied conditions are mutually exclusive/);
+      return true;
+    },
+  );
+  assert.equal((await getCsr('smp-approve')).metadata.resourceVersion, before.metadata.resourceVersion, 'nothing stored');
 });
