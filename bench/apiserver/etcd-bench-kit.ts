@@ -57,6 +57,27 @@ export function cpuSeconds(pid?: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU seconds of each thread of a process, by thread id (Node 20 names them all "node"; the main thread's id is the pid). */
+export function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended while we looked
+    }
+  }
+  return out;
+}
+
+/** CPU seconds per thread between two threadCpuSeconds samples: the main thread, the busiest other thread, and all the rest. */
+export function threadSplit(pid: number, before: Map<number, number>, after: Map<number, number>): { main: number; busiest: number; rest: number } {
+  const deltas = [...after].filter(([tid]) => tid !== pid).map(([tid, cpu]) => cpu - (before.get(tid) ?? 0)).sort((a, b) => b - a);
+  return { main: (after.get(pid) ?? 0) - (before.get(pid) ?? 0), busiest: deltas[0] ?? 0, rest: deltas.slice(1).reduce((a, b) => a + b, 0) };
+}
+
 const flatnetWatcherSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const https = require('node:https');

@@ -21,7 +21,7 @@ import { loadavg } from 'node:os';
 import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { type LibraryPeer, libraryPeer, startEtcd } from './etcd-peer.js';
-import { CONCURRENCY, WATCHERS, childPid, cpuSeconds, etcdWatchTarget, flatnetWatchTarget, inParallel, watchPhase } from './etcd-bench-kit.js';
+import { CONCURRENCY, WATCHERS, childPid, cpuSeconds, etcdWatchTarget, flatnetWatchTarget, inParallel, threadCpuSeconds, threadSplit, watchPhase } from './etcd-bench-kit.js';
 import { benchStoreOf, startBenchServer } from './server-store.js';
 
 function flag(name: string, fallback: number): number {
@@ -41,19 +41,24 @@ const load = () => loadavg()[0].toFixed(1);
 
 interface Run {
   rate: number;
-  /** CPU µs per create of: the server, the etcd it writes to, this process (the client). */
+  /** CPU µs per create of: the server (all threads; its main thread, its busiest other thread: the etcd client's), the etcd it writes to, this process (the client). */
   server: number;
+  serverMain: number;
+  serverBusiest: number;
   etcd: number;
   client: number;
 }
 
 /** Runs `make` CREATES times and measures the CPU of the processes involved. */
 async function measured(serverPid: number | undefined, etcdPid: number, make: (i: number) => Promise<unknown>): Promise<Run> {
-  const before = [serverPid === undefined ? 0 : cpuSeconds(serverPid), cpuSeconds(etcdPid), cpuSeconds()];
+  const sample = () => [serverPid === undefined ? 0 : cpuSeconds(serverPid), cpuSeconds(etcdPid), cpuSeconds()];
+  const threads0 = serverPid === undefined ? new Map<number, number>() : threadCpuSeconds(serverPid);
+  const before = sample();
   const rate = await inParallel(CREATES, make);
-  const after = [serverPid === undefined ? 0 : cpuSeconds(serverPid), cpuSeconds(etcdPid), cpuSeconds()];
+  const after = sample();
+  const split = serverPid === undefined ? { main: 0, busiest: 0 } : threadSplit(serverPid, threads0, threadCpuSeconds(serverPid));
   const us = (i: number) => ((after[i] - before[i]) * 1e6) / CREATES;
-  return { rate, server: us(0), etcd: us(1), client: us(2) };
+  return { rate, server: us(0), etcd: us(1), client: us(2), serverMain: (split.main * 1e6) / CREATES, serverBusiest: (split.busiest * 1e6) / CREATES };
 }
 
 async function main(): Promise<void> {
@@ -64,8 +69,8 @@ async function main(): Promise<void> {
   const peerPid = childPid(`--listen-client-urls ${etcd.url}`);
   const lib: LibraryPeer = libraryPeer(etcd.url);
   process.stdout.write(`store ${STORE}, etcd ${etcd.version}; ${CREATES} ConfigMap creates a round, ${CONCURRENCY} in flight; watch: ${WATCHERS} watchers, ${RATE} creates/s for ${SECONDS} s\n`);
-  process.stdout.write('CPU µs per create: server / its etcd / client (this process); peer: etcd / client\n');
-  process.stdout.write('round  load       flatnet/s  (server/etcd/client µs)  puts/s  (etcd/client µs)  ratio  txn+watch/s  (etcd/client µs)  ratio\n');
+  process.stdout.write('CPU µs per create: server (main thread, busiest other thread) / its etcd / client (this process); peer: etcd / client\n');
+  process.stdout.write('round  load       flatnet/s  (server(main,other)/etcd/client µs)  puts/s  (etcd/client µs)  ratio  txn+watch/s  (etcd/client µs)  ratio\n');
   const watchRows: string[] = [];
   try {
     for (let r = 0; r < ROUNDS; r++) {
@@ -97,7 +102,7 @@ async function main(): Promise<void> {
           String(r + 1).padStart(5),
           `${before}-${load()}`.padEnd(9),
           ours.rate.toFixed(0).padStart(9),
-          cpu(ours.server, ours.etcd, ours.client).padEnd(23),
+          `(${ours.server.toFixed(0)}(${ours.serverMain.toFixed(0)},${ours.serverBusiest.toFixed(0)})/${ours.etcd.toFixed(0)}/${ours.client.toFixed(0)})`.padEnd(36),
           puts.rate.toFixed(0).padStart(6),
           cpu(puts.etcd, puts.client).padEnd(16),
           (ours.rate / puts.rate).toFixed(2).padStart(5),

@@ -191,7 +191,7 @@ async function create(env: HandlerEnv, er: EventsV1Request, ns: string): Promise
   const v1 = decodeV1(decodeObject(await readBody(er.req), er.req.headers['content-type']), ns, ctx);
   const errs = validateEventsV1Create(v1);
   if (errs.length > 0) throw invalidEvent(v1.metadata.name ?? '', errs);
-  const { entry, code } = env.registry.create(R.events, ns, fromEventsV1(v1), { ...ctx, fieldValidation: 'Ignore', decoded: true });
+  const { entry, code } = await env.registry.createAsync(R.events, ns, fromEventsV1(v1), { ...ctx, fieldValidation: 'Ignore', decoded: true });
   await env.registry.store.sync();
   sendObject(er, code, entry.obj, String(entry.rev), warningHeaders(ctx));
 }
@@ -207,11 +207,11 @@ async function store(env: HandlerEnv, er: EventsV1Request, ns: string, name: str
     if (errs.length > 0) throw invalidEvent(name, errs);
     v1.metadata.name = name;
     delete v1.metadata.resourceVersion;
-    result = env.registry.create(R.events, ns, fromEventsV1(v1), { ...ctx, fieldValidation: 'Ignore', decoded: true });
+    result = await env.registry.createAsync(R.events, ns, fromEventsV1(v1), { ...ctx, fieldValidation: 'Ignore', decoded: true });
   } else {
     const errs = validateEventsV1Update(v1, toEventsV1(current.obj));
     if (errs.length > 0) throw invalidEvent(name, errs);
-    result = env.registry.update(R.events, ns, name, fromEventsV1(v1), { ...ctx, fieldValidation: 'Ignore', decoded: true });
+    result = await env.registry.updateAsync(R.events, ns, name, fromEventsV1(v1), { ...ctx, fieldValidation: 'Ignore', decoded: true });
   }
   await env.registry.store.sync();
   sendObject(er, result.code, result.entry.obj, String(result.entry.rev), warningHeaders(ctx));
@@ -257,7 +257,7 @@ async function remove(env: HandlerEnv, er: EventsV1Request, ns: string, name: st
   const ctx = writeContextOf(er);
   const body = await readBody(er.req);
   const opts = body.length > 0 ? ((decodeObject(body, er.req.headers['content-type'] ?? 'application/json') as { preconditions?: { uid?: string; resourceVersion?: string } }) ?? {}) : {};
-  const { entry } = env.registry.delete(R.events, ns, name, { preconditions: opts.preconditions }, ctx);
+  const { entry } = await env.registry.deleteAsync(R.events, ns, name, { preconditions: opts.preconditions }, ctx);
   await env.registry.store.sync();
   send(er.res, 200, deletedStatus(entry.obj));
 }
@@ -269,7 +269,7 @@ async function deleteCollection(env: HandlerEnv, er: EventsV1Request, ns: string
   const deleted: string[] = [];
   for (const e of matched) {
     try {
-      deleted.push(v1Json(env.registry.delete(R.events, e.ns, e.name, {}, ctx).entry.obj));
+      deleted.push(v1Json((await env.registry.deleteAsync(R.events, e.ns, e.name, {}, ctx)).entry.obj));
     } catch (err) {
       if (err instanceof ApiStatusError && err.code === 404) continue;
       throw err;

@@ -93,7 +93,7 @@ function checkPreconditions(pod: Pod, pre: DeleteOptions['preconditions']): void
 }
 
 /** Runs one eviction against the registry (no HTTP): throws the ApiStatusError upstream would answer. */
-export function evict(registry: Registry, ns: string, name: string, deleteOptions: DeleteOptions & { dryRun?: string[] }, ctx: WriteContext, now = Date.now()): EvictionDecision {
+export async function evict(registry: Registry, ns: string, name: string, deleteOptions: DeleteOptions & { dryRun?: string[] }, ctx: WriteContext, now = Date.now()): Promise<EvictionDecision> {
   const dryRun = ctx.dryRun || (deleteOptions.dryRun ?? []).length > 0;
   const writeCtx: WriteContext = { ...ctx, dryRun };
   const pod = registry.get(R.pods, ns, name).obj as Pod;
@@ -113,7 +113,7 @@ export function evict(registry: Registry, ns: string, name: string, deleteOption
       const budget = clone(decision.budget) as PodDisruptionBudget;
       budget.status = decision.status;
       const statusCtx: WriteContext = { dryRun, fieldValidation: 'Ignore', warnings: [], decoded: true };
-      registry.update(R.poddisruptionbudgets, ns, budget.metadata.name!, budget, statusCtx, 'status');
+      await registry.updateAsync(R.poddisruptionbudgets, ns, budget.metadata.name!, budget, statusCtx, 'status');
       break;
     }
     case 'delete':
@@ -124,11 +124,11 @@ export function evict(registry: Registry, ns: string, name: string, deleteOption
   }
   if (!dryRun && !pod.metadata.deletionTimestamp) {
     const marked = withDisruptionTarget(pod, now);
-    const current = registry.update(R.pods, ns, name, marked, { dryRun: false, fieldValidation: 'Ignore', warnings: [], decoded: true }, 'status');
+    const current = await registry.updateAsync(R.pods, ns, name, marked, { dryRun: false, fieldValidation: 'Ignore', warnings: [], decoded: true }, 'status');
     // The precondition names the version the decision was made on; the condition we just wrote is ours.
     if (options.preconditions?.resourceVersion === pod.metadata.resourceVersion) options.preconditions = { ...options.preconditions, resourceVersion: current.entry.obj.metadata.resourceVersion };
   }
-  registry.delete(R.pods, ns, name, options, writeCtx);
+  await registry.deleteAsync(R.pods, ns, name, options, writeCtx);
   return decision;
 }
 
@@ -138,7 +138,7 @@ export async function serveEviction(registry: Registry, er: EvictionRequest, ctx
   const body = decodeObject(await readBody(er.req), er.req.headers['content-type']);
   const { deleteOptions } = readEviction(body, er.namespace, er.name);
   try {
-    evict(registry, er.namespace, er.name, deleteOptions, ctx);
+    await evict(registry, er.namespace, er.name, deleteOptions, ctx);
   } catch (err) {
     const retry = err instanceof ApiStatusError ? err.status.details?.retryAfterSeconds : undefined;
     if (err instanceof ApiStatusError && err.code === 429 && retry) {

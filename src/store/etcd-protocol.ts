@@ -27,6 +27,9 @@ export type WriteReply =
   | { kind: 'reply'; id: number; ok: true; rev: number }
   | { kind: 'reply'; id: number; ok: false; reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Unavailable'; message: string };
 
+/** What one postMessage carries: every message of one turn of the sender's event loop, in order. */
+export type Batch<T> = T[];
+
 export type WorkerToMain =
   | { kind: 'snapshot'; rev: number; kvs: { key: string; value: string; rev: number }[] }
   | { kind: 'events'; events: EtcdEvent[] }

@@ -1,12 +1,15 @@
-// The etcd side of the etcd store, in a worker thread: it holds the gRPC client (etcd3), runs one
-// watch over the key prefix and streams its events to the main thread, and runs each write as an
-// etcd transaction; writes run concurrently, as many as the main thread sends. A write's reply is
-// posted only after the watch has delivered every event up to the write's revision: the main
-// thread applies events in revision order and finds its own write among them. Each reply also
-// wakes the main thread when it blocks on a synchronous write.
+// The etcd side of the etcd store, in a worker thread: it holds the gRPC connection to etcd
+// (etcd-grpc.ts, messages by etcd-wire.ts), runs one watch over the key prefix and streams its
+// events to the main thread, and runs each write as an etcd transaction; writes run concurrently,
+// as many as the main thread sends. A write's reply is posted only after the watch has delivered
+// every event up to the write's revision: the main thread applies events in revision order and
+// finds its own write among them. What one turn of the event loop produced (events, replies) goes
+// to the main thread in one message, which also wakes it when it blocks on a synchronous write. A watch that ends (its member died or lost its leader) is opened again on the
+// next member from the revision after the last one delivered; a compacted one is fatal.
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { Etcd3, type Watcher } from 'etcd3';
-import type { EtcdEvent, WorkerToMain, WriteReply, WriteRequest } from './etcd-protocol.js';
+import { EtcdGrpc } from './etcd-grpc.js';
+import { type TxnCompare, type TxnOp, rangeRequest, rangeResponse, txnRequest, txnResponse, watchCreateRequest, watchResponse } from './etcd-wire.js';
+import type { Batch, EtcdEvent, WorkerToMain, WriteReply, WriteRequest } from './etcd-protocol.js';
 
 interface Init {
   port: MessagePort;
@@ -21,22 +24,30 @@ interface Init {
 
 const init = workerData as Init;
 const { port, signal, prefix } = init;
-const tls = init.tls && { rootCertificate: Buffer.from(init.tls.caPem), certChain: Buffer.from(init.tls.certPem), privateKey: Buffer.from(init.tls.keyPem) };
-const client = new Etcd3({ hosts: init.endpoints, dialTimeout: init.timeoutMs, credentials: tls });
-let watcher: Watcher | undefined;
+const client = new EtcdGrpc(init.endpoints, init.tls);
 /** The newest revision the watch has delivered. */
 let watchedRev = 0;
 const revWaiters: { rev: number; resolve: () => void }[] = [];
+/** How long to wait before watching again after a watch ended (doubles up to 1 s while it keeps failing). */
+let rewatchDelay = 50;
 
-function post(msg: WorkerToMain): void {
-  port.postMessage(msg);
-}
+/** Messages for the main thread, sent together at the end of this turn of the event loop (one postMessage, one wake-up). */
+let outbox: WorkerToMain[] = [];
 
-function reply(msg: WriteReply): void {
-  port.postMessage(msg);
+function flush(): void {
+  const batch = outbox;
+  outbox = [];
+  port.postMessage(batch);
+  // Wakes the main thread when it blocks on a synchronous write (see EtcdStore.call).
   Atomics.store(signal, 0, 1);
   Atomics.notify(signal, 0);
 }
+
+function post(msg: WorkerToMain): void {
+  if (outbox.push(msg) === 1) setImmediate(flush);
+}
+
+const reply = post;
 
 function advance(rev: number): void {
   if (rev <= watchedRev) return;
@@ -63,15 +74,51 @@ function isCompacted(err: unknown): boolean {
   return /compacted/i.test(String((err as Error)?.message ?? err));
 }
 
+async function range(revision = 0) {
+  return rangeResponse(await client.unary('/etcdserverpb.KV/Range', rangeRequest(`${prefix}/`, revision)));
+}
+
+/** Watches the prefix from the revision after the newest delivered, again on another member when it ends. */
+function watchFrom(): void {
+  const from = watchedRev + 1;
+  client.watch(
+    watchCreateRequest(`${prefix}/`, from),
+    (msg) => {
+      const res = watchResponse(msg);
+      if (res.canceled) {
+        const why = res.compactRevision > 0 ? `revision ${from} was compacted (etcd keeps from ${res.compactRevision})` : res.cancelReason || 'etcd canceled it';
+        post({ kind: 'fatal', message: `the etcd watch on ${prefix}/ ended: ${why}` });
+        return;
+      }
+      rewatchDelay = 50;
+      if (res.events.length === 0) return;
+      const events: EtcdEvent[] = res.events.map((ev) => ({
+        type: ev.type,
+        key: ev.kv.key,
+        value: ev.kv.value,
+        rev: ev.kv.modRev,
+        created: ev.kv.createRev === ev.kv.modRev,
+      }));
+      post({ kind: 'events', events });
+      advance(events[events.length - 1].rev);
+    },
+    (err) => {
+      setTimeout(watchFrom, rewatchDelay);
+      if (rewatchDelay >= 1000) console.error(`etcd store: ${err.message}; watching again from revision ${watchedRev + 1} on ${client.endpoint}`);
+      rewatchDelay = Math.min(rewatchDelay * 2, 1000);
+    },
+  );
+}
+
 async function start(): Promise<void> {
-  const current = await withTimeout('the first read', client.getAll().prefix(`${prefix}/`).exec());
-  const currentRev = Number(current.header.revision);
+  const current = await withTimeout('the first read', range());
+  const currentRev = current.revision;
   // History to replay: the last `historyWindow` revisions when etcd has not compacted them away.
   let from = Math.max(currentRev - init.historyWindow, 0);
   let snapshot = current;
   if (from < currentRev) {
     try {
-      snapshot = await withTimeout('a past read', client.getAll().prefix(`${prefix}/`).revision(Math.max(from, 1)).exec());
+      snapshot = await withTimeout('a past read', range(Math.max(from, 1)));
       from = Math.max(from, 1);
     } catch (err) {
       if (!isCompacted(err)) throw err;
@@ -79,57 +126,49 @@ async function start(): Promise<void> {
     }
   }
   if (from >= currentRev) snapshot = current;
-  post({
-    kind: 'snapshot',
-    rev: from,
-    kvs: snapshot.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString(), rev: Number(kv.mod_revision) })),
-  });
+  post({ kind: 'snapshot', rev: from, kvs: snapshot.kvs.map((kv) => ({ key: kv.key, value: kv.value, rev: kv.modRev })) });
   watchedRev = from;
-  watcher = await withTimeout('the watch', client.watch().prefix(`${prefix}/`).startRevision(String(from + 1)).create());
-  watcher.on('data', (res) => {
-    const events: EtcdEvent[] = res.events.map((ev) => ({
-      type: ev.type === 'Delete' ? 'delete' : 'put',
-      key: ev.kv.key.toString(),
-      value: ev.type === 'Delete' ? '' : ev.kv.value.toString(),
-      rev: Number(ev.kv.mod_revision),
-      created: Number(ev.kv.create_revision) === Number(ev.kv.mod_revision),
-    }));
-    if (events.length > 0) post({ kind: 'events', events });
-    for (const ev of events) advance(ev.rev);
-  });
-  watcher.on('error', (err) => post({ kind: 'fatal', message: `the etcd watch on ${prefix}/ ended: ${err.message}` }));
+  watchFrom();
   // The cache is ready once the watch has replayed up to the newest write under the prefix.
   let newest = from;
-  for (const kv of current.kvs) newest = Math.max(newest, Number(kv.mod_revision));
-  await watched(newest);
+  for (const kv of current.kvs) newest = Math.max(newest, kv.modRev);
+  await withTimeout(`the watch up to revision ${newest}`, watched(newest));
   post({ kind: 'ready' });
+}
+
+function transaction(req: WriteRequest): Buffer {
+  const { key } = req;
+  const change: TxnOp = req.op === 'delete' ? { delete: { key } } : { put: { key, value: req.value! } };
+  const compare: TxnCompare =
+    req.op === 'create'
+      ? { key, target: 'create', result: 'equal', value: 0 }
+      : req.expectedRev !== undefined
+        ? { key, target: 'mod', result: 'equal', value: req.expectedRev }
+        : { key, target: 'create', result: 'greater', value: 0 };
+  return txnRequest(compare, change, { range: { key } });
 }
 
 async function write(req: WriteRequest): Promise<WriteReply> {
   const { key } = req;
-  const txn =
-    req.op === 'create'
-      ? client.if(key, 'Create', '==', 0).then(client.put(key).value(req.value!))
-      : req.expectedRev !== undefined
-        ? client.if(key, 'Mod', '==', req.expectedRev).then(req.op === 'update' ? client.put(key).value(req.value!) : client.delete().key(key))
-        : client.if(key, 'Create', '>', 0).then(req.op === 'update' ? client.put(key).value(req.value!) : client.delete().key(key));
-  const res = await withTimeout(`a ${req.op} of ${key}`, txn.else(client.get(key)).commit());
+  const res = txnResponse(await withTimeout(`a ${req.op} of ${key}`, client.unary('/etcdserverpb.KV/Txn', transaction(req))));
   if (res.succeeded) {
-    const rev = Number(res.header.revision);
+    const rev = res.revision;
     await withTimeout(`the watch event of revision ${rev}`, watched(rev));
     return { kind: 'reply', id: req.id, ok: true, rev };
   }
-  const kvs = res.responses[0]?.response_range?.kvs ?? [];
+  const kvs = res.rangeKvs;
   if (kvs.length === 0) return { kind: 'reply', id: req.id, ok: false, reason: 'NotFound', message: `${req.ns}/${req.name} not found` };
-  const storedRev = Number(kvs[0].mod_revision);
+  const storedRev = kvs[0].modRev;
   // Let the cache catch up with what etcd holds before the caller retries.
   await withTimeout(`the watch event of revision ${storedRev}`, watched(storedRev));
   if (req.op === 'create') return { kind: 'reply', id: req.id, ok: false, reason: 'AlreadyExists', message: `${req.ns}/${req.name} already exists` };
   return { kind: 'reply', id: req.id, ok: false, reason: 'Conflict', message: `${req.ns}/${req.name} is at revision ${storedRev}, not ${req.expectedRev}` };
 }
 
-port.on('message', (msg: WriteRequest) => {
-  write(msg).then(reply, (err: unknown) => reply({ kind: 'reply', id: msg.id, ok: false, reason: 'Unavailable', message: (err as Error).message }));
+port.on('message', (batch: Batch<WriteRequest>) => {
+  for (const msg of batch) {
+    write(msg).then(reply, (err: unknown) => reply({ kind: 'reply', id: msg.id, ok: false, reason: 'Unavailable', message: (err as Error).message }));
+  }
 });
 
 start().catch((err: unknown) => post({ kind: 'fatal', message: `cannot start on etcd ${init.endpoints.join(',')}: ${(err as Error).message}` }));

@@ -7,7 +7,8 @@
 // The etcd client (gRPC) runs in a worker thread (etcd-worker.ts), which answers a write only
 // after the watch has delivered the write's own event, so the cache holds it when the write is
 // answered. The asynchronous writes (createAsync ...) post the request and settle when the answer
-// arrives, so the API server keeps many writes in flight and watch events flow between them. The
+// arrives, so the API server keeps many writes in flight and watch events flow between them; the
+// writes (and the worker's events and answers) of one turn of the event loop travel as one message. The
 // synchronous ones (start-up and rare system writes) block this thread on an Atomics.wait until
 // the worker answers, applying the events and answers that arrive meanwhile. Reads never block.
 //
@@ -21,7 +22,7 @@ import type { KubeObject } from '../api/types.js';
 import { createLogger } from '../util/log.js';
 import { DEFAULT_MAX_OBJECT_BYTES, MemoryStore } from './memory.js';
 import { DEFAULT_ETCD_PREFIX, etcdKey, parseEtcdKey } from './etcd-keys.js';
-import type { EtcdEvent, WorkerToMain, WriteReply, WriteRequest } from './etcd-protocol.js';
+import type { Batch, EtcdEvent, WorkerToMain, WriteReply, WriteRequest } from './etcd-protocol.js';
 import { type ListOptions, type ListResult, type Store, type StoreEntry, type WatchListener, StoreError, objectNamespace } from './types.js';
 
 const log = createLogger('store');
@@ -78,6 +79,8 @@ export class EtcdStore implements Store {
   /** The entry each write produced, found among the events as they are applied (by revision). */
   private readonly produced = new Map<number, StoreEntry>();
   /** Asynchronous writes waiting for their answer, by request id. */
+  /** Writes not yet posted to the worker (see flush). */
+  private outbox: WriteRequest[] = [];
   private readonly pending = new Map<number, { req: Omit<WriteRequest, 'kind' | 'id'>; resolve: (e: StoreEntry) => void; reject: (err: Error) => void }>();
 
   private constructor(private readonly opts: EtcdStoreOptions) {
@@ -108,17 +111,15 @@ export class EtcdStore implements Store {
     });
     let started = false;
     this.ready = new Promise((resolve, reject) => {
-      const onMessage = (msg: WorkerToMain) => {
-        if (msg.kind === 'ready') {
-          started = true;
-          resolve();
-          return;
+      const onMessage = (batch: Batch<WorkerToMain>) => {
+        for (const msg of batch) {
+          if (msg.kind === 'ready') {
+            started = true;
+            resolve();
+          } else if (msg.kind === 'fatal' && !started) {
+            reject(new Error(msg.message));
+          } else this.handle(msg);
         }
-        if (msg.kind === 'fatal' && !started) {
-          reject(new Error(msg.message));
-          return;
-        }
-        this.handle(msg);
       };
       this.port.on('message', onMessage);
       this.worker.once('error', (err) => {
@@ -221,16 +222,18 @@ export class EtcdStore implements Store {
   private call(req: Omit<WriteRequest, 'kind' | 'id'>): StoreEntry {
     if (this.closed) throw new Error('the etcd store is closed');
     const id = this.nextId++;
-    this.port.postMessage({ ...req, kind: 'write', id });
+    this.outbox.push({ ...req, kind: 'write', id });
+    this.flush();
     const deadline = Date.now() + this.timeoutMs * 2 + 1000;
     let reply: WriteReply | undefined;
     while (!reply) {
       // Cleared before the port is drained: an answer posted after the drain sets it again.
       Atomics.store(this.signal, 0, 0);
       for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
-        const msg = m.message as WorkerToMain;
-        if (msg.kind === 'reply' && msg.id === id) reply = msg;
-        else this.handle(msg);
+        for (const msg of m.message as Batch<WorkerToMain>) {
+          if (msg.kind === 'reply' && msg.id === id) reply = msg;
+          else this.handle(msg);
+        }
       }
       if (reply) break;
       const left = deadline - Date.now();
@@ -246,9 +249,17 @@ export class EtcdStore implements Store {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { req, resolve, reject });
-      this.port.postMessage({ ...req, kind: 'write', id });
+      if (this.outbox.push({ ...req, kind: 'write', id }) === 1) setImmediate(this.flush);
     });
   }
+
+  /** Sends the writes of this turn of the event loop to the worker in one message. */
+  private readonly flush = (): void => {
+    if (this.outbox.length === 0 || this.closed) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    this.port.postMessage(batch);
+  };
 
   /** The entry a write produced, or the error its answer carries. */
   private answer(req: Omit<WriteRequest, 'kind' | 'id'>, reply: WriteReply): StoreEntry {

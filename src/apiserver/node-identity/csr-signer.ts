@@ -20,6 +20,8 @@ export class CsrSigner {
   private readonly stop: () => void;
   private readonly pending = new Set<string>();
   private scheduled = false;
+  /** A pass over pending requests is under way (its writes are awaited; one pass at a time, so a request is never handled twice at once). */
+  private running = false;
 
   constructor(
     private readonly registry: Registry,
@@ -40,17 +42,27 @@ export class CsrSigner {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.running) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      const names = [...this.pending];
-      this.pending.clear();
-      for (const name of names) this.process(name);
+      this.running = true;
+      void this.drain().finally(() => {
+        this.running = false;
+        if (this.pending.size > 0) this.schedule();
+      });
     });
   }
 
-  private process(name: string): void {
+  private async drain(): Promise<void> {
+    while (this.pending.size > 0) {
+      const names = [...this.pending];
+      this.pending.clear();
+      for (const name of names) await this.process(name);
+    }
+  }
+
+  private async process(name: string): Promise<void> {
     const entry = this.registry.store.get(storeKey(R.certificatesigningrequests), '', name);
     if (!entry) return;
     const decision = decideCsr(entry.obj);
@@ -69,16 +81,16 @@ export class CsrSigner {
     try {
       if (decision.action === 'fail') {
         const next = withStatus(entry.obj, (s) => (s.conditions = [...(s.conditions ?? []), { type: 'Failed', status: 'True', reason: decision.reason, message: decision.message, lastUpdateTime: now, lastTransitionTime: now }]));
-        this.registry.update(R.certificatesigningrequests, '', name, next, systemContext(), 'status');
+        await this.registry.updateAsync(R.certificatesigningrequests, '', name, next, systemContext(), 'status');
         log.warn('refused a node certificate request', { csr: name, reason: decision.message });
       } else {
         let current = entry.obj;
         if (!hasApproved) {
           const approved = withStatus(current, (s) => (s.conditions = [...(s.conditions ?? []), { type: 'Approved', status: 'True', reason: 'AutoApproved', message: decision.approvalMessage, lastUpdateTime: now, lastTransitionTime: now }]));
-          current = this.registry.update(R.certificatesigningrequests, '', name, approved, { ...systemContext(), fieldManager: 'certificatesigningrequest-approving-controller' }, 'approval').entry.obj;
+          current = (await this.registry.updateAsync(R.certificatesigningrequests, '', name, approved, { ...systemContext(), fieldManager: 'certificatesigningrequest-approving-controller' }, 'approval')).entry.obj;
         }
         const certificate = Buffer.from(issueCertificate(this.ca, decision.request, decision.usages, decision.notAfter)).toString('base64');
-        this.registry.update(R.certificatesigningrequests, '', name, withStatus(current, (s) => (s.certificate = certificate)), systemContext(), 'status');
+        await this.registry.updateAsync(R.certificatesigningrequests, '', name, withStatus(current, (s) => (s.certificate = certificate)), systemContext(), 'status');
         log.info('signed a node certificate', { csr: name, subject: decision.request.commonName, signer: (entry.obj.spec as { signerName?: string }).signerName, notAfter: decision.notAfter.toISOString() });
       }
     } catch (err) {

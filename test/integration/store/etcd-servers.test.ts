@@ -98,3 +98,44 @@ test('after etcd compacts, a restarted server answers a watch from a compacted r
     await s.stop();
   }
 });
+
+test('events.k8s.io/v1 Events are created, replaced, patched and deleted through awaited etcd writes', async () => {
+  const s = await startTestServer(onEtcd());
+  try {
+    const event = (series?: number) =>
+      JSON.stringify({
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        metadata: { name: 'ev-v1', namespace: 'default' },
+        eventTime: '2026-12-07T00:00:00.000000Z',
+        reportingController: 'flatnet.test/etcd',
+        reportingInstance: 'etcd-servers-test',
+        action: 'Testing',
+        reason: 'Tested',
+        regarding: { kind: 'Pod', namespace: 'default', name: 'p' },
+        note: 'tested',
+        type: 'Normal',
+        ...(series ? { series: { count: series, lastObservedTime: '2026-12-07T00:00:01.000000Z' } } : {}),
+      });
+    const created = await s.kubectl(['create', '-f', '-', '-o', 'jsonpath={.note} {.metadata.resourceVersion}'], event());
+    assert.equal(created.code, 0, created.stderr);
+    const [note, rv] = created.stdout.split(' ');
+    assert.equal(note, 'tested');
+    // The core/v1 view of the same stored Event carries etcd's revision.
+    const core = await s.client.get(R.events, 'default', 'ev-v1');
+    assert.equal(core?.metadata.resourceVersion, rv);
+    const replaced = await s.kubectl(['replace', '-f', '-', '-o', 'jsonpath={.series.count}'], event(2));
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.equal(replaced.stdout, '2');
+    const patched = await s.kubectl(['patch', 'events.v1.events.k8s.io', 'ev-v1', '--type', 'merge', '-p', '{"series":{"count":3}}', '-o', 'jsonpath={.series.count} {.metadata.resourceVersion}']);
+    assert.equal(patched.code, 0, patched.stderr);
+    const [count, patchedRv] = patched.stdout.split(' ');
+    assert.equal(count, '3');
+    assert.equal((await s.client.get(R.events, 'default', 'ev-v1'))?.metadata.resourceVersion, patchedRv);
+    const deleted = await s.kubectl(['delete', 'events.v1.events.k8s.io', 'ev-v1']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(await s.client.get(R.events, 'default', 'ev-v1'), undefined);
+  } finally {
+    await s.stop();
+  }
+});

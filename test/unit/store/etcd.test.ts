@@ -164,3 +164,18 @@ test('an unreachable etcd fails the open with an error naming the endpoint', asy
     /cannot start on etcd http:\/\/127\.0\.0\.1:9/,
   );
 });
+
+test('with several endpoints, calls move past a member that refuses connections to one that answers', async () => {
+  // Port 9 (discard) is closed on loopback: the first endpoint refuses every connection.
+  const store = await openEtcdStore({ endpoints: ['http://127.0.0.1:9', member.url], prefix: nextPrefix(), timeoutMs: 5000, onFatal: () => {} });
+  try {
+    const created = await store.createAsync(PODS, pod('failover'));
+    assert.equal(store.get(PODS, 'default', 'failover')?.rev, created.rev);
+    const updated = await store.updateAsync(PODS, { ...pod('failover', { a: 'b' }) }, created.rev);
+    assert.ok(updated.rev > created.rev);
+    await store.deleteAsync(PODS, 'default', 'failover');
+    assert.equal(store.get(PODS, 'default', 'failover'), undefined);
+  } finally {
+    store.close();
+  }
+});
