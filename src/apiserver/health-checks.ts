@@ -1,6 +1,6 @@
 // The server's own health checks (health.ts runs them): the store read, the controllers'
 // informers, and the order in which /livez and /readyz list them.
-import { unsyncedControllerInformers } from '../controllers/informers.js';
+import { unsyncedInformers as unsyncedControllerInformers } from '../client/shared-informers.js';
 import type { Store } from '../store/types.js';
 import { HealthChecks, logCheck, pingCheck, type HealthCheck, type ShutdownState } from './health.js';
 

@@ -15,6 +15,20 @@ export interface InformerHandlers<T> {
   delete?(obj: T): void;
 }
 
+/** What an informer lists and watches within its resource. */
+export type InformerScope = Pick<ListOptions, 'namespace' | 'labelSelector' | 'fieldSelector'>;
+
+/** Freezes an object and everything it holds; the cache's objects are then read-only to handlers. */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const v of Object.values(value as object)) deepFreeze(v);
+  return value;
+}
+
+/** What a component reads of an informer: a private one or a lease on a shared one (shared-informers.ts). */
+export type InformerView<T extends KubeObject = KubeObject> = Pick<Informer<T>, 'resource' | 'addHandlers' | 'hasSynced' | 'list' | 'get' | 'start' | 'stop'>;
+
 export function objectKey(obj: KubeObject): string {
   const ns = obj.metadata.namespace;
   return ns ? `${ns}/${obj.metadata.name}` : (obj.metadata.name ?? '');
@@ -33,13 +47,21 @@ export class Informer<T extends KubeObject = KubeObject> {
   constructor(
     private readonly client: KubeClient,
     readonly resource: ResourceInfo,
-    private readonly options: Pick<ListOptions, 'namespace' | 'labelSelector' | 'fieldSelector'> = {},
+    private readonly options: InformerScope = {},
+    /** Freeze every cached object (deeply) so that no consumer of a shared cache can change it. */
+    private readonly readOnly = false,
   ) {}
 
   /** Register handlers; when the cache is already synced, `add` is called for what it holds. */
   addHandlers(h: InformerHandlers<T>): void {
     this.handlers.push(h);
     if (this.synced) for (const obj of this.cache.values()) h.add?.(obj);
+  }
+
+  /** Unregisters handlers given to addHandlers (the same object). */
+  removeHandlers(h: InformerHandlers<T>): void {
+    const i = this.handlers.indexOf(h);
+    if (i >= 0) this.handlers.splice(i, 1);
   }
 
   get hasSynced(): boolean {
@@ -113,6 +135,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private store(obj: T): void {
+    if (this.readOnly) deepFreeze(obj);
     const key = objectKey(obj);
     const old = this.cache.get(key);
     this.cache.set(key, obj);
@@ -149,6 +172,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.store(obj);
         break;
       case 'DELETED': {
+        if (this.readOnly) deepFreeze(obj);
         const key = objectKey(obj);
         const old = this.cache.get(key);
         this.cache.delete(key);

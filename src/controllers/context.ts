@@ -2,11 +2,11 @@
 import type { KubeClient } from '../client/client.js';
 import type { Logger } from '../util/log.js';
 import type { EventSink } from './events.js';
-import type { SharedInformers } from './informers.js';
+import type { InformerGroup } from '../client/shared-informers.js';
 
 export interface ControllerContext {
   client: KubeClient;
-  informers: SharedInformers;
+  informers: InformerGroup;
   events: EventSink;
   log: Logger;
 }

@@ -4,7 +4,7 @@ import { R } from '../api/resources.js';
 import { isAlreadyExists, isNotFound } from '../client/client.js';
 import type { ControllerContext } from './context.js';
 import { planRevisions, type ControllerRevision, type RevisionOwner } from './controller-revisions.js';
-import type { NamespaceIndex } from './informers.js';
+import type { NamespaceIndex } from '../client/shared-informers.js';
 import { isOwnedBy } from './replicaset-plan.js';
 
 /** Brings the owner's ControllerRevisions in line; answers the owner's revisions as the cache shows them. */

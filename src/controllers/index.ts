@@ -15,7 +15,7 @@ import { EndpointSliceController } from './endpointslice.js';
 import { EndpointSliceMirroringController } from './endpointslice-mirroring.js';
 import { EventRecorder, reportingControllerOf } from './events.js';
 import { GarbageCollector } from './garbage-collector.js';
-import { SharedInformers } from './informers.js';
+import { InformerGroup } from '../client/shared-informers.js';
 import { KubernetesServiceController } from './kubernetes-service.js';
 import { NamespaceController } from './namespace.js';
 import { NodeIpamController } from './node-ipam.js';
@@ -78,7 +78,7 @@ export const controllerNames = [
 
 export async function startControllers(client: KubeClient, opts: ControllerOptions): Promise<{ stop(): Promise<void> }> {
   const log = createLogger('controllers');
-  const informers = new SharedInformers(client);
+  const informers = new InformerGroup(client);
   // Each controller gets its own event recorder, named as upstream's counterpart (events.ts).
   const contextFor = (name: string): ControllerContext => ({ client, informers, events: new EventRecorder(client, reportingControllerOf(name), log), log });
   const wanted = new Set<string>(opts.only ?? controllerNames.filter((n) => (n !== 'gateway' && n !== 'root-ca-cert-publisher') || opts.dataDir));

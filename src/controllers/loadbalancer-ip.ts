@@ -7,7 +7,7 @@
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import type { KubeClient } from '../client/client.js';
-import { Informer } from '../client/informer.js';
+import { sharedInformer } from '../client/shared-informers.js';
 import { createLogger } from '../util/log.js';
 
 const log = createLogger('loadbalancer-ip');
@@ -116,7 +116,7 @@ export class AddressPool {
 
 export async function startLoadBalancerIPController(client: KubeClient, opts: { pool: string }): Promise<{ stop(): Promise<void> }> {
   const pool = new AddressPool(opts.pool);
-  const services = new Informer(client, R.services);
+  const services = sharedInformer(client, R.services);
   // Nothing is decided before the addresses Services already show have been adopted.
   let adopted!: () => void;
   let chain: Promise<void> = new Promise((resolve) => (adopted = resolve));

@@ -6,7 +6,7 @@ import { objectKey } from '../client/informer.js';
 import type { ControllerContext } from './context.js';
 import type { EndpointSlice, SlicePlan } from './endpointslice-plan.js';
 import type { Expectations } from './expectations.js';
-import type { NamespaceIndex } from './informers.js';
+import type { NamespaceIndex } from '../client/shared-informers.js';
 
 export async function applySlicePlan(
   ctx: ControllerContext,

@@ -3,7 +3,7 @@
 // their caches and retry, so DNS keeps answering from the last known state and catches up on
 // the relist when the server returns.
 import type { KubeClient } from '../client/client.js';
-import { Informer } from '../client/informer.js';
+import { sharedInformer } from '../client/shared-informers.js';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import type { ClusterDnsModel } from './model.js';
@@ -20,9 +20,9 @@ export interface ModelWatch {
 
 /** Watches Services, EndpointSlices and Namespaces; Pods too when `withPods` (pods verified). */
 export function watchCluster(client: KubeClient, model: ClusterDnsModel, withPods = false): ModelWatch {
-  const services = new Informer<KubeObject>(client, R.services);
-  const slices = new Informer<KubeObject>(client, R.endpointslices);
-  const namespaces = new Informer<KubeObject>(client, R.namespaces);
+  const services = sharedInformer<KubeObject>(client, R.services);
+  const slices = sharedInformer<KubeObject>(client, R.endpointslices);
+  const namespaces = sharedInformer<KubeObject>(client, R.namespaces);
   services.addHandlers({
     add: (o) => {
       const s = slimService(o);
@@ -59,7 +59,7 @@ export function watchCluster(client: KubeClient, model: ClusterDnsModel, withPod
   const watchPods = () => {
     if (podsStarted) return;
     podsStarted = true;
-    const pods = new Informer<KubeObject>(client, R.pods);
+    const pods = sharedInformer<KubeObject>(client, R.pods);
     const setPod = (o: KubeObject) => {
       const p = slimPod(o);
       if (p) model.setPod(p);

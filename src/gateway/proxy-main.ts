@@ -12,7 +12,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { R, type ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { KubeClient } from '../client/client.js';
-import { Informer } from '../client/informer.js';
+import { sharedInformer, type SharedInformer } from '../client/shared-informers.js';
 import type { ClusterConnection } from '../client/kubeconfig.js';
 import { createLogger, type Logger } from '../util/log.js';
 import type { ProxyConfig } from './config.js';
@@ -100,7 +100,7 @@ export function targetLabel(target: ProxyTarget): string {
 export class GatewayProxyProcess {
   private readonly log: Logger;
   private readonly client: KubeClient;
-  private readonly informers = new Map<string, Informer>();
+  private readonly informers = new Map<string, SharedInformer>();
   private readonly proxy: GatewayProxy;
   private readonly metrics = new Registry();
   private readonly applySeconds: Histogram;
@@ -190,7 +190,7 @@ export class GatewayProxyProcess {
     });
     this.log.info('health server listening', { address: `${host}:${this.healthPort}`, paths: ['/healthz', '/readyz', '/metrics'] });
     for (const [field, { r, fieldSelector }] of Object.entries(watchedResources(this.options.target))) {
-      const informer = new Informer(this.client, r, fieldSelector ? { fieldSelector } : {});
+      const informer = sharedInformer(this.client, r, fieldSelector ? { fieldSelector } : {});
       const changed = () => {
         this.changedKinds.add(field);
         this.schedule();

@@ -7,7 +7,7 @@
 // render.ts).
 import client from 'prom-client';
 import type { KubeClient } from '../client/client.js';
-import { Informer } from '../client/informer.js';
+import { sharedInformer } from '../client/shared-informers.js';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { nthAddress } from '../linux/ipv4.js';
@@ -169,9 +169,9 @@ export async function startPolicyEnforcer(kube: KubeClient, opts: PolicyEnforcer
   const loop = new SyncLoop(syncOnce, opts.debounceMs ?? 5);
 
   const informers = {
-    pods: new Informer(kube, R.pods),
-    namespaces: new Informer(kube, R.namespaces),
-    policies: new Informer(kube, R.networkpolicies),
+    pods: sharedInformer(kube, R.pods),
+    namespaces: sharedInformer(kube, R.namespaces),
+    policies: sharedInformer(kube, R.networkpolicies),
   };
   const changed = () => loop.request();
   informers.pods.addHandlers({

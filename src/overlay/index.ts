@@ -3,13 +3,13 @@
 // (host-gw), or by routes learned over BGP (bgp: the node's speaker in bgp/). Publishes this
 // node's VTEP MAC in its Node annotation.
 import type { KubeClient } from '../client/client.js';
-import { Informer } from '../client/informer.js';
+import { sharedInformer } from '../client/shared-informers.js';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { createLogger } from '../util/log.js';
 import { OverlayController, type OverlayControllerOptions } from './controller.js';
 import { overlayNodeFromObject, VTEP_MAC_ANNOTATION } from './model.js';
-import { startNodeBgp, type NodeBgpHandle } from './bgp/index.js';
+import type { NodeBgpHandle } from './bgp/index.js';
 
 export { OverlayController } from './controller.js';
 export type { OverlayMode } from './model.js';
@@ -27,7 +27,7 @@ export interface OverlayHandle {
 export async function startOverlay(client: KubeClient, opts: OverlayControllerOptions): Promise<OverlayHandle> {
   const controller = new OverlayController(opts);
   await controller.setup();
-  const informer = new Informer<KubeObject>(client, R.nodes);
+  const informer = sharedInformer<KubeObject>(client, R.nodes);
   let retryTimer: NodeJS.Timeout | undefined;
   let publishing = false;
 
@@ -69,7 +69,8 @@ export async function startOverlay(client: KubeClient, opts: OverlayControllerOp
   await informer.start();
   converge();
   let bgp: NodeBgpHandle | undefined;
-  if (opts.mode === 'bgp') bgp = await startNodeBgp(client, informer, { nodeName: opts.nodeName, netns: opts.netns, address: controller.underlayAddress, podCIDR: opts.podCIDR });
+  // The BGP speaker is loaded only on a node that runs it.
+  if (opts.mode === 'bgp') bgp = await (await import('./bgp/index.js')).startNodeBgp(client, informer, { nodeName: opts.nodeName, netns: opts.netns, address: controller.underlayAddress, podCIDR: opts.podCIDR });
   const resync = setInterval(() => {
     controller.requestResync().catch(() => undefined);
   }, RESYNC_INTERVAL_MS);

@@ -2,7 +2,7 @@
 // (default) or iptables rules in a node's network namespace. `startServiceProxy` is what the agent
 // calls; `ServiceProxy` can be fed directly (tests, bench).
 import type { KubeClient } from '../client/client.js';
-import { Informer } from '../client/informer.js';
+import { sharedInformer } from '../client/shared-informers.js';
 import { R } from '../api/resources.js';
 import { ServiceProxy, type ServiceProxyOptions } from './proxy.js';
 
@@ -20,8 +20,8 @@ export async function startServiceProxy(
   opts: { nodeName: string; netns?: string; mode: 'nftables' | 'iptables'; nodeIPs: string[]; clusterCIDR: string; serviceCIDR: string } & Partial<ServiceProxyOptions>,
 ): Promise<RunningServiceProxy> {
   const proxy = new ServiceProxy(opts);
-  const services = new Informer(client, R.services);
-  const slices = new Informer(client, R.endpointslices);
+  const services = sharedInformer(client, R.services);
+  const slices = sharedInformer(client, R.endpointslices);
   services.addHandlers({
     add: (o) => proxy.tracker.serviceUpdated(o),
     update: (o) => proxy.tracker.serviceUpdated(o),

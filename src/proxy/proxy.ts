@@ -7,7 +7,6 @@ import type { ProxyBackend } from './backend.js';
 import { ServiceChangeTracker } from './change-tracker.js';
 import { type ConntrackDeletion, deleteFlows, staleUdpFlows } from './conntrack.js';
 import { HealthCheckServers } from './healthcheck.js';
-import { IptablesBackend } from './iptables/backend.js';
 import type { ServicePortModel } from './model.js';
 import { NftablesBackend, type NftApply } from './nftables/backend.js';
 import { createLogger } from '../util/log.js';
@@ -49,7 +48,8 @@ export function kernelHasSctp(): boolean {
 
 export class ServiceProxy {
   readonly tracker: ServiceChangeTracker;
-  readonly backend: ProxyBackend & { resyncNeeded: boolean };
+  /** The nftables backend, or the iptables one (imported only in iptables mode). */
+  private readonly backendReady: Promise<ProxyBackend & { resyncNeeded: boolean }>;
   private readonly lastPorts = new Map<string, ServicePortModel[]>();
   private readonly health: HealthCheckServers | undefined;
   private running: Promise<void> | undefined;
@@ -65,10 +65,10 @@ export class ServiceProxy {
     this.tracker = new ServiceChangeTracker(opts.nodeName);
     const sctp = kernelHasSctp();
     if (!sctp) log.warn('this kernel has no SCTP (not in /proc/net/protocols): SCTP Service ports get no rules');
-    this.backend =
+    this.backendReady =
       opts.mode === 'iptables'
-        ? new IptablesBackend(opts.netns, { clusterCIDR: opts.clusterCIDR, sctp })
-        : new NftablesBackend(opts.netns, { clusterCIDR: opts.clusterCIDR, sctp }, opts.nftApply);
+        ? import('./iptables/backend.js').then(({ IptablesBackend }) => new IptablesBackend(opts.netns, { clusterCIDR: opts.clusterCIDR, sctp }))
+        : Promise.resolve(new NftablesBackend(opts.netns, { clusterCIDR: opts.clusterCIDR, sctp }, opts.nftApply));
     this.health = opts.healthChecks === false ? undefined : new HealthCheckServers(opts.netns, opts.nodeName);
   }
 
@@ -101,13 +101,14 @@ export class ServiceProxy {
   }
 
   private async doSync(full: boolean): Promise<void> {
-    const mode = this.backend.mode;
+    const backend = await this.backendReady;
+    const mode = backend.mode;
     const started = process.hrtime.bigint();
-    const wholeSync = full || this.backend.resyncNeeded;
+    const wholeSync = full || backend.resyncNeeded;
     const changes = wholeSync ? this.tracker.takeAll() : this.tracker.takeChanges();
     if (!wholeSync && changes.size === 0) return;
     try {
-      const stats = wholeSync ? await this.backend.resync(changes) : await this.backend.sync(changes);
+      const stats = wholeSync ? await backend.resync(changes) : await backend.sync(changes);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       syncDuration.observe({ mode, kind: wholeSync ? 'full' : 'partial' }, seconds);
       log.debug('synced', { mode, full: wholeSync, ...stats, ms: Math.round(seconds * 1000) });
@@ -143,8 +144,8 @@ export class ServiceProxy {
     await this.health?.update(this.lastPorts).catch((err) => log.warn('health-check servers', { err: (err as Error).message }));
   }
 
-  rules(): Promise<string> {
-    return this.backend.describe();
+  async rules(): Promise<string> {
+    return (await this.backendReady).describe();
   }
 
   async stop(opts: { cleanup?: boolean } = {}): Promise<void> {
@@ -153,10 +154,11 @@ export class ServiceProxy {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.running?.catch(() => undefined);
     await this.health?.close();
+    const backend = await this.backendReady;
     try {
-      if (opts.cleanup) await this.backend.cleanup();
+      if (opts.cleanup) await backend.cleanup();
     } finally {
-      await this.backend.close?.();
+      await backend.close?.();
     }
   }
 }

@@ -1,14 +1,26 @@
 // The built-in images: an image reference is matched by its repository name (any registry,
-// tag or digest), and a container of that image becomes either a workload served inside the
-// agent or a process started in the pod (for `command:` overrides and busybox).
+// tag or digest), and a container of that image becomes either a built-in workload (served by the
+// node runtime; its code is imported only when a container of it starts) or a process started in
+// the pod (for `command:` overrides and busybox).
 import { basename } from 'node:path';
 import { gatewayProxyEntrypoint } from '../gateway/proxy-entrypoint.js';
 import type { WorkloadMain } from './workload.js';
-import { runAgnhost } from './agnhost.js';
-import { runPause } from './pause.js';
-import { runHttpd, runNginx } from './web-server.js';
-import { runDns } from './dns.js';
-import { runEchoBasic } from './echo-basic.js';
+
+/**
+ * A workload whose implementation is imported when a container of it starts: the agent plans
+ * containers from these names alone and never loads a workload it does not run (the DNS server,
+ * the web servers, the echo backend's gRPC code stay out of its memory).
+ */
+function loadedOnStart(load: () => Promise<WorkloadMain>): WorkloadMain {
+  return async (ctx) => (await load())(ctx);
+}
+
+const runAgnhost = loadedOnStart(async () => (await import('./agnhost.js')).runAgnhost);
+const runPause = loadedOnStart(async () => (await import('./pause.js')).runPause);
+const runNginx = loadedOnStart(async () => (await import('./web-server.js')).runNginx);
+const runHttpd = loadedOnStart(async () => (await import('./web-server.js')).runHttpd);
+const runDns = loadedOnStart(async () => (await import('./dns.js')).runDns);
+const runEchoBasic = loadedOnStart(async () => (await import('./echo-basic.js')).runEchoBasic);
 
 export interface BuiltinImage {
   /** The repository name users write (`agnhost`, `nginx`...). */

@@ -5,7 +5,7 @@
 // why, with the line, in the pod's log and as a Warning event on the ConfigMap.
 import { createHash } from 'node:crypto';
 import { ApiError, type KubeClient } from '../../client/client.js';
-import { Informer } from '../../client/informer.js';
+import { sharedInformer } from '../../client/shared-informers.js';
 import { R } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
 import type { EventSink } from '../../controllers/events.js';
@@ -142,7 +142,7 @@ export function watchCorefile(opts: CorefileWatchOptions): CorefileWatch {
     }
     if (stopped) return;
     mode = 'watch';
-    const informer = new Informer<KubeObject>(opts.client, R.configmaps, { namespace, fieldSelector: `metadata.name=${name}` });
+    const informer = sharedInformer<KubeObject>(opts.client, R.configmaps, { namespace, fieldSelector: `metadata.name=${name}` });
     informer.addHandlers({
       add: (o) => reloader.onConfigMap(o),
       update: (o) => reloader.onConfigMap(o),

@@ -6,7 +6,7 @@
 // (the pass is retried with backoff afterwards).
 import { R, type ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
-import type { Informer } from '../../client/informer.js';
+import type { SharedInformer } from '../../client/shared-informers.js';
 import type { Controller, ControllerContext } from '../../controllers/context.js';
 import { WorkQueue } from '../../controllers/queue.js';
 import { GatewayModel } from '../model/state.js';
@@ -78,7 +78,7 @@ interface CheckedRouteStatus {
 export class GatewayController implements Controller {
   readonly name = 'gateway-controller';
   private readonly queue: WorkQueue;
-  private readonly informers = new Map<keyof Caches, Informer>();
+  private readonly informers = new Map<keyof Caches, SharedInformer>();
   private readonly provisioner: Provisioner;
   private readonly gatewayEvents = new EventDedup();
   private readonly ingressEvents = new EventDedup();

@@ -7,7 +7,8 @@
 // the Node for every session that comes up or goes down, and one per unusable BGPPeer.
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../../client/client.js';
-import { Informer } from '../../client/informer.js';
+import { sharedInformer } from '../../client/shared-informers.js';
+import type { InformerView } from '../../client/informer.js';
 import { R } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
 import { createLogger } from '../../util/log.js';
@@ -44,7 +45,7 @@ export function nodeAsn(node: KubeObject | undefined): { asn: number; error?: st
   return { asn: n };
 }
 
-export async function startNodeBgp(client: KubeClient, nodes: Informer<KubeObject>, opts: NodeBgpOptions): Promise<NodeBgpHandle> {
+export async function startNodeBgp(client: KubeClient, nodes: InformerView<KubeObject>, opts: NodeBgpOptions): Promise<NodeBgpHandle> {
   const self = () => nodes.get(undefined, opts.nodeName);
   const { asn, error } = nodeAsn(self());
   if (error) log.warn('ignoring the node AS number annotation', { node: opts.nodeName, err: error });
@@ -74,7 +75,7 @@ export async function startNodeBgp(client: KubeClient, nodes: Informer<KubeObjec
   };
 
   const reported = new Set<string>();
-  const peers = new Informer<KubeObject>(client, BGP_PEERS);
+  const peers = sharedInformer<KubeObject>(client, BGP_PEERS);
   const applyPeers = () => {
     const { peers: configs, invalid } = peersForNode(peers.list(), self()?.metadata.labels);
     for (const bad of invalid) {
@@ -90,8 +91,8 @@ export async function startNodeBgp(client: KubeClient, nodes: Informer<KubeObjec
   nodes.addHandlers({ update: (n, old) => n.metadata.name === opts.nodeName && JSON.stringify(n.metadata.labels) !== JSON.stringify(old.metadata.labels) && applyPeers() });
   void peers.start();
 
-  const services = new Informer<KubeObject>(client, R.services);
-  const slices = new Informer<KubeObject>(client, R.endpointslices);
+  const services = sharedInformer<KubeObject>(client, R.services);
+  const slices = sharedInformer<KubeObject>(client, R.endpointslices);
   let announceTimer: NodeJS.Timeout | undefined;
   const announce = () => {
     // Coalesces bursts (a rollout touches many slices) into one recompute.
