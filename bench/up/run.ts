@@ -16,6 +16,7 @@ import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { formatMemory, labRole, memoryOf, type ProcessMemory } from './memory.js';
 import { formatTimeline, logTimeline, type TimelineEvent } from './timeline.js';
+import { agentStartupMarks, formatStepStats, stepStats, type BenchMarks } from './burst-trace.js';
 
 const repo = new URL('../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
@@ -85,38 +86,50 @@ function labMemory(dataDir: string): ProcessMemory[] {
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 interface PodPhase extends KubeObject {
+  spec?: { nodeName?: string };
   status?: { phase?: string };
 }
 
-/** Creates `count` pods at once and waits until every one is Running; per pod: create call -> Running seen on a watch. */
-async function podBurst(client: KubeClient, count: number): Promise<{ allMs: number; perPodMs: number[] }> {
+/**
+ * Creates `count` pods at once and waits until every one is Running; per pod: the create call
+ * issued and answered, the binding and Running seen on a watch (epoch ms).
+ */
+async function podBurst(client: KubeClient, count: number): Promise<{ allMs: number; perPodMs: number[]; marks: Map<string, BenchMarks> }> {
   const prefix = 'bench-burst-';
-  const createdAt = new Map<string, number>();
-  const runningAt = new Map<string, number>();
+  const marks = new Map<string, BenchMarks>();
+  let runningCount = 0;
   const start = await client.list(R.pods, { namespace: 'default' });
   let allRunning!: () => void;
   const done = new Promise<void>((r) => (allRunning = r));
   const watch = client.watch<PodPhase>(R.pods, { namespace: 'default', resourceVersion: start.metadata.resourceVersion }, (ev) => {
     const name = ev.object.metadata?.name ?? '';
-    if (!name.startsWith(prefix) || runningAt.has(name) || ev.object.status?.phase !== 'Running') return;
-    runningAt.set(name, Date.now());
-    if (runningAt.size === count) allRunning();
+    if (!name.startsWith(prefix)) return;
+    const at = Date.now();
+    const m = marks.get(name) ?? { issued: NaN };
+    marks.set(name, m);
+    if (ev.object.spec?.nodeName) m.scheduled ??= at;
+    if (m.running !== undefined || ev.object.status?.phase !== 'Running') return;
+    m.running = at;
+    if (++runningCount === count) allRunning();
   });
   const t0 = Date.now();
   await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const name = `${prefix}${i}`;
       const issued = Date.now();
+      const m = marks.get(name) ?? { issued };
+      m.issued = issued;
+      marks.set(name, m);
       await client.create<KubeObject>(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } as KubeObject);
-      createdAt.set(name, issued);
+      m.created = Date.now();
     }),
   );
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`only ${runningAt.size} of ${count} pods Running after 300 s`)), 300_000).unref());
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`only ${runningCount} of ${count} pods Running after 300 s`)), 300_000).unref());
   await Promise.race([done, timeout]);
   const allMs = Date.now() - t0;
   watch.stop();
-  const perPodMs = [...runningAt].map(([name, at]) => at - (createdAt.get(name) ?? t0)).sort((a, b) => a - b);
-  return { allMs, perPodMs };
+  const perPodMs = [...marks.values()].filter((m) => m.running !== undefined).map((m) => m.running! - m.issued).sort((a, b) => a - b);
+  return { allMs, perPodMs, marks };
 }
 
 async function main(): Promise<void> {
@@ -137,6 +150,7 @@ async function main(): Promise<void> {
       const atRest = labMemory(dataDir);
       const burst = PODS > 0 ? await podBurst(client, PODS) : undefined;
       if (burst) await new Promise((r) => setTimeout(r, 2000));
+      const agentMarks = burst ? agentStartupMarks(join(dataDir, 'logs'), new Set(burst.marks.keys())) : new Map();
       const withPods = burst ? labMemory(dataDir) : [];
       const overlay = await measureOverlayConvergence(client);
 
@@ -150,6 +164,9 @@ async function main(): Promise<void> {
       if (burst) {
         const p = burst.perPodMs;
         console.log(`  ${PODS} nginx pods created at once -> all Running ${s(burst.allMs)}; per pod create -> Running p50 ${s(percentile(p, 50))}, p99 ${s(percentile(p, 99))} (target: all within 5 s)`);
+        console.log(`  where the burst's pods waited (${agentMarks.size} of ${PODS} pods traced by their agent):`);
+        const traced = [...burst.marks].map(([name, m]) => ({ ...agentMarks.get(name), ...m }));
+        for (const line of formatStepStats(stepStats(traced))) console.log(`    ${line}`);
         console.log(`  lab memory with the ${PODS} pods:`);
         for (const line of formatMemory(withPods)) console.log(`    ${line}`);
       }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { KubeClient, isConflict, isNotFound } from '../client/client.js';
-import { Informer } from '../client/informer.js';
+import { sharedInformer, type SharedInformer } from '../client/shared-informers.js';
 import { renderConflist } from '../cni/conflist.js';
 import { installPluginWrappers } from '../cni/install.js';
 import { createCniRuntime } from '../cni/runtime.js';
@@ -92,8 +92,8 @@ export class Agent {
   });
   private readonly stoppables: Stoppable[] = [];
   private policy: PolicyEnforcer | undefined;
-  private pods: Informer<Pod> | undefined;
-  private services: Informer<Service> | undefined;
+  private pods: SharedInformer<Pod> | undefined;
+  private services: SharedInformer<Service> | undefined;
   private registration: NodeRegistration | undefined;
   private kubelet: KubeletServer | undefined;
   private sandboxes: SandboxRuntime | undefined;
@@ -157,9 +157,9 @@ export class Agent {
     }
     await this.flows.start();
     this.stoppables.push(this.flows);
-    this.services = new Informer<Service>(this.client, R.services);
+    this.services = sharedInformer<Service>(this.client, R.services);
     await this.services.start();
-    this.pods = new Informer<Pod>(this.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
+    this.pods = sharedInformer<Pod>(this.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
     await this.pods.start();
     if (o.runtimeSocket) {
       this.runtime = new RuntimeConnection(o.runtimeSocket, this.log);
@@ -412,10 +412,16 @@ export class Agent {
     const status: PodStatus = worker.status(worker.pod.status);
     const body = JSON.stringify(status);
     if (this.lastStatus.get(worker.key) === body) return;
+    const reportsRunning = status.phase === 'Running' && !worker.startup.has('statusSent');
+    if (reportsRunning) worker.startup.mark('statusSent');
     try {
       const updated = await this.client.patch<Pod>(R.pods, worker.pod.metadata.namespace, worker.pod.metadata.name ?? '', { status }, 'merge', { subresource: 'status' });
       if (updated.metadata.uid === worker.uid) worker.pod = { ...worker.pod, status: updated.status };
       this.lastStatus.set(worker.key, body);
+      if (reportsRunning) {
+        worker.startup.mark('statusAcked');
+        this.log.info('observed pod startup', { pod: worker.key, uid: worker.uid, at: worker.startup.toJSON() });
+      }
       if (status.phase === 'Succeeded' || status.phase === 'Failed') this.lifecycles.send(worker.uid, { type: 'finished' });
     } catch (err) {
       if (!isNotFound(err)) {

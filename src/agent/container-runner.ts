@@ -39,6 +39,8 @@ export interface ContainerHost {
   /** Reads the ConfigMaps and Secrets the environment refers to again. */
   refreshReferences(): Promise<void>;
   changed(): void;
+  /** A start-up step of the pod happened (its first container's create and start). */
+  startupStep?(step: 'containerCreate' | 'containerStarted'): void;
   /** How the pod's process containers are isolated (see isolation-plan.ts). */
   isolation: {
     pod: IsolationPodInput;
@@ -233,11 +235,13 @@ export class ContainerRunner {
   private async startInRuntime(runtime: NonNullable<ContainerHost['runtime']>, plan: Exclude<ContainerPlan, { kind: 'invalid' }>, attempt: number, started: () => void): Promise<ProcessExit> {
     const client = runtime.connection.client;
     try {
+      this.host.startupStep?.('containerCreate');
       const { containerId } = await client.call('CreateContainer', { config: this.runtimeConfig(runtime, plan, attempt) });
       this.log = new RuntimeLog(this.log!.path, client, containerId);
       const exited = runtime.connection.waitExit(containerId);
       const { container } = await client.call('StartContainer', { containerId });
       this.remote = { id: containerId, pid: container.pid };
+      this.host.startupStep?.('containerStarted');
       if (container.pid) this.host.processStarted?.(container.pid);
       // The runtime keeps the previous run for `logs --previous`; older runs go.
       if (attempt >= 2) void client.call('RemoveContainer', { containerId: containerIdOfAttempt(containerId, attempt - 2) }).catch(() => undefined);

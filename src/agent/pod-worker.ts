@@ -15,6 +15,7 @@ import { ServiceAccountTokenProjector, tokenVolumeOf } from './isolation-token.j
 import type { Logger } from '../util/log.js';
 import type { RuntimeConnection } from '../runtime/agent-connection.js';
 import type { ContainerStatusReply } from '../runtime/api.js';
+import { PodStartupTrace } from './pod-startup-trace.js';
 
 export interface PodWorkerDeps {
   client: KubeClient;
@@ -65,6 +66,8 @@ export class PodWorker {
   private refs = new Map<string, DataObject | undefined>();
   private token: ServiceAccountTokenProjector | undefined;
   readonly uid: string;
+  /** When each start-up step of this pod happened (logged once it is Running). */
+  readonly startup = new PodStartupTrace();
 
   constructor(
     public pod: Pod,
@@ -75,6 +78,7 @@ export class PodWorker {
     private readonly adoptedContainers?: ContainerStatusReply[],
   ) {
     this.uid = pod.metadata.uid ?? '';
+    this.startup.mark('seen');
   }
 
   get key(): string {
@@ -110,6 +114,7 @@ export class PodWorker {
       env: (c) => this.containerEnv(c),
       refreshReferences: () => this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message })),
       changed: () => this.deps.reportStatus(this),
+      startupStep: (step) => this.startup.mark(step),
       runtime: this.deps.runtime ? { connection: this.deps.runtime, sandboxId: this.uid, kubeconfig: this.deps.kubeconfig } : undefined,
       processStarted: (pid) => {
         if (this.tornDown) return; // the record is gone with its sandbox; never write it back
@@ -200,6 +205,7 @@ export class PodWorker {
     const name = pod.metadata.name ?? '';
     this.startTime = now();
     const t0 = Date.now();
+    this.startup.mark('setUp', t0);
     this.deps.reportStatus(this);
     for (let attempt = 0; !this.cancelled; attempt++) {
       try {
@@ -207,7 +213,7 @@ export class PodWorker {
           this.sandbox = this.deps.sandboxes.createHostNetwork({ uid: this.uid, namespace: ns, name }, this.deps.nodeNetns, this.deps.nodeIP);
           break;
         }
-        this.sandbox = this.adopted ?? (await this.deps.sandboxes.create({ uid: this.uid, namespace: ns, name, hostname: podHostname(pod), portMappings: this.portMappings() }));
+        this.sandbox = this.adopted ?? (await this.deps.sandboxes.create({ uid: this.uid, namespace: ns, name, hostname: podHostname(pod), portMappings: this.portMappings() }, (step) => this.startup.mark(step)));
         this.sandboxError = undefined;
         break;
       } catch (err) {
@@ -226,14 +232,17 @@ export class PodWorker {
       await this.deps.policy.admitPod({ ...pod, status: { ...pod.status, podIP: this.sandbox.podIP, podIPs: [{ ip: this.sandbox.podIP }] } });
     }
     if (this.cancelled) return;
+    this.startup.mark('admitted');
     const sandboxMs = Date.now() - t0;
     this.writeEtcFiles();
     await this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message }));
     if (this.cancelled) return;
     await this.projectToken();
     if (this.cancelled) return;
+    this.startup.mark('token');
     if (this.deps.runtime) await this.registerWithRuntime(this.deps.runtime);
     if (this.cancelled) return;
+    this.startup.mark('runtimeSandbox');
     const host = this.host();
     for (const c of pod.spec.initContainers ?? []) this.initContainers.push(new ContainerRunner(this.withExpandedCommand(c), this.hostFor(host, c), true));
     const firstReason = this.initContainers.length > 0 ? 'PodInitializing' : 'ContainerCreating';

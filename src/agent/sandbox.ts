@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../linux/exec.js';
+import { coalescedIpBatch } from '../cni/ip-batch-coalescer.js';
 
 /** Runs a kernel tool through src/linux (its failure names the command and its stderr). */
 const run = (cmd: string, args: string[]) => runCommand([cmd, ...args]);
@@ -13,6 +14,8 @@ const run = (cmd: string, args: string[]) => runCommand([cmd, ...args]);
 export interface PodNetworkRuntime {
   add(req: PodNetworkRequest): Promise<{ ips?: { address: string }[] }>;
   del(req: PodNetworkRequest): Promise<unknown>;
+  /** ADD brings `lo` up in the pod namespace (a loopback plugin): the sandbox then leaves it alone. */
+  readonly configuresLoopback?: boolean;
 }
 
 export interface PodNetworkRequest {
@@ -109,7 +112,8 @@ export class Semaphore {
 export class SandboxRuntime {
   // Each CNI ADD/DEL runs a few kernel tools (and exec'd plugins are processes): a burst of new
   // pods must not start hundreds at once.
-  private readonly cniSlots = new Semaphore(8);
+  // Their node-side `ip` work is shared by the ADDs that wait together (ip-batch-coalescer.ts).
+  private readonly cniSlots = new Semaphore(16);
 
   constructor(
     private readonly network: PodNetworkRuntime,
@@ -117,7 +121,8 @@ export class SandboxRuntime {
     private readonly netnsPrefix = POD_NETNS_PREFIX,
   ) {}
 
-  async create(pod: { uid: string; namespace: string; name: string; hostname: string; portMappings?: PodNetworkRequest['portMappings'] }): Promise<SandboxRecord> {
+  /** Creates the pod's sandbox; `step` is told as each part of it is in place. */
+  async create(pod: { uid: string; namespace: string; name: string; hostname: string; portMappings?: PodNetworkRequest['portMappings'] }, step: (s: 'netns' | 'uts' | 'cniSlot' | 'cni') => void = () => undefined): Promise<SandboxRecord> {
     const netns = sandboxNetnsName(pod.uid, this.netnsPrefix);
     const rec: SandboxRecord = {
       uid: pod.uid,
@@ -129,11 +134,18 @@ export class SandboxRuntime {
       createdAt: new Date().toISOString(),
     };
     this.store.save(rec);
-    if (!existsSync(netnsPath(netns))) await run('ip', ['netns', 'add', netns]);
-    await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    // The namespaces of a burst of pods are made by one `ip` process.
+    if (!existsSync(netnsPath(netns))) await coalescedIpBatch(undefined, [`netns add ${netns}`]);
+    if (!this.network.configuresLoopback) await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    step('netns');
     rec.utsPath = await this.createUtsNamespace(netns, pod.hostname);
+    step('uts');
     this.store.save(rec);
-    const result = await this.cniSlots.run(() => this.network.add(this.request(rec)));
+    const result = await this.cniSlots.run(() => {
+      step('cniSlot');
+      return this.network.add(this.request(rec));
+    });
+    step('cni');
     rec.podIP = podIPFromResult(result);
     if (!rec.podIP) throw new Error(`the CNI result for pod ${pod.namespace}/${pod.name} has no IP address`);
     this.store.save(rec);
@@ -187,7 +199,7 @@ export class SandboxRuntime {
     } catch (err) {
       cniError = err as Error;
     }
-    if (existsSync(netnsPath(rec.netns))) await run('ip', ['netns', 'del', rec.netns]).catch(() => undefined);
+    if (existsSync(netnsPath(rec.netns))) await coalescedIpBatch(undefined, [`netns del ${rec.netns}`]).catch(() => undefined);
     rmSync(etcDir(rec.netns), { recursive: true, force: true });
     if (rec.utsPath && existsSync(rec.utsPath)) {
       await run('umount', [rec.utsPath]).catch(() => undefined);

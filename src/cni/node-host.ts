@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { runCommand } from '../linux/exec.js';
 import { NETNS_DIR } from '../linux/netns.js';
 import type { NftTransaction } from '../linux/nft.js';
+import { coalescedIpBatch } from './ip-batch-coalescer.js';
 
 export interface NodeHost {
   /** The node's named network namespace (under /run/netns); undefined = this process's own. */
@@ -22,18 +23,10 @@ function enter(host: NodeHost, argv: string[]): string[] {
 
 /**
  * Runs `ip -batch -` in the node namespace; with `json`, `show` lines print one JSON array
- * each, answered in order.
+ * each, answered in order. Batches of concurrent pods share one process (ip-batch-coalescer.ts).
  */
 export async function nodeIpBatch(host: NodeHost, lines: string[], opts: { json?: boolean } = {}): Promise<unknown[][]> {
-  if (lines.length === 0) return [];
-  const argv = ['ip', ...(host.netns ? ['-n', host.netns] : []), ...(opts.json ? ['-j'] : []), '-batch', '-'];
-  const { stdout } = await runCommand(argv, { input: lines.join('\n') + '\n' });
-  if (!opts.json) return [];
-  return stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith('['))
-    .map((l) => JSON.parse(l) as unknown[]);
+  return coalescedIpBatch(host.netns, lines, opts);
 }
 
 /** The name of a namespace file under /run/netns (or /var/run/netns); undefined for other paths. */

@@ -41,6 +41,8 @@ export interface CniRuntime {
   gc(validAttachments: Attachment[]): Promise<void>;
   /** The network configuration list in use. */
   readonly network: NetworkConfigList;
+  /** A loopback plugin in the list brings `lo` up in each pod namespace at ADD. */
+  readonly configuresLoopback: boolean;
 }
 
 interface CacheEntry {
@@ -113,6 +115,7 @@ export function createCniRuntime(opts: CniRuntimeOptions): CniRuntime {
 
   return {
     network,
+    configuresLoopback: network.plugins.some((p) => p.type === 'loopback' || p.type === 'flatnet-loopback'),
     async add(a) {
       const args = kubernetesCniArgs(a);
       let prevResult: CniResult | undefined;

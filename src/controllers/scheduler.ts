@@ -10,6 +10,10 @@ import { WorkQueue } from './queue.js';
 import { needsScheduling, PlacementCounts, schedulePod } from './scheduler-plan.js';
 import { controllerOf, type Node, type Pod } from './types.js';
 
+/** Binding writes in flight at once (each is one API request). */
+const BINDINGS_IN_FLIGHT = 16;
+const BINDING_RETRY_MS = 1000;
+
 export class Scheduler implements Controller {
   readonly name = 'default-scheduler';
   private readonly queue: WorkQueue;
@@ -21,6 +25,8 @@ export class Scheduler implements Controller {
   /** Pods counted per node (bound, or assumed bound), kept current from events. */
   private readonly counts = new PlacementCounts();
   private readonly counted = new Map<string, { node: string; owner?: string }>();
+  /** Binding writes in flight. */
+  private readonly binding = new Set<Promise<void>>();
 
   constructor(private readonly ctx: ControllerContext) {
     // One worker: each decision sees the previous one, so spreading is exact.
@@ -57,6 +63,29 @@ export class Scheduler implements Controller {
     this.queue.stop();
   }
 
+  /** Writes one binding; a failure other than "gone" or "bound meanwhile" forgets the assumption and retries the pod. */
+  private async bind(key: string, pod: Pod, node: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    try {
+      await this.ctx.client.create(
+        R.pods,
+        { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid: pod.metadata.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
+        { subresource: 'binding' },
+      );
+    } catch (err) {
+      if (this.assumed.get(key) === node) {
+        this.assumed.delete(key);
+        this.recount(key, isNotFound(err) ? undefined : this.pods.get(namespace, name));
+      }
+      if (isNotFound(err)) return;
+      // A conflict: bound meanwhile (by someone else) or replaced; a retry sees which once the cache does.
+      if (!isConflict(err)) this.ctx.log.warn('binding failed; the pod is scheduled again', { pod: key, node, err: (err as Error).message });
+      this.queue.addAfter(key, BINDING_RETRY_MS);
+      return;
+    }
+    this.ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+  }
+
   /** Moves a pod's count to where it is now (its node, the node it is being bound to, or none). */
   private recount(key: string, pod: Pod | undefined): void {
     const before = this.counted.get(key);
@@ -76,21 +105,15 @@ export class Scheduler implements Controller {
     if (!pod || !needsScheduling(pod) || this.assumed.has(key)) return;
     const decision = schedulePod(pod, this.nodes.list(), this.counts);
     if ('node' in decision) {
-      try {
-        await this.ctx.client.create(
-          R.pods,
-          { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid: pod.metadata.uid }, target: { apiVersion: 'v1', kind: 'Node', name: decision.node } },
-          { subresource: 'binding' },
-        );
-      } catch (err) {
-        if (isNotFound(err)) return;
-        if (isConflict(err)) return; // bound meanwhile (by someone else)
-        throw err;
-      }
+      // Assumed bound at once (the next decision counts it, so spreading stays exact); the binding
+      // is written while the next pods are placed, as kube-scheduler's binding cycle runs apart
+      // from its scheduling cycle. At most BINDINGS_IN_FLIGHT are written at a time.
       this.assumed.set(key, decision.node);
       this.recount(key, pod);
       this.unschedulable.delete(key);
-      this.ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${decision.node}`);
+      while (this.binding.size >= BINDINGS_IN_FLIGHT) await Promise.race(this.binding);
+      const written = this.bind(key, pod, decision.node).finally(() => this.binding.delete(written));
+      this.binding.add(written);
       return;
     }
     this.unschedulable.add(key);

@@ -23,8 +23,12 @@ export interface EventStream {
 
 export class RuntimeClient {
   private version: string | undefined;
-  /** Connections are kept and reused: a call costs one round trip, not a connect. */
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  /**
+   * Connections are kept and reused: a call costs one round trip, not a connect. StartContainer
+   * holds its connection until the workload listens, so a burst of pods needs many at once: a
+   * small cap would queue every pod's RunPodSandbox behind other pods' starts.
+   */
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
   constructor(readonly socketPath: string) {}
 

@@ -80,6 +80,7 @@ export async function run(args: string[]): Promise<number> {
   log.info('stopping the node runtime and its containers', { graceSeconds: grace });
   await server.close();
   await runtime.shutdown(grace);
+  runtime.flushState();
   stopNetnsBrokers();
   return 0;
 }

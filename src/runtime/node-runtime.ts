@@ -48,6 +48,8 @@ export class NodeRuntime extends EventEmitter {
   private readonly containers = new Map<string, Container>();
   /** The container whose code runs now (for exceptions thrown by a built-in workload). */
   private readonly current = new AsyncLocalStorage<string>();
+  /** The state file write the changes of this turn of the event loop wait for. */
+  private writeScheduled: Promise<void> | undefined;
 
   constructor(
     private readonly state: RuntimeStateFile,
@@ -80,7 +82,7 @@ export class NodeRuntime extends EventEmitter {
       }
       this.containers.set(status.id, { config: c.config, status });
     }
-    this.save();
+    this.flushState();
   }
 
   /**
@@ -338,7 +340,29 @@ export class NodeRuntime extends EventEmitter {
     this.emit('event', { type, container: this.snapshot(c) } satisfies ContainerEvent);
   }
 
+  /**
+   * Every change is written to the state file; the changes of one turn of the event loop (a burst
+   * of pods) share one write. A caller that must not answer before its change is on disk awaits
+   * persisted() (group commit).
+   */
   private save(): void {
+    if (this.writeScheduled) return;
+    this.writeScheduled = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.writeScheduled = undefined;
+        this.flushState();
+        resolve();
+      }),
+    );
+  }
+
+  /** Resolves once every change made so far is in the state file. */
+  async persisted(): Promise<void> {
+    await this.writeScheduled;
+  }
+
+  /** Writes the state file now. */
+  flushState(): void {
     const containers: SavedContainer[] = [...this.containers.values()].map((c) => ({ config: c.config, status: c.status, ...(c.processRef ? { processRef: c.processRef } : {}) }));
     try {
       this.state.save({ sandboxes: [...this.sandboxes.values()], containers });

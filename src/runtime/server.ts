@@ -99,7 +99,10 @@ export class RuntimeServer {
       if (method === 'Attach') return this.attach(url, req, res);
       if (req.method !== 'POST') throw new RuntimeApiError(405, `${method} is called with POST`);
       const request = decodeRequest(method as MethodName, await readBody(req));
-      return this.json(res, 200, await this.call(method as MethodName, request as Record<string, never>));
+      const reply = await this.call(method as MethodName, request as Record<string, never>);
+      // A change is answered once it is in the state file (shared with the changes made meanwhile).
+      await this.runtime.persisted();
+      return this.json(res, 200, reply);
     } catch (err) {
       if (err instanceof RuntimeApiError) return this.json(res, err.status, { error: err.message });
       this.opts.log.error('runtime request failed', { path: url.pathname, err: (err as Error).message });

@@ -161,7 +161,8 @@ export async function bridgeDel(conf: BridgeConf, env: CniEnv, host: NodeHost = 
   }
   const veth = hostVethName(env.containerId, env.ifName);
   try {
-    await applyIpBatch(host.netns, new IpBatch().deleteLink(veth));
+    // Deletions of a burst of pods share one process (a lone failure still names its device).
+    await nodeIpBatch(host, new IpBatch().deleteLink(veth).lines);
   } catch (err) {
     if (!(err instanceof CommandError && /Cannot find device|does not exist/.test(err.stderr))) throw kernelError(`deleting veth ${veth}`, err);
   }
