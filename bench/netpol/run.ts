@@ -14,15 +14,19 @@
 //    the enforcer's incremental compile, in alternating rounds; every diff applied by a new
 //    `nft -f -` process per transaction, by the long-lived nft session (src/linux/nft-session.ts)
 //    and, with --base, by an earlier commit's code, interleaved (rotating order), each in its own
-//    node namespace holding the same policy. The load average is
-//    printed at the start and the end (the numbers mean little on a loaded machine).
+//    node namespace holding the same policy. Each sample of the enforcer's path (cache update,
+//    incremental compile, render, apply) is stamped phase by phase, with the garbage collector's
+//    pauses that fell in each phase: the slowest samples are printed with their breakdown. The
+//    full-compile comparison runs in its own loop before, so its garbage is not collected inside
+//    the measured samples. The load average is printed at the start and the end (the numbers
+//    mean little on a loaded machine).
 // Runtime is bounded: a fixed number of iterations, each with a deadline.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type dgram from 'node:dgram';
 import { compileNode } from '../../src/netpol/compile.js';
 import { PolicyTableExecutor } from '../../src/netpol/executor.js';
@@ -240,54 +244,72 @@ async function scaleBench(updates: number): Promise<string[]> {
       peer.load = performance.now() - t;
     }
     out.push(`full atomic table load (one transaction): ${peers.map((p) => `${p.name} ${p.load.toFixed(0)} ms`).join('; ')}`);
-    // One policy edited at a time, as the enforcer sees it: its cluster cache updated, then the
-    // node's pods compiled, and each peer renders its state and applies the diff. Rounds
-    // alternate between compiling every local pod (before incremental.ts) and the enforcer's
-    // incremental compile. The peers go in a rotating order, each timed on its own. The
-    // incremental compiler also sees the edit of the round before it (it diffs against its own
-    // last pass).
+    // 1. The compile strategies compared, without the kernel: one policy edited per round, rounds
+    //    alternating between compiling every local pod (before incremental.ts) and the enforcer's
+    //    incremental compile (which diffs against its own last pass).
     const cache = new PolicyClusterCache(NODE_NAME);
     for (const o of objects.namespaces) cache.upsertNamespace(o);
     for (const o of objects.pods) cache.upsertPod(o);
     for (const o of objects.policies) cache.upsertPolicy(o);
-    const incremental = new IncrementalCompiler((p) => p.nodeName === NODE_NAME);
-    incremental.compile(cache.model());
+    const edit = (i: number) => {
+      const original = objects.policies[(i * 37) % objects.policies.length];
+      cache.upsertPolicy({ ...original, spec: { ...(original.spec as object), ingress: [{ ports: [{ port: 7000 + i }] }] } });
+    };
+    const comparing = new IncrementalCompiler((p) => p.nodeName === NODE_NAME);
+    comparing.compile(cache.model());
     const fullCompile: number[] = [];
     const partialCompile: number[] = [];
     let recompiled = 0;
-    let changes = 0;
     for (let i = 0; i < 2 * updates; i++) {
-      const original = objects.policies[(i * 37) % objects.policies.length];
-      cache.upsertPolicy({ ...original, spec: { ...(original.spec as object), ingress: [{ ports: [{ port: 7000 + i }] }] } });
+      edit(i);
       t = performance.now();
       const model = cache.model();
-      let compiled;
-      if (i % 2 === 0) compiled = compileNode(model, NODE_NAME);
-      else {
-        const r = incremental.compile(model);
-        recompiled += r.recompiled;
-        compiled = r.pods;
-      }
-      const podAddresses = cache.admittedAddresses(model);
-      const compileRound = performance.now() - t;
-      (i % 2 === 0 ? fullCompile : partialCompile).push(compileRound);
-      // Each renderer runs once per round (a second call on the same pods would hit its memo).
-      const rendered = new Map<Peer['render'], { state: PolicyState; ms: number }>();
+      if (i % 2 === 0) compileNode(model, NODE_NAME);
+      else recompiled += comparing.compile(model).recompiled;
+      (i % 2 === 0 ? fullCompile : partialCompile).push(performance.now() - t);
+    }
+    // 2. The enforcer's path, sample by sample: the cluster cache updated (as by the informer),
+    //    the incremental compile, the render, and each peer applying the diff (rotating order, each
+    //    timed on its own). Every phase is stamped, and the garbage collector's pauses (from
+    //    PerformanceObserver) are attributed to the sample they fell in, so a slow sample says
+    //    where its time went. The full compiles of step 1 are over (and collected) before.
+    const gcPauses: { start: number; end: number; kind: string }[] = [];
+    const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak', 16: 'minor' };
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcPauses.push({ start: e.startTime, end: e.startTime + e.duration, kind: gcKinds[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'gc' });
+    });
+    (globalThis as { gc?: () => void }).gc?.();
+    const incremental = new IncrementalCompiler((p) => p.nodeName === NODE_NAME);
+    {
+      const model = cache.model();
+      const compiled = incremental.compile(model).pods;
+      const admitted = cache.admittedAddresses(model);
+      for (const peer of peers) await peer.executor.apply(peer.render(compiled, admitted));
+    }
+    observer.observe({ entryTypes: ['gc'] });
+    const samples: { at: number[]; peers: string[]; changes: number }[] = [];
+    let changes = 0;
+    for (let i = 0; i < updates; i++) {
+      const at = [performance.now()];
+      edit(2 * updates + i);
+      const model = cache.model();
+      const compiled = incremental.compile(model).pods;
+      at.push(performance.now()); // compiled
+      const admitted = cache.admittedAddresses(model);
+      const state = renderSets(compiled, admitted);
+      at.push(performance.now()); // rendered
       const order = [...peers.slice(i % peers.length), ...peers.slice(0, i % peers.length)];
+      let sessionChanges = 0;
       for (const peer of order) {
-        let r = rendered.get(peer.render);
-        if (!r) {
-          t = performance.now();
-          const state = peer.render(compiled, podAddresses);
-          r = { state, ms: performance.now() - t };
-          rendered.set(peer.render, r);
-        }
-        const { state, ms: renderMs } = r;
         const cpu0 = peer.session ? processCpuMs(peer.session.pid) : undefined;
+        // A peer with another commit's renderer renders its own state (timed as its render).
+        const r0 = performance.now();
+        const peerState = peer.render === renderSets ? state : peer.render(compiled, admitted);
+        const renderMs = peer.render === renderSets ? at[2] - at[1] : performance.now() - r0;
         const own0 = process.cpuUsage();
-        t = performance.now();
-        const applied = await peer.executor.apply(state);
-        const ms = performance.now() - t;
+        const start = performance.now();
+        const applied = await peer.executor.apply(peerState);
+        const ms = performance.now() - start;
         const own = process.cpuUsage(own0);
         peer.ownCpu.push((own.user + own.system) / 1000);
         if (cpu0) {
@@ -296,16 +318,22 @@ async function scaleBench(updates: number): Promise<string[]> {
           peer.nftSystem.push(cpu1.system - cpu0.system);
         }
         if (applied.unchanged) throw new Error('update produced no change');
-        if (peer === peers[1]) changes += applied.changes;
+        if (peer === peers[1]) sessionChanges = applied.changes;
         peer.apply.push(ms);
         peer.render_.push(renderMs);
-        if (i % 2 === 1) peer.endToEnd.push(compileRound + renderMs + ms);
+        // The enforcer's path: its compile and render, then this peer's transaction.
+        peer.endToEnd.push(at[1] - at[0] + renderMs + ms);
+        at.push(start, start + ms);
       }
+      changes += sessionChanges;
+      samples.push({ at, peers: order.map((p) => p.name), changes: sessionChanges });
     }
+    observer.disconnect();
     const fallbacks = peers.map((p) => p.executor.fallbacks).join('/');
     out.push(`compile after one policy change: every local pod ${summary(fullCompile)}; incremental (${(recompiled / updates).toFixed(1)} pods compiled per change) ${summary(partialCompile)}`);
+    out.push(`enforcer's path, compile (cache.model + incremental compile): ${summary(samples.map((x) => x.at[1] - x.at[0]))}`);
     out.push(`render (state for the kernel): ${summary(peers[1].render_)}${peers[2] ? `; code of --base: ${summary(peers[2].render_)}` : ''}`);
-    out.push(`diff applied (${(changes / (2 * updates)).toFixed(1)} changes per diff; fallbacks to a rebuild ${fallbacks}):`);
+    out.push(`diff applied (${(changes / updates).toFixed(1)} changes per diff; fallbacks to a rebuild ${fallbacks}):`);
     for (const p of peers) out.push(`  ${p.name}: ${summary(p.apply)}`);
     const mean = (v: number[]) => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(2);
     out.push(`CPU time per diff, mean over the run (little affected by the load): nft process user (parse, evaluate, cache) + system (netlink dumps, kernel commit); this process (diff render, batch file, session I/O):`);
@@ -319,6 +347,24 @@ async function scaleBench(updates: number): Promise<string[]> {
     const p99 = (v: number[]) => percentile([...v].sort((a, b) => a - b), 99);
     for (const other of [peers[0], ...peers.slice(2)]) {
       out.push(`  ratio ${other.name} / session: diff applied p50 ${(p50(other.apply) / p50(peers[1].apply)).toFixed(2)}x, p99 ${(p99(other.apply) / p99(peers[1].apply)).toFixed(2)}x; end to end p50 ${(p50(other.endToEnd) / p50(peers[1].endToEnd)).toFixed(2)}x, p99 ${(p99(other.endToEnd) / p99(peers[1].endToEnd)).toFixed(2)}x`);
+    }
+    const sessionPeer = peers[1];
+    const slowest = samples
+      .map((x, i) => ({ x, e2e: sessionPeer.endToEnd[i] }))
+      .sort((a, b) => b.e2e - a.e2e)
+      .slice(0, 5);
+    const gcIn = (from: number, to: number) =>
+      gcPauses.filter((g) => g.end > from && g.start < to).map((g) => `${g.kind} GC ${(Math.min(g.end, to) - Math.max(g.start, from)).toFixed(1)} ms`);
+    out.push(`slowest samples of the session path (phases; GC pauses inside each phase; ${gcPauses.length} GC pauses in the whole loop, ${gcPauses.reduce((t, g) => t + g.end - g.start, 0).toFixed(0)} ms):`);
+    for (const { x, e2e } of slowest) {
+      const j = x.peers.indexOf(sessionPeer.name);
+      const [a0, a1, a2] = x.at;
+      const [s0, s1] = [x.at[3 + 2 * j], x.at[4 + 2 * j]];
+      const phase = (name: string, from: number, to: number) => {
+        const gc = gcIn(from, to);
+        return `${name} ${(to - from).toFixed(1)}${gc.length ? ` (${gc.join(', ')})` : ''}`;
+      };
+      out.push(`  ${e2e.toFixed(1)} ms: ${phase('compile', a0, a1)}, ${phase('render', a1, a2)}, ${phase('apply', s0, s1)} ms`);
     }
   } finally {
     for (const p of peers) await p.executor.close();

@@ -3,7 +3,7 @@
 // with the token (0600, in the node's 0700 data directory), obtains the node's client certificate
 // through a CertificateSigningRequest, then runs the agent with those credentials.
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { DiscoveryError, discoverClusterCA } from '../apiserver/node-identity/discovery.js';
 import { parseToken } from '../apiserver/node-identity/bootstrap-token.js';
 import { caCertHash } from '../apiserver/node-identity/join.js';
@@ -24,10 +24,13 @@ const HELP = `usage: flatnet join --server https://HOST:6443 --token TOKEN --ca-
   --node NAME               this node's name
   --data-dir DIR            the node's data directory (default /var/lib/flatnet/agent-NAME)
   --credentials-only        stop once the node's kubeconfig is written (do not run the agent)
+  --join-env-file F         read FLATNET_TOKEN and FLATNET_CA_CERT_HASH from the JSON file F (0600), waiting
+                            until it exists; the agent's code loads meanwhile (\`flatnet up\` starts its agents
+                            while the server starts and writes the file once the token exists)
 Other flags are passed to \`flatnet agent\` (--netns, --node-ip, --overlay, --kubelet-listen...).
 `;
 
-const OWN = new Set(['server', 'token', 'ca-cert-hash', 'node', 'data-dir']);
+const OWN = new Set(['server', 'token', 'ca-cert-hash', 'node', 'data-dir', 'join-env-file']);
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -49,6 +52,14 @@ export async function run(args: string[]): Promise<number> {
       if (value === undefined) throw new UsageError(`flag --${m[1]} needs a value`);
       own[m[1]] = value;
     } else rest.push(a);
+  }
+  if (own['join-env-file'] && !(own.token ?? process.env.FLATNET_TOKEN)) {
+    // Load the agent's modules while the file is not there yet: that is most of a join's start-up.
+    const preload = import('./agent.js');
+    preload.catch(() => undefined);
+    const env = await waitForJoinEnvironment(own['join-env-file']);
+    own.token ??= env.FLATNET_TOKEN ?? '';
+    own['ca-cert-hash'] ??= env.FLATNET_CA_CERT_HASH ?? '';
   }
   own.token ??= process.env.FLATNET_TOKEN ?? '';
   own['ca-cert-hash'] ??= process.env.FLATNET_CA_CERT_HASH ?? '';
@@ -99,6 +110,27 @@ export async function run(args: string[]): Promise<number> {
   }
   const agent = await import('./agent.js');
   return agent.run(agentArgs);
+}
+
+/** The JSON object of `path` once the file exists (it is written whole, by rename or one write). */
+async function waitForJoinEnvironment(path: string): Promise<Record<string, string>> {
+  for (;;) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`--join-env-file ${path}: ${(err as Error).message}`);
+    }
+    if (text) {
+      try {
+        const env = JSON.parse(text) as unknown;
+        if (env && typeof env === 'object' && !Array.isArray(env)) return env as Record<string, string>;
+      } catch {
+        // Not whole yet: read it again.
+      }
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 function trustsPinnedCA(kubeconfig: string, pin: string): boolean {

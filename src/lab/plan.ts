@@ -31,6 +31,8 @@ export interface LabOptions {
   dataDir: string;
   /** `up --ha`: 3 etcd members and 2 API servers (see ha-plan.ts). */
   ha?: boolean;
+  /** `--overlay bgp`: the lab router's daemon (bgp-router.ts; default BIRD). */
+  router?: 'bird' | 'frr';
 }
 
 export interface LabNode {
@@ -123,9 +125,10 @@ export function planLab(o: LabOptions): LabPlan {
         '--data-dir', n.dataDir,
         '--cni-plugins', o.cniPlugins,
         '--container-runtime-endpoint', `unix://${join(n.dataDir, 'runtime', 'runtime.sock')}`,
+        // Started with the server: loads its code while the server starts, then joins once `up` wrote the token.
+        '--join-env-file', paths.join,
       ],
       log: join(paths.logs, `agent-${n.name}.log`),
-      envFile: paths.join,
       netns: n.netns,
     })),
     // Each node's runtime runs its containers, in the node's namespace like its agent, and

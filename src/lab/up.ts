@@ -18,7 +18,7 @@ import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, installKubeProxyConf
 import { labelSystemNamespaces } from './pod-security.js';
 import { planHaLab } from './ha-plan.js';
 import { haAddressesInUse, prepareHaLab } from './ha-prepare.js';
-import { installLabBgpPeer, labRouterProcess, waitForBgpSessions, writeLabRouterConfig } from './bgp-router.js';
+import { installLabBgpPeer, labRouterProcesses, labRouterSummary, waitForBgpSessions, writeLabRouter } from './bgp-router.js';
 import { UNDERLAY_SEGMENTS } from './underlay-segments.js';
 
 export class LabError extends Error {
@@ -89,7 +89,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   const dataDir = resolve(o.dataDir);
   const plan = o.ha ? planHaLab(planLab({ ...o, dataDir })) : planLab({ ...o, dataDir });
   await checkNoLab(dataDir, plan.paths.state);
-  if (o.overlay === 'bgp') plan.processes.push(labRouterProcess(dataDir, plan.paths.logs));
+  if (o.overlay === 'bgp') plan.processes.push(...labRouterProcesses(o.router ?? 'bird', dataDir, plan.paths.logs));
   const busy = plan.ha ? await haAddressesInUse(plan.ha) : [];
   if (busy.length) throw new LabError(`${busy.join(', ')} already in use by another program; the HA lab needs them. Stop that program first.`);
 
@@ -101,7 +101,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   mkdirSync(plan.paths.pids, { recursive: true });
   mkdirSync(plan.paths.logs, { recursive: true });
   if (plan.ha) prepareHaLab(plan.ha, o.print);
-  if (o.overlay === 'bgp') writeLabRouterConfig(dataDir, plan.nodes);
+  if (o.overlay === 'bgp') writeLabRouter(o.router ?? 'bird', dataDir, plan.nodes);
 
   o.print(`creating the lab network: switch flatnet-lab (172.18.0.1/16), outside client flatnet-ext (172.18.0.200), ${plan.nodes.length} node namespace(s)`);
   await createSwitch(o.overlay === 'bgp' ? UNDERLAY_SEGMENTS : undefined);
@@ -130,10 +130,11 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   const client = new KubeClient(loadKubeconfig(plan.kubeconfig));
   const ready = new Set<string>();
   let lastError = '';
+  let dnsInstalled: Promise<void> | undefined;
   try {
     await writeNodeJoinEnvironment(client, plan);
-    // The add-ons that need no node go in while the agents start; cluster DNS waits for every
-    // node to be Ready so that its two pods are spread over the nodes.
+    // The add-ons that need no node go in while the agents start; cluster DNS goes in as soon as
+    // every node has registered (its two pods spread over the nodes), while they become Ready.
     const nodeIndependentAddons = (async () => {
       await labelSystemNamespaces(client);
       await Promise.all([installServedClasses(client), installKubeProxyConfig(client, o.proxyMode)]);
@@ -141,7 +142,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
     nodeIndependentAddons.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     if (o.overlay === 'bgp') {
       await installLabBgpPeer(client, deadline, plan.nodes);
-      o.print(`BGP: nodes on two underlay segments (172.18.0.0/24, 172.18.1.0/24) joined only by the lab router (BIRD in flatnet-lab, 172.18.0.1 and 172.18.1.1, AS 64512, route reflector): BGPPeers lab-router, lab-router-2`);
+      o.print(`BGP: nodes on two underlay segments (172.18.0.0/24, 172.18.1.0/24) joined only by the lab router (172.18.0.1 and 172.18.1.1, AS 64512, route reflector): BGPPeers lab-router, lab-router-2; ${labRouterSummary(o.router ?? 'bird', dataDir, plan.paths.logs)}`);
     }
     while (ready.size < plan.nodes.length) {
       if (Date.now() > deadline) {
@@ -151,6 +152,10 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
       }
       try {
         const nodes = await client.list<NodeObject>(R.nodes);
+        if (o.dns !== false && !dnsInstalled && plan.nodes.every((p) => nodes.items.some((n) => n.metadata.name === p.name))) {
+          dnsInstalled = nodeIndependentAddons.then(() => installClusterDns(client));
+          dnsInstalled.catch(() => undefined); // awaited below
+        }
         for (const n of nodes.items) {
           const name = n.metadata.name ?? '';
           if (!ready.has(name) && isNodeReady(n)) {
@@ -165,14 +170,14 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
     }
     if (o.overlay === 'bgp') {
       await waitForBgpSessions(client, plan.nodes.map((n) => n.name), deadline).catch((err: Error) => {
-        throw new LabError(`${err.message}\nthe router's log: ${plan.paths.logs}/router.log`);
+        throw new LabError(`${err.message}\nthe router: ${labRouterSummary(o.router ?? 'bird', dataDir, plan.paths.logs)}`);
       });
       o.print(`BGP sessions Established on every node (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     }
     await nodeIndependentAddons;
     o.print('classes: GatewayClasses flatnet and nginx, IngressClasses flatnet (default) and nginx');
     if (o.dns !== false) {
-      await installClusterDns(client);
+      await (dnsInstalled ?? installClusterDns(client));
       o.print(`cluster DNS: Deployment kube-system/coredns behind Service kube-dns ${CLUSTER_DNS_IP}; waiting for an answer`);
       let answer: string | undefined;
       while (!(answer = await probeClusterDns(plan.nodes[0].netns))) {

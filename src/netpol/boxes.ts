@@ -10,6 +10,13 @@ export interface PortRange {
   hi: number;
 }
 
+/** A port range growing over neighbouring address slices. */
+interface Run {
+  ports: PortRange;
+  lo: number;
+  hi: number;
+}
+
 export interface Box {
   addresses: AddressRange;
   protocol: Protocol;
@@ -39,40 +46,58 @@ export function mergeRanges<R extends { lo: number; hi: number }>(ranges: readon
  */
 export function disjointBoxes(boxes: readonly Box[]): Box[] {
   const out: Box[] = [];
+  // Scratch space reused across slices: the sweep visits one slice per box edge, and allocating per
+  // slice made this the largest source of garbage of an incremental policy sync.
+  const covering: PortRange[] = [];
+  const merged: number[] = [];
+  let open = new Map<number, Run>();
+  let still = new Map<number, Run>();
   for (const protocol of PROTOCOLS) {
     const mine = boxes.filter((b) => b.protocol === protocol).sort((a, b) => a.addresses.lo - b.addresses.lo);
     if (mine.length === 0) continue;
-    const points = new Set<number>();
-    for (const b of mine) {
-      points.add(b.addresses.lo);
-      points.add(b.addresses.hi + 1);
+    const edges = new Float64Array(2 * mine.length);
+    for (let i = 0; i < mine.length; i++) {
+      edges[2 * i] = mine[i].addresses.lo;
+      edges[2 * i + 1] = mine[i].addresses.hi + 1;
     }
-    const edges = [...points].sort((a, b) => a - b);
+    edges.sort();
     const start = out.length;
-    let active: Box[] = [];
+    const active: Box[] = [];
     let next = 0;
-    /** Runs through the previous slice (slices are contiguous): port range `lo-hi` -> the addresses it covers so far. */
-    let open = new Map<string, { ports: PortRange; lo: number; hi: number }>();
-    const close = (run: { ports: PortRange; lo: number; hi: number }) => out.push({ addresses: { lo: run.lo, hi: run.hi }, protocol, ports: run.ports });
+    const close = (run: Run) => out.push({ addresses: { lo: run.lo, hi: run.hi }, protocol, ports: run.ports });
     for (let i = 0; i + 1 < edges.length; i++) {
       const lo = edges[i];
+      if (edges[i + 1] === lo) continue; // a repeated edge: no slice
       const hi = edges[i + 1] - 1;
       while (next < mine.length && mine[next].addresses.lo <= lo) active.push(mine[next++]);
-      active = active.filter((b) => b.addresses.hi >= lo);
-      const still = new Map<string, { ports: PortRange; lo: number; hi: number }>();
-      for (const ports of active.length ? mergeRanges(active.map((b) => b.ports)) : []) {
-        const key = `${ports.lo}-${ports.hi}`;
+      let kept = 0;
+      for (const b of active) if (b.addresses.hi >= lo) active[kept++] = b;
+      active.length = kept;
+      // The slice's ports: the merged union of the active boxes' port ranges, as lo, hi pairs.
+      covering.length = 0;
+      for (const b of active) covering.push(b.ports);
+      covering.sort((a, b) => a.lo - b.lo || a.hi - b.hi);
+      merged.length = 0;
+      for (const r of covering) {
+        const n = merged.length;
+        if (n > 0 && r.lo <= merged[n - 1] + 1) merged[n - 1] = Math.max(merged[n - 1], r.hi);
+        else merged.push(r.lo, r.hi);
+      }
+      still.clear();
+      for (let m = 0; m < merged.length; m += 2) {
+        const key = merged[m] * 65536 + merged[m + 1];
         const run = open.get(key);
         if (run) {
           run.hi = hi;
           open.delete(key);
           still.set(key, run);
-        } else still.set(key, { ports, lo, hi });
+        } else still.set(key, { ports: { lo: merged[m], hi: merged[m + 1] }, lo, hi });
       }
       for (const run of open.values()) close(run);
-      open = still;
+      [open, still] = [still, open];
     }
     for (const run of open.values()) close(run);
+    open.clear();
     const sorted = out.splice(start).sort((a, b) => a.addresses.lo - b.addresses.lo || a.ports.lo - b.ports.lo);
     out.push(...sorted);
   }

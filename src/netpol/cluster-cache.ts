@@ -82,6 +82,12 @@ export class PolicyClusterCache {
     this.forgotten.set(ip, holder?.uid);
   }
 
+  /**
+   * Informer copy + admitted copy of a pod, merged once per pair of versions: the same object is
+   * handed out until either changes (the incremental compiler tells changes by object identity).
+   */
+  private readonly merged = new WeakMap<SlimPod, { admitted: SlimPod; pod: SlimPod }>();
+
   private effectivePods(): SlimPod[] {
     const out = new Map<string, SlimPod>();
     for (const [k, pod] of this.pods) {
@@ -90,8 +96,17 @@ export class PolicyClusterCache {
     }
     for (const [k, pod] of this.admitted) {
       const known = out.get(k);
+      if (!known) {
+        out.set(k, pod);
+        continue;
+      }
       // The informer's copy has the freshest labels; the agent's copy may be first with the address.
-      out.set(k, known ? { ...known, ip: known.ip ?? pod.ip, nodeName: known.nodeName ?? pod.nodeName } : pod);
+      let m = this.merged.get(known);
+      if (m?.admitted !== pod) {
+        m = { admitted: pod, pod: { ...known, ip: known.ip ?? pod.ip, nodeName: known.nodeName ?? pod.nodeName } };
+        this.merged.set(known, m);
+      }
+      out.set(k, m.pod);
     }
     return [...out.values()];
   }

@@ -12,12 +12,19 @@
 // test checks this on random change sequences).
 import { compilePods, type CompiledPod } from './compile.js';
 import { peerMatches, policySelectsPod } from './match.js';
-import { isPolicyPod, policyKey, type PolicyModel, type SlimNamespace, type SlimPod, type SlimPolicy } from './model.js';
+import { isPolicyPod, type PolicyModel, type SlimNamespace, type SlimPod, type SlimPolicy } from './model.js';
 
 /** Above this share of changed pods a full compile is cheaper than working out who is dirty. */
 const FULL_COMPILE_SHARE = 0.25;
 
-const podKey = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
+/** Keys of slim objects, remembered per object: the cache hands back the same object until it changes. */
+const keys = new WeakMap<object, string>();
+function keyOf(p: { namespace: string; name: string }): string {
+  let k = keys.get(p);
+  if (k === undefined) keys.set(p, (k = `${p.namespace}/${p.name}`));
+  return k;
+}
+const podKey = keyOf;
 
 interface Snapshot {
   pods: Map<string, SlimPod>;
@@ -43,10 +50,31 @@ interface Change<T> {
   after?: T;
 }
 
-function changes<T>(before: Map<string, T>, after: Map<string, T>): Change<T>[] {
+/**
+ * What changed from `before` to the objects `after`, and `before` brought up to date in place.
+ * Objects the cache did not replace are the same object, so an unchanged cluster costs one map
+ * lookup per object and allocates nothing (a sync used to rebuild and compare three snapshots).
+ */
+function advance<T extends object>(before: Map<string, T>, after: Iterable<T>, keyOf: (o: T) => string): Change<T>[] {
   const out: Change<T>[] = [];
-  for (const [k, v] of after) if (!same(before.get(k), v)) out.push({ before: before.get(k), after: v });
-  for (const [k, v] of before) if (!after.has(k)) out.push({ before: v });
+  let seen = 0;
+  for (const o of after) {
+    const k = keyOf(o);
+    const old = before.get(k);
+    if (old !== undefined) seen++;
+    if (old === o) continue;
+    if (!same(old, o)) out.push({ before: old, after: o });
+    before.set(k, o);
+  }
+  if (seen < before.size - out.filter((c) => c.before === undefined).length) {
+    const present = new Set<string>();
+    for (const o of after) present.add(keyOf(o));
+    for (const [k, v] of before) {
+      if (present.has(k)) continue;
+      out.push({ before: v });
+      before.delete(k);
+    }
+  }
   return out;
 }
 
@@ -71,28 +99,49 @@ export class IncrementalCompiler {
   }
 
   compile(model: PolicyModel): IncrementalResult {
-    const now: Omit<Snapshot, 'compiled'> = {
-      pods: new Map(model.pods.map((p) => [podKey(p), p])),
-      policies: new Map(model.policies.map((p) => [policyKey(p), p])),
-      namespaces: new Map(model.namespaceNames().map((n) => [n, { name: n, labels: model.namespaceLabels(n) }])),
-    };
-    const dirty = this.last ? this.dirtyPods(model, this.last, now) : undefined;
-    const previous = this.last?.compiled;
+    const last = this.last;
+    let dirty: Set<string> | undefined;
+    if (last) {
+      const podChanges = advance(last.pods, model.pods, podKey);
+      const policyChanges = advance(last.policies, model.policies, keyOf);
+      const namespaceChanges = advance(last.namespaces, model.namespaceList(), (n) => n.name);
+      dirty = this.dirtyPods(model, podChanges, policyChanges, namespaceChanges, last.pods);
+    }
+    const previous = last?.compiled;
     let recompiled = 0;
     const pods = compilePods(model, this.isLocal, (pod) => {
       const reused = dirty && !dirty.has(podKey(pod)) ? previous?.get(podKey(pod)) : undefined;
       if (!reused) recompiled++;
       return reused;
     });
-    this.last = { ...now, compiled: new Map(pods.map((p) => [p.pod, p])) };
+    if (last && dirty) {
+      // Bring the compiled pods up to date in place: only the recompiled ones and the ones gone.
+      if (recompiled > 0) for (const p of pods) last.compiled.set(p.pod, p);
+      if (last.compiled.size > pods.length) {
+        const present = new Set(pods.map((p) => p.pod));
+        for (const k of last.compiled.keys()) if (!present.has(k)) last.compiled.delete(k);
+      }
+    } else {
+      this.last = {
+        pods: new Map(model.pods.map((p) => [podKey(p), p])),
+        policies: new Map(model.policies.map((p) => [keyOf(p), p])),
+        namespaces: new Map([...model.namespaceList()].map((n) => [n.name, n])),
+        compiled: new Map(pods.map((p) => [p.pod, p])),
+      };
+    }
     return { pods, recompiled, full: dirty === undefined };
   }
 
   /** Local pods to compile again, or undefined when everything must be. */
-  private dirtyPods(model: PolicyModel, last: Snapshot, now: Omit<Snapshot, 'compiled'>): Set<string> | undefined {
-    if (changes(last.namespaces, now.namespaces).length > 0) return undefined;
-    const podChanges = changes(last.pods, now.pods);
-    if (podChanges.length > Math.max(8, FULL_COMPILE_SHARE * now.pods.size)) return undefined;
+  private dirtyPods(
+    model: PolicyModel,
+    podChanges: Change<SlimPod>[],
+    policyChanges: Change<SlimPolicy>[],
+    namespaceChanges: Change<SlimNamespace>[],
+    lastPods: Map<string, SlimPod>,
+  ): Set<string> | undefined {
+    if (namespaceChanges.length > 0) return undefined;
+    if (podChanges.length > Math.max(8, FULL_COMPILE_SHARE * model.pods.length)) return undefined;
     const dirty = new Set<string>();
     // Every local pod the compile will visit (model.policyPodsIn hides pods that share an address).
     const localByNamespace = new Map<string, SlimPod[]>();
@@ -105,14 +154,16 @@ export class IncrementalCompiler {
     const markSelectedBy = (policy: SlimPolicy) => {
       for (const pod of localByNamespace.get(policy.namespace) ?? []) if (policySelectsPod(policy, pod)) dirty.add(podKey(pod));
     };
-    for (const { before, after } of changes(last.policies, now.policies)) {
+    for (const { before, after } of policyChanges) {
       if (before) markSelectedBy(before);
       if (after) markSelectedBy(after);
     }
     // An address held by two pods hides one of them from peers; which one can flip: start over.
     if (podChanges.length > 0) {
       const holders = new Map<string, Set<string>>();
-      for (const pods of [last.pods, now.pods]) for (const [k, p] of pods) if (p.ip !== undefined) holders.set(p.ip, (holders.get(p.ip) ?? new Set()).add(k));
+      // lastPods is already up to date: the versions before the changes are added back here.
+      for (const [k, p] of lastPods) if (p.ip !== undefined) holders.set(p.ip, (holders.get(p.ip) ?? new Set()).add(k));
+      for (const { before } of podChanges) if (before?.ip !== undefined) holders.set(before.ip, (holders.get(before.ip) ?? new Set()).add(podKey(before)));
       const sharesAddress = (pod: SlimPod | undefined) => pod?.ip !== undefined && holders.get(pod.ip)!.size > 1;
       if (podChanges.some((c) => sharesAddress(c.before) || sharesAddress(c.after))) return undefined;
     }

@@ -230,6 +230,11 @@ export class PolicyModel {
     return [...this.namespaces.keys()];
   }
 
+  /** The namespaces the model was built from (the same objects). */
+  namespaceList(): Iterable<SlimNamespace> {
+    return this.namespaces.values();
+  }
+
   podByIp(ip: string): (SlimPod & { ip: string }) | undefined {
     return this.podsByIp.get(ip);
   }

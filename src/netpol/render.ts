@@ -186,8 +186,13 @@ export function renderTable(tx: NftTransaction, opts: TableOptions, state: Polic
 function mapDiff(from: Map<string, string>, to: Map<string, string>): { gone: string[]; fresh: string[] } {
   const gone: string[] = [];
   const fresh: string[] = [];
-  for (const [ip, chain] of from) if (to.get(ip) !== chain) gone.push(ip);
-  for (const [ip, chain] of to) if (from.get(ip) !== chain) fresh.push(mapElement(ip, chain));
+  // forEach, not for-of: no [key, value] array per entry (this runs over every pod on every sync).
+  from.forEach((chain, ip) => {
+    if (to.get(ip) !== chain) gone.push(ip);
+  });
+  to.forEach((chain, ip) => {
+    if (from.get(ip) !== chain) fresh.push(mapElement(ip, chain));
+  });
   return { gone, fresh };
 }
 
@@ -212,8 +217,14 @@ export function renderDiff(tx: NftTransaction, from: PolicyState, to: PolicyStat
     chunked(tx, 'add', map, fresh);
     changes += gone.length + fresh.length;
   }
-  const goneAdmitted = [...from.admitted].filter((ip) => !to.admitted.has(ip));
-  const freshAdmitted = [...to.admitted].filter((ip) => !from.admitted.has(ip));
+  const goneAdmitted: string[] = [];
+  const freshAdmitted: string[] = [];
+  from.admitted.forEach((ip) => {
+    if (!to.admitted.has(ip)) goneAdmitted.push(ip);
+  });
+  to.admitted.forEach((ip) => {
+    if (!from.admitted.has(ip)) freshAdmitted.push(ip);
+  });
   chunked(tx, 'delete', 'admitted-pods', goneAdmitted);
   chunked(tx, 'add', 'admitted-pods', freshAdmitted);
   changes += goneAdmitted.length + freshAdmitted.length;

@@ -15,14 +15,15 @@ test('plan: node names, namespaces, addresses, ports and the agent command line 
     '--node-ip', '172.18.0.12', '--overlay', 'host-gw', '--proxy-mode', 'iptables', '--kubelet-listen', '0.0.0.0:10250',
     '--data-dir', '/d/nodes/node-2', '--cni-plugins', 'reference',
     '--container-runtime-endpoint', 'unix:///d/nodes/node-2/runtime/runtime.sock',
+    '--join-env-file', '/d/node-join.json',
   ]);
   // Each node's runtime runs in the node's namespace with the node's data directory.
   const runtime = p.processes.find((proc) => proc.name === 'runtime-node-2')!;
   assert.deepEqual([runtime.args, runtime.netns, runtime.log], [['runtime', '--data-dir', '/d/nodes/node-2'], 'flatnet-node-node-2', '/d/logs/runtime-node-2.log']);
   // Agents run in their node's namespace, reach the server at its underlay address and join with
-  // the token and CA pin from their environment: none is given the admin kubeconfig or any file.
+  // the token and CA pin from the join file (read once `up` wrote it): none is given the admin kubeconfig.
   assert.equal(p.processes[2].netns, 'flatnet-node-node-2');
-  assert.equal(p.processes[2].envFile, '/d/node-join.json');
+  assert.equal(p.processes[2].envFile, undefined);
   assert.equal(p.processes[0].netns, undefined);
   assert.ok(p.processes.every((proc) => !proc.args.includes('/d/admin.kubeconfig') && !proc.args.some((a) => a.endsWith('.kubeconfig'))));
   assert.equal(p.processes[2].log, '/d/logs/agent-node-2.log');
