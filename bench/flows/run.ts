@@ -4,12 +4,17 @@
 // `conntrack -E` and `tcpdump -i nflog:13` inside gflb-n, the assembler and the ring.
 //   latency     connection latency (connect, read 1 byte, close) through the DNAT, with the pipeline
 //               on and off, in interleaved rounds; the ratio of medians and of p99s
+//   events      the kernel-reading path at increasing rates: UDP datagrams to distinct ports (each a
+//               new conntrack entry, NEW then DESTROY when its 2 s timeout ends), read by our netlink
+//               socket reader and by `conntrack -E` in interleaved rounds at the same rate: flow
+//               events per second delivered, delivered + counted losses vs expected (2 per datagram)
 //   connections as many connections as the client processes can make for --seconds, pipeline on:
 //               flow events per second delivered, and delivered vs expected (nothing lost?)
 //   drops       UDP datagrams to a dropped port as fast as a sender can: NFLOG events per second,
 //               delivered + counted kernel drops vs sent
 //   replay      the parse + assemble + buffer path alone on real captured conntrack lines (CPU ceiling)
-// Run as root: `node --import tsx bench/flows/run.ts [--rounds 6] [--per-round 400] [--seconds 10] [--clients 2]`.
+// Run as root: `node --import tsx bench/flows/run.ts [--rounds 6] [--per-round 400] [--seconds 10] [--clients 2]
+//   [--rates 10000,20000,30000] [--only events,latency,connections,drops,replay]`.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -28,6 +33,9 @@ const ROUNDS = arg('rounds', 6);
 const PER_ROUND = arg('per-round', 400);
 const SECONDS = arg('seconds', 10);
 const CLIENTS = arg('clients', 2);
+const RATES = (process.argv.includes('--rates') ? process.argv[process.argv.indexOf('--rates') + 1] : '10000,20000,30000').split(',').map(Number);
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : ['replay', 'events', 'latency', 'connections', 'drops'];
+const UDP_TIMEOUT_S = 2;
 
 const NODE = 'gflb-n';
 const CLIENT = 'gflb-c';
@@ -49,6 +57,7 @@ function setUp(): void {
   }
   sh(['ip', '-n', CLIENT, 'route', 'add', '10.96.0.0/16', 'via', '10.78.0.2']);
   sh(['ip', 'netns', 'exec', CLIENT, 'sysctl', '-qw', 'net.ipv4.ip_local_port_range=10000 65000']);
+  sh(['ip', 'netns', 'exec', NODE, 'sysctl', '-qw', `net.netfilter.nf_conntrack_udp_timeout=${UDP_TIMEOUT_S}`]);
   sh(
     ['ip', 'netns', 'exec', NODE, 'nft', '-f', '-'],
     `table ip gflb {
@@ -107,8 +116,8 @@ async function startServer(): Promise<void> {
 }
 
 const log = createLogger('bench-flows');
-function pipeline(capacity = { verdicts: 8192, connections: 32768 }): FlowPipeline {
-  return new FlowPipeline({ node: 'bench', netns: NODE, log, index, capacity });
+function pipeline(capacity = { verdicts: 8192, connections: 32768 }, conntrackReader: 'socket' | 'conntrack-tool' = 'socket'): FlowPipeline {
+  return new FlowPipeline({ node: 'bench', netns: NODE, log, index, capacity, conntrackReader });
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
@@ -137,6 +146,66 @@ async function latency(): Promise<void> {
   console.log(`latency (connect + 1 byte + close through DNAT, ${ROUNDS} interleaved rounds x ${PER_ROUND})`);
   console.log(`  ${row('off', off)}\n  ${row('on', on)}`);
   console.log(`  added: p50 ${(((pct(on, 0.5) - pct(off, 0.5)) / pct(off, 0.5)) * 100).toFixed(1)}%, p90 ${(((pct(on, 0.9) - pct(off, 0.9)) / pct(off, 0.9)) * 100).toFixed(1)}%, p99 ${(((pct(on, 0.99) - pct(off, 0.99)) / pct(off, 0.99)) * 100).toFixed(1)}%`);
+}
+
+function sendUdpFlows(rate: number, seconds: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', CLIENT, 'python3', `${here}udp-flows.py`, '10.78.0.2', String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`udp-flows.py exited ${code}`))));
+  });
+}
+
+async function events(): Promise<void> {
+  const seconds = Math.min(SECONDS, 5);
+  console.log(`events (UDP datagrams to distinct ports for ${seconds} s, NEW + DESTROY per datagram, the DESTROYs mostly from a flush at the end; interleaved readers per rate)`);
+  for (const rate of RATES) {
+    const order: ('socket' | 'conntrack-tool')[] = ['conntrack-tool', 'socket'];
+    for (const reader of order) {
+      const p = pipeline({ verdicts: 1024, connections: 4_000_000 }, reader);
+      let forwarded = 0;
+      let closed = 0;
+      let firstMs = 0;
+      let lastMs = 0;
+      p.ring.subscribe((e) => {
+        if (e.destination.ip !== '10.78.0.2' || e.protocol !== 'udp') return;
+        const now = performance.now();
+        if (firstMs === 0) firstMs = now;
+        lastMs = now;
+        if (e.verdict === 'forwarded') forwarded++;
+        else if (e.verdict === 'closed') closed++;
+      });
+      sh(['ip', 'netns', 'exec', NODE, 'conntrack', '-F']); // nothing left over from the round before
+      p.start();
+      await p.whenReady();
+      await settle(500);
+      const t0 = performance.now();
+      const sent = await sendUdpFlows(rate, seconds);
+      const sendSeconds = (performance.now() - t0) / 1000;
+      // Datagram i goes to port 1 + i % 60000; port 9 is the logged drop (no conntrack entry).
+      const expected = sent - (sent > 8 ? Math.floor((sent - 9) / 60000) + 1 : 0);
+      // Every entry still in the table ends now: a DESTROY event each, as fast as the kernel deletes them.
+      sh(['ip', 'netns', 'exec', NODE, 'conntrack', '-F']);
+      let lastCount = -1;
+      for (;;) {
+        await settle(2000); // the socket reader reports its drop count every second
+        const count = forwarded + closed + p.stats().kernelLosses.conntrack;
+        if (count >= 2 * expected || count === lastCount) break;
+        lastCount = count;
+      }
+      const s = p.stats();
+      p.stop();
+      await settle(300);
+      const delivered = forwarded + closed;
+      const spanS = Math.max(sendSeconds, (lastMs - firstMs) / 1000);
+      const lost = 2 * expected - delivered;
+      console.log(
+        `  ${String(rate).padStart(6)}/s ${reader.padEnd(14)} sent ${sent} (${(sent / sendSeconds).toFixed(0)}/s): delivered ${delivered} of ${2 * expected} (new ${forwarded}, closed ${closed}) = ${(delivered / spanS).toFixed(0)} events/s over ${spanS.toFixed(1)} s; ` +
+          `missing ${lost}, counted as lost ${s.kernelLosses.conntrack}${reader === 'conntrack-tool' ? ' (ENOBUFS warnings: each one or more events)' : ' (exact kernel drop count)'}; buffer shed ${s.shed.connections}; load ${loadavg()[0].toFixed(1)}`,
+      );
+    }
+  }
 }
 
 async function connections(): Promise<void> {
@@ -211,10 +280,11 @@ try {
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores shared)`);
   setUp();
   await startServer();
-  replay();
-  await latency();
-  await connections();
-  await drops();
+  if (ONLY.includes('replay')) replay();
+  if (ONLY.includes('events')) await events();
+  if (ONLY.includes('latency')) await latency();
+  if (ONLY.includes('connections')) await connections();
+  if (ONLY.includes('drops')) await drops();
   console.log(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 } finally {
   tearDown();

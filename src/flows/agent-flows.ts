@@ -6,11 +6,12 @@ import client from 'prom-client';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import type { KubeClient } from '../client/client.js';
-import { Informer } from '../client/informer.js';
+import { sharedInformer, type SharedInformer } from '../client/shared-informers.js';
 import { createLogger } from '../util/log.js';
 import { IdentityIndex, slimObjects } from './identity.js';
 import { FlowPipeline } from './pipeline.js';
 import { serveFlows } from './serve.js';
+import { TraceEndpoint } from '../trace/agent-endpoint.js';
 
 export interface FlowCollectorOptions {
   nodeName: string;
@@ -21,16 +22,18 @@ export interface FlowCollectorOptions {
 const REBUILD_MS = 50;
 
 export class FlowCollector {
-  private readonly informers: Informer[] = [];
+  private readonly informers: SharedInformer[] = [];
   private pipeline: FlowPipeline | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly log;
+  private readonly trace: TraceEndpoint;
 
   constructor(
     private readonly kube: KubeClient,
     private readonly opts: FlowCollectorOptions,
   ) {
     this.log = createLogger('flows', { node: opts.nodeName });
+    this.trace = new TraceEndpoint(opts.nodeName, opts.netns);
   }
 
   private index(): IdentityIndex {
@@ -39,7 +42,7 @@ export class FlowCollector {
   }
 
   async start(): Promise<void> {
-    for (const r of [R.pods, R.services, R.nodes, R.networkpolicies]) this.informers.push(new Informer(this.kube, r));
+    for (const r of [R.pods, R.services, R.nodes, R.networkpolicies]) this.informers.push(sharedInformer(this.kube, r));
     await Promise.all(this.informers.map((i) => i.start()));
     const rebuild = () => {
       if (this.timer) return;
@@ -55,9 +58,10 @@ export class FlowCollector {
     this.log.info('reading flow events', { netns: this.opts.netns });
   }
 
-  /** Serves /flows and /metrics; false for other paths. */
+  /** Serves /flows, /metrics and the trace endpoint (/trace/*); false for other paths. */
   handle(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     const url = new URL(req.url ?? '/', 'http://kubelet');
+    if (this.trace.handle(req, res, url.pathname)) return true;
     if (url.pathname === '/metrics') {
       this.pipeline?.stats();
       void client.register.metrics().then((text) => {
@@ -79,6 +83,7 @@ export class FlowCollector {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.pipeline?.stop();
+    await this.trace.stop();
     for (const i of this.informers) i.stop();
   }
 }

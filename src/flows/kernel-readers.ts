@@ -1,13 +1,16 @@
-// The thin layer that reads the kernel: `conntrack -E` (ctnetlink events) and `tcpdump -i nflog:N`
-// (the NFLOG group flatnet's log rules write to), each inside the node's network namespace, kept
-// running (restarted after an exit). Losses the kernel reports are counted: conntrack's ENOBUFS
-// warnings (events the netlink socket could not hold) and tcpdump's "dropped by kernel" count,
+// The thin layer that reads the kernel: ctnetlink events (our own netlink socket, see
+// ctnetlink-socket.ts; `conntrack -E` as the fallback the bench compares with) and `tcpdump -i
+// nflog:N` (the NFLOG group flatnet's log rules write to), each inside the node's network
+// namespace, kept running (restarted after an exit). Losses the kernel reports are counted: the
+// event socket's exact drop count (conntrack -E: one per ENOBUFS warning, a lower bound), tcpdump's "dropped by kernel" count,
 // asked for every 2 s with SIGUSR1 (a lower bound: libpcap counts overflows it notices).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { inNetns } from '../proxy/exec.js';
 import type { Logger } from '../util/log.js';
 import { parseConntrackLine, type ConntrackEvent } from './conntrack-events.js';
+import { CtnetlinkStream } from './ctnetlink-events.js';
+import { ctGroupMask, CTNETLINK_READER_SCRIPT } from './ctnetlink-socket.js';
 import { FLOW_LOG_GROUP } from './log-prefix.js';
 import { NflogPcapReader, type NflogRecord } from './nflog-pcap.js';
 
@@ -21,6 +24,12 @@ export interface KernelReaderOptions {
    * every TCP state change, about four more, for the `replied` verdict as it happens).
    */
   conntrackEvents?: string;
+  /**
+   * Who reads the conntrack event groups: `socket` (default: our own netlink socket with the
+   * buffer on it, ctnetlink-socket.ts) or `conntrack-tool` (`conntrack -E`, whose -b misses the
+   * event socket; kept for the bench's comparison).
+   */
+  conntrackReader?: 'socket' | 'conntrack-tool';
   /** NFLOG group (default FLOW_LOG_GROUP). */
   group?: number;
   onConntrack(e: ConntrackEvent): void;
@@ -61,6 +70,44 @@ export class KernelReaders {
   }
 
   private startConntrack(): void {
+    if ((this.opts.conntrackReader ?? 'socket') === 'socket') this.startCtnetlinkSocket();
+    else this.startConntrackTool();
+  }
+
+  private startCtnetlinkSocket(): void {
+    const o = this.opts;
+    const bytes = String(o.conntrackBufferBytes ?? 64 * 1024 * 1024);
+    const [cmd, args] = inNetns(o.netns, 'python3', ['-c', CTNETLINK_READER_SCRIPT, String(ctGroupMask(o.conntrackEvents ?? 'NEW,DESTROY')), bytes]);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.conntrack = child;
+    const stream = new CtnetlinkStream();
+    let ready = false;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (!ready) {
+        ready = true;
+        o.onReady?.('conntrack');
+      }
+      try {
+        for (const item of stream.push(chunk)) {
+          if (item.kind === 'event') o.onConntrack(item.event);
+          else o.onLoss('conntrack', item.lost);
+        }
+      } catch (err) {
+        o.log.warn('cannot read the conntrack event stream; restarting its reader', { err: (err as Error).message });
+        child.kill();
+      }
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => o.log.warn('the conntrack event reader says', { line }));
+    child.on('error', (err) => o.log.warn('cannot run the conntrack event reader (python3)', { err: err.message }));
+    child.on('exit', (code, signal) => {
+      if (this.stopped) return;
+      o.log.warn('the conntrack event reader exited; restarting', { code, signal });
+      o.onLoss('conntrack', undefined);
+      this.later(() => this.startConntrack());
+    });
+  }
+
+  private startConntrackTool(): void {
     const o = this.opts;
     const bytes = String(o.conntrackBufferBytes ?? 64 * 1024 * 1024);
     const [cmd, args] = inNetns(o.netns, 'conntrack', ['-E', '-e', o.conntrackEvents ?? 'NEW,DESTROY', '-o', 'timestamp,extended,id', '-b', bytes]);

@@ -16,6 +16,8 @@ export interface FlowPipelineOptions {
   conntrackBufferBytes?: number;
   /** conntrack event types (KernelReaderOptions.conntrackEvents). */
   conntrackEvents?: string;
+  /** KernelReaderOptions.conntrackReader. */
+  conntrackReader?: 'socket' | 'conntrack-tool';
 }
 
 export interface PipelineStats extends RingStats {
@@ -61,6 +63,7 @@ export class FlowPipeline {
       log: this.opts.log,
       conntrackBufferBytes: this.opts.conntrackBufferBytes,
       conntrackEvents: this.opts.conntrackEvents,
+      conntrackReader: this.opts.conntrackReader,
       onConntrack: (e) => this.accept(this.assembler.fromConntrack(e)),
       onNflog: (r) => this.accept(this.assembler.fromNflog(r)),
       onLoss: (source, n) => {

@@ -8,7 +8,7 @@ import { parseResolvConf, type ResolvConf } from '../agent/resolv-conf.js';
 import { sandboxNetnsName } from '../agent/sandbox.js';
 import { isPolicyPod, type Protocol } from '../netpol/model.js';
 import type { OverlayMode } from '../overlay/model.js';
-import { analyseKernel, comparePrediction, type NodeTrace, type Observation } from './compare.js';
+import { analyseKernel, comparePrediction, type KernelRoute, type NodeTrace, type Observation, type ProbeResult } from './compare.js';
 import { continuesAfter, resolutionOutcome, searchCandidates, type DnsAnswer } from './dns-search.js';
 import { kernelRoute, PROBE_DSCP_TEXT, queryDns, sendProbe, TraceSession } from './kernel.js';
 import { pathFor, predictTrace, type ClusterView, type TraceSource, type TraceTarget } from './predict.js';
@@ -108,45 +108,94 @@ export async function runTrace(view: ClusterView, lab: LabLayout, req: TraceRequ
   if (req.modelOnly) return report;
   if (req.protocol === 'SCTP') throw new TraceInputError('PROTOCOL: the probe sends TCP or UDP (this kernel carries no SCTP)');
 
-  const sourcePort = randomInt(61000, 65000);
-  const table = `flatnet-trace-${sourcePort}`;
-  const traced = prediction.nodes.map((name) => {
-    const node = lab.nodes.find((n) => n.name === name);
-    if (!node) throw new TraceInputError(`node ${name} is not a node of this lab: its namespace cannot be traced here`);
-    return { node: name, netns: node.netns };
-  });
-  const session = new TraceSession(traced, table, sourcePort);
-  const onSignal = () => void session.stop().finally(() => process.exit(130));
+  const kernel = new LocalTraceKernel(lab, sourceNetns);
+  const onSignal = () => void kernel.stop().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  let probe: Awaited<ReturnType<typeof sendProbe>>;
-  let outputs: Map<string, string>;
   try {
-    await session.start();
-    probe = await sendProbe(sourceNetns, { ip, port, protocol: req.protocol === 'UDP' ? 'udp' : 'tcp', sourcePort, timeoutSeconds: req.timeoutSeconds });
+    return await probeAndCompare(report, source, target, req.timeoutSeconds, kernel);
   } finally {
-    outputs = await session.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-  const nodes: NodeTrace[] = traced.map((t) => ({ node: t.node, events: traceEvents(parseMonitorOutput(outputs.get(t.node) ?? '')) }));
+}
+
+/**
+ * Where the kernel work of a trace happens: here (the lab's namespaces on this machine, the CLI)
+ * or in the nodes' agents (the web view, src/trace/agent-kernel.ts).
+ */
+export interface TraceKernel {
+  /** Tracing on in these nodes, for the probe's source port; resolves once no event can be missed. */
+  start(nodes: string[], table: string, sourcePort: number): Promise<void>;
+  /** The probe from the source (TCP SYN or one UDP datagram). */
+  probe(opts: { ip: string; port: number; protocol: 'tcp' | 'udp'; sourcePort: number; timeoutSeconds: number }): Promise<{ result: ProbeResult; detail?: string }>;
+  /** Tracing off; each node's `nft monitor` output. Safe after a failed or partial start. */
+  stop(): Promise<Map<string, string>>;
+  route(node: string, ip: string): Promise<KernelRoute>;
+}
+
+class LocalTraceKernel implements TraceKernel {
+  private session: TraceSession | undefined;
+
+  constructor(
+    private readonly lab: LabLayout,
+    private readonly sourceNetns: string,
+  ) {}
+
+  private netnsOf(name: string): string {
+    const node = this.lab.nodes.find((n) => n.name === name);
+    if (!node) throw new TraceInputError(`node ${name} is not a node of this lab: its namespace cannot be traced here`);
+    return node.netns;
+  }
+
+  async start(nodes: string[], table: string, sourcePort: number): Promise<void> {
+    this.session = new TraceSession(nodes.map((node) => ({ node, netns: this.netnsOf(node) })), table, sourcePort);
+    await this.session.start();
+  }
+
+  probe(opts: Parameters<TraceKernel['probe']>[0]) {
+    return sendProbe(this.sourceNetns, opts);
+  }
+
+  async stop(): Promise<Map<string, string>> {
+    return this.session ? this.session.stop() : new Map();
+  }
+
+  route(node: string, ip: string): Promise<KernelRoute> {
+    return kernelRoute(this.netnsOf(node), ip);
+  }
+}
+
+/** Sends the probe under tracing through `kernel` and compares what the kernel did with the prediction. */
+export async function probeAndCompare(report: TraceReport, source: TraceSource, target: TraceTarget, timeoutSeconds: number, kernel: TraceKernel): Promise<TraceReport> {
+  const prediction = report.prediction;
+  const { ip } = target;
+  const sourcePort = randomInt(61000, 65000);
+  const table = `flatnet-trace-${sourcePort}`;
+  const traced = prediction.nodes;
+  let probe: Awaited<ReturnType<TraceKernel['probe']>>;
+  let outputs: Map<string, string>;
+  try {
+    await kernel.start(traced, table, sourcePort);
+    probe = await kernel.probe({ ip, port: target.port, protocol: target.protocol === 'UDP' ? 'udp' : 'tcp', sourcePort, timeoutSeconds });
+  } finally {
+    outputs = await kernel.stop();
+  }
+  const nodes: NodeTrace[] = traced.map((node) => ({ node, events: traceEvents(parseMonitorOutput(outputs.get(node) ?? '')) }));
   const obs: Observation = { probePort: sourcePort, probeDscp: PROBE_DSCP_TEXT, probe, nodes, traceTable: table };
   const facts = analyseKernel(prediction, obs);
   const path = pathFor(prediction, facts.dnatTo?.ip ?? ip);
   const routes: NonNullable<TraceReport['kernel']>['routes'] = [];
-  if (path?.fromNode) {
-    const where = traced.find((t) => t.node === path.fromNode);
-    if (where) {
-      const route = await kernelRoute(where.netns, path.endpoint.ip);
-      nodes.find((n) => n.node === where.node)!.route = route;
-      routes.push({ node: where.node, route });
-    }
+  if (path?.fromNode && traced.includes(path.fromNode)) {
+    const route = await kernel.route(path.fromNode, path.endpoint.ip);
+    nodes.find((n) => n.node === path.fromNode)!.route = route;
+    routes.push({ node: path.fromNode, route });
   }
   report.findings = comparePrediction(prediction, facts, obs);
   report.bugs = report.findings.filter((f) => f.severity === 'bug').length;
   report.kernel = {
-    probe: { protocol: req.protocol.toLowerCase(), sourceAddress: source.kind === 'pod' ? source.pod.ip : source.ip, sourcePort, dscp: PROBE_DSCP_TEXT, ...probe },
-    tracedNodes: traced.map((t) => t.node),
+    probe: { protocol: target.protocol.toLowerCase(), sourceAddress: source.kind === 'pod' ? source.pod.ip : source.ip, sourcePort, dscp: PROBE_DSCP_TEXT, ...probe },
+    tracedNodes: traced,
     traceTable: table,
     routes,
     facts,

@@ -21,7 +21,8 @@ import { readAsset, indexHtml, CONTENT_SECURITY_POLICY } from './assets.js';
 import { matrixPods, policyView } from './policy-view.js';
 import { serviceView } from './service-view.js';
 import { LOGIN_CODE_TTL_MS, LoginCodes, Sessions, sessionCookie, sessionIdFromCookie } from './sessions.js';
-import { modelTrace, TraceFormError } from './trace-form.js';
+import { AgentTraceKernel, AgentTraceError } from '../trace/agent-kernel.js';
+import { kernelTrace, modelOnlyResult, prepareTrace, TraceFormError } from './trace-form.js';
 import { collectionPath, parseLiveResources, serveLiveStream } from './live-stream.js';
 
 const log = createLogger('ui');
@@ -212,7 +213,11 @@ export class WebUi {
     sendJson(res, 200, serviceView(slimService(svc), slices, nodes, podByIp));
   }
 
-  /** POST /ui/api/trace {from, to, port?, protocol?}: the models' prediction of `flatnet trace --model-only`. */
+  /**
+   * POST /ui/api/trace {from, to, port?, probe?}: the models' prediction, then (from a pod, unless
+   * probe is false) the kernel probe through the nodes' agents, as `flatnet trace` runs it. The
+   * probe acts inside the source pod's network namespace: it needs what exec into the pod needs.
+   */
   private async trace(req: IncomingMessage, res: ServerResponse, user: RequestUser): Promise<void> {
     if ((req.method ?? 'GET') !== 'POST') throw errors.methodNotAllowed('a trace is asked for with POST');
     let body: unknown;
@@ -228,9 +233,17 @@ export class WebUi {
       nodes: this.listAll(user, R.nodes),
     };
     try {
-      sendJson(res, 200, await modelTrace(view, body));
+      const prepared = prepareTrace(view, body);
+      const wantsProbe = (body as { probe?: unknown }).probe !== false;
+      if (!wantsProbe) return sendJson(res, 200, modelOnlyResult(prepared, 'the probe was not asked for'));
+      if (prepared.source.kind !== 'pod') return sendJson(res, 200, modelOnlyResult(prepared, 'the outside client is not a node: `flatnet trace` on the lab machine probes from it'));
+      const pod = prepared.source.pod;
+      this.authorize(user, 'POST', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/exec`);
+      const kernel = new AgentTraceKernel(view.nodes, this.deps.kubelets, { podUid: pod.uid, node: prepared.source.node });
+      sendJson(res, 200, await kernelTrace(prepared, kernel));
     } catch (err) {
       if (err instanceof TraceFormError) throw errors.badRequest(err.message);
+      if (err instanceof AgentTraceError) throw errors.badRequest(`the kernel probe failed: ${err.message}`);
       throw err;
     }
   }

@@ -1,13 +1,14 @@
 // The web view's trace form: the same prediction `flatnet trace --model-only` prints (Service
 // DNAT choice, route and overlay hop, egress and ingress policy verdicts) from the API objects
-// the user may read. The kernel probe needs the lab's namespaces on the machine: that part stays
-// with `flatnet trace`.
+// the user may read; then, from a pod, the kernel probe `flatnet trace` sends, done by the nodes'
+// agents (src/trace/agent-kernel.ts): the rules it hit and any model/kernel disagreement.
 import type { KubeObject } from '../api/types.js';
 import { EXT_ADDRESS, EXT_NETNS } from '../lab/plan.js';
 import { isPolicyPod, type PolicyModel } from '../netpol/model.js';
 import { overlayNodeFromObject, VTEP_MAC_ANNOTATION, type OverlayMode } from '../overlay/model.js';
 import { slimEndpointSlice, slimService, type Protocol, type SlimEndpointSlice } from '../proxy/model.js';
-import { predictTrace, type ClusterView, type TraceSource } from '../trace/predict.js';
+import { predictTrace, type ClusterView, type TraceSource, type TraceTarget } from '../trace/predict.js';
+import { probeAndCompare, type TraceKernel } from '../trace/run.js';
 import { destinationOf } from '../trace/destination.js';
 import { reportText, type TraceReport } from '../trace/report.js';
 
@@ -58,7 +59,15 @@ function sourceOf(policy: PolicyModel, from: string): TraceSource {
   return { kind: 'pod', pod, node: pod.nodeName };
 }
 
-export async function modelTrace(objects: TraceObjects, body: unknown): Promise<{ report: TraceReport; text: string }> {
+export interface PreparedTrace {
+  form: TraceForm;
+  source: TraceSource;
+  target: TraceTarget;
+  report: TraceReport;
+}
+
+/** The form read and the models' prediction made (no kernel work). */
+export function prepareTrace(objects: TraceObjects, body: unknown): PreparedTrace {
   const form = parseTraceForm(body);
   const view: ClusterView = {
     policy: objects.policy,
@@ -74,9 +83,23 @@ export async function modelTrace(objects: TraceObjects, body: unknown): Promise<
   const ip = destination.ip;
   const port = form.port ?? view.policy.podByIp(ip)?.ports[0]?.containerPort;
   if (port === undefined) throw new TraceFormError('port: required (the destination declares no container port to default to)');
-  const prediction = predictTrace(view, source, { label: form.to, ip, port, protocol: form.protocol });
-  const report: TraceReport = { from: form.from, to: form.to, prediction, findings: [], bugs: 0 };
-  // No probe ran: the closing line says so instead of comparing with a kernel trace that did not happen.
-  const text = reportText(report).replace(/the kernel did what the models say\n$/, 'models only: `flatnet trace` on the lab machine adds the kernel probe under nftables tracing\n');
-  return { report, text };
+  const target: TraceTarget = { label: form.to, ip, port, protocol: form.protocol };
+  const prediction = predictTrace(view, source, target);
+  return { form, source, target, report: { from: form.from, to: form.to, prediction, findings: [], bugs: 0 } };
+}
+
+/** The prediction only (the closing line says no probe ran instead of comparing with a trace that did not happen). */
+export function modelOnlyResult(p: PreparedTrace, why: string): { report: TraceReport; text: string } {
+  return { report: p.report, text: reportText(p.report).replace(/the kernel did what the models say\n$/, `models only: ${why}\n`) };
+}
+
+export async function modelTrace(objects: TraceObjects, body: unknown): Promise<{ report: TraceReport; text: string }> {
+  return modelOnlyResult(prepareTrace(objects, body), 'no probe was asked for');
+}
+
+/** The probe under nftables tracing through `kernel`, compared with the prediction. */
+export async function kernelTrace(p: PreparedTrace, kernel: TraceKernel, timeoutSeconds = 3): Promise<{ report: TraceReport; text: string }> {
+  if (p.form.protocol === 'SCTP') throw new TraceFormError('port: the probe sends TCP or UDP (this kernel carries no SCTP)');
+  const report = await probeAndCompare(p.report, p.source, p.target, timeoutSeconds, kernel);
+  return { report, text: reportText(report) };
 }

@@ -281,7 +281,7 @@ function TracePage(): View {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [port, setPort] = useState('');
-  const [result, setResult] = useState<{ text?: string; error?: string; running?: boolean }>({});
+  const [result, setResult] = useState<{ text?: string; error?: string; running?: boolean; bugs?: number; probed?: boolean }>({});
   const pods = cluster.pods
     .list()
     .filter((p) => podIP(p))
@@ -290,8 +290,8 @@ function TracePage(): View {
   const submit = (e: Event) => {
     e.preventDefault();
     setResult({ text: 'Tracing…', running: true });
-    postJson<{ text: string }>('/ui/api/trace', { from, to, port }).then(
-      (r) => setResult({ text: r.text }),
+    postJson<{ text: string; report: { bugs: number; kernel?: unknown } }>('/ui/api/trace', { from, to, port }).then(
+      (r) => setResult({ text: r.text, bugs: r.report.bugs, probed: r.report.kernel !== undefined }),
       (err: Error) => setResult({ error: err.message }),
     );
   };
@@ -301,7 +301,7 @@ function TracePage(): View {
     'section',
     { class: 'page trace-page' },
     h('h2', null, 'Trace'),
-    h('p', null, 'The models’ prediction for one flow, as `flatnet trace --model-only` prints it: Service DNAT choice, route and overlay hop, egress and ingress policy verdicts. The kernel probe runs with `flatnet trace` on the lab machine.'),
+    h('p', null, 'One flow as `flatnet trace` follows it: the models’ prediction (Service DNAT choice, route and overlay hop, egress and ingress policy verdicts), then a real probe from the source pod with nftables tracing on in the nodes involved, the rules it hit, and every difference between the two flagged as a bug.'),
     h(
       'form',
       { id: 'trace-form', onSubmit: submit },
@@ -312,6 +312,11 @@ function TracePage(): View {
       h('button', { type: 'submit' }, 'Trace'),
     ),
     result.error ? h('p', { class: 'error', id: 'trace-error' }, result.error) : null,
+    result.probed && !result.running
+      ? (result.bugs ?? 0) > 0
+        ? h('p', { class: 'error', id: 'trace-verdict', 'data-bugs': String(result.bugs) }, `The kernel and the models disagree: ${result.bugs} BUG line${result.bugs === 1 ? '' : 's'} below.`)
+        : h('p', { id: 'trace-verdict', 'data-bugs': '0' }, 'The kernel did what the models say.')
+      : null,
     result.text ? h('pre', { id: 'trace-result', 'data-state': result.running ? 'running' : 'done' }, result.text) : null,
   );
 }

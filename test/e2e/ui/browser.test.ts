@@ -177,27 +177,54 @@ test('the web view in headless Chromium against a lab', { timeout: 900_000 }, as
     await shot(page, '5-service');
   });
 
-  await t.test('the trace form predicts the denied flow', async () => {
+  await t.test('the trace form predicts the denied flow and probes the kernel through the agents', async () => {
     await page.goto(page.url().replace(/#.*$/, '') + '#/trace');
     await page.fill('#trace-from', `${NS}/client`);
     await page.fill('#trace-to', `${NS}/locked`);
     await page.fill('#trace-port', '8080/tcp');
     await page.click('#trace-form button');
-    const answer = await page.waitForSelector('#trace-result[data-state="done"], #trace-error');
-    const text = await answer.textContent();
+    const answer = await page.waitForSelector('#trace-result[data-state="done"], #trace-error', { timeout: 60_000 });
+    const text = (await answer.textContent()) ?? '';
     assert.equal(await answer.getAttribute('id'), 'trace-result', `the form answered: ${text}`);
     const cliTrace = await run(process.execPath, [CLI, 'trace', `${NS}/client`, `${NS}/locked`, '8080/tcp', '--model-only', '--data-dir', lab.dataDir], { env: lab.env, timeoutMs: 60_000 });
     assert.equal(cliTrace.code, 0, cliTrace.stderr);
-    const body = (s: string) => s.split('\n').slice(0, -2).join('\n');
-    assert.equal(body(text ?? ''), body(cliTrace.stdout), 'the form prints what `flatnet trace --model-only` prints');
-    assert.match(text ?? '', new RegExp(`${NS}/deny-locked`));
+    const prediction = cliTrace.stdout.split('\n').slice(0, -2).join('\n');
+    assert.ok(text.startsWith(prediction), `the form starts with what \`flatnet trace --model-only\` prints:\n${text}\n---\n${cliTrace.stdout}`);
+    assert.match(text, new RegExp(`${NS}/deny-locked`));
+    assert.ok(text.length > prediction.length + 40, `the kernel part follows the prediction:\n${text}`);
+    assert.equal(await page.$eval('#trace-verdict', (e) => e.getAttribute('data-bugs')), '0', text);
+    assert.doesNotMatch(text, /^BUG/m);
+    // Same as the CLI's full trace: the kernel agrees with the models.
+    const cliFull = await run(process.execPath, [CLI, 'trace', `${NS}/client`, `${NS}/locked`, '8080/tcp', '-o', 'json', '--data-dir', lab.dataDir], { env: lab.env, timeoutMs: 60_000 });
+    assert.equal(cliFull.code, 0, cliFull.stdout + cliFull.stderr);
+    const full = JSON.parse(cliFull.stdout) as { bugs: number; kernel: { probe: { result: string } } };
+    assert.equal(full.bugs, 0);
+    assert.ok(text.includes(full.kernel.probe.result), `the form's probe ended as the CLI's did (${full.kernel.probe.result}):\n${text}`);
+    await shot(page, '6-trace');
     await page.fill('#trace-from', `${NS}/nobody`);
     await page.click('#trace-form button');
     assert.match((await (await page.waitForSelector('#trace-error')).textContent()) ?? '', /from: pod uidemo\/nobody does not exist/);
-    await page.fill('#trace-from', `${NS}/client`);
-    await page.click('#trace-form button');
-    await page.waitForSelector('#trace-result[data-state="done"]');
-    await shot(page, '6-trace');
+  });
+
+  await t.test('a drop rule inserted by hand: the form flags the kernel/model disagreement', async () => {
+    const webNode = podsJson.items.find((p) => p.metadata.name === 'web')!.spec.nodeName;
+    const rules = `table inet gui-by-hand {\n  chain byhand {\n    type filter hook forward priority -200; policy accept;\n    ip daddr ${podIP('web')} tcp dport 8080 drop\n  }\n}\n`;
+    const add = await run('ip', ['netns', 'exec', `flatnet-node-${webNode}`, 'nft', '-f', '-'], { input: rules });
+    assert.equal(add.code, 0, add.stderr);
+    try {
+      await page.fill('#trace-from', `${NS}/client`);
+      await page.fill('#trace-to', `${NS}/web`);
+      await page.fill('#trace-port', '8080/tcp');
+      await page.click('#trace-form button');
+      const answer = await page.waitForSelector('#trace-result[data-state="done"], #trace-error', { timeout: 60_000 });
+      const text = (await answer.textContent()) ?? '';
+      assert.equal(await answer.getAttribute('id'), 'trace-result', `the form answered: ${text}`);
+      assert.match(text, /^BUG the model says the flow is allowed, but the kernel dropped the probe at .*inet gui-by-hand byhand handle \d+/m);
+      assert.notEqual(await page.$eval('#trace-verdict', (e) => e.getAttribute('data-bugs')), '0');
+      await shot(page, '7-trace-bug');
+    } finally {
+      await run('ip', ['netns', 'exec', `flatnet-node-${webNode}`, 'nft', 'delete', 'table', 'inet', 'gui-by-hand']);
+    }
   });
 
   assert.deepEqual(offSite, [], 'the page fetched nothing but the API server');

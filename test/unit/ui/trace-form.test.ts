@@ -33,7 +33,7 @@ test('a denied pod-to-pod flow: the prediction names the policy; unknown pods ar
   const objects = { policy: policyModel, services: [], slices: [], nodes: [node('node-1', '10.244.1.0/24', '172.18.0.11', '02:00:00:00:00:01')] };
   const { text, report } = await modelTrace(objects, { from: 'x/a', to: 'x/b', port: '80' });
   assert.match(text, /x\/deny-b/);
-  assert.match(text, /models only: `flatnet trace`/);
+  assert.match(text, /models only: no probe was asked for/);
   assert.equal(report.kernel, undefined);
   await assert.rejects(modelTrace(objects, { from: 'x/zzz', to: 'x/b', port: '80' }), /from: pod x\/zzz does not exist/);
   await assert.rejects(modelTrace(objects, { from: 'x/a', to: 'backend', port: '80' }), /to: "backend" is not NAMESPACE\/POD/);
