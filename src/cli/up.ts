@@ -13,6 +13,7 @@ machine would (\`flatnet join\` with a bootstrap token), reaching the server at 
   --nodes N                          nodes to run (default 2)
   --overlay vxlan|host-gw|bgp        how pods reach pods on other nodes (default vxlan; bgp: a BIRD
                                      route reflector in flatnet-lab, see flatnet bgp status)
+  --router bird|frr                  with --overlay bgp: the lab router's daemon, BIRD 2 or FRR (default bird)
   --proxy-mode nftables|iptables     the service proxy's backend (default nftables)
   --cni-plugins flatnet|reference    flatnet's CNI plugins or the reference ones in /usr/lib/cni (default flatnet)
   --data-dir D                       state, logs, kubeconfig (default ${DEFAULT_DATA_DIR})
@@ -32,12 +33,13 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const f = parseFlags(args, { values: { nodes: '2', overlay: 'vxlan', 'proxy-mode': 'nftables', 'cni-plugins': 'flatnet', 'data-dir': DEFAULT_DATA_DIR, timeout: '120', dns: 'true' }, booleans: ['ha'] });
+  const f = parseFlags(args, { values: { nodes: '2', overlay: 'vxlan', 'proxy-mode': 'nftables', 'cni-plugins': 'flatnet', 'data-dir': DEFAULT_DATA_DIR, timeout: '120', dns: 'true', router: 'bird' }, booleans: ['ha'] });
   if (f.values.dns !== 'true' && f.values.dns !== 'false') throw new UsageError(`--dns must be true or false (got "${f.values.dns}")`);
   const nodes = Number(f.values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new UsageError(`--nodes must be a whole number from 1 to 50 (got "${f.values.nodes}")`);
   const timeout = Number(f.values.timeout);
   if (!(timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds (got "${f.values.timeout}")`);
+  if (f.values.router !== 'bird' && f.values.overlay !== 'bgp') throw new UsageError(`--router applies to --overlay bgp only (got --router ${f.values.router} with --overlay ${f.values.overlay})`);
   if (process.getuid?.() !== 0) {
     process.stderr.write('flatnet up: needs root (it creates network namespaces and nftables rules in them)\n');
     return 1;
@@ -52,6 +54,7 @@ export async function run(args: string[]): Promise<number> {
       timeoutSeconds: timeout,
       dns: f.values.dns === 'true',
       ha: f.booleans.ha,
+      router: oneOf('router', f.values.router!, ['bird', 'frr'] as const),
       print: (l) => process.stdout.write(l + '\n'),
     });
     return 0;

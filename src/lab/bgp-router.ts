@@ -16,6 +16,10 @@ import type { KubeObject } from '../api/types.js';
 import { BGP_PEERS, bgpPeerCrd } from '../overlay/bgp/crd.js';
 import { DEFAULT_NODE_ASN } from '../overlay/bgp/peers.js';
 import { LAB_GATEWAY, LAB_NETNS, type LabNode, type LabProcess } from './plan.js';
+import { FRR_ROUTER_DIR, labFrrProcesses, writeLabFrrConfig } from './frr-router.js';
+
+/** The routing daemon of the lab router: BIRD 2 (default) or FRR (frr-router.ts). */
+export type LabRouterKind = 'bird' | 'frr';
 
 export const LAB_ROUTER_ASN = DEFAULT_NODE_ASN;
 export const LAB_BGP_PEER = 'lab-router';
@@ -60,6 +64,24 @@ export function writeLabRouterConfig(dataDir: string, nodes: readonly LabNode[])
   const dir = join(dataDir, 'router');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, 'bird.conf'), labRouterConfig(nodes), { mode: 0o600 });
+}
+
+/** The router's processes for `kind`. */
+export function labRouterProcesses(kind: LabRouterKind, dataDir: string, logs: string): LabProcess[] {
+  return kind === 'frr' ? labFrrProcesses(logs) : [labRouterProcess(dataDir, logs)];
+}
+
+/** Writes the configuration of the router `kind`. */
+export function writeLabRouter(kind: LabRouterKind, dataDir: string, nodes: readonly LabNode[]): void {
+  if (kind === 'frr') writeLabFrrConfig(nodes, LAB_ROUTER_ASN);
+  else writeLabRouterConfig(dataDir, nodes);
+}
+
+/** One line for `up`: what the router is and how to ask it (its own CLI). */
+export function labRouterSummary(kind: LabRouterKind, dataDir: string, logs: string): string {
+  return kind === 'frr'
+    ? `FRR (zebra + bgpd) in flatnet-lab; its CLI: vtysh --vty_socket ${FRR_ROUTER_DIR} -c 'show ip bgp'; logs ${logs}/router-bgpd.log`
+    : `BIRD in flatnet-lab; its CLI: birdc -s ${labRouterSocket(dataDir)} show route; log ${logs}/router.log`;
 }
 
 /** The control socket of the lab router, for `birdc -s`. */

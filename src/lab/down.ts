@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { removeLabNamespaces } from './network.js';
+import { removeLabFrrDir } from './frr-router.js';
 import { removeOrphanUtsNamespaces } from '../agent/sandbox.js';
 import type { LabState } from './plan.js';
 import { belongsToLab, findLabProcesses, isAlive, otherLabDataDirs, readPidFiles, stopPid } from './processes.js';
@@ -53,6 +54,7 @@ export async function labDown(dataDirArg: string, print: (line: string) => void)
     if (ns.killed.length) report.stopped.push(`${ns.killed.length} process(es) inside lab namespaces`);
     const uts = await removeOrphanUtsNamespaces();
     if (uts.length) report.namespaces.push(`${uts.length} pod UTS namespace(s)`);
+    removeLabFrrDir(); // `--router frr`: its daemons' files outside the data directory
   }
 
   // 3. Files: what `up` added to the data directory (or the directory itself if `up` made it).

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { connectInNetns } from '../../linux/netns-socket.js';
 import { CoalescingRunner } from '../../util/coalescing-runner.js';
 import { createLogger } from '../../util/log.js';
+import { connectWithMd5 } from './md5-connect.js';
 import { applyRouteDiff, desiredRoutes, diffRoutes, readBgpRoutes } from './kernel-routes.js';
 import { samePeer } from './peers.js';
 import { BgpSpeaker, type PeerConfig, type PeerStatus } from './speaker.js';
@@ -56,7 +57,7 @@ export class NodeSpeaker {
       restartTimeSec,
       restarting,
       connectRetryMs: o.connectRetryMs,
-      connect: (host, port) => this.connect(host, port),
+      connect: (host, port, password) => this.connect(host, port, password),
     });
     this.speaker.on('routes', () => void this.requestSync());
     this.speaker.on('endOfRib', (peer) => {
@@ -121,7 +122,8 @@ export class NodeSpeaker {
     await done;
   }
 
-  private connect(host: string, port: number): Promise<Duplex> {
+  private connect(host: string, port: number, password: string | undefined): Promise<Duplex> {
+    if (password !== undefined) return connectWithMd5({ netns: this.opts.netns, host, port, password, ...(this.opts.netns ? {} : { localAddress: this.opts.address }) });
     if (this.opts.netns) return connectInNetns(this.opts.netns, host, port);
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port, localAddress: this.opts.address });

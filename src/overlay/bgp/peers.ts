@@ -5,6 +5,7 @@ import type { KubeObject } from '../../api/types.js';
 import { labelSelectorMatches, type LabelSelector } from '../../api/label-selector.js';
 import { ipToInt } from '../../linux/ipv4.js';
 import type { PeerConfig } from './speaker.js';
+import { MAX_PASSWORD_BYTES } from './md5-connect.js';
 
 export const BGP_GROUP = 'flatnet.dev';
 export const BGP_VERSION = 'v1';
@@ -15,6 +16,7 @@ export interface BgpPeerSpec {
   peerAddress?: unknown;
   peerASN?: unknown;
   port?: unknown;
+  password?: unknown;
   nodeSelector?: LabelSelector;
 }
 
@@ -39,6 +41,11 @@ export function bgpPeerProblem(spec: BgpPeerSpec | undefined): string | undefine
   if (spec.port !== undefined && !(Number.isInteger(spec.port) && (spec.port as number) >= 1 && (spec.port as number) <= 65535)) {
     return `spec.port: Invalid value: ${JSON.stringify(spec.port)}: must be from 1 to 65535`;
   }
+  if (spec.password !== undefined) {
+    if (typeof spec.password !== 'string' || spec.password.length === 0) return 'spec.password: Invalid value: must be a non-empty string';
+    const bytes = Buffer.byteLength(spec.password, 'utf8');
+    if (bytes > MAX_PASSWORD_BYTES) return `spec.password: Too long: ${bytes} bytes, the TCP MD5 key may have at most ${MAX_PASSWORD_BYTES}`;
+  }
   return undefined;
 }
 
@@ -59,12 +66,12 @@ export function peersForNode(objects: readonly KubeObject[], nodeLabels: Record<
       invalid.push({ name: obj.metadata.name ?? '', message: `spec.peerAddress: Duplicate value: "${address}" is already a peer of this node` });
       continue;
     }
-    byAddress.set(address, { address, asn: spec!.peerASN as number, ...(spec!.port !== undefined ? { port: spec!.port as number } : {}) });
+    byAddress.set(address, { address, asn: spec!.peerASN as number, ...(spec!.port !== undefined ? { port: spec!.port as number } : {}), ...(spec!.password !== undefined ? { password: spec!.password as string } : {}) });
   }
   return { peers: [...byAddress.values()].sort((a, b) => ipToInt(a.address) - ipToInt(b.address)), invalid };
 }
 
 /** Whether two peer lists open the same sessions. */
 export function samePeer(a: PeerConfig, b: PeerConfig): boolean {
-  return a.address === b.address && a.asn === b.asn && (a.port ?? 179) === (b.port ?? 179);
+  return a.address === b.address && a.asn === b.asn && (a.port ?? 179) === (b.port ?? 179) && a.password === b.password;
 }

@@ -20,6 +20,8 @@ export interface PeerConfig {
   address: string;
   asn: number;
   port?: number;
+  /** The TCP MD5 signature key (RFC 2385) the peer expects, if any. */
+  password?: string;
 }
 
 export interface SpeakerOptions {
@@ -33,7 +35,7 @@ export interface SpeakerOptions {
   restarting?: boolean;
   /** Time between connection attempts to a peer that is away (default 5 s). */
   connectRetryMs?: number;
-  connect: (host: string, port: number) => Promise<Duplex>;
+  connect: (host: string, port: number, password?: string) => Promise<Duplex>;
 }
 
 export interface PeerStatus {
@@ -159,7 +161,7 @@ export class BgpSpeaker extends EventEmitter<SpeakerEvents> {
     if (peer.stopped) return;
     let socket: Duplex;
     try {
-      socket = await this.opts.connect(peer.config.address, peer.config.port ?? BGP_PORT);
+      socket = await this.opts.connect(peer.config.address, peer.config.port ?? BGP_PORT, peer.config.password);
     } catch (err) {
       peer.lastError = `connect: ${(err as Error).message}`;
       this.scheduleRetry(peer);

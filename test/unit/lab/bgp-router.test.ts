@@ -2,11 +2,12 @@
 // two-segment underlay of the BGP lab and the BGPPeers that point each segment's nodes at it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labBgpPeers, labRouterConfig, labRouterProcess } from '../../../src/lab/bgp-router.js';
+import { labBgpPeers, labRouterConfig, labRouterProcess, labRouterProcesses } from '../../../src/lab/bgp-router.js';
+import { labFrrConfig } from '../../../src/lab/frr-router.js';
 import { planLab } from '../../../src/lab/plan.js';
 import { peersForNode } from '../../../src/overlay/bgp/peers.js';
 import { requireTool } from '../../support/prerequisites.js';
@@ -54,4 +55,34 @@ test('the lab BGPPeers: one per segment, selecting its nodes; the default overla
   }
   const vxlan = planLab({ nodes: 2, overlay: 'vxlan', proxyMode: 'nftables', cniPlugins: 'flatnet', dataDir: '/d' });
   assert.deepEqual(vxlan.nodes.map((n) => [n.ip, n.segment]), [['172.18.0.11', undefined], ['172.18.0.12', undefined]]);
+});
+
+test('the FRR lab router (--router frr): bgpd accepts its config; zebra + bgpd in flatnet-lab', () => {
+  requireTool('/usr/lib/frr/bgpd', 'the Debian package frr (scripts/ensure-deps installs it)');
+  const plan = planLab({ nodes: 3, overlay: 'bgp', proxyMode: 'nftables', cniPlugins: 'flatnet', dataDir: '/d', router: 'frr' });
+  const config = labFrrConfig(plan.nodes, 64512);
+  assert.match(config, /neighbor nodes remote-as internal/);
+  for (const n of plan.nodes) assert.match(config, new RegExp(` neighbor ${n.ip.replace(/\./g, '\\.')} peer-group nodes\n`));
+  assert.match(config, /neighbor nodes route-reflector-client\n(.*\n)? {2}neighbor nodes next-hop-self force/, 'reflected routes point at the router');
+  assert.match(config, /maximum-paths ibgp 16/);
+  const dir = mkdtempSync(join(tmpdir(), 'flatnet-frr-conf-'));
+  try {
+    writeFileSync(join(dir, 'bgpd.conf'), config, { mode: 0o644 });
+    // bgpd -C parses the file and exits; it reports bad lines on its output (its exit code stays 0).
+    const out = execFileSync('/usr/lib/frr/bgpd', ['-C', '-f', join(dir, 'bgpd.conf'), '-u', 'frr', '-g', 'frr'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.doesNotMatch(out, /No such command|Unknown command|\[EC \d+\]/);
+    writeFileSync(join(dir, 'bad.conf'), 'router bgp 1\n neighbor nodes no-such-thing\n', { mode: 0o644 });
+    const bad = spawnSync('/usr/lib/frr/bgpd', ['-C', '-f', join(dir, 'bad.conf'), '-u', 'frr', '-g', 'frr'], { encoding: 'utf8' });
+    assert.match(bad.stdout + bad.stderr, /No such command|Unknown command|\[EC \d+\]/, 'the check can fail');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(
+    labRouterProcesses('frr', '/d', '/d/logs').map((p) => [p.name, p.program, p.netns, p.log]),
+    [
+      ['router-zebra', '/usr/lib/frr/zebra', 'flatnet-lab', '/d/logs/router-zebra.log'],
+      ['router-bgpd', '/usr/lib/frr/bgpd', 'flatnet-lab', '/d/logs/router-bgpd.log'],
+    ],
+  );
+  assert.deepEqual(labRouterProcesses('bird', '/d', '/d/logs'), [labRouterProcess('/d', '/d/logs')]);
 });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../../src/api/types.js';
-import { bgpPeerProblem, peersForNode } from '../../../src/overlay/bgp/peers.js';
+import { bgpPeerProblem, peersForNode, samePeer } from '../../../src/overlay/bgp/peers.js';
 import { desiredRoutes, diffRoutes } from '../../../src/overlay/bgp/kernel-routes.js';
 import { nodeAsn } from '../../../src/overlay/bgp/index.js';
 import { parseSessionsAnnotation, publishedSessions } from '../../../src/overlay/bgp/session-annotation.js';
@@ -127,4 +127,16 @@ test('lbAnnouncements: Cluster from every node once ready, Local only where a re
   assert.deepEqual(lbAnnouncements(services, slices, 'node-1'), ['172.18.255.1/32']);
   assert.deepEqual(lbAnnouncements(services, slices, 'node-2'), ['172.18.255.1/32', '172.18.255.2/32']);
   assert.deepEqual(lbAnnouncements(services, slices, 'node-3'), ['172.18.255.1/32']);
+});
+
+test('BGPPeer spec.password: carried to the session, validated by length, part of the peer identity', () => {
+  const withKey = peersForNode([peer('rr', { peerAddress: '172.18.0.1', peerASN: 64512, password: 's3cret' })], {});
+  assert.deepEqual(withKey.peers, [{ address: '172.18.0.1', asn: 64512, password: 's3cret' }]);
+  assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: '' })!, /^spec\.password: Invalid value/);
+  assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: 7 })!, /^spec\.password: Invalid value/);
+  assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: 'é'.repeat(41) })!, /^spec\.password: Too long: 82 bytes/);
+  assert.equal(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: 'x'.repeat(80) }), undefined);
+  // A changed password re-opens the session (the key is set before connect).
+  assert.equal(samePeer({ address: '172.18.0.1', asn: 1, password: 'a' }, { address: '172.18.0.1', asn: 1, password: 'b' }), false);
+  assert.equal(samePeer({ address: '172.18.0.1', asn: 1, password: 'a' }, { address: '172.18.0.1', asn: 1, password: 'a' }), true);
 });
