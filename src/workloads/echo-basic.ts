@@ -415,7 +415,9 @@ export const runEchoBasic: WorkloadMain = async (ctx: WorkloadContext) => {
     const httpServer = http.createServer(echoHandler(base));
     httpServer.keepAliveTimeout = 5000;
     httpServer.on('upgrade', onUpgrade);
-    httpListener.on('connection', (sock: net.Socket) => httpServer.emit('connection', sock));
+    // TCP_NODELAY, as Go (the upstream image) sets on every connection: an answer written in
+    // more than one piece (HTTP/2 frames, WebSocket messages) never waits for the peer's ACK.
+    httpListener.on('connection', (sock: net.Socket) => httpServer.emit('connection', sock.setNoDelay(true)));
     servers.push({
       close() {
         httpListener.close();
@@ -435,6 +437,7 @@ export const runEchoBasic: WorkloadMain = async (ctx: WorkloadContext) => {
       s.on('close', () => h2Sessions.delete(s));
     });
     h2cListener.on('connection', (sock: net.Socket) => {
+      sock.setNoDelay(true);
       sock.once('readable', () => {
         const first = sock.read(Math.min(sock.readableLength, 3)) as Buffer | null;
         if (first) sock.unshift(first);
