@@ -43,6 +43,21 @@ import { ValidatingPolicies } from './admission/validating-policy.js';
 import { rememberRequestUser } from './request-user.js';
 
 const log = createLogger('apiserver');
+/**
+ * The TLS sockets' write high-water mark. Node's HTTP server pauses a connection's parser when a
+ * request arrives while the previous response is still above this mark in the socket's buffer (the
+ * 16 KiB default: any larger response); on a TLS socket the rest of that request's body can still
+ * arrive, the paused parser then fails with HPE_PAUSED and the connection is reset (kubectl's
+ * server-side apply of the Gateway API CRDs saw EOF). The mark only says when a write reports
+ * backpressure, not how much is buffered: every response is written whole anyway. The server's own
+ * `highWaterMark` option reaches the TCP sockets, not the TLS sockets over them.
+ */
+const RESPONSE_HIGH_WATER_MARK = 16 << 20;
+
+function raiseWriteHighWaterMark(socket: TLSSocket): void {
+  const state = (socket as unknown as { _writableState?: { highWaterMark: number } })._writableState;
+  if (state && state.highWaterMark < RESPONSE_HIGH_WATER_MARK) state.highWaterMark = RESPONSE_HIGH_WATER_MARK;
+}
 const debugRequests = process.env.FLATNET_LOG === 'debug';
 
 export const SERVER_VERSION = {
@@ -157,7 +172,10 @@ export class ApiServer {
       (req, res) => void this.onRequest(req, res),
     );
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.server.on('secureConnection', (socket: TLSSocket) => closeIfSilent(socket, handshakeTimeout));
+    this.server.on('secureConnection', (socket: TLSSocket) => {
+      closeIfSilent(socket, handshakeTimeout);
+      raiseWriteHighWaterMark(socket);
+    });
     // kube-apiserver's IdleTimeout: Go clients keep idle connections 90 s, so closing sooner races their next request.
     this.server.keepAliveTimeout = 90_000;
   }
