@@ -1,5 +1,6 @@
 // Starts the real `flatnet server` as a child process on an ephemeral port with a temporary data
 // directory, and runs the real kubectl against it. Integration tests of every area use this.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,10 @@ export interface TestServer {
   client: KubeClient;
   /** Runs the real kubectl with this server's kubeconfig and a private cache dir. */
   kubectl(args: string[], input?: string): Promise<KubectlResult>;
+  /** kubectl that must succeed (exit 0): its stdout; the assertion names the command and its output. */
+  kubectlOk(args: string[], input?: string): Promise<string>;
+  /** kubectl that must fail (exit != 0): its stderr. */
+  kubectlFails(args: string[], input?: string): Promise<string>;
   /** Stops the server (SIGTERM) and starts it again on the same port and data directory. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -124,6 +129,16 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
         child.stdin.end(input ?? '');
       });
+    },
+    async kubectlOk(args: string[], input?: string): Promise<string> {
+      const r = await this.kubectl(args, input);
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
+      return r.stdout;
+    },
+    async kubectlFails(args: string[], input?: string): Promise<string> {
+      const r = await this.kubectl(args, input);
+      assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed:\n${r.stdout}`);
+      return r.stderr;
     },
     async restart() {
       await terminate(running);

@@ -6,6 +6,7 @@ import type { KubeObject } from '../types.js';
 import type { FieldError } from './index.js';
 import { admissionCelEnvironment } from '../crd/cel/library.js';
 import { compileExpression } from '../crd/cel/expression.js';
+import { isObject } from '../patch/json-value.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,9 +18,6 @@ const CEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const quoted = (v: unknown) => JSON.stringify(v);
 const list = (vs: string[]) => vs.map(quoted).join(', ');
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function expression(value: unknown, at: string, want: 'bool' | 'string', out: FieldError[]): void {
   if (typeof value !== 'string' || value.trim() === '') {

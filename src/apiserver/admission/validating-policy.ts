@@ -16,6 +16,7 @@ import { admissionCelEnvironment } from '../../api/crd/cel/library.js';
 import { compileExpression, type CompiledExpression } from '../../api/crd/cel/expression.js';
 import { costBound, inputShape, PER_CALL_LIMIT } from '../../api/crd/cel/cost.js';
 import { toCelValue } from '../../api/crd/cel/values.js';
+import { isObject } from '../../api/patch/json-value.js';
 import type { Store } from '../../store/types.js';
 import { ApiStatusError, statusOf } from '../errors.js';
 import { storeKey } from '../registry.js';
@@ -69,9 +70,6 @@ interface CompiledPolicy {
 
 const CODES: Record<string, number> = { Unauthorized: 401, Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function compile(source: unknown, want: 'bool' | 'string' | 'any'): CompiledExpression | { error: string; source: string } {
   const text = String(source ?? '');
@@ -130,15 +128,17 @@ export class ValidatingPolicies {
     if (this.store.count(storeKey(R.validatingadmissionpolicybindings)) === 0) return;
     // Policies and bindings are not themselves subject to policies, so a bad policy cannot lock out its own repair.
     if (req.r.group === 'admissionregistration.k8s.io') return;
+    // The request's namespace (or the Namespace it writes): read once for every binding.
+    const ns = this.namespaceOf(req);
     for (const e of this.store.list(storeKey(R.validatingadmissionpolicybindings)).entries) {
       const binding = e.obj;
       const spec = (isObject(binding.spec) ? binding.spec : {}) as Json;
       const policyEntry = this.store.get(storeKey(R.validatingadmissionpolicies), '', String(spec.policyName ?? ''));
       if (!policyEntry) continue;
       const policy = this.policy(policyEntry.obj);
-      if (!this.matches(policy.match, req) || (isObject(spec.matchResources) && !this.matches(spec.matchResources as MatchResources, req))) continue;
+      if (!this.matches(policy.match, req, ns) || (isObject(spec.matchResources) && !this.matches(spec.matchResources as MatchResources, req, ns))) continue;
       const actions = Array.isArray(spec.validationActions) ? (spec.validationActions as string[]) : [];
-      this.evaluate(policyEntry.obj.metadata.name ?? '', binding.metadata.name ?? '', policy, actions, req, warnings);
+      this.evaluate(policyEntry.obj.metadata.name ?? '', binding.metadata.name ?? '', policy, actions, req, ns, warnings);
     }
   }
 
@@ -157,10 +157,9 @@ export class ValidatingPolicies {
     return this.store.get(storeKey(R.namespaces), '', req.namespace)?.obj;
   }
 
-  private matches(m: MatchResources, req: AdmissionRequest): boolean {
+  private matches(m: MatchResources, req: AdmissionRequest, ns: KubeObject | undefined): boolean {
     if (m.resourceRules && !m.resourceRules.some((rule) => ruleMatches(rule, req))) return false;
     if (m.excludeResourceRules?.some((rule) => ruleMatches(rule, req))) return false;
-    const ns = this.namespaceOf(req);
     if (m.namespaceSelector && ns && !labelSelectorMatches(m.namespaceSelector, ns.metadata.labels)) return false;
     if (m.objectSelector) {
       const objects = [req.object, req.oldObject].filter((o): o is KubeObject => o !== undefined);
@@ -169,13 +168,13 @@ export class ValidatingPolicies {
     return true;
   }
 
-  private evaluate(policyName: string, bindingName: string, policy: CompiledPolicy, actions: string[], req: AdmissionRequest, warnings: string[]): void {
+  private evaluate(policyName: string, bindingName: string, policy: CompiledPolicy, actions: string[], req: AdmissionRequest, ns: KubeObject | undefined, warnings: string[]): void {
     const who = `ValidatingAdmissionPolicy '${policyName}' with binding '${bindingName}'`;
     const vars: Json = {
       object: req.object === undefined ? null : toCelValue(req.object, undefined),
       oldObject: req.oldObject === undefined ? null : toCelValue(req.oldObject, undefined),
       request: toCelValue(requestOf(req), undefined),
-      namespaceObject: ((ns) => (ns ? toCelValue(ns, undefined) : null))(this.namespaceOf(req)),
+      namespaceObject: ns ? toCelValue(ns, undefined) : null,
       params: null,
       variables: {},
     };

@@ -13,40 +13,11 @@ import { join } from 'node:path';
 import { R } from '../../../src/api/resources.js';
 import { FRR_ROUTER_DIR } from '../../../src/lab/frr-router.js';
 import { curlFromExt, eventually, FLATNET, run, startLab } from '../../support/lab.js';
+import { bgpWorkload, lbService } from './bgp-fixture.js';
 import { requireTool } from '../../support/prerequisites.js';
 
 const NS = 'bgp-frr-e2e';
 const NODE_IP: Record<string, string> = { 'node-1': '172.18.0.11', 'node-2': '172.18.1.12' };
-const lbService = (policy: 'Local' | 'Cluster') => `
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: ${NS}}
-spec:
-  type: LoadBalancer
-  externalTrafficPolicy: ${policy}
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 80}]
-`;
-const MANIFESTS = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: ${NS}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: ${NS}, labels: {app: web}}
-spec:
-  nodeName: node-2
-  containers: [{name: nginx, image: nginx:1.27, ports: [{containerPort: 80}]}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client, namespace: ${NS}}
-spec:
-  nodeName: node-1
-  containers: [{name: client, image: busybox:1.36, command: [sleep, '3600']}]
----
-${lbService('Local')}`;
 
 const vtysh = async (command: string) => {
   const r = await run('vtysh', ['--vty_socket', FRR_ROUTER_DIR, '-c', command]);
@@ -93,7 +64,7 @@ test('BGP lab with FRR as the router: sessions, routes in vtysh and the kernel, 
   await eventually('node 1 reaches node 2 pods through the router', async () => (await run('ip', ['-n', 'flatnet-node-node-1', 'route', 'show', 'proto', 'bgp'])).stdout.includes(`${cidrs['node-2']} via 172.18.0.1 `));
   await eventually('node 2 reaches node 1 pods through the router', async () => (await run('ip', ['-n', 'flatnet-node-node-2', 'route', 'show', 'proto', 'bgp'])).stdout.includes(`${cidrs['node-1']} via 172.18.1.1 `));
 
-  await lab.apply(MANIFESTS);
+  await lab.apply(bgpWorkload(NS));
   await lab.ok(['-n', NS, 'wait', '--for=condition=Ready', 'pod/web', 'pod/client', '--timeout=180s']);
   const webIP = (await lab.ok(['-n', NS, 'get', 'pod', 'web', '-o', 'jsonpath={.status.podIP}'])).trim();
   const page = await lab.kubectl(['-n', NS, 'exec', 'client', '--', 'wget', '-qO-', `http://${webIP}/`]);
@@ -114,7 +85,7 @@ test('BGP lab with FRR as the router: sessions, routes in vtysh and the kernel, 
     return r.code === 0 && r.stdout;
   });
   assert.match(fromExt, /nginx/i);
-  await lab.apply(lbService('Cluster'));
+  await lab.apply(lbService(NS, 'Cluster'));
   await eventually('Cluster policy: both nodes are next hops in the kernel (multipath)', async () => {
     const r = await switchRoute(lbIP);
     return r.includes('172.18.1.12') && r.includes('172.18.0.11') && r;

@@ -14,38 +14,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { R } from '../../../src/api/resources.js';
 import { curlFromExt, eventually, FLATNET, run, startLab, type Lab } from '../../support/lab.js';
+import { bgpWorkload, lbService } from './bgp-fixture.js';
 
 const NS = 'bgp-e2e';
-const LB_SERVICE = (policy: 'Local' | 'Cluster') => `
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: ${NS}}
-spec:
-  type: LoadBalancer
-  externalTrafficPolicy: ${policy}
-  selector: {app: web}
-  ports: [{port: 80, targetPort: 80}]
-`;
-const MANIFESTS = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: ${NS}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: ${NS}, labels: {app: web}}
-spec:
-  nodeName: node-2
-  containers: [{name: nginx, image: nginx:1.27, ports: [{containerPort: 80}]}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client, namespace: ${NS}}
-spec:
-  nodeName: node-1
-  containers: [{name: client, image: busybox:1.36, command: [sleep, '3600']}]
----
-${LB_SERVICE('Local')}`;
 
 const birdc = (lab: Lab, ...args: string[]) => run('birdc', ['-s', join(lab.dataDir, 'router', 'bird.ctl'), ...args]);
 const switchRoute = async (dst: string) => (await run('ip', ['-n', 'flatnet-lab', 'route', 'show', dst])).stdout;
@@ -90,7 +61,7 @@ test('BGP overlay lab: sessions, plain-IP pod traffic, LoadBalancer announcement
   assert.ok(node2Routes.includes(`${cidrs['node-1']} via 172.18.1.1 `), `node 2 reaches node 1's pods through the router:\n${node2Routes}`);
   assert.equal((await run('ip', ['-n', 'flatnet-node-node-1', 'link', 'show', 'flatnet.1'])).code !== 0, true, 'no VXLAN device in BGP mode');
 
-  await lab.apply(MANIFESTS);
+  await lab.apply(bgpWorkload(NS));
   await lab.ok(['-n', NS, 'wait', '--for=condition=Ready', 'pod/web', 'pod/client', '--timeout=180s']);
   const webIP = (await lab.ok(['-n', NS, 'get', 'pod', 'web', '-o', 'jsonpath={.status.podIP}'])).trim();
   const clientIP = (await lab.ok(['-n', NS, 'get', 'pod', 'client', '-o', 'jsonpath={.status.podIP}'])).trim();
@@ -126,7 +97,7 @@ test('BGP overlay lab: sessions, plain-IP pod traffic, LoadBalancer announcement
     return r.code === 0 && r.stdout;
   });
   assert.match(fromExt, /nginx/i);
-  await lab.apply(LB_SERVICE('Cluster'));
+  await lab.apply(lbService(NS, 'Cluster'));
   await eventually('Cluster policy: both nodes are next hops', async () => {
     const r = await switchRoute(lbIP);
     return r.includes('172.18.1.12') && r.includes('172.18.0.11') && r;

@@ -15,18 +15,6 @@ after(async () => {
   await s?.stop();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
-
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, input);
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed:\n${r.stdout}`);
-  return r.stderr;
-}
-
 function crd(rules: { root?: object[]; size?: object[]; mode?: object[]; list?: object[] }): string {
   return JSON.stringify({
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -78,35 +66,35 @@ function gadget(name: string, spec: Record<string, unknown>): string {
 }
 
 test('a CRD whose rule does not compile is refused, naming the rule', async () => {
-  const err = await fails(['apply', '-f', '-'], crd({ size: [{ rule: 'self +' }] }));
+  const err = await s.kubectlFails(['apply', '-f', '-'], crd({ size: [{ rule: 'self +' }] }));
   assert.match(err, /spec\.versions\[0\]\.schema\.openAPIV3Schema\.properties\[spec\]\.properties\[size\]\.x-kubernetes-validations\[0\]\.rule: Invalid value: "self \+": compilation failed/);
-  const err2 = await fails(['apply', '-f', '-'], crd({ size: [{ rule: 'self.nosuchfunction()' }] }));
+  const err2 = await s.kubectlFails(['apply', '-f', '-'], crd({ size: [{ rule: 'self.nosuchfunction()' }] }));
   assert.match(err2, /compilation failed: found no matching overload/);
 });
 
 test('custom resources are checked against the rules on create, update and status writes', async () => {
-  await ok(['apply', '-f', '-'], crd(RULES));
-  await ok(['wait', '--for=condition=Established', 'crd/gadgets.cel.flatnet.dev', '--timeout=30s']);
-  await ok(['apply', '-f', '-'], gadget('g1', { size: 2, max: 4, mode: 'fast', list: [1, 2] }));
+  await s.kubectlOk(['apply', '-f', '-'], crd(RULES));
+  await s.kubectlOk(['wait', '--for=condition=Established', 'crd/gadgets.cel.flatnet.dev', '--timeout=30s']);
+  await s.kubectlOk(['apply', '-f', '-'], gadget('g1', { size: 2, max: 4, mode: 'fast', list: [1, 2] }));
 
-  const tooBig = await fails(['apply', '-f', '-'], gadget('g2', { size: 6, max: 4, mode: 'fast' }));
+  const tooBig = await s.kubectlFails(['apply', '-f', '-'], gadget('g2', { size: 6, max: 4, mode: 'fast' }));
   assert.match(tooBig, /Gadget "g2" is invalid: <nil>: Invalid value: "object": size must not exceed max/);
-  const odd = await fails(['apply', '-f', '-'], gadget('g2', { size: 3, max: 4, mode: 'fast' }));
+  const odd = await s.kubectlFails(['apply', '-f', '-'], gadget('g2', { size: 3, max: 4, mode: 'fast' }));
   assert.match(odd, /spec\.size: Invalid value: "integer": size 3 is odd/);
 
-  const changed = await fails(['apply', '-f', '-'], gadget('g1', { size: 2, max: 4, mode: 'slow', list: [1, 2] }));
+  const changed = await s.kubectlFails(['apply', '-f', '-'], gadget('g1', { size: 2, max: 4, mode: 'slow', list: [1, 2] }));
   assert.match(changed, /spec\.mode: Forbidden: mode is immutable/);
-  assert.match(await ok(['get', 'gadget', 'g1', '-o', 'jsonpath={.spec.mode}']), /^fast$/);
-  await ok(['apply', '-f', '-'], gadget('g1', { size: 4, max: 4, mode: 'fast', list: [1, 2] }));
+  assert.match(await s.kubectlOk(['get', 'gadget', 'g1', '-o', 'jsonpath={.spec.mode}']), /^fast$/);
+  await s.kubectlOk(['apply', '-f', '-'], gadget('g1', { size: 4, max: 4, mode: 'fast', list: [1, 2] }));
 
-  const status = await fails(['patch', 'gadget', 'g1', '--subresource=status', '--type=merge', '-p', '{"status":{"ready":-1}}']);
+  const status = await s.kubectlFails(['patch', 'gadget', 'g1', '--subresource=status', '--type=merge', '-p', '{"status":{"ready":-1}}']);
   assert.match(status, /status: Invalid value: "object": ready is never negative/);
-  await ok(['patch', 'gadget', 'g1', '--subresource=status', '--type=merge', '-p', '{"status":{"ready":1}}']);
+  await s.kubectlOk(['patch', 'gadget', 'g1', '--subresource=status', '--type=merge', '-p', '{"status":{"ready":1}}']);
 });
 
 test('a rule too costly for the value sent is refused without running it', async () => {
   const list = Array.from({ length: 400 }, (_, i) => i);
-  const err = await fails(['apply', '-f', '-'], gadget('g3', { size: 2, max: 4, mode: 'fast', list }));
+  const err = await s.kubectlFails(['apply', '-f', '-'], gadget('g3', { size: 2, max: 4, mode: 'fast', list }));
   assert.match(err, /spec\.list: Invalid value: "array": rule evaluation would exceed the cost limit/);
-  await ok(['apply', '-f', '-'], gadget('g3', { size: 2, max: 4, mode: 'fast', list: list.slice(0, 20) }));
+  await s.kubectlOk(['apply', '-f', '-'], gadget('g3', { size: 2, max: 4, mode: 'fast', list: list.slice(0, 20) }));
 });

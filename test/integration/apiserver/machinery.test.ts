@@ -15,12 +15,6 @@ after(async () => {
   await s?.stop();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
-
 /** kubectl create that must send a protobuf body (its -v=8 log shows the request headers) and get 201. */
 async function createProto(args: string[]): Promise<string> {
   const r = await s.kubectl(['create', ...args, '-v=8']);
@@ -37,7 +31,7 @@ test('kubectl create configmap|secret|namespace|service|deployment|ingress (prot
   assert.match(await createProto(['service', 'clusterip', 'psvc', '-n', 'proto', '--tcp=80:8080']), /service\/psvc created/);
   assert.match(await createProto(['deployment', 'pdep', '-n', 'proto', '--image=nginx', '--replicas=3', '--port=8080']), /deployment.apps\/pdep created/);
   assert.match(await createProto(['ingress', 'ping', '-n', 'proto', '--rule=shop.example.com/api*=psvc:80']), /ingress.networking.k8s.io\/ping created/);
-  const get = async (kind: string, name: string) => JSON.parse(await ok(['get', kind, name, '-n', 'proto', '-o', 'json']));
+  const get = async (kind: string, name: string) => JSON.parse(await s.kubectlOk(['get', kind, name, '-n', 'proto', '-o', 'json']));
   assert.equal((await get('cm', 'pcm')).data.k, 'v');
   assert.equal(Buffer.from((await get('secret', 'psec')).data.k, 'base64').toString(), 'v');
   const svc = await get('svc', 'psvc');
@@ -52,7 +46,7 @@ test('kubectl create configmap|secret|namespace|service|deployment|ingress (prot
 });
 
 test('every listable resource prints as a Table with kubectl get -A', async () => {
-  const names = (await ok(['api-resources', '--verbs=list', '-o', 'name'])).split('\n').filter(Boolean);
+  const names = (await s.kubectlOk(['api-resources', '--verbs=list', '-o', 'name'])).split('\n').filter(Boolean);
   assert.ok(names.length >= RESOURCES.filter((r) => r.verbs.includes('list')).length, `api-resources lists ${names.length}`);
   for (const name of names) {
     const r = await s.kubectl(['get', name, '-A']);
@@ -61,13 +55,13 @@ test('every listable resource prints as a Table with kubectl get -A', async () =
     assert.ok(/^(NAMESPACE\s+)?NAME\s/.test(r.stdout) || /No resources found/.test(r.stderr), `kubectl get ${name} -A printed no table:\n${r.stdout}${r.stderr}`);
   }
   // Custom columns of a few kinds prove the server (not kubectl's fallback) built the Table.
-  assert.match(await ok(['get', 'deploy', '-A']), /NAMESPACE\s+NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE/);
-  assert.match(await ok(['get', 'ingress', '-A']), /NAMESPACE\s+NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\n.*proto\s+ping\s+<none>\s+shop\.example\.com\s+80\s/);
-  assert.match(await ok(['get', 'ns']), /NAME\s+STATUS\s+AGE\n/);
+  assert.match(await s.kubectlOk(['get', 'deploy', '-A']), /NAMESPACE\s+NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE/);
+  assert.match(await s.kubectlOk(['get', 'ingress', '-A']), /NAMESPACE\s+NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\n.*proto\s+ping\s+<none>\s+shop\.example\.com\s+80\s/);
+  assert.match(await s.kubectlOk(['get', 'ns']), /NAME\s+STATUS\s+AGE\n/);
 });
 
 test('the field selectors kubectl uses: metadata.name, metadata.namespace, status.phase, spec.nodeName', async () => {
-  await ok(['apply', '-f', '-'], `apiVersion: v1
+  await s.kubectlOk(['apply', '-f', '-'], `apiVersion: v1
 kind: Pod
 metadata: {name: fs-a, namespace: proto}
 spec: {nodeName: node-a, containers: [{name: c, image: busybox}]}
@@ -77,8 +71,8 @@ kind: Pod
 metadata: {name: fs-b, namespace: proto}
 spec: {nodeName: node-b, containers: [{name: c, image: busybox}]}
 `);
-  await ok(['patch', 'pod', 'fs-a', '-n', 'proto', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running"}}']);
-  const names = async (...args: string[]) => (await ok(['get', 'pods', '-o', 'name', ...args])).split('\n').filter(Boolean).sort();
+  await s.kubectlOk(['patch', 'pod', 'fs-a', '-n', 'proto', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running"}}']);
+  const names = async (...args: string[]) => (await s.kubectlOk(['get', 'pods', '-o', 'name', ...args])).split('\n').filter(Boolean).sort();
   assert.deepEqual(await names('-A', '--field-selector', 'metadata.name=fs-b'), ['pod/fs-b']);
   assert.deepEqual(await names('-A', '--field-selector', 'metadata.namespace=proto,status.phase=Running'), ['pod/fs-a']);
   assert.deepEqual(await names('-n', 'proto', '--field-selector', 'status.phase!=Running'), ['pod/fs-b']);
@@ -97,7 +91,7 @@ test('a restart loses nothing: every object of every resource comes back unchang
     }
     return lines.sort();
   };
-  await ok(['apply', '-f', '-'], `apiVersion: networking.k8s.io/v1
+  await s.kubectlOk(['apply', '-f', '-'], `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: deny, namespace: proto}
 spec: {podSelector: {}, policyTypes: [Ingress]}
@@ -107,15 +101,15 @@ kind: ConfigMap
 metadata: {name: held, namespace: proto, finalizers: [example.com/hold]}
 `);
   // A terminating object (deletionTimestamp set, held by its finalizer) also survives as it is.
-  await ok(['delete', 'cm', 'held', '-n', 'proto', '--wait=false']);
+  await s.kubectlOk(['delete', 'cm', 'held', '-n', 'proto', '--wait=false']);
   const beforeRestart = await dump();
   assert.ok(beforeRestart.some((l) => l.startsWith('/configmaps proto/held ')));
   assert.ok(beforeRestart.length > 15, `only ${beforeRestart.length} objects to compare`);
   const revision = Number((await s.client.list(R.configmaps)).metadata.resourceVersion);
   await s.restart();
   assert.deepEqual(await dump(), beforeRestart);
-  assert.ok(JSON.parse(await ok(['get', 'cm', 'held', '-n', 'proto', '-o', 'json'])).metadata.deletionTimestamp);
-  const made = JSON.parse(await ok(['create', 'configmap', 'after-restart', '-n', 'proto', '-o', 'json']));
+  assert.ok(JSON.parse(await s.kubectlOk(['get', 'cm', 'held', '-n', 'proto', '-o', 'json'])).metadata.deletionTimestamp);
+  const made = JSON.parse(await s.kubectlOk(['create', 'configmap', 'after-restart', '-n', 'proto', '-o', 'json']));
   assert.ok(Number(made.metadata.resourceVersion) > revision, `resourceVersion ${made.metadata.resourceVersion} continues past ${revision}`);
-  assert.match(await ok(['get', 'ingress', 'ping', '-n', 'proto']), /ping\s+<none>\s+shop\.example\.com/);
+  assert.match(await s.kubectlOk(['get', 'ingress', 'ping', '-n', 'proto']), /ping\s+<none>\s+shop\.example\.com/);
 });

@@ -21,12 +21,6 @@ after(async () => {
   await s?.stop();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
-
 interface Answer {
   code: number;
   body: Buffer;
@@ -92,12 +86,12 @@ items:
 `;
 
 test('kubectl apply -f of a kind: List file works without --validate=false, twice, and validates each item', async () => {
-  const first = await ok(['apply', '-f', '-'], listFile);
+  const first = await s.kubectlOk(['apply', '-f', '-'], listFile);
   assert.match(first, /deployment.apps\/web created/);
   assert.match(first, /service\/web created/);
   assert.match(first, /configmap\/settings created/);
   assert.match(first, /httproute.gateway.networking.k8s.io\/web created/);
-  const second = await ok(['apply', '-f', '-'], listFile);
+  const second = await s.kubectlOk(['apply', '-f', '-'], listFile);
   assert.match(second, /configmap\/settings unchanged/);
   // kubectl validates List items against /openapi/v2 itself, as against kube-apiserver.
   const bad = await s.kubectl(['apply', '-f', '-'], listFile.replace('data: {mode: fast}', 'data: {mode: fast}\n  bogus: 1').replace('replicas: 2', 'replicas: "two"'));
@@ -131,7 +125,7 @@ spec:
               port: {x-kubernetes-int-or-string: true}
               extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
 `;
-  await ok(['apply', '-f', '-'], crd);
+  await s.kubectlOk(['apply', '-f', '-'], crd);
   const list = `apiVersion: v1
 kind: List
 items:
@@ -177,8 +171,8 @@ test('/openapi/v2 is served as protobuf to kubectl and as JSON, with the definit
 });
 
 test('kubectl explain keeps working (v3) and explain --output plaintext-openapiv2 reads v2', async () => {
-  assert.match(await ok(['explain', 'deployment.spec.strategy']), /KIND:\s+Deployment[\s\S]*FIELD: strategy <DeploymentStrategy>/);
-  assert.match(await ok(['explain', 'pods.spec.containers.ports', '--output', 'plaintext-openapiv2']), /RESOURCE: ports <\[\]Object>/);
+  assert.match(await s.kubectlOk(['explain', 'deployment.spec.strategy']), /KIND:\s+Deployment[\s\S]*FIELD: strategy <DeploymentStrategy>/);
+  assert.match(await s.kubectlOk(['explain', 'pods.spec.containers.ports', '--output', 'plaintext-openapiv2']), /RESOURCE: ports <\[\]Object>/);
 });
 
 test('Accept: application/yaml answers objects, lists and Status errors in YAML; kubectl -o yaml works', async () => {
@@ -211,7 +205,7 @@ test('Accept: application/yaml answers objects, lists and Status errors in YAML;
   // The client's order and q values decide; JSON stays the default.
   assert.equal((await raw('GET', '/api/v1/namespaces/default/configmaps/settings', undefined, { accept: 'application/json, application/yaml' })).headers['content-type'], 'application/json');
   assert.equal((await raw('GET', '/api/v1/namespaces/default/configmaps/settings', undefined, { accept: 'application/json;q=0.5, application/yaml' })).headers['content-type'], 'application/yaml');
-  assert.match(await ok(['get', 'configmap', 'settings', '-o', 'yaml']), /mode: fast/);
+  assert.match(await s.kubectlOk(['get', 'configmap', 'settings', '-o', 'yaml']), /mode: fast/);
 });
 
 test('YAML request bodies are accepted for create, update and delete options', async () => {

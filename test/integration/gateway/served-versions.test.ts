@@ -22,12 +22,6 @@ after(async () => {
 
 const GW = 'gateway.networking.k8s.io';
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await s.kubectl(args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
-
 function request(method: string, path: string, body?: string): ClientRequest {
   const url = new URL(s.url);
   const ca = readFileSync(join(s.dataDir, 'ca.crt'));
@@ -117,32 +111,32 @@ spec:
 `;
 
 test('kubectl apply at v1beta1 stores at v1; each version reads the same object with its own apiVersion', async () => {
-  assert.match(await ok(['apply', '-f', '-'], v1beta1Route), /httproute.gateway.networking.k8s.io\/legacy created/);
-  assert.match(await ok(['apply', '-f', '-'], v1beta1Grant), /referencegrant.gateway.networking.k8s.io\/allow-routes created/);
+  assert.match(await s.kubectlOk(['apply', '-f', '-'], v1beta1Route), /httproute.gateway.networking.k8s.io\/legacy created/);
+  assert.match(await s.kubectlOk(['apply', '-f', '-'], v1beta1Grant), /referencegrant.gateway.networking.k8s.io\/allow-routes created/);
 
-  const beta = await ok(['get', `httproutes.v1beta1.${GW}`, 'legacy', '-o', 'yaml']);
+  const beta = await s.kubectlOk(['get', `httproutes.v1beta1.${GW}`, 'legacy', '-o', 'yaml']);
   assert.match(beta, new RegExp(`^apiVersion: ${GW.replace(/\./g, '\\.')}/v1beta1$`, 'm'));
-  const v1 = JSON.parse(await ok(['get', `httproutes.v1.${GW}`, 'legacy', '-o', 'json', '--show-managed-fields'])) as { apiVersion: string; metadata: { uid: string; managedFields: { manager: string; apiVersion: string }[] } };
+  const v1 = JSON.parse(await s.kubectlOk(['get', `httproutes.v1.${GW}`, 'legacy', '-o', 'json', '--show-managed-fields'])) as { apiVersion: string; metadata: { uid: string; managedFields: { manager: string; apiVersion: string }[] } };
   assert.equal(v1.apiVersion, `${GW}/v1`);
   // One object: the same uid through both versions; the applying manager used v1beta1.
-  assert.equal((JSON.parse(await ok(['get', `httproutes.v1beta1.${GW}`, 'legacy', '-o', 'json'])) as { metadata: { uid: string } }).metadata.uid, v1.metadata.uid);
+  assert.equal((JSON.parse(await s.kubectlOk(['get', `httproutes.v1beta1.${GW}`, 'legacy', '-o', 'json'])) as { metadata: { uid: string } }).metadata.uid, v1.metadata.uid);
   assert.deepEqual(v1.metadata.managedFields.map((m) => [m.manager, m.apiVersion]), [['kubectl-client-side-apply', `${GW}/v1beta1`]]);
 
-  const grant = JSON.parse(await ok(['get', `referencegrants.v1beta1.${GW}`, 'allow-routes', '-o', 'json'])) as { apiVersion: string };
+  const grant = JSON.parse(await s.kubectlOk(['get', `referencegrants.v1beta1.${GW}`, 'allow-routes', '-o', 'json'])) as { apiVersion: string };
   assert.equal(grant.apiVersion, `${GW}/v1beta1`);
-  assert.equal((JSON.parse(await ok(['get', 'referencegrants', 'allow-routes', '-o', 'json'])) as { apiVersion: string }).apiVersion, `${GW}/v1`);
+  assert.equal((JSON.parse(await s.kubectlOk(['get', 'referencegrants', 'allow-routes', '-o', 'json'])) as { apiVersion: string }).apiVersion, `${GW}/v1`);
 
   // Lists carry the version asked for, on the list and on every item; tables print from either.
   const list = JSON.parse((await raw('GET', `/apis/${GW}/v1beta1/namespaces/default/httproutes`)).body) as { apiVersion: string; kind: string; items: { apiVersion: string }[] };
   assert.deepEqual([list.kind, list.apiVersion, list.items.map((i) => i.apiVersion)], ['HTTPRouteList', `${GW}/v1beta1`, [`${GW}/v1beta1`]]);
-  assert.match(await ok(['get', `httproutes.v1beta1.${GW}`]), /^NAME\s+HOSTNAMES\s+AGE\nlegacy\s+\["old\.example\.com"\]/);
+  assert.match(await s.kubectlOk(['get', `httproutes.v1beta1.${GW}`]), /^NAME\s+HOSTNAMES\s+AGE\nlegacy\s+\["old\.example\.com"\]/);
 });
 
 test('writes at either version land on the one stored object; a v1beta1 body is refused at the v1 URL', async () => {
   // A server-side apply at v1beta1 over the object; then a merge patch through v1beta1.
-  await ok(['apply', '--server-side', '--field-manager=beta-applier', '--force-conflicts', '-f', '-'], v1beta1Route.replace('old.example.com', 'ssa.example.com'));
-  await ok(['patch', `httproutes.v1beta1.${GW}`, 'legacy', '--type=merge', '-p', '{"metadata":{"labels":{"via":"beta-patch"}}}']);
-  const obj = JSON.parse(await ok(['get', `httproutes.v1.${GW}`, 'legacy', '-o', 'json', '--show-managed-fields'])) as { apiVersion: string; metadata: { labels?: Record<string, string>; managedFields: { manager: string; operation: string; apiVersion: string }[] }; spec: { hostnames: string[] } };
+  await s.kubectlOk(['apply', '--server-side', '--field-manager=beta-applier', '--force-conflicts', '-f', '-'], v1beta1Route.replace('old.example.com', 'ssa.example.com'));
+  await s.kubectlOk(['patch', `httproutes.v1beta1.${GW}`, 'legacy', '--type=merge', '-p', '{"metadata":{"labels":{"via":"beta-patch"}}}']);
+  const obj = JSON.parse(await s.kubectlOk(['get', `httproutes.v1.${GW}`, 'legacy', '-o', 'json', '--show-managed-fields'])) as { apiVersion: string; metadata: { labels?: Record<string, string>; managedFields: { manager: string; operation: string; apiVersion: string }[] }; spec: { hostnames: string[] } };
   assert.equal(obj.apiVersion, `${GW}/v1`);
   assert.deepEqual(obj.spec.hostnames, ['ssa.example.com']);
   assert.equal(obj.metadata.labels?.via, 'beta-patch');
@@ -167,7 +161,7 @@ test('a v1beta1 watch sees v1 writes with the v1beta1 apiVersion', async () => {
   const rv = (JSON.parse((await raw('GET', `/apis/${GW}/v1beta1/namespaces/default/httproutes`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const w = watchUntil(`/apis/${GW}/v1beta1/namespaces/default/httproutes?watch=true&resourceVersion=${rv}`, (e) => e.type === 'MODIFIED' && e.object.metadata.name === 'legacy');
   await w.opened;
-  await ok(['patch', `httproutes.v1.${GW}`, 'legacy', '--type=merge', '-p', '{"spec":{"hostnames":["new.example.com"]}}']);
+  await s.kubectlOk(['patch', `httproutes.v1.${GW}`, 'legacy', '--type=merge', '-p', '{"spec":{"hostnames":["new.example.com"]}}']);
   const e = await w.event;
   assert.equal(e.object.apiVersion, `${GW}/v1beta1`);
   assert.deepEqual(e.object.spec?.hostnames, ['new.example.com']);
@@ -181,18 +175,18 @@ test('discovery lists v1beta1 beside the preferred v1, and OpenAPI v3 serves the
   assert.equal(beta.groupVersion, `${GW}/v1beta1`);
   assert.deepEqual(beta.resources.map((r) => r.name).sort(), ['gatewayclasses', 'gatewayclasses/status', 'gateways', 'gateways/status', 'httproutes', 'httproutes/status', 'referencegrants']);
 
-  const versions = await ok(['api-versions']);
+  const versions = await s.kubectlOk(['api-versions']);
   assert.match(versions, /^gateway\.networking\.k8s\.io\/v1$/m);
   assert.match(versions, /^gateway\.networking\.k8s\.io\/v1beta1$/m);
   // Aggregated discovery (what kubectl reads first) lists both; kubectl resolves the short form to v1.
-  const resources = await ok(['api-resources', `--api-group=${GW}`, '-o', 'wide']);
+  const resources = await s.kubectlOk(['api-resources', `--api-group=${GW}`, '-o', 'wide']);
   assert.match(resources, /^httproutes\s+gateway\.networking\.k8s\.io\/v1\s+true\s+HTTPRoute/m);
-  assert.equal((JSON.parse(await ok(['get', 'httproute', 'legacy', '-o', 'json'])) as { apiVersion: string }).apiVersion, `${GW}/v1`);
+  assert.equal((JSON.parse(await s.kubectlOk(['get', 'httproute', 'legacy', '-o', 'json'])) as { apiVersion: string }).apiVersion, `${GW}/v1`);
 
   const index = JSON.parse((await raw('GET', '/openapi/v3')).body) as { paths: Record<string, unknown> };
   assert.ok(index.paths[`apis/${GW}/v1beta1`], 'the OpenAPI v3 index lists the v1beta1 document');
   const doc = JSON.parse((await raw('GET', `/openapi/v3/apis/${GW}/v1beta1`)).body) as { paths: Record<string, unknown>; components: { schemas: Record<string, { 'x-kubernetes-group-version-kind'?: { version: string; kind: string }[] }> } };
   assert.deepEqual(doc.components.schemas[`io.k8s.networking.gateway.v1beta1.HTTPRoute`]['x-kubernetes-group-version-kind'], [{ group: GW, version: 'v1beta1', kind: 'HTTPRoute' }]);
   assert.ok(doc.paths[`/apis/${GW}/v1beta1/namespaces/{namespace}/httproutes/{name}`]);
-  assert.match(await ok(['explain', 'httproutes.spec.hostnames', `--api-version=${GW}/v1beta1`]), /VERSION:\s+v1beta1/);
+  assert.match(await s.kubectlOk(['explain', 'httproutes.spec.hostnames', `--api-version=${GW}/v1beta1`]), /VERSION:\s+v1beta1/);
 });

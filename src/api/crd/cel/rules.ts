@@ -10,7 +10,7 @@
 import type { ParseResult } from '@marcbachmann/cel-js';
 import type { FieldError, FieldErrorType } from '../../validation/index.js';
 import type { JSONSchemaProps } from '../types.js';
-import { toCelValue } from './values.js';
+import { childSchema, toCelValue } from './values.js';
 import { celEnvironment, celSource, optionalOldSelf } from './library.js';
 import { costBound, inputShape, measureExpression, PER_CALL_LIMIT, PER_REQUEST_BUDGET } from './cost.js';
 
@@ -56,11 +56,6 @@ function shown(rule: ValidationRule): string {
   return JSON.stringify(rule.rule);
 }
 
-/** The schema of a field or map key below `s`, if the schema declares it. */
-function fieldSchema(s: JSONSchemaProps | undefined, name: string): JSONSchemaProps | undefined {
-  return s?.properties?.[name] ?? (typeof s?.additionalProperties === 'object' ? s.additionalProperties : undefined);
-}
-
 /**
  * A rule's fieldPath (`.a.b`, `.a['b.c']`: no list indexes, as upstream allows) turned into this
  * server's field path suffix, if every step names a field the schema below the rule declares.
@@ -72,7 +67,7 @@ function fieldPathSuffix(path: string, s: JSONSchemaProps): string | undefined {
   while (rest.length > 0) {
     const step = /^\.([A-Za-z_][A-Za-z0-9_-]*)/.exec(rest) ?? /^\['([^'\\]*)'\]/.exec(rest);
     if (!step) return undefined;
-    at = fieldSchema(at, step[1]);
+    at = childSchema(at, step[1]);
     if (!at) return undefined;
     out += step[0].startsWith('.') ? `.${step[1]}` : `[${step[1]}]`;
     rest = rest.slice(step[0].length);

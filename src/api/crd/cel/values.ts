@@ -3,11 +3,9 @@
 // fields as double, date-time strings as timestamps, objects as maps and arrays as lists.
 import type { JSONSchemaProps } from '../types.js';
 
-function childSchema(s: JSONSchemaProps | undefined, key: string): JSONSchemaProps | undefined {
-  if (!s) return undefined;
-  const p = s.properties?.[key];
-  if (p) return p;
-  return typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
+/** The schema of a field or map key below `s`, if the schema declares it. */
+export function childSchema(s: JSONSchemaProps | undefined, key: string): JSONSchemaProps | undefined {
+  return s?.properties?.[key] ?? (typeof s?.additionalProperties === 'object' ? s.additionalProperties : undefined);
 }
 
 function itemSchema(s: JSONSchemaProps | undefined): JSONSchemaProps | undefined {
