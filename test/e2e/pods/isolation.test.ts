@@ -92,10 +92,12 @@ test('container isolation and the ServiceAccount token in a lab', { timeout: 600
     const pids = (await out('user', 'sh', '-c', 'ls /proc | grep -E "^[0-9]+$"')).split('\n').map(Number);
     assert.ok(pids.includes(1), `PID 1 in ${pids.join(' ')}`);
     assert.ok(!pids.includes(process.pid), `the test runner (pid ${process.pid}) is visible: ${pids.join(' ')}`);
-    // PID 1 is tini (it forwards signals to the container's program); the rest is the pod's own.
+    // PID 1 is tini (it forwards signals to the container's program); the rest is the pod's own:
+    // the program, this exec, and the readiness probe of every second caught in flight (setpriv
+    // switching to the user, then sh running the test).
     const ps = (await out('user', 'ps', '-o', 'pid,comm')).split('\n').slice(1).map((l) => l.trim().split(/\s+/));
     assert.deepEqual(ps[0], ['1', 'tini']);
-    for (const [, comm] of ps.slice(1)) assert.ok(['busybox', 'sleep', 'ps'].includes(comm), `unexpected process ${comm} in ${JSON.stringify(ps)}`);
+    for (const [, comm] of ps.slice(1)) assert.ok(['busybox', 'sleep', 'ps', 'setpriv', 'sh'].includes(comm), `unexpected process ${comm} in ${JSON.stringify(ps)}`);
   });
 
   await t.test('the server and node data directories are not readable, even as root', async () => {

@@ -7,33 +7,25 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, type TestServer } from '../../support/server.js';
+import type { TestServer } from '../../support/server.js';
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import { ApiError } from '../../../src/client/client.js';
 import type { Node, Pod } from '../../../src/controllers/types.js';
 import type { PodDisruptionBudget } from '../../../src/controllers/disruption-plan.js';
-import { FakeKubelet, eventually } from './fake-kubelet.js';
+import { startClusterWithFakeKubelet, type FakeKubelet, eventually } from './fake-kubelet.js';
 
 let server: TestServer;
 let kubelet: FakeKubelet;
 
-before(async () => {
-  server = await startTestServer({ controllers: true, store: 'memory' });
-  kubelet = new FakeKubelet(server.client, ['n1', 'n2']);
-  await kubelet.start();
-});
+before(async () => ({ server, kubelet } = await startClusterWithFakeKubelet()));
 
 after(async () => {
   kubelet?.stop();
   await server?.stop();
 });
 
-async function kubectl(...args: string[]): Promise<string> {
-  const r = await server.kubectl(args);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const kubectl = (...args: string[]) => server.kubectlOk(args);
 
 async function pdb(ns: string, name: string): Promise<PodDisruptionBudget> {
   return (await server.client.get<PodDisruptionBudget>(R.poddisruptionbudgets, ns, name))!;

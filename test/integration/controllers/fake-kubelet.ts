@@ -7,6 +7,7 @@ import { isConflict, isNotFound, type KubeClient } from '../../../src/client/cli
 import { WorkQueue } from '../../../src/controllers/queue.js';
 import type { Pod } from '../../../src/controllers/types.js';
 import { createLogger } from '../../../src/util/log.js';
+import { startTestServer, type TestServer } from '../../support/server.js';
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const microNow = () => new Date().toISOString().replace('Z', '000Z');
@@ -152,4 +153,12 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** A real server with its controllers on the memory store, and a fake kubelet playing nodes n1 and n2. */
+export async function startClusterWithFakeKubelet(): Promise<{ server: TestServer; kubelet: FakeKubelet }> {
+  const server = await startTestServer({ controllers: true, store: 'memory' });
+  const kubelet = new FakeKubelet(server.client, ['n1', 'n2']);
+  await kubelet.start();
+  return { server, kubelet };
 }

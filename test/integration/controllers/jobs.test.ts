@@ -3,37 +3,26 @@
 // Succeeded or Failed as a kubelet reports an exited container.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '../../support/server.js';
+import type { TestServer } from '../../support/server.js';
 import { R } from '../../../src/api/resources.js';
 import { isConflict } from '../../../src/client/client.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import type { Pod } from '../../../src/controllers/types.js';
-import { FakeKubelet, eventually } from './fake-kubelet.js';
+import { startClusterWithFakeKubelet, type FakeKubelet, eventually } from './fake-kubelet.js';
 
 let server: TestServer;
 let kubelet: FakeKubelet;
 
-before(async () => {
-  server = await startTestServer({ controllers: true, store: 'memory' });
-  kubelet = new FakeKubelet(server.client, ['n1', 'n2']);
-  await kubelet.start();
-});
+before(async () => ({ server, kubelet } = await startClusterWithFakeKubelet()));
 
 after(async () => {
   kubelet?.stop();
   await server?.stop();
 });
 
-async function kubectl(...args: string[]): Promise<string> {
-  const r = await server.kubectl(args);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const kubectl = (...args: string[]) => server.kubectlOk(args);
 
-async function apply(yaml: string): Promise<void> {
-  const r = await server.kubectl(['apply', '-f', '-'], yaml);
-  assert.equal(r.code, 0, r.stderr);
-}
+const apply = (yaml: string) => server.kubectlOk(['apply', '-f', '-'], yaml);
 
 async function jobPods(job: string, namespace = 'default'): Promise<Pod[]> {
   return (await server.client.list<Pod>(R.pods, { namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` })).items;

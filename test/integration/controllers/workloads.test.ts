@@ -3,31 +3,23 @@
 // the nodes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '../../support/server.js';
+import type { TestServer } from '../../support/server.js';
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
 import type { Node, Pod, ReplicaSet } from '../../../src/controllers/types.js';
-import { FakeKubelet, eventually } from './fake-kubelet.js';
+import { startClusterWithFakeKubelet, type FakeKubelet, eventually } from './fake-kubelet.js';
 
 let server: TestServer;
 let kubelet: FakeKubelet;
 
-before(async () => {
-  server = await startTestServer({ controllers: true, store: 'memory' });
-  kubelet = new FakeKubelet(server.client, ['n1', 'n2']);
-  await kubelet.start();
-});
+before(async () => ({ server, kubelet } = await startClusterWithFakeKubelet()));
 
 after(async () => {
   kubelet?.stop();
   await server?.stop();
 });
 
-async function kubectl(...args: string[]): Promise<string> {
-  const r = await server.kubectl(args);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const kubectl = (...args: string[]) => server.kubectlOk(args);
 
 async function podsOf(namespace: string, selector: string): Promise<Pod[]> {
   return (await server.client.list<Pod>(R.pods, { namespace, labelSelector: selector })).items;
