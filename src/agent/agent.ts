@@ -21,6 +21,7 @@ import { FlowCollector } from '../flows/agent-flows.js';
 import { NodeRegistration, detectNodeIP, hostFacts } from './node-registration.js';
 import { nodeServingCertificate, privateDir } from './tls-bootstrap.js';
 import type { Pod, PodStatus, Service } from './pod-types.js';
+import { sharedInFlight } from './shared-reads.js';
 import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
 import { PodLifecycles } from './pod-lifecycle-driver.js';
 import { DEFAULT_HEALTHZ_LISTEN, KubeletHealthz, RuntimeHealthLoop } from './kubelet-healthz.js';
@@ -127,6 +128,9 @@ export class Agent {
     const listenHost = parseListen(o.kubeletListen).host;
     const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
     const names = wildcard || listenHost === this.nodeIP ? [this.nodeIP] : [this.nodeIP, listenHost];
+    // What needs no pod CIDR starts now, while the node registers and its overlay comes up; no pod starts before all of it is up.
+    const podCIDRIndependent = this.startPodCIDRIndependent();
+    podCIDRIndependent.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     const serving = await nodeServingCertificate(this.client, o.nodeName, names, o.certDir ?? join(o.dataDir, 'pki'), this.log);
     this.kubelet = new KubeletServer({
       listen: o.kubeletListen,
@@ -142,38 +146,49 @@ export class Agent {
     await this.registration.register();
     this.podCIDR = await this.registration.waitForPodCIDR();
     this.log.info('node has a pod CIDR', { podCIDR: this.podCIDR, nodeIP: this.nodeIP, kubelet: this.kubeletAddress });
+    // Before any pod starts (awaited below): from then on a pod address is dropped until its policy state is in place.
+    const policy = o.networkPolicy !== false ? startPolicyEnforcer(this.client, { nodeName: o.nodeName, netns: o.netns, podCIDR: this.podCIDR }) : undefined;
+    policy?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     const mtu = await this.startOverlay();
     const network = o.podNetwork ?? this.cniRuntime(mtu);
     this.sandboxes = new SandboxRuntime(network, new SandboxStore(join(o.dataDir, 'sandboxes')), o.podNetnsPrefix);
     await this.startHealth();
-    if (o.networkPolicy !== false) {
-      // Before any pod starts: from here on a pod address is dropped until its policy state is in place.
-      this.policy = await startPolicyEnforcer(this.client, { nodeName: o.nodeName, netns: o.netns, podCIDR: this.podCIDR });
+    if (policy) {
+      this.policy = await policy;
       this.stoppables.push(this.policy);
     }
-    if (o.serviceProxy !== false) {
-      const proxy = await startServiceProxy(this.client, { nodeName: o.nodeName, netns: o.netns, mode: o.proxyMode, nodeIPs: [this.nodeIP], clusterCIDR: o.clusterCIDR, serviceCIDR: o.serviceCIDR });
-      this.stoppables.push(proxy);
-    }
-    await this.flows.start();
-    this.stoppables.push(this.flows);
-    this.services = sharedInformer<Service>(this.client, R.services);
-    await this.services.start();
-    this.pods = sharedInformer<Pod>(this.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
-    await this.pods.start();
-    if (o.runtimeSocket) {
-      this.runtime = new RuntimeConnection(o.runtimeSocket, this.log);
-      this.runtime.onHealthChange(() => this.runtimeHealth?.refresh());
-      this.runtimeHealth?.refresh();
-      await this.runtime.open();
-    }
-    await this.adoptOrCleanSandboxes(this.pods.list());
-    this.pods.addHandlers({
+    const pods = await podCIDRIndependent;
+    this.runtimeHealth?.refresh();
+    await this.adoptOrCleanSandboxes(pods.list());
+    pods.addHandlers({
       add: (p) => this.sync(p),
       update: (p) => this.sync(p),
       delete: (p) => this.onDeleted(p),
     });
     this.log.info('agent running', { node: o.nodeName, pods: this.workers.size, kubelet: this.kubeletAddress });
+  }
+
+  /** The service proxy, the flow collector, the Service and Pod informers and the runtime connection, together; the Pod informer when synced. */
+  private async startPodCIDRIndependent(): Promise<SharedInformer<Pod>> {
+    const o = this.opts;
+    const proxy = async () => {
+      if (o.serviceProxy === false) return;
+      this.stoppables.push(await startServiceProxy(this.client, { nodeName: o.nodeName, netns: o.netns, mode: o.proxyMode, nodeIPs: [this.nodeIP], clusterCIDR: o.clusterCIDR, serviceCIDR: o.serviceCIDR }));
+    };
+    const flows = async () => {
+      await this.flows.start();
+      this.stoppables.push(this.flows);
+    };
+    const runtime = async () => {
+      if (!o.runtimeSocket) return;
+      this.runtime = new RuntimeConnection(o.runtimeSocket, this.log);
+      this.runtime.onHealthChange(() => this.runtimeHealth?.refresh());
+      await this.runtime.open();
+    };
+    this.services = sharedInformer<Service>(this.client, R.services);
+    const pods = (this.pods = sharedInformer<Pod>(this.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` }));
+    await Promise.all([proxy(), flows(), this.services.start(), pods.start(), runtime()]);
+    return pods;
   }
 
   /** The runtime checks behind the node's Ready condition, and the kubelet's /healthz. */
@@ -244,7 +259,7 @@ export class Agent {
       busyboxApplets: this.applets,
       namespaceServices: (ns) => (this.services?.list() ?? []).filter((s) => s.metadata.namespace === ns),
       masterService: () => this.services?.get('default', 'kubernetes'),
-      configMap: (ns, name) => this.client.get(R.configmaps, ns, name),
+      configMap: sharedInFlight((ns: string, name: string) => this.client.get(R.configmaps, ns, name), (ns, name) => `${ns}/${name}`),
       secret: (ns, name) => this.client.get(R.secrets, ns, name),
       reportStatus: (w) => this.scheduleStatus(w),
       event: (pod, type, reason, message) => void this.recordEvent(pod, type, reason, message),

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { runCommand } from '../linux/exec.js';
 import { coalescedIpBatch } from '../cni/ip-batch-coalescer.js';
+import { netnsDirShared, netnsOps } from '../runtime/netns-ops.js';
 
 /** Runs a kernel tool through src/linux (its failure names the command and its stderr). */
 const run = (cmd: string, args: string[]) => runCommand([cmd, ...args]);
@@ -134,9 +135,7 @@ export class SandboxRuntime {
       createdAt: new Date().toISOString(),
     };
     this.store.save(rec);
-    // The namespaces of a burst of pods are made by one `ip` process.
-    if (!existsSync(netnsPath(netns))) await coalescedIpBatch(undefined, [`netns add ${netns}`]);
-    if (!this.network.configuresLoopback) await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    await this.createNetworkNamespace(netns);
     step('netns');
     rec.utsPath = await this.createUtsNamespace(netns, pod.hostname);
     step('uts');
@@ -159,12 +158,32 @@ export class SandboxRuntime {
     return rec;
   }
 
+  /**
+   * The pod's network namespace with `lo` up: made by this thread through the netns-ops addon
+   * (no process) once /run/netns is the shared mount `ip netns add` makes it; otherwise the
+   * namespaces of a burst of pods are made by one `ip` process.
+   */
+  private async createNetworkNamespace(netns: string): Promise<void> {
+    const path = netnsPath(netns);
+    const ops = netnsOps();
+    if (!existsSync(path)) {
+      if (ops && netnsDirShared()) ops.createNetns(path);
+      else await coalescedIpBatch(undefined, [`netns add ${netns}`]);
+    }
+    if (this.network.configuresLoopback) return;
+    if (ops) ops.linkUp(path, 'lo');
+    else await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  }
+
+  /** The pod's UTS namespace holding its hostname, pinned by a bind mount (the addon, or `unshare`). */
   private async createUtsNamespace(netns: string, hostname: string): Promise<string> {
     mkdirSync(UTS_DIR, { recursive: true });
     const path = join(UTS_DIR, netns);
     if (existsSync(path)) await run('umount', [path]).catch(() => undefined);
     writeFileSync(path, '');
-    await run('unshare', [`--uts=${path}`, 'busybox', 'hostname', hostname]);
+    const ops = netnsOps();
+    if (ops) ops.createUts(path, hostname);
+    else await run('unshare', [`--uts=${path}`, 'busybox', 'hostname', hostname]);
     return path;
   }
 

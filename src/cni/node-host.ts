@@ -12,6 +12,11 @@ import { coalescedIpBatch } from './ip-batch-coalescer.js';
 export interface NodeHost {
   /** The node's named network namespace (under /run/netns); undefined = this process's own. */
   netns?: string;
+  /**
+   * Sets an interface up inside the namespace at a file path without a process (the agent's
+   * netns-ops addon, src/runtime/netns-ops.ts); absent: plugins run `ip` (an exec'd plugin).
+   */
+  setLinkUp?(nsPath: string, ifName: string): void;
 }
 
 export const THIS_NAMESPACE: NodeHost = {};

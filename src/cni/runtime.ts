@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync, renameSync, unlinkSync, readdir
 import { join } from 'node:path';
 import { execPlugin, findPlugin, type PluginInvocation } from './exec-plugin.js';
 import { invokeInProcess, ownPlugin } from './in-process.js';
+import type { NodeHost } from './node-host.js';
+import { netnsOps } from '../runtime/netns-ops.js';
 import { CniError, CniErrorCode, compareVersions, type Attachment, type CniResult, type NetworkConfigList, type PluginConf, type PortMapping } from './types.js';
 
 export interface CniRuntimeOptions {
@@ -94,7 +96,9 @@ export function createCniRuntime(opts: CniRuntimeOptions): CniRuntime {
   const network = loadConflist(opts.conflistPath);
   const cacheFile = (containerId: string, ifName: string) => join(opts.cacheDir, `${network.name}-${containerId}-${ifName}`);
 
-  const host = { netns: opts.hostNetns };
+  // In-process plugins set pod links up through the netns-ops addon when it is built.
+  const ops = netnsOps();
+  const host: NodeHost = { netns: opts.hostNetns, ...(ops ? { setLinkUp: (nsPath: string, ifName: string) => ops.linkUp(nsPath, ifName) } : {}) };
   const invoke = async (type: string, inv: Omit<PluginInvocation, 'path'>, conf: PluginConf): Promise<CniResult | undefined> => {
     const own = opts.execOwnPlugins ? undefined : ownPlugin(type);
     if (own) return invokeInProcess(own, { ...inv, path: opts.binDirs }, conf, host);

@@ -8,15 +8,19 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const fromDist = here.endsWith('/dist/src/lab');
 const repo = fromDist ? resolve(here, '../../..') : resolve(here, '../..');
+/** Set at build time in the esbuild bundle (scripts/bundle.mjs), which the lab's processes then run too. */
+const fromBundle = process.env.FLATNET_BUNDLE === '1';
 
 /** argv that runs the `flatnet` CLI with this build (dist) or these sources (tsx). */
 export function flatnetCommand(): string[] {
+  if (fromBundle) return [process.execPath, '--enable-source-maps', join(repo, 'dist/bundle/cli/main.js')];
   if (fromDist) return [process.execPath, '--enable-source-maps', join(repo, 'dist/src/cli/main.js')];
   return [process.execPath, '--import', join(repo, 'node_modules/tsx/dist/loader.mjs'), join(repo, 'src/cli/main.ts')];
 }
 
 /** argv that runs the lab supervisor. */
 export function supervisorCommand(): string[] {
+  if (fromBundle) return [process.execPath, '--enable-source-maps', join(repo, 'dist/bundle/lab/supervisor-main.js')];
   if (fromDist) return [process.execPath, '--enable-source-maps', join(repo, 'dist/src/lab/supervisor-main.js')];
   return [process.execPath, '--import', join(repo, 'node_modules/tsx/dist/loader.mjs'), join(repo, 'src/lab/supervisor-main.ts')];
 }

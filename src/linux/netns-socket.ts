@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
+import { listenNatively } from '../runtime/netns-ops.js';
 
 export type ListenType = 'tcp' | 'udp4';
 
@@ -162,6 +163,13 @@ async function ask(netns: string, req: Omit<BrokerRequest, 'id'>): Promise<unkno
 export async function listenInNetns(netns: string, opts: { host: string; port: number; type: 'tcp' }): Promise<net.Server>;
 export async function listenInNetns(netns: string, opts: { host: string; port: number; type: 'udp4' }): Promise<dgram.Socket>;
 export async function listenInNetns(netns: string, opts: { host: string; port: number; type: ListenType }): Promise<net.Server | dgram.Socket> {
+  // Without a process when the netns-ops addon is built (src/runtime/netns-ops.ts).
+  const native = listenNatively(netns, opts);
+  if (native) {
+    return native.catch((err: NodeJS.ErrnoException) => {
+      throw new NetnsSocketError(`in network namespace ${netns}: ${err.message}`, err.code);
+    });
+  }
   const op = opts.type === 'tcp' ? 'listen-tcp' : 'bind-udp';
   return (await ask(netns, { op, host: opts.host, port: opts.port })) as net.Server | dgram.Socket;
 }

@@ -4,13 +4,15 @@ import { existsSync } from 'node:fs';
 import type { CniEnv } from '../protocol.js';
 import { CniError, CniErrorCode, type CniResult, type PluginConf } from '../types.js';
 import { listAddressesAtPath } from '../../linux/ip.js';
-import { sandboxIpBatch } from '../node-host.js';
+import { THIS_NAMESPACE, sandboxIpBatch, type NodeHost } from '../node-host.js';
 import { CommandError } from '../../linux/exec.js';
 
-export async function loopbackAdd(conf: PluginConf, env: CniEnv): Promise<CniResult> {
+export async function loopbackAdd(conf: PluginConf, env: CniEnv, host: NodeHost = THIS_NAMESPACE): Promise<CniResult> {
   if (!existsSync(env.netns)) throw new CniError(CniErrorCode.InvalidEnvironment, `CNI_NETNS ${env.netns} does not exist`);
   try {
-    await sandboxIpBatch(env.netns, ['link set dev lo up']);
+    // Without an `ip` process when the caller (the agent) can set links up itself.
+    if (host.setLinkUp) host.setLinkUp(env.netns, 'lo');
+    else await sandboxIpBatch(env.netns, ['link set dev lo up']);
   } catch (err) {
     throw new CniError(CniErrorCode.KernelFailure, `bringing lo up in ${env.netns} failed`, err instanceof CommandError ? err.stderr : String(err));
   }
