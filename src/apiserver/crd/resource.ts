@@ -9,6 +9,7 @@ import { applySchemaDefaults } from '../../api/crd/schema/default.js';
 import { pruneUnknownFields } from '../../api/crd/schema/prune.js';
 import { validateAgainstSchema } from '../../api/crd/schema/validate.js';
 import { compileSchemaRules, validateRules } from '../../api/crd/cel/rules.js';
+import { unchanged } from '../../api/crd/ratchet.js';
 import type { CustomResourceDefinition, CustomResourceNames, CustomResourceScale, CustomResourceVersion, JSONSchemaProps } from '../../api/crd/types.js';
 import type { Printer } from '../present/tables/types.js';
 import type { FieldGetter } from '../selectors.js';
@@ -63,6 +64,11 @@ function selectableField(jsonPath: string): FieldGetter {
 /** Schema errors after which upstream does not run the CEL rules (the values are not of their declared types). */
 const BLOCKING = new Set<FieldError['type']>(['FieldValueTypeInvalid']);
 
+function withoutMetadata(obj: KubeObject): Record<string, unknown> {
+  const { metadata: _metadata, ...rest } = obj;
+  return rest;
+}
+
 /** What CEL rules see of an object: everything but metadata, of which only name and generateName. */
 function ruleInput(obj: KubeObject): Record<string, unknown> {
   const { metadata, ...rest } = obj;
@@ -95,13 +101,14 @@ function behaviourOf(crdName: string, v: CustomResourceVersion, storageApiVersio
     },
     validate(obj, old) {
       if (!schema) return [];
-      const { metadata: _metadata, ...rest } = obj;
-      const errors = validateAgainstSchema(schema, rest);
+      // ratcheting: the root counts as unchanged only if its metadata is too, as upstream compares it
+      const rootChanged = old !== undefined && !unchanged(undefined, obj.metadata, old.metadata);
+      const errors = validateAgainstSchema(schema, withoutMetadata(obj), '', old && { value: withoutMetadata(old), changed: rootChanged });
       if (!rules) return errors;
       if (errors.some((e) => BLOCKING.has(e.type))) {
         return [...errors, { type: 'FieldValueInvalid', field: '<nil>', message: 'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' }];
       }
-      return [...errors, ...validateRules(rules, ruleInput(obj), old && ruleInput(old))];
+      return [...errors, ...validateRules(rules, ruleInput(obj), old && ruleInput(old), rootChanged)];
     },
   };
 }

@@ -2,12 +2,13 @@
 // and ValidatingAdmissionPolicy expressions compile and run: the CEL standard library of @marcbachmann/cel-js (macros, has(), matches (also as a function),
 // startsWith, split, lowerAscii, upperAscii, trim, indexOf, substring, join, timestamps) plus the Kubernetes
 // extension functions that library lacks and rules commonly use (strings: replace, reverse,
-// charAt; regex: find, findAll; lists: isSorted, sum, min, max, indexOf,
-// lastIndexOf; URLs: isURL; IP addresses: isIP, isCIDR). Every rule sees `self` and, in transition
-// rules, `oldSelf`. Not offered (a rule naming them fails to compile, saying so): the quantity,
-// ip()/cidr() object and format libraries, and authorizer checks.
-import { isIP } from 'node:net';
+// charAt; regex: matches, find, findAll, all on RE2 (re2.ts); lists: isSorted, sum, min, max, indexOf,
+// lastIndexOf; URLs: isURL) and, from typed-libraries.ts, quantity(), ip()/cidr() with isIP/isCIDR, and
+// format. Every rule sees `self` and, in transition rules, `oldSelf`. Not offered (a rule naming them
+// fails to compile, saying so): authorizer checks and the quantity mul/div functions of 1.34.
 import { Environment, Optional, serialize, type ASTNode } from '@marcbachmann/cel-js';
+import { registerTypedLibraries } from './typed-libraries.js';
+import { re2FindAll, re2Test } from '../re2.js';
 
 /** Upstream's structural limits on a rule's syntax tree are far above any real rule; these bound a hostile one. */
 const LIMITS = { maxAstNodes: 2_000, maxDepth: 64, maxListElements: 1_000, maxMapEntries: 1_000, maxCallArguments: 32 };
@@ -42,21 +43,16 @@ function isURL(s: string): boolean {
   }
 }
 
-function isCIDR(s: string): boolean {
-  const slash = s.indexOf('/');
-  if (slash < 0) return false;
-  const family = isIP(s.slice(0, slash));
-  const bits = s.slice(slash + 1);
-  if (family === 0 || !/^(0|[1-9][0-9]*)$/.test(bits)) return false;
-  return Number(bits) <= (family === 4 ? 32 : 128);
-}
-
 /** The Kubernetes functions every CEL environment of the server offers, on a fresh environment with `variables` (all dyn). */
 function kubernetesEnvironment(variables: string[]): Environment {
   let env = new Environment({ homogeneousAggregateLiterals: false, enableOptionalTypes: true, limits: LIMITS });
   for (const v of variables) env = env.registerVariable(v, 'dyn');
-  return env
-    .registerFunction('matches(string, string): bool', (s: string, re: string) => new RegExp(re, 'u').test(s))
+  return registerTypedLibraries(env)
+    // cel-go compares an optional with null (never equal: `format.x().validate(s) == null`, used by
+    // the Gateway API CRDs) and with another optional (equal when both are empty or hold equal values)
+    .registerOperator('optional<dyn> == null', () => false)
+    .registerOperator('optional<dyn> == optional<dyn>', (a: Optional<unknown>, b: Optional<unknown>) => (a.hasValue() && b.hasValue() ? celEquals(a.value(), b.value()) : a.hasValue() === b.hasValue()))
+    .registerFunction('matches(string, string): bool', (s: string, re: string) => re2Test(re, s))
     .registerFunction('string.replace(string, string): string', (s: string, from: string, to: string) => s.split(from).join(to))
     .registerFunction('string.replace(string, string, int): string', (s: string, from: string, to: string, n: bigint) => {
       if (n < 0n) return s.split(from).join(to);
@@ -76,15 +72,10 @@ function kubernetesEnvironment(variables: string[]): Environment {
       if (i < 0n || i > BigInt(chars.length)) throw new Error(`index out of range: ${i}`);
       return chars[Number(i)] ?? '';
     })
-    .registerFunction('string.find(string): string', (s: string, re: string) => new RegExp(re, 'u').exec(s)?.[0] ?? '')
-    .registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(new RegExp(re, 'gu'))].map((m) => m[0]))
-    .registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => {
-      const all = [...s.matchAll(new RegExp(re, 'gu'))].map((m) => m[0]);
-      return n < 0n ? all : all.slice(0, Number(n));
-    })
+    .registerFunction('string.find(string): string', (s: string, re: string) => re2FindAll(re, s, 1)[0] ?? '')
+    .registerFunction('string.findAll(string): list<string>', (s: string, re: string) => re2FindAll(re, s))
+    .registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => re2FindAll(re, s, n < 0n ? -1 : Number(n > 1_000_000n ? 1_000_000n : n)))
     .registerFunction('isURL(string): bool', isURL)
-    .registerFunction('isIP(string): bool', (s: string) => isIP(s) !== 0)
-    .registerFunction('isCIDR(string): bool', isCIDR)
     .registerFunction('list.isSorted(): bool', (l: Comparable[]) => l.every((x, i) => i === 0 || compare(l[i - 1], x) <= 0))
     .registerFunction('list.sum(): dyn', sum)
     .registerFunction('list.min(): dyn', (l: Comparable[]) => extreme(l, -1, 'min'))
@@ -105,10 +96,13 @@ function isNode(v: unknown): v is PlainNode {
   return typeof v === 'object' && v !== null && typeof (v as PlainNode).op === 'string';
 }
 
-/** A copy of the tree with every has(e.f) whose operand does not start at a variable turned into `"f" in e`. */
-function rewriteHas(n: unknown): { node: unknown; changed: boolean } {
+/**
+ * A copy of the tree with every has(e.f) whose operand does not start at a variable turned into
+ * `"f" in e`, and every s.matches(re) into matches(s, re) (the library's own method uses JS RegExp).
+ */
+function rewrite(n: unknown): { node: unknown; changed: boolean } {
   if (Array.isArray(n)) {
-    const parts = n.map(rewriteHas);
+    const parts = n.map(rewrite);
     return { node: parts.map((p) => p.node), changed: parts.some((p) => p.changed) };
   }
   if (!isNode(n)) return { node: n, changed: false };
@@ -119,28 +113,32 @@ function rewriteHas(n: unknown): { node: unknown; changed: boolean } {
     while (root.op === '.') root = (root.args as PlainNode[])[0];
     if (operand.op === '.' && root.op !== 'id') {
       const [target, field] = operand.args as [unknown, string];
-      return { node: { op: 'in', args: [{ op: 'value', args: field }, rewriteHas(target).node] }, changed: true };
+      return { node: { op: 'in', args: [{ op: 'value', args: field }, rewrite(target).node] }, changed: true };
     }
   }
-  const inner = rewriteHas(n.args);
+  if (n.op === 'rcall' && args[0] === 'matches' && Array.isArray(args[2]) && args[2].length === 1) {
+    return { node: { op: 'call', args: ['matches', [rewrite(args[1]).node, rewrite(args[2][0]).node]] }, changed: true };
+  }
+  const inner = rewrite(n.args);
   return { node: { op: n.op, args: inner.node }, changed: inner.changed };
 }
 
 /**
  * The rule as this library compiles it. Its has() accepts only a selection rooted at a variable,
  * where CEL allows any operand (`has(self[0].matches)`, used by the Gateway API CRDs); on the maps a
- * custom resource is made of, has(e.f) is `"f" in e`, so those calls are rewritten. A rule with
- * no such call is returned as written.
+ * custom resource is made of, has(e.f) is `"f" in e`, so those calls are rewritten. Its built-in
+ * string.matches() runs JS RegExp; calls to it become the RE2 matches(s, re). A rule with no such
+ * call is returned as written.
  */
 export function celSource(rule: string, env: Environment = celEnvironment()): string {
-  if (!rule.includes('has(')) return rule;
+  if (!rule.includes('has(') && !rule.includes('matches(')) return rule;
   let ast: ASTNode;
   try {
     ast = env.parse(rule).ast;
   } catch {
     return rule; // the compile step reports the syntax error on the rule as written
   }
-  const r = rewriteHas(ast);
+  const r = rewrite(ast);
   return r.changed ? serialize(r.node as ASTNode) : rule;
 }
 

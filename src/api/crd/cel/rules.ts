@@ -6,13 +6,16 @@
 // their keys); a failure names the node (plus the rule's fieldPath) with the rule's message,
 // messageExpression or `failed rule: <rule>`, and its reason. Evaluation is bounded: each call is
 // checked against a cost ceiling computed from the rule's size, its nested comprehensions and the
-// size of its input, and the whole object against upstream's per-request budget.
+// size of its input, and the whole object against upstream's per-request budget. On update, a
+// failed rule that does not name oldSelf is dropped when its node (or, if the node does not
+// correlate, its nearest correlated ancestor) is unchanged from the old object (ratcheting).
 import type { ParseResult } from '@marcbachmann/cel-js';
 import type { FieldError, FieldErrorType } from '../../validation/index.js';
 import type { JSONSchemaProps } from '../types.js';
 import { childSchema, toCelValue } from './values.js';
 import { celEnvironment, celSource, optionalOldSelf } from './library.js';
 import { costBound, inputShape, measureExpression, PER_CALL_LIMIT, PER_REQUEST_BUDGET } from './cost.js';
+import { correlateField, itemCorrelator, unchanged, type Correlated } from '../ratchet.js';
 
 export interface ValidationRule {
   rule: string;
@@ -156,10 +159,11 @@ class Compiler {
     }
     let message: ParseResult | undefined;
     if (rule.messageExpression !== undefined) {
-      const mc = typeof rule.messageExpression === 'string' ? env.check(rule.messageExpression) : undefined;
-      if (!mc?.valid || (mc.type !== 'string' && mc.type !== 'dyn')) {
+      const messageSource = typeof rule.messageExpression === 'string' ? celSource(rule.messageExpression) : undefined;
+      const mc = messageSource === undefined ? undefined : env.check(messageSource);
+      if (!mc?.valid || (mc.type !== 'string' && mc.type !== 'dyn') || messageSource === undefined) {
         this.errors.push({ type: 'FieldValueInvalid', field: `${at}.messageExpression`, message: `Invalid value: ${JSON.stringify(rule.messageExpression)}: messageExpression compilation failed: ${mc?.valid === false ? firstLine(mc.error) : 'must evaluate to a string'}` });
-      } else message = env.parse(rule.messageExpression);
+      } else message = env.parse(messageSource);
     }
     return { rule, program, message, transition, shape: { nodes: m.nodes, depth: m.depth }, fieldPath: suffix ?? '' };
   }
@@ -193,22 +197,36 @@ function listMapKey(item: unknown, keys: string[]): string | undefined {
   return JSON.stringify(keys.map((k) => item[k] ?? null), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
+/** Whether the nearest correlated part at or above a node is unchanged (computed once, when a rule fails). */
+type RatchetScope = () => boolean;
+
+function scopeOf(schema: JSONSchemaProps, value: unknown, corr: Correlated): RatchetScope {
+  let result: boolean | undefined;
+  return () => (result ??= !corr.changed && unchanged(schema, value, corr.value));
+}
+
 class Evaluator {
   readonly errors: FieldError[] = [];
   private spent = 0;
   private exhausted = false;
 
-  /** `value` and `old` are already CEL values (toCelValue keeps the JSON's shape). */
-  walk(node: RuleNode, value: unknown, old: unknown, at: string): void {
+  /**
+   * `value` and `old` are already CEL values (toCelValue keeps the JSON's shape); `old` is oldSelf's
+   * correlation, `corr` ratcheting's (which also correlates list items by index) and `scope` the
+   * ratcheting verdict of the nearest correlated ancestor.
+   */
+  walk(node: RuleNode, value: unknown, old: unknown, at: string, corr?: Correlated, parentScope?: RatchetScope): void {
     if (this.exhausted || value === undefined || value === null) return;
-    if (node.rules.length > 0) this.evaluate(node, value, old, at);
+    const scope = corr ? scopeOf(node.schema, value, corr) : parentScope;
+    if (node.rules.length > 0) this.evaluate(node, value, old, at, scope);
     if (node.properties && isObject(value)) {
-      for (const [name, child] of node.properties) this.walk(child, value[name], isObject(old) ? old[name] : undefined, at === '' ? name : `${at}.${name}`);
+      for (const [name, child] of node.properties) this.walk(child, value[name], isObject(old) ? old[name] : undefined, at === '' ? name : `${at}.${name}`, correlateField(corr, name), scope);
     }
     if (node.additional && isObject(value)) {
-      for (const [key, v] of Object.entries(value)) this.walk(node.additional, v, isObject(old) ? old[key] : undefined, `${at}[${key}]`);
+      for (const [key, v] of Object.entries(value)) this.walk(node.additional, v, isObject(old) ? old[key] : undefined, `${at}[${key}]`, correlateField(corr, key), scope);
     }
     if (node.items && Array.isArray(value)) {
+      const correlate = itemCorrelator(node.schema, corr);
       const keys = node.schema['x-kubernetes-list-map-keys'];
       const oldByKey = new Map<string, unknown>();
       if (node.schema['x-kubernetes-list-type'] === 'map' && Array.isArray(keys) && Array.isArray(old)) {
@@ -219,12 +237,12 @@ class Evaluator {
       }
       value.forEach((item, i) => {
         const k = Array.isArray(keys) ? listMapKey(item, keys) : undefined;
-        this.walk(node.items!, item, k === undefined ? undefined : oldByKey.get(k), `${at}[${i}]`);
+        this.walk(node.items!, item, k === undefined ? undefined : oldByKey.get(k), `${at}[${i}]`, correlate(item, i), scope);
       });
     }
   }
 
-  private evaluate(node: RuleNode, value: unknown, old: unknown, at: string): void {
+  private evaluate(node: RuleNode, value: unknown, old: unknown, at: string, scope: RatchetScope | undefined): void {
     const self = value;
     const input = inputShape(value, old);
     for (const r of node.rules) {
@@ -248,6 +266,7 @@ class Evaluator {
         continue;
       }
       if (ok === true) continue;
+      if (!r.transition && scope?.()) continue; // ratcheting: the value failed this rule before and is unchanged
       this.errors.push(this.failure(r, node, vars, at));
     }
   }
@@ -280,12 +299,14 @@ class Evaluator {
 
 /**
  * The rule failures of a custom resource (without metadata but name/generateName, as upstream
- * gives the root rules), against its old version on update.
+ * gives the root rules), against its old version on update; `rootChanged`: the root counts as
+ * changed for ratcheting (its metadata changed).
  */
-export function validateRules(tree: RuleNode | undefined, obj: Record<string, unknown>, old?: Record<string, unknown>): FieldError[] {
+export function validateRules(tree: RuleNode | undefined, obj: Record<string, unknown>, old?: Record<string, unknown>, rootChanged = false): FieldError[] {
   if (!tree) return [];
   const e = new Evaluator();
   // Converted once; the walk hands each rule its node's part of the converted tree.
-  e.walk(tree, toCelValue(obj, tree.schema), old === undefined ? undefined : toCelValue(old, tree.schema), '');
+  const oldValue = old === undefined ? undefined : toCelValue(old, tree.schema);
+  e.walk(tree, toCelValue(obj, tree.schema), oldValue, '', old === undefined ? undefined : { value: oldValue, changed: rootChanged });
   return e.errors;
 }

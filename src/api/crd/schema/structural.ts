@@ -7,6 +7,7 @@ import type { FieldError } from '../../validation/index.js';
 import type { JSONSchemaProps } from '../types.js';
 import { pruneUnknownFields } from './prune.js';
 import { validateAgainstSchema } from './validate.js';
+import { re2SyntaxError } from '../re2.js';
 
 const TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
 const FORBIDDEN = ['$ref', 'definitions', 'id', 'additionalItems', 'patternProperties', 'dependencies'];
@@ -52,11 +53,8 @@ class StructuralCheck {
     }
     if (Array.isArray(s.items)) this.errors.push({ type: 'FieldValueForbidden', field: `${at}.items`, message: 'Forbidden: items must be a schema object and not an array' });
     if (s.pattern !== undefined) {
-      try {
-        new RegExp(s.pattern);
-      } catch (err) {
-        this.errors.push({ type: 'FieldValueInvalid', field: `${at}.pattern`, message: `Invalid value: ${JSON.stringify(s.pattern)}: must be a valid regular expression, but isn't: ${(err as Error).message}` });
-      }
+      const why = typeof s.pattern === 'string' ? re2SyntaxError(s.pattern) : 'must be a string';
+      if (why !== undefined) this.errors.push({ type: 'FieldValueInvalid', field: `${at}.pattern`, message: `Invalid value: ${JSON.stringify(s.pattern)}: must be a valid regular expression, but isn't: ${why}` });
     }
     if (s['x-kubernetes-list-type'] !== undefined) this.listType(s, at);
     for (const [k, p] of Object.entries(s.properties ?? {})) {

@@ -3,10 +3,13 @@
 // multipleOf, length, pattern, format, item and property counts, uniqueness, required
 // properties, list-type set/map uniqueness, allOf/anyOf/oneOf/not, int-or-string and embedded
 // resources. Each problem is a FieldError whose field is the path in the object (spec.replicas,
-// spec.ports[1].name).
+// spec.ports[1].name). On update, validation ratchets (see ratchet.ts): the errors of a part that is
+// unchanged from the old object are dropped.
 import type { FieldError } from '../../validation/index.js';
 import type { JSONSchemaProps } from '../types.js';
+import { correlateField, itemCorrelator, unchanged, type Correlated } from '../ratchet.js';
 import { checkFormat } from './formats.js';
+import { re2Test } from '../re2.js';
 
 function jsonType(v: unknown): string {
   if (v === null) return 'null';
@@ -74,7 +77,14 @@ class Validator {
     }
   }
 
-  validate(s: JSONSchemaProps, v: unknown, at: string): void {
+  /** `old`: the old value correlated with `v` (update only); errors of an unchanged part are dropped. */
+  validate(s: JSONSchemaProps, v: unknown, at: string, old?: Correlated): void {
+    const before = this.errors.length;
+    this.check(s, v, at, old);
+    if (old && !old.changed && this.errors.length > before && unchanged(s, v, old.value)) this.errors.length = before;
+  }
+
+  private check(s: JSONSchemaProps, v: unknown, at: string, old: Correlated | undefined): void {
     if (v === undefined) return;
     if (v === null) {
       if (!s.nullable && (s.type || s['x-kubernetes-int-or-string'])) {
@@ -91,9 +101,9 @@ class Validator {
     const before = this.errors.length;
     this.values(s, v, at);
     if (this.errors.length > before) return;
-    if (Array.isArray(v)) this.array(s, v, at);
-    else if (isObject(v)) this.object(s, v, at);
-    this.combinators(s, v, at);
+    if (Array.isArray(v)) this.array(s, v, at, old);
+    else if (isObject(v)) this.object(s, v, at, old);
+    this.combinators(s, v, at, old);
   }
 
   private values(s: JSONSchemaProps, v: unknown, at: string): void {
@@ -117,12 +127,12 @@ class Validator {
         this.errors.push({ type: 'FieldValueTooLong', field: at, message: `Too long: may not be more than ${s.maxLength} bytes` });
       }
       if (s.minLength !== undefined && length < s.minLength) this.invalid(at, v, `${this.body(at)} should be at least ${s.minLength} chars long`);
-      if (s.pattern !== undefined && !patternOf(s.pattern).test(v)) this.invalid(at, v, `${this.body(at)} should match '${s.pattern}'`);
+      if (s.pattern !== undefined && !re2Test(s.pattern, v)) this.invalid(at, v, `${this.body(at)} should match '${s.pattern}'`);
       if (s.format && !s['x-kubernetes-int-or-string'] && !checkFormat(s.format, v)) this.invalid(at, v, `${this.body(at)} must be of type ${s.format}: ${JSON.stringify(v)}`);
     }
   }
 
-  private array(s: JSONSchemaProps, v: unknown[], at: string): void {
+  private array(s: JSONSchemaProps, v: unknown[], at: string, old: Correlated | undefined): void {
     if (s.maxItems !== undefined && v.length > s.maxItems) {
       this.errors.push({ type: 'FieldValueTooMany', field: at, message: `Too many: ${v.length}: must have at most ${s.maxItems} items` });
     }
@@ -147,10 +157,13 @@ class Validator {
       });
     }
     const items = s.items;
-    if (items && !Array.isArray(items)) v.forEach((item, i) => this.validate(items, item, `${at}[${i}]`));
+    if (items && !Array.isArray(items)) {
+      const correlate = itemCorrelator(s, old);
+      v.forEach((item, i) => this.validate(items, item, `${at}[${i}]`, correlate(item, i)));
+    }
   }
 
-  private object(s: JSONSchemaProps, v: Record<string, unknown>, at: string): void {
+  private object(s: JSONSchemaProps, v: Record<string, unknown>, at: string, old: Correlated | undefined): void {
     const count = Object.keys(v).length;
     if (s.maxProperties !== undefined && count > s.maxProperties) {
       this.errors.push({ type: 'FieldValueTooMany', field: at, message: `Too many: ${count}: must have at most ${s.maxProperties} items` });
@@ -164,8 +177,8 @@ class Validator {
     const additional = s.additionalProperties;
     for (const [k, child] of Object.entries(v)) {
       const ps = props[k];
-      if (ps) this.validate(ps, child, childPath(at, k));
-      else if (isObject(additional)) this.validate(additional, child, childPath(at, k));
+      if (ps) this.validate(ps, child, childPath(at, k), correlateField(old, k));
+      else if (isObject(additional)) this.validate(additional, child, childPath(at, k), correlateField(old, k));
     }
   }
 
@@ -180,8 +193,8 @@ class Validator {
     }
   }
 
-  private combinators(s: JSONSchemaProps, v: unknown, at: string): void {
-    for (const sub of s.allOf ?? []) this.validate(sub, v, at);
+  private combinators(s: JSONSchemaProps, v: unknown, at: string, old: Correlated | undefined): void {
+    for (const sub of s.allOf ?? []) this.validate(sub, v, at, old);
     if (s.anyOf && s.anyOf.length > 0 && !s.anyOf.some((sub) => passes(sub, v, at))) {
       this.invalid(at, v, `${this.body(at)} must validate at least one schema (anyOf)`);
     }
@@ -199,21 +212,13 @@ function passes(s: JSONSchemaProps, v: unknown, at: string): boolean {
   return inner.errors.length === 0;
 }
 
-const patterns = new Map<string, RegExp>();
 
-/** A pattern, compiled once (CRD validation already checked it compiles). */
-export function patternOf(pattern: string): RegExp {
-  let re = patterns.get(pattern);
-  if (!re) {
-    re = new RegExp(pattern);
-    patterns.set(pattern, re);
-  }
-  return re;
-}
-
-/** The errors of `value` (a whole custom resource, or any part at `at`) against `schema`. */
-export function validateAgainstSchema(schema: JSONSchemaProps, value: unknown, at = ''): FieldError[] {
+/**
+ * The errors of `value` (a whole custom resource, or any part at `at`) against `schema`; on update,
+ * `old` is the stored value, and errors of parts unchanged from it are dropped (ratcheting).
+ */
+export function validateAgainstSchema(schema: JSONSchemaProps, value: unknown, at = '', old?: Correlated): FieldError[] {
   const v = new Validator();
-  v.validate(schema, value, at);
+  v.validate(schema, value, at, old);
   return v.errors;
 }
