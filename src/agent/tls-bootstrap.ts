@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { dirname, join, resolve } from 'node:path';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
-import { KubeClient } from '../client/client.js';
+import { ApiError, KubeClient } from '../client/client.js';
 import { type ClusterConnection, loadKubeconfig } from '../client/kubeconfig.js';
 import { GROUP_NODES, NODE_USER_PREFIX, SIGNER_KUBELET_CLIENT, SIGNER_KUBELET_SERVING } from '../apiserver/node-identity/csr-decision.js';
 import { certificateFacts, createCertificateRequest, issuedBy, newRsaKey } from '../apiserver/node-identity/pki.js';
@@ -96,7 +96,7 @@ export function renderBootstrapKubeconfig(opts: { server: string; caPem: string;
   ].join('\n');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Creates a CertificateSigningRequest and waits for its certificate; throws with the server's reason when it fails. */
 export async function requestCertificate(client: KubeClient, opts: { csrPem: string; signerName: string; usages: string[]; namePrefix: string; expirationSeconds?: number; timeoutMs?: number }): Promise<string> {
@@ -129,30 +129,29 @@ export interface NodeCredentialPaths {
   certDir: string;
 }
 
-/**
- * The node's connection to the API server: its kubeconfig when it holds a certificate that is
- * still good, else a new client certificate obtained with the bootstrap kubeconfig.
- */
-export async function nodeClientConnection(nodeName: string, paths: NodeCredentialPaths, log: Logger): Promise<ClusterConnection> {
-  privateDir(paths.certDir);
-  if (existsSync(paths.kubeconfig)) {
-    const conn = loadKubeconfig(paths.kubeconfig);
-    const caPem = caPemOf(conn);
-    // A bootstrap kubeconfig naming another CA means the cluster was made anew: join it again.
-    const sameCluster = !paths.bootstrapKubeconfig || !existsSync(paths.bootstrapKubeconfig) || caPemOf(loadKubeconfig(paths.bootstrapKubeconfig)) === caPem;
-    if (sameCluster && (!conn.cert || usable(conn.cert.toString('utf8'), caPem))) return conn;
-    if (!paths.bootstrapKubeconfig) throw new Error(`the client certificate of ${paths.kubeconfig} has expired or ends within a day, and no --bootstrap-kubeconfig was given to get a new one`);
-    log.info(sameCluster ? 'the node client certificate ends soon; bootstrapping a new one' : 'the bootstrap kubeconfig names another cluster CA; joining again', { kubeconfig: paths.kubeconfig });
-  } else if (!paths.bootstrapKubeconfig) {
-    throw new Error(`${paths.kubeconfig} does not exist; pass --bootstrap-kubeconfig to join with a bootstrap token (flatnet token create)`);
+/** Credentials the API server refused (401): the node certificate (revoked or expired) or the bootstrap token. */
+export class CredentialsRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialsRefused';
   }
-  const bootstrap = loadKubeconfig(paths.bootstrapKubeconfig!);
+}
+
+const REVOKED_CAUSE = 'it was revoked (its Node was deleted, or its entry was removed from the ConfigMap kube-system/flatnet-node-client-certificates) or it has expired';
+
+/**
+ * Gets a new node client certificate with the bootstrap kubeconfig and writes the key, the
+ * certificate and a kubeconfig naming them. `server` overrides the bootstrap kubeconfig's URL for
+ * the request (an agent failing over between servers asks the one it uses).
+ */
+async function bootstrapClientCertificate(nodeName: string, paths: NodeCredentialPaths & { bootstrapKubeconfig: string }, log: Logger, server?: string): Promise<{ certPem: string; keyPem: string }> {
+  const bootstrap = loadKubeconfig(paths.bootstrapKubeconfig);
   const caPem = caPemOf(bootstrap);
   if (!caPem) throw new Error(`${paths.bootstrapKubeconfig}: certificate-authority-data is needed to trust the API server`);
   const key = newRsaKey();
   const keyFile = resolve(paths.certDir, 'kubelet-client.key');
   const certFile = resolve(paths.certDir, 'kubelet-client.crt');
-  const client = new KubeClient(bootstrap);
+  const client = new KubeClient({ ...bootstrap, server: server ?? bootstrap.server });
   let certPem: string;
   try {
     certPem = await requestCertificate(client, {
@@ -161,6 +160,9 @@ export async function nodeClientConnection(nodeName: string, paths: NodeCredenti
       usages: ['digital signature', 'key encipherment', 'client auth'],
       namePrefix: 'node-csr',
     });
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 401) throw new CredentialsRefused(`the bootstrap token of ${paths.bootstrapKubeconfig} was refused (401 Unauthorized): it has expired or was deleted; make a new one with \`flatnet token create\` and join again`);
+    throw err;
   } finally {
     client.close();
   }
@@ -168,7 +170,165 @@ export async function nodeClientConnection(nodeName: string, paths: NodeCredenti
   writePrivateFile(certFile, certPem);
   writePrivateFile(paths.kubeconfig, renderCertificateKubeconfig({ server: bootstrap.server, caPem, certFile, keyFile, user: `${NODE_USER_PREFIX}${nodeName}` }));
   log.info('node client certificate issued', { subject: `${NODE_USER_PREFIX}${nodeName}`, notAfter: certificateFacts(certPem).notAfter.toISOString(), kubeconfig: paths.kubeconfig });
+  return { certPem, keyPem: key.keyPem };
+}
+
+/** Whether the API server takes the client's credentials: 'refused' on 401, 'unknown' when it cannot be asked (down, unreachable). */
+export async function credentialsAccepted(client: KubeClient, nodeName: string): Promise<'accepted' | 'refused' | 'unknown'> {
+  try {
+    // The node's own Node: any answer but 401 (200, 404 before it registers, 403) says the certificate authenticated.
+    await client.request('GET', `/api/v1/nodes/${encodeURIComponent(nodeName)}`);
+    return 'accepted';
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 401) return 'refused';
+    if (err instanceof ApiError && err.code < 500) return 'accepted';
+    return 'unknown';
+  }
+}
+
+/**
+ * The node's connection to the API server: its kubeconfig when it holds a certificate that is
+ * still good and the server takes it, else a new client certificate obtained with the bootstrap
+ * kubeconfig (as the kubelet does with --bootstrap-kubeconfig). Throws CredentialsRefused when
+ * the server refuses the certificate and no bootstrap token can replace it, or refuses the token.
+ */
+export async function nodeClientConnection(nodeName: string, paths: NodeCredentialPaths, log: Logger): Promise<ClusterConnection> {
+  privateDir(paths.certDir);
+  if (existsSync(paths.kubeconfig)) {
+    const conn = loadKubeconfig(paths.kubeconfig);
+    const caPem = caPemOf(conn);
+    // A bootstrap kubeconfig naming another CA means the cluster was made anew: join it again.
+    const sameCluster = !paths.bootstrapKubeconfig || !existsSync(paths.bootstrapKubeconfig) || caPemOf(loadKubeconfig(paths.bootstrapKubeconfig)) === caPem;
+    let refused = false;
+    if (sameCluster && (!conn.cert || usable(conn.cert.toString('utf8'), caPem))) {
+      if (!conn.cert) return conn;
+      const probe = new KubeClient(conn);
+      try {
+        refused = (await credentialsAccepted(probe, nodeName)) === 'refused';
+      } finally {
+        probe.close();
+      }
+      if (!refused) return conn;
+    }
+    const why = refused ? `the API server refuses the client certificate of ${paths.kubeconfig} (401 Unauthorized): ${REVOKED_CAUSE}` : `the client certificate of ${paths.kubeconfig} has expired or ends within a day`;
+    if (!paths.bootstrapKubeconfig) throw new CredentialsRefused(`${why}, and no --bootstrap-kubeconfig was given to get a new one: join the node again with a new token (flatnet token create)`);
+    log.info(!sameCluster ? 'the bootstrap kubeconfig names another cluster CA; joining again' : `${why}; bootstrapping a new one with the bootstrap token`, { kubeconfig: paths.kubeconfig });
+  } else if (!paths.bootstrapKubeconfig) {
+    throw new Error(`${paths.kubeconfig} does not exist; pass --bootstrap-kubeconfig to join with a bootstrap token (flatnet token create)`);
+  }
+  await bootstrapClientCertificate(nodeName, { ...paths, bootstrapKubeconfig: paths.bootstrapKubeconfig! }, log);
   return loadKubeconfig(paths.kubeconfig);
+}
+
+const FIRST_RETRY_MS = 5_000;
+const MAX_RETRY_MS = 5 * 60_000;
+
+/** The delay before retry `attempt` (0-based): doubling from 5 s, at most 5 min. */
+export function credentialRetryDelay(attempt: number): number {
+  return Math.min(FIRST_RETRY_MS * 2 ** attempt, MAX_RETRY_MS);
+}
+
+/**
+ * nodeClientConnection for a node that has joined before (its kubeconfig exists): while the
+ * server refuses both its certificate and its bootstrap token, logs why and tries again with
+ * backoff instead of exiting (an agent restarted in a loop would only repeat the error). A first
+ * join with a refused token fails at once.
+ */
+export async function nodeClientConnectionWithRetry(nodeName: string, paths: NodeCredentialPaths, log: Logger, sleepMs: (ms: number) => Promise<void> = sleep): Promise<ClusterConnection> {
+  for (let attempt = 0; ; attempt++) {
+    const joinedBefore = existsSync(paths.kubeconfig);
+    try {
+      return await nodeClientConnection(nodeName, paths, log);
+    } catch (err) {
+      if (!(err instanceof CredentialsRefused) || !joinedBefore) throw err;
+      const delay = credentialRetryDelay(attempt);
+      log.error('the node has no credentials the API server accepts; retrying', { err: err.message, inMs: delay });
+      await sleepMs(delay);
+    }
+  }
+}
+
+export interface CredentialGuardOptions {
+  /** How often the server is asked whether it still takes the node certificate (default 30 s). */
+  periodMs?: number;
+  /** Called after a new certificate replaced a refused one (the rotator reschedules from it). */
+  onRenewed?: () => void;
+}
+
+/**
+ * Watches a running agent's node certificate: when the API server refuses it (401: revoked while
+ * the agent runs, or expired), gets a new one with the bootstrap token and switches the client's
+ * connections to it, as the kubelet falls back to its bootstrap kubeconfig. Without a bootstrap
+ * token, or when the token is refused too, logs the cause and tries again with backoff.
+ */
+export class NodeCredentialGuard {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private failures = 0;
+  private checking: Promise<void> | undefined;
+
+  constructor(
+    private readonly nodeName: string,
+    private readonly client: KubeClient,
+    private readonly paths: NodeCredentialPaths,
+    private readonly log: Logger,
+    private readonly opts: CredentialGuardOptions = {},
+  ) {}
+
+  start(): void {
+    this.schedule(this.opts.periodMs ?? 30_000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.checkNow(), ms);
+    this.timer.unref();
+  }
+
+  /** Checks the certificate now (and replaces it when refused); one check at a time. */
+  checkNow(): Promise<void> {
+    this.checking ??= this.check().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async check(): Promise<void> {
+    const period = this.opts.periodMs ?? 30_000;
+    if ((await credentialsAccepted(this.client, this.nodeName)) !== 'refused') {
+      if (this.failures > 0) this.log.info('the API server accepts the node client certificate again');
+      this.failures = 0;
+      return this.schedule(period);
+    }
+    const cause = `the API server refuses the node client certificate (401 Unauthorized): ${REVOKED_CAUSE}`;
+    try {
+      const bootstrapKubeconfig = this.paths.bootstrapKubeconfig;
+      if (!bootstrapKubeconfig || !existsSync(bootstrapKubeconfig)) throw new CredentialsRefused(`${cause}, and the agent has no bootstrap kubeconfig to get a new one: join the node again with a new token (flatnet token create)`);
+      this.log.warn(`${cause}; asking for a new one with the bootstrap token`, { bootstrapKubeconfig });
+      const { certPem, keyPem } = await bootstrapClientCertificate(this.nodeName, { ...this.paths, bootstrapKubeconfig }, this.log, this.client.connection.server);
+      this.client.useClientCertificate(Buffer.from(certPem), Buffer.from(keyPem));
+      this.failures = 0;
+      this.opts.onRenewed?.();
+      this.schedule(period);
+    } catch (err) {
+      const delay = credentialRetryDelay(this.failures++);
+      this.log.error('the node has no credentials the API server accepts; retrying', { err: (err as Error).message, inMs: delay });
+      this.schedule(delay);
+    }
+  }
+}
+
+/** Starts a NodeCredentialGuard over the agent's client when it connects with a node certificate. */
+export function startNodeCredentialGuard(nodeName: string, client: KubeClient, paths: NodeCredentialPaths, log: Logger, opts: CredentialGuardOptions = {}): NodeCredentialGuard | undefined {
+  if (!client.connection.cert) return undefined;
+  const guard = new NodeCredentialGuard(nodeName, client, paths, log, opts);
+  guard.start();
+  return guard;
 }
 
 export interface ServingCredentials {

@@ -1,8 +1,9 @@
 // Revocation of node client certificates. A certificate naming a node identity (CN system:node:*
-// or group system:nodes) authenticates only while the CertificateSigningRequest that issued it is
-// stored with that certificate: deleting the node's CSR (`kubectl delete csr NAME`) revokes the
-// certificate on the next request, on every API server (each one follows the CSRs through the
-// store's watch). The lifetime of a certificate is still bounded by its own notAfter, which the TLS
+// or group system:nodes) authenticates only while the ledger ConfigMap
+// kube-system/flatnet-node-client-certificates holds its serial and, once bound, its Node exists
+// (node-identity/certificate-ledger.ts): deleting the Node, or the certificate's ledger entry,
+// revokes it on the next request, on every API server (each one follows the ledger and the Nodes
+// through the store's watch). Deleting a CSR revokes nothing. The lifetime of a certificate is still bounded by its own notAfter, which the TLS
 // layer checks; agents rotate well before it (src/agent/cert-rotation.ts).
 import { X509Certificate } from 'node:crypto';
 import { R } from '../api/resources.js';
@@ -10,6 +11,7 @@ import type { KubeObject } from '../api/types.js';
 import type { Store } from '../store/types.js';
 import { storeKey } from './registry.js';
 import { GROUP_NODES, NODE_USER_PREFIX } from './node-identity/csr-decision.js';
+import { LEDGER_NAME, LEDGER_NAMESPACE, type LedgerEntry, ledgerAllows, ledgerEntries } from './node-identity/certificate-ledger.js';
 
 /** The serial numbers (upper-case hex, as OpenSSL prints them) of the certificates in a CSR's status. */
 export function issuedSerials(csr: KubeObject): string[] {
@@ -32,40 +34,40 @@ export function isNodeIdentity(commonName: string, organizations: readonly strin
   return commonName.startsWith(NODE_USER_PREFIX) || organizations.includes(GROUP_NODES);
 }
 
-/** serial -> CSR name, for every certificate held by a stored CSR, kept current by a store watch. */
+/**
+ * The node client certificates that may authenticate, from the ledger ConfigMap and the Nodes
+ * (certificate-ledger.ts), kept current by store watches: a certificate bound to a Node stops at
+ * the next request after that Node is deleted, on every API server.
+ */
 export class IssuedCertificates {
-  private readonly bySerial = new Map<string, string>();
-  private readonly byCsr = new Map<string, string[]>();
-  private readonly stop: () => void;
+  private entries = new Map<string, LedgerEntry>();
+  private readonly nodeUIDs = new Map<string, string>();
+  private readonly stops: (() => void)[] = [];
 
   constructor(store: Store) {
-    const key = storeKey(R.certificatesigningrequests);
-    this.stop = store.watch(key, store.revision, (ev) => {
-      if (ev.type === 'DELETED') this.forget(ev.entry.name);
-      else this.record(ev.entry.name, ev.entry.obj);
-    });
-    for (const e of store.list(key).entries) this.record(e.name, e.obj);
+    const cmKey = storeKey(R.configmaps);
+    const nodeKey = storeKey(R.nodes);
+    const isLedger = (ns: string, name: string) => ns === LEDGER_NAMESPACE && name === LEDGER_NAME;
+    this.stops.push(
+      store.watch(cmKey, store.revision, (ev) => {
+        if (!isLedger(ev.entry.ns, ev.entry.name)) return;
+        this.entries = ev.type === 'DELETED' ? new Map() : ledgerEntries(ev.entry.obj);
+      }),
+      store.watch(nodeKey, store.revision, (ev) => {
+        if (ev.type === 'DELETED') this.nodeUIDs.delete(ev.entry.name);
+        else if (ev.entry.obj.metadata.uid) this.nodeUIDs.set(ev.entry.name, ev.entry.obj.metadata.uid);
+      }),
+    );
+    this.entries = ledgerEntries(store.get(cmKey, LEDGER_NAMESPACE, LEDGER_NAME)?.obj);
+    for (const e of store.list(nodeKey).entries) if (e.obj.metadata.uid) this.nodeUIDs.set(e.name, e.obj.metadata.uid);
   }
 
   close(): void {
-    this.stop();
+    for (const stop of this.stops) stop();
   }
 
-  /** Whether a stored CSR holds the certificate with this serial. */
+  /** Whether the node client certificate with this serial may authenticate. */
   has(serial: string): boolean {
-    return this.bySerial.has(serial.toUpperCase());
-  }
-
-  private record(name: string, csr: KubeObject): void {
-    this.forget(name);
-    const serials = issuedSerials(csr);
-    if (serials.length === 0) return;
-    this.byCsr.set(name, serials);
-    for (const s of serials) this.bySerial.set(s, name);
-  }
-
-  private forget(name: string): void {
-    for (const s of this.byCsr.get(name) ?? []) if (this.bySerial.get(s) === name) this.bySerial.delete(s);
-    this.byCsr.delete(name);
+    return ledgerAllows(this.entries, this.nodeUIDs, serial);
   }
 }

@@ -2,7 +2,7 @@
 import { Agent } from '../agent/agent.js';
 import { KubeClient } from '../client/client.js';
 import { join } from 'node:path';
-import { nodeClientConnection } from '../agent/tls-bootstrap.js';
+import { nodeClientConnectionWithRetry, startNodeCredentialGuard } from '../agent/tls-bootstrap.js';
 import { startCertificateRotation } from '../agent/cert-rotation.js';
 import { parseServerList } from '../agent/server-selection.js';
 import { startServerFailover } from '../agent/server-failover.js';
@@ -92,11 +92,12 @@ export async function run(args: string[]): Promise<number> {
   }
   const log = createLogger('agent', { node });
   const kubeconfig = flags.values.kubeconfig ?? join(dataDir, 'kubelet.kubeconfig');
-  const connection = await nodeClientConnection(node, { kubeconfig, bootstrapKubeconfig, certDir }, log);
+  const connection = await nodeClientConnectionWithRetry(node, { kubeconfig, bootstrapKubeconfig, certDir }, log);
   if (servers && servers.length > 1) connection.server = (await startServerFailover(servers, { log })).url;
   else if (servers) connection.server = servers[0];
   const client = new KubeClient(connection);
-  startCertificateRotation(node, client, kubeconfig, certDir, log);
+  const rotator = startCertificateRotation(node, client, kubeconfig, certDir, log);
+  startNodeCredentialGuard(node, client, { kubeconfig, bootstrapKubeconfig, certDir }, log, { onRenewed: () => rotator?.start() });
   const agent = new Agent({
     nodeName: node,
     client,

@@ -32,6 +32,7 @@ import { Scheduler } from './scheduler.js';
 import { UnschedulableTaintController } from './scheduler-unschedulable-taint.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { RootCAController } from './root-ca.js';
+import { CsrCleanerController } from './csr-cleaner.js';
 
 export interface ControllerOptions {
   serviceCIDR: string;
@@ -73,6 +74,7 @@ export const controllerNames = [
   'unschedulable-taint',
   'serviceaccount',
   'root-ca-cert-publisher',
+  'csr-cleaner',
   'gateway',
 ] as const;
 
@@ -107,6 +109,7 @@ export async function startControllers(client: KubeClient, opts: ControllerOptio
       }),
     'unschedulable-taint': (ctx) => new UnschedulableTaintController(ctx),
     serviceaccount: (ctx) => new ServiceAccountController(ctx),
+    'csr-cleaner': (ctx) => new CsrCleanerController(ctx),
     'root-ca-cert-publisher': (ctx) => new RootCAController(ctx, opts.caPem ?? readFileSync(join(opts.dataDir!, 'ca.crt'), 'utf8')),
     gateway: (ctx) =>
       new GatewayController(

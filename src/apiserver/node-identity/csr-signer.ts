@@ -1,13 +1,19 @@
 // The in-server approver and signer of node CertificateSigningRequests (what csrapproving and
 // csrsigning do in kube-controller-manager): watches the stored requests and writes, for each one
 // csr-decision.ts says to sign, the Approved condition and the certificate issued by the cluster
-// CA; for a malformed node request, a Failed condition saying why.
+// CA; for a malformed node request, a Failed condition saying why. Every node client certificate
+// is recorded in the ledger (certificate-ledger.ts) before it is published: only recorded
+// certificates authenticate.
 import { R } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
 import { createLogger } from '../../util/log.js';
 import { clone, timestamp } from '../objects.js';
 import { type Registry, type WriteContext, storeKey } from '../registry.js';
-import { decideCsr } from './csr-decision.js';
+import { X509Certificate } from 'node:crypto';
+import { issuedSerials } from '../auth-node-certificates.js';
+import { ApiStatusError } from '../errors.js';
+import { LEDGER_NAME, LEDGER_NAMESPACE, type LedgerEntry, encodeEntry, ledgerConfigMap } from './certificate-ledger.js';
+import { NODE_USER_PREFIX, SIGNER_KUBELET_CLIENT, decideCsr } from './csr-decision.js';
 import { type CertificateAuthority, issueCertificate } from './pki.js';
 
 const log = createLogger('csr-signer');
@@ -22,6 +28,8 @@ export class CsrSigner {
   private scheduled = false;
   /** A pass over pending requests is under way (its writes are awaited; one pass at a time, so a request is never handled twice at once). */
   private running = false;
+  /** The ledger exists (made from the stored CSRs' certificates on the first start of a cluster made before it). */
+  private readonly ledgerReady: Promise<void>;
 
   constructor(
     private readonly registry: Registry,
@@ -34,7 +42,54 @@ export class CsrSigner {
       this.schedule();
     });
     for (const e of registry.store.list(key).entries) this.pending.add(e.name);
+    this.ledgerReady = this.ensureLedger();
     this.schedule();
+  }
+
+  private async ensureLedger(): Promise<void> {
+    const cmKey = storeKey(R.configmaps);
+    for (;;) {
+      if (this.registry.store.get(cmKey, LEDGER_NAMESPACE, LEDGER_NAME)) return;
+      const entries = new Map<string, LedgerEntry>();
+      const now = Date.now();
+      for (const e of this.registry.store.list(storeKey(R.certificatesigningrequests)).entries) {
+        if ((e.obj.spec as { signerName?: string } | undefined)?.signerName !== SIGNER_KUBELET_CLIENT) continue;
+        const b64 = (e.obj.status as { certificate?: string } | undefined)?.certificate;
+        if (!b64 || issuedSerials(e.obj).length !== 1) continue;
+        const cert = new X509Certificate(Buffer.from(b64, 'base64'));
+        const cn = /^CN=(.*)$/m.exec(cert.subject)?.[1] ?? '';
+        if (!cn.startsWith(NODE_USER_PREFIX) || Date.parse(cert.validTo) <= now) continue;
+        entries.set(cert.serialNumber.toUpperCase(), { node: cn.slice(NODE_USER_PREFIX.length), notAfter: new Date(cert.validTo).toISOString(), csr: e.name });
+      }
+      try {
+        await this.registry.createAsync(R.configmaps, LEDGER_NAMESPACE, ledgerConfigMap(entries), systemContext());
+        if (entries.size > 0) log.info('recorded the node client certificates of stored CSRs in the certificate ledger', { certificates: entries.size });
+        return;
+      } catch (err) {
+        if (err instanceof ApiStatusError && err.code === 409) return; // another API server made it
+        // 404: kube-system does not exist yet (the server is starting); anything else: the store is away.
+        if (!(err instanceof ApiStatusError && err.code === 404)) log.warn('could not create the node certificate ledger; retrying', { err: (err as Error).message });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Records an issued node client certificate in the ledger (a merge patch: concurrent writers add their own keys). */
+  private async recordIssued(certificatePem: string, csrName: string): Promise<void> {
+    await this.ledgerReady;
+    const cert = new X509Certificate(certificatePem);
+    const node = (/^CN=(.*)$/m.exec(cert.subject)?.[1] ?? '').slice(NODE_USER_PREFIX.length);
+    // A renewal by a registered node is bound to that Node at once; a bootstrap is bound by the csr-cleaner controller once the Node exists.
+    const nodeUID = this.registry.store.get(storeKey(R.nodes), '', node)?.obj.metadata.uid;
+    const entry: LedgerEntry = { node, notAfter: new Date(cert.validTo).toISOString(), csr: csrName, ...(nodeUID ? { nodeUID } : {}) };
+    const serial = cert.serialNumber.toUpperCase();
+    try {
+      await this.registry.patchAsync(R.configmaps, LEDGER_NAMESPACE, LEDGER_NAME, 'merge', { data: { [serial]: encodeEntry(entry) } }, systemContext());
+    } catch (err) {
+      // Someone deleted the ledger (which revoked every node certificate): start a new one. A 409 here means another server just did; the caller retries.
+      if (!(err instanceof ApiStatusError && err.code === 404)) throw err;
+      await this.registry.createAsync(R.configmaps, LEDGER_NAMESPACE, ledgerConfigMap(new Map([[serial, entry]])), systemContext());
+    }
   }
 
   close(): void {
@@ -89,7 +144,9 @@ export class CsrSigner {
           const approved = withStatus(current, (s) => (s.conditions = [...(s.conditions ?? []), { type: 'Approved', status: 'True', reason: 'AutoApproved', message: decision.approvalMessage, lastUpdateTime: now, lastTransitionTime: now }]));
           current = (await this.registry.updateAsync(R.certificatesigningrequests, '', name, approved, { ...systemContext(), fieldManager: 'certificatesigningrequest-approving-controller' }, 'approval')).entry.obj;
         }
-        const certificate = Buffer.from(issueCertificate(this.ca, decision.request, decision.usages, decision.notAfter)).toString('base64');
+        const pem = issueCertificate(this.ca, decision.request, decision.usages, decision.notAfter);
+        if ((entry.obj.spec as { signerName?: string }).signerName === SIGNER_KUBELET_CLIENT) await this.recordIssued(pem, name);
+        const certificate = Buffer.from(pem).toString('base64');
         await this.registry.updateAsync(R.certificatesigningrequests, '', name, withStatus(current, (s) => (s.certificate = certificate)), systemContext(), 'status');
         log.info('signed a node certificate', { csr: name, subject: decision.request.commonName, signer: (entry.obj.spec as { signerName?: string }).signerName, notAfter: decision.notAfter.toISOString() });
       }

@@ -1,8 +1,9 @@
 // Node client certificates after the join, with the real server: a running agent's rotation (a
 // new key and CSR made with the current certificate, files 0600 in the 0700 cert dir, the
 // kubeconfig pointed at them, the open client switched without a restart), and revocation:
-// deleting the CSR that issued a certificate makes the very next request with it 401, while the
-// rotated certificate (another CSR) keeps working.
+// deleting the CSR that issued a certificate revokes nothing (CSRs are requests, cleaned up after
+// an hour); removing the certificate's entry from the ledger ConfigMap makes the very next request
+// with it 401, while the rotated certificate keeps working; the ledger outlives a server restart.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -61,7 +62,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('a running agent rotates its client certificate through a new CSR and switches to it; deleting a CSR revokes its certificate at once', async () => {
+test('a running agent rotates its client certificate through a new CSR and switches to it; a ledger entry removed revokes its certificate at once, a CSR deleted does not', async () => {
   const created = await flatnet(['token', 'create', '--kubeconfig', s.kubeconfig, '--ttl', '1h']);
   assert.equal(created.code, 0, created.stderr);
   const caPem = loadKubeconfig(s.kubeconfig).ca!.toString('utf8');
@@ -103,19 +104,32 @@ test('a running agent rotates its client certificate through a new CSR and switc
     for (const f of readFileSync(kubeconfig, 'utf8').matchAll(/client-(?:certificate|key): (\S+)/g)) assert.equal(statSync(f[1]).mode & 0o777, 0o600, f[1]);
     assert.equal(statSync(kubeconfig).mode & 0o777, 0o600);
 
-    // Revoking the first certificate does not touch the rotated one: the switched client keeps working.
+    // Deleting CSRs revokes nothing; removing a ledger entry revokes that certificate alone.
     const oldClient = new KubeClient({ ...conn, cert: Buffer.from(first.toString()), key: readFileSync(join(certDir, 'kubelet-client.key')) });
     try {
-      assert.equal(await code(oldClient.request('GET', '/api/v1/nodes/r1')), 404, 'the first certificate works until revoked');
       await s.client.delete(R.certificatesigningrequests, undefined, firstCsr);
+      await s.client.delete(R.certificatesigningrequests, undefined, secondCsr);
+      assert.equal(await code(oldClient.request('GET', '/api/v1/nodes/r1')), 404, 'the first certificate outlives its CSR');
+      assert.equal(await ownNode(), 404, 'so does the rotated one');
+      await s.kubectlOk(['-n', 'kube-system', 'patch', 'configmap', 'flatnet-node-client-certificates', '--type=merge', '-p', JSON.stringify({ data: { [first.serialNumber]: null } })]);
       assert.equal(await code(oldClient.request('GET', '/api/v1/nodes/r1')), 401, 'revoked: the next request is 401');
     } finally {
       oldClient.close();
     }
     assert.equal(await ownNode(), 404, 'the rotated certificate still works');
 
+    // The ledger is stored: after a restart the revoked certificate stays refused and the other works.
+    await s.restart();
+    const again = new KubeClient({ ...conn, cert: Buffer.from(first.toString()), key: readFileSync(join(certDir, 'kubelet-client.key')) });
+    try {
+      assert.equal(await code(again.request('GET', '/api/v1/nodes/r1')), 401, 'still revoked after a restart');
+    } finally {
+      again.close();
+    }
+    assert.equal(await ownNode(), 404, 'the rotated certificate works after a restart');
+
     // Revoking the certificate in use: 401 on the next request, on a connection opened before.
-    await s.client.delete(R.certificatesigningrequests, undefined, secondCsr);
+    await s.kubectlOk(['-n', 'kube-system', 'patch', 'configmap', 'flatnet-node-client-certificates', '--type=merge', '-p', JSON.stringify({ data: { [second.serialNumber]: null } })]);
     assert.equal(await ownNode(), 401);
   } finally {
     client.close();
