@@ -1,10 +1,10 @@
-// A/B of the registry's Pod create (decode check, defaults, admission, validation, managed fields,
+// A/B of the registry's Pod (or ConfigMap: --kind configmaps) create (decode check, defaults, admission, validation, managed fields,
 // memory store; no HTTP, no TLS) between two source trees loaded into one process: rounds of
 // creates alternate between the trees, so the machine's load hits both alike. Reports the
 // process CPU time per create and the ratio B/A. Complements ab-creates.ts, whose server-process
 // numbers include the HTTP layers and the store's write path.
 //
-//   node --import tsx bench/apiserver/ab-registry.ts --a /tmp/base --b . [--rounds 8] [--creates 2000]
+//   node --import tsx bench/apiserver/ab-registry.ts --a /tmp/base --b . [--rounds 8] [--creates 2000] [--kind pods|configmaps]
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -17,6 +17,8 @@ function flag(name: string, fallback?: string): string {
 
 const ROUNDS = Number(flag('rounds', '8'));
 const CREATES = Number(flag('creates', '2000'));
+const KIND = flag('kind', 'pods');
+if (KIND !== 'pods' && KIND !== 'configmaps') throw new Error('--kind is pods or configmaps');
 
 interface Side {
   label: string;
@@ -43,6 +45,7 @@ const pod = (i: number) => ({
   metadata: { name: `pod-${i}`, namespace: 'ab', labels: { app: `app-${i % 10}` } },
   spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] },
 });
+const configMap = (i: number) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: 'ab' }, data: { i: String(i) } });
 const context = () => ({ dryRun: false, fieldValidation: 'Strict', fieldManager: 'kubectl-create', warnings: [] as string[] });
 
 function round(side: Side, measured: boolean): void {
@@ -52,7 +55,8 @@ function round(side: Side, measured: boolean): void {
   if (podSecurityOverStore) registry.podSecurity = podSecurityOverStore(store);
   registry.create(R.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ab' } }, context());
   const start = process.cpuUsage();
-  for (let i = 0; i < CREATES; i++) JSON.stringify(registry.create(R.pods, 'ab', pod(i), context()).entry.obj);
+  const [r, make] = KIND === 'pods' ? [R.pods, pod] : [R.configmaps, configMap];
+  for (let i = 0; i < CREATES; i++) JSON.stringify(registry.create(r, 'ab', make(i), context()).entry.obj);
   const used = process.cpuUsage(start);
   if (measured) side.cpuMicros += used.user + used.system;
 }
@@ -67,7 +71,7 @@ async function main(): Promise<void> {
     loads.push(loadavg()[0]);
   }
   const per = (side: Side) => side.cpuMicros / (ROUNDS * CREATES);
-  process.stdout.write(`${ROUNDS} alternating rounds of ${CREATES} Pod creates each, load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`);
+  process.stdout.write(`${ROUNDS} alternating rounds of ${CREATES} ${KIND} creates each, load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`);
   process.stdout.write(`registry create  A ${per(a).toFixed(0)} µs CPU/create  B ${per(b).toFixed(0)} µs  B/A ${(per(b) / per(a)).toFixed(3)}\n`);
 }
 

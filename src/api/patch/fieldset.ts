@@ -190,7 +190,7 @@ export function fieldsV1Of(value: unknown, ft: FieldType | undefined): JsonObjec
         const node = (isObject(out[key]) ? out[key] : (out[key] = {})) as JsonObject;
         node['.'] = {};
         for (const [k, v] of Object.entries(item)) addChild(node, `f:${k}`, fieldsV1Of(v, childType(ft.item, k)));
-        out[key] = sortKeys(node);
+        out[key] = sortFieldKeys(node);
       }
       return nonEmptySorted(out);
     }
@@ -205,7 +205,7 @@ export function fieldsV1Of(value: unknown, ft: FieldType | undefined): JsonObjec
   if (ft.t === 'map') {
     const out: JsonObject = { '.': {} };
     for (const [k, v] of Object.entries(value)) addChild(out, `f:${k}`, fieldsV1Of(v, ft.value));
-    return sortKeys(out);
+    return sortFieldKeys(out);
   }
   let any = false;
   const out: JsonObject = {};
@@ -228,15 +228,15 @@ function addChild(node: JsonObject, key: string, child: JsonObject | undefined):
 function mergeTrees(a: JsonObject, b: JsonObject): JsonObject {
   const out: JsonObject = { ...a };
   for (const [k, v] of Object.entries(b)) out[k] = isObject(out[k]) ? mergeTrees(out[k] as JsonObject, v as JsonObject) : v;
-  return sortKeys(out);
+  return sortFieldKeys(out);
 }
 
 function nonEmptySorted(node: JsonObject): JsonObject | undefined {
-  return Object.keys(node).length === 0 ? undefined : sortKeys(node);
+  return Object.keys(node).length === 0 ? undefined : sortFieldKeys(node);
 }
 
 /** fieldsV1 order: `.` first, then by key; one level (the children are sorted already). */
-function sortKeys(node: JsonObject): JsonObject {
+export function sortFieldKeys(node: JsonObject): JsonObject {
   const keys = Object.keys(node);
   let sorted = true;
   for (let i = 1; i < keys.length && sorted; i++) sorted = compareFieldKeys(keys[i - 1], keys[i]) < 0;

@@ -3,7 +3,7 @@
 import { apiVersionOf, type ResourceInfo } from '../resources.js';
 import { schemaFor } from '../schema/index.js';
 import type { KubeObject } from '../types.js';
-import { FieldSet, type FieldPathElements, changedFieldSet, fieldSetOf, fieldsV1Of, removedFieldSet } from './fieldset.js';
+import { FieldSet, type FieldPathElements, changedFieldSet, childType, fieldSetOf, fieldsV1Of, removedFieldSet, sortFieldKeys } from './fieldset.js';
 import { type JsonObject, isObject } from './json-value.js';
 
 export interface ManagerEntry {
@@ -82,7 +82,7 @@ function ownable(set: FieldSet): FieldSet {
 }
 
 /** The metadata fields of STRIPPED (they all lie under f:metadata). */
-const STRIPPED_METADATA = STRIPPED.filter((p) => p.length === 2 && p[0] === 'f:metadata').map((p) => p[1]);
+const STRIPPED_METADATA_KEYS = new Set(STRIPPED.filter((p) => p.length === 2 && p[0] === 'f:metadata').map((p) => p[1]));
 
 /**
  * The fieldsV1 of everything `obj` sets that a manager can own: ownable(fieldSetOf(obj)) written
@@ -90,18 +90,30 @@ const STRIPPED_METADATA = STRIPPED.filter((p) => p.length === 2 && p[0] === 'f:m
  * status out (the main resource of a kind with a status subresource, whose status the write resets).
  */
 function ownedFieldsV1(obj: KubeObject, ft: ReturnType<typeof schemaFor>, withoutStatus: boolean): JsonObject {
-  const tree = fieldsV1Of(obj, ft) ?? {};
-  delete tree['f:apiVersion'];
-  delete tree['f:kind'];
-  if (withoutStatus) delete tree['f:status'];
-  const meta = tree['f:metadata'];
-  if (isObject(meta)) {
-    for (const k of STRIPPED_METADATA) delete meta[k];
-    if (Object.keys(meta).length === 0) delete tree['f:metadata'];
-  } else if (meta !== undefined) {
-    delete tree['f:metadata'];
+  // The top level and metadata are walked here, so the fields nobody owns are never visited (nor
+  // deleted afterwards: deleting keys turns the objects into slow dictionaries for the JSON
+  // encoding that follows).
+  // A root or metadata that is not a plain object type owns nothing below it (fieldsV1Of's answer).
+  if (ft?.t !== 'object' || ft.atomic) return {};
+  const tree: JsonObject = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === null || v === undefined || k === 'apiVersion' || k === 'kind' || (withoutStatus && k === 'status')) continue;
+    const child = k === 'metadata' ? ownedMetadataFieldsV1(v, childType(ft, k)) : fieldsV1Of(v, childType(ft, k));
+    if (child) tree[`f:${k}`] = child;
   }
-  return tree;
+  return sortFieldKeys(tree);
+}
+
+/** The ownable fields of metadata as fieldsV1 (undefined when there are none). */
+function ownedMetadataFieldsV1(meta: unknown, ft: ReturnType<typeof schemaFor>): JsonObject | undefined {
+  if (!isObject(meta) || ft?.t !== 'object' || ft.atomic) return undefined;
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(meta)) {
+    if (v === null || v === undefined || STRIPPED_METADATA_KEYS.has(`f:${k}`)) continue;
+    const child = fieldsV1Of(v, childType(ft, k));
+    if (child) out[`f:${k}`] = child;
+  }
+  return Object.keys(out).length === 0 ? undefined : sortFieldKeys(out);
 }
 
 /**

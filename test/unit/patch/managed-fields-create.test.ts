@@ -89,3 +89,16 @@ test('an object that sets nothing ownable gets no managedFields', () => {
   const out = recordUpdate(R.configmaps, undefined, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' } }, 'm');
   assert.equal(out.metadata.managedFields, undefined);
 });
+
+test('null fields, bookkeeping-only metadata and stripped metadata keys match the general field set', () => {
+  const shapes: KubeObject[] = [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default', generateName: 'c-', uid: 'u', generation: 3, managedFields: [] }, data: { a: '1' }, binaryData: null } as unknown as KubeObject,
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: null, annotations: {} }, data: { a: '1' } } as unknown as KubeObject,
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', uid: 'u1' }] }, type: 'Opaque', stringData: { k: 'v' } },
+  ];
+  for (const obj of shapes) {
+    const r = obj.kind === 'Secret' ? R.secrets : R.configmaps;
+    const e = createEntry(r, structuredClone(obj));
+    assert.equal(JSON.stringify(e.fieldsV1), JSON.stringify(generalFieldsV1(r, obj)), JSON.stringify(obj));
+  }
+});
