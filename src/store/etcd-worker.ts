@@ -70,6 +70,46 @@ function withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A write's deadline: what it waits for now, and how to fail it. */
+interface Deadline {
+  at: number;
+  what: string;
+  fail: (err: Error) => void;
+}
+
+/** The writes in flight: one sweep fails the overdue ones, instead of a timer set and cleared per call. */
+const deadlines = new Set<Deadline>();
+const overdue = (what: string) => new Error(`etcd did not answer ${what} within ${init.timeoutMs} ms (endpoints ${init.endpoints.join(',')})`);
+setInterval(
+  () => {
+    const now = Date.now();
+    for (const d of deadlines) {
+      if (d.at > now) continue;
+      deadlines.delete(d);
+      d.fail(overdue(d.what));
+    }
+  },
+  Math.max(20, Math.floor(init.timeoutMs / 20)),
+).unref();
+
+/** Runs one write (its transaction and the watch event it waits for) within timeoutMs: the sweep above fails it at most a twentieth of that late. */
+function bounded<T>(run: (deadline: Deadline) => Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const d: Deadline = { at: Date.now() + init.timeoutMs, what: 'a write', fail: reject };
+    deadlines.add(d);
+    run(d).then(
+      (v) => {
+        deadlines.delete(d);
+        resolve(v);
+      },
+      (err: unknown) => {
+        deadlines.delete(d);
+        reject(err as Error);
+      },
+    );
+  });
+}
+
 function isCompacted(err: unknown): boolean {
   return /compacted/i.test(String((err as Error)?.message ?? err));
 }
@@ -148,21 +188,26 @@ function transaction(req: WriteRequest): Buffer {
   return txnRequest(compare, change, { range: { key } });
 }
 
-async function write(req: WriteRequest): Promise<WriteReply> {
-  const { key } = req;
-  const res = txnResponse(await withTimeout(`a ${req.op} of ${key}`, client.unary('/etcdserverpb.KV/Txn', transaction(req))));
-  if (res.succeeded) {
-    const rev = res.revision;
-    await withTimeout(`the watch event of revision ${rev}`, watched(rev));
-    return { kind: 'reply', id: req.id, ok: true, rev };
-  }
-  const kvs = res.rangeKvs;
-  if (kvs.length === 0) return { kind: 'reply', id: req.id, ok: false, reason: 'NotFound', message: `${req.ns}/${req.name} not found` };
-  const storedRev = kvs[0].modRev;
-  // Let the cache catch up with what etcd holds before the caller retries.
-  await withTimeout(`the watch event of revision ${storedRev}`, watched(storedRev));
-  if (req.op === 'create') return { kind: 'reply', id: req.id, ok: false, reason: 'AlreadyExists', message: `${req.ns}/${req.name} already exists` };
-  return { kind: 'reply', id: req.id, ok: false, reason: 'Conflict', message: `${req.ns}/${req.name} is at revision ${storedRev}, not ${req.expectedRev}` };
+function write(req: WriteRequest): Promise<WriteReply> {
+  return bounded(async (deadline) => {
+    const { key } = req;
+    deadline.what = `a ${req.op} of ${key}`;
+    const res = txnResponse(await client.unary('/etcdserverpb.KV/Txn', transaction(req)));
+    if (res.succeeded) {
+      const rev = res.revision;
+      deadline.what = `the watch event of revision ${rev}`;
+      await watched(rev);
+      return { kind: 'reply', id: req.id, ok: true, rev };
+    }
+    const kvs = res.rangeKvs;
+    if (kvs.length === 0) return { kind: 'reply', id: req.id, ok: false, reason: 'NotFound', message: `${req.ns}/${req.name} not found` };
+    const storedRev = kvs[0].modRev;
+    // Let the cache catch up with what etcd holds before the caller retries.
+    deadline.what = `the watch event of revision ${storedRev}`;
+    await watched(storedRev);
+    if (req.op === 'create') return { kind: 'reply', id: req.id, ok: false, reason: 'AlreadyExists', message: `${req.ns}/${req.name} already exists` };
+    return { kind: 'reply', id: req.id, ok: false, reason: 'Conflict', message: `${req.ns}/${req.name} is at revision ${storedRev}, not ${req.expectedRev}` };
+  });
 }
 
 port.on('message', (batch: Batch<WriteRequest>) => {

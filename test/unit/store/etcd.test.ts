@@ -179,3 +179,29 @@ test('with several endpoints, calls move past a member that refuses connections 
     store.close();
   }
 });
+
+test('a write etcd does not answer fails with an error naming it, and writes go through again once etcd answers', async () => {
+  const store = await openEtcdStore({ endpoints: [member.url], prefix: nextPrefix(), timeoutMs: 1500, onFatal: () => {} });
+  process.kill(member.pid, 'SIGSTOP');
+  try {
+    await assert.rejects(store.createAsync(PODS, pod('frozen')), /etcd did not answer a create of \S+\/frozen within 1500 ms/);
+  } finally {
+    process.kill(member.pid, 'SIGCONT');
+  }
+  try {
+    // Under load a write may still miss the short deadline: retry until one is answered (a create
+    // whose answer was late may have been applied: AlreadyExists also means etcd answered).
+    const started = Date.now();
+    for (;;) {
+      const outcome = await store.createAsync(PODS, pod('thawed')).then(
+        () => 'created',
+        (err: Error) => (err instanceof StoreError && err.reason === 'AlreadyExists' ? 'created' : err.message),
+      );
+      if (outcome === 'created') break;
+      assert.ok(Date.now() - started < 60_000, `no write was answered after etcd resumed: ${outcome}`);
+    }
+    await until('the created pod in the cache', () => store.get(PODS, 'default', 'thawed') !== undefined);
+  } finally {
+    store.close();
+  }
+});
