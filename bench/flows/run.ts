@@ -3,7 +3,10 @@
 // TCP server) and gflb-c (a client). The pipeline under test is flatnet's own: FlowPipeline with
 // `conntrack -E` and `tcpdump -i nflog:13` inside gflb-n, the assembler and the ring.
 //   latency     connection latency (connect, read 1 byte, close) through the DNAT, with the pipeline
-//               on and off, in interleaved rounds; the ratio of medians and of p99s
+//               on and off, in interleaved rounds; the ratio of medians and of p99s. --modes adds
+//               diagnostic peers in the same rounds: `kernel` (a subscribed event socket nobody
+//               reads: the kernel's own event cost), `per-event` (the reader woken per event: the
+//               old reader)
 //   events      the kernel-reading path at increasing rates: UDP datagrams to distinct ports (each a
 //               new conntrack entry, NEW then DESTROY when its 2 s timeout ends), read by our netlink
 //               socket reader and by `conntrack -E` in interleaved rounds at the same rate: flow
@@ -14,12 +17,13 @@
 //               delivered + counted kernel drops vs sent
 //   replay      the parse + assemble + buffer path alone on real captured conntrack lines (CPU ceiling)
 // Run as root: `node --import tsx bench/flows/run.ts [--rounds 6] [--per-round 400] [--seconds 10] [--clients 2]
-//   [--rates 10000,20000,30000] [--only events,latency,connections,drops,replay]`.
+//   [--rates 10000,20000,30000] [--only events,latency,connections,drops,replay] [--modes off,on,kernel,per-event]`.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { FlowAssembler } from '../../src/flows/assemble.js';
 import { parseConntrackLine } from '../../src/flows/conntrack-events.js';
+import { ctGroupMask, READER_PYTHON } from '../../src/flows/ctnetlink-socket.js';
 import { IdentityIndex, slimObjects } from '../../src/flows/identity.js';
 import { FlowPipeline } from '../../src/flows/pipeline.js';
 import { FlowRing } from '../../src/flows/ring.js';
@@ -35,7 +39,9 @@ const SECONDS = arg('seconds', 10);
 const CLIENTS = arg('clients', 2);
 const RATES = (process.argv.includes('--rates') ? process.argv[process.argv.indexOf('--rates') + 1] : '10000,20000,30000').split(',').map(Number);
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : ['replay', 'events', 'latency', 'connections', 'drops'];
+const MODES = (process.argv.includes('--modes') ? process.argv[process.argv.indexOf('--modes') + 1] : 'off,on').split(',') as LatencyMode[];
 const UDP_TIMEOUT_S = 2;
+const PY = READER_PYTHON;
 
 const NODE = 'gflb-n';
 const CLIENT = 'gflb-c';
@@ -102,7 +108,7 @@ interface LoadResult {
 
 function runClient(args: string[]): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', CLIENT, 'python3', `${here}load.py`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('ip', ['netns', 'exec', CLIENT, PY, `${here}load.py`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load.py exited ${code}`))));
@@ -110,47 +116,90 @@ function runClient(args: string[]): Promise<LoadResult> {
 }
 
 async function startServer(): Promise<void> {
-  const child = spawn('ip', ['netns', 'exec', NODE, 'python3', `${here}server.py`, '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', NODE, PY, `${here}server.py`, '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
 }
 
 const log = createLogger('bench-flows');
-function pipeline(capacity = { verdicts: 8192, connections: 32768 }, conntrackReader: 'socket' | 'conntrack-tool' = 'socket'): FlowPipeline {
-  return new FlowPipeline({ node: 'bench', netns: NODE, log, index, capacity, conntrackReader });
+function pipeline(capacity = { verdicts: 8192, connections: 32768 }, conntrackReader: 'socket' | 'conntrack-tool' = 'socket', tuning: { conntrackBatchMs?: number } = {}): FlowPipeline {
+  return new FlowPipeline({ node: 'bench', netns: NODE, log, index, capacity, conntrackReader, ...tuning });
+}
+
+type LatencyMode = 'off' | 'on' | 'kernel' | 'per-event';
+const LATENCY_MODES: Record<LatencyMode, string> = {
+  off: 'no flow reader',
+  on: 'the pipeline as the agent runs it',
+  kernel: 'a subscribed event socket nobody reads (the kernel side alone)',
+  'per-event': 'reader woken per event (the old reader)',
+};
+
+/** Starts what `mode` runs during a latency round; returns its stop. */
+async function startMode(mode: LatencyMode): Promise<() => void> {
+  if (mode === 'off') return () => {};
+  if (mode === 'kernel') {
+    const script = `import socket,sys,time\ns=socket.socket(socket.AF_NETLINK,socket.SOCK_RAW,12)\ns.setsockopt(socket.SOL_SOCKET,33,64<<20)\ns.bind((0,${ctGroupMask('NEW,DESTROY')}))\nprint('ready',flush=True)\ntime.sleep(3600)`;
+    const child = spawn('ip', ['netns', 'exec', NODE, PY, '-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    return () => {
+      child.kill();
+      children.splice(children.indexOf(child), 1);
+    };
+  }
+  const p = pipeline(undefined, 'socket', mode === 'per-event' ? { conntrackBatchMs: 0 } : {});
+  let events = 0;
+  p.ring.subscribe(() => events++);
+  p.start();
+  await p.whenReady();
+  return () => {
+    p.stop();
+    if (events === 0) throw new Error(`latency mode ${mode}: the pipeline delivered no flow event`);
+  };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function latency(): Promise<void> {
-  const samples: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (const m of MODES) if (!(m in LATENCY_MODES)) throw new Error(`--modes: "${m}" is not one of ${Object.keys(LATENCY_MODES).join(', ')}`);
+  const samples = new Map<LatencyMode, number[]>(MODES.map((m) => [m, []]));
+  // Each round's p50 per mode: the modes of one round ran back to back, so their ratio is less
+  // exposed to the machine's load drifting between rounds than the pooled percentiles are.
+  const roundP50 = new Map<LatencyMode, number[]>(MODES.map((m) => [m, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    const order: ('on' | 'off')[] = r % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
+    const order = MODES.map((_, i) => MODES[(i + r) % MODES.length]);
+    if (r % 2 === 1) order.reverse();
     for (const mode of order) {
-      const p = mode === 'on' ? pipeline() : undefined;
-      if (p) {
-        p.start();
-        await p.whenReady();
-        await settle(300);
-      }
+      const stop = await startMode(mode);
+      await settle(300);
       const res = await runClient([SVC, '80', String(PER_ROUND), '0', '0']);
-      samples[mode].push(...res.latencies_us);
-      p?.stop();
+      // The round's events are read before the reader stops (the batch delay is 50 ms).
+      await settle(200);
+      samples.get(mode)!.push(...res.latencies_us);
+      roundP50.get(mode)!.push(pct([...res.latencies_us].sort((a, b) => a - b), 0.5));
+      stop();
       await settle(300);
     }
   }
-  const on = samples.on.sort((a, b) => a - b);
-  const off = samples.off.sort((a, b) => a - b);
-  const row = (name: string, s: number[]) => `${name.padEnd(4)} n=${s.length} p50=${pct(s, 0.5)}us p90=${pct(s, 0.9)}us p99=${pct(s, 0.99)}us`;
-  console.log(`latency (connect + 1 byte + close through DNAT, ${ROUNDS} interleaved rounds x ${PER_ROUND})`);
-  console.log(`  ${row('off', off)}\n  ${row('on', on)}`);
-  console.log(`  added: p50 ${(((pct(on, 0.5) - pct(off, 0.5)) / pct(off, 0.5)) * 100).toFixed(1)}%, p90 ${(((pct(on, 0.9) - pct(off, 0.9)) / pct(off, 0.9)) * 100).toFixed(1)}%, p99 ${(((pct(on, 0.99) - pct(off, 0.99)) / pct(off, 0.99)) * 100).toFixed(1)}%`);
+  const sorted = new Map([...samples].map(([m, s]) => [m, s.sort((a, b) => a - b)]));
+  const off = sorted.get('off');
+  const added = (s: number[], p: number) => (off ? ` (${(((pct(s, p) - pct(off, p)) / pct(off, p)) * 100).toFixed(1)}%)` : '');
+  const offRounds = roundP50.get('off');
+  const perRound = (m: LatencyMode) => {
+    if (!offRounds) return '';
+    const ratios = roundP50.get(m)!.map((v, r) => v / offRounds[r]).sort((a, b) => a - b);
+    return `; per-round p50 vs off: median ${((pct(ratios, 0.5) - 1) * 100).toFixed(1)}% [${ratios.map((x) => ((x - 1) * 100).toFixed(0)).join(' ')}]`;
+  };
+  console.log(`latency (connect + 1 byte + close through DNAT, one client, back to back; ${ROUNDS} interleaved rounds x ${PER_ROUND} per mode; load ${loadavg()[0].toFixed(1)})`);
+  for (const [m, s] of sorted) {
+    console.log(`  ${m.padEnd(10)} n=${s.length} p50=${pct(s, 0.5)}us${added(s, 0.5)} p90=${pct(s, 0.9)}us${added(s, 0.9)} p99=${pct(s, 0.99)}us${added(s, 0.99)}  ${LATENCY_MODES[m]}${m === 'off' ? '' : perRound(m)}`);
+  }
 }
 
 function sendUdpFlows(rate: number, seconds: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', CLIENT, 'python3', `${here}udp-flows.py`, '10.78.0.2', String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('ip', ['netns', 'exec', CLIENT, PY, `${here}udp-flows.py`, '10.78.0.2', String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`udp-flows.py exited ${code}`))));
@@ -243,7 +292,7 @@ async function drops(): Promise<void> {
   await settle(500);
   const seconds = Math.min(SECONDS, 5);
   const script = `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nn=0\nend=time.time()+${seconds}\nwhile time.time()<end:\n  for _ in range(100):\n    s.sendto(b'x',('10.78.0.2',9)); n+=1\nprint(n)`;
-  const sent = Number(sh(['ip', 'netns', 'exec', CLIENT, 'python3', '-c', script]).trim());
+  const sent = Number(sh(['ip', 'netns', 'exec', CLIENT, PY, '-c', script]).trim());
   await settle(6000); // tcpdump reports its kernel drop count every 5 s
   const s = p.stats();
   p.stop();

@@ -10,7 +10,7 @@ import { inNetns } from '../proxy/exec.js';
 import type { Logger } from '../util/log.js';
 import { parseConntrackLine, type ConntrackEvent } from './conntrack-events.js';
 import { CtnetlinkStream } from './ctnetlink-events.js';
-import { ctGroupMask, CTNETLINK_READER_SCRIPT } from './ctnetlink-socket.js';
+import { ctGroupMask, CTNETLINK_READER_SCRIPT, DEFAULT_BATCH_MS, READER_PYTHON } from './ctnetlink-socket.js';
 import { FLOW_LOG_GROUP } from './log-prefix.js';
 import { NflogPcapReader, type NflogRecord } from './nflog-pcap.js';
 
@@ -30,6 +30,8 @@ export interface KernelReaderOptions {
    * event socket; kept for the bench's comparison).
    */
   conntrackReader?: 'socket' | 'conntrack-tool';
+  /** The socket reader's batching delay, ms (default DEFAULT_BATCH_MS; 0 = read each event as it comes). */
+  conntrackBatchMs?: number;
   /** NFLOG group (default FLOW_LOG_GROUP). */
   group?: number;
   onConntrack(e: ConntrackEvent): void;
@@ -77,7 +79,8 @@ export class KernelReaders {
   private startCtnetlinkSocket(): void {
     const o = this.opts;
     const bytes = String(o.conntrackBufferBytes ?? 64 * 1024 * 1024);
-    const [cmd, args] = inNetns(o.netns, 'python3', ['-c', CTNETLINK_READER_SCRIPT, String(ctGroupMask(o.conntrackEvents ?? 'NEW,DESTROY')), bytes]);
+    const batchMs = String(o.conntrackBatchMs ?? DEFAULT_BATCH_MS);
+    const [cmd, args] = inNetns(o.netns, READER_PYTHON, ['-c', CTNETLINK_READER_SCRIPT, String(ctGroupMask(o.conntrackEvents ?? 'NEW,DESTROY')), bytes, batchMs]);
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.conntrack = child;
     const stream = new CtnetlinkStream();
@@ -98,7 +101,7 @@ export class KernelReaders {
       }
     });
     createInterface({ input: child.stderr! }).on('line', (line) => o.log.warn('the conntrack event reader says', { line }));
-    child.on('error', (err) => o.log.warn('cannot run the conntrack event reader (python3)', { err: err.message }));
+    child.on('error', (err) => o.log.warn(`cannot run the conntrack event reader (${READER_PYTHON}, Debian package python3)`, { err: err.message }));
     child.on('exit', (code, signal) => {
       if (this.stopped) return;
       o.log.warn('the conntrack event reader exited; restarting', { code, signal });

@@ -18,6 +18,8 @@ export interface FlowPipelineOptions {
   conntrackEvents?: string;
   /** KernelReaderOptions.conntrackReader. */
   conntrackReader?: 'socket' | 'conntrack-tool';
+  /** KernelReaderOptions.conntrackBatchMs. */
+  conntrackBatchMs?: number;
 }
 
 export interface PipelineStats extends RingStats {
@@ -64,6 +66,7 @@ export class FlowPipeline {
       conntrackBufferBytes: this.opts.conntrackBufferBytes,
       conntrackEvents: this.opts.conntrackEvents,
       conntrackReader: this.opts.conntrackReader,
+      conntrackBatchMs: this.opts.conntrackBatchMs,
       onConntrack: (e) => this.accept(this.assembler.fromConntrack(e)),
       onNflog: (r) => this.accept(this.assembler.fromNflog(r)),
       onLoss: (source, n) => {

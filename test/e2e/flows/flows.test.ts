@@ -98,7 +98,7 @@ test('flow events: policy drops, Service translation, no-endpoint rejects, a bur
   requireFreeLab();
   requireTool('conntrack', 'Debian package conntrack');
   requireTool('tcpdump', 'Debian package tcpdump');
-  requireTool('python3', 'Debian package python3');
+  requireTool('/usr/bin/python3', 'Debian package python3 (the agents run their conntrack event reader with it)');
   const lab = await startLab({ nodes: 2 });
   t.after(() => lab.down());
   await lab.apply(manifests);

@@ -1,12 +1,12 @@
 // The conntrack event reader on the real kernel, in a throwaway namespace gfi-n: every event is
 // either delivered or counted, also when the reader is stopped long enough for the kernel to drop
 // events (the count is the socket's own drop counter); and through FlowPipeline each UDP flow
-// becomes a flow event. Needs root, python3 and nft.
+// becomes a flow event. Needs root, /usr/bin/python3 and nft.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { CtnetlinkStream } from '../../../src/flows/ctnetlink-events.js';
-import { CTNETLINK_READER_SCRIPT, ctGroupMask } from '../../../src/flows/ctnetlink-socket.js';
+import { CTNETLINK_READER_SCRIPT, ctGroupMask, DEFAULT_BATCH_MS, READER_PYTHON } from '../../../src/flows/ctnetlink-socket.js';
 import { IdentityIndex, slimObjects } from '../../../src/flows/identity.js';
 import { FlowPipeline } from '../../../src/flows/pipeline.js';
 import { createLogger } from '../../../src/util/log.js';
@@ -25,7 +25,7 @@ after(() => sh(`ip netns del ${NS} 2>/dev/null || true`));
 
 /** n UDP datagrams to distinct ports on the namespace's loopback: n new conntrack entries. */
 function udpFlows(n: number, firstPort: number): void {
-  sh(`ip netns exec ${NS} python3 -c "
+  sh(`ip netns exec ${NS} ${READER_PYTHON} -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for p in range(${firstPort}, ${firstPort + n}): s.sendto(b'x', ('127.0.0.1', p))
@@ -43,7 +43,7 @@ async function quiet(count: () => number): Promise<void> {
 
 test('a stopped reader loses events, and every lost event is counted', async () => {
   // 64 KiB (the kernel doubles it): a few hundred events fit while the reader is stopped.
-  const child = spawn('ip', ['netns', 'exec', NS, 'python3', '-c', CTNETLINK_READER_SCRIPT, String(ctGroupMask('NEW')), '65536'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', NS, READER_PYTHON, '-c', CTNETLINK_READER_SCRIPT, String(ctGroupMask('NEW')), '65536', String(DEFAULT_BATCH_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const stream = new CtnetlinkStream();
     let delivered = 0;
