@@ -1,10 +1,13 @@
 // Polling the Gateway from flatnet-ext, two ways, for bench/gateway/programming.ts:
 //  - 'new-connection': every request on a new TCP connection (made inside flatnet-ext through the
 //    netns socket broker, then through the LoadBalancer DNAT to a proxy pod), as a fresh client.
-//    The next connection is opened while the current probe runs, so a probe does not wait for the
-//    broker (a request to another process and a file descriptor passed back: 10-15 ms on a loaded
-//    machine, a cost of this bench, not of the Gateway); the proxy still sees every request on a
-//    connection it has not served before;
+//    SPARES connections are kept open ahead, so a probe does not wait for the broker (a request to
+//    another process and a file descriptor passed back: 10-15 ms on a loaded machine, at times
+//    ~200 ms: a cost of this bench, not of the Gateway); the proxy still sees every request on a
+//    connection it has not served before. With one spare, a sample's check before its create took
+//    it and the first probe after the create waited for the broker (seen in a packet capture at
+//    the proxy pod: the request reached the proxy 194 ms after the probe started, and the proxy
+//    answered in 2 ms); lastSocketWaitMs says how long a probe waited;
 //  - 'keep-alive': one connection kept open across requests (made again only if the proxy closes
 //    it), so connection setup is not counted and each probe costs one request.
 // The proxy looks up its current routing table per request, so a kept-open connection sees a new
@@ -14,6 +17,9 @@ import type { Duplex } from 'node:stream';
 import { connectFromExt } from '../../test/support/lab.js';
 
 export type PollMode = 'keep-alive' | 'new-connection';
+
+/** New-connection mode: connections kept open ahead of the probes. */
+const SPARES = 3;
 
 /** A keep-alive agent whose sockets are made inside flatnet-ext. */
 class ExtAgent extends http.Agent {
@@ -35,8 +41,10 @@ class ExtAgent extends http.Agent {
 
 export class ExtPoller {
   private readonly agent: ExtAgent;
-  /** The connection the next new-connection probe uses, opened ahead. */
-  private spare: Promise<Duplex> | undefined;
+  /** Connections the next new-connection probes use, opened ahead, oldest first. */
+  private spares: Promise<Duplex>[] = [];
+  /** How long the last new-connection probe waited for its connection (ms; 0 when it was open already). */
+  lastSocketWaitMs = 0;
 
   constructor(
     readonly mode: PollMode,
@@ -72,14 +80,16 @@ export class ExtPoller {
   }
 
   private async probeOnNewConnection(host: string, timeoutMs: number): Promise<number> {
-    const sock = this.spare ?? this.openSpare();
-    this.spare = this.openSpare();
+    const sock = this.spares.shift() ?? this.openSpare();
+    while (this.spares.length < SPARES) this.spares.push(this.openSpare());
     let socket: Duplex;
+    const waitFrom = performance.now();
     try {
       socket = await sock;
     } catch {
       return 0;
     }
+    this.lastSocketWaitMs = performance.now() - waitFrom;
     return new Promise((resolve) => {
       const req = http.request({ host: this.address, port: 80, path: '/', headers: { host, connection: 'close' }, createConnection: () => socket, setHost: false, timeout: timeoutMs }, (res) => {
         res.resume();
@@ -100,7 +110,7 @@ export class ExtPoller {
 
   close(): void {
     this.agent.destroy();
-    void this.spare?.then((s) => s.destroy(), () => undefined);
-    this.spare = undefined;
+    for (const spare of this.spares) void spare.then((s) => s.destroy(), () => undefined);
+    this.spares = [];
   }
 }

@@ -5,7 +5,10 @@
 //      bench holds (the server's part); the event at the proxy, its model and table times and
 //      the swap (the epoch times of its "configuration applied" log line); the 404 probes, the
 //      probe that got the first 200 and a second 200 right after it (the backend path alone);
-//      and the server's CPU share while sampling (its status controller runs beside the API);
+//      and the server's CPU share while sampling (its status controller runs beside the API); for
+//      the slowest samples, how long the 200 probe waited for its connection from flatnet-ext (the
+//      bench's socket broker) and the proxy's own "slow request" lines (>= 50 ms inside the proxy:
+//      routing, queued for an upstream write, upstream, response; a new upstream connection);
 //  (c) 1,000 routes created at once -> every route's status Accepted by our controller and the
 //      listener's attachedRoutes correct.
 // Published (howardjohn/gateway-api-bench, kind, 16 cores): new route 404 -> 200 agentgateway 10-30 ms,
@@ -139,6 +142,8 @@ interface Poll {
   sentAt: number;
   doneAt: number;
   status: number;
+  /** New-connection probes: how long the probe waited for its connection from flatnet-ext (the bench's socket broker, not the Gateway). */
+  socketWaitMs: number;
 }
 
 /** One sample of (b): when the route was created (epoch ms), how long the create took, the first 200, and every probe until it. */
@@ -171,7 +176,7 @@ async function programmingSample(lab: Lab, poller: ExtPoller, watch: AddedWatch,
   for (;;) {
     const sentAt = epochNow();
     const status = await poller.status(host);
-    polls.push({ sentAt, doneAt: epochNow(), status });
+    polls.push({ sentAt, doneAt: epochNow(), status, socketWaitMs: poller.mode === 'new-connection' ? poller.lastSocketWaitMs : 0 });
     if (status === 200) break;
     if (performance.now() - t0 > 60_000) throw new Error(`${host}: no 200 within 60 s (last ${status})`);
   }
@@ -195,21 +200,40 @@ interface Swap {
   tableMs: number;
 }
 
-/** The table swaps of the Gateway's proxy pods, oldest first. */
-async function proxySwaps(lab: Lab): Promise<Swap[]> {
+/** The proxy's "slow request" log line (src/gateway/proxy/slow-requests.ts): one request's phases. */
+interface SlowRequest {
+  startedAtMs: number;
+  totalMs: number;
+  status: number;
+  acceptToHeadMs?: number;
+  routingMs?: number;
+  upstreamQueuedMs?: number;
+  upstreamMs?: number;
+  newUpstreamConnection?: boolean;
+  responseMs?: number;
+}
+
+/** The table swaps (oldest first) and slow requests of the Gateway's proxy pods, from their logs. */
+async function proxyLog(lab: Lab): Promise<{ swaps: Swap[]; slow: SlowRequest[] }> {
   const out = await lab.kubectl(['-n', NS, 'logs', '-l', `gateway.networking.k8s.io/gateway-name=${GATEWAY}`, '--tail=-1', '--max-log-requests=10']);
   const swaps: Swap[] = [];
+  const slow: SlowRequest[] = [];
   for (const line of out.stdout.split('\n')) {
-    if (!line.includes('"configuration applied"')) continue;
+    const isSwap = line.includes('"configuration applied"');
+    if (!isSwap && !line.includes('"slow request"')) continue;
     try {
-      const l = JSON.parse(line) as { time?: string; eventAtMs?: number; swappedAtMs?: number; modelMs?: number; tableMs?: number };
+      const l = JSON.parse(line) as { time?: string; eventAtMs?: number; swappedAtMs?: number; modelMs?: number; tableMs?: number } & Partial<SlowRequest>;
+      if (!isSwap) {
+        if (typeof l.startedAtMs === 'number' && typeof l.totalMs === 'number') slow.push(l as SlowRequest);
+        continue;
+      }
       const swappedAt = l.swappedAtMs ?? Date.parse(l.time ?? '');
       if (Number.isFinite(swappedAt)) swaps.push({ eventAt: l.eventAtMs ?? NaN, swappedAt, modelMs: l.modelMs ?? NaN, tableMs: l.tableMs ?? NaN });
     } catch {
       // not one of the proxy's JSON lines
     }
   }
-  return swaps.sort((a, b) => a.swappedAt - b.swappedAt);
+  return { swaps: swaps.sort((a, b) => a.swappedAt - b.swappedAt), slow };
 }
 
 /** CPU seconds (user + system) a lab process has used so far, from its PID file and /proc. */
@@ -243,9 +267,14 @@ interface Phases {
   okDone: number;
   /** Round trips of the probes that got 404 (their sum is the polling time). */
   missRoundTrips: number[];
+  /** The proxy's slow-request lines (>= 50 ms inside the proxy) of requests that started during the 200 probe. */
+  slowInProxy: SlowRequest[];
+  /** How long the 200 probe waited for its connection from flatnet-ext (part of its round trip; 0 for keep-alive). */
+  okSocketWait: number;
+  name: string;
 }
 
-function phasesOf(s: Sample, swaps: Swap[]): Phases | undefined {
+function phasesOf(s: Sample, swaps: Swap[], slow: SlowRequest[]): Phases | undefined {
   // The swap that took the new route in: the first whose event came after the create started.
   const swap = swaps.find((w) => (Number.isFinite(w.eventAt) ? w.eventAt : w.swappedAt) >= s.startEpochMs);
   if (swap === undefined) return undefined;
@@ -262,6 +291,9 @@ function phasesOf(s: Sample, swaps: Swap[]): Phases | undefined {
     okSent: rel(ok.sentAt),
     okDone: rel(ok.doneAt),
     missRoundTrips: s.polls.slice(0, -1).map((p) => p.doneAt - p.sentAt),
+    okSocketWait: ok.socketWaitMs,
+    slowInProxy: slow.filter((r) => r.startedAtMs >= ok.sentAt && r.startedAtMs <= ok.doneAt),
+    name: s.name,
   };
 }
 
@@ -269,8 +301,8 @@ const sortedOf = (xs: number[]) => xs.filter(Number.isFinite).sort((a, b) => a -
 
 /** Where the time of a level's samples went: the create call, the watch, the proxy's recompute and swap, and the first 200 after it. */
 async function breakdown(lab: Lab, samples: Sample[]): Promise<string[]> {
-  const swaps = await proxySwaps(lab);
-  const phases = samples.map((s) => phasesOf(s, swaps)).filter((p): p is Phases => p !== undefined);
+  const { swaps, slow } = await proxyLog(lab);
+  const phases = samples.map((s) => phasesOf(s, swaps, slow)).filter((p): p is Phases => p !== undefined);
   const col = (f: (p: Phases) => number) => fmt(sortedOf(phases.map(f)));
   const lines = [
     `create call ${col((p) => p.created)}; created -> the bench's own watch event ${col((p) => p.watched)}; created -> the proxy's watch event ${col((p) => p.event)}; event -> tables swapped ${col((p) => p.swapped - p.event)} (model ${col((p) => p.modelMs)}, tables ${col((p) => p.tableMs)})`,
@@ -279,7 +311,11 @@ async function breakdown(lab: Lab, samples: Sample[]): Promise<string[]> {
   // The slowest samples, phase by phase (ms from the create call's start).
   for (const p of [...phases].sort((a, b) => b.total - a.total).slice(0, 3)) {
     const r = (n: number) => n.toFixed(1);
-    lines.push(`slowest: total ${r(p.total)}: created ${r(p.created)}, bench watch ${r(p.watched)}, proxy event ${r(p.event)}, swapped ${r(p.swapped)} (model ${r(p.modelMs)}, tables ${r(p.tableMs)}), 200 probe sent ${r(p.okSent)} answered ${r(p.okDone)}, ${p.missRoundTrips.length} 404 probe(s) before it (longest ${r(Math.max(0, ...p.missRoundTrips))})`);
+    lines.push(`slowest: ${p.name} total ${r(p.total)}: created ${r(p.created)}, bench watch ${r(p.watched)}, proxy event ${r(p.event)}, swapped ${r(p.swapped)} (model ${r(p.modelMs)}, tables ${r(p.tableMs)}), 200 probe sent ${r(p.okSent)} (waited ${r(p.okSocketWait)} for its connection) answered ${r(p.okDone)}, ${p.missRoundTrips.length} 404 probe(s) before it (longest ${r(Math.max(0, ...p.missRoundTrips))})`);
+    for (const q of p.slowInProxy) {
+      const phase = (name: string, v: number | undefined) => (v === undefined ? '' : `, ${name} ${r(v)}`);
+      lines.push(`  inside the proxy: ${q.status} in ${r(q.totalMs)}${phase('accept -> head', q.acceptToHeadMs)}${phase('routing', q.routingMs)}${phase('queued for an upstream write', q.upstreamQueuedMs)}${phase('upstream', q.upstreamMs)}${q.newUpstreamConnection ? ' (new upstream connection)' : ''}${phase('response', q.responseMs)}`);
+    }
   }
   return lines;
 }

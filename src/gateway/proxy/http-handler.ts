@@ -23,6 +23,7 @@ import type { ProxyMetrics } from './metrics.js';
 import { isMisdirected } from './misdirected.js';
 import { BUFFER_LIMIT, readBody } from './request-body.js';
 import type { CompiledBackend, CompiledEntry, HttpTable } from './table.js';
+import { slowRequestLine, type RequestMarks } from './slow-requests.js';
 import { Cancel, UpstreamError, type UpstreamClients, type UpstreamRequest } from './upstream.js';
 
 export type ClientRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -33,6 +34,8 @@ export interface HandlerContext {
   upstream: UpstreamClients;
   roundRobin: RoundRobin;
   log: (line: object) => void;
+  /** A request that takes at least this long gets a "slow request" log line with its phases (0: never). */
+  slowRequestMs: number;
 }
 
 export interface ClientInfo {
@@ -41,6 +44,8 @@ export interface ClientInfo {
   listenerPort: number;
   /** The SNI of a TLS connection (absent when the client sent none). */
   servername?: string;
+  /** When the connection was accepted (performance.now()); cleared once its first request started. */
+  acceptedAt?: number;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -182,13 +187,22 @@ function mirror(ctx: HandlerContext, entry: CompiledEntry, req: UpstreamRequest)
 
 export async function handleHttpRequest(ctx: HandlerContext, table: HttpTable, req: ClientRequest, res: ClientResponse, client: ClientInfo): Promise<void> {
   const started = performance.now();
+  const marks: RequestMarks = { acceptedAt: client.acceptedAt, startedAt: started, endedAt: started };
+  client.acceptedAt = undefined;
+  let upstreamEndpoint: Endpoint | undefined;
   let route = 'none';
-  // One 'close' listener per request: metrics, and a client gone before the response ended.
+  // One 'close' listener per request: metrics, the slow-request line, and a client gone before the response ended.
   let timedOut = false;
   let clientGone = false;
   let current: Cancel | undefined;
   res.once('close', () => {
-    ctx.metrics.observe(route, res.statusCode, (performance.now() - started) / 1e3);
+    marks.endedAt = performance.now();
+    ctx.metrics.observe(route, res.statusCode, (marks.endedAt - started) / 1e3);
+    if (marks.endedAt - started >= ctx.slowRequestMs && ctx.slowRequestMs > 0) {
+      if (upstreamEndpoint) marks.upstreamConnectedAt = ctx.upstream.lastConnectedAt(upstreamEndpoint);
+      const line = slowRequestLine(marks, route, res.statusCode, ctx.slowRequestMs, performance.timeOrigin);
+      if (line) ctx.log(line);
+    }
     if (!res.writableFinished) {
       clientGone = true;
       current?.abort();
@@ -306,7 +320,11 @@ export async function handleHttpRequest(ctx: HandlerContext, table: HttpTable, r
           }, backendMs)
         : undefined;
       try {
+        marks.dispatchedAt = performance.now();
+        upstreamEndpoint = endpoint;
         const up = await ctx.upstream.request(backend.backend, endpoint, outReq, cancel);
+        marks.upstreamHeadAt = performance.now();
+        marks.upstreamWrittenAt = up.writtenAt;
         if (attempt < attempts - 1 && entry.retry!.codes.includes(up.status)) {
           clearTimeout(attemptTimer);
           up.discard();

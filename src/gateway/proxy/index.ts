@@ -20,7 +20,14 @@ export interface GatewayProxyOptions {
   log?: (line: object) => void;
   /** HTTP/1.1 upstream client: 'undici' (default, the faster one here) or 'node-http' (for the bench). */
   upstreamClient?: UpstreamClientKind;
+  /** How long the upstream connections of an endpoint that left the config stay open (default RETIRED_LINGER_MS). */
+  retiredLingerMs?: number;
+  /** A request that takes at least this long (ms) is logged with its phases ("slow request"); 0 turns it off. Default SLOW_REQUEST_MS. */
+  slowRequestMs?: number;
 }
+
+/** The default threshold of the "slow request" log line (ms). */
+export const SLOW_REQUEST_MS = 50;
 
 export interface PortError {
   port: number;
@@ -52,8 +59,8 @@ export class GatewayProxy {
     this.bindAddress = opts.bindAddress ?? '0.0.0.0';
     const log = opts.log ?? (() => undefined);
     this.log = (line) => log({ component: 'gateway-proxy', ...line });
-    this.upstream = new UpstreamClients(opts.upstreamClient ?? 'undici');
-    this.ctx = { metrics: this.metrics, upstream: this.upstream, roundRobin: this.roundRobin, log: this.log };
+    this.upstream = new UpstreamClients(opts.upstreamClient ?? 'undici', opts.retiredLingerMs);
+    this.ctx = { metrics: this.metrics, upstream: this.upstream, roundRobin: this.roundRobin, log: this.log, slowRequestMs: opts.slowRequestMs ?? SLOW_REQUEST_MS };
   }
 
   /** How long the last update took to compile its config into tables (ms). */

@@ -141,6 +141,7 @@ export class HttpPortListener extends TcpBasedListener {
   }
 
   private onConnection(socket: net.Socket): void {
+    const acceptedAt = performance.now();
     this.track(socket);
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
@@ -151,7 +152,7 @@ export class HttpPortListener extends TcpBasedListener {
       void peek(socket, prefaceVerdict, 24).then(({ verdict, bytes }) => {
         clearTimeout(timer);
         if (socket.destroyed) return;
-        const client: ClientInfo = { remoteAddress, scheme: 'http', listenerPort: this.port };
+        const client: ClientInfo = { remoteAddress, scheme: 'http', listenerPort: this.port, acceptedAt };
         if (verdict === true) return this.toH2(new ReplayedSocket(socket, bytes), client);
         if (bytes.length) socket.unshift(bytes);
         this.toH1(socket, client);
@@ -159,7 +160,7 @@ export class HttpPortListener extends TcpBasedListener {
       });
       return;
     }
-    if (table.tls.passthrough.length === 0) return this.terminate(socket, table, remoteAddress);
+    if (table.tls.passthrough.length === 0) return this.terminate(socket, table, remoteAddress, acceptedAt);
     const timer = setTimeout(() => socket.destroy(), PEEK_TIMEOUT_MS);
     void peek(socket, (buf) => {
       const r = peekClientHello(buf);
@@ -171,7 +172,7 @@ export class HttpPortListener extends TcpBasedListener {
       const name = verdict.servername;
       const route = name ? table.tls!.passthrough.find((p) => p.hostnames.some((h) => hostMatches(h.toLowerCase(), name))) : undefined;
       if (route) return this.passthrough(socket, bytes, route.backends, table);
-      this.terminate(new ReplayedSocket(socket, bytes), table, remoteAddress);
+      this.terminate(new ReplayedSocket(socket, bytes), table, remoteAddress, acceptedAt);
     });
   }
 
@@ -195,7 +196,7 @@ export class HttpPortListener extends TcpBasedListener {
     socket.on('close', () => upstream.destroy());
   }
 
-  private terminate(socket: Duplex, table: HttpTable, remoteAddress: string): void {
+  private terminate(socket: Duplex, table: HttpTable, remoteAddress: string, acceptedAt: number): void {
     const certs = table.tls!.certificates;
     const fallback = selectCertificate(certs, undefined);
     if (!fallback) {
@@ -215,7 +216,7 @@ export class HttpPortListener extends TcpBasedListener {
     tlsSocket.once('secure', () => {
       clearTimeout(timer);
       const servername = typeof tlsSocket.servername === 'string' && tlsSocket.servername ? tlsSocket.servername : undefined;
-      const client: ClientInfo = { remoteAddress, scheme: 'https', listenerPort: this.port, ...(servername ? { servername } : {}) };
+      const client: ClientInfo = { remoteAddress, scheme: 'https', listenerPort: this.port, acceptedAt, ...(servername ? { servername } : {}) };
       // node:http2 would take the TLS handle and miss application data the TLS socket already read.
       if (tlsSocket.alpnProtocol === 'h2') this.toH2(new ReplayedSocket(tlsSocket, Buffer.alloc(0)), client);
       else this.toH1(tlsSocket, client);

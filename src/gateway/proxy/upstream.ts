@@ -47,6 +47,8 @@ export interface UpstreamResponse {
   pipe(sink: Writable): Promise<Record<string, string> | undefined>;
   /** Drops the response (the connection is not reused when the body was not read). */
   discard(): void;
+  /** When the request was written to its upstream connection (performance.now(); undici only). */
+  writtenAt?: number;
 }
 
 /**
@@ -161,7 +163,11 @@ class DispatchExchange implements Dispatcher.DispatchHandlers, UpstreamResponse 
     cancel.listen(() => this.abortFn?.(new UpstreamError('request aborted', 'aborted')));
   }
 
+  writtenAt: number | undefined = undefined;
+
+  /** undici calls this as it writes the request to a connection (after a free one was found, or opened). */
   onConnect(abort: (err?: Error) => void): void {
+    this.writtenAt = performance.now();
     this.abortFn = abort;
     if (this.cancel.aborted) abort(new UpstreamError('request aborted', 'aborted'));
   }
@@ -256,14 +262,30 @@ function streamResponse(res: http.IncomingMessage, discard: () => void): Upstrea
   };
 }
 
+/** How long a pool keeps an idle upstream connection open (unless the backend says less). */
+const IDLE_KEEP_ALIVE_MS = 4_000;
+
+/**
+ * How long the connections of an endpoint that left the config stay open: the pools' own idle
+ * keep-alive time, after which an unused connection would be closed anyway.
+ */
+export const RETIRED_LINGER_MS = IDLE_KEEP_ALIVE_MS;
+
 export class UpstreamClients {
   private pools = new Map<string, Pool>();
   private agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256, rejectUnauthorized: false }) };
   private sessions = new Map<string, http2.ClientHttp2Session>();
   private httpPoolByEndpoint = new WeakMap<Endpoint, Pool>();
   private httpsPoolByEndpoint = new WeakMap<Endpoint, Pool>();
+  /** When each pool last opened a connection (performance.now()). */
+  private connectedAt = new WeakMap<Pool, number>();
+  /** Close timers of pools (by origin) and sessions (by endpoint key) whose endpoint left the config. */
+  private retirements = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly kind: UpstreamClientKind = 'undici') {}
+  constructor(
+    private readonly kind: UpstreamClientKind = 'undici',
+    private readonly retiredLingerMs = RETIRED_LINGER_MS,
+  ) {}
 
   request(backend: WeightedBackend, endpoint: Endpoint, req: UpstreamRequest, cancel: Cancel): Promise<UpstreamResponse> {
     if (backend.protocol === 'h2c' || backend.protocol === 'grpc') return this.requestH2(endpoint, req, cancel.signal());
@@ -271,18 +293,43 @@ export class UpstreamClients {
     return this.kind === 'undici' ? this.requestUndici(endpoint, tlsOn, req, cancel) : this.requestNodeHttp(endpoint, tlsOn, req, cancel.signal());
   }
 
-  /** Closes pools and sessions of endpoints no longer in the config (in-flight requests finish). */
+  /**
+   * Pools and sessions of endpoints no longer in the config are closed after RETIRED_LINGER_MS,
+   * not at once (in-flight requests finish either way): a route deleted and created again, or a
+   * Service whose last route is replaced, would otherwise make the next first request open a new
+   * upstream connection (a TCP handshake and the backend's accept on its path). One that is back
+   * in the config before then is kept.
+   */
   retain(endpoints: Set<string>): void {
-    for (const [origin, pool] of this.pools) {
-      if (endpoints.has(origin.slice(origin.indexOf('://') + 3))) continue;
-      this.pools.delete(origin);
-      pool.close().catch(() => undefined);
+    for (const origin of this.pools.keys()) this.retire(origin, origin.slice(origin.indexOf('://') + 3), endpoints);
+    for (const key of this.sessions.keys()) this.retire(key, key, endpoints);
+  }
+
+  private retire(id: string, endpoint: string, endpoints: Set<string>): void {
+    const timer = this.retirements.get(id);
+    if (endpoints.has(endpoint)) {
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        this.retirements.delete(id);
+      }
+      return;
     }
-    for (const [key, session] of this.sessions) {
-      if (endpoints.has(key)) continue;
-      this.sessions.delete(key);
-      session.close();
-    }
+    if (timer !== undefined) return;
+    const t = setTimeout(() => {
+      this.retirements.delete(id);
+      const pool = this.pools.get(id);
+      if (pool) {
+        this.pools.delete(id);
+        pool.close().catch(() => undefined);
+      }
+      const session = this.sessions.get(id);
+      if (session) {
+        this.sessions.delete(id);
+        session.close();
+      }
+    }, this.retiredLingerMs);
+    t.unref();
+    this.retirements.set(id, t);
   }
 
   private pool(origin: string, tlsOn: boolean): Pool {
@@ -291,14 +338,22 @@ export class UpstreamClients {
       p = new Pool(origin, {
         connections: 256,
         pipelining: 1,
-        keepAliveTimeout: 4_000,
+        keepAliveTimeout: IDLE_KEEP_ALIVE_MS,
         headersTimeout: 0,
         bodyTimeout: 0,
         connect: tlsOn ? { rejectUnauthorized: false } : undefined,
       });
+      const pool = p;
+      pool.on('connect', () => this.connectedAt.set(pool, performance.now()));
       this.pools.set(origin, p);
     }
     return p;
+  }
+
+  /** When the HTTP/1.1 pool of this endpoint object last opened a connection (performance.now()), if it did. */
+  lastConnectedAt(endpoint: Endpoint): number | undefined {
+    const pool = this.httpPoolByEndpoint.get(endpoint) ?? this.httpsPoolByEndpoint.get(endpoint);
+    return pool === undefined ? undefined : this.connectedAt.get(pool);
   }
 
   /** The pool of an endpoint object of the current config, without building its origin string. */
@@ -440,6 +495,8 @@ export class UpstreamClients {
   }
 
   async close(): Promise<void> {
+    for (const t of this.retirements.values()) clearTimeout(t);
+    this.retirements.clear();
     const pools = [...this.pools.values()];
     this.pools.clear();
     for (const s of this.sessions.values()) s.destroy();
