@@ -6,42 +6,22 @@
 // with it 401, while the rotated certificate keeps working; the ledger outlives a server restart.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { R } from '../../../src/api/resources.js';
-import { ApiError, KubeClient } from '../../../src/client/client.js';
+import { KubeClient } from '../../../src/client/client.js';
 import { loadKubeconfig } from '../../../src/client/kubeconfig.js';
 import { nodeClientConnection, renderBootstrapKubeconfig, writePrivateFile } from '../../../src/agent/tls-bootstrap.js';
 import { startCertificateRotation } from '../../../src/agent/cert-rotation.js';
 import { createLogger } from '../../../src/util/log.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
+import { code, flatnet } from './node-join-support.js';
 
-const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const log = createLogger('test');
 let s: TestServer;
 let work: string;
-
-function flatnet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], { cwd: repo }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function code(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiError) return err.code;
-    throw err;
-  }
-}
 
 /** The stored CSR that holds the certificate with this serial. */
 async function csrOf(serial: string): Promise<string> {

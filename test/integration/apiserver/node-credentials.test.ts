@@ -5,15 +5,13 @@
 // running), and without a usable token says why and retries with backoff instead of failing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
-import { ApiError, KubeClient } from '../../../src/client/client.js';
+import { KubeClient } from '../../../src/client/client.js';
 import { loadKubeconfig } from '../../../src/client/kubeconfig.js';
 import { InformerGroup } from '../../../src/client/shared-informers.js';
 import { LEDGER_NAME, LEDGER_NAMESPACE, ledgerEntries } from '../../../src/apiserver/node-identity/certificate-ledger.js';
@@ -22,30 +20,12 @@ import { EventRecorder } from '../../../src/controllers/events.js';
 import { NodeCredentialGuard, nodeClientConnection, nodeClientConnectionWithRetry, renderBootstrapKubeconfig, writePrivateFile, type NodeCredentialPaths } from '../../../src/agent/tls-bootstrap.js';
 import { createLogger, type Logger } from '../../../src/util/log.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
+import { code, flatnet } from './node-join-support.js';
 
-const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const log = createLogger('test');
 let s: TestServer;
 let work: string;
 let caPem: string;
-
-function flatnet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], { cwd: repo }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function code(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiError) return err.code;
-    throw err;
-  }
-}
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -5,15 +5,13 @@
 // its pods, 403 for everything else; every list and watch the agent makes still works.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { R, type ResourceInfo } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
-import { ApiError, KubeClient } from '../../../src/client/client.js';
+import { KubeClient } from '../../../src/client/client.js';
 import { loadKubeconfig, type ClusterConnection } from '../../../src/client/kubeconfig.js';
 import { nodeClientConnection, nodeServingCertificate, renderBootstrapKubeconfig, requestCertificate, writePrivateFile } from '../../../src/agent/tls-bootstrap.js';
 import { bootstrapTokenSecret, formatToken, generateBootstrapToken } from '../../../src/apiserver/node-identity/bootstrap-token.js';
@@ -21,22 +19,14 @@ import { createCertificateRequest, newRsaKey } from '../../../src/apiserver/node
 import { createLogger } from '../../../src/util/log.js';
 import { watchCorefile } from '../../../src/dns/corefile/watch.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
+import { code, flatnet } from './node-join-support.js';
 
-const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const log = createLogger('test');
 let s: TestServer;
 let work: string;
 let caPem: string;
 let n1: KubeClient;
 let n1conn: ClusterConnection;
-
-function flatnet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], { cwd: repo }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 function bootstrapKubeconfig(name: string, token: string): string {
   const path = join(work, `${name}.bootstrap.kubeconfig`);
@@ -48,16 +38,6 @@ async function joinNode(node: string, token: string): Promise<{ conn: ClusterCon
   const dir = join(work, node);
   const conn = await nodeClientConnection(node, { kubeconfig: join(dir, 'kubelet.kubeconfig'), bootstrapKubeconfig: bootstrapKubeconfig(node, token), certDir: join(dir, 'pki') }, log);
   return { conn, dir };
-}
-
-async function code(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiError) return err.code;
-    throw err;
-  }
 }
 
 const pod = (name: string, node: string, secret: string): KubeObject => ({

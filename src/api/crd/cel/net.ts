@@ -2,6 +2,7 @@
 // netip.ParseAddr/ParsePrefix do, minus what upstream refuses (zones, IPv4-mapped IPv6), with
 // Go's canonical text form (RFC 5952 for IPv6) and its address classes.
 import { parseIP } from '../../validation/names.js';
+import { formatIPv6 } from '../../../dns/wire.js';
 
 export class CelIP {
   constructor(
@@ -11,24 +12,7 @@ export class CelIP {
 
   toString(): string {
     if (this.family === 4) return this.bytes.join('.');
-    const groups: number[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push((this.bytes[i] << 8) | this.bytes[i + 1]);
-    // the longest run of two or more zero groups (the first of equals) becomes "::"
-    let best = -1;
-    let bestLen = 1;
-    for (let i = 0; i < 8; ) {
-      if (groups[i] !== 0) {
-        i++;
-        continue;
-      }
-      let j = i;
-      while (j < 8 && groups[j] === 0) j++;
-      if (j - i > bestLen) [best, bestLen] = [i, j - i];
-      i = j;
-    }
-    const hex = (g: number[]) => g.map((x) => x.toString(16)).join(':');
-    if (best < 0) return hex(groups);
-    return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+    return formatIPv6(Buffer.from(this.bytes));
   }
 
   private prefixIs(bits: number[], length: number): boolean {
