@@ -28,7 +28,7 @@ export class CsrSigner {
   private scheduled = false;
   /** A pass over pending requests is under way (its writes are awaited; one pass at a time, so a request is never handled twice at once). */
   private running = false;
-  /** The ledger exists (made from the stored CSRs' certificates on the first start of a cluster made before it). */
+  /** The ledger exists when there was anything to record (made from the stored CSRs' certificates on the first start of a cluster made before it). */
   private readonly ledgerReady: Promise<void>;
 
   constructor(
@@ -61,9 +61,11 @@ export class CsrSigner {
         if (!cn.startsWith(NODE_USER_PREFIX) || Date.parse(cert.validTo) <= now) continue;
         entries.set(cert.serialNumber.toUpperCase(), { node: cn.slice(NODE_USER_PREFIX.length), notAfter: new Date(cert.validTo).toISOString(), csr: e.name });
       }
+      // Nothing to carry over (a new cluster): the first certificate issued creates the ledger, so a server writes nothing at start.
+      if (entries.size === 0) return;
       try {
         await this.registry.createAsync(R.configmaps, LEDGER_NAMESPACE, ledgerConfigMap(entries), systemContext());
-        if (entries.size > 0) log.info('recorded the node client certificates of stored CSRs in the certificate ledger', { certificates: entries.size });
+        log.info('recorded the node client certificates of stored CSRs in the certificate ledger', { certificates: entries.size });
         return;
       } catch (err) {
         if (err instanceof ApiStatusError && err.code === 409) return; // another API server made it
