@@ -25,6 +25,7 @@ import type { KubeObject } from '../../src/api/types.js';
 import type { KubeClient, WatchHandle } from '../../src/client/client.js';
 import { eventually, requestFromExt, startLab, type Lab } from '../../test/support/lab.js';
 import { ExtPoller, type PollMode } from './ext-poller.js';
+import type { SlowRequestLine } from '../../src/gateway/proxy/slow-requests.js';
 
 const NS = 'bench-programming';
 const GATEWAY = 'bench';
@@ -200,31 +201,18 @@ interface Swap {
   tableMs: number;
 }
 
-/** The proxy's "slow request" log line (src/gateway/proxy/slow-requests.ts): one request's phases. */
-interface SlowRequest {
-  startedAtMs: number;
-  totalMs: number;
-  status: number;
-  acceptToHeadMs?: number;
-  routingMs?: number;
-  upstreamQueuedMs?: number;
-  upstreamMs?: number;
-  newUpstreamConnection?: boolean;
-  responseMs?: number;
-}
-
 /** The table swaps (oldest first) and slow requests of the Gateway's proxy pods, from their logs. */
-async function proxyLog(lab: Lab): Promise<{ swaps: Swap[]; slow: SlowRequest[] }> {
+async function proxyLog(lab: Lab): Promise<{ swaps: Swap[]; slow: SlowRequestLine[] }> {
   const out = await lab.kubectl(['-n', NS, 'logs', '-l', `gateway.networking.k8s.io/gateway-name=${GATEWAY}`, '--tail=-1', '--max-log-requests=10']);
   const swaps: Swap[] = [];
-  const slow: SlowRequest[] = [];
+  const slow: SlowRequestLine[] = [];
   for (const line of out.stdout.split('\n')) {
     const isSwap = line.includes('"configuration applied"');
     if (!isSwap && !line.includes('"slow request"')) continue;
     try {
-      const l = JSON.parse(line) as { time?: string; eventAtMs?: number; swappedAtMs?: number; modelMs?: number; tableMs?: number } & Partial<SlowRequest>;
+      const l = JSON.parse(line) as { time?: string; eventAtMs?: number; swappedAtMs?: number; modelMs?: number; tableMs?: number } & Partial<SlowRequestLine>;
       if (!isSwap) {
-        if (typeof l.startedAtMs === 'number' && typeof l.totalMs === 'number') slow.push(l as SlowRequest);
+        if (typeof l.startedAtMs === 'number' && typeof l.totalMs === 'number') slow.push(l as SlowRequestLine);
         continue;
       }
       const swappedAt = l.swappedAtMs ?? Date.parse(l.time ?? '');
@@ -268,13 +256,13 @@ interface Phases {
   /** Round trips of the probes that got 404 (their sum is the polling time). */
   missRoundTrips: number[];
   /** The proxy's slow-request lines (>= 50 ms inside the proxy) of requests that started during the 200 probe. */
-  slowInProxy: SlowRequest[];
+  slowInProxy: SlowRequestLine[];
   /** How long the 200 probe waited for its connection from flatnet-ext (part of its round trip; 0 for keep-alive). */
   okSocketWait: number;
   name: string;
 }
 
-function phasesOf(s: Sample, swaps: Swap[], slow: SlowRequest[]): Phases | undefined {
+function phasesOf(s: Sample, swaps: Swap[], slow: SlowRequestLine[]): Phases | undefined {
   // The swap that took the new route in: the first whose event came after the create started.
   const swap = swaps.find((w) => (Number.isFinite(w.eventAt) ? w.eventAt : w.swappedAt) >= s.startEpochMs);
   if (swap === undefined) return undefined;
