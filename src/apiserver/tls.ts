@@ -1,12 +1,11 @@
 // The cluster CA and the API server's serving certificate, generated on first start and kept in
 // the data directory. The serving certificate is re-issued by the same CA when the wanted
 // subject alternative names (an --advertise-address, say) are not all in it.
-import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import forge from 'node-forge';
-import { isIP } from 'node:net';
-import { issueClientCertificate } from './node-identity/pki.js';
+import { certificateFacts, issueClientCertificate, newEcdsaKey, serialNumber } from './node-identity/pki.js';
+import { altNamesOf, createCertificate, issuerFromCertificate, selfIssuer, spkiOf } from './node-identity/x509.js';
 
 /**
  * kube-apiserver's TLS defaults: TLS 1.2 and 1.3 only, and for TLS 1.2 only ECDHE key exchange
@@ -41,63 +40,44 @@ export function servingNames(extraHosts: string[], kubernetesServiceIP = '10.96.
   return names;
 }
 
-function newKeyPair(): { privatePem: string; publicKey: forge.pki.PublicKey; privateKey: forge.pki.PrivateKey } {
-  // Node generates the RSA key natively (milliseconds); forge only builds and signs certificates.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-  return { privatePem: privateKey, privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
-}
-
-function serial(): string {
-  const b = randomBytes(16);
-  b[0] &= 0x7f;
-  return b.toString('hex');
+/** The CA, the serving and the kubelet-client keys are ECDSA P-256 (as k3s's; kubeadm's default is RSA 2048): about 1 ms each to make. */
+function newKey(): { keyPem: string; key: KeyObject } {
+  const keyPem = newEcdsaKey().keyPem;
+  return { keyPem, key: createPrivateKey(keyPem) };
 }
 
 function createCA(): { certPem: string; keyPem: string } {
-  const keys = newKeyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86400_000);
-  const subject = [{ name: 'commonName', value: 'flatnet-ca' }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(keys.privateKey as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privatePem };
+  const { keyPem, key } = newKey();
+  const subject = { commonName: 'flatnet-ca' };
+  const certPem = createCertificate(
+    { subject, publicKey: spkiOf(key), serialHex: serialNumber(), notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 10 * 365 * 86400_000), isCA: true, keyUsage: { keyCertSign: true, cRLSign: true, digitalSignature: true } },
+    selfIssuer(subject, key),
+  );
+  return { certPem, keyPem };
 }
 
 function createServingCert(ca: { certPem: string; keyPem: string }, names: string[]): { certPem: string; keyPem: string } {
-  const caCert = forge.pki.certificateFromPem(ca.certPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.keyPem) as forge.pki.rsa.PrivateKey;
-  const keys = newKeyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + 5 * 365 * 86400_000);
-  cert.setSubject([{ name: 'commonName', value: 'kube-apiserver' }]);
-  cert.setIssuer(caCert.subject.attributes);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: names.map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n })) },
-  ]);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privatePem };
+  const { keyPem, key } = newKey();
+  const certPem = createCertificate(
+    {
+      subject: { commonName: 'kube-apiserver' },
+      publicKey: spkiOf(key),
+      serialHex: serialNumber(),
+      notBefore: new Date(Date.now() - 3600_000),
+      notAfter: new Date(Date.now() + 5 * 365 * 86400_000),
+      isCA: false,
+      keyUsage: { digitalSignature: true },
+      extKeyUsage: ['serverAuth'],
+      altNames: altNamesOf(names),
+    },
+    issuerFromCertificate(ca.certPem, ca.keyPem),
+  );
+  return { certPem, keyPem };
 }
 
 function certificateNames(certPem: string): string[] {
-  const cert = forge.pki.certificateFromPem(certPem);
-  const ext = cert.getExtension('subjectAltName') as { altNames?: { type: number; value?: string; ip?: string }[] } | undefined;
-  return (ext?.altNames ?? []).map((a) => (a.type === 7 ? (a.ip ?? '') : (a.value ?? '')));
+  const { dnsNames, ips } = certificateFacts(certPem);
+  return [...dnsNames, ...ips];
 }
 
 /** Loads or creates ca.crt/ca.key/apiserver.crt/apiserver.key in `dataDir`. */

@@ -1,25 +1,26 @@
 // X.509 pieces of node identity: PKCS#10 certificate requests (made by an agent from a key that
 // never leaves it), reading a request's subject and names, and issuing a certificate from the
-// cluster CA for a request, as kube-controller-manager's csrsigning does. node-forge builds and
-// signs; Node's crypto generates keys. Keys are RSA 2048 (node-forge signs RSA only).
-import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+// cluster CA for a request, as kube-controller-manager's csrsigning does. x509.ts builds, signs and
+// reads them with Node's crypto; keys are ECDSA P-256 (as the kubelet's and k3s's) or RSA 2048.
+import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import forge from 'node-forge';
+import { createCertificate, createCertificateRequest as encodeCertificateRequest, issuerFromCertificate, readCertificateRequest } from './x509.js';
 
 export interface KeyPair {
+  /** The private key, PEM (SEC1 for ECDSA, PKCS#1 for RSA). */
   keyPem: string;
-  publicKey: forge.pki.PublicKey;
-  privateKey: forge.pki.rsa.PrivateKey;
 }
 
+/** An ECDSA P-256 key: generated in about a millisecond. */
+export function newEcdsaKey(): KeyPair {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'sec1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  return { keyPem: privateKey };
+}
+
+/** An RSA 2048 key (50-300 ms to generate). */
 export function newRsaKey(): KeyPair {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  return fromKeyPem(privateKey);
-}
-
-export function fromKeyPem(keyPem: string): KeyPair {
-  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  return { keyPem, privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) };
+  return { keyPem: privateKey };
 }
 
 export interface RequestedNames {
@@ -29,13 +30,7 @@ export interface RequestedNames {
 
 /** A PEM certificate request for `commonName` in `organizations`, signed by `key`. */
 export function createCertificateRequest(key: KeyPair, commonName: string, organizations: string[], names: RequestedNames = {}): string {
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = key.publicKey;
-  csr.setSubject([{ name: 'commonName', value: commonName }, ...organizations.map((o) => ({ name: 'organizationName', value: o }))]);
-  const altNames = [...(names.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(names.ips ?? []).map((ip) => ({ type: 7, ip }))];
-  if (altNames.length > 0) csr.setAttributes([{ name: 'extensionRequest', extensions: [{ name: 'subjectAltName', altNames }] }]);
-  csr.sign(key.privateKey, forge.md.sha256.create());
-  return forge.pki.certificationRequestToPem(csr);
+  return encodeCertificateRequest(createPrivateKey(key.keyPem), { commonName, organizations }, names);
 }
 
 /** What a certificate request asks for. */
@@ -46,36 +41,19 @@ export interface ParsedRequest {
   ips: string[];
   /** Names of other kinds (email, URI): never signed for nodes. */
   otherNames: string[];
-  publicKey: forge.pki.PublicKey;
+  /** The requester's public key, SubjectPublicKeyInfo DER. */
+  publicKey: Buffer;
 }
 
 export class RequestError extends Error {}
 
 /** Parses and verifies (self-signature) a PEM certificate request; throws RequestError saying what is wrong. */
 export function parseCertificateRequest(pem: string): ParsedRequest {
-  let csr: forge.pki.CertificateSigningRequest;
   try {
-    csr = forge.pki.certificationRequestFromPem(pem);
+    return readCertificateRequest(pem);
   } catch (err) {
-    throw new RequestError(`spec.request: not a PEM CERTIFICATE REQUEST with an RSA key (${(err as Error).message})`);
+    throw new RequestError(`spec.request: not a valid PEM CERTIFICATE REQUEST with an ECDSA or RSA key: ${(err as Error).message}`);
   }
-  if (!csr.verify()) throw new RequestError('spec.request: the request is not signed by its own key');
-  const attrs = csr.subject.attributes;
-  const commonName = String(attrs.find((a) => a.name === 'commonName')?.value ?? '');
-  const organizations = attrs.filter((a) => a.name === 'organizationName').map((a) => String(a.value));
-  const dnsNames: string[] = [];
-  const ips: string[] = [];
-  const otherNames: string[] = [];
-  const ext = csr.getAttribute({ name: 'extensionRequest' }) as { extensions?: { name: string; altNames?: { type: number; value?: string; ip?: string }[] }[] } | null;
-  for (const e of ext?.extensions ?? []) {
-    if (e.name !== 'subjectAltName') continue;
-    for (const n of e.altNames ?? []) {
-      if (n.type === 2 && n.value) dnsNames.push(n.value);
-      else if (n.type === 7 && n.ip) ips.push(n.ip);
-      else otherNames.push(n.value ?? String(n.type));
-    }
-  }
-  return { commonName, organizations, dnsNames, ips, otherNames, publicKey: csr.publicKey! };
 }
 
 export interface CertificateAuthority {
@@ -85,7 +63,8 @@ export interface CertificateAuthority {
 
 export type Usage = 'digital signature' | 'key encipherment' | 'client auth' | 'server auth';
 
-function serial(): string {
+/** A random positive 128-bit serial number, hex. */
+export function serialNumber(): string {
   const b = randomBytes(16);
   b[0] &= 0x7f;
   return b.toString('hex');
@@ -93,26 +72,21 @@ function serial(): string {
 
 /** A certificate for the request's subject and names, valid from now (minus 5 minutes of skew) to `notAfter`. */
 export function issueCertificate(ca: CertificateAuthority, req: ParsedRequest, usages: readonly Usage[], notAfter: Date, now = new Date()): string {
-  const caCert = forge.pki.certificateFromPem(ca.certPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.keyPem) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = req.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
-  cert.validity.notAfter = notAfter.getTime() < caCert.validity.notAfter.getTime() ? notAfter : caCert.validity.notAfter;
-  cert.setSubject([{ name: 'commonName', value: req.commonName }, ...req.organizations.map((o) => ({ name: 'organizationName', value: o }))]);
-  cert.setIssuer(caCert.subject.attributes);
-  const extensions: object[] = [
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: usages.includes('digital signature'), keyEncipherment: usages.includes('key encipherment'), critical: true },
-    { name: 'extKeyUsage', clientAuth: usages.includes('client auth'), serverAuth: usages.includes('server auth') },
-    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
-  ];
-  const altNames = [...req.dnsNames.map((value) => ({ type: 2, value })), ...req.ips.map((ip) => ({ type: 7, ip }))];
-  if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
-  cert.setExtensions(extensions);
-  cert.sign(caKey, forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+  const caNotAfter = new Date(new X509Certificate(ca.certPem).validTo);
+  return createCertificate(
+    {
+      subject: { commonName: req.commonName, organizations: req.organizations },
+      publicKey: req.publicKey,
+      serialHex: serialNumber(),
+      notBefore: new Date(now.getTime() - 5 * 60_000),
+      notAfter: notAfter.getTime() < caNotAfter.getTime() ? notAfter : caNotAfter,
+      isCA: false,
+      keyUsage: { digitalSignature: usages.includes('digital signature'), keyEncipherment: usages.includes('key encipherment') },
+      extKeyUsage: [...(usages.includes('client auth') ? ['clientAuth' as const] : []), ...(usages.includes('server auth') ? ['serverAuth' as const] : [])],
+      altNames: { dnsNames: req.dnsNames, ips: req.ips },
+    },
+    issuerFromCertificate(ca.certPem, ca.keyPem),
+  );
 }
 
 /** Subject CN and O values, names and validity of a PEM certificate. */
@@ -149,9 +123,9 @@ export function issuedBy(certPem: string, caPem: string): boolean {
 
 /** A self-contained certificate (the API server's kubelet client) signed by the CA for `commonName`. */
 export function issueClientCertificate(ca: CertificateAuthority, commonName: string, organizations: string[], validDays: number): { certPem: string; keyPem: string } {
-  const key = newRsaKey();
+  const key = newEcdsaKey();
   const req = parseCertificateRequest(createCertificateRequest(key, commonName, organizations));
-  return { certPem: issueCertificate(ca, req, ['digital signature', 'key encipherment', 'client auth'], new Date(Date.now() + validDays * 86400_000)), keyPem: key.keyPem };
+  return { certPem: issueCertificate(ca, req, ['digital signature', 'client auth'], new Date(Date.now() + validDays * 86400_000)), keyPem: key.keyPem };
 }
 
 export function isIPAddress(s: string): boolean {
