@@ -6,7 +6,10 @@
 // between a round's two neighbouring batches (a load spike or a major GC in one batch moves the
 // sum, hardly the median). Creates carry fieldManager=kubectl-create, as kubectl sends it.
 //
-//   node --import tsx bench/apiserver/ab-creates.ts --a /tmp/base --b . [--batches 12] [--batch 500]
+//   node --import tsx bench/apiserver/ab-creates.ts --a /tmp/base --b . [--batches 12] [--batch 500] [--each]
+//
+// --each also prints every measured batch's CPU µs per create (A and B), to see whether a sum ratio
+// comes from all batches or from a few expensive ones (a major GC, a WAL checkpoint).
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -24,6 +27,7 @@ function flag(name: string, fallback?: string): string {
 const BATCHES = Number(flag('batches', '12'));
 const BATCH = Number(flag('batch', '500'));
 const CONCURRENCY = 32;
+const EACH = process.argv.includes('--each');
 
 /**
  * CPU seconds of process `pid`: the on-CPU time of all its threads from /proc/<pid>/task/<tid>/schedstat
@@ -121,6 +125,10 @@ async function main(): Promise<void> {
   process.stdout.write(`${BATCHES} alternating batches of ${BATCH} creates each, load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`);
   for (const kind of ['pods', 'configmaps'] as const) {
     const ratios = b.batches[kind].map((cpu, i) => cpu / a.batches[kind][i]).sort((x, y) => x - y);
+    if (EACH) {
+      const each = (side: Side) => side.batches[kind].map((cpu) => (cpu / BATCH).toFixed(0).padStart(4)).join(' ');
+      process.stdout.write(`${kind.padEnd(10)}  A per batch ${each(a)}\n${''.padEnd(10)}  B per batch ${each(b)}\n`);
+    }
     const mid = ratios.length >> 1;
     const median = ratios.length % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
     process.stdout.write(

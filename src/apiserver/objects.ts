@@ -2,6 +2,7 @@
 // generated names and the name formats upstream enforces.
 import { randomInt } from 'node:crypto';
 import type { FieldError } from '../api/validation/index.js';
+import { nowSecondTimestamp, secondTimestamp } from '../api/meta-time.js';
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -38,10 +39,9 @@ export function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-/** RFC 3339 with seconds, as metav1.Time serializes. */
-export function timestamp(date = new Date()): string {
-  // RFC 3339 to the second; toISOString is fixed-width for years 0-9999 (a slice beats a regex here).
-  return `${date.toISOString().slice(0, 19)}Z`;
+/** RFC 3339 with seconds, as metav1.Time serializes (now when no date is given). */
+export function timestamp(date?: Date): string {
+  return date === undefined ? nowSecondTimestamp() : secondTimestamp(date);
 }
 
 const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';

@@ -20,7 +20,7 @@ import type { PodSecurityAdmission } from './admission/pod-security/admission.js
 import { convertToServed } from './crd/versions.js';
 import { clone, equalExcept, generatedName, timestamp, uniqueErrors, validateName } from './objects.js';
 import type { AdmissionRequest, ValidatingPolicies } from './admission/validating-policy.js';
-import { type ResourceStrategy, type StrategyEnv, type UpdateSubresource, generationChanged, strategyFor } from './strategy/index.js';
+import { type Allocator, type ResourceStrategy, type StrategyEnv, type UpdateSubresource, generationChanged, strategyFor } from './strategy/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -111,6 +111,34 @@ function parseRev(r: ResourceInfo, name: string, rv: string | undefined): number
   if (rv === undefined || rv === '') return undefined;
   if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rv)} for ${r.plural} "${name}": it must be a resourceVersion this server returned`);
   return Number(rv);
+}
+
+/**
+ * A create's decided write. A class rather than an object of closures: the hot create path makes
+ * no functions per request.
+ */
+class CreateWrite {
+  readonly write: StoreWrite;
+
+  constructor(
+    private readonly r: ResourceInfo,
+    private readonly name: string,
+    key: string,
+    private readonly obj: KubeObject,
+    private readonly allocator: Allocator | undefined,
+  ) {
+    this.write = { op: 'create', key, obj };
+  }
+
+  stored(entry: StoreEntry): WriteResult {
+    return { entry, code: 201 };
+  }
+
+  failed(err: unknown): unknown {
+    if (this.allocator) this.allocator.release(this.obj);
+    if (err instanceof StoreError && err.reason === 'AlreadyExists') return errors.alreadyExists(this.r, this.name);
+    return err;
+  }
 }
 
 /**
@@ -280,15 +308,7 @@ export class Registry {
       const late = allocator.allocate(stored);
       if (late.length > 0) throw errors.invalid(r, name, late);
     }
-    return {
-      write: { op: 'create', key, obj: stored },
-      stored: (entry) => ({ entry, code: 201 }),
-      failed: (err) => {
-        if (allocator) allocator.release(stored);
-        if (err instanceof StoreError && err.reason === 'AlreadyExists') return errors.alreadyExists(r, name);
-        return err;
-      },
-    };
+    return new CreateWrite(r, name, key, stored, allocator);
   }
 
   /** Namespaced creates need their namespace to exist and not be terminating. */
@@ -350,7 +370,7 @@ export class Registry {
   private recordManager(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, ctx: WriteContext, subresource?: UpdateSubresource): void {
     if (!ctx.fieldManager) return;
     const withoutStatus = subresource === undefined && r.subresources.some((s) => s.name === 'status');
-    const recorded = patches.recordUpdate(r, old, obj, ctx.fieldManager, subresource, withoutStatus).metadata.managedFields;
+    const recorded = patches.managedFieldsAfterUpdate(r, old, obj, ctx.fieldManager, subresource, withoutStatus);
     if (recorded === undefined) delete obj.metadata.managedFields;
     else obj.metadata.managedFields = recorded;
   }
@@ -416,7 +436,7 @@ export class Registry {
     this.recordManager(r, old, next, ctx, subresource);
     const allocator = specMayChange ? strategy.allocator?.(this.env) : undefined;
     const allocationErrors = allocator ? allocator.allocate(next, old, { dryRun: true }) : [];
-    const errs = uniqueErrors([...allocationErrors, ...strategy.validateUpdate(r, next, old, subresource)]);
+    const errs = uniqueErrors([...allocationErrors, ...strategy.validateUpdate(r, next, old, subresource, ctx.warnings)]);
     if (errs.length > 0) throw errors.invalid(r, name, errs);
     if (specMayChange) this.podSecurity?.admit(r, current.ns, next, old, ctx.warnings);
     this.validatingPolicies?.admit({ operation: 'UPDATE', r, subresource, namespace: current.ns, name, object: next, oldObject: old, user: ctx.user, dryRun: ctx.dryRun }, ctx.warnings);

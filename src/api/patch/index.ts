@@ -62,3 +62,6 @@ export function serverSideApply(r: ResourceInfo, live: KubeObject | undefined, a
 export function recordUpdate(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource?: string, withoutStatus = false): KubeObject {
   return recordUpdateOperation(r, old, obj, manager, subresource, withoutStatus);
 }
+
+/** The managedFields recordUpdate gives `obj` (undefined: none), for a caller that sets them on `obj` itself. */
+export { managedFieldsAfterUpdate } from './managed-fields.js';

@@ -1,6 +1,7 @@
 // metadata.managedFields bookkeeping: parsing and writing entries, the fields a manager owns, and
 // the Update operation (recordUpdate) that takes ownership of the fields a write changed.
 import { apiVersionOf, type ResourceInfo } from '../resources.js';
+import { nowSecondTimestamp } from '../meta-time.js';
 import { schemaFor } from '../schema/index.js';
 import type { KubeObject } from '../types.js';
 import { FieldSet, type FieldPathElements, changedFieldSet, childType, fieldSetOf, fieldsV1Of, removedFieldSet, sortFieldKeys } from './fieldset.js';
@@ -17,7 +18,7 @@ export interface ManagerEntry {
 
 /** metav1.Time: RFC 3339 with whole seconds. */
 export function nowTimestamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return nowSecondTimestamp();
 }
 
 export function parseManagedFields(raw: unknown): ManagerEntry[] {
@@ -122,20 +123,27 @@ function ownedMetadataFieldsV1(meta: unknown, ft: ReturnType<typeof schemaFor>):
  */
 export function recordUpdateOperation(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource?: string, withoutStatus = false): KubeObject {
   if (!manager) return obj;
+  const managedFields = managedFieldsAfterUpdate(r, old, obj, manager, subresource, withoutStatus);
+  const out: KubeObject = { ...obj, metadata: { ...obj.metadata } };
+  if (managedFields === undefined) delete out.metadata.managedFields;
+  else out.metadata.managedFields = managedFields;
+  return out;
+}
+
+/**
+ * The managedFields recordUpdateOperation gives `obj` (undefined: none), without copying the
+ * object: the write path sets it on the object it owns.
+ */
+export function managedFieldsAfterUpdate(r: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource?: string, withoutStatus = false): JsonObject[] | undefined {
   const incoming = obj.metadata?.managedFields;
   const ft = schemaFor(r);
   if (old === undefined && (!Array.isArray(incoming) || incoming.length === 0)) {
     // A create with no managedFields of its own: one entry, everything the object sets.
     const fieldsV1 = ownedFieldsV1(obj, ft, withoutStatus);
-    const out: KubeObject = { ...obj, metadata: { ...obj.metadata } };
-    if (Object.keys(fieldsV1).length === 0) {
-      delete out.metadata.managedFields;
-      return out;
-    }
+    if (Object.keys(fieldsV1).length === 0) return undefined;
     const entry: JsonObject = { manager, operation: 'Update', apiVersion: apiVersionOf(r), time: nowTimestamp(), fieldsType: 'FieldsV1', fieldsV1 };
     if (subresource) entry.subresource = subresource;
-    out.metadata.managedFields = [entry];
-    return out;
+    return [entry];
   }
   const entries = parseManagedFields(Array.isArray(incoming) ? incoming : old?.metadata?.managedFields);
   const all = ownable(changedFieldSet(old, obj, ft));
@@ -157,9 +165,6 @@ export function recordUpdateOperation(r: ResourceInfo, old: KubeObject | undefin
     mine.time = nowTimestamp();
     mine.apiVersion = apiVersion;
   }
-  const out: KubeObject = { ...obj, metadata: { ...obj.metadata } };
   const serialized = serializeManagedFields(entries);
-  if (serialized.length > 0) out.metadata.managedFields = serialized;
-  else delete out.metadata.managedFields;
-  return out;
+  return serialized.length > 0 ? serialized : undefined;
 }

@@ -1,12 +1,18 @@
 // Validation of admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy and
 // ValidatingAdmissionPolicyBinding as kube-apiserver 1.32 does it, with CEL expressions compiled
-// (a 422 names the expression that does not). Parameter resources (paramKind, paramRef) are not
-// supported by flatnet and are refused with a message saying so.
+// (a 422 names the expression that does not), the policy's paramKind (an apiVersion and a kind) and
+// the binding's paramRef (name or selector, namespace, parameterNotFoundAction) with upstream's rules
+// and messages. `params` is declared only in the expressions of a policy with a paramKind.
 import type { KubeObject } from '../types.js';
 import type { FieldError } from './index.js';
 import { admissionCelEnvironment } from '../crd/cel/library.js';
 import { compileExpression } from '../crd/cel/expression.js';
 import { isObject } from '../patch/json-value.js';
+import { path, forbidden, invalid, notSupported, required } from './errors.js';
+import { isDNS1035Label, isDNS1123Subdomain } from './names.js';
+import { isValidPathSegmentName } from './meta.js';
+import { validateLabelSelector } from './selectors.js';
+import type { LabelSelector } from '../label-selector.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,12 +25,12 @@ const quoted = (v: unknown) => JSON.stringify(v);
 const list = (vs: string[]) => vs.map(quoted).join(', ');
 
 
-function expression(value: unknown, at: string, want: 'bool' | 'string', out: FieldError[]): void {
+function expression(value: unknown, at: string, want: 'bool' | 'string', out: FieldError[], hasParams: boolean): void {
   if (typeof value !== 'string' || value.trim() === '') {
     out.push({ type: 'FieldValueRequired', field: at, message: 'Required value: expression is not specified' });
     return;
   }
-  const c = compileExpression(admissionCelEnvironment(), value, want);
+  const c = compileExpression(admissionCelEnvironment(hasParams), value, want);
   if ('error' in c) out.push({ type: 'FieldValueInvalid', field: at, message: `Invalid value: ${quoted(value)}: ${c.error}` });
 }
 
@@ -78,10 +84,76 @@ function named(value: unknown, at: string, out: FieldError[], check: (item: Json
   });
 }
 
+/** "group/version" or "version" split as upstream's parseGroupVersion does (an error for more than one slash). */
+export function parseGroupVersion(apiVersion: string): { group: string; version: string } | { error: string } {
+  if (apiVersion === '' || apiVersion === '/') return { group: '', version: '' };
+  const parts = apiVersion.split('/');
+  if (parts.length === 1) return { group: '', version: apiVersion };
+  if (parts.length === 2) return { group: parts[0], version: parts[1] };
+  return { error: `unexpected GroupVersion string: ${apiVersion}` };
+}
+
+/** spec.paramKind: an apiVersion whose group is a DNS subdomain and version a DNS-1035 label, and a kind. */
+export function validateParamKind(value: unknown): FieldError[] {
+  const out: FieldError[] = [];
+  const at = path('spec', 'paramKind');
+  const pk = isObject(value) ? value : {};
+  const apiVersion = typeof pk.apiVersion === 'string' ? pk.apiVersion : '';
+  const kind = typeof pk.kind === 'string' ? pk.kind : '';
+  if (apiVersion === '') out.push(required(at.child('apiVersion')));
+  else {
+    const gv = parseGroupVersion(apiVersion);
+    if ('error' in gv) out.push(invalid(at.child('apiVersion'), apiVersion, gv.error));
+    else {
+      if (gv.group !== '') {
+        const errs = isDNS1123Subdomain(gv.group);
+        if (errs.length > 0) out.push(invalid(at.child('apiVersion'), gv.group, errs.join(',')));
+      }
+      if (gv.version === '') out.push(invalid(at.child('apiVersion'), apiVersion, 'version must be specified'));
+      else {
+        const errs = isDNS1035Label(gv.version);
+        if (errs.length > 0) out.push(invalid(at.child('apiVersion'), gv.version, errs.join(',')));
+      }
+    }
+  }
+  if (kind === '') out.push(required(at.child('kind')));
+  else {
+    const errs = isDNS1035Label(kind.toLowerCase());
+    if (errs.length > 0) out.push(invalid(at.child('kind'), kind, `may have mixed case, but should otherwise match: ${errs.join(',')}`));
+  }
+  return out;
+}
+
+/** A binding's spec.paramRef: name or selector (not both), a path-segment namespace, parameterNotFoundAction Allow or Deny (required). */
+export function validateParamRef(value: unknown): FieldError[] {
+  const out: FieldError[] = [];
+  if (value === undefined || value === null) return out;
+  const at = path('spec', 'paramRef');
+  const pr = isObject(value) ? value : {};
+  const name = typeof pr.name === 'string' ? pr.name : '';
+  const namespace = typeof pr.namespace === 'string' ? pr.namespace : '';
+  const hasSelector = pr.selector !== undefined && pr.selector !== null;
+  if (name !== '') {
+    for (const msg of isValidPathSegmentName(name)) out.push(invalid(at.child('name'), name, msg));
+    if (hasSelector) out.push(forbidden(at.child('name'), 'name and selector are mutually exclusive'));
+  }
+  if (namespace !== '') for (const msg of isValidPathSegmentName(namespace)) out.push(invalid(at.child('namespace'), namespace, msg));
+  if (hasSelector) {
+    out.push(...validateLabelSelector(pr.selector as LabelSelector, at.child('selector')));
+    if (name !== '') out.push(forbidden(at.child('selector'), 'name and selector are mutually exclusive'));
+  }
+  if (name === '' && !hasSelector) out.push(required(at, 'one of name or selector must be specified'));
+  const action = pr.parameterNotFoundAction;
+  if (action === undefined || action === null || action === '') out.push(required(at.child('parameterNotFoundAction')));
+  else if (action !== 'Deny' && action !== 'Allow') out.push(notSupported(at.child('parameterNotFoundAction'), action, ['Deny', 'Allow']));
+  return out;
+}
+
 export function validateValidatingAdmissionPolicy(obj: KubeObject): FieldError[] {
   const out: FieldError[] = [];
   const spec = isObject(obj.spec) ? obj.spec : {};
-  if (spec.paramKind !== undefined) out.push({ type: 'FieldValueForbidden', field: 'spec.paramKind', message: 'Forbidden: flatnet does not support parameter resources for ValidatingAdmissionPolicy' });
+  const hasParams = spec.paramKind !== undefined && spec.paramKind !== null;
+  if (hasParams) out.push(...validateParamKind(spec.paramKind));
   if (spec.failurePolicy !== undefined && spec.failurePolicy !== 'Fail' && spec.failurePolicy !== 'Ignore') {
     out.push({ type: 'FieldValueNotSupported', field: 'spec.failurePolicy', message: `Unsupported value: ${quoted(spec.failurePolicy)}: supported values: "Fail", "Ignore"` });
   }
@@ -92,22 +164,22 @@ export function validateValidatingAdmissionPolicy(obj: KubeObject): FieldError[]
   validations.forEach((v: unknown, i) => {
     const at = `spec.validations[${i}]`;
     const val = isObject(v) ? v : {};
-    expression(val.expression, `${at}.expression`, 'bool', out);
-    if (val.messageExpression !== undefined) expression(val.messageExpression, `${at}.messageExpression`, 'string', out);
+    expression(val.expression, `${at}.expression`, 'bool', out, hasParams);
+    if (val.messageExpression !== undefined) expression(val.messageExpression, `${at}.messageExpression`, 'string', out, hasParams);
     if (typeof val.message === 'string' && /[\r\n]/.test(val.message)) out.push({ type: 'FieldValueInvalid', field: `${at}.message`, message: `Invalid value: ${quoted(val.message)}: message must not contain line breaks` });
     if (val.reason !== undefined && !REASONS.includes(val.reason as string)) out.push({ type: 'FieldValueNotSupported', field: `${at}.reason`, message: `Unsupported value: ${quoted(val.reason)}: supported values: ${list(REASONS)}` });
   });
   audits.forEach((a: unknown, i) => {
     const an = isObject(a) ? a : {};
     if (typeof an.key !== 'string' || an.key === '') out.push({ type: 'FieldValueRequired', field: `spec.auditAnnotations[${i}].key`, message: 'Required value' });
-    expression(an.valueExpression, `spec.auditAnnotations[${i}].valueExpression`, 'string', out);
+    expression(an.valueExpression, `spec.auditAnnotations[${i}].valueExpression`, 'string', out, hasParams);
   });
-  named(spec.matchConditions, 'spec.matchConditions', out, (c, at) => expression(c.expression, `${at}.expression`, 'bool', out));
+  named(spec.matchConditions, 'spec.matchConditions', out, (c, at) => expression(c.expression, `${at}.expression`, 'bool', out, hasParams));
   named(spec.variables, 'spec.variables', out, (v, at) => {
     if (typeof v.name === 'string' && v.name !== '' && !CEL_NAME.test(v.name)) out.push({ type: 'FieldValueInvalid', field: `${at}.name`, message: `Invalid value: ${quoted(v.name)}: name is not a valid CEL identifier` });
     if (typeof v.expression !== 'string' || v.expression === '') out.push({ type: 'FieldValueRequired', field: `${at}.expression`, message: 'Required value' });
     else {
-      const c = compileExpression(admissionCelEnvironment(), v.expression, 'any');
+      const c = compileExpression(admissionCelEnvironment(hasParams), v.expression, 'any');
       if ('error' in c) out.push({ type: 'FieldValueInvalid', field: `${at}.expression`, message: `Invalid value: ${quoted(v.expression)}: ${c.error}` });
     }
   });
@@ -118,7 +190,7 @@ export function validateValidatingAdmissionPolicyBinding(obj: KubeObject): Field
   const out: FieldError[] = [];
   const spec = isObject(obj.spec) ? obj.spec : {};
   if (typeof spec.policyName !== 'string' || spec.policyName === '') out.push({ type: 'FieldValueRequired', field: 'spec.policyName', message: 'Required value' });
-  if (spec.paramRef !== undefined) out.push({ type: 'FieldValueForbidden', field: 'spec.paramRef', message: 'Forbidden: flatnet does not support parameter resources for ValidatingAdmissionPolicy' });
+  out.push(...validateParamRef(spec.paramRef));
   matchResources(spec.matchResources, 'spec.matchResources', out, false);
   const actions = Array.isArray(spec.validationActions) ? spec.validationActions : [];
   if (actions.length === 0) out.push({ type: 'FieldValueRequired', field: 'spec.validationActions', message: 'Required value: at least one validation action is required' });

@@ -3,11 +3,12 @@
 // matched against each binding's policy (matchConstraints, then the binding's matchResources: rules
 // by group, version, resource, subresource, operation and scope, excluded rules, namespace and
 // object label selectors); a matching policy's matchConditions must all hold; then each validation
-// expression runs with `object`, `oldObject`, `request`, `namespaceObject`, `variables` (and
-// `params`, always null: parameter resources are refused at create). A failed validation is denied
-// (Deny: 422 for reason Invalid, 403 Forbidden, 401, 413) or returned as a Warning header (Warn);
-// Audit is accepted (flatnet keeps no audit log). An expression that errors follows the policy's
-// failurePolicy (Fail denies, Ignore skips). Compiled policies are cached by resourceVersion; each
+// expression runs with `object`, `oldObject`, `request`, `namespaceObject`, `variables` and
+// `params`: once per param the binding's paramRef finds (policy-params.ts), or once with params null
+// when the policy has no paramKind or the binding no paramRef. A failed validation is denied (Deny:
+// 422 for reason Invalid, 403 Forbidden, 401, 413) or returned as a Warning header (Warn); Audit is
+// accepted (flatnet keeps no audit log). An expression that errors, a paramKind that is not served
+// and params not found under Deny follow the policy's failurePolicy (Fail denies, Ignore skips). Compiled policies are cached by resourceVersion; each
 // evaluation is bounded like the CRD rules (src/api/crd/cel/cost.ts).
 import { R, type ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
@@ -17,7 +18,9 @@ import { compileExpression, type CompiledExpression } from '../../api/crd/cel/ex
 import { costBound, inputShape, PER_CALL_LIMIT } from '../../api/crd/cel/cost.js';
 import { toCelValue } from '../../api/crd/cel/values.js';
 import { isObject } from '../../api/patch/json-value.js';
+import type { JSONSchemaProps } from '../../api/crd/types.js';
 import type { Store } from '../../store/types.js';
+import { collectParams, resolveParamKind, type ParamRef, type ParamResource } from './policy-params.js';
 import { ApiStatusError, statusOf } from '../errors.js';
 import { storeKey } from '../registry.js';
 
@@ -61,6 +64,7 @@ interface CompiledValidation {
 
 interface CompiledPolicy {
   resourceVersion: string;
+  paramKind?: { apiVersion?: string; kind?: string };
   failurePolicy: 'Fail' | 'Ignore';
   match: MatchResources;
   conditions: { name: string; expression: CompiledExpression | { error: string; source: string } }[];
@@ -71,17 +75,20 @@ interface CompiledPolicy {
 const CODES: Record<string, number> = { Unauthorized: 401, Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
 
 
-function compile(source: unknown, want: 'bool' | 'string' | 'any'): CompiledExpression | { error: string; source: string } {
+function compileWith(source: unknown, want: 'bool' | 'string' | 'any', hasParams: boolean): CompiledExpression | { error: string; source: string } {
   const text = String(source ?? '');
-  const c = compileExpression(admissionCelEnvironment(), text, want);
+  const c = compileExpression(admissionCelEnvironment(hasParams), text, want);
   return 'error' in c ? { error: c.error, source: text } : c;
 }
 
 function compilePolicy(policy: KubeObject): CompiledPolicy {
   const spec = (isObject(policy.spec) ? policy.spec : {}) as Json;
   const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
+  const paramKind = isObject(spec.paramKind) ? (spec.paramKind as CompiledPolicy['paramKind']) : undefined;
+  const compile = (source: unknown, want: 'bool' | 'string' | 'any') => compileWith(source, want, paramKind !== undefined);
   return {
     resourceVersion: policy.metadata.resourceVersion ?? '',
+    paramKind,
     failurePolicy: spec.failurePolicy === 'Ignore' ? 'Ignore' : 'Fail',
     match: (isObject(spec.matchConstraints) ? spec.matchConstraints : {}) as MatchResources,
     conditions: list(spec.matchConditions).map((c) => ({ name: String(c.name), expression: compile(c.expression, 'bool') })),
@@ -118,28 +125,77 @@ export function ruleMatches(rule: Rule, req: Pick<AdmissionRequest, 'operation' 
   return !rule.resourceNames?.length || rule.resourceNames.includes(req.name);
 }
 
+/** One failed validation (or configuration error) that a Deny action turns into the answer. */
+interface Denial {
+  policy: string;
+  binding?: string;
+  message: string;
+  reason: string;
+}
+
+/** A failed validation of one policy evaluation: its message and reason ('' for an evaluation error: Invalid). */
+interface Failure {
+  message: string;
+  reason: string;
+}
+
 export class ValidatingPolicies {
   private readonly compiled = new Map<string, CompiledPolicy>();
 
   constructor(private readonly store: Store) {}
 
-  /** Throws the denial of the first binding that denies; pushes the warnings of Warn bindings. */
+  /**
+   * Evaluates every binding that matches the request; pushes the warnings of Warn bindings and throws
+   * the first denial (a Deny binding's failed validation, or a configuration error under Fail).
+   */
   admit(req: AdmissionRequest, warnings: string[]): void {
     if (this.store.count(storeKey(R.validatingadmissionpolicybindings)) === 0) return;
     // Policies and bindings are not themselves subject to policies, so a bad policy cannot lock out its own repair.
     if (req.r.group === 'admissionregistration.k8s.io') return;
     // The request's namespace (or the Namespace it writes): read once for every binding.
     const ns = this.namespaceOf(req);
+    const bindingsByPolicy = new Map<string, KubeObject[]>();
     for (const e of this.store.list(storeKey(R.validatingadmissionpolicybindings)).entries) {
-      const binding = e.obj;
-      const spec = (isObject(binding.spec) ? binding.spec : {}) as Json;
-      const policyEntry = this.store.get(storeKey(R.validatingadmissionpolicies), '', String(spec.policyName ?? ''));
+      const policyName = String((isObject(e.obj.spec) ? e.obj.spec : {}).policyName ?? '');
+      bindingsByPolicy.set(policyName, [...(bindingsByPolicy.get(policyName) ?? []), e.obj]);
+    }
+    const denials: Denial[] = [];
+    for (const [policyName, bindings] of bindingsByPolicy) {
+      const policyEntry = this.store.get(storeKey(R.validatingadmissionpolicies), '', policyName);
       if (!policyEntry) continue;
       const policy = this.policy(policyEntry.obj);
-      if (!this.matches(policy.match, req, ns) || (isObject(spec.matchResources) && !this.matches(spec.matchResources as MatchResources, req, ns))) continue;
-      const actions = Array.isArray(spec.validationActions) ? (spec.validationActions as string[]) : [];
-      this.evaluate(policyEntry.obj.metadata.name ?? '', binding.metadata.name ?? '', policy, actions, req, ns, warnings);
+      if (!this.matches(policy.match, req, ns)) continue;
+      const configError = (message: string, binding?: string) => {
+        if (policy.failurePolicy === 'Fail') denials.push({ policy: policyName, binding, message, reason: 'Invalid' });
+      };
+      let paramResource: ParamResource | undefined;
+      if (policy.paramKind) {
+        const resolved = resolveParamKind(this.store, policy.paramKind);
+        if ('error' in resolved) {
+          configError(`failed to configure policy: ${resolved.error}`);
+          continue;
+        }
+        paramResource = resolved;
+      }
+      for (const binding of bindings) {
+        const spec = (isObject(binding.spec) ? binding.spec : {}) as Json;
+        const bindingName = binding.metadata.name ?? '';
+        if (isObject(spec.matchResources) && !this.matches(spec.matchResources as MatchResources, req, ns)) continue;
+        const params = paramResource ? collectParams(this.store, paramResource, isObject(spec.paramRef) ? (spec.paramRef as ParamRef) : undefined, paramNamespaceOf(req)) : [null];
+        if ('error' in params) {
+          configError(`failed to configure binding: ${params.error}`, bindingName);
+          continue;
+        }
+        const actions = Array.isArray(spec.validationActions) ? (spec.validationActions as string[]) : [];
+        for (const param of params) {
+          for (const failure of this.validate(policy, req, ns, param, paramResource?.schema)) {
+            if (actions.includes('Deny')) denials.push({ policy: policyName, binding: bindingName, ...failure });
+            if (actions.includes('Warn')) warnings.push(`Validation failed for ValidatingAdmissionPolicy '${policyName}' with binding '${bindingName}': ${failure.message}`);
+          }
+        }
+      }
     }
+    if (denials.length > 0) throw deny(denials[0], req);
   }
 
   private policy(obj: KubeObject): CompiledPolicy {
@@ -168,17 +224,21 @@ export class ValidatingPolicies {
     return true;
   }
 
-  private evaluate(policyName: string, bindingName: string, policy: CompiledPolicy, actions: string[], req: AdmissionRequest, ns: KubeObject | undefined, warnings: string[]): void {
-    const who = `ValidatingAdmissionPolicy '${policyName}' with binding '${bindingName}'`;
+  /**
+   * One evaluation of a policy (with one param, or none): its matchConditions, variables and
+   * validations. Answers the failures; an expression that errors is a failure under Fail and
+   * nothing under Ignore, as upstream's validator decides.
+   */
+  private validate(policy: CompiledPolicy, req: AdmissionRequest, ns: KubeObject | undefined, param: KubeObject | null, paramSchema: JSONSchemaProps | undefined): Failure[] {
     const vars: Json = {
       object: req.object === undefined ? null : toCelValue(req.object, undefined),
       oldObject: req.oldObject === undefined ? null : toCelValue(req.oldObject, undefined),
       request: toCelValue(requestOf(req), undefined),
       namespaceObject: ns ? toCelValue(ns, undefined) : null,
-      params: null,
+      params: param === null ? null : toCelValue(param, paramSchema),
       variables: {},
     };
-    const input = inputShape(vars.object, vars.oldObject);
+    const input = inputShape(vars.object, vars.oldObject, vars.params);
     const run = (e: CompiledExpression | { error: string; source: string }, scope: Json): { value?: unknown; error?: string } => {
       if ('error' in e) return { error: `expression '${e.source}' resulted in error: ${e.error}` };
       if (costBound(e.shape, input) > PER_CALL_LIMIT) return { error: `expression '${e.source}' resulted in error: operation cancelled: the cost bound of this request exceeds ${PER_CALL_LIMIT}` };
@@ -188,38 +248,42 @@ export class ValidatingPolicies {
         return { error: `expression '${e.source}' resulted in error: ${String((err as Error).message).split('\n')[0]}` };
       }
     };
-    const failed = (error: string): boolean => {
-      if (policy.failurePolicy === 'Ignore') return true;
-      throw deny(who, error, 'Forbidden', req);
-    };
+    const erred = (message: string): Failure[] => (policy.failurePolicy === 'Ignore' ? [] : [{ message, reason: 'Invalid' }]);
     const variables: Json = {};
     for (const v of policy.variables) {
       const r = run(v.expression, { ...vars, variables });
-      if (r.error !== undefined) return void failed(r.error);
+      if (r.error !== undefined) return erred(r.error);
       variables[v.name] = r.value;
     }
     const scope = { ...vars, variables };
     for (const c of policy.conditions) {
       const r = run(c.expression, scope);
-      if (r.error !== undefined) return void failed(r.error);
-      if (r.value !== true) return; // a condition that does not hold: the policy does not apply
+      if (r.error !== undefined) return erred(r.error);
+      if (r.value !== true) return []; // a condition that does not hold: the policy does not apply
     }
+    const failures: Failure[] = [];
     for (const v of policy.validations) {
       const r = run(v.expression, scope);
       if (r.error !== undefined) {
-        failed(r.error);
+        failures.push(...erred(r.error));
         continue;
       }
       if (r.value === true) continue;
-      let message = v.message ?? `failed expression: ${v.expression.source}`;
+      let message = '';
       if (v.messageExpression) {
         const m = run(v.messageExpression, scope);
-        if (typeof m.value === 'string' && m.value.trim() !== '' && !/[\r\n]/.test(m.value)) message = m.value;
+        if (typeof m.value === 'string' && !/[\r\n]/.test(m.value.trim())) message = m.value.trim();
       }
-      if (actions.includes('Warn')) warnings.push(`Validation failed for ${who}: ${message}`);
-      if (actions.includes('Deny')) throw deny(who, message, v.reason, req);
+      if (message === '') message = v.message?.trim() || `failed expression: ${v.expression.source.trim()}`;
+      failures.push({ message, reason: v.reason });
     }
+    return failures;
   }
+}
+
+/** The namespace a namespaced paramKind is looked up in by default: the request's (a Namespace's own name, as upstream). */
+function paramNamespaceOf(req: AdmissionRequest): string {
+  return req.r === R.namespaces ? req.name : req.namespace;
 }
 
 function requestOf(req: AdmissionRequest): Json {
@@ -240,8 +304,12 @@ function requestOf(req: AdmissionRequest): Json {
   };
 }
 
-function deny(who: string, message: string, reason: string, req: AdmissionRequest): ApiStatusError {
-  const text = `${who} denied request: ${message}`;
+/** The error of a denial: upstream's Forbidden wording (`<resource> "<name>" is forbidden: ...`) with the decision's reason and code. */
+function deny(d: Denial, req: AdmissionRequest): ApiStatusError {
+  const who = d.binding === undefined ? `ValidatingAdmissionPolicy '${d.policy}'` : `ValidatingAdmissionPolicy '${d.policy}' with binding '${d.binding}'`;
+  const text = `${who} denied request: ${d.message}`;
+  const resource = req.r.group ? `${req.r.plural}.${req.r.group}` : req.r.plural;
+  const message = req.name ? `${resource} "${req.name}" is forbidden: ${text}` : `${resource} is forbidden: ${text}`;
   const details = { name: req.name, kind: req.r.plural, ...(req.r.group ? { group: req.r.group } : {}), causes: [{ message: text }] };
-  return new ApiStatusError(statusOf(CODES[reason] ?? 422, reason, text, details));
+  return new ApiStatusError(statusOf(CODES[d.reason] ?? 422, d.reason in CODES ? d.reason : 'Invalid', message, details));
 }

@@ -36,8 +36,11 @@ export interface CustomResourceBehaviour {
    * The object is stored at the storage version (None conversion: its apiVersion).
    */
   default(obj: KubeObject, creating: boolean): void;
-  /** Schema and x-kubernetes-validations failures; `old` is the stored object on update (transition rules). */
-  validate(obj: KubeObject, old?: KubeObject): FieldError[];
+  /**
+   * Schema and x-kubernetes-validations failures; `old` is the stored object on update (transition
+   * rules). A rule failure that ratcheting allows is pushed to `warnings` as upstream words it.
+   */
+  validate(obj: KubeObject, old?: KubeObject, warnings?: string[]): FieldError[];
 }
 
 export interface CustomResourceInfo extends ResourceInfo {
@@ -99,7 +102,7 @@ function behaviourOf(crdName: string, v: CustomResourceVersion, storageApiVersio
       if (creating && hasStatus) delete obj.status;
       if (schema) applySchemaDefaults(obj as unknown as Record<string, unknown>, schema);
     },
-    validate(obj, old) {
+    validate(obj, old, warnings) {
       if (!schema) return [];
       // ratcheting: the root counts as unchanged only if its metadata is too, as upstream compares it
       const rootChanged = old !== undefined && !unchanged(undefined, obj.metadata, old.metadata);
@@ -108,7 +111,10 @@ function behaviourOf(crdName: string, v: CustomResourceVersion, storageApiVersio
       if (errors.some((e) => BLOCKING.has(e.type))) {
         return [...errors, { type: 'FieldValueInvalid', field: '<nil>', message: 'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' }];
       }
-      return [...errors, ...validateRules(rules, ruleInput(obj), old && ruleInput(old), rootChanged)];
+      const ratcheted: FieldError[] = [];
+      const failures = validateRules(rules, ruleInput(obj), old && ruleInput(old), rootChanged, ratcheted);
+      for (const r of ratcheted) warnings?.push(`${r.field}: ${r.message}`);
+      return [...errors, ...failures];
     },
   };
 }

@@ -17,8 +17,26 @@ const FORMAT_OF: Record<string, ResponseFormat> = {
   [PROTOBUF]: 'protobuf',
 };
 
+/**
+ * Accept headers seen before and their format: clients send the same few headers on every
+ * request. A pure function of the header text, so nothing goes stale; bounded, so distinct headers
+ * from a client cannot grow it.
+ */
+const formatOfAccept = new Map<string, ResponseFormat>();
+const FORMAT_MEMO_LIMIT = 64;
+
 /** The format an Accept header asks for (JSON when it names nothing flatnet writes, or nothing at all). */
 export function responseFormat(accept: string | undefined): ResponseFormat {
+  if (accept === undefined) return 'json';
+  let format = formatOfAccept.get(accept);
+  if (format === undefined) {
+    format = negotiateFormat(accept);
+    if (formatOfAccept.size < FORMAT_MEMO_LIMIT) formatOfAccept.set(accept, format);
+  }
+  return format;
+}
+
+function negotiateFormat(accept: string): ResponseFormat {
   let best: { format: ResponseFormat; q: number } | undefined;
   let jsonAcceptable = false;
   for (const m of parseAccept(accept)) {

@@ -26,8 +26,8 @@ export function customResourceStrategy(custom: CustomResourceBehaviour): Resourc
     validateCreate(r, obj) {
       return [...validation.validateCreate(r, obj), ...custom.validate(obj)];
     },
-    validateUpdate(r, next, old) {
-      return [...validation.validateUpdate(r, next, old), ...custom.validate(next, old)];
+    validateUpdate(r, next, old, _subresource, warnings) {
+      return [...validation.validateUpdate(r, next, old), ...custom.validate(next, old, warnings)];
     },
   };
 }

@@ -48,6 +48,9 @@ const BUILT_IN: Record<string, ResourceStrategy> = {
   'networking.k8s.io/ingressclasses': withGeneration(),
   'policy/poddisruptionbudgets': withGeneration(),
   'apiextensions.k8s.io/customresourcedefinitions': customResourceDefinitionStrategy,
+  // Upstream counts spec changes of ValidatingAdmissionPolicies and their bindings (the status controller compares observedGeneration).
+  'admissionregistration.k8s.io/validatingadmissionpolicies': withGeneration(),
+  'admissionregistration.k8s.io/validatingadmissionpolicybindings': withGeneration(),
   // Approved/Denied conditions belong to the approval subresource, the certificate to status.
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
 };

@@ -69,7 +69,8 @@ export interface ResourceStrategy {
   /** The stored form after defaulting (Endpoints: no empty subsets). */
   canonicalize(obj: KubeObject): void;
   validateCreate(r: ResourceInfo, obj: KubeObject): FieldError[];
-  validateUpdate(r: ResourceInfo, next: KubeObject, old: KubeObject, subresource?: UpdateSubresource): FieldError[];
+  /** `warnings`: what the update passes with but upstream warns about (custom resources: ratcheted CEL rule failures). */
+  validateUpdate(r: ResourceInfo, next: KubeObject, old: KubeObject, subresource?: UpdateSubresource, warnings?: string[]): FieldError[];
   /** Admission on create that reads or writes other objects (a pod's ServiceAccount, an Ingress's default class). */
   admitCreate?(env: StrategyEnv, ns: string, obj: KubeObject, ctx: WriteContext): void;
   /** The allocator of what the objects hold, when the server has one. */

@@ -1,5 +1,5 @@
 // ValidatingAdmissionPolicy through kubectl and the real server: policies and bindings are served
-// and validated (expressions compile; parameter resources refused); a Deny binding refuses writes
+// and validated (expressions compile; paramKind checked); a Deny binding refuses writes
 // that fail a validation with its message and reason, a Warn binding returns a warning; match
 // rules, namespace and object selectors, matchConditions, variables, messageExpression,
 // failurePolicy and DELETE are honoured; policies do not apply to policy objects themselves.
@@ -23,13 +23,14 @@ const configMap = (name: string, ns: string, data: Record<string, string>, label
 
 const configMapRules = { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], operations: ['CREATE', 'UPDATE'] }] };
 
-test('policies and bindings are validated: expressions compile, parameter resources are refused', async () => {
+test('policies and bindings are validated: expressions compile, paramKind is checked', async () => {
   const bad = await s.kubectlFails(['apply', '-f', '-'], policy('bad', { matchConstraints: configMapRules, validations: [{ expression: 'object.data.size() >' }] }));
   assert.match(bad, /spec\.validations\[0\]\.expression: Invalid value: "object\.data\.size\(\) >": compilation failed/);
   const notBool = await s.kubectlFails(['apply', '-f', '-'], policy('bad', { matchConstraints: configMapRules, validations: [{ expression: 'size(object.data)' }] }));
   assert.match(notBool, /must evaluate to bool/);
-  const params = await s.kubectlFails(['apply', '-f', '-'], policy('bad', { paramKind: { apiVersion: 'v1', kind: 'ConfigMap' }, matchConstraints: configMapRules, validations: [{ expression: 'true' }] }));
-  assert.match(params, /spec\.paramKind: Forbidden: flatnet does not support parameter resources/);
+  const params = await s.kubectlFails(['apply', '-f', '-'], policy('bad', { paramKind: { apiVersion: 'a/b/c' }, matchConstraints: configMapRules, validations: [{ expression: 'true' }] }));
+  assert.match(params, /spec\.paramKind\.apiVersion: Invalid value: "a\/b\/c": unexpected GroupVersion string: a\/b\/c/);
+  assert.match(params, /spec\.paramKind\.kind: Required value/);
   const both = await s.kubectlFails(['apply', '-f', '-'], binding('bad', { policyName: 'x', validationActions: ['Deny', 'Warn'] }));
   assert.match(both, /must not contain both Deny and Warn/);
   assert.match(await s.kubectlOk(['api-resources', '--api-group=admissionregistration.k8s.io']), /validatingadmissionpolicies/);

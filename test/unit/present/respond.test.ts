@@ -97,3 +97,17 @@ test('/openapi/v2 negotiation and the protobuf form hold the same definitions wi
   const gvk = pod.value.vendorExtension!.find((e) => e.name === 'x-kubernetes-group-version-kind')!;
   assert.deepEqual(parseYaml(gvk.value.yaml), [{ group: '', version: 'v1', kind: 'Pod' }]);
 });
+
+test('responseFormat answers a repeated Accept header the same, also after many distinct headers', () => {
+  const cases: [string, string][] = [
+    ['application/yaml', 'yaml'],
+    ['application/vnd.kubernetes.protobuf', 'protobuf'],
+    ['application/vnd.kubernetes.protobuf, application/json', 'json'],
+    ['application/json;q=0.5, application/yaml', 'yaml'],
+  ];
+  for (let round = 0; round < 2; round++) for (const [accept, want] of cases) assert.equal(responseFormat(accept), want, accept);
+  for (let i = 0; i < 200; i++) assert.equal(responseFormat(`application/yaml;q=0.${(i % 9) + 1}, application/json;q=0.05, text/x-${i}`), 'yaml');
+  for (let i = 0; i < 200; i++) assert.equal(responseFormat(`application/yaml;q=0.01, application/json;q=0.5, text/x-${i}`), 'json');
+  for (const [accept, want] of cases) assert.equal(responseFormat(accept), want, accept);
+  assert.equal(responseFormat(undefined), 'json');
+});

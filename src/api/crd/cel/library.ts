@@ -144,6 +144,7 @@ export function celSource(rule: string, env: Environment = celEnvironment()): st
 
 let rules: Environment | undefined;
 let admission: Environment | undefined;
+let admissionWithoutParams: Environment | undefined;
 
 /** The environment of CRD validation rules: `self` and `oldSelf` (registration is done once; parsing does not change it). */
 export function celEnvironment(): Environment {
@@ -151,8 +152,16 @@ export function celEnvironment(): Environment {
   return rules;
 }
 
-/** The environment of ValidatingAdmissionPolicy expressions: the request's objects, the request, params and variables. */
-export function admissionCelEnvironment(): Environment {
+/**
+ * The environment of ValidatingAdmissionPolicy expressions: the request's objects, the request,
+ * variables and, for a policy with a paramKind, params (without one, upstream does not declare
+ * `params`: an expression naming it does not compile).
+ */
+export function admissionCelEnvironment(hasParams = true): Environment {
+  if (!hasParams) {
+    admissionWithoutParams ??= kubernetesEnvironment(['object', 'oldObject', 'request', 'namespaceObject', 'variables']);
+    return admissionWithoutParams;
+  }
   admission ??= kubernetesEnvironment(['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables']);
   return admission;
 }

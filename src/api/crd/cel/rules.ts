@@ -7,8 +7,9 @@
 // messageExpression or `failed rule: <rule>`, and its reason. Evaluation is bounded: each call is
 // checked against a cost ceiling computed from the rule's size, its nested comprehensions and the
 // size of its input, and the whole object against upstream's per-request budget. On update, a
-// failed rule that does not name oldSelf is dropped when its node (or, if the node does not
-// correlate, its nearest correlated ancestor) is unchanged from the old object (ratcheting).
+// failed rule that does not name oldSelf is not an error when its node (or, if the node does not
+// correlate, its nearest correlated ancestor) is unchanged from the old object (ratcheting); it is
+// handed back as a ratcheted failure, which upstream returns as a Warning header.
 import type { ParseResult } from '@marcbachmann/cel-js';
 import type { FieldError, FieldErrorType } from '../../validation/index.js';
 import type { JSONSchemaProps } from '../types.js';
@@ -207,6 +208,8 @@ function scopeOf(schema: JSONSchemaProps, value: unknown, corr: Correlated): Rat
 
 class Evaluator {
   readonly errors: FieldError[] = [];
+  /** Failures that ratcheting allowed (the value failed the rule before and is unchanged). */
+  readonly ratcheted: FieldError[] = [];
   private spent = 0;
   private exhausted = false;
 
@@ -266,8 +269,8 @@ class Evaluator {
         continue;
       }
       if (ok === true) continue;
-      if (!r.transition && scope?.()) continue; // ratcheting: the value failed this rule before and is unchanged
-      this.errors.push(this.failure(r, node, vars, at));
+      // ratcheting: the value failed this rule before and is unchanged
+      (!r.transition && scope?.() ? this.ratcheted : this.errors).push(this.failure(r, node, vars, at));
     }
   }
 
@@ -300,13 +303,14 @@ class Evaluator {
 /**
  * The rule failures of a custom resource (without metadata but name/generateName, as upstream
  * gives the root rules), against its old version on update; `rootChanged`: the root counts as
- * changed for ratcheting (its metadata changed).
+ * changed for ratcheting (its metadata changed). Failures that ratcheting allowed go to `ratcheted`.
  */
-export function validateRules(tree: RuleNode | undefined, obj: Record<string, unknown>, old?: Record<string, unknown>, rootChanged = false): FieldError[] {
+export function validateRules(tree: RuleNode | undefined, obj: Record<string, unknown>, old?: Record<string, unknown>, rootChanged = false, ratcheted?: FieldError[]): FieldError[] {
   if (!tree) return [];
   const e = new Evaluator();
   // Converted once; the walk hands each rule its node's part of the converted tree.
   const oldValue = old === undefined ? undefined : toCelValue(old, tree.schema);
   e.walk(tree, toCelValue(obj, tree.schema), oldValue, '', old === undefined ? undefined : { value: oldValue, changed: rootChanged });
+  ratcheted?.push(...e.ratcheted);
   return e.errors;
 }

@@ -20,6 +20,8 @@ const WITH_GENERATION = new Set([
   'networking.k8s.io/ingressclasses',
   'policy/poddisruptionbudgets',
   'apiextensions.k8s.io/customresourcedefinitions',
+  'admissionregistration.k8s.io/validatingadmissionpolicies',
+  'admissionregistration.k8s.io/validatingadmissionpolicybindings',
   'gateway.networking.k8s.io/gatewayclasses',
   'gateway.networking.k8s.io/gateways',
   'gateway.networking.k8s.io/httproutes',
