@@ -34,6 +34,8 @@ export function stepOf(file: string, line: LogLine): string | undefined {
       return `${who} listening`;
     case 'joined':
       return `${who} joined (node client certificate)`;
+    case 'node serving certificate issued':
+      return `${who} has its serving certificate`;
     case 'registered node':
       return `${who} registered its Node`;
     case 'node has a pod CIDR':

@@ -131,20 +131,34 @@ export class Agent {
     // What needs no pod CIDR starts now, while the node registers and its overlay comes up; no pod starts before all of it is up.
     const podCIDRIndependent = this.startPodCIDRIndependent();
     podCIDRIndependent.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-    const serving = await nodeServingCertificate(this.client, o.nodeName, names, o.certDir ?? join(o.dataDir, 'pki'), this.log);
-    this.kubelet = new KubeletServer({
-      listen: o.kubeletListen,
-      netns: o.netns,
-      tls: serving,
-      log: this.log,
-      pods: { find: (ns, name) => this.workers.get(`${ns}/${name}`), busyboxApplets: this.applets },
-      flows: this.flows,
-    });
-    const addr = await this.kubelet.listen();
-    this.kubeletAddress = `${wildcard ? this.nodeIP : addr.host}:${addr.port}`;
-    this.registration = new NodeRegistration(this.client, hostFacts(o.nodeName, this.nodeIP, this.kubeletAddress), this.log);
-    await this.registration.register();
-    this.podCIDR = await this.registration.waitForPodCIDR();
+    const serveKubelet = async () => {
+      const serving = await nodeServingCertificate(this.client, o.nodeName, names, o.certDir ?? join(o.dataDir, 'pki'), this.log);
+      this.kubelet = new KubeletServer({
+        listen: o.kubeletListen,
+        netns: o.netns,
+        tls: serving,
+        log: this.log,
+        pods: { find: (ns, name) => this.workers.get(`${ns}/${name}`), busyboxApplets: this.applets },
+        flows: this.flows,
+      });
+      const addr = await this.kubelet.listen();
+      return `${wildcard ? this.nodeIP : addr.host}:${addr.port}`;
+    };
+    const register = async (kubeletAddress: string) => {
+      this.kubeletAddress = kubeletAddress;
+      this.registration = new NodeRegistration(this.client, hostFacts(o.nodeName, this.nodeIP, kubeletAddress), this.log);
+      await this.registration.register();
+    };
+    const fixedPort = parseListen(o.kubeletListen).port;
+    let kubeletServing: Promise<unknown> = Promise.resolve();
+    if (fixedPort === 0) await register(await serveKubelet());
+    else {
+      // The endpoint's address is known before it listens: the Node registers and gets its pod CIDR while the serving certificate is asked for (as the kubelet does); no pod starts before it serves.
+      kubeletServing = serveKubelet();
+      kubeletServing.catch(() => undefined); // awaited below
+      await register(`${wildcard ? this.nodeIP : listenHost}:${fixedPort}`);
+    }
+    this.podCIDR = await this.registration!.waitForPodCIDR();
     this.log.info('node has a pod CIDR', { podCIDR: this.podCIDR, nodeIP: this.nodeIP, kubelet: this.kubeletAddress });
     // Before any pod starts (awaited below): from then on a pod address is dropped until its policy state is in place.
     const policy = o.networkPolicy !== false ? startPolicyEnforcer(this.client, { nodeName: o.nodeName, netns: o.netns, podCIDR: this.podCIDR }) : undefined;
@@ -157,6 +171,7 @@ export class Agent {
       this.policy = await policy;
       this.stoppables.push(this.policy);
     }
+    await kubeletServing;
     const pods = await podCIDRIndependent;
     this.runtimeHealth?.refresh();
     await this.adoptOrCleanSandboxes(pods.list());

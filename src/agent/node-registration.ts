@@ -7,6 +7,8 @@ import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { isAlreadyExists, isNotFound, type KubeClient } from '../client/client.js';
 import type { Logger } from '../util/log.js';
+import { WatchUntilTimeout, watchUntil } from '../client/watch-until.js';
+import { checkPodCIDRAfterRegistration, leaseOwnerFix, registerNodeAgain } from './node-reregistration.js';
 import { goArch, microTime, nodeLease, nodeMetadata, nodeReadyEvent, nodeStatus, type NodeCondition, type NodeFacts } from './node-status.js';
 
 export const HEARTBEAT_MS = 10_000;
@@ -58,6 +60,7 @@ export class NodeRegistration {
   private node: KubeObject | undefined;
   private lastConditions: NodeCondition[] | undefined;
   private stopped = false;
+  private readonly stopping = new AbortController();
   /** Status posts run one at a time, in the order of the changes they carry. */
   private posting: Promise<void> = Promise.resolve();
 
@@ -89,16 +92,25 @@ export class NodeRegistration {
     return this.node;
   }
 
-  /** Waits until the controller gave this node a pod CIDR. */
+  /** Waits until the controller gave this node a pod CIDR (watching the Node, so it is taken the moment it is written). */
   async waitForPodCIDR(): Promise<string> {
-    for (let i = 0; !this.stopped; i++) {
-      const node = await this.client.get(R.nodes, undefined, this.facts.nodeName).catch(() => undefined);
-      const cidr = (node?.spec as { podCIDR?: string } | undefined)?.podCIDR;
-      if (cidr) return cidr;
-      if (i % 20 === 19) this.log.info('waiting for the node controller to give this node spec.podCIDR', { node: this.facts.nodeName });
-      await new Promise((r) => setTimeout(r, 500));
+    const node = this.facts.nodeName;
+    const cidrOf = (n: KubeObject | undefined) => (n?.spec as { podCIDR?: string } | undefined)?.podCIDR || undefined;
+    const known = cidrOf(this.node);
+    if (known) return known;
+    const waiting = setInterval(() => this.log.info('waiting for the node controller to give this node spec.podCIDR', { node }), 10_000);
+    try {
+      for (;;) {
+        if (this.stopped) throw new Error('stopped');
+        try {
+          return await watchUntil<KubeObject, string>(this.client, R.nodes, { fieldSelector: `metadata.name=${node}`, timeoutMs: 60_000, what: `spec.podCIDR of Node ${node}`, signal: this.stopping.signal }, (nodes) => cidrOf(nodes.get(`/${node}`)));
+        } catch (err) {
+          if (!(err instanceof WatchUntilTimeout)) throw err;
+        }
+      }
+    } finally {
+      clearInterval(waiting);
     }
-    throw new Error('stopped');
   }
 
   setNetworkReady(ready: boolean, message?: string): void {
@@ -127,8 +139,20 @@ export class NodeRegistration {
     if (this.stopped) return;
     const now = new Date();
     try {
-      const status = nodeStatus(facts, now.toISOString().replace(/\.\d{3}Z$/, 'Z'), this.lastConditions);
-      const updated = await this.client.patch(R.nodes, undefined, facts.nodeName, { status }, 'merge', { subresource: 'status' });
+      let status = nodeStatus(facts, now.toISOString().replace(/\.\d{3}Z$/, 'Z'), this.lastConditions);
+      let updated: KubeObject;
+      try {
+        updated = await this.client.patch(R.nodes, undefined, facts.nodeName, { status }, 'merge', { subresource: 'status' });
+      } catch (err) {
+        // The Node was deleted while this agent runs: register it again, as the kubelet does (node-reregistration.ts).
+        if (!isNotFound(err)) throw err;
+        const running = (this.node?.spec as { podCIDR?: string } | undefined)?.podCIDR;
+        this.node = await registerNodeAgain(this.client, facts, this.log);
+        this.lastConditions = undefined;
+        void checkPodCIDRAfterRegistration(this.client, facts.nodeName, running, this.log, () => this.stopped);
+        status = nodeStatus(facts, now.toISOString().replace(/\.\d{3}Z$/, 'Z'), undefined);
+        updated = await this.client.patch(R.nodes, undefined, facts.nodeName, { status }, 'merge', { subresource: 'status' });
+      }
       this.node = updated;
       const wasReady = this.lastConditions?.find((c) => c.type === 'Ready')?.status;
       this.lastConditions = status.conditions as NodeCondition[];
@@ -159,11 +183,13 @@ export class NodeRegistration {
       }
       return;
     }
-    await this.client.patch(R.leases, 'kube-node-lease', this.facts.nodeName, { spec: lease.spec });
+    const owner = leaseOwnerFix(existing, this.node);
+    await this.client.patch(R.leases, 'kube-node-lease', this.facts.nodeName, { spec: lease.spec, ...(owner ? { metadata: owner } : {}) });
   }
 
   stop(): void {
     this.stopped = true;
+    this.stopping.abort(new Error('stopped'));
     if (this.timer) clearInterval(this.timer);
   }
 }

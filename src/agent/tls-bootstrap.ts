@@ -12,8 +12,9 @@ import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { ApiError, KubeClient } from '../client/client.js';
 import { type ClusterConnection, loadKubeconfig } from '../client/kubeconfig.js';
+import { WatchUntilTimeout, watchUntil } from '../client/watch-until.js';
 import { GROUP_NODES, NODE_USER_PREFIX, SIGNER_KUBELET_CLIENT, SIGNER_KUBELET_SERVING } from '../apiserver/node-identity/csr-decision.js';
-import { certificateFacts, createCertificateRequest, issuedBy, newRsaKey } from '../apiserver/node-identity/pki.js';
+import { certificateFacts, createCertificateRequest, issuedBy, newEcdsaKey } from '../apiserver/node-identity/pki.js';
 import type { Logger } from '../util/log.js';
 
 /** A certificate that ends within a day is replaced. */
@@ -98,7 +99,16 @@ export function renderBootstrapKubeconfig(opts: { server: string; caPem: string;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Creates a CertificateSigningRequest and waits for its certificate; throws with the server's reason when it fails. */
+interface CsrStatus {
+  certificate?: string;
+  conditions?: { type: string; status: string; message?: string }[];
+}
+
+/**
+ * Creates a CertificateSigningRequest and waits for its certificate, watching the request
+ * (fieldSelector=metadata.name) so the certificate is taken the moment the signer stores it;
+ * throws with the server's reason when it is denied or fails.
+ */
 export async function requestCertificate(client: KubeClient, opts: { csrPem: string; signerName: string; usages: string[]; namePrefix: string; expirationSeconds?: number; timeoutMs?: number }): Promise<string> {
   const name = `${opts.namePrefix}-${randomBytes(5).toString('hex')}`;
   const body: KubeObject = {
@@ -108,16 +118,21 @@ export async function requestCertificate(client: KubeClient, opts: { csrPem: str
     spec: { request: Buffer.from(opts.csrPem).toString('base64'), signerName: opts.signerName, usages: opts.usages, ...(opts.expirationSeconds ? { expirationSeconds: opts.expirationSeconds } : {}) },
   };
   await client.create(R.certificatesigningrequests, body);
-  const deadline = Date.now() + (opts.timeoutMs ?? WAIT_MS);
-  while (Date.now() < deadline) {
-    const csr = await client.get(R.certificatesigningrequests, undefined, name);
-    const status = (csr?.status ?? {}) as { certificate?: string; conditions?: { type: string; status: string; message?: string }[] };
-    if (status.certificate) return Buffer.from(status.certificate, 'base64').toString('utf8');
-    const refused = status.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status === 'True');
-    if (refused) throw new Error(`certificate request ${name} was ${refused.type.toLowerCase()}: ${refused.message ?? ''}`);
-    await sleep(200);
+  const timeoutMs = opts.timeoutMs ?? WAIT_MS;
+  try {
+    return await watchUntil<KubeObject, string>(client, R.certificatesigningrequests, { fieldSelector: `metadata.name=${name}`, timeoutMs, what: `certificate request ${name}` }, (objects) => {
+      const status = (objects.get(`/${name}`)?.status ?? {}) as CsrStatus;
+      if (status.certificate) return Buffer.from(status.certificate, 'base64').toString('utf8');
+      const refused = status.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status === 'True');
+      if (refused) throw new Error(`certificate request ${name} was ${refused.type.toLowerCase()}: ${refused.message ?? ''}`);
+      return undefined;
+    });
+  } catch (err) {
+    if (err instanceof WatchUntilTimeout) {
+      throw new Error(`certificate request ${name} (${opts.signerName}) was not signed within ${Math.round(timeoutMs / 1000)}s; is the server approving node certificates?`, { cause: err });
+    }
+    throw err;
   }
-  throw new Error(`certificate request ${name} (${opts.signerName}) was not signed within ${Math.round((opts.timeoutMs ?? WAIT_MS) / 1000)}s; is the server approving node certificates?`);
 }
 
 export interface NodeCredentialPaths {
@@ -148,7 +163,7 @@ async function bootstrapClientCertificate(nodeName: string, paths: NodeCredentia
   const bootstrap = loadKubeconfig(paths.bootstrapKubeconfig);
   const caPem = caPemOf(bootstrap);
   if (!caPem) throw new Error(`${paths.bootstrapKubeconfig}: certificate-authority-data is needed to trust the API server`);
-  const key = newRsaKey();
+  const key = newEcdsaKey();
   const keyFile = resolve(paths.certDir, 'kubelet-client.key');
   const certFile = resolve(paths.certDir, 'kubelet-client.crt');
   const client = new KubeClient({ ...bootstrap, server: server ?? bootstrap.server });
@@ -266,6 +281,7 @@ export class NodeCredentialGuard {
   private stopped = false;
   private failures = 0;
   private checking: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly nodeName: string,
@@ -277,10 +293,15 @@ export class NodeCredentialGuard {
 
   start(): void {
     this.schedule(this.opts.periodMs ?? 30_000);
+    // Any 401 the agent gets (a heartbeat, a watch) checks at once instead of at the next period; not while backing off.
+    this.unsubscribe = this.client.onUnauthorized(() => {
+      if (this.failures === 0) void this.checkNow();
+    });
   }
 
   stop(): void {
     this.stopped = true;
+    this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -357,7 +378,7 @@ export async function nodeServingCertificate(client: KubeClient, nodeName: strin
       return { certPem, keyPem: readFileSync(keyFile, 'utf8'), caPem };
     }
   }
-  const key = newRsaKey();
+  const key = newEcdsaKey();
   const certPem = await requestCertificate(client, {
     csrPem: createCertificateRequest(key, `${NODE_USER_PREFIX}${nodeName}`, [GROUP_NODES], { dnsNames: [nodeName], ips }),
     signerName: SIGNER_KUBELET_SERVING,

@@ -85,6 +85,7 @@ interface RawResponse {
 export class KubeClient {
   private agent: https.Agent | http.Agent;
   private readonly url: URL;
+  private readonly unauthorizedListeners = new Set<() => void>();
 
   constructor(readonly connection: ClusterConnection) {
     this.url = new URL(connection.server);
@@ -115,6 +116,17 @@ export class KubeClient {
     this.agent.destroy();
   }
 
+  /** Calls `listener` whenever the server answers 401 (credentials refused); returns the unsubscribe. */
+  onUnauthorized(listener: () => void): () => void {
+    this.unauthorizedListeners.add(listener);
+    return () => this.unauthorizedListeners.delete(listener);
+  }
+
+  private apiError(status: number, parsed: unknown): ApiError {
+    if (status === 401) for (const l of this.unauthorizedListeners) l();
+    return new ApiError(status, toStatus(status, parsed));
+  }
+
   private requestOptions(method: string, path: string, headers: Record<string, string>): https.RequestOptions {
     const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (this.connection.token) h.authorization = `Bearer ${this.connection.token}`;
@@ -128,7 +140,7 @@ export class KubeClient {
     };
   }
 
-  private send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  private send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, retried = false): Promise<RawResponse> {
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     if (payload) {
       headers['content-type'] ??= 'application/json';
@@ -136,13 +148,19 @@ export class KubeClient {
     }
     const lib = this.url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
+      let answered = false;
       const req = lib.request(this.requestOptions(method, path, headers), (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed while idle fails the first write on it: send once more on a new one.
+        if (!retried && !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) resolve(this.send(method, path, body, headers, true));
+        else reject(err);
+      });
       req.end(payload);
     });
   }
@@ -159,7 +177,7 @@ export class KubeClient {
         parsed = text;
       }
     }
-    if (res.status >= 300) throw new ApiError(res.status, toStatus(res.status, parsed));
+    if (res.status >= 300) throw this.apiError(res.status, parsed);
     return parsed as T;
   }
 
@@ -248,7 +266,7 @@ export class KubeClient {
             } catch {
               parsed = undefined;
             }
-            resolve(new ApiError(res.statusCode ?? 0, toStatus(res.statusCode ?? 0, parsed)));
+            resolve(this.apiError(res.statusCode ?? 0, parsed));
           });
           return;
         }

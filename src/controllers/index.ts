@@ -20,6 +20,7 @@ import { KubernetesServiceController } from './kubernetes-service.js';
 import { NamespaceController } from './namespace.js';
 import { NodeIpamController } from './node-ipam.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
+import { PodGcController } from './pod-gc.js';
 import { DEFAULT_NODE_MONITOR_GRACE_SECONDS } from './node-lifecycle-plan.js';
 import { startLoadBalancerIPController } from './loadbalancer-ip.js';
 import { ReplicaSetController } from './replicaset.js';
@@ -33,6 +34,7 @@ import { UnschedulableTaintController } from './scheduler-unschedulable-taint.js
 import { ServiceAccountController } from './serviceaccount.js';
 import { RootCAController } from './root-ca.js';
 import { CsrCleanerController } from './csr-cleaner.js';
+import { ValidatingPolicyStatusController } from './validating-policy-status.js';
 
 export interface ControllerOptions {
   serviceCIDR: string;
@@ -72,9 +74,11 @@ export const controllerNames = [
   'namespace',
   'node-lifecycle',
   'unschedulable-taint',
+  'pod-garbage-collector',
   'serviceaccount',
   'root-ca-cert-publisher',
   'csr-cleaner',
+  'validatingadmissionpolicy-status',
   'gateway',
 ] as const;
 
@@ -108,8 +112,10 @@ export async function startControllers(client: KubeClient, opts: ControllerOptio
         monitorPeriodMs: (opts.nodeMonitorPeriodSeconds ?? 5) * 1000,
       }),
     'unschedulable-taint': (ctx) => new UnschedulableTaintController(ctx),
+    'pod-garbage-collector': (ctx) => new PodGcController(ctx),
     serviceaccount: (ctx) => new ServiceAccountController(ctx),
     'csr-cleaner': (ctx) => new CsrCleanerController(ctx),
+    'validatingadmissionpolicy-status': (ctx) => new ValidatingPolicyStatusController(ctx),
     'root-ca-cert-publisher': (ctx) => new RootCAController(ctx, opts.caPem ?? readFileSync(join(opts.dataDir!, 'ca.crt'), 'utf8')),
     gateway: (ctx) =>
       new GatewayController(

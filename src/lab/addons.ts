@@ -38,15 +38,25 @@ const resourceFor = (kind: string) => {
   }
 };
 
-/** Creates the DNS add-on objects that do not exist yet. */
-export async function installClusterDns(client: KubeClient, replicas = 2): Promise<void> {
-  for (const obj of clusterDnsObjects({ clusterIP: CLUSTER_DNS_IP, replicas, image: 'flatnet/dns' })) {
+/**
+ * Creates the DNS add-on objects that do not exist yet: all of them, or only the Deployment (its
+ * pods need Ready nodes to spread over), or everything but it (RBAC, ConfigMap, Service: these can
+ * go in before any node exists, each created at once).
+ */
+export async function installClusterDns(client: KubeClient, replicas = 2, which: 'all' | 'deployment' | 'without-deployment' = 'all'): Promise<void> {
+  const create = async (obj: KubeObject) => {
     try {
       await client.create<KubeObject>(resourceFor(obj.kind ?? ''), obj);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
+  };
+  const objects = clusterDnsObjects({ clusterIP: CLUSTER_DNS_IP, replicas, image: 'flatnet/dns' });
+  if (which !== 'all') {
+    await Promise.all(objects.filter((o) => (o.kind === 'Deployment') === (which === 'deployment')).map(create));
+    return;
   }
+  for (const obj of objects) await create(obj);
 }
 
 /** The lab's pod network (the server's default --pod-cidr). */

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readdirSync, writeFileSync,
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
 import { KubeClient } from '../client/client.js';
+import { WatchUntilTimeout, watchUntil } from '../client/watch-until.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
@@ -14,7 +15,8 @@ import { API_LISTEN, API_UNDERLAY_URL, isLabNetns, planLab, type LabOptions, typ
 import { flatnetCommand, isAlive, otherLabDataDirs, readPidFiles, supervisorCommand } from './processes.js';
 import { labNodeFlags, withNodeFlags } from './node-flags.js';
 import { writeNodeJoinEnvironment } from './node-credentials.js';
-import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, installKubeProxyConfig, installServedClasses, probeClusterDns } from './addons.js';
+import { CLUSTER_DNS_IP, DNS_PROBE_NAME, installClusterDns, installKubeProxyConfig, installServedClasses } from './addons.js';
+import { firstClusterDnsAnswer } from './dns-answer.js';
 import { labelSystemNamespaces } from './pod-security.js';
 import { planHaLab } from './ha-plan.js';
 import { haAddressesInUse, prepareHaLab } from './ha-prepare.js';
@@ -129,7 +131,6 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
   o.print(`API server serving (${since()})`);
   const client = new KubeClient(loadKubeconfig(plan.kubeconfig));
   const ready = new Set<string>();
-  let lastError = '';
   let dnsInstalled: Promise<void> | undefined;
   try {
     await writeNodeJoinEnvironment(client, plan);
@@ -137,37 +138,35 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
     // every node has registered (its two pods spread over the nodes), while they become Ready.
     const nodeIndependentAddons = (async () => {
       await labelSystemNamespaces(client);
-      await Promise.all([installServedClasses(client), installKubeProxyConfig(client, o.proxyMode)]);
+      await Promise.all([installServedClasses(client), installKubeProxyConfig(client, o.proxyMode), o.dns !== false ? installClusterDns(client, 2, 'without-deployment') : undefined]);
     })();
     nodeIndependentAddons.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     if (o.overlay === 'bgp') {
       await installLabBgpPeer(client, deadline, plan.nodes);
       o.print(`BGP: nodes on two underlay segments (172.18.0.0/24, 172.18.1.0/24) joined only by the lab router (172.18.0.1 and 172.18.1.1, AS 64512, route reflector): BGPPeers lab-router, lab-router-2; ${labRouterSummary(o.router ?? 'bird', dataDir, plan.paths.logs)}`);
     }
-    while (ready.size < plan.nodes.length) {
-      if (Date.now() > deadline) {
-        const missing = plan.nodes.filter((n) => !ready.has(n.name));
-        const logs = missing.map((n) => `--- ${n.name} (${plan.paths.logs}/agent-${n.name}.log):\n${tail(`${plan.paths.logs}/agent-${n.name}.log`, 8)}`).join('\n');
-        throw new LabError(`nodes not Ready after ${o.timeoutSeconds}s: ${missing.map((n) => n.name).join(', ')}${lastError ? ` (last API error: ${lastError})` : ''}\n${logs}`);
-      }
-      try {
-        const nodes = await client.list<NodeObject>(R.nodes);
-        if (o.dns !== false && !dnsInstalled && plan.nodes.every((p) => nodes.items.some((n) => n.metadata.name === p.name))) {
-          dnsInstalled = nodeIndependentAddons.then(() => installClusterDns(client));
-          dnsInstalled.catch(() => undefined); // awaited below
+    // One watch on the Nodes: each is reported the moment it is Ready. The DNS Deployment goes in the
+    // moment every node is Ready (the scheduler places pods on Ready nodes only, so its two pods spread).
+    await watchUntil<NodeObject, true>(client, R.nodes, { timeoutMs: Math.max(0, deadline - Date.now()), what: 'every node Ready' }, (nodes) => {
+      for (const n of nodes.values()) {
+        const name = n.metadata.name ?? '';
+        if (!ready.has(name) && isNodeReady(n)) {
+          ready.add(name);
+          o.print(`node ${name} Ready (${((Date.now() - t0) / 1000).toFixed(1)}s, pod CIDR ${n.spec?.podCIDR ?? '?'})`);
         }
-        for (const n of nodes.items) {
-          const name = n.metadata.name ?? '';
-          if (!ready.has(name) && isNodeReady(n)) {
-            ready.add(name);
-            o.print(`node ${name} Ready (${((Date.now() - t0) / 1000).toFixed(1)}s, pod CIDR ${n.spec?.podCIDR ?? '?'})`);
-          }
-        }
-      } catch (err) {
-        lastError = (err as Error).message;
       }
-      if (ready.size < plan.nodes.length) await sleep(100);
-    }
+      if (!plan.nodes.every((p) => ready.has(p.name))) return undefined;
+      if (o.dns !== false) {
+        dnsInstalled = nodeIndependentAddons.then(() => installClusterDns(client, 2, 'deployment'));
+        dnsInstalled.catch(() => undefined); // awaited below
+      }
+      return true;
+    }).catch((err: Error) => {
+      if (!(err instanceof WatchUntilTimeout)) throw err;
+      const missing = plan.nodes.filter((n) => !ready.has(n.name));
+      const logs = missing.map((n) => `--- ${n.name} (${plan.paths.logs}/agent-${n.name}.log):\n${tail(`${plan.paths.logs}/agent-${n.name}.log`, 8)}`).join('\n');
+      throw new LabError(`nodes not Ready after ${o.timeoutSeconds}s: ${missing.map((n) => n.name).join(', ')} (${err.message})\n${logs}`);
+    });
     if (o.overlay === 'bgp') {
       await waitForBgpSessions(client, plan.nodes.map((n) => n.name), deadline).catch((err: Error) => {
         throw new LabError(`${err.message}\nthe router: ${labRouterSummary(o.router ?? 'bird', dataDir, plan.paths.logs)}`);
@@ -179,14 +178,11 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
     if (o.dns !== false) {
       await (dnsInstalled ?? installClusterDns(client));
       o.print(`cluster DNS: Deployment kube-system/coredns behind Service kube-dns ${CLUSTER_DNS_IP}; waiting for an answer`);
-      let answer: string | undefined;
-      while (!(answer = await probeClusterDns(plan.nodes[0].netns))) {
-        if (Date.now() > deadline) {
-          const pods = await client.list(R.pods, { namespace: 'kube-system' }).catch(() => undefined);
-          const states = (pods?.items ?? []).map((p) => `${p.metadata.name} on ${(p as { spec?: { nodeName?: string } }).spec?.nodeName ?? '?'}: ${(p as { status?: { phase?: string } }).status?.phase ?? '?'}`);
-          throw new LabError(`cluster DNS ${CLUSTER_DNS_IP} did not answer ${DNS_PROBE_NAME} from ${plan.nodes[0].netns} within ${o.timeoutSeconds}s (pods: ${states.join('; ') || 'none'}). Agent logs are in ${plan.paths.logs}.`);
-        }
-        await sleep(100);
+      const answer = await firstClusterDnsAnswer(plan.nodes[0].netns, deadline);
+      if (!answer) {
+        const pods = await client.list(R.pods, { namespace: 'kube-system' }).catch(() => undefined);
+        const states = (pods?.items ?? []).map((p) => `${p.metadata.name} on ${(p as { spec?: { nodeName?: string } }).spec?.nodeName ?? '?'}: ${(p as { status?: { phase?: string } }).status?.phase ?? '?'}`);
+        throw new LabError(`cluster DNS ${CLUSTER_DNS_IP} did not answer ${DNS_PROBE_NAME} from ${plan.nodes[0].netns} within ${o.timeoutSeconds}s (pods: ${states.join('; ') || 'none'}). Agent logs are in ${plan.paths.logs}.`);
       }
       o.print(`cluster DNS answers (${DNS_PROBE_NAME} -> ${answer}, ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     }

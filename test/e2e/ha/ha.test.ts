@@ -3,14 +3,18 @@
 // Faults under client traffic, with every acknowledged write recorded: kill -9 of one etcd member
 // (writes and a watch go on; the supervisor restarts it and it rejoins), kill -9 of the API server
 // holding the controller lease (a new holder takes over, a Deployment scale is reconciled, a new
-// pod runs and serves). `down` leaves the root namespace as it was. Run under the lab lock.
+// pod runs and serves). The lab runs the BGP overlay (`--ha --overlay bgp`): nodes on two underlay
+// segments joined only by the BIRD route reflector, pod traffic between nodes on BGP-learned routes.
+// A Node deleted with its agent running comes back: certificate revoked, new one with the bootstrap
+// token, Node registered again, Ready, BGP session and pod traffic back. `down` leaves the root
+// namespace as it was. Run under the lab lock.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeClient } from '../../../src/client/client.js';
+import { KubeClient, isAlreadyExists } from '../../../src/client/client.js';
 import { loadKubeconfig } from '../../../src/client/kubeconfig.js';
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject, WatchEvent } from '../../../src/api/types.js';
@@ -110,7 +114,7 @@ before(() => {
   if (!existsSync('/usr/bin/etcd')) throw new Error('/usr/bin/etcd is missing: `up --ha` runs Debian etcd-server (apt-get install etcd-server, or scripts/ensure-deps)');
   dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-e2e-ha-')), 'data');
   before0 = rootSnapshot();
-  const up = run(flatnet, ['up', '--ha', '--nodes', '2', '--data-dir', dataDir, '--timeout', '240']);
+  const up = run(flatnet, ['up', '--ha', '--overlay', 'bgp', '--nodes', '2', '--data-dir', dataDir, '--timeout', '240']);
   if (up.code !== 0) {
     run(flatnet, ['down', '--data-dir', dataDir]);
     throw new Error(`flatnet up --ha failed (exit ${up.code}):\n${up.out}${up.err}`);
@@ -153,6 +157,94 @@ test('up --ha: 3 healthy etcd members with one leader, 2 ready API servers, the 
   // Both servers are one API: a write through one is read through the other.
   await client(ha.servers[0]).create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   await eventually('the namespace through server-2', () => client(ha.servers[1]).get(R.namespaces, undefined, NS));
+});
+
+type PodObject = KubeObject & { spec: { nodeName?: string }; status?: { phase?: string; podIP?: string } };
+
+/** A netexec pod bound to `node`, Running with an address. */
+async function netexecOn(name: string, node: string): Promise<PodObject> {
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: name } }, spec: { nodeName: node, containers: [{ name: 'web', image: AGNHOST, args: ['netexec', '--http-port=8080'] }] } };
+  // Retried: a kept-alive connection the server closed while the test waited can fail the first write (EPIPE).
+  await eventually(`pod ${name} created`, () => client(servers()[0]).create(R.pods, pod).then(() => true, (err: unknown) => {
+    if (isAlreadyExists(err)) return true;
+    throw err;
+  }));
+  return eventually(`pod ${name} Running on ${node}`, async () => {
+    const p = (await client(servers()[0]).get(R.pods, NS, name)) as PodObject | undefined;
+    return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;
+  });
+}
+
+/** Pod `from` asks pod `to` for its hostname (agnhost /dial): traffic from pod to pod, answered through the node of `from`. */
+function dialPodToPod(nodeNetns: string, from: PodObject, to: PodObject): string | undefined {
+  const url = `http://${from.status!.podIP}:8080/dial?request=hostname&protocol=http&host=${to.status!.podIP}&port=8080&tries=1`;
+  const r = run('ip', ['netns', 'exec', nodeNetns, 'curl', '-sS', '--max-time', '10', url]);
+  if (r.code !== 0) return undefined;
+  return (JSON.parse(r.out) as { responses?: string[] }).responses?.[0];
+}
+
+/** The route `cidr` in a node's namespace as the kernel has it (protocol, gateway). */
+function nodeRoute(nodeNetns: string, cidr: string): { protocol?: string; gateway?: string } | undefined {
+  const out = run('ip', ['-n', nodeNetns, '-j', 'route', 'show', cidr]).out;
+  return (JSON.parse(out || '[]') as { protocol?: string; gateway?: string }[])[0];
+}
+
+async function podCIDROf(node: string): Promise<string> {
+  const n = (await client(servers()[0]).get(R.nodes, undefined, node)) as (KubeObject & { spec?: { podCIDR?: string } }) | undefined;
+  assert.ok(n?.spec?.podCIDR, `${node} has a pod CIDR`);
+  return n.spec.podCIDR;
+}
+
+let podA: PodObject;
+let podB: PodObject;
+
+test('--ha --overlay bgp: each node learns the other pod CIDR by BGP (via the router on its own segment); pod-to-pod traffic across the segments flows on those routes', async () => {
+  const [n1, n2] = state.plan.nodes;
+  assert.notEqual(n1.segment?.gateway, n2.segment?.gateway, 'the nodes are on two underlay segments');
+  const st = run(flatnet, ['bgp', 'status', '--kubeconfig', state.plan.kubeconfig]);
+  assert.equal(st.code, 0, st.out + st.err);
+  for (const n of [n1, n2]) assert.match(st.out, new RegExp(`${n.name} +${n.segment!.gateway.replace(/\./g, '\\.')} +64512 +Established`), st.out);
+  const [cidr1, cidr2] = await Promise.all([podCIDROf(n1.name), podCIDROf(n2.name)]);
+  for (const [n, other] of [[n1, cidr2], [n2, cidr1]] as const) {
+    const route = await eventually(`${n.name}: a BGP route to ${other}`, () => {
+      const r = nodeRoute(n.netns, other);
+      return r?.protocol === 'bgp' ? r : undefined;
+    }, 60_000);
+    assert.equal(route.gateway, n.segment!.gateway, `${n.name} reaches ${other} through the router on its segment`);
+  }
+  podA = await netexecOn('bgp-a', n1.name);
+  podB = await netexecOn('bgp-b', n2.name);
+  assert.equal(await eventually('bgp-a -> bgp-b', () => dialPodToPod(n1.netns, podA, podB), 60_000), 'bgp-b');
+  assert.equal(await eventually('bgp-b -> bgp-a', () => dialPodToPod(n2.netns, podB, podA), 60_000), 'bgp-a');
+});
+
+test('kubectl delete node with its agent running: its certificate is revoked, the agent gets a new one with its bootstrap token and registers the Node again; Ready, Lease owned by the new Node, BGP and pod traffic back', async () => {
+  const n2 = state.plan.nodes[1];
+  const admin = client(servers()[0]);
+  const old = await admin.get(R.nodes, undefined, n2.name);
+  assert.ok(old?.metadata.uid);
+  const del = run('kubectl', ['--kubeconfig', state.plan.kubeconfig, 'delete', 'node', n2.name]);
+  assert.equal(del.code, 0, del.err);
+  const again = await eventually(`${n2.name} registered again and Ready`, async () => {
+    const n = await admin.get(R.nodes, undefined, n2.name);
+    const ready = (n?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    return n && n.metadata.uid !== old.metadata.uid && ready ? n : undefined;
+  }, 180_000);
+  const log = readFileSync(join(state.plan.paths.logs, `agent-${n2.name}.log`), 'utf8');
+  assert.match(log, /refuses the node client certificate \(401 Unauthorized\)/);
+  assert.ok((log.match(/node client certificate issued/g) ?? []).length >= 2, 'a second node client certificate, issued with the bootstrap token');
+  assert.match(log, /the Node object is gone \(deleted\); registering the node again/);
+  await eventually('the node Lease owned by the new Node', async () => {
+    const lease = await admin.get(R.leases, 'kube-node-lease', n2.name);
+    return (lease?.metadata as { ownerReferences?: { uid?: string }[] } | undefined)?.ownerReferences?.some((r) => r.uid === again.metadata.uid);
+  });
+  const st = await eventually(`${n2.name}'s BGP session Established again`, () => {
+    const r = run(flatnet, ['bgp', 'status', '--kubeconfig', state.plan.kubeconfig]);
+    return new RegExp(`${n2.name} +\\S+ +64512 +Established`).test(r.out) && r.out;
+  });
+  assert.ok(st);
+  // The pods bound to the node keep running (the Node is back before anything would remove them) and still talk across the segments.
+  assert.equal(await eventually('bgp-a -> bgp-b after the re-registration', () => dialPodToPod(state.plan.nodes[0].netns, podA, podB), 60_000), 'bgp-b');
 });
 
 test('kill -9 of the etcd leader: writes and a watch go on, nothing acknowledged is lost, the supervisor restarts the member and it rejoins', async () => {
