@@ -4,16 +4,31 @@
 // kube-apiserver's from above: kube-apiserver adds TLS, authn, admission, validation and its
 // watch cache on top of exactly these etcd calls.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
+import { createEtcdPki } from '../../src/lab/ha-etcd-pki.js';
+
+/** TLS with client certificates to an etcd member, as kubeadm and `flatnet up --ha` run it: the PEMs and their files. */
+export interface EtcdClientTls {
+  url: string;
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
 
 export interface Etcd {
+  /** Plain http:// client URL (the JSON gateway the watch rows and the HTTP peer use). */
   url: string;
+  /** With startEtcd({ tls: true }): an https:// listener that asks for a client certificate signed by its CA. */
+  tls?: EtcdClientTls;
   version: string;
   put(key: string, value: string): Promise<void>;
   /** All keys under `prefix`, answering how many came back. */
@@ -75,8 +90,11 @@ export interface LibraryPeer {
   close(): void;
 }
 
-export function libraryPeer(url: string): LibraryPeer {
-  const client = new Etcd3({ hosts: url });
+export function libraryPeer(url: string, tls?: Pick<EtcdClientTls, 'caPem' | 'certPem' | 'keyPem'>): LibraryPeer {
+  const client = new Etcd3({
+    hosts: url,
+    ...(tls ? { credentials: { rootCertificate: Buffer.from(tls.caPem), certChain: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) } } : {}),
+  });
   return {
     put: async (key, value) => {
       await client.put(key).value(value).exec();
@@ -97,15 +115,44 @@ export function libraryPeer(url: string): LibraryPeer {
   };
 }
 
-/** Starts etcd (the `etcd` binary, Debian's etcd-server) with its data in a temporary directory. */
-export async function startEtcd(): Promise<Etcd> {
+/** The member's certificate (127.0.0.1) and a client certificate from a fresh CA, written (0600) into `dir` (0700). */
+function benchPki(dir: string, url: string): EtcdClientTls & { memberCertFile: string; memberKeyFile: string } {
+  const pki = createEtcdPki([{ name: 'bench', ip: '127.0.0.1' }]);
+  const member = pki.members.get('bench')!;
+  const file = (name: string, pem: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, pem, { mode: 0o600 });
+    return path;
+  };
+  return {
+    url,
+    caPem: pki.ca.certPem,
+    certPem: pki.apiserverClient.certPem,
+    keyPem: pki.apiserverClient.keyPem,
+    caFile: file('ca.crt', pki.ca.certPem),
+    certFile: file('client.crt', pki.apiserverClient.certPem),
+    keyFile: file('client.key', pki.apiserverClient.keyPem),
+    memberCertFile: file('member.crt', member.certPem),
+    memberKeyFile: file('member.key', member.keyPem),
+  };
+}
+
+/**
+ * Starts etcd (the `etcd` binary, Debian's etcd-server) with its data in a temporary directory.
+ * With `tls`, it also listens on an https:// client URL with --client-cert-auth, as kubeadm and
+ * `flatnet up --ha` run it (the plain http:// URL stays for the JSON gateway).
+ */
+export async function startEtcd(opts: { tls?: boolean } = {}): Promise<Etcd> {
   const dir = mkdtempSync(join(tmpdir(), 'flatnet-bench-etcd-'));
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
+  const tls = opts.tls ? benchPki(dir, `https://127.0.0.1:${await freePort()}`) : undefined;
+  const clientUrls = tls ? `${url},${tls.url}` : url;
+  const tlsArgs = tls ? ['--client-cert-auth', '--trusted-ca-file', tls.caFile, '--cert-file', tls.memberCertFile, '--key-file', tls.memberKeyFile] : [];
   const child: ChildProcess = spawn(
     'etcd',
-    ['--name', 'bench', '--data-dir', join(dir, 'data'), '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `bench=${peer}`, '--log-level', 'error', '--logger', 'zap'],
+    ['--name', 'bench', '--data-dir', join(dir, 'data'), '--listen-client-urls', clientUrls, '--advertise-client-urls', clientUrls, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `bench=${peer}`, ...tlsArgs, '--log-level', 'error', '--logger', 'zap'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let logs = '';
@@ -137,6 +184,7 @@ export async function startEtcd(): Promise<Etcd> {
   }
   return {
     url,
+    tls: tls && { url: tls.url, caPem: tls.caPem, certPem: tls.certPem, keyPem: tls.keyPem, caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile },
     version,
     put: async (key, value) => {
       await request(agent, url, '/v3/kv/put', { key: b64(key), value: b64(value) });

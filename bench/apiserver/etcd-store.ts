@@ -1,11 +1,14 @@
 // The etcd store's rows of the API server benchmark, in interleaved rounds (the order of the three
 // create runs rotates each round, so load drifts hit them alike):
 //   - creates/s through `flatnet server --store etcd` (on an etcd member of its own, server-store.ts),
-//   - raw puts of the same JSON through etcd3 (the gRPC client library the store uses) on a peer
-//     member: what the issue's target compares with,
+//   - raw puts of the same JSON through etcd3 (the maintained Node.js etcd v3 client, on grpc-js) on
+//     a peer member: what the issue's target compares with,
 //   - on that peer, the transaction kube-apiserver sends for a create (put if absent, else read)
 //     with one watch open on the prefix (kube-apiserver's watch cache): the etcd work under
 //     kube-apiserver, and exactly what flatnet's etcd does.
+// Both etcds serve clients over TLS with client certificates, as kubeadm and `flatnet up --ha` run
+// etcd (the server gets --etcd-cafile/--etcd-certfile/--etcd-keyfile, the peer's client the same
+// kind of certificate); --etcd-plain runs both without TLS instead.
 // All at 32 in flight, with the CPU each process spent per create (server; its etcd; the peer etcd;
 // this process, the client): on a shared 2-core machine the rates follow the CPU the whole path
 // needs, which the load average does not change. Then watch delivery latency (create request sent
@@ -14,7 +17,7 @@
 // (the fan-out; it also holds the create and the watchers' TLS handshakes). Prints the load
 // average with every round.
 //
-//   node --import tsx bench/apiserver/etcd-store.ts [--rounds N] [--creates N] [--rate N] [--seconds N] [--store etcd|sqlite|memory]
+//   node --import tsx bench/apiserver/etcd-store.ts [--rounds N] [--creates N] [--rate N] [--seconds N] [--store etcd|sqlite|memory] [--etcd-plain]
 //
 // --store defaults to etcd here; --rate (default 50/s) should stay under what the server sustains
 // on the machine, or the latency measured is the queue of writes, not the fan-out. Profile the
@@ -38,6 +41,7 @@ const ROUNDS = flag('rounds', 3);
 const CREATES = flag('creates', 2000);
 const RATE = flag('rate', 50);
 const SECONDS = flag('seconds', 5);
+const ETCD_TLS = !process.argv.includes('--etcd-plain');
 
 const load = () => loadavg()[0].toFixed(1);
 
@@ -64,13 +68,13 @@ async function measured(serverPid: number | undefined, etcdPid: number, make: (i
 }
 
 async function main(): Promise<void> {
-  const s = await startBenchServer(STORE);
+  const s = await startBenchServer(STORE, { etcdTls: ETCD_TLS });
   const serverPid = childPid('src/cli/main.ts');
   const serverEtcdPid = STORE === 'etcd' ? childPid('--initial-cluster') : undefined;
-  const etcd = await startEtcd();
+  const etcd = await startEtcd({ tls: ETCD_TLS });
   const peerPid = childPid(`--listen-client-urls ${etcd.url}`);
-  const lib: LibraryPeer = libraryPeer(etcd.url);
-  process.stdout.write(`store ${STORE}, etcd ${etcd.version}; ${CREATES} ConfigMap creates a round, ${CONCURRENCY} in flight; watch: ${WATCHERS} watchers, ${RATE} creates/s for ${SECONDS} s\n`);
+  const lib: LibraryPeer = libraryPeer(etcd.tls?.url ?? etcd.url, etcd.tls);
+  process.stdout.write(`store ${STORE}, etcd ${etcd.version} (${ETCD_TLS ? 'TLS with client certificates' : 'plain'}); ${CREATES} ConfigMap creates a round, ${CONCURRENCY} in flight; watch: ${WATCHERS} watchers, ${RATE} creates/s for ${SECONDS} s\n`);
   process.stdout.write('CPU µs per create: server (main thread, busiest other thread) / its etcd / client (this process); peer: etcd / client\n');
   process.stdout.write('round  load       flatnet/s  (server(main,other)/etcd/client µs)  puts/s  (etcd/client µs)  ratio  txn+watch/s  (etcd/client µs)  ratio\n');
   const watchRows: string[] = [];

@@ -15,14 +15,20 @@ export function benchStoreOf(argv: string[]): BenchStore {
   return kind;
 }
 
-/** Starts `flatnet server` (no controllers) on `kind`; stop() also stops its etcd. */
-export async function startBenchServer(kind: string): Promise<TestServer> {
+/**
+ * Starts `flatnet server` (no controllers) on `kind`; stop() also stops its etcd. With `etcdTls`
+ * the server talks to its etcd over TLS with a client certificate (--etcd-cafile/certfile/keyfile),
+ * as `flatnet up --ha` runs it.
+ */
+export async function startBenchServer(kind: string, opts: { etcdTls?: boolean; args?: string[] } = {}): Promise<TestServer> {
   const store = benchStoreOf(['--store', kind]);
-  if (store !== 'etcd') return startTestServer({ store, controllers: false });
-  const etcd = await startEtcd();
+  if (store !== 'etcd') return startTestServer({ store, controllers: false, args: opts.args });
+  const etcd = await startEtcd({ tls: opts.etcdTls });
+  const t = etcd.tls;
+  const etcdArgs = t ? ['--etcd-servers', t.url, '--etcd-cafile', t.caFile, '--etcd-certfile', t.certFile, '--etcd-keyfile', t.keyFile] : ['--etcd-servers', etcd.url];
   let server: TestServer;
   try {
-    server = await startTestServer({ controllers: false, args: ['--store', 'etcd', '--etcd-servers', etcd.url] });
+    server = await startTestServer({ controllers: false, args: ['--store', 'etcd', ...etcdArgs, ...(opts.args ?? [])] });
   } catch (err) {
     await etcd.stop();
     throw err;

@@ -9,6 +9,11 @@ export interface EtcdEvent {
   rev: number;
   /** True when this put created the key. */
   created: boolean;
+  /**
+   * Set when the event is this API server's own write (the request id): the value is then left
+   * out, since the main thread holds the object it sent (exactly what etcd stored at `rev`).
+   */
+  own?: number;
 }
 
 export interface WriteRequest {

@@ -27,6 +27,8 @@ const { port, signal, prefix } = init;
 const client = new EtcdGrpc(init.endpoints, init.tls);
 /** The newest revision the watch has delivered. */
 let watchedRev = 0;
+/** Revisions our own successful writes produced whose watch event has not arrived yet -> the write's request id. */
+const ownRevs = new Map<number, number>();
 const revWaiters: { rev: number; resolve: () => void }[] = [];
 /** How long to wait before watching again after a watch ended (doubles up to 1 s while it keeps failing). */
 let rewatchDelay = 50;
@@ -132,13 +134,13 @@ function watchFrom(): void {
       }
       rewatchDelay = 50;
       if (res.events.length === 0) return;
-      const events: EtcdEvent[] = res.events.map((ev) => ({
-        type: ev.type,
-        key: ev.kv.key,
-        value: ev.kv.value,
-        rev: ev.kv.modRev,
-        created: ev.kv.createRev === ev.kv.modRev,
-      }));
+      const events: EtcdEvent[] = res.events.map((ev) => {
+        const rev = ev.kv.modRev;
+        const own = ev.type === 'put' ? ownRevs.get(rev) : undefined;
+        if (own === undefined) return { type: ev.type, key: ev.kv.key, value: ev.kv.value, rev, created: ev.kv.createRev === rev };
+        ownRevs.delete(rev);
+        return { type: ev.type, key: ev.kv.key, value: '', rev, created: ev.kv.createRev === rev, own };
+      });
       post({ kind: 'events', events });
       advance(events[events.length - 1].rev);
     },
@@ -196,6 +198,17 @@ function write(req: WriteRequest): Promise<WriteReply> {
     if (res.succeeded) {
       const rev = res.revision;
       deadline.what = `the watch event of revision ${rev}`;
+      // Its event goes to the main thread without the value (the main thread holds the object)
+      // unless the watch delivered it already; a write that times out first takes that back, so
+      // its event, when it comes after the failed answer, carries the value again.
+      if (req.op !== 'delete' && rev > watchedRev) {
+        ownRevs.set(rev, req.id);
+        const fail = deadline.fail;
+        deadline.fail = (err) => {
+          ownRevs.delete(rev);
+          fail(err);
+        };
+      }
       await watched(rev);
       return { kind: 'reply', id: req.id, ok: true, rev };
     }

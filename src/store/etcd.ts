@@ -78,10 +78,16 @@ export class EtcdStore implements Store {
   private ready: Promise<void>;
   /** The entry each write produced, found among the events as they are applied (by revision). */
   private readonly produced = new Map<number, StoreEntry>();
-  /** Asynchronous writes waiting for their answer, by request id. */
   /** Writes not yet posted to the worker (see flush). */
   private outbox: WriteRequest[] = [];
+  /** Asynchronous writes waiting for their answer, by request id. */
   private readonly pending = new Map<number, { req: Omit<WriteRequest, 'kind' | 'id'>; resolve: (e: StoreEntry) => void; reject: (err: Error) => void }>();
+  /**
+   * The objects of creates and updates in flight, by request id, until their answer: the watch
+   * event of our own write comes without its value (etcd-protocol.ts), and the cache takes this
+   * object (what etcd stored, less resourceVersion) instead of parsing the JSON back.
+   */
+  private readonly sent = new Map<number, KubeObject>();
 
   private constructor(private readonly opts: EtcdStoreOptions) {
     this.prefix = opts.prefix ?? DEFAULT_ETCD_PREFIX;
@@ -173,6 +179,7 @@ export class EtcdStore implements Store {
       const waiting = this.pending.get(msg.id);
       if (!waiting) return;
       this.pending.delete(msg.id);
+      this.sent.delete(msg.id);
       try {
         waiting.resolve(this.answer(waiting.req, msg));
       } catch (err) {
@@ -186,6 +193,7 @@ export class EtcdStore implements Store {
   private failPending(message: string): void {
     for (const { reject } of this.pending.values()) reject(new Error(`etcd store: ${message}`));
     this.pending.clear();
+    this.sent.clear();
   }
 
   /** Applies one etcd event to the cache at the event's revision (which notifies watchers). */
@@ -201,7 +209,11 @@ export class EtcdStore implements Store {
       if (ev.type === 'delete') {
         if (this.cache.get(resource, ns, name)) entry = this.cache.delete(resource, ns, name);
       } else {
-        const obj = JSON.parse(ev.value) as KubeObject;
+        const obj = ev.own === undefined ? (JSON.parse(ev.value) as KubeObject) : this.sent.get(ev.own);
+        if (!obj) {
+          this.fatal(`the etcd watch delivered revision ${ev.rev} of ${ev.key} as this server's write, but no such write is in flight`);
+          return;
+        }
         entry = ev.created || !this.cache.get(resource, ns, name) ? this.cache.create(resource, obj) : this.cache.update(resource, obj);
       }
       if (entry) this.produced.set(ev.rev, entry);
@@ -219,9 +231,10 @@ export class EtcdStore implements Store {
   }
 
   /** Sends a write to the worker and blocks until it is answered, applying what arrives meanwhile. */
-  private call(req: Omit<WriteRequest, 'kind' | 'id'>): StoreEntry {
+  private call(req: Omit<WriteRequest, 'kind' | 'id'>, obj?: KubeObject): StoreEntry {
     if (this.closed) throw new Error('the etcd store is closed');
     const id = this.nextId++;
+    if (obj) this.sent.set(id, obj);
     this.outbox.push({ ...req, kind: 'write', id });
     this.flush();
     const deadline = Date.now() + this.timeoutMs * 2 + 1000;
@@ -237,18 +250,24 @@ export class EtcdStore implements Store {
       }
       if (reply) break;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`etcd store: no answer to a ${req.op} of ${req.key} within ${this.timeoutMs * 2} ms`);
+      if (left <= 0) {
+        // Its event, should it still come, is applied from the value (the worker answers it timed out before it forgets the write).
+        this.sent.delete(id);
+        throw new Error(`etcd store: no answer to a ${req.op} of ${req.key} within ${this.timeoutMs * 2} ms`);
+      }
       Atomics.wait(this.signal, 0, 0, left);
     }
+    this.sent.delete(id);
     return this.answer(req, reply);
   }
 
   /** Sends a write to the worker; settles when the worker answers (see handle). */
-  private send(req: Omit<WriteRequest, 'kind' | 'id'>): Promise<StoreEntry> {
+  private send(req: Omit<WriteRequest, 'kind' | 'id'>, obj?: KubeObject): Promise<StoreEntry> {
     if (this.closed) return Promise.reject(new Error('the etcd store is closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { req, resolve, reject });
+      if (obj) this.sent.set(id, obj);
       if (this.outbox.push({ ...req, kind: 'write', id }) === 1) setImmediate(this.flush);
     });
   }
@@ -313,11 +332,11 @@ export class EtcdStore implements Store {
   }
 
   create(resource: string, obj: KubeObject): StoreEntry {
-    return this.commitTo(obj, this.call(this.createRequest(resource, obj)));
+    return this.commitTo(obj, this.call(this.createRequest(resource, obj), obj));
   }
 
   update(resource: string, obj: KubeObject, expectedRev?: number): StoreEntry {
-    return this.commitTo(obj, this.call(this.updateRequest(resource, obj, expectedRev)));
+    return this.commitTo(obj, this.call(this.updateRequest(resource, obj, expectedRev), obj));
   }
 
   delete(resource: string, ns: string, name: string, expectedRev?: number): StoreEntry {
@@ -325,11 +344,11 @@ export class EtcdStore implements Store {
   }
 
   async createAsync(resource: string, obj: KubeObject): Promise<StoreEntry> {
-    return this.commitTo(obj, await this.send(this.createRequest(resource, obj)));
+    return this.commitTo(obj, await this.send(this.createRequest(resource, obj), obj));
   }
 
   async updateAsync(resource: string, obj: KubeObject, expectedRev?: number): Promise<StoreEntry> {
-    return this.commitTo(obj, await this.send(this.updateRequest(resource, obj, expectedRev)));
+    return this.commitTo(obj, await this.send(this.updateRequest(resource, obj, expectedRev), obj));
   }
 
   deleteAsync(resource: string, ns: string, name: string, expectedRev?: number): Promise<StoreEntry> {

@@ -83,6 +83,45 @@ test('etcd holds each object under its key, without resourceVersion; the revisio
   }
 });
 
+test('a store caches its own writes (from the objects it sent) exactly as another store reads them back from etcd', async () => {
+  const prefix = nextPrefix();
+  const writer = await openEtcdStore({ endpoints: [member.url], prefix });
+  const reader = await openEtcdStore({ endpoints: [member.url], prefix });
+  try {
+    const sent = pod('a', { v: '1' });
+    const created = await writer.createAsync(PODS, sent);
+    // The cache holds the entry the write answered, at the write's revision.
+    assert.equal(writer.get(PODS, 'default', 'a'), created);
+    assert.equal(sent.metadata.resourceVersion, String(created.rev));
+    const updated = await writer.updateAsync(PODS, pod('a', { v: '2' }), created.rev);
+    const synced = writer.update(PODS, pod('a', { v: '3' }), updated.rev);
+    const writes = [created, updated, synced];
+    // Many in flight at once, each its own revision.
+    writes.push(...(await Promise.all(Array.from({ length: 20 }, (_, i) => writer.createAsync(PODS, pod(`m${i}`, { i: String(i) }))))));
+    const last = Math.max(...writes.map((w) => w.rev));
+    await until('the reader at the last write', () => reader.revision >= last);
+    for (const name of ['a', ...Array.from({ length: 20 }, (_, i) => `m${i}`)]) {
+      const mine = writer.get(PODS, 'default', name)!;
+      const theirs = reader.get(PODS, 'default', name)!;
+      assert.equal(mine.rev, theirs.rev, name);
+      assert.equal(mine.obj.metadata.resourceVersion, String(mine.rev), name);
+      assert.deepEqual(JSON.parse(mine.json), JSON.parse(theirs.json), name);
+      assert.deepEqual(mine.obj, theirs.obj, name);
+    }
+    assert.deepEqual(writer.get(PODS, 'default', 'a')?.obj.metadata.labels, { v: '3' });
+    // The writer's watch history holds the same events as the reader's.
+    const history = (store: typeof writer) => {
+      const seen: string[] = [];
+      store.watch(PODS, created.rev - 1, (ev) => seen.push(`${ev.type} ${ev.rev} ${ev.entry.json}`))();
+      return seen;
+    };
+    assert.deepEqual(history(writer).map((l) => l.replace(/ \{.*/, '')), history(reader).map((l) => l.replace(/ \{.*/, '')));
+  } finally {
+    writer.close();
+    reader.close();
+  }
+});
+
 test('two stores on one etcd: writes through one reach the other\'s watches; conflicts are real', async () => {
   const prefix = nextPrefix();
   const one = await openEtcdStore({ endpoints: [member.url], prefix });
