@@ -134,20 +134,52 @@ export function bootstrapTokenAuthenticator(secret: (name: string) => KubeObject
  */
 export type CertificateRevocationCheck = (serial: string, commonName: string, organizations: readonly string[]) => boolean;
 
-/**
- * The user a verified client certificate names: CN the username, each O a group; null when
- * `stillValid` refuses it (revoked), undefined when the connection shows no certificate.
- */
-export function certificateUser(socket: IncomingMessage['socket'], stillValid?: CertificateRevocationCheck): RequestUser | null | undefined {
+/** What a verified client certificate says: its serial (upper-case hex), subject and end of validity. */
+export interface CertificateIdentity {
+  serial: string;
+  commonName: string;
+  organizations: readonly string[];
+  /** notAfter, ms since the epoch (NaN when the certificate does not say). */
+  notAfter: number;
+}
+
+/** The identity of the client certificate the TLS layer verified on `socket`, if any. */
+export function peerCertificateIdentity(socket: IncomingMessage['socket']): CertificateIdentity | undefined {
   const tlsSocket = socket as TLSSocket;
   if (typeof tlsSocket.getPeerCertificate !== 'function' || tlsSocket.authorized !== true) return undefined;
   const cert = tlsSocket.getPeerCertificate();
   const cn = cert?.subject?.CN;
   if (!cn || typeof cn !== 'string') return undefined;
   const o = cert.subject.O as string | string[] | undefined;
-  const orgs = o === undefined ? [] : Array.isArray(o) ? o : [o];
-  if (stillValid && !stillValid(String(cert.serialNumber ?? '').toUpperCase(), cn, orgs)) return null;
-  return { kind: 'certificate', username: cn, groups: [...orgs.filter((g) => g !== GROUP_AUTHENTICATED), GROUP_AUTHENTICATED] };
+  const organizations = o === undefined ? [] : Array.isArray(o) ? o : [o];
+  return { serial: String(cert.serialNumber ?? '').toUpperCase(), commonName: cn, organizations, notAfter: Date.parse(cert.valid_to ?? '') };
+}
+
+/**
+ * The user a certificate names (CN the username, each O a group), or undefined when it has expired
+ * (checked per request, as upstream's x509 authenticator: a kept-alive connection outlives it) or
+ * `stillValid` refuses it (revoked).
+ */
+export function certificateIdentityUser(id: CertificateIdentity, stillValid?: CertificateRevocationCheck, now = Date.now()): RequestUser | undefined {
+  if (now >= id.notAfter) return undefined;
+  if (stillValid && !stillValid(id.serial, id.commonName, id.organizations)) return undefined;
+  return { kind: 'certificate', username: id.commonName, groups: [...id.organizations.filter((g) => g !== GROUP_AUTHENTICATED), GROUP_AUTHENTICATED] };
+}
+
+/**
+ * The user a verified client certificate names; null when it is refused (revoked or expired),
+ * undefined when the connection shows no certificate.
+ */
+export function certificateUser(socket: IncomingMessage['socket'], stillValid?: CertificateRevocationCheck): RequestUser | null | undefined {
+  const id = peerCertificateIdentity(socket);
+  if (!id) return undefined;
+  return certificateIdentityUser(id, stillValid) ?? null;
+}
+
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
 }
 
 export class Authenticator {
@@ -162,11 +194,13 @@ export class Authenticator {
     if (byCertificate) return byCertificate;
     // A revoked certificate is a failed login, not a reason to fall through to a token.
     if (byCertificate === null) return undefined;
-    const header = req.headers.authorization;
-    if (!header) return undefined;
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) return undefined;
-    return this.authenticateToken(m[1]);
+    const token = bearerToken(req.headers.authorization);
+    return token === undefined ? undefined : this.authenticateToken(token);
+  }
+
+  /** The user a client certificate seen earlier still names now (undefined once it is revoked or expired). */
+  authenticateCertificate(id: CertificateIdentity, now = Date.now()): RequestUser | undefined {
+    return certificateIdentityUser(id, this.certificateStillValid, now);
   }
 
   authenticateToken(token: string): RequestUser | undefined {

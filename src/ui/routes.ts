@@ -21,6 +21,7 @@ import { readAsset, indexHtml, CONTENT_SECURITY_POLICY } from './assets.js';
 import { matrixPods, policyView } from './policy-view.js';
 import { serviceView } from './service-view.js';
 import { LOGIN_CODE_TTL_MS, LoginCodes, Sessions, sessionCookie, sessionIdFromCookie } from './sessions.js';
+import { credentialOf, currentUser } from './session-credential.js';
 import { AgentTraceKernel, AgentTraceError } from '../trace/agent-kernel.js';
 import { kernelTrace, modelOnlyResult, prepareTrace, TraceFormError } from './trace-form.js';
 import { collectionPath, parseLiveResources, serveLiveStream } from './live-stream.js';
@@ -28,6 +29,8 @@ import { collectionPath, parseLiveResources, serveLiveStream } from './live-stre
 const log = createLogger('ui');
 
 export const UI_PREFIX = '/ui';
+/** How often a long-lived answer (the live and flow streams) checks that its session's credential still authenticates. */
+export const STREAM_RECHECK_MS = 5_000;
 export const LOGIN_LINKS_PATH = '/ui/login-links';
 
 export function isUiPath(pathname: string): boolean {
@@ -88,15 +91,12 @@ export class WebUi {
       return this.login(res, query.get('code') ?? '');
     }
     const sessionId = sessionIdFromCookie(req.headers.cookie);
-    const user = this.sessions.user(sessionId);
-    if (pathname === UI_PREFIX || pathname === `${UI_PREFIX}/`) {
-      if (!user) return sendHtml(res, 401, messagePage('Not logged in', 'Run `flatnet ui` for a login link.'));
-      return sendHtml(res, 200, indexHtml());
-    }
+    const user = this.sessionUser(sessionId);
     if (!user) {
       if (pathname.startsWith('/ui/api/')) throw errors.unauthorized();
       return sendHtml(res, 401, messagePage('Not logged in', 'Run `flatnet ui` for a login link.'));
     }
+    if (pathname === UI_PREFIX || pathname === `${UI_PREFIX}/`) return sendHtml(res, 200, indexHtml());
     if (pathname.startsWith('/ui/assets/')) {
       const asset = await readAsset(pathname.slice('/ui/assets/'.length));
       if (!asset) throw errors.pathNotFound();
@@ -111,12 +111,42 @@ export class WebUi {
     }
     if (method === 'POST') checkSameOrigin(req);
     if (pathname === '/ui/api/whoami') return sendJson(res, 200, { username: user.username, groups: user.groups ?? [] });
-    if (pathname === '/ui/api/live') return this.live(req, res, user, query);
-    if (pathname === '/ui/api/flows') return this.flows(req, res, user, query);
+    if (pathname === '/ui/api/live') {
+      this.endWithSession(res, sessionId!);
+      return this.live(req, res, user, query);
+    }
+    if (pathname === '/ui/api/flows') {
+      this.endWithSession(res, sessionId!);
+      return this.flows(req, res, user, query);
+    }
     if (pathname === '/ui/api/policy') return this.policy(res, user, query);
     if (pathname === '/ui/api/service') return this.service(res, user, query);
     if (pathname === '/ui/api/trace') return this.trace(req, res, user);
     throw errors.pathNotFound();
+  }
+
+  /**
+   * The user a session acts as, while it is open and the credential it was made from still
+   * authenticates as that user; a session whose credential no longer does is closed.
+   */
+  private sessionUser(sessionId: string | undefined): RequestUser | undefined {
+    const session = this.sessions.get(sessionId);
+    if (!session) return undefined;
+    const user = currentUser(this.deps.access.authenticator, session.credential, session.user);
+    if (!user) {
+      this.sessions.close(sessionId);
+      log.info('browser session closed: its credential no longer authenticates', { user: session.user.username });
+    }
+    return user;
+  }
+
+  /** Ends a long-lived answer once its session is closed or its credential stops authenticating (checked every STREAM_RECHECK_MS). */
+  private endWithSession(res: ServerResponse, sessionId: string): void {
+    const timer = setInterval(() => {
+      if (!this.sessionUser(sessionId)) res.destroy();
+    }, STREAM_RECHECK_MS);
+    timer.unref();
+    res.on('close', () => clearInterval(timer));
   }
 
   /** POST /ui/login-links, with the caller's own credentials: a one-time link that logs a browser in as the caller. */
@@ -124,8 +154,9 @@ export class WebUi {
     if ((req.method ?? 'GET') !== 'POST') throw errors.methodNotAllowed('a login link is created with POST');
     if (wantsImpersonation(req)) throw errors.badRequest('a login link is for the caller itself: impersonation headers are refused here');
     const user = this.deps.access.authenticator.authenticate(req);
-    if (!user) throw errors.unauthorized();
-    const { code, expires } = this.codes.issue(user);
+    const credential = credentialOf(req);
+    if (!user || !credential) throw errors.unauthorized();
+    const { code, expires } = this.codes.issue({ user, credential });
     log.info('login link issued', { user: user.username });
     sendJson(res, 201, { path: `/ui/login?code=${code}`, expiresInSeconds: Math.round(this.codes.ttlMs / 1000), expires: new Date(expires).toISOString() });
   }
@@ -133,7 +164,7 @@ export class WebUi {
   private login(res: ServerResponse, code: string): void {
     const r = this.codes.redeem(code);
     if (!r.ok) return sendHtml(res, 401, messagePage('Login refused', r.reason));
-    const session = this.sessions.open(r.user);
+    const session = this.sessions.open({ user: r.user, credential: r.credential });
     log.info('browser session opened', { user: r.user.username });
     sendHtml(res, 303, messagePage('Logged in', 'Continue to /ui/.'), { location: '/ui/', 'set-cookie': sessionCookie(session.id, Math.round(this.sessions.ttlMs / 1000), true) });
   }

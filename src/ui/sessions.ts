@@ -1,10 +1,13 @@
 // The web view's logins: a one-time code (what `flatnet ui` prints inside a link) that a browser
 // trades once, within its lifetime, for a session bound to the identity that asked for the code.
-// Pure bookkeeping with an injected clock; the HTTP side is src/ui/routes.ts. One identity holds at
+// Each keeps the credential the identity authenticated with, so that the HTTP side
+// (src/ui/routes.ts) checks it again on every request (src/ui/session-credential.ts).
+// Pure bookkeeping with an injected clock. One identity holds at
 // most a fixed number of live codes and of sessions (a new one replaces its oldest), so no client
 // can make the server keep an unbounded number of them.
 import { randomBytes } from 'node:crypto';
 import type { RequestUser } from '../apiserver/authorize.js';
+import type { SessionCredential } from './session-credential.js';
 
 export const LOGIN_CODE_TTL_MS = 60_000;
 export const SESSION_TTL_MS = 8 * 3600_000;
@@ -15,12 +18,17 @@ export const MAX_SESSIONS_PER_USER = 32;
 
 export type Clock = () => number;
 
-interface Grant {
+/** Who a code or session stands for, and the credential that proved it. */
+export interface Holder {
   user: RequestUser;
+  credential: SessionCredential;
+}
+
+interface Grant extends Holder {
   expires: number;
 }
 
-export type Redemption = { ok: true; user: RequestUser } | { ok: false; reason: string };
+export type Redemption = ({ ok: true } & Holder) | { ok: false; reason: string };
 
 /** A random, URL-safe secret of 32 bytes. */
 function secret(): string {
@@ -39,11 +47,11 @@ class Grants {
     private readonly perUser: number,
   ) {}
 
-  issue(user: RequestUser): { id: string; expires: number } {
+  issue({ user, credential }: Holder): { id: string; expires: number } {
     this.sweep();
     const id = secret();
     const expires = this.clock() + this.ttlMs;
-    this.bySecret.set(id, { user, expires });
+    this.bySecret.set(id, { user, credential, expires });
     const mine = this.byUser.get(user.username) ?? [];
     mine.push(id);
     while (mine.length > this.perUser) this.bySecret.delete(mine.shift()!);
@@ -86,8 +94,8 @@ export class LoginCodes {
     return this.grants.ttlMs;
   }
 
-  issue(user: RequestUser): { code: string; expires: number } {
-    const { id, expires } = this.grants.issue(user);
+  issue(holder: Holder): { code: string; expires: number } {
+    const { id, expires } = this.grants.issue(holder);
     return { code: id, expires };
   }
 
@@ -97,7 +105,7 @@ export class LoginCodes {
     if (!grant) return { ok: false, reason: 'the login code is unknown or was already used: run `flatnet ui` for a new link' };
     this.grants.delete(code);
     if (this.grants.clock() >= grant.expires) return { ok: false, reason: `the login code expired (a link is valid for ${Math.round(this.ttlMs / 1000)} s): run \`flatnet ui\` for a new link` };
-    return { ok: true, user: grant.user };
+    return { ok: true, user: grant.user, credential: grant.credential };
   }
 
   get size(): number {
@@ -105,7 +113,7 @@ export class LoginCodes {
   }
 }
 
-/** Browser sessions: an opaque id (the cookie's value) -> the identity it acts as, until it expires. */
+/** Browser sessions: an opaque id (the cookie's value) -> the identity it acts as and its credential, until it expires. */
 export class Sessions {
   private readonly grants: Grants;
 
@@ -117,11 +125,12 @@ export class Sessions {
     return this.grants.ttlMs;
   }
 
-  open(user: RequestUser): { id: string; expires: number } {
-    return this.grants.issue(user);
+  open(holder: Holder): { id: string; expires: number } {
+    return this.grants.issue(holder);
   }
 
-  user(id: string | undefined): RequestUser | undefined {
+  /** The live session `id` names (its user and credential), if any. */
+  get(id: string | undefined): Holder | undefined {
     if (!id) return undefined;
     const s = this.grants.get(id);
     if (!s) return undefined;
@@ -129,7 +138,7 @@ export class Sessions {
       this.grants.delete(id);
       return undefined;
     }
-    return s.user;
+    return { user: s.user, credential: s.credential };
   }
 
   close(id: string | undefined): void {

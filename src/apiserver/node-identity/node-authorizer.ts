@@ -8,6 +8,8 @@
 // - Secrets, ConfigMaps, PersistentVolumeClaims and ServiceAccounts (and their tokens) only when a
 //   pod bound to it refers to them, and then only get; a referenced Secret or ConfigMap may also be
 //   listed and watched by name (fieldSelector metadata.name=<name>, which names the request);
+// - a Secret in kube-system that a BGPPeer selecting it names as its password (get only;
+//   src/overlay/bgp/password.ts);
 // - what its service proxy, overlay and policy enforcer read: Services, Endpoints, EndpointSlices,
 //   Namespaces, NetworkPolicies, BGPPeers (get, list, watch); Events (create, update, patch);
 // - its certificates: CertificateSigningRequests (create, get, list, watch), token and access reviews.
@@ -24,6 +26,8 @@ export interface NodeGraph {
   pod(namespace: string, name: string): KubeObject | undefined;
   /** The pods of `namespace` whose spec.nodeName is `node`. */
   podsOn(node: string, namespace: string): KubeObject[];
+  /** Whether a BGPPeer that selects `node` names Secret `namespace/name` as its password. */
+  bgpPasswordSecret?(node: string, namespace: string, name: string): boolean;
 }
 
 /** The node a user is, when it is a node identity. */
@@ -127,6 +131,7 @@ export function authorizeNode(node: string, attrs: RequestAttributes, graph: Nod
     if (sub === 'status' && ['get', 'update', 'patch'].includes(verb)) return boundTo(graph.pod(namespace, name), node) ? 'allow' : 'no-opinion';
     return 'no-opinion';
   }
+  if (group === '' && resource === 'secrets' && sub === '' && verb === 'get' && graph.bgpPasswordSecret?.(node, namespace, name)) return 'allow';
   if (group === '' && (resource === 'secrets' || resource === 'configmaps') && sub === '') {
     // get, or list/watch of that one object by fieldSelector=metadata.name=<name> (the request's name then).
     return READ.has(verb) && referencedByPodOn(graph, node, resource, namespace, name) ? 'allow' : 'no-opinion';

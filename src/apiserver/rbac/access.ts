@@ -8,6 +8,8 @@ import { R, RBAC_GROUP, type ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
 import { Authenticator, adminTokenAuthenticator, bootstrapTokenAuthenticator, proxyTokenAuthenticator, serviceAccountTokenAuthenticator, type ObjectLookup } from '../auth.js';
 import { nodeAuthorizer } from '../node-identity/node-authorizer.js';
+import { BGP_PEERS } from '../../overlay/bgp/crd.js';
+import { secretIsBgpPasswordOf } from '../../overlay/bgp/password.js';
 import { IssuedCertificates, isNodeIdentity } from '../auth-node-certificates.js';
 import { identityWriteAdmission } from '../node-identity/node-admission.js';
 import { certificateApprovalAdmission } from '../admission/certificate-approval.js';
@@ -90,6 +92,8 @@ export class AccessControl {
       pod: (ns: string, name: string) => registry.store.get(storeKey(R.pods), ns, name)?.obj,
       podsOn: (node: string, ns: string) =>
         registry.store.list(storeKey(R.pods), { ns, filter: (e) => (e.obj.spec as { nodeName?: string } | undefined)?.nodeName === node }).entries.map((e) => e.obj),
+      bgpPasswordSecret: (node: string, ns: string, name: string) =>
+        secretIsBgpPasswordOf(registry.store.list(storeKey(BGP_PEERS)).entries.map((e) => e.obj), registry.store.get(storeKey(R.nodes), '', node)?.obj.metadata.labels, ns, name),
     };
     this.authorizer = new AuthorizerChain([privilegedGroupAuthorizer, nodeAuthorizer(nodeGraph), gatewayProxyAuthorizer, rbacAuthorizer(() => this.policy.world())]);
   }

@@ -74,7 +74,22 @@ export function bgpPeerCrd(): KubeObject {
                     peerAddress: { type: 'string', description: "The peer's IPv4 address.", pattern: '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$' },
                     peerASN: { type: 'integer', format: 'int64', minimum: 1, maximum: 4294967295, description: "The peer's AS number (4-byte ASNs are supported)." },
                     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port of the peer (default 179).' },
-                    password: { type: 'string', minLength: 1, description: 'The TCP MD5 signature key (RFC 2385) of the session, as the peer has it (at most 80 bytes). Readable by whoever can read BGPPeers.' },
+                    password: {
+                      type: 'object',
+                      description: 'The TCP MD5 signature key (RFC 2385) of the session, as the peer has it (1-80 bytes), kept in a Secret in kube-system that the selected nodes read.',
+                      required: ['secretKeyRef'],
+                      properties: {
+                        secretKeyRef: {
+                          type: 'object',
+                          description: 'The Secret (in kube-system) and its key that hold the password.',
+                          required: ['name', 'key'],
+                          properties: {
+                            name: { type: 'string', minLength: 1, maxLength: 253, description: 'The name of a Secret in kube-system.' },
+                            key: { type: 'string', minLength: 1, maxLength: 253, description: 'The key of the Secret whose value is the password.' },
+                          },
+                        },
+                      },
+                    },
                     nodeSelector: labelSelectorSchema,
                   },
                 },

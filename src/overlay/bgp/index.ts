@@ -4,16 +4,21 @@
 // announces the LoadBalancer addresses this node serves (Services and EndpointSlices watched,
 // lb-announcements.ts),
 // publishes its sessions in the Node annotation flatnet.dev/bgp-sessions and records an Event on
-// the Node for every session that comes up or goes down, and one per unusable BGPPeer.
+// the Node for every session that comes up or goes down, and one per unusable BGPPeer. A peer's
+// password is read from the Secret its spec.password.secretKeyRef names (kube-system), with the
+// node's own credentials, when the peers change and every SECRET_REFRESH_MS (a rotated password
+// re-opens the session); it is never logged or published.
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../../client/client.js';
 import { sharedInformer } from '../../client/shared-informers.js';
 import type { InformerView } from '../../client/informer.js';
 import { R } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
+import { CoalescingRunner } from '../../util/coalescing-runner.js';
 import { createLogger } from '../../util/log.js';
 import { BGP_PEERS } from './crd.js';
-import { DEFAULT_NODE_ASN, peersForNode } from './peers.js';
+import { DEFAULT_NODE_ASN, peersForNode, resolvePasswords } from './peers.js';
+import { BGP_PASSWORD_NAMESPACE } from './password.js';
 import { BGP_SESSIONS_ANNOTATION, parseSessionsAnnotation, publishedSessions } from './session-annotation.js';
 import { NodeSpeaker } from './node-speaker.js';
 import { lbAnnouncements } from './lb-announcements.js';
@@ -21,6 +26,8 @@ import { lbAnnouncements } from './lb-announcements.js';
 const log = createLogger('bgp');
 export const BGP_ASN_ANNOTATION = 'flatnet.dev/bgp-asn';
 const PUBLISH_INTERVAL_MS = 5_000;
+/** How often the Secrets of BGP passwords are read again. */
+export const SECRET_REFRESH_MS = 30_000;
 
 export interface NodeBgpOptions {
   nodeName: string;
@@ -76,17 +83,34 @@ export async function startNodeBgp(client: KubeClient, nodes: InformerView<KubeO
 
   const reported = new Set<string>();
   const peers = sharedInformer<KubeObject>(client, BGP_PEERS);
-  const applyPeers = () => {
-    const { peers: configs, invalid } = peersForNode(peers.list(), self()?.metadata.labels);
-    for (const bad of invalid) {
+  /** The password Secrets last read, by name (undefined: not found); kept when a read fails. */
+  const secrets = new Map<string, KubeObject | undefined>();
+  const readSecrets = async (names: readonly string[]) => {
+    for (const name of secrets.keys()) if (!names.includes(name)) secrets.delete(name);
+    for (const name of new Set(names)) {
+      try {
+        secrets.set(name, await client.get(R.secrets, BGP_PASSWORD_NAMESPACE, name));
+      } catch (err) {
+        log.warn('cannot read the Secret of a BGP password; keeping what was read before', { node: opts.nodeName, secret: `${BGP_PASSWORD_NAMESPACE}/${name}`, err: (err as Error).message });
+      }
+    }
+  };
+  const applyRuns = new CoalescingRunner(async () => {
+    const wanted = peersForNode(peers.list(), self()?.metadata.labels);
+    await readSecrets(wanted.peers.flatMap((p) => (p.passwordRef ? [p.passwordRef.name] : [])));
+    const resolved = resolvePasswords(wanted.peers, (name) => secrets.get(name));
+    for (const bad of [...wanted.invalid, ...resolved.invalid]) {
       const key = `${bad.name}\0${bad.message}`;
       if (reported.has(key)) continue;
       reported.add(key);
       log.warn('BGPPeer not used', { node: opts.nodeName, peer: bad.name, err: bad.message });
       nodeEvent('Warning', 'InvalidBGPPeer', `BGPPeer ${bad.name} is not used by node ${opts.nodeName}: ${bad.message}`, peers.get(undefined, bad.name));
     }
-    speaker.setPeers(configs);
-  };
+    speaker.setPeers(resolved.peers);
+  });
+  const applyPeers = () => void applyRuns.request();
+  const refresh = setInterval(applyPeers, SECRET_REFRESH_MS);
+  refresh.unref();
   peers.addHandlers({ add: applyPeers, update: applyPeers, delete: applyPeers });
   nodes.addHandlers({ update: (n, old) => n.metadata.name === opts.nodeName && JSON.stringify(n.metadata.labels) !== JSON.stringify(old.metadata.labels) && applyPeers() });
   void peers.start();
@@ -130,7 +154,9 @@ export async function startNodeBgp(client: KubeClient, nodes: InformerView<KubeO
     speaker,
     async stop(opts = {}) {
       clearInterval(timer);
+      clearInterval(refresh);
       clearTimeout(announceTimer);
+      await applyRuns.stop();
       for (const informer of [peers, services, slices]) informer.stop();
       await speaker.stop(opts);
     },

@@ -333,11 +333,17 @@ test('deletion: SIGTERM reaches the process, the sandbox goes, a recreated pod g
   const netns = sandboxRecord(h.dataDir, first.metadata.uid!).netns;
   const logPath = join(h.dataDir, 'pods', `default_graceful_${first.metadata.uid}`, 'c', '0.log');
   assert.ok(existsSync(`/var/run/netns/${netns}`));
+  const { readLogFile } = await import('../../../src/agent/container-log.js');
+  // Ready means the process was started, not that the shell has run its script: a TERM sent before
+  // `trap` ran kills the shell silently (or, before the container's PID 1 exists, reaches no one).
+  // "up" is printed after the trap is set, so the deletion waits for it.
+  await waitFor('the container to print "up" (its TERM trap is set)', () => (readLogFile(logPath).some((e) => e.text === 'up') ? true : undefined));
   const del = await kubectl(['delete', 'pod', 'graceful']);
   assert.equal(del.code, 0, del.stderr);
   assert.equal(await h.client.get(R.pods, 'default', 'graceful'), undefined);
   assert.equal(existsSync(`/var/run/netns/${netns}`), false, 'the pod namespace is gone');
-  const { readLogFile } = await import('../../../src/agent/container-log.js');
+  // The pod is deleted only after its container exited, and the log takes the container's output
+  // before its exit is seen (stdio closed): the log is complete now.
   assert.deepEqual(readLogFile(logPath).map((e) => e.text), ['up', 'got TERM']);
   await createPod(h.client, { metadata: { name: 'graceful', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'pause' }] } });
   const second = await waitForPod(h.client, 'default', 'graceful', isReady, 'Ready');

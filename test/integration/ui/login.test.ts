@@ -211,3 +211,47 @@ test('a watch through the cookie streams new objects; logout ends the session', 
   assert.match(String((out.headers['set-cookie'] as string[])[0]), /Max-Age=0/);
   assert.equal((await request('GET', '/ui/api/whoami', { cookie })).status, 401);
 });
+
+test('a session ends as soon as the credential it was made from stops authenticating: its requests get 401 and its open stream is closed', async () => {
+  const k = (args: string[], input?: string) => s.kubectlOk(args, input);
+  await k(['create', 'namespace', 'uirevoke']);
+  await k(['-n', 'uirevoke', 'create', 'sa', 'short-lived']);
+  await k(['create', 'clusterrole', 'ui-revoke-reader', '--verb=get,list,watch', '--resource=pods']);
+  await k(['create', 'clusterrolebinding', 'ui-revoke-reads', '--clusterrole=ui-revoke-reader', '--serviceaccount=uirevoke:short-lived']);
+  const token = (await k(['-n', 'uirevoke', 'create', 'token', 'short-lived'])).trim();
+  const cfg = parse(readFileSync(s.kubeconfig, 'utf8')) as { users: { name: string; user: Record<string, string> }[] };
+  cfg.users = cfg.users.map((u) => ({ name: u.name, user: { token } }));
+  const saKubeconfig = join(s.dataDir, 'ui-short-lived.kubeconfig');
+  writeFileSync(saKubeconfig, stringify(cfg), { mode: 0o600 });
+
+  const cookie = await logIn(saKubeconfig);
+  const before = await request('GET', '/ui/api/whoami', { cookie });
+  assert.equal(before.status, 200, before.body);
+  assert.equal(JSON.parse(before.body).username, 'system:serviceaccount:uirevoke:short-lived');
+  // A live stream opened while the credential is good.
+  const stream = await new Promise<{ firstLine: string; closed: Promise<void> }>((res, rej) => {
+    const req = https.request(new URL('/ui/api/live?resources=pods', s.url), { headers: { cookie }, ca }, (r) => {
+      if (r.statusCode !== 200) return rej(new Error(`live stream answered ${r.statusCode}`));
+      const closed = new Promise<void>((done) => {
+        r.on('close', done);
+        r.on('error', () => done());
+      });
+      r.once('data', (c: Buffer) => res({ firstLine: c.toString().split('\n')[0], closed }));
+    });
+    req.on('error', () => undefined);
+    req.end();
+  });
+  assert.equal(JSON.parse(stream.firstLine).type, 'SYNC');
+
+  // Deleting the ServiceAccount revokes its tokens: the session's next request is refused.
+  await k(['-n', 'uirevoke', 'delete', 'sa', 'short-lived']);
+  const after = await request('GET', '/ui/api/whoami', { cookie });
+  assert.equal(after.status, 401, after.body);
+  assert.equal((await request('GET', '/ui/', { cookie })).status, 401);
+  // The stream opened before is closed by the server (the test's own timeout bounds the wait).
+  await stream.closed;
+  // The session is gone for good: a new ServiceAccount of the same name (a new uid) does not bring it back.
+  await k(['-n', 'uirevoke', 'create', 'sa', 'short-lived']);
+  assert.equal((await request('GET', '/ui/api/whoami', { cookie })).status, 401);
+  assert.equal((await request('GET', '/ui/api/live?resources=pods', { cookie })).status, 401);
+});

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../../src/api/types.js';
-import { bgpPeerProblem, peersForNode, samePeer } from '../../../src/overlay/bgp/peers.js';
+import { bgpPeerProblem, peersForNode, resolvePasswords, samePeer } from '../../../src/overlay/bgp/peers.js';
+import { BGP_PASSWORD_NAMESPACE, secretIsBgpPasswordOf } from '../../../src/overlay/bgp/password.js';
 import { desiredRoutes, diffRoutes } from '../../../src/overlay/bgp/kernel-routes.js';
 import { nodeAsn } from '../../../src/overlay/bgp/index.js';
 import { parseSessionsAnnotation, publishedSessions } from '../../../src/overlay/bgp/session-annotation.js';
@@ -24,8 +25,8 @@ test('peersForNode: selector, defaults, duplicates and invalid peers named by fi
   ];
   const a = peersForNode(objects, { rack: 'a' });
   assert.deepEqual(a.peers, [
-    { address: '172.18.0.1', asn: 64512 },
-    { address: '172.18.0.7', asn: 4200000000, port: 1179 },
+    { name: 'rr', address: '172.18.0.1', asn: 64512 },
+    { name: 'expr', address: '172.18.0.7', asn: 4200000000, port: 1179 },
   ]);
   assert.deepEqual(
     a.invalid.map((i) => `${i.name}: ${i.message.split(':')[0]}`),
@@ -129,14 +130,59 @@ test('lbAnnouncements: Cluster from every node once ready, Local only where a re
   assert.deepEqual(lbAnnouncements(services, slices, 'node-3'), ['172.18.255.1/32']);
 });
 
-test('BGPPeer spec.password: carried to the session, validated by length, part of the peer identity', () => {
-  const withKey = peersForNode([peer('rr', { peerAddress: '172.18.0.1', peerASN: 64512, password: 's3cret' })], {});
-  assert.deepEqual(withKey.peers, [{ address: '172.18.0.1', asn: 64512, password: 's3cret' }]);
-  assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: '' })!, /^spec\.password: Invalid value/);
+test('BGPPeer spec.password: a Secret key reference, read into the session; an inline password refused; part of the peer identity', () => {
+  const ref = { secretKeyRef: { name: 'bgp-secrets', key: 'rr' } };
+  const wanted = peersForNode([peer('rr', { peerAddress: '172.18.0.1', peerASN: 64512, password: ref }), peer('open', { peerAddress: '172.18.0.2', peerASN: 64512 })], {});
+  assert.deepEqual(wanted.peers, [
+    { name: 'rr', address: '172.18.0.1', asn: 64512, passwordRef: { name: 'bgp-secrets', key: 'rr' } },
+    { name: 'open', address: '172.18.0.2', asn: 64512 },
+  ]);
+  const secret = (data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bgp-secrets', namespace: BGP_PASSWORD_NAMESPACE }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });
+  const secrets = new Map([['bgp-secrets', secret({ rr: 's3cret-Ø' })]]);
+  assert.deepEqual(resolvePasswords(wanted.peers, (n) => secrets.get(n)), {
+    peers: [
+      { address: '172.18.0.1', asn: 64512, password: 's3cret-Ø' },
+      { address: '172.18.0.2', asn: 64512 },
+    ],
+    invalid: [],
+  });
+  // A missing Secret, a missing key or a bad length: no session for that peer, a message without the value.
+  const cases: [Map<string, KubeObject>, RegExp][] = [
+    [new Map(), /Secret kube-system\/bgp-secrets not found/],
+    [new Map([['bgp-secrets', secret({ other: 'x' })]]), /has no key "rr"/],
+    [new Map([['bgp-secrets', secret({ rr: 'é'.repeat(41) })]]), /key "rr" is too long: 82 bytes/],
+    [new Map([['bgp-secrets', secret({ rr: '' })]]), /key "rr" is empty/],
+  ];
+  for (const [map, message] of cases) {
+    const r = resolvePasswords(wanted.peers, (n) => map.get(n));
+    assert.deepEqual(r.peers, [{ address: '172.18.0.2', asn: 64512 }]);
+    assert.equal(r.invalid.length, 1);
+    assert.equal(r.invalid[0].name, 'rr');
+    assert.match(r.invalid[0].message, message);
+    assert.doesNotMatch(r.invalid[0].message, /é/);
+  }
+  assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: 's3cret' })!, /^spec\.password: Invalid value: an inline password is not accepted/);
+  assert.doesNotMatch(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: 's3cret' })!, /s3cret/);
   assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: 7 })!, /^spec\.password: Invalid value/);
-  assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: 'é'.repeat(41) })!, /^spec\.password: Too long: 82 bytes/);
-  assert.equal(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: 'x'.repeat(80) }), undefined);
+  assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: {} })!, /^spec\.password\.secretKeyRef: Required value/);
+  assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: { secretKeyRef: { name: 'Bad_Name', key: 'k' } } })!, /^spec\.password\.secretKeyRef\.name: Invalid value/);
+  assert.match(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: { secretKeyRef: { name: 'ok' } } })!, /^spec\.password\.secretKeyRef\.key: Invalid value/);
+  assert.equal(bgpPeerProblem({ peerAddress: '172.18.0.1', peerASN: 1, password: ref }), undefined);
   // A changed password re-opens the session (the key is set before connect).
   assert.equal(samePeer({ address: '172.18.0.1', asn: 1, password: 'a' }, { address: '172.18.0.1', asn: 1, password: 'b' }), false);
   assert.equal(samePeer({ address: '172.18.0.1', asn: 1, password: 'a' }, { address: '172.18.0.1', asn: 1, password: 'a' }), true);
+});
+
+test('the Node authorizer rule: a node may read the Secrets that BGPPeers selecting it name, in kube-system only', () => {
+  const objects = [
+    peer('rack-a', { peerAddress: '172.18.0.1', peerASN: 1, password: { secretKeyRef: { name: 'rack-a-key', key: 'k' } }, nodeSelector: { matchLabels: { rack: 'a' } } }),
+    peer('all', { peerAddress: '172.18.0.2', peerASN: 1, password: { secretKeyRef: { name: 'shared-key', key: 'k' } } }),
+    peer('inline', { peerAddress: '172.18.0.3', peerASN: 1, password: 'inline-key' }),
+  ];
+  assert.equal(secretIsBgpPasswordOf(objects, { rack: 'a' }, 'kube-system', 'rack-a-key'), true);
+  assert.equal(secretIsBgpPasswordOf(objects, { rack: 'b' }, 'kube-system', 'rack-a-key'), false);
+  assert.equal(secretIsBgpPasswordOf(objects, undefined, 'kube-system', 'shared-key'), true);
+  assert.equal(secretIsBgpPasswordOf(objects, { rack: 'a' }, 'default', 'rack-a-key'), false);
+  assert.equal(secretIsBgpPasswordOf(objects, { rack: 'a' }, 'kube-system', 'other'), false);
+  assert.equal(secretIsBgpPasswordOf(objects, { rack: 'a' }, 'kube-system', 'inline-key'), false);
 });

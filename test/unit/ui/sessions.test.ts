@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoginCodes, MAX_CODES_PER_USER, MAX_SESSIONS_PER_USER, Sessions, sessionCookie, sessionIdFromCookie } from '../../../src/ui/sessions.js';
+import { LoginCodes, MAX_CODES_PER_USER, MAX_SESSIONS_PER_USER, Sessions, sessionCookie, sessionIdFromCookie, type Holder } from '../../../src/ui/sessions.js';
 import { loginCodeTtlMs } from '../../../src/ui/routes.js';
 import type { RequestUser } from '../../../src/apiserver/authorize.js';
 
-const alice: RequestUser = { kind: 'serviceaccount', username: 'system:serviceaccount:a:alice', groups: ['system:authenticated'] } as RequestUser;
+const aliceUser: RequestUser = { kind: 'serviceaccount', username: 'system:serviceaccount:a:alice', groups: ['system:authenticated'] } as RequestUser;
+const alice: Holder = { user: aliceUser, credential: { kind: 'token', token: 'alice-token' } };
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -17,7 +18,7 @@ test('a login code redeems once, for the identity it was issued to', () => {
   const { code, expires } = codes.issue(alice);
   assert.match(code, /^[A-Za-z0-9_-]{43}$/);
   assert.equal(expires, 1_060_000);
-  assert.deepEqual(codes.redeem(code), { ok: true, user: alice });
+  assert.deepEqual(codes.redeem(code), { ok: true, ...alice });
   const again = codes.redeem(code);
   assert.equal(again.ok, false);
   assert.match((again as { reason: string }).reason, /unknown or was already used/);
@@ -53,14 +54,14 @@ test('a session acts as its user until it expires or is closed', () => {
   const c = clock();
   const sessions = new Sessions(c.now, 10_000);
   const { id } = sessions.open(alice);
-  assert.equal(sessions.user(id), alice);
-  assert.equal(sessions.user(undefined), undefined);
-  assert.equal(sessions.user('forged'), undefined);
+  assert.deepEqual(sessions.get(id), alice);
+  assert.equal(sessions.get(undefined), undefined);
+  assert.equal(sessions.get('forged'), undefined);
   c.advance(10_000);
-  assert.equal(sessions.user(id), undefined);
+  assert.equal(sessions.get(id), undefined);
   const other = sessions.open(alice).id;
   sessions.close(other);
-  assert.equal(sessions.user(other), undefined);
+  assert.equal(sessions.get(other), undefined);
 });
 
 test('the cookie is HttpOnly, SameSite=Strict, scoped to /ui, Secure over TLS; and is found among others', () => {
@@ -81,7 +82,7 @@ test('FLATNET_UI_LOGIN_TTL_SECONDS sets the link lifetime; a bad value is named'
 
 test('one identity holds a bounded number of codes and sessions; its oldest give way, others keep theirs', () => {
   const c = clock();
-  const bob: RequestUser = { ...alice, username: 'bob' } as RequestUser;
+  const bob: Holder = { user: { ...aliceUser, username: 'bob' }, credential: { kind: 'token', token: 'bob-token' } };
   const codes = new LoginCodes(c.now, 60_000);
   const bobs = codes.issue(bob).code;
   const alices = Array.from({ length: MAX_CODES_PER_USER + 5 }, () => codes.issue(alice).code);
@@ -94,5 +95,5 @@ test('one identity holds a bounded number of codes and sessions; its oldest give
   const first = sessions.open(alice).id;
   for (let i = 0; i < MAX_SESSIONS_PER_USER; i++) sessions.open(alice);
   assert.equal(sessions.size, MAX_SESSIONS_PER_USER);
-  assert.equal(sessions.user(first), undefined, 'the oldest session was logged out');
+  assert.equal(sessions.get(first), undefined, 'the oldest session was logged out');
 });
