@@ -16,6 +16,7 @@ import { connectInNetns } from '../linux/netns-socket.js';
 import { ApiStatusError, errors } from './errors.js';
 import { GROUP_NODES, NODE_USER_PREFIX } from './node-identity/csr-decision.js';
 import type { Registry } from './registry.js';
+import { endToEndHeaders, isPseudoHeader } from './http2.js';
 
 const POD_STREAMS = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
@@ -201,7 +202,7 @@ function dialError(t: KubeletTarget, err: Error): ApiStatusError {
 const DROPPED_HEADERS = new Set(['authorization', 'host', 'cookie', 'proxy-authorization']);
 
 function isDroppedHeader(lower: string): boolean {
-  return DROPPED_HEADERS.has(lower) || lower.startsWith('impersonate-');
+  return DROPPED_HEADERS.has(lower) || lower.startsWith('impersonate-') || isPseudoHeader(lower);
 }
 
 function forwardHeaders(headers: http.IncomingHttpHeaders, t: KubeletTarget): http.OutgoingHttpHeaders {
@@ -229,7 +230,7 @@ export async function proxyHttp(req: http.IncomingMessage, res: http.ServerRespo
   }
   await new Promise<void>((resolve) => {
     const upstream = http.request({ method: req.method, path: t.path, headers: forwardHeaders(req.headers, t), createConnection: () => socket }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
+      res.writeHead(up.statusCode ?? 502, endToEndHeaders(up.headers));
       up.pipe(res);
       up.on('end', resolve);
       up.on('error', () => {

@@ -1,7 +1,6 @@
 // The HTTPS API server: authentication, routing to discovery/OpenAPI/health/metrics and to the
 // resource handlers, the node-agent proxy for logs/exec/attach/port-forward, and the bootstrap
 // objects (default namespaces, the `kubernetes` Service) an upstream cluster has.
-import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +40,7 @@ import { isEventsV1, serveEventsV1 } from './events-v1.js';
 import { type Policy as PodSecurityPolicy, podSecurityMetrics, podSecurityOverStore, systemNamespaceLabels } from './admission/pod-security/index.js';
 import { ValidatingPolicies } from './admission/validating-policy.js';
 import { rememberRequestUser } from './request-user.js';
+import { type ServingServer, createServingServer, isHttp2Connection, trackConnections } from './http2.js';
 
 const log = createLogger('apiserver');
 /**
@@ -57,6 +57,19 @@ const RESPONSE_HIGH_WATER_MARK = 16 << 20;
 function raiseWriteHighWaterMark(socket: TLSSocket): void {
   const state = (socket as unknown as { _writableState?: { highWaterMark: number } })._writableState;
   if (state && state.highWaterMark < RESPONSE_HIGH_WATER_MARK) state.highWaterMark = RESPONSE_HIGH_WATER_MARK;
+}
+
+/**
+ * The cause of that reset: the pause stops reading from the socket's stream, but Node's HTTP server
+ * parses a TLS socket straight from its native handle, which keeps handing the paused parser the
+ * records it already decrypted. A 'data' listener makes Node's server parse from the socket's
+ * stream instead (its own rule), where a paused socket keeps the bytes until the answer drains: a
+ * request sent while any answer (above 16 MiB too) is still being written waits instead of failing.
+ */
+function parseRequestsFromStream(socket: TLSSocket): void {
+  const listener = () => {};
+  socket.on('data', listener);
+  socket.off('data', listener);
 }
 const debugRequests = process.env.FLATNET_LOG === 'debug';
 
@@ -95,6 +108,8 @@ export interface ApiServerOptions {
   kubeletNetns?: string;
   /** PodSecurity levels for namespaces without pod-security labels (default: enforce baseline). */
   podSecurityDefaults?: PodSecurityPolicy;
+  /** Offer HTTP/2 (h2 before http/1.1 in ALPN) as kube-apiserver does (default: HTTP/1.1 only). */
+  http2?: boolean;
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {
@@ -121,7 +136,8 @@ export class ApiServer {
   /** The custom resources established CRDs add to the built-in ones. */
   readonly crds: CustomResourceCatalog;
   private readonly findResource = (group: string, version: string, plural: string) => findResource(group, version, plural) ?? this.crds.find(group, version, plural);
-  private readonly server: https.Server;
+  private readonly server: ServingServer;
+  private readonly closeConnections: () => void;
   private readonly env: HandlerEnv;
   private readonly cache = new Map<string, string | undefined>();
   private openWatches = 0;
@@ -165,19 +181,27 @@ export class ApiServer {
       },
     };
     const handshakeTimeout = options.handshakeTimeoutMs ?? 32_000;
-    this.server = https.createServer(
-      // Client certificates signed by the cluster CA (nodes) are asked for, never required. The
-      // chain includes the CA so a joining node can pin it (flatnet join --ca-cert-hash).
-      { cert: serving.certPem + caPem, key: serving.keyPem, ca: caPem, requestCert: true, rejectUnauthorized: false, ...TLS_SERVING_OPTIONS, handshakeTimeout, headersTimeout: handshakeTimeout, connectionsCheckingInterval: 1_000 },
+    this.server = createServingServer(
+      {
+        // Client certificates signed by the cluster CA (nodes) are asked for, never required. The
+        // chain includes the CA so a joining node can pin it (flatnet join --ca-cert-hash).
+        tls: { cert: serving.certPem + caPem, key: serving.keyPem, ca: caPem, requestCert: true, rejectUnauthorized: false, ...TLS_SERVING_OPTIONS, handshakeTimeout, headersTimeout: handshakeTimeout, connectionsCheckingInterval: 1_000 },
+        http2: options.http2 === true,
+        firstRequestTimeoutMs: handshakeTimeout,
+        // kube-apiserver's IdleTimeout: Go clients keep idle connections 90 s, so closing sooner races their next request.
+        idleTimeoutMs: 90_000,
+      },
       (req, res) => void this.onRequest(req, res),
     );
+    this.closeConnections = trackConnections(this.server);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.server.on('secureConnection', (socket: TLSSocket) => {
+      // An HTTP/2 session has its own deadlines (http2.ts); its socket belongs to the session.
+      if (isHttp2Connection(socket)) return;
       closeIfSilent(socket, handshakeTimeout);
       raiseWriteHighWaterMark(socket);
+      parseRequestsFromStream(socket);
     });
-    // kube-apiserver's IdleTimeout: Go clients keep idle connections 90 s, so closing sooner races their next request.
-    this.server.keepAliveTimeout = 90_000;
   }
 
   static async start(options: ApiServerOptions): Promise<ApiServer> {
@@ -228,7 +252,7 @@ export class ApiServer {
     this.csrSigner.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      this.closeConnections();
     });
   }
 

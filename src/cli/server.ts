@@ -42,6 +42,7 @@ const usage = `usage: flatnet server [flags]
   --watch-history-bytes 64Mi  serialized bytes of changes kept across all resources (oldest go first)
   --pod-security-default baseline  Pod Security for namespaces without pod-security.kubernetes.io labels: one
                            level for enforce, audit and warn, or mode=level[:version] pairs (enforce=baseline,warn=restricted)
+  --http2[=true|false]     offer HTTP/2 beside HTTP/1.1 (ALPN h2, http/1.1), as kube-apiserver does (default false)
 `;
 
 export async function run(args: string[]): Promise<number> {
@@ -73,6 +74,7 @@ export async function run(args: string[]): Promise<number> {
       'kubelet-netns': undefined,
       'pod-security-default': 'baseline',
     },
+    booleans: ['http2'],
   });
   const v = flags.values;
   const storeKind = v.store as StoreKind | 'etcd';
@@ -133,6 +135,7 @@ export async function run(args: string[]): Promise<number> {
       handshakeTimeoutMs: Number(handshake[1]) * (handshake[2] === 's' ? 1000 : 1),
       kubeletNetns: v['kubelet-netns'] || undefined,
       podSecurityDefaults,
+      http2: flags.booleans.http2,
     });
   } catch (err) {
     store.close();

@@ -5,8 +5,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { R } from '../../../src/api/resources.js';
+import type { KubeObject } from '../../../src/api/types.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 
 let s: TestServer;
@@ -53,4 +56,58 @@ test('large requests right after large responses on one keep-alive TLS connectio
   }
   agent.destroy();
   assert.deepEqual(answers, Array.from({ length: 6 }, () => ['201', '200', '200']).flat());
+});
+
+/** The status line and body length of each HTTP/1.1 response in `raw`, in order (bodies framed by content-length). */
+function responses(raw: Buffer): { status: string; bodyBytes: number }[] {
+  const out: { status: string; bodyBytes: number }[] = [];
+  let at = 0;
+  while (at < raw.length) {
+    const end = raw.indexOf('\r\n\r\n', at);
+    if (end < 0) break;
+    const head = raw.subarray(at, end).toString('latin1').split('\r\n');
+    const length = Number(/^content-length:\s*(\d+)$/im.exec(head.join('\n'))?.[1] ?? NaN);
+    if (!(length >= 0) || end + 4 + length > raw.length) break;
+    out.push({ status: head[0], bodyBytes: length });
+    at = end + 4 + length;
+  }
+  return out;
+}
+
+test('a ~1 MB create sent while a list answer above 16 MiB is still being written, on one TLS connection, is answered', async () => {
+  const ca = readFileSync(join(s.dataDir, 'ca.crt'));
+  const token = readFileSync(join(s.dataDir, 'admin.token'), 'utf8').trim();
+  const url = new URL(s.url);
+  const configMap = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { blob: 'x'.repeat(900_000) } });
+  // 20 ConfigMaps of 900 KB: the list answer is about 18 MB, above the sockets' 16 MiB mark.
+  for (let i = 0; i < 20; i++) await s.client.create(R.configmaps, JSON.parse(configMap(`big-${i}`)) as KubeObject, {});
+  const host = `${url.hostname}:${url.port}`;
+  const list = `GET /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+  const body = configMap('sent-during-the-list');
+  const create = `POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  let failure = '';
+  const raw = await new Promise<Buffer>((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = tls.connect({ host: url.hostname, port: Number(url.port), ca, servername: 'localhost' }, () => socket.write(list));
+    socket.once('data', () => {
+      // The list answer has begun and cannot be flushed before this client reads most of its 18 MB
+      // (the kernel buffers hold a few MB): the create arrives while the server is above its write mark.
+      socket.pause();
+      socket.write(create);
+      socket.resume();
+    });
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      const got = responses(Buffer.concat(chunks));
+      if (got.length === 2) socket.end();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => (failure = err.code ?? err.message));
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+  });
+  const got = responses(raw);
+  assert.equal(got.length, 2, `two answers on the connection, got ${JSON.stringify(got)} (${raw.length} bytes in all${failure ? `, then ${failure}` : ''})`);
+  assert.equal(got[0].status, 'HTTP/1.1 200 OK');
+  assert.ok(got[0].bodyBytes > 16 * 1024 * 1024, `the list answer is ${got[0].bodyBytes} bytes`);
+  assert.equal(got[1].status, 'HTTP/1.1 201 Created');
+  assert.equal((await s.client.get(R.configmaps, 'default', 'sent-during-the-list'))?.metadata.name, 'sent-during-the-list');
 });

@@ -1,0 +1,127 @@
+// The API server's listener: HTTPS with HTTP/1.1 only, or (--http2) HTTP/2 and HTTP/1.1 by ALPN,
+// as kube-apiserver offers both. client-go multiplexes all of a process's requests and watches on
+// one HTTP/2 connection; over HTTP/1.1 every watch needs its own TLS connection. Node's HTTP/2
+// compatibility API hands the same handlers request/response objects for both protocols, and
+// HTTP/1.1 connections (upgrades for exec/attach/port-forward included) keep Node's HTTP/1.1 server.
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+
+export type ServingServer = https.Server | http2.Http2SecureServer;
+
+/**
+ * kube-apiserver's default since CVE-2023-44487 (rapid reset): 100 concurrent streams per
+ * connection, the Go HTTP/2 client's own default. A stream beyond it is refused (RST_STREAM).
+ */
+export const MAX_STREAMS_PER_CONNECTION = 100;
+/** What one HTTP/2 session may hold in nghttp2's buffers before its new streams are refused (MiB). */
+const MAX_SESSION_MEMORY_MB = 32;
+/** At most this many header fields per request (Node's default is 128; kubectl sends about 10). */
+const MAX_HEADER_PAIRS = 128;
+
+export interface ServingServerOptions {
+  tls: https.ServerOptions;
+  http2: boolean;
+  /** A connection must send its first request within this of its handshake (kube-apiserver's ReadHeaderTimeout). */
+  firstRequestTimeoutMs: number;
+  /** A connection with no request in flight for this long is closed (kube-apiserver's IdleTimeout). */
+  idleTimeoutMs: number;
+}
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The server, not yet listening. Over HTTP/2 the first-request and idle deadlines apply to the
+ * session (a session with open streams, watches included, is never idle); HTTP/1.1 connections
+ * keep Node's keep-alive handling on the same server.
+ */
+export function createServingServer(options: ServingServerOptions, onRequest: RequestHandler): ServingServer {
+  if (!options.http2) {
+    const server = https.createServer(options.tls, onRequest);
+    server.keepAliveTimeout = options.idleTimeoutMs;
+    return server;
+  }
+  const server = http2.createSecureServer(
+    {
+      ...options.tls,
+      allowHTTP1: true,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      maxSessionMemory: MAX_SESSION_MEMORY_MB,
+      maxHeaderListPairs: MAX_HEADER_PAIRS,
+      settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION, enablePush: false },
+    },
+    // The compatibility API's request and response are the same shape the handlers use.
+    onRequest as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+  );
+  // The HTTP/1.1 side of the server reads these properties as an https.Server would (it ignores
+  // them as constructor options).
+  const http1 = server as unknown as { keepAliveTimeout: number; headersTimeout: number; connectionsCheckingInterval: number };
+  http1.keepAliveTimeout = options.idleTimeoutMs;
+  http1.headersTimeout = options.firstRequestTimeoutMs;
+  if (options.tls.connectionsCheckingInterval !== undefined) http1.connectionsCheckingInterval = options.tls.connectionsCheckingInterval;
+  server.on('session', (session) => guardSession(session, options.firstRequestTimeoutMs, options.idleTimeoutMs));
+  return server;
+}
+
+/** Closes an HTTP/2 session that sends no request in time, and one idle (no open stream) for too long. */
+function guardSession(session: http2.ServerHttp2Session, firstRequestMs: number, idleMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined = setTimeout(() => session.destroy(), firstRequestMs);
+  timer.unref();
+  const stop = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+  session.on('stream', (stream) => {
+    stop();
+    open++;
+    stream.once('close', () => {
+      open--;
+      if (open > 0 || session.closed || session.destroyed) return;
+      // GOAWAY: the client finishes what it sent and opens a new connection for the next request.
+      timer = setTimeout(() => session.close(), idleMs);
+      timer.unref();
+    });
+  });
+  session.once('close', stop);
+}
+
+/**
+ * What ends the server's connections so close() can finish: Node's closeAllConnections() for the
+ * HTTP/1.1-only server; with HTTP/2, every TLS connection (sessions and HTTP/1.1 sockets alike).
+ */
+export function trackConnections(server: ServingServer): () => void {
+  if (server instanceof https.Server) return () => server.closeAllConnections();
+  const sockets = new Set<TLSSocket>();
+  server.on('secureConnection', (socket: TLSSocket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return () => {
+    for (const s of sockets) s.destroy();
+  };
+}
+
+/** Whether a connection speaks HTTP/2 (its TLS handshake chose h2). */
+export function isHttp2Connection(socket: TLSSocket): boolean {
+  return socket.alpnProtocol === 'h2';
+}
+
+/** HTTP/2 requests carry their pseudo-headers (:method, :path, ...) among the headers. */
+export function isPseudoHeader(lowerName: string): boolean {
+  return lowerName.startsWith(':');
+}
+
+/**
+ * The connection-specific headers (RFC 9110 7.6.1) an HTTP/1.1 answer from a node agent carries:
+ * they describe that hop only, and HTTP/2 forbids them outright.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const named = new Set((headers.connection ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean));
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.has(k) && !named.has(k) && v !== undefined) out[k] = v;
+  return out;
+}
