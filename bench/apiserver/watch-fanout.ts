@@ -41,6 +41,25 @@ const HTTP2 = process.argv.includes('--http2');
 if (PEER_ENV !== undefined && !/^[A-Z_][A-Z0-9_]*=/.test(PEER_ENV)) throw new Error('--peer-env must be NAME=VALUE');
 if (WATCHERS % WORKERS !== 0) throw new Error(`--watchers must be a multiple of ${WORKERS}`);
 
+// Shared by both watcher sources: reads a watch stream's lines and records each ADDED event's latency.
+const recordEventsSource = `
+function recordEvents(stream, watcher) {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    const at = performance.timeOrigin + performance.now();
+    buf += chunk;
+    let nl;
+    while ((nl = buf.indexOf('\\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const m = line.startsWith('{"type":"ADDED"') ? /"name":"w-(\\d+)".*"sent":"([0-9.]+)"/.exec(line) : null;
+      if (m) got.push(Number(m[1]), watcher, at - Number(m[2]));
+    }
+  });
+}
+`;
+
 // One watcher thread: `count` watches, each its own HTTPS connection (HTTP/1.1, as client-go
 // against a server that offers no h2); records [event number, watcher number, latency ms].
 const watcherSource = `
@@ -50,24 +69,13 @@ const { performance } = require('node:perf_hooks');
 const { url, ca, token, path, count, first } = workerData;
 const u = new URL(url);
 const got = [];
+${recordEventsSource}
 let ready = 0;
 const agent = new https.Agent({ keepAlive: true, maxSockets: count, ca });
 for (let i = 0; i < count; i++) {
   const req = https.request({ host: u.hostname, port: u.port, path, ca, agent, headers: { authorization: 'Bearer ' + token } }, (res) => {
     if (++ready === count) parentPort.postMessage({ ready: true });
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => {
-      const at = performance.timeOrigin + performance.now();
-      buf += chunk;
-      let nl;
-      while ((nl = buf.indexOf('\\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        const m = line.startsWith('{"type":"ADDED"') ? /"name":"w-(\\d+)".*"sent":"([0-9.]+)"/.exec(line) : null;
-        if (m) got.push(Number(m[1]), first + i, at - Number(m[2]));
-      }
-    });
+    recordEvents(res, first + i);
     res.on('error', () => {});
   });
   req.on('error', () => {});
@@ -83,25 +91,14 @@ const http2 = require('node:http2');
 const { performance } = require('node:perf_hooks');
 const { url, ca, token, path, count, first } = workerData;
 const got = [];
+${recordEventsSource}
 let ready = 0;
 const session = http2.connect(url, { ca });
 session.on('error', () => {});
 for (let i = 0; i < count; i++) {
   const st = session.request({ ':path': path, authorization: 'Bearer ' + token });
   st.on('response', () => { if (++ready === count) parentPort.postMessage({ ready: true }); });
-  let buf = '';
-  st.setEncoding('utf8');
-  st.on('data', (chunk) => {
-    const at = performance.timeOrigin + performance.now();
-    buf += chunk;
-    let nl;
-    while ((nl = buf.indexOf('\\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const m = line.startsWith('{"type":"ADDED"') ? /"name":"w-(\\d+)".*"sent":"([0-9.]+)"/.exec(line) : null;
-      if (m) got.push(Number(m[1]), first + i, at - Number(m[2]));
-    }
-  });
+  recordEvents(st, first + i);
   st.on('error', () => {});
 }
 parentPort.on('message', (m) => { if (m === 'report') parentPort.postMessage({ got }); });

@@ -4,7 +4,7 @@
 // reads them with Node's crypto; keys are ECDSA P-256 (as the kubelet's and k3s's) or RSA 2048.
 import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { createCertificate, createCertificateRequest as encodeCertificateRequest, issuerFromCertificate, readCertificateRequest } from './x509.js';
+import { createCertificate, createCertificateRequest as encodeCertificateRequest, issuerFromCertificate, readCertificateRequest, type RequestContents } from './x509.js';
 
 export interface KeyPair {
   /** The private key, PEM (SEC1 for ECDSA, PKCS#1 for RSA). */
@@ -33,17 +33,8 @@ export function createCertificateRequest(key: KeyPair, commonName: string, organ
   return encodeCertificateRequest(createPrivateKey(key.keyPem), { commonName, organizations }, names);
 }
 
-/** What a certificate request asks for. */
-export interface ParsedRequest {
-  commonName: string;
-  organizations: string[];
-  dnsNames: string[];
-  ips: string[];
-  /** Names of other kinds (email, URI): never signed for nodes. */
-  otherNames: string[];
-  /** The requester's public key, SubjectPublicKeyInfo DER. */
-  publicKey: Buffer;
-}
+/** What a certificate request asks for (its self-signature checked). */
+export type ParsedRequest = RequestContents;
 
 export class RequestError extends Error {}
 
