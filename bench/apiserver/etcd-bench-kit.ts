@@ -78,6 +78,24 @@ export function threadSplit(pid: number, before: Map<number, number>, after: Map
   return { main: (after.get(pid) ?? 0) - (before.get(pid) ?? 0), busiest: deltas[0] ?? 0, rest: deltas.slice(1).reduce((a, b) => a + b, 0) };
 }
 
+// Shared by both watcher sources: reads a watch stream's lines and records each ADDED event's latency.
+const recordLatenciesSource = `
+function recordLatencies(stream) {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    buf += chunk;
+    let nl;
+    while ((nl = buf.indexOf('\\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const m = line.startsWith('{"type":"ADDED"') ? /"sent":"([0-9.]+)"/.exec(line) : null;
+      if (m) latencies.push(performance.timeOrigin + performance.now() - Number(m[1]));
+    }
+  });
+}
+`;
+
 const flatnetWatcherSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const https = require('node:https');
@@ -85,27 +103,38 @@ const { performance } = require('node:perf_hooks');
 const { url, ca, token, path, count } = workerData;
 const u = new URL(url);
 const latencies = [];
+${recordLatenciesSource}
 let ready = 0;
 const agent = new https.Agent({ keepAlive: true, maxSockets: count, ca });
 for (let i = 0; i < count; i++) {
   const req = https.request({ host: u.hostname, port: u.port, path, ca, agent, headers: { authorization: 'Bearer ' + token } }, (res) => {
     if (++ready === count) parentPort.postMessage({ ready: true });
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => {
-      buf += chunk;
-      let nl;
-      while ((nl = buf.indexOf('\\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        const m = line.startsWith('{"type":"ADDED"') ? /"sent":"([0-9.]+)"/.exec(line) : null;
-        if (m) latencies.push(performance.timeOrigin + performance.now() - Number(m[1]));
-      }
-    });
+    recordLatencies(res);
     res.on('error', () => {});
   });
   req.on('error', () => {});
   req.end();
+}
+parentPort.on('message', (m) => { if (m === 'report') parentPort.postMessage({ latencies }); });
+`;
+
+// The same watches over HTTP/2, as client-go opens them against a server that offers h2: one
+// session per worker thread, each watch a stream on it.
+const flatnetH2WatcherSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http2 = require('node:http2');
+const { performance } = require('node:perf_hooks');
+const { url, ca, token, path, count } = workerData;
+const latencies = [];
+${recordLatenciesSource}
+let ready = 0;
+const session = http2.connect(url, { ca });
+session.on('error', () => {});
+for (let i = 0; i < count; i++) {
+  const st = session.request({ ':path': path, authorization: 'Bearer ' + token });
+  st.on('response', () => { if (++ready === count) parentPort.postMessage({ ready: true }); });
+  recordLatencies(st);
+  st.on('error', () => {});
 }
 parentPort.on('message', (m) => { if (m === 'report') parentPort.postMessage({ latencies }); });
 `;
@@ -162,8 +191,12 @@ export async function watchPhase(target: WatchTarget, rate: number, seconds: num
   return { achieved, delivered: all.length, expected: total * target.watches, p50: percentile(all, 50), p99: percentile(all, 99) };
 }
 
-/** flatnet's watch target: WATCHERS watches of ConfigMaps in `namespace`, the send time in an annotation. */
-export async function flatnetWatchTarget(s: TestServer, namespace: string): Promise<WatchTarget> {
+/**
+ * flatnet's watch target: WATCHERS watches of ConfigMaps in `namespace`, the send time in an
+ * annotation; each watch its own TLS connection, or with `http2` (the server must offer h2) one
+ * HTTP/2 session per worker thread.
+ */
+export async function flatnetWatchTarget(s: TestServer, namespace: string, http2 = false): Promise<WatchTarget> {
   const client = s.client;
   await client.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).catch(() => undefined);
   const start = await client.list(R.configmaps, { namespace, limit: 1 });
@@ -171,9 +204,9 @@ export async function flatnetWatchTarget(s: TestServer, namespace: string): Prom
   const token = readFileSync(join(s.dataDir, 'admin.token'), 'utf8').trim();
   const path = `/api/v1/namespaces/${namespace}/configmaps?watch=true&resourceVersion=${start.metadata.resourceVersion}`;
   return {
-    label: 'flatnet',
+    label: http2 ? 'flatnet (h2)' : 'flatnet',
     watches: WATCHERS,
-    watchers: () => Array.from({ length: WATCH_WORKERS }, () => new Worker(flatnetWatcherSource, { eval: true, workerData: { url: s.url, ca, token, path, count: WATCHERS / WATCH_WORKERS } })),
+    watchers: () => Array.from({ length: WATCH_WORKERS }, () => new Worker(http2 ? flatnetH2WatcherSource : flatnetWatcherSource, { eval: true, workerData: { url: s.url, ca, token, path, count: WATCHERS / WATCH_WORKERS } })),
     write: (i, sent) => client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `w-${i}`, namespace, annotations: { sent: String(sent) } }, data: { x: 'y' } }),
   };
 }

@@ -17,7 +17,7 @@
 // (the fan-out; it also holds the create and the watchers' TLS handshakes). Prints the load
 // average with every round.
 //
-//   node --import tsx bench/apiserver/etcd-store.ts [--rounds N] [--creates N] [--rate N] [--seconds N] [--store etcd|sqlite|memory] [--etcd-plain]
+//   node --import tsx bench/apiserver/etcd-store.ts [--rounds N] [--creates N] [--rate N] [--seconds N] [--store etcd|sqlite|memory] [--etcd-plain] [--http2]
 //
 // --store defaults to etcd here; --rate (default 50/s) should stay under what the server sustains
 // on the machine, or the latency measured is the queue of writes, not the fan-out. Profile the
@@ -42,6 +42,8 @@ const CREATES = flag('creates', 2000);
 const RATE = flag('rate', 50);
 const SECONDS = flag('seconds', 5);
 const ETCD_TLS = !process.argv.includes('--etcd-plain');
+// --http2: the server offers h2 and the flatnet watchers use it as client-go would (one HTTP/2 session per worker thread).
+const HTTP2 = process.argv.includes('--http2');
 
 const load = () => loadavg()[0].toFixed(1);
 
@@ -68,7 +70,7 @@ async function measured(serverPid: number | undefined, etcdPid: number, make: (i
 }
 
 async function main(): Promise<void> {
-  const s = await startBenchServer(STORE, { etcdTls: ETCD_TLS });
+  const s = await startBenchServer(STORE, { etcdTls: ETCD_TLS, args: HTTP2 ? ['--http2'] : [] });
   const serverPid = childPid('src/cli/main.ts');
   const serverEtcdPid = STORE === 'etcd' ? childPid('--initial-cluster') : undefined;
   const etcd = await startEtcd({ tls: ETCD_TLS });
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
       );
       // Watch delivery, flatnet then etcd with as many watches, then with the one a cacher keeps.
       const watchBefore = load();
-      const watchTarget = await flatnetWatchTarget(s, `watch-${r}`);
+      const watchTarget = await flatnetWatchTarget(s, `watch-${r}`, HTTP2);
       const mainBefore = threadCpuSeconds(serverPid).get(serverPid) ?? 0;
       const w = await watchPhase(watchTarget, RATE, SECONDS);
       // The server's main thread per event written (the fan-out to every watcher, plus the create and the 100 watches' TLS set-up).
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
     await s.stop();
     await etcd.stop();
   }
-  process.stdout.write(`\nwatch delivery, ms p50 / p99 (${RATE} creates/s for ${SECONDS} s)\nround  load       writes/s    delivered  flatnet (${WATCHERS})  main µs/event  etcd (${WATCHERS} watches)  etcd (1 watch)\n`);
+  process.stdout.write(`\nwatch delivery, ms p50 / p99 (${RATE} creates/s for ${SECONDS} s)\nround  load       writes/s    delivered  flatnet${HTTP2 ? ' h2' : ''} (${WATCHERS})  main µs/event  etcd (${WATCHERS} watches)  etcd (1 watch)\n`);
   for (const row of watchRows) process.stdout.write(`${row}\n`);
 }
 
