@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../../support/server.js';
+import { binding, configMap, configMapRules, policy } from './admission-policy-manifests.js';
 
 let s: TestServer;
 
@@ -16,12 +17,6 @@ after(async () => {
   await s?.stop();
 });
 
-const policy = (name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name }, spec });
-const binding = (name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name }, spec });
-const configMap = (name: string, ns: string, data: Record<string, string>, labels: Record<string, string> = {}) =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data });
-
-const configMapRules = { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], operations: ['CREATE', 'UPDATE'] }] };
 
 test('policies and bindings are validated: expressions compile, paramKind is checked', async () => {
   const bad = await s.kubectlFails(['apply', '-f', '-'], policy('bad', { matchConstraints: configMapRules, validations: [{ expression: 'object.data.size() >' }] }));
