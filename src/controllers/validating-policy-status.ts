@@ -10,6 +10,7 @@ import { customResourceFieldType } from '../api/crd/schema/field-type.js';
 import type { KubeObject } from '../api/types.js';
 import { schemaFor } from '../api/schema/index.js';
 import { isConflict, isNotFound } from '../client/client.js';
+import { isEstablished } from '../apiserver/crd/naming.js';
 import { typeCheckPolicy, type CheckedKind, type KindResolver } from '../apiserver/admission/policy-type-check.js';
 import type { Controller, ControllerContext } from './context.js';
 import { WorkQueue } from './queue.js';
@@ -30,7 +31,7 @@ export function kindResolver(crds: readonly KubeObject[]): KindResolver {
     for (const obj of crds) {
       const crd = obj as CustomResourceDefinition;
       const names = crd.status?.acceptedNames;
-      if (crd.spec?.group !== group || names?.plural !== resource || !(crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True')) continue;
+      if (crd.spec?.group !== group || names?.plural !== resource || !isEstablished(crd)) continue;
       const served = (crd.spec.versions ?? []).find((v) => v.name === version && v.served);
       if (!served) continue;
       const schema = served.schema?.openAPIV3Schema;
