@@ -3,14 +3,18 @@
 // for a new certificate through a CertificateSigningRequest made with its current certificate (a
 // renewal the server approves for the node itself), writes the key and certificate under new
 // names (0600, in the 0700 cert dir), points its kubeconfig at them in one rename, and switches its
-// API connections to the new certificate without a restart. A failed attempt is retried with
-// backoff, never later than the old certificate's end.
+// API connections to the new certificate without a restart. The key is ECDSA P-256 and the usages
+// asked for are the kubelet's for a non-RSA key (digital signature, client auth). The kubeconfig is
+// what names the pair in use (the kubelet's kubelet-client-current.pem link); every other client
+// pair in the cert dir (the bootstrap one, earlier rotations, a crash's temporary files) is deleted
+// once the new one is in use. A failed attempt is retried with backoff, never later than the old
+// certificate's end.
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import type { KubeClient } from '../client/client.js';
 import { GROUP_NODES, NODE_USER_PREFIX, SIGNER_KUBELET_CLIENT } from '../apiserver/node-identity/csr-decision.js';
-import { createCertificateRequest, newRsaKey } from '../apiserver/node-identity/pki.js';
+import { createCertificateRequest, newEcdsaKey } from '../apiserver/node-identity/pki.js';
 import type { Logger } from '../util/log.js';
 import { renderCertificateKubeconfig, requestCertificate, writePrivateFile } from './tls-bootstrap.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
@@ -30,6 +34,20 @@ export function rotationDeadline(notBefore: Date, notAfter: Date, random: () => 
 export function retryDelay(attempt: number, now: number, notAfter: Date): number {
   const backoff = Math.min(FIRST_RETRY_MS * 2 ** attempt, MAX_RETRY_MS);
   return Math.max(0, Math.min(backoff, notAfter.getTime() - now));
+}
+
+/** Node client certificate files: the bootstrap pair, rotated pairs, and writePrivateFile's temporary files of either. */
+const CLIENT_FILE = /^kubelet-client(-\d{8}T\d+Z)?\.(crt|key)(\.[0-9a-f]{8}\.tmp)?$/;
+
+/** Of the file names in a cert dir, the node client certificate files that are not in `keep` (the pair in use). */
+export function staleClientFiles(names: string[], keep: string[]): string[] {
+  return names.filter((n) => CLIENT_FILE.test(n) && !keep.includes(n));
+}
+
+/** The files a kubeconfig names as its client certificate and key. */
+function kubeconfigFiles(kubeconfig: string): string[] {
+  const text = existsSync(kubeconfig) ? readFileSync(kubeconfig, 'utf8') : '';
+  return [...text.matchAll(/client-(?:certificate|key): (\S+)/g)].map((m) => m[1]);
 }
 
 export interface RotatorOptions {
@@ -102,11 +120,11 @@ export class NodeCertificateRotator {
 
   private async rotate(): Promise<void> {
     const { nodeName, client, certDir, kubeconfig, log } = this.opts;
-    const key = newRsaKey();
+    const key = newEcdsaKey();
     const certPem = await requestCertificate(client, {
       csrPem: createCertificateRequest(key, `${NODE_USER_PREFIX}${nodeName}`, [GROUP_NODES]),
       signerName: SIGNER_KUBELET_CLIENT,
-      usages: ['digital signature', 'key encipherment', 'client auth'],
+      usages: ['digital signature', 'client auth'],
       namePrefix: 'node-csr',
       expirationSeconds: this.opts.expirationSeconds,
     });
@@ -116,17 +134,17 @@ export class NodeCertificateRotator {
     const keyFile = resolve(certDir, `kubelet-client-${stamp}.key`);
     writePrivateFile(keyFile, key.keyPem);
     writePrivateFile(certFile, certPem);
-    const before = existsSync(kubeconfig) ? readFileSync(kubeconfig, 'utf8') : '';
     const file = loadKubeconfig(kubeconfig);
     const caPem = file.ca?.toString('utf8');
     if (!caPem) throw new Error(`${kubeconfig}: certificate-authority-data is needed to write the rotated kubeconfig`);
     writePrivateFile(kubeconfig, renderCertificateKubeconfig({ server: file.server, caPem, certFile, keyFile, user: `${NODE_USER_PREFIX}${nodeName}` }));
     client.useClientCertificate(Buffer.from(certPem), Buffer.from(key.keyPem));
-    // The previous rotated pair is not needed any more (the bootstrap pair stays for `flatnet join`'s first start).
-    for (const old of before.matchAll(/client-(?:certificate|key): (\S+)/g)) {
-      if (/^kubelet-client-\d{8}T\d+Z\.(crt|key)$/.test(basename(old[1])) && old[1] !== certFile && old[1] !== keyFile) rmSync(old[1], { force: true });
-    }
-    log.info('node client certificate rotated', { notAfter: new X509Certificate(certPem).validTo, certFile });
+    // Older pairs are not needed any more: nothing reads them, and each is a credential until it ends.
+    // Whatever the kubeconfig names now is kept too (a re-bootstrap by the credential guard may have just written it).
+    const keep = [certFile, keyFile, ...kubeconfigFiles(kubeconfig)].filter((f) => dirname(resolve(f)) === resolve(certDir)).map((f) => basename(f));
+    const removed = staleClientFiles(readdirSync(certDir), keep);
+    for (const name of removed) rmSync(resolve(certDir, name), { force: true });
+    log.info('node client certificate rotated', { notAfter: new X509Certificate(certPem).validTo, certFile, removed });
   }
 }
 

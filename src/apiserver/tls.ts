@@ -1,8 +1,9 @@
 // The cluster CA and the API server's serving certificate, generated on first start and kept in
 // the data directory. The serving certificate is re-issued by the same CA when the wanted
-// subject alternative names (an --advertise-address, say) are not all in it.
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// subject alternative names (an --advertise-address, say) are not all in it. Every file is written
+// 0600 from its first byte, to a temporary name and renamed, so no reader sees half of one.
+import { X509Certificate, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certificateFacts, issueClientCertificate, newEcdsaKey, serialNumber } from './node-identity/pki.js';
 import { altNamesOf, createCertificate, issuerFromCertificate, selfIssuer, spkiOf } from './node-identity/x509.js';
@@ -75,6 +76,12 @@ function createServingCert(ca: { certPem: string; keyPem: string }, names: strin
   return { certPem, keyPem };
 }
 
+function writePrivate(path: string, data: string): void {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+  renameSync(tmp, path);
+}
+
 function certificateNames(certPem: string): string[] {
   const { dnsNames, ips } = certificateFacts(certPem);
   return [...dnsNames, ...ips];
@@ -91,8 +98,8 @@ export function ensureServingCertificate(dataDir: string, names: string[]): Serv
     ca = { certPem: readFileSync(caCrt, 'utf8'), keyPem: readFileSync(caKey, 'utf8') };
   } else {
     ca = createCA();
-    writeFileSync(caKey, ca.keyPem, { mode: 0o600 });
-    writeFileSync(caCrt, ca.certPem);
+    writePrivate(caKey, ca.keyPem);
+    writePrivate(caCrt, ca.certPem);
   }
   if (existsSync(crt) && existsSync(key)) {
     const certPem = readFileSync(crt, 'utf8');
@@ -100,8 +107,8 @@ export function ensureServingCertificate(dataDir: string, names: string[]): Serv
     if (names.every((n) => have.has(n))) return { caPem: ca.certPem, certPem, keyPem: readFileSync(key, 'utf8') };
   }
   const serving = createServingCert(ca, names);
-  writeFileSync(key, serving.keyPem, { mode: 0o600 });
-  writeFileSync(crt, serving.certPem);
+  writePrivate(key, serving.keyPem);
+  writePrivate(crt, serving.certPem);
   return { caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem };
 }
 
@@ -127,7 +134,7 @@ export function ensureKubeletClientCertificate(dataDir: string, ca: { certPem: s
     if (x.verify(new X509Certificate(ca.certPem).publicKey) && Date.parse(x.validTo) > Date.now() + 30 * 86400_000) return { certPem, keyPem: readFileSync(key, 'utf8') };
   }
   const issued = issueClientCertificate(ca, KUBELET_CLIENT_COMMON_NAME, [], 365);
-  writeFileSync(key, issued.keyPem, { mode: 0o600 });
-  writeFileSync(crt, issued.certPem, { mode: 0o600 });
+  writePrivate(key, issued.keyPem);
+  writePrivate(crt, issued.certPem);
   return issued;
 }

@@ -3,8 +3,10 @@
 // itself to its peers, so serverAuth and clientAuth, with the member's address as its IP SAN), and
 // one client certificate for the API servers. etcd runs with --client-cert-auth and
 // --peer-client-cert-auth, so only holders of a certificate from this CA talk to it at all.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import forge from 'node-forge';
+// Keys are ECDSA P-256 (SEC1 PEM, which etcd's Go TLS reads), certificates made by x509.ts.
+import { createPrivateKey } from 'node:crypto';
+import { newEcdsaKey, serialNumber } from '../apiserver/node-identity/pki.js';
+import { createCertificate, selfIssuer, spkiOf, type CertificateTemplate, type Issuer } from '../apiserver/node-identity/x509.js';
 
 export interface PemPair {
   certPem: string;
@@ -21,72 +23,29 @@ export interface EtcdPki {
 
 const DAY_MS = 86400_000;
 
-function keyPair(): { keyPem: string; forgeKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.PublicKey } {
-  // Node makes the key natively (milliseconds); forge only builds and signs the certificates.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-  return { keyPem: privateKey, forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
-}
+type Template = Omit<CertificateTemplate, 'publicKey' | 'serialHex' | 'notBefore' | 'notAfter'>;
 
-function serial(): string {
-  const b = randomBytes(16);
-  b[0] &= 0x7f;
-  return b.toString('hex');
-}
-
-function issue(opts: { commonName: string; days: number; extensions: object[]; signer?: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey } }): PemPair & { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey } {
-  const keys = keyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + opts.days * DAY_MS);
-  const subject = [{ name: 'commonName', value: opts.commonName }];
-  cert.setSubject(subject);
-  cert.setIssuer(opts.signer ? opts.signer.cert.subject.attributes : subject);
-  cert.setExtensions(opts.extensions);
-  cert.sign(opts.signer?.key ?? keys.forgeKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem, cert, key: keys.forgeKey };
+/** A new key and its certificate for `t`, valid for `days` (from an hour ago), signed by `issuer` or self-signed. */
+function issue(t: Template, days: number, issuer?: Issuer): PemPair & { issuer: Issuer } {
+  const { keyPem } = newEcdsaKey();
+  const key = createPrivateKey(keyPem);
+  const own = selfIssuer(t.subject, key);
+  const now = Date.now();
+  const certPem = createCertificate({ ...t, publicKey: spkiOf(key), serialHex: serialNumber(), notBefore: new Date(now - 3600_000), notAfter: new Date(now + days * DAY_MS) }, issuer ?? own);
+  return { certPem, keyPem, issuer: own };
 }
 
 /** A fresh CA and certificates for `members` (name -> IP address) and the API servers' client. */
 export function createEtcdPki(members: { name: string; ip: string }[], days = 365): EtcdPki {
-  const ca = issue({
-    commonName: 'flatnet-etcd-ca',
-    days: days * 10,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-      { name: 'subjectKeyIdentifier' },
-    ],
-  });
-  const signer = { cert: ca.cert, key: ca.key };
+  const ca = issue({ subject: { commonName: 'flatnet-etcd-ca' }, isCA: true, keyUsage: { keyCertSign: true, cRLSign: true, digitalSignature: true } }, days * 10);
   const out = new Map<string, PemPair>();
   for (const m of members) {
-    const c = issue({
-      commonName: m.name,
-      days,
-      signer,
-      extensions: [
-        { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-        { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-        // etcd checks a peer's client certificate against the connection's source address, and a
-        // member dialing another loopback address sends from 127.0.0.1.
-        { name: 'subjectAltName', altNames: [{ type: 7, ip: m.ip }, ...(m.ip.startsWith('127.') && m.ip !== '127.0.0.1' ? [{ type: 7, ip: '127.0.0.1' }] : [])] },
-      ],
-    });
+    // etcd checks a peer's client certificate against the connection's source address, and a
+    // member dialing another loopback address sends from 127.0.0.1.
+    const ips = [m.ip, ...(m.ip.startsWith('127.') && m.ip !== '127.0.0.1' ? ['127.0.0.1'] : [])];
+    const c = issue({ subject: { commonName: m.name }, isCA: false, keyUsage: { digitalSignature: true }, extKeyUsage: ['serverAuth', 'clientAuth'], altNames: { ips } }, days, ca.issuer);
     out.set(m.name, { certPem: c.certPem, keyPem: c.keyPem });
   }
-  const client = issue({
-    commonName: 'kube-apiserver-etcd-client',
-    days,
-    signer,
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', clientAuth: true },
-    ],
-  });
+  const client = issue({ subject: { commonName: 'kube-apiserver-etcd-client' }, isCA: false, keyUsage: { digitalSignature: true }, extKeyUsage: ['clientAuth'] }, days, ca.issuer);
   return { ca: { certPem: ca.certPem, keyPem: ca.keyPem }, members: out, apiserverClient: { certPem: client.certPem, keyPem: client.keyPem } };
 }

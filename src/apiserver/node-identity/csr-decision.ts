@@ -39,8 +39,15 @@ export type CsrDecision =
   | { action: 'fail'; reason: string; message: string }
   | { action: 'sign'; request: ParsedRequest; usages: Usage[]; notAfter: Date; approvalMessage: string };
 
-const CLIENT_USAGES = new Set(['digital signature', 'key encipherment', 'client auth']);
-const SERVING_USAGES = new Set(['digital signature', 'key encipherment', 'server auth']);
+/**
+ * Upstream's ValidateKubeletClientCSR/ValidateKubeletServingCSR: the usages are exactly these, with
+ * or without "key encipherment" (the kubelet leaves it out for an ECDSA key).
+ */
+function usagesMatch(usages: string[], purpose: 'client auth' | 'server auth'): boolean {
+  const set = new Set(usages);
+  if (set.size !== usages.length || !set.has('digital signature') || !set.has(purpose)) return false;
+  return set.size === 2 || (set.size === 3 && set.has('key encipherment'));
+}
 
 function decodeRequest(spec: CsrSpec): ParsedRequest {
   if (typeof spec.request !== 'string' || spec.request === '') throw new RequestError('spec.request: Required value');
@@ -82,7 +89,7 @@ export function decideCsr(csr: KubeObject, now = new Date()): CsrDecision {
   const groups = spec.groups ?? [];
   if (spec.signerName === SIGNER_KUBELET_CLIENT) {
     if (req.dnsNames.length > 0 || req.ips.length > 0) return fail('a kubelet client certificate may not have DNS or IP subject alternative names');
-    if (!usages.includes('client auth') || usages.some((u) => !CLIENT_USAGES.has(u))) return fail(`spec.usages must be "client auth" with "digital signature" and/or "key encipherment" (got ${JSON.stringify(usages)})`);
+    if (!usagesMatch(usages, 'client auth')) return fail(`spec.usages must be "digital signature" and "client auth", with or without "key encipherment" (got ${JSON.stringify(usages)})`);
     const renewal = requestor === req.commonName;
     const bootstrap = groups.includes(GROUP_BOOTSTRAPPERS);
     if (!renewal && !bootstrap) return { action: 'ignore' };
@@ -95,7 +102,7 @@ export function decideCsr(csr: KubeObject, now = new Date()): CsrDecision {
     };
   }
   if (req.dnsNames.length === 0 && req.ips.length === 0) return fail('a kubelet serving certificate needs at least one DNS or IP subject alternative name');
-  if (!usages.includes('server auth') || usages.some((u) => !SERVING_USAGES.has(u))) return fail(`spec.usages must be "server auth" with "digital signature" and/or "key encipherment" (got ${JSON.stringify(usages)})`);
+  if (!usagesMatch(usages, 'server auth')) return fail(`spec.usages must be "digital signature" and "server auth", with or without "key encipherment" (got ${JSON.stringify(usages)})`);
   // Only the node itself may ask for its serving certificate.
   if (requestor !== req.commonName || !groups.includes(GROUP_NODES)) return { action: 'ignore' };
   return { action: 'sign', request: req, usages: usages as Usage[], notAfter: notAfter(spec, now), approvalMessage: 'Auto approving kubelet serving certificate requested by the node itself.' };

@@ -1,25 +1,21 @@
 // X.509 pieces of node identity: PKCS#10 certificate requests (made by an agent from a key that
 // never leaves it), reading a request's subject and names, and issuing a certificate from the
 // cluster CA for a request, as kube-controller-manager's csrsigning does. x509.ts builds, signs and
-// reads them with Node's crypto; keys are ECDSA P-256 (as the kubelet's and k3s's) or RSA 2048.
+// reads them with Node's crypto. Every key flatnet makes is ECDSA P-256 (as the kubelet's and k3s's);
+// requests with RSA keys (kubeadm's default) are signed too.
 import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
+import { DerError } from './der.js';
 import { createCertificate, createCertificateRequest as encodeCertificateRequest, issuerFromCertificate, readCertificateRequest, type RequestContents } from './x509.js';
 
 export interface KeyPair {
-  /** The private key, PEM (SEC1 for ECDSA, PKCS#1 for RSA). */
+  /** The private key, PEM (SEC1). */
   keyPem: string;
 }
 
 /** An ECDSA P-256 key: generated in about a millisecond. */
 export function newEcdsaKey(): KeyPair {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'sec1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  return { keyPem: privateKey };
-}
-
-/** An RSA 2048 key (50-300 ms to generate). */
-export function newRsaKey(): KeyPair {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
   return { keyPem: privateKey };
 }
 
@@ -38,12 +34,13 @@ export type ParsedRequest = RequestContents;
 
 export class RequestError extends Error {}
 
-/** Parses and verifies (self-signature) a PEM certificate request; throws RequestError saying what is wrong. */
+/** Parses a PEM certificate request and checks its key and self-signature; throws RequestError naming spec.request and saying what is wrong. */
 export function parseCertificateRequest(pem: string): ParsedRequest {
   try {
     return readCertificateRequest(pem);
   } catch (err) {
-    throw new RequestError(`spec.request: not a valid PEM CERTIFICATE REQUEST with an ECDSA or RSA key: ${(err as Error).message}`);
+    const why = (err as Error).message;
+    throw new RequestError(`spec.request: ${err instanceof DerError ? `not a valid PEM CERTIFICATE REQUEST: ${why}` : why}`);
   }
 }
 

@@ -173,7 +173,36 @@ export interface RequestContents {
   publicKey: Buffer;
 }
 
-const SIGNATURE_HASHES: Record<string, string> = { [OID.ecdsaWithSha256]: 'sha256', [OID.sha256WithRsa]: 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512' };
+/** Signature algorithms a request may use: the hash, and the kind of key that signs with it. */
+const SIGNATURE_ALGORITHMS: Record<string, { hash: string; key: 'ec' | 'rsa'; name: string }> = {
+  [OID.ecdsaWithSha256]: { hash: 'sha256', key: 'ec', name: 'ecdsa-with-SHA256' },
+  '1.2.840.10045.4.3.3': { hash: 'sha384', key: 'ec', name: 'ecdsa-with-SHA384' },
+  '1.2.840.10045.4.3.4': { hash: 'sha512', key: 'ec', name: 'ecdsa-with-SHA512' },
+  [OID.sha256WithRsa]: { hash: 'sha256', key: 'rsa', name: 'sha256WithRSAEncryption' },
+  '1.2.840.113549.1.1.12': { hash: 'sha384', key: 'rsa', name: 'sha384WithRSAEncryption' },
+  '1.2.840.113549.1.1.13': { hash: 'sha512', key: 'rsa', name: 'sha512WithRSAEncryption' },
+};
+
+/**
+ * The keys a request may certify: what kubelets (ECDSA P-256) and kubeadm (RSA 2048) make, and the
+ * other NIST curves Go's and OpenSSL's TLS sign with (P-256 is prime256v1 to Node). Upstream takes
+ * whatever Go's x509 parses (P-224 and Ed25519 too); no kubelet or kubeadm makes those.
+ */
+const CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+const MIN_RSA_BITS = 2048;
+const ACCEPTED_KEYS = `ECDSA P-256, P-384 or P-521, or RSA of ${MIN_RSA_BITS} bits or more`;
+
+/** Throws saying why when `key` is not one a certificate is issued for. */
+function checkRequestKey(key: KeyObject): void {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ec') {
+    if (!details.namedCurve || !CURVES.has(details.namedCurve)) throw new Error(`public key: ECDSA on ${details.namedCurve ?? 'an unnamed curve'} is not accepted (${ACCEPTED_KEYS})`);
+  } else if (key.asymmetricKeyType === 'rsa') {
+    if ((details.modulusLength ?? 0) < MIN_RSA_BITS) throw new Error(`public key: RSA of ${details.modulusLength} bits is not accepted (${ACCEPTED_KEYS})`);
+  } else {
+    throw new Error(`public key: ${key.asymmetricKeyType ?? 'an unknown kind of key'} is not accepted (${ACCEPTED_KEYS})`);
+  }
+}
 
 function stringValue(e: Element): string {
   if (e.tag === TAG.utf8String || e.tag === TAG.printableString || e.tag === TAG.ia5String || e.tag === 0x14 /* T61 */) return e.contents.toString('utf8');
@@ -187,8 +216,9 @@ function ipText(b: Buffer): string {
 }
 
 /**
- * Reads a PEM certificate request and checks its self-signature; throws DerError (bad encoding)
- * or Error (bad signature) saying what is wrong.
+ * Reads a PEM certificate request, checks its key (checkRequestKey) and its self-signature; throws
+ * DerError (bad encoding) or Error (a key not accepted, a bad signature) saying what
+ * is wrong, starting with the part of the request at fault.
  */
 export function readCertificateRequest(pem: string): RequestContents {
   const m = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([\s\S]*?)-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(pem);
@@ -198,17 +228,24 @@ export function readCertificateRequest(pem: string): RequestContents {
   if (info?.tag !== TAG.sequence || algorithm?.tag !== TAG.sequence || signature?.tag !== TAG.bitString) throw new DerError('not a PKCS#10 certificate request');
   const [version, name, spki, attrs] = children(info.contents);
   if (version?.tag !== TAG.integer || name?.tag !== TAG.sequence || spki?.tag !== TAG.sequence) throw new DerError('malformed CertificationRequestInfo');
-  const algorithmOid = decodeOid(readElement(algorithm.contents).element.contents);
-  const hash = SIGNATURE_HASHES[algorithmOid];
-  if (!hash) throw new DerError(`unsupported signature algorithm ${algorithmOid} (ECDSA or RSA with SHA-256/384/512 are)`);
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: spki.raw, format: 'der', type: 'spki' });
   } catch (err) {
-    throw new DerError(`unreadable public key (${(err as Error).message})`);
+    throw new DerError(`public key: unreadable (${(err as Error).message})`);
   }
-  if (publicKey.asymmetricKeyType !== 'ec' && publicKey.asymmetricKeyType !== 'rsa') throw new DerError(`a ${publicKey.asymmetricKeyType} key (EC or RSA keys are accepted)`);
-  if (!verify(hash, info.raw, publicKey, signature.contents.subarray(1))) throw new Error('the request is not signed by its own key');
+  checkRequestKey(publicKey);
+  const algorithmOid = decodeOid(readElement(algorithm.contents).element.contents);
+  const alg = SIGNATURE_ALGORITHMS[algorithmOid];
+  if (!alg) throw new DerError(`signature: unsupported algorithm ${algorithmOid} (ECDSA or RSA with SHA-256, SHA-384 or SHA-512 are)`);
+  if (alg.key !== publicKey.asymmetricKeyType) throw new DerError(`signature: ${alg.name} does not go with the request's ${publicKey.asymmetricKeyType === 'ec' ? 'ECDSA' : 'RSA'} key`);
+  let valid: boolean;
+  try {
+    valid = verify(alg.hash, info.raw, publicKey, signature.contents.subarray(1));
+  } catch {
+    valid = false; // an ECDSA signature that is not even a DER pair of integers
+  }
+  if (!valid) throw new Error('signature: the request is not signed by its own key');
   const out: RequestContents = { commonName: '', organizations: [], dnsNames: [], ips: [], otherNames: [], publicKey: spki.raw };
   for (const rdn of children(name.contents)) {
     for (const atv of children(rdn.contents)) {

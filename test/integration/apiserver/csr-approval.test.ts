@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startTestServer, type TestServer } from '../../support/server.js';
-import { createCertificateRequest, newRsaKey } from '../../../src/apiserver/node-identity/pki.js';
+import { createCertificateRequest, newEcdsaKey } from '../../../src/apiserver/node-identity/pki.js';
 import type { KubeObject } from '../../../src/api/types.js';
 
 let s: TestServer;
@@ -27,7 +27,7 @@ async function kubectlOk(args: string[], input?: string): Promise<string> {
 }
 
 async function createCsr(name: string): Promise<void> {
-  const request = b64(createCertificateRequest(newRsaKey(), name, ['team']));
+  const request = b64(createCertificateRequest(newEcdsaKey(), name, ['team']));
   await kubectlOk(['create', '-f', '-'], JSON.stringify({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name }, spec: { request, signerName: 'example.com/team-signer', usages: ['client auth'] } }));
 }
 

@@ -15,7 +15,7 @@ import { KubeClient } from '../../../src/client/client.js';
 import { loadKubeconfig, type ClusterConnection } from '../../../src/client/kubeconfig.js';
 import { nodeClientConnection, nodeServingCertificate, renderBootstrapKubeconfig, requestCertificate, writePrivateFile } from '../../../src/agent/tls-bootstrap.js';
 import { bootstrapTokenSecret, formatToken, generateBootstrapToken } from '../../../src/apiserver/node-identity/bootstrap-token.js';
-import { createCertificateRequest, newRsaKey } from '../../../src/apiserver/node-identity/pki.js';
+import { createCertificateRequest, newEcdsaKey } from '../../../src/apiserver/node-identity/pki.js';
 import { createLogger } from '../../../src/util/log.js';
 import { watchCorefile } from '../../../src/dns/corefile/watch.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
@@ -132,7 +132,7 @@ test('a wrong or expired bootstrap token is refused (401); a valid one may ask o
   assert.equal(await code(valid.list(R.pods)), 403);
   assert.equal(await code(valid.get(R.secrets, 'default', 's1')), 403);
   // A bootstrap token cannot get a serving certificate, nor a certificate for system:masters.
-  const key = newRsaKey();
+  const key = newEcdsaKey();
   await assert.rejects(
     requestCertificate(valid, { csrPem: createCertificateRequest(key, 'system:node:n1', ['system:masters']), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'key encipherment', 'client auth'], namePrefix: 'evil', timeoutMs: 5000 }),
     /failed: subject organization must be exactly \["system:nodes"\]/,
@@ -259,7 +259,7 @@ test('serving certificates: the node gets one for its addresses; it cannot get o
   const again = await nodeServingCertificate(n1, 'n1', ['127.0.0.1'], certDir, log);
   assert.equal(again.certPem, serving.certPem);
   await assert.rejects(
-    requestCertificate(n1, { csrPem: createCertificateRequest(newRsaKey(), 'system:node:n2', ['system:nodes'], { ips: ['127.0.0.1'] }), signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'key encipherment', 'server auth'], namePrefix: 'steal', timeoutMs: 3000 }),
+    requestCertificate(n1, { csrPem: createCertificateRequest(newEcdsaKey(), 'system:node:n2', ['system:nodes'], { ips: ['127.0.0.1'] }), signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'key encipherment', 'server auth'], namePrefix: 'steal', timeoutMs: 3000 }),
     /was not signed within/,
   );
   // A serving certificate is no client certificate: TLS refuses it as one, so the request is anonymous (401).

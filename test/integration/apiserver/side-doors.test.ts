@@ -14,7 +14,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import { selfSignedCertificate } from '../../support/certificates.js';
 import { R } from '../../../src/api/resources.js';
 import { loadKubeconfig } from '../../../src/client/kubeconfig.js';
 import { KubeletServer } from '../../../src/agent/kubelet-server.js';
@@ -147,18 +147,8 @@ test('a user-settable annotation never redirects the server to another endpoint'
 
 test('an agent with a wrong certificate (another node\'s, or not from the cluster CA) gets nothing', async () => {
   const other = await startFakeAgent(n2.serving);
-  const keys = forge.pki.rsa.generateKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 3600_000);
-  const subject = [{ name: 'commonName', value: 'system:node:n1' }, { name: 'organizationName', value: 'system:nodes' }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  const selfSigned = await startFakeAgent({ certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey), caPem: n1.serving.caPem });
+  const forged = selfSignedCertificate(['127.0.0.1'], { commonName: 'system:node:n1', organizations: ['system:nodes'], notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3600_000) });
+  const selfSigned = await startFakeAgent({ ...forged, caPem: n1.serving.caPem });
   try {
     await registerEndpoint(n1, other.port);
     const wrongNode = await s.kubectl(['logs', 'p1']);

@@ -1,12 +1,11 @@
 // Helpers for the gateway proxy tests: real backends on 127.0.0.1 (HTTP echo, h2c with
-// trailers, WebSocket echo, TCP and UDP echo), config builders, certificates from node-forge,
+// trailers, WebSocket echo, TCP and UDP echo), config builders, self-signed certificates,
 // and a small HTTP client.
-import { generateKeyPairSync } from 'node:crypto';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import forge from 'node-forge';
+import { selfSignedCertificate } from '../../support/certificates.js';
 import { WebSocketServer } from 'ws';
 import type { HttpFilter, HttpMatch, HttpRouteEntry, ProxyConfig, VirtualHost, WeightedBackend } from '../../../src/gateway/config.js';
 
@@ -213,23 +212,7 @@ export function json(r: Reply): Echo {
 
 /** A self-signed certificate for `names` (the first is the CN), PEM. */
 export function selfSigned(names: string[]): { certPem: string; keyPem: string } {
-  // The key pair from node:crypto (native, fast); the certificate built and signed with node-forge.
-  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keys = {
-    privateKey: forge.pki.privateKeyFromPem(pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
-    publicKey: forge.pki.publicKeyFromPem(pair.publicKey.export({ type: 'spki', format: 'pem' }).toString()),
-  };
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = String(Math.floor(Math.random() * 1e9) + 1);
-  cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-  const attrs = [{ name: 'commonName', value: names[0] }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.setExtensions([{ name: 'subjectAltName', altNames: names.map((n) => ({ type: 2, value: n })) }]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
+  return selfSignedCertificate(names);
 }
 
 export function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {

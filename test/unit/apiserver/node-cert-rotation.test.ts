@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { retryDelay, rotationDeadline } from '../../../src/agent/cert-rotation.js';
+import { retryDelay, rotationDeadline, staleClientFiles } from '../../../src/agent/cert-rotation.js';
 import { isNodeIdentity } from '../../../src/apiserver/auth-node-certificates.js';
 
 test('rotation comes at a jittered 70-90% of the certificate lifetime, as the kubelet rotates', () => {
@@ -29,4 +29,21 @@ test('node identities are what the CSR binding applies to: CN system:node:* or g
   assert.equal(isNodeIdentity('someone', ['system:nodes']), true);
   assert.equal(isNodeIdentity('system:node:n1', []), true);
   assert.equal(isNodeIdentity('kube-apiserver-kubelet-client', ['system:masters']), false);
+});
+
+test('after a rotation every node client certificate file but the pair in use is stale: the bootstrap pair, earlier rotations, temporary files', () => {
+  const names = [
+    'kubelet-client.crt', 'kubelet-client.key',
+    'kubelet-client-20261207T101500123Z.crt', 'kubelet-client-20261207T101500123Z.key',
+    'kubelet-client-20261207T111500456Z.crt', 'kubelet-client-20261207T111500456Z.key',
+    'kubelet-client-20261207T111500456Z.key.0a1b2c3d.tmp', 'kubelet-client.crt.deadbeef.tmp',
+    'kubelet-server.crt', 'kubelet-server.key', 'kubelet-client-notes.txt', 'ca.crt',
+  ];
+  assert.deepEqual(staleClientFiles(names, ['kubelet-client-20261207T111500456Z.crt', 'kubelet-client-20261207T111500456Z.key']), [
+    'kubelet-client.crt', 'kubelet-client.key',
+    'kubelet-client-20261207T101500123Z.crt', 'kubelet-client-20261207T101500123Z.key',
+    'kubelet-client-20261207T111500456Z.key.0a1b2c3d.tmp', 'kubelet-client.crt.deadbeef.tmp',
+  ]);
+  // What the kubeconfig names is kept too (a re-bootstrap just wrote the bootstrap pair).
+  assert.deepEqual(staleClientFiles(names.slice(0, 4), ['kubelet-client.crt', 'kubelet-client.key']), ['kubelet-client-20261207T101500123Z.crt', 'kubelet-client-20261207T101500123Z.key']);
 });

@@ -6,7 +6,7 @@ import type { KubeObject } from '../../../src/api/types.js';
 import { bootstrapTokenSecret, bootstrapTokenUser, parseToken } from '../../../src/apiserver/node-identity/bootstrap-token.js';
 import { decideCsr } from '../../../src/apiserver/node-identity/csr-decision.js';
 import { authorizeBootstrap, authorizeNode, nodeNameOf, type NodeGraph } from '../../../src/apiserver/node-identity/node-authorizer.js';
-import { createCertificateRequest, newRsaKey } from '../../../src/apiserver/node-identity/pki.js';
+import { createCertificateRequest, newEcdsaKey } from '../../../src/apiserver/node-identity/pki.js';
 import { parseTtl } from '../../../src/apiserver/node-identity/join.js';
 import { checkProxyPath, kubeletEndpoint } from '../../../src/apiserver/proxy.js';
 import { ApiStatusError } from '../../../src/apiserver/errors.js';
@@ -34,7 +34,7 @@ test('bootstrap tokens: format, secret match, expiration, usage', () => {
   assert.throws(() => parseTtl('1d'), /not a duration/);
 });
 
-const key = newRsaKey();
+const key = newEcdsaKey();
 function csr(signerName: string, cn: string, orgs: string[], usages: string[], requestor: { username: string; groups: string[] }, names = {}): KubeObject {
   const request = Buffer.from(createCertificateRequest(key, cn, orgs, names)).toString('base64');
   return { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'x' }, spec: { request, signerName, usages, ...requestor } };
@@ -56,6 +56,14 @@ test('CSR decisions: what csrapproving would approve, what csrsigning refuses, w
   assert.equal(decideCsr(csr(CLIENT, 'admin', ['system:nodes'], clientUsages, bootstrapper)).action, 'fail');
   assert.equal(decideCsr(csr(CLIENT, 'system:node:n1', ['system:nodes'], [...clientUsages, 'server auth'], bootstrapper)).action, 'fail');
   assert.equal(decideCsr(csr(CLIENT, 'system:node:n1', ['system:nodes'], clientUsages, bootstrapper, { ips: ['10.0.0.1'] })).action, 'fail');
+  // Usages as upstream's ValidateKubeletClientCSR: exactly these, "key encipherment" optional (the kubelet leaves it out for ECDSA keys).
+  assert.equal(decideCsr(csr(CLIENT, 'system:node:n1', ['system:nodes'], ['client auth', 'digital signature'], node1)).action, 'sign');
+  for (const usages of [['client auth'], ['key encipherment', 'client auth'], ['digital signature', 'client auth', 'client auth']]) {
+    const refused = decideCsr(csr(CLIENT, 'system:node:n1', ['system:nodes'], usages, node1));
+    assert.equal(refused.action === 'fail' && refused.message, `spec.usages must be "digital signature" and "client auth", with or without "key encipherment" (got ${JSON.stringify(usages)})`);
+  }
+  assert.equal(decideCsr(csr(SERVING, 'system:node:n1', ['system:nodes'], ['digital signature', 'server auth'], node1, { ips: ['10.0.0.1'] })).action, 'sign');
+  assert.equal(decideCsr(csr(SERVING, 'system:node:n1', ['system:nodes'], ['server auth'], node1, { ips: ['10.0.0.1'] })).action, 'fail');
   assert.equal(decideCsr(csr(SERVING, 'system:node:n1', ['system:nodes'], servingUsages, node1, { ips: ['10.0.0.1'] })).action, 'sign');
   assert.equal(decideCsr(csr(SERVING, 'system:node:n1', ['system:nodes'], servingUsages, bootstrapper, { ips: ['10.0.0.1'] })).action, 'ignore', 'a bootstrap token gets no serving certificate');
   assert.equal(decideCsr(csr(SERVING, 'system:node:n2', ['system:nodes'], servingUsages, node1, { ips: ['10.0.0.1'] })).action, 'ignore');

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeOid, oid, readOne, TAG, time } from '../../../src/apiserver/node-identity/der.js';
+import { children, decodeOid, oid, readOne, sequence, TAG, time, tlv } from '../../../src/apiserver/node-identity/der.js';
 import { createCertificateRequest, readCertificateRequest } from '../../../src/apiserver/node-identity/x509.js';
 import { createCertificateRequest as nodeCertificateRequest, certificateFacts, issueCertificate, issuedBy, newEcdsaKey, parseCertificateRequest, RequestError } from '../../../src/apiserver/node-identity/pki.js';
 import { ensureKubeletClientCertificate, ensureServingCertificate, loadCertificateAuthority } from '../../../src/apiserver/tls.js';
@@ -57,6 +57,15 @@ test('the server CA, serving and kubelet-client certificates are ECDSA P-256, ch
     assert.deepEqual(new X509Certificate(kubelet.certPem).keyUsage, ['1.3.6.1.5.5.7.3.2']);
     writeFileSync(join(dir, 'kubelet.pem'), kubelet.certPem);
     assert.match(openssl(['verify', '-CAfile', join(dir, 'ca.crt'), '-purpose', 'sslclient', join(dir, 'kubelet.pem')]), /OK/);
+    // Every key and certificate is 0600 (written through a temporary file: none is left), and openssl reads each.
+    const written = readdirSync(dir).filter((f) => /\.(crt|key)$/.test(f)).sort();
+    assert.deepEqual(written, ['apiserver-kubelet-client.crt', 'apiserver-kubelet-client.key', 'apiserver.crt', 'apiserver.key', 'ca.crt', 'ca.key']);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    for (const f of written) {
+      assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
+      if (f.endsWith('.crt')) assert.match(openssl(['x509', '-noout', '-text', '-in', join(dir, f)]), /Public Key Algorithm: id-ecPublicKey[\s\S]*NIST CURVE: P-256/, f);
+      else assert.match(openssl(['pkey', '-noout', '-text', '-in', join(dir, f)]), /ASN1 OID: prime256v1/, f);
+    }
     // A second start with the same names keeps every file.
     assert.equal(ensureServingCertificate(dir, ['127.0.0.1', 'localhost']).certPem, serving.certPem);
   } finally {
@@ -94,6 +103,29 @@ test('requests: a tampered request, garbage and a wrong block are refused with t
   assert.throws(() => parseCertificateRequest(tampered), (err: Error) => err instanceof RequestError && /not signed by its own key/.test(err.message));
   assert.throws(() => parseCertificateRequest('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n'), RequestError);
   assert.throws(() => parseCertificateRequest('hello'), /spec.request: .*no -----BEGIN CERTIFICATE REQUEST----- block/);
+});
+
+test('requests: a key the kubelet signer would not certify, or a signature algorithm that does not go with the key, is refused naming the part at fault', () => {
+  const refused = (pem: string, why: RegExp) => assert.throws(() => parseCertificateRequest(pem), (err: Error) => err instanceof RequestError && why.test(err.message), why.source);
+  const subject = { commonName: 'system:node:n1', organizations: ['system:nodes'] };
+  refused(createCertificateRequest(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey, subject), /^spec\.request: public key: ECDSA on secp256k1 is not accepted \(ECDSA P-256, P-384 or P-521, or RSA of 2048 bits or more\)$/);
+  refused(createCertificateRequest(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey, subject), /^spec\.request: public key: RSA of 1024 bits is not accepted/);
+  const dir = mkdtempSync(join(tmpdir(), 'x509-test-'));
+  try {
+    openssl(['genpkey', '-algorithm', 'ed25519', '-out', join(dir, 'ed.pem')]);
+    refused(openssl(['req', '-new', '-key', join(dir, 'ed.pem'), '-subj', '/O=system:nodes/CN=system:node:n1']), /^spec\.request: public key: ed25519 is not accepted/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // An ECDSA request relabelled as signed with sha256WithRSAEncryption.
+  const pem = createCertificateRequest(createPrivateKey(newEcdsaKey().keyPem), subject);
+  const [info, , signature] = children(readOne(Buffer.from(pem.split('\n').filter((l) => !l.startsWith('-----')).join(''), 'base64'), TAG.sequence, 'request').contents);
+  const relabelled = sequence(info.raw, sequence(oid('1.2.840.113549.1.1.11'), tlv(TAG.null, Buffer.alloc(0))), signature.raw);
+  refused(`-----BEGIN CERTIFICATE REQUEST-----\n${relabelled.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`, /^spec\.request: not a valid PEM CERTIFICATE REQUEST: signature: sha256WithRSAEncryption does not go with the request's ECDSA key$/);
+  // What is accepted: the kubelet's P-256, the other NIST curves, RSA 2048.
+  for (const key of [generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey, generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey]) {
+    assert.equal(parseCertificateRequest(createCertificateRequest(key, subject)).commonName, 'system:node:n1');
+  }
 });
 
 test('a cluster made with an RSA CA (before ECDSA) keeps issuing: sha256WithRSA certificates for ECDSA requests', () => {

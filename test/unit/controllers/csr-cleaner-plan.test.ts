@@ -6,7 +6,7 @@ import { csrCleanupReason } from '../../../src/controllers/csr-cleaner-plan.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCertificateRequest, issueCertificate, newRsaKey, parseCertificateRequest } from '../../../src/apiserver/node-identity/pki.js';
+import { createCertificateRequest, issueCertificate, newEcdsaKey, parseCertificateRequest } from '../../../src/apiserver/node-identity/pki.js';
 import { ensureServingCertificate, loadCertificateAuthority } from '../../../src/apiserver/tls.js';
 
 const t0 = new Date('2026-12-07T00:00:00Z');
@@ -42,7 +42,7 @@ test('issued certificate expired: removed at once', () => {
   ensureServingCertificate(dir, ['localhost']); // makes the cluster CA in dir, as the server does
   const ca = loadCertificateAuthority(dir);
   rmSync(dir, { recursive: true, force: true });
-  const key = newRsaKey();
+  const key = newEcdsaKey();
   const req = parseCertificateRequest(createCertificateRequest(key, 'system:node:n1', ['system:nodes']));
   const pem = issueCertificate(ca, req, ['digital signature', 'client auth'], at(0.5), t0);
   const issued = csr([{ type: 'Approved', lastUpdateTime: t0.toISOString() }], Buffer.from(pem).toString('base64'));

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { planLab } from '../../../src/lab/plan.js';
 import { planHaLab, SECOND_API_PORT } from '../../../src/lab/ha-plan.js';
 import { createEtcdPki } from '../../../src/lab/ha-etcd-pki.js';
@@ -86,6 +90,23 @@ test('etcd pki: member certificates serve and authenticate peers for their addre
   assert.ok(client.verify(ca.publicKey));
   assert.deepEqual(client.keyUsage, ['1.3.6.1.5.5.7.3.2']);
   assert.match(client.subject, /CN=kube-apiserver-etcd-client/);
+  // ECDSA P-256 keys (etcd's Go TLS reads SEC1 PEM), and openssl reads and verifies every certificate for its purpose.
+  const dir = mkdtempSync(join(tmpdir(), 'etcd-pki-test-'));
+  try {
+    writeFileSync(join(dir, 'ca.crt'), pki.ca.certPem);
+    const check = (name: string, pair: { certPem: string; keyPem: string }, purposes: string[]) => {
+      assert.equal(createPrivateKey(pair.keyPem).asymmetricKeyDetails?.namedCurve, 'prime256v1', name);
+      assert.match(pair.keyPem, /^-----BEGIN EC PRIVATE KEY-----/, name);
+      writeFileSync(join(dir, `${name}.crt`), pair.certPem);
+      assert.match(execFileSync('openssl', ['x509', '-noout', '-text', '-in', join(dir, `${name}.crt`)], { encoding: 'utf8' }), /Signature Algorithm: ecdsa-with-SHA256[\s\S]*NIST CURVE: P-256/, name);
+      for (const purpose of purposes) assert.match(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), '-purpose', purpose, join(dir, `${name}.crt`)], { encoding: 'utf8' }), /OK/, `${name} ${purpose}`);
+    };
+    check('ca', pki.ca, []);
+    for (const [name, pair] of pki.members) check(name, pair, ['sslserver', 'sslclient']);
+    check('client', pki.apiserverClient, ['sslclient']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   // A fresh PKI is a different CA: certificates of one lab are worthless against another.
   const other = createEtcdPki([{ name: 'etcd-1', ip: '127.0.0.21' }]);
   assert.equal(new X509Certificate(other.apiserverClient.certPem).verify(ca.publicKey), false);

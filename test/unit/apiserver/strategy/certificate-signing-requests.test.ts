@@ -8,7 +8,7 @@ import type { KubeObject } from '../../../../src/api/types.js';
 import { MemoryStore } from '../../../../src/store/index.js';
 import { ApiStatusError } from '../../../../src/apiserver/errors.js';
 import { Registry, type WriteContext } from '../../../../src/apiserver/registry.js';
-import { createCertificateRequest, newRsaKey } from '../../../../src/apiserver/node-identity/pki.js';
+import { createCertificateRequest, newEcdsaKey } from '../../../../src/apiserver/node-identity/pki.js';
 import { certificateProblem } from '../../../../src/apiserver/strategy/certificate-signing-requests.js';
 // Registers the CSR kind's create/update validation, as the server does.
 import '../../../../src/apiserver/node-identity/csr-admission.js';
@@ -29,7 +29,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 function setup(): { reg: Registry; csr: () => KubeObject } {
   const reg = new Registry(new MemoryStore());
-  const request = b64(createCertificateRequest(newRsaKey(), 'alice', ['team']));
+  const request = b64(createCertificateRequest(newEcdsaKey(), 'alice', ['team']));
   reg.create(r, '', { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'alice' }, spec: { request, signerName: 'example.com/signer', usages: ['client auth'] } }, ctx());
   return { reg, csr: () => structuredClone(reg.get(r, '', 'alice').obj) };
 }
@@ -55,7 +55,7 @@ const denied = { type: 'Denied', status: 'True', reason: 'ByTest' };
 
 test('a create starts with an empty status whatever the body says', () => {
   const reg = new Registry(new MemoryStore());
-  const request = b64(createCertificateRequest(newRsaKey(), 'bob', []));
+  const request = b64(createCertificateRequest(newEcdsaKey(), 'bob', []));
   const { entry } = reg.create(r, '', { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'bob' }, spec: { request, signerName: 'example.com/s', usages: ['client auth'] }, status: { conditions: [approved], certificate: b64(PEM) } }, ctx());
   assert.deepEqual(entry.obj.status, {});
 });
@@ -158,4 +158,19 @@ test('certificateProblem: PEM CERTIFICATE blocks without headers, each a real ce
   assert.equal(certificateProblem(''), undefined);
   const withHeader = PEM.replace('-----BEGIN CERTIFICATE-----\n', '-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n\n');
   assert.equal(certificateProblem(b64(withHeader)), 'no PEM block headers are permitted');
+});
+
+test('a create whose request has a bad signature or a key no signer certifies is refused naming spec.request', () => {
+  const reg = new Registry(new MemoryStore());
+  const create = (request: string) => refusal(() => reg.create(r, '', { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'carol' }, spec: { request: b64(request), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] } }, ctx()));
+  const k1 = execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1', '-nodes', '-keyout', '/dev/null', '-subj', '/O=system:nodes/CN=system:node:n1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const badKey = create(k1);
+  assert.equal(badKey.code, 422);
+  assert.deepEqual(badKey.causes.map((c) => c.field), ['spec.request']);
+  assert.match(badKey.causes[0].message ?? '', /public key: ECDSA on secp256k1 is not accepted \(ECDSA P-256, P-384 or P-521, or RSA of 2048 bits or more\)/);
+  // A P-256 request whose subject was changed after it was signed.
+  const der = Buffer.from(createCertificateRequest(newEcdsaKey(), 'system:node:n1', ['system:nodes']).split('\n').filter((l) => !l.startsWith('-----')).join(''), 'base64');
+  der[der.indexOf(Buffer.from('n1'))] = 'm'.charCodeAt(0);
+  const badSignature = create(`-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`);
+  assert.deepEqual(badSignature.causes.map((c) => [c.field, c.message]), [['spec.request', 'Invalid value: []byte{...}: signature: the request is not signed by its own key']]);
 });

@@ -1,10 +1,10 @@
 // Builders for Ingress translation tests, and a tiny request router over the resulting
 // ProxyConfig that uses the proxy's own host and entry selection (src/gateway/proxy/match.ts).
-import forge from 'node-forge';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { HttpPortConfig, HttpRouteEntry, ProxyConfig } from '../../../../src/gateway/config.js';
 import { compileMatch, normalizeHost, selectEntry, selectVirtualHost } from '../../../../src/gateway/proxy/match.js';
 import type { IngressWorld } from '../../../../src/gateway/ingress/types.js';
+import { selfSignedCertificate } from '../../../support/certificates.js';
 
 let clock = 0;
 
@@ -58,23 +58,14 @@ export function world(parts: Partial<IngressWorld>): IngressWorld {
 }
 
 export function tlsSecret(name: string, hosts: string[], namespace = 'default'): KubeObject {
-  const keys = forge.pki.rsa.generateKeyPair(1024);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.UTC(2026, 0, 1));
-  cert.validity.notAfter = new Date(Date.UTC(2036, 0, 1));
-  cert.setSubject([{ name: 'commonName', value: hosts[0] }]);
-  cert.setIssuer([{ name: 'commonName', value: hosts[0] }]);
-  cert.setExtensions([{ name: 'subjectAltName', altNames: hosts.map((h) => ({ type: 2, value: h })) }]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
+  const pair = selfSignedCertificate(hosts, { notBefore: new Date(Date.UTC(2026, 0, 1)), notAfter: new Date(Date.UTC(2036, 0, 1)) });
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'kubernetes.io/tls',
     metadata: { name, namespace },
-    data: { 'tls.crt': b64(forge.pki.certificateToPem(cert)), 'tls.key': b64(forge.pki.privateKeyToPem(keys.privateKey)) },
+    data: { 'tls.crt': b64(pair.certPem), 'tls.key': b64(pair.keyPem) },
   };
 }
 

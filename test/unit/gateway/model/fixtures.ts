@@ -1,6 +1,5 @@
 // World builders for the route model tests: Kubernetes objects as the API would hand them over.
-import { generateKeyPairSync } from 'node:crypto';
-import forge from 'node-forge';
+import { selfSignedCertificate } from '../../../support/certificates.js';
 import type { KubeObject } from '../../../../src/api/types.js';
 import type { Condition, GatewayWorld } from '../../../../src/gateway/model/types.js';
 import { GATEWAY_CONTROLLER_NAME } from '../../../../src/gateway/model/types.js';
@@ -75,19 +74,8 @@ let cachedPair: { cert: string; key: string } | undefined;
 /** A self-signed certificate and key (PEM), made once per test process. */
 export function certificatePem(): { cert: string; key: string } {
   if (cachedPair) return cachedPair;
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const pubPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(pubPem);
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.UTC(2026, 0, 1));
-  cert.validity.notAfter = new Date(Date.UTC(2036, 0, 1));
-  const attrs = [{ name: 'commonName', value: 'example.org' }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-  cachedPair = { cert: forge.pki.certificateToPem(cert), key: keyPem };
+  const pair = selfSignedCertificate(['example.org'], { notBefore: new Date(Date.UTC(2026, 0, 1)), notAfter: new Date(Date.UTC(2036, 0, 1)) });
+  cachedPair = { cert: pair.certPem, key: pair.keyPem };
   return cachedPair;
 }
 
