@@ -1,8 +1,9 @@
-// The API server's listener: HTTPS with HTTP/1.1 only, or (--http2) HTTP/2 and HTTP/1.1 by ALPN,
-// as kube-apiserver offers both. client-go multiplexes all of a process's requests and watches on
-// one HTTP/2 connection; over HTTP/1.1 every watch needs its own TLS connection. Node's HTTP/2
-// compatibility API hands the same handlers request/response objects for both protocols, and
-// HTTP/1.1 connections (upgrades for exec/attach/port-forward included) keep Node's HTTP/1.1 server.
+// The API server's listener: HTTPS with HTTP/2 and HTTP/1.1 chosen by ALPN (the default), as
+// kube-apiserver offers both, or HTTP/1.1 only (--http2=false). client-go multiplexes all of a
+// process's requests and watches on one HTTP/2 connection; over HTTP/1.1 every watch needs its own
+// TLS connection. Node's HTTP/2 compatibility API hands the same handlers request/response objects
+// for both protocols, and HTTP/1.1 connections (upgrades for exec/attach/port-forward included)
+// keep Node's HTTP/1.1 server.
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
@@ -88,11 +89,12 @@ function guardSession(session: http2.ServerHttp2Session, firstRequestMs: number,
 }
 
 /**
- * What ends the server's connections so close() can finish: Node's closeAllConnections() for the
- * HTTP/1.1-only server; with HTTP/2, every TLS connection (sessions and HTTP/1.1 sockets alike).
+ * What ends the server's connections so close() can finish: every TLS connection, HTTP/2 sessions,
+ * HTTP/1.1 keep-alive connections and upgraded ones (exec, attach, port-forward) alike. An upgraded
+ * connection has left Node's HTTP server (closeAllConnections() does not see it) but still holds
+ * the listener open; kube-apiserver's process ends such streams by exiting, and so does this.
  */
 export function trackConnections(server: ServingServer): () => void {
-  if (server instanceof https.Server) return () => server.closeAllConnections();
   const sockets = new Set<TLSSocket>();
   server.on('secureConnection', (socket: TLSSocket) => {
     sockets.add(socket);
@@ -101,6 +103,18 @@ export function trackConnections(server: ServingServer): () => void {
   return () => {
     for (const s of sockets) s.destroy();
   };
+}
+
+/**
+ * Over HTTP/2, the connection of a request that carried no valid credentials (a 401, or an
+ * anonymous request) gets a GOAWAY: streams already open finish, new requests need a new
+ * connection, as kube-apiserver's UnauthenticatedHTTP2DOSMitigation (on by default since 1.29)
+ * does, so an unauthenticated client cannot hold a multiplexed connection open. HTTP/1.1
+ * connections keep their keep-alive, as there.
+ */
+export function endConnectionIfHttp2(req: IncomingMessage): void {
+  const session = (req as unknown as Partial<http2.Http2ServerRequest>).stream?.session;
+  if (session !== undefined && !session.closed && !session.destroyed) session.close();
 }
 
 /** Whether a connection speaks HTTP/2 (its TLS handshake chose h2). */

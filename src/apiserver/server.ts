@@ -15,6 +15,7 @@ import { renderKubeconfig } from '../client/kubeconfig.js';
 import type { Store } from '../store/types.js';
 import { createLogger } from '../util/log.js';
 import { ensureAdminToken } from './auth.js';
+import type { RequestUser } from './authorize.js';
 import { AccessControl } from './rbac/access.js';
 import { ensureProxyTokenKey } from '../gateway/proxy-identity.js';
 import { ServiceAllocator } from './service-allocation.js';
@@ -40,7 +41,7 @@ import { isEventsV1, serveEventsV1 } from './events-v1.js';
 import { type Policy as PodSecurityPolicy, podSecurityMetrics, podSecurityOverStore, systemNamespaceLabels } from './admission/pod-security/index.js';
 import { ValidatingPolicies } from './admission/validating-policy.js';
 import { rememberRequestUser } from './request-user.js';
-import { type ServingServer, createServingServer, isHttp2Connection, trackConnections } from './http2.js';
+import { type ServingServer, createServingServer, endConnectionIfHttp2, isHttp2Connection, trackConnections } from './http2.js';
 
 const log = createLogger('apiserver');
 /**
@@ -108,7 +109,7 @@ export interface ApiServerOptions {
   kubeletNetns?: string;
   /** PodSecurity levels for namespaces without pod-security labels (default: enforce baseline). */
   podSecurityDefaults?: PodSecurityPolicy;
-  /** Offer HTTP/2 (h2 before http/1.1 in ALPN) as kube-apiserver does (default: HTTP/1.1 only). */
+  /** Offer HTTP/2 (h2 before http/1.1 in ALPN) as kube-apiserver does (default); false: HTTP/1.1 only. */
   http2?: boolean;
 }
 
@@ -186,7 +187,7 @@ export class ApiServer {
         // Client certificates signed by the cluster CA (nodes) are asked for, never required. The
         // chain includes the CA so a joining node can pin it (flatnet join --ca-cert-hash).
         tls: { cert: serving.certPem + caPem, key: serving.keyPem, ca: caPem, requestCert: true, rejectUnauthorized: false, ...TLS_SERVING_OPTIONS, handshakeTimeout, headersTimeout: handshakeTimeout, connectionsCheckingInterval: 1_000 },
-        http2: options.http2 === true,
+        http2: options.http2 !== false,
         firstRequestTimeoutMs: handshakeTimeout,
         // kube-apiserver's IdleTimeout: Go clients keep idle connections 90 s, so closing sooner races their next request.
         idleTimeoutMs: 90_000,
@@ -294,7 +295,7 @@ export class ApiServer {
       const { pathname, query } = splitUrl(req.url ?? '/');
       checkPodOrNodePath(pathname);
       if (isUiPath(pathname)) return await (this.webUi ??= new WebUi({ access: this.access, env: this.env, kubelets: this.kubelets })).serve(req, res, pathname, query);
-      const user = this.access.admit(req, pathname, query);
+      const user = this.admit(req, pathname, query);
       rememberRequestUser(req, user);
       const route = parseRoute(pathname, this.findResource);
       if (route.kind === 'resource' && route.watch) legacyWatch(req, route, query);
@@ -406,6 +407,20 @@ export class ApiServer {
     const v = make();
     this.cache.set(key, v);
     return v;
+  }
+
+  /** access.admit; over HTTP/2 a request without valid credentials also ends its connection (http2.ts). */
+  private admit(req: IncomingMessage, pathname: string, query: URLSearchParams): RequestUser | undefined {
+    let user: RequestUser | undefined;
+    try {
+      user = this.access.admit(req, pathname, query);
+    } catch (err) {
+      // 401; or 403 for an anonymous request (a named health check is not public).
+      if (err instanceof ApiStatusError && (err.code === 401 || (err.code === 403 && this.access.authenticator.authenticate(req) === undefined))) endConnectionIfHttp2(req);
+      throw err;
+    }
+    if (user === undefined) endConnectionIfHttp2(req);
+    return user;
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

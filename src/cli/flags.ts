@@ -4,8 +4,8 @@
 export interface FlagSpec {
   /** Flag names (without --) that take a value, with their defaults (undefined = no default). */
   values?: Record<string, string | undefined>;
-  /** Flag names that are booleans. */
-  booleans?: string[];
+  /** Flag names that are booleans: a list (each false unless given), or names with their defaults. */
+  booleans?: string[] | Record<string, boolean>;
 }
 
 export interface ParsedFlags {
@@ -23,10 +23,9 @@ export class UsageError extends Error {
 
 export function parseFlags(args: string[], spec: FlagSpec): ParsedFlags {
   const values: Record<string, string | undefined> = { ...(spec.values ?? {}) };
-  const booleans: Record<string, boolean> = {};
-  for (const b of spec.booleans ?? []) booleans[b] = false;
+  const booleans: Record<string, boolean> = Array.isArray(spec.booleans) ? Object.fromEntries(spec.booleans.map((b) => [b, false])) : { ...spec.booleans };
   const positionals: string[] = [];
-  const known = () => [...Object.keys(spec.values ?? {}), ...(spec.booleans ?? [])].map((n) => `--${n}`).join(', ') || 'none';
+  const known = () => [...Object.keys(spec.values ?? {}), ...Object.keys(booleans)].map((n) => `--${n}`).join(', ') || 'none';
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--') {
@@ -39,8 +38,8 @@ export function parseFlags(args: string[], spec: FlagSpec): ParsedFlags {
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (spec.booleans?.includes(name)) {
-      booleans[name] = eq === -1 ? true : arg.slice(eq + 1) !== 'false';
+    if (Object.hasOwn(booleans, name)) {
+      booleans[name] = eq === -1 ? true : parseBoolean(name, arg.slice(eq + 1));
     } else if (spec.values && name in spec.values) {
       const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
       if (value === undefined) throw new UsageError(`flag --${name} needs a value`);
@@ -50,6 +49,16 @@ export function parseFlags(args: string[], spec: FlagSpec): ParsedFlags {
     }
   }
   return { values, booleans, positionals };
+}
+
+/** The values Go's strconv.ParseBool (and so kubectl's and kube-apiserver's flags) accept. */
+const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
+
+function parseBoolean(name: string, value: string): boolean {
+  if (TRUE.has(value)) return true;
+  if (FALSE.has(value)) return false;
+  throw new UsageError(`flag --${name} takes true or false, not ${JSON.stringify(value)}`);
 }
 
 /** The value of a flag that must be set. */

@@ -42,7 +42,8 @@ const usage = `usage: flatnet server [flags]
   --watch-history-bytes 64Mi  serialized bytes of changes kept across all resources (oldest go first)
   --pod-security-default baseline  Pod Security for namespaces without pod-security.kubernetes.io labels: one
                            level for enforce, audit and warn, or mode=level[:version] pairs (enforce=baseline,warn=restricted)
-  --http2[=true|false]     offer HTTP/2 beside HTTP/1.1 (ALPN h2, http/1.1), as kube-apiserver does (default false)
+  --http2[=true|false]     offer HTTP/2 beside HTTP/1.1 (ALPN h2, http/1.1), as kube-apiserver does (default true;
+                           --http2=false serves HTTP/1.1 only)
 `;
 
 export async function run(args: string[]): Promise<number> {
@@ -74,7 +75,7 @@ export async function run(args: string[]): Promise<number> {
       'kubelet-netns': undefined,
       'pod-security-default': 'baseline',
     },
-    booleans: ['http2'],
+    booleans: { http2: true },
   });
   const v = flags.values;
   const storeKind = v.store as StoreKind | 'etcd';

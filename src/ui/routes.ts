@@ -285,5 +285,7 @@ function checkSameOrigin(req: IncomingMessage): void {
   const type = req.headers['content-type'] ?? '';
   if (!type.startsWith('application/json')) throw errors.badRequest('content-type: the web view posts application/json');
   const origin = req.headers.origin;
-  if (origin && origin !== `https://${req.headers.host}`) throw errors.badRequest(`origin: ${origin} is not this server`);
+  // HTTP/2 names the server in :authority, HTTP/1.1 in Host.
+  const host = req.headers.host ?? req.headers[':authority'];
+  if (origin && origin !== `https://${String(host)}`) throw errors.badRequest(`origin: ${origin} is not this server`);
 }

@@ -8,8 +8,16 @@ import { GROUP_AUTHENTICATED, GROUP_SERVICEACCOUNTS, GROUP_UNAUTHENTICATED, USER
 
 const EXTRA_PREFIX = 'impersonate-extra-';
 
+/** Each line of `header` (lower case) on its own, from the raw headers: HTTP/2 requests have no headersDistinct. */
 function values(req: IncomingMessage, header: string): string[] {
-  return (req.headersDistinct[header] ?? []).map((v) => v.trim()).filter((v) => v !== '');
+  const out: string[] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i].toLowerCase() !== header) continue;
+    const v = raw[i + 1].trim();
+    if (v !== '') out.push(v);
+  }
+  return out;
 }
 
 /** Whether the request carries impersonation headers. */

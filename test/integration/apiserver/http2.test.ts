@@ -1,15 +1,18 @@
-// `flatnet server --http2`: HTTP/2 and HTTP/1.1 on one listener, chosen by ALPN as kube-apiserver
-// offers them. Real clients only: curl, kubectl, Node's HTTP/2 client, and a node that joined with
-// its own certificate.
+// `flatnet server` serves HTTP/2 and HTTP/1.1 on one listener by default, chosen by ALPN as
+// kube-apiserver offers them. Real clients only: curl, kubectl, Node's HTTP/2 and HTTPS clients, a
+// node that joined with its own certificate, and raw frames for what no polite client sends.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import { get as httpGet } from 'node:http';
 import https from 'node:https';
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { R } from '../../../src/api/resources.js';
 import { loadKubeconfig, type ClusterConnection } from '../../../src/client/kubeconfig.js';
@@ -24,7 +27,7 @@ let work: string;
 let n1: JoinedNode;
 
 before(async () => {
-  s = await startTestServer({ store: 'memory', controllers: false, args: ['--http2', '--handshake-timeout', '5s'] });
+  s = await startTestServer({ store: 'memory', controllers: false, args: ['--handshake-timeout', '5s'] });
   admin = loadKubeconfig(s.kubeconfig);
   work = mkdtempSync(join(tmpdir(), 'flatnet-h2-'));
   n1 = await joinNode(s, 'n1', work);
@@ -144,6 +147,19 @@ test('a watch over HTTP/2 delivers the events of writes made beside it on the sa
   }
 });
 
+test('kubectl (client-go) negotiates HTTP/2 with the server by default', async () => {
+  // Go's HTTP/2 transport says what it does with GODEBUG=http2debug=1.
+  const r = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+    const child = spawn('kubectl', ['--kubeconfig', s.kubeconfig, 'get', 'namespaces', '-o', 'name'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GODEBUG: 'http2debug=1' } });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /http2: Transport creating client conn/);
+});
+
 test('kubectl get, apply, watch and logs work against the HTTP/2 server', async () => {
   await s.kubectlOk(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, namespace: default}\ndata: {a: "1"}\n');
   assert.match(await s.kubectlOk(['get', 'configmap', 'applied', '-o', 'jsonpath={.data.a}']), /^1$/);
@@ -168,6 +184,52 @@ test('kubectl get, apply, watch and logs work against the HTTP/2 server', async 
     watcher.kill();
   }
   assert.match(await s.kubectlOk(['logs', 'p1']), /log line/);
+});
+
+test('kubectl proxy (client-go over HTTP/2 to the server, HTTP/1.1 to its own clients) passes requests, a watch and pod logs', async () => {
+  const proxy = spawn('kubectl', ['--kubeconfig', s.kubeconfig, 'proxy', '--port=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      proxy.stdout.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+        const m = /Starting to serve on (\S+)/.exec(out);
+        if (m) resolve(`http://${m[1]}`);
+      });
+      proxy.once('exit', (code) => reject(new Error(`kubectl proxy exited ${code}: ${out}`)));
+    });
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        httpGet(`${base}${path}`, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+      });
+    const list = await get('/api/v1/namespaces/default/configmaps');
+    assert.equal(list.status, 200, list.body);
+    assert.equal((JSON.parse(list.body) as { kind: string }).kind, 'ConfigMapList');
+    assert.deepEqual(await get('/api/v1/namespaces/default/pods/p1/log'), { status: 200, body: 'log line\n' });
+    // A watch through the proxy: the event of a write made while it is open.
+    const events = await new Promise<string>((resolve, reject) => {
+      const req = httpGet(`${base}/api/v1/namespaces/default/configmaps?watch=true&fieldSelector=metadata.name%3Dvia-proxy`, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString('utf8');
+          if (body.includes('"via-proxy"')) {
+            req.destroy();
+            resolve(body);
+          }
+        });
+        void s.client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'via-proxy', namespace: 'default' } }).catch(reject);
+      });
+      req.on('error', reject);
+    });
+    const event = JSON.parse(events.slice(0, events.indexOf('\n'))) as { type: string; object: { metadata: { name: string } } };
+    assert.deepEqual([event.type, event.object.metadata.name], ['ADDED', 'via-proxy']);
+  } finally {
+    proxy.kill();
+  }
 });
 
 test('a node certificate authenticates over HTTP/2: its own Node is readable, other Secrets are not', async () => {
@@ -214,6 +276,17 @@ function literal(nameIndex: number, value: string): number[] {
   return [...hpackInt(0, 4, nameIndex), ...hpackInt(0, 7, bytes.length), ...bytes];
 }
 
+/** A header field as a literal without indexing, with a new name (RFC 7541 6.2.2). */
+function namedLiteral(name: string, value: string): number[] {
+  const n = [...Buffer.from(name, 'latin1')];
+  const v = [...Buffer.from(value, 'latin1')];
+  return [0, ...hpackInt(0, 7, n.length), ...n, ...hpackInt(0, 7, v.length), ...v];
+}
+
+const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, CONTINUATION: 9 } as const;
+const END_STREAM = 0x1;
+const END_HEADERS = 0x4;
+
 function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(9);
   head.writeUIntBE(payload.length, 0, 3);
@@ -223,68 +296,270 @@ function frame(type: number, flags: number, streamId: number, payload: Buffer): 
   return Buffer.concat([head, payload]);
 }
 
-test(`a client that ignores the ${MAX_STREAMS_PER_CONNECTION}-stream limit gets the extra streams refused, and its other streams keep working`, async () => {
-  // Node's own client queues streams beyond the server's limit, so this one speaks raw frames.
-  const { connect: tlsConnect } = await import('node:tls');
+/** A GET's header block: :method GET, :scheme https, :path, :authority, then the given fields. */
+function getBlock(path: string, fields: number[] = []): Buffer {
+  return Buffer.from([0x82, 0x87, ...literal(4, path), ...literal(1, new URL(s.url).host), ...fields]);
+}
+
+const bearer = () => literal(23, `Bearer ${admin.token}`);
+
+interface Frame {
+  type: number;
+  flags: number;
+  id: number;
+  payload: Buffer;
+}
+
+interface RawConnection {
+  socket: TLSSocket;
+  frames: Frame[];
+  /** The first frame (seen or to come) that matches. */
+  next(match: (f: Frame) => boolean): Promise<Frame>;
+  /** Resolves when the server has closed the connection. */
+  closed: Promise<void>;
+  /** The GOAWAY's last stream id and error code, if the server sent one. */
+  goaway(): { lastStreamId: number; code: number } | undefined;
+}
+
+/**
+ * An HTTP/2 connection that speaks raw frames: Node's client queues streams beyond the server's
+ * limit and never sends a malformed or abusive sequence, so what such a client does is written here.
+ */
+async function rawConnection(): Promise<RawConnection> {
   const url = new URL(s.url);
   const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca: admin.ca, ALPNProtocols: ['h2'] });
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((r) => socket.once('close', () => r()));
   await new Promise<void>((r, j) => socket.once('secureConnect', () => r()).once('error', j));
   assert.equal(socket.alpnProtocol, 'h2');
-  const answered = new Set<number>();
-  const reset = new Map<number, number>();
-  let goaway = false;
-  let maxStreams: number | undefined;
+  const frames: Frame[] = [];
+  const waiting: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   let pending = Buffer.alloc(0);
-  let settled: () => void = () => {};
-  const total = MAX_STREAMS_PER_CONNECTION + 5;
-  const allSeen = new Promise<void>((r) => (settled = r));
   socket.on('data', (chunk: Buffer) => {
     pending = Buffer.concat([pending, chunk]);
     while (pending.length >= 9) {
       const len = pending.readUIntBE(0, 3);
       if (pending.length < 9 + len) break;
-      const [type, flags] = [pending[3], pending[4]];
-      const id = pending.readUInt32BE(5) & 0x7fffffff;
-      const payload = pending.subarray(9, 9 + len);
+      const f = { type: pending[3], flags: pending[4], id: pending.readUInt32BE(5) & 0x7fffffff, payload: pending.subarray(9, 9 + len) };
       pending = pending.subarray(9 + len);
-      if (type === 4 && (flags & 1) === 0) {
-        for (let o = 0; o + 6 <= payload.length; o += 6) if (payload.readUInt16BE(o) === 3) maxStreams = payload.readUInt32BE(o + 2);
-        socket.write(frame(4, 1, 0, Buffer.alloc(0)));
+      if (f.type === FRAME.SETTINGS && (f.flags & 1) === 0) socket.write(frame(FRAME.SETTINGS, 1, 0, Buffer.alloc(0)));
+      frames.push(f);
+      for (const w of waiting.filter((x) => x.match(f))) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(f);
       }
-      if (type === 1) answered.add(id);
-      if (type === 3) reset.set(id, payload.readUInt32BE(0));
-      if (type === 7) goaway = true;
-      if (answered.size + reset.size >= total) settled();
     }
   });
-  socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0))]));
-  const block = Buffer.from([
-    0x82, // :method GET
-    0x87, // :scheme https
-    ...literal(4, '/api/v1/namespaces/default/configmaps?watch=true'),
-    ...literal(1, url.host),
-    ...literal(23, `Bearer ${admin.token}`),
-  ]);
-  const frames: Buffer[] = [];
-  for (let i = 0; i < total; i++) frames.push(frame(1, 0x4 | 0x1, 1 + 2 * i, block)); // END_HEADERS | END_STREAM
-  socket.write(Buffer.concat(frames));
-  await allSeen;
-  try {
-    assert.equal(maxStreams, MAX_STREAMS_PER_CONNECTION, 'the server announces its stream limit');
-    assert.equal(answered.size, MAX_STREAMS_PER_CONNECTION, `answered ${answered.size}, reset ${[...reset].join(' ')}`);
-    assert.equal(reset.size, total - MAX_STREAMS_PER_CONNECTION);
-    // RFC 9113 5.1.2: a stream error, PROTOCOL_ERROR (1) or REFUSED_STREAM (7); the connection stays.
-    for (const code of reset.values()) assert.ok(code === 7 || code === 1, `reset code ${code}`);
-    assert.equal(goaway, false, 'the connection is not torn down');
-  } finally {
-    socket.destroy();
-  }
-  // The server keeps serving new connections.
+  socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(0))]));
+  return {
+    socket,
+    frames,
+    closed,
+    next: (match) => {
+      const seen = frames.find(match);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiting.push({ match, resolve }));
+    },
+    goaway: () => {
+      const g = frames.find((f) => f.type === FRAME.GOAWAY);
+      return g && { lastStreamId: g.payload.readUInt32BE(0) & 0x7fffffff, code: g.payload.readUInt32BE(4) };
+    },
+  };
+}
+
+/** The server still answers a new HTTP/2 connection. */
+async function stillServes(): Promise<void> {
   const session = await connect();
   try {
     assert.equal((await request(session, { ':path': '/version', authorization: `Bearer ${admin.token}` })).status, 200);
   } finally {
     session.close();
+  }
+}
+
+test(`a client that ignores the ${MAX_STREAMS_PER_CONNECTION}-stream limit gets the extra streams refused, and its other streams keep working`, async () => {
+  const c = await rawConnection();
+  const total = MAX_STREAMS_PER_CONNECTION + 5;
+  try {
+    const block = getBlock('/api/v1/namespaces/default/configmaps?watch=true', bearer());
+    const frames: Buffer[] = [];
+    for (let i = 0; i < total; i++) frames.push(frame(FRAME.HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, block));
+    c.socket.write(Buffer.concat(frames));
+    const settled = () => c.frames.filter((f) => f.type === FRAME.HEADERS || f.type === FRAME.RST_STREAM).length >= total;
+    await c.next(() => settled());
+    const settings = c.frames.find((f) => f.type === FRAME.SETTINGS && (f.flags & 1) === 0)!;
+    let maxStreams: number | undefined;
+    for (let o = 0; o + 6 <= settings.payload.length; o += 6) if (settings.payload.readUInt16BE(o) === 3) maxStreams = settings.payload.readUInt32BE(o + 2);
+    const answered = c.frames.filter((f) => f.type === FRAME.HEADERS);
+    const reset = c.frames.filter((f) => f.type === FRAME.RST_STREAM);
+    assert.equal(maxStreams, MAX_STREAMS_PER_CONNECTION, 'the server announces its stream limit');
+    assert.equal(answered.length, MAX_STREAMS_PER_CONNECTION, `answered ${answered.length}, reset ${reset.map((f) => f.id).join(' ')}`);
+    assert.equal(reset.length, total - MAX_STREAMS_PER_CONNECTION);
+    // RFC 9113 5.1.2: a stream error, PROTOCOL_ERROR (1) or REFUSED_STREAM (7); the connection stays.
+    for (const f of reset) assert.ok([1, 7].includes(f.payload.readUInt32BE(0)), `reset code ${f.payload.readUInt32BE(0)}`);
+    assert.equal(c.goaway(), undefined, 'the connection is not torn down');
+  } finally {
+    c.socket.destroy();
+  }
+  await stillServes();
+});
+
+test('a request with more header fields than the limit (128) has its stream refused (ENHANCE_YOUR_CALM); the connection and its other streams go on', async () => {
+  const c = await rawConnection();
+  try {
+    const many: number[] = [];
+    for (let i = 0; i < 200; i++) many.push(...namedLiteral(`x-field-${i}`, 'v'));
+    c.socket.write(frame(FRAME.HEADERS, END_HEADERS | END_STREAM, 1, getBlock('/version', [...bearer(), ...many])));
+    c.socket.write(frame(FRAME.HEADERS, END_HEADERS | END_STREAM, 3, getBlock('/version', bearer())));
+    const refused = await c.next((f) => f.type === FRAME.RST_STREAM && f.id === 1);
+    assert.equal(refused.payload.readUInt32BE(0), http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    const answer = await c.next((f) => f.type === FRAME.HEADERS && f.id === 3);
+    assert.ok(answer.payload.length > 0);
+    assert.equal(c.goaway(), undefined);
+  } finally {
+    c.socket.destroy();
+  }
+});
+
+test('a header block that never ends (CONTINUATION flood) gets the connection closed instead of buffered', async () => {
+  const c = await rawConnection();
+  try {
+    c.socket.write(frame(FRAME.HEADERS, 0, 1, getBlock('/version', bearer())));
+    // Up to 64 MiB of CONTINUATION frames without END_HEADERS; the server must not keep taking them.
+    const field = namedLiteral('x-junk', 'j'.repeat(100));
+    const junk = frame(FRAME.CONTINUATION, 0, 1, Buffer.from(Array.from({ length: 140 }, () => field).flat()));
+    let sent = 0;
+    await new Promise<void>((resolve) => {
+      const pump = () => {
+        while (!c.socket.destroyed && sent < 64 * 1024 * 1024) {
+          sent += junk.length;
+          if (!c.socket.write(junk)) return void c.socket.once('drain', pump);
+        }
+        resolve();
+      };
+      c.closed.then(() => resolve());
+      pump();
+    });
+    await c.closed;
+    assert.ok(sent < 64 * 1024 * 1024, `the server read all ${sent} bytes of the endless header block`);
+    const g = c.goaway();
+    assert.ok(g === undefined || g.code !== http2.constants.NGHTTP2_NO_ERROR, `GOAWAY ${JSON.stringify(g)}`);
+  } finally {
+    c.socket.destroy();
+  }
+  await stillServes();
+});
+
+test('a rapid-reset flood (streams opened and cancelled at once, CVE-2023-44487) gets a GOAWAY; the server keeps serving and no watch is left open', async () => {
+  const c = await rawConnection();
+  const total = 3000;
+  try {
+    const block = getBlock('/api/v1/namespaces/default/configmaps?watch=true', bearer());
+    const cancel = Buffer.alloc(4);
+    cancel.writeUInt32BE(http2.constants.NGHTTP2_CANCEL);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < total; i++) frames.push(frame(FRAME.HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, block), frame(FRAME.RST_STREAM, 0, 1 + 2 * i, cancel));
+    c.socket.write(Buffer.concat(frames));
+    await c.next((f) => f.type === FRAME.GOAWAY);
+    const g = c.goaway()!;
+    assert.ok(g.lastStreamId < 2 * total - 1, `the server took every stream of the flood (last ${g.lastStreamId})`);
+    assert.notEqual(g.code, http2.constants.NGHTTP2_NO_ERROR);
+  } finally {
+    c.socket.destroy();
+  }
+  await stillServes();
+  const session = await connect();
+  try {
+    const metrics = await request(session, { ':path': '/metrics', authorization: `Bearer ${admin.token}` });
+    assert.match(metrics.body, /^apiserver_registered_watchers 0$/m, 'the flood left watches registered');
+  } finally {
+    session.close();
+  }
+});
+
+for (const [kind, type] of [['PING', FRAME.PING], ['SETTINGS', FRAME.SETTINGS]] as const) {
+  test(`a client that floods ${kind} frames and never reads their acknowledgements gets its connection closed, not an unbounded queue`, async () => {
+    const c = await rawConnection();
+    const total = 2_000_000;
+    let sent = 0;
+    try {
+      // One request first, so the connection is past its first-request deadline.
+      c.socket.write(frame(FRAME.HEADERS, END_HEADERS | END_STREAM, 1, getBlock('/version', bearer())));
+      await c.next((f) => f.type === FRAME.HEADERS && f.id === 1);
+      c.socket.pause();
+      const one = frame(type, 0, 0, type === FRAME.PING ? Buffer.alloc(8) : Buffer.alloc(0));
+      const chunk = Buffer.concat(Array.from({ length: 10_000 }, () => one));
+      let closed = false;
+      void c.closed.then(() => (closed = true));
+      while (!closed && sent < total) {
+        sent += 10_000;
+        if (c.socket.write(chunk)) continue;
+        // A liveness bound, not a timing assertion: a server that stopped reading without closing fails here.
+        const drained = await Promise.race([new Promise<boolean>((r) => c.socket.once('drain', () => r(true))), c.closed.then(() => false), sleep(30_000, false, { ref: false })]);
+        if (!drained && !closed) assert.fail(`the server stopped reading after ${sent} ${kind} frames but kept the connection`);
+      }
+      assert.ok(sent < total, `the server took all ${total} ${kind} frames`);
+    } finally {
+      c.socket.destroy();
+    }
+    await stillServes();
+  });
+}
+
+test('over HTTP/2, a request without valid credentials gets its answer (401) with a GOAWAY, as kube-apiserver (UnauthenticatedHTTP2DOSMitigation); authenticated sessions stay', async () => {
+  // A flood of unauthenticated streams: only the first is taken, the rest are left unprocessed.
+  const c = await rawConnection();
+  try {
+    const block = getBlock('/api/v1/namespaces/default/configmaps');
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 50; i++) frames.push(frame(FRAME.HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, block));
+    c.socket.write(Buffer.concat(frames));
+    await c.next((f) => f.type === FRAME.GOAWAY);
+    assert.deepEqual(c.goaway(), { lastStreamId: 1, code: http2.constants.NGHTTP2_NO_ERROR });
+    await c.closed;
+    assert.deepEqual(
+      c.frames.filter((f) => f.type === FRAME.HEADERS).map((f) => f.id),
+      [1],
+    );
+  } finally {
+    c.socket.destroy();
+  }
+  // A wrong token: the answer is the 401 Status, then the GOAWAY; so is an anonymous /version.
+  for (const headers of [{ ':path': '/api/v1/namespaces', authorization: 'Bearer not-a-token' }, { ':path': '/version' }]) {
+    const session = await connect();
+    let away: number | undefined;
+    session.once('goaway', (code: number) => (away = code));
+    session.on('error', () => undefined);
+    const r = await request(session, headers);
+    assert.equal(r.status, headers.authorization ? 401 : 200, r.body);
+    // The GOAWAY goes out before the answer, so the client has it once the answer is in.
+    assert.equal(away, http2.constants.NGHTTP2_NO_ERROR, 'no GOAWAY came with the answer');
+    session.destroy();
+  }
+  // An authenticated session carries request after request.
+  const session = await connect();
+  try {
+    let away = false;
+    session.once('goaway', () => (away = true));
+    for (let i = 0; i < 20; i++) assert.equal((await request(session, { ':path': '/api/v1/namespaces/default/configmaps', authorization: `Bearer ${admin.token}` })).status, 200);
+    assert.equal(away, false);
+  } finally {
+    session.close();
+  }
+  // HTTP/1.1 keeps its keep-alive connection after a 401, as kube-apiserver's (the mitigation is HTTP/2's).
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: admin.ca });
+  try {
+    const get1 = (auth: string) =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = https.get(`${s.url}/api/v1/namespaces`, { agent, headers: { authorization: auth } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      });
+    assert.deepEqual(await get1('Bearer not-a-token'), { status: 401, reused: false });
+    assert.deepEqual(await get1(`Bearer ${admin.token}`), { status: 200, reused: true });
+  } finally {
+    agent.destroy();
   }
 });
 
