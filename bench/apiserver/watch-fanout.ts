@@ -5,10 +5,10 @@
 // rounds interleaved, so both see the same load drift.
 //
 //   node --import tsx bench/apiserver/watch-fanout.ts [--store etcd|sqlite|memory] [--watchers N] [--rate N] [--seconds N] [--rounds N]
-//        [--peer-node-args '--max-semi-space-size=16'] [--peer-env NAME=VALUE] [--http2]
-// --http2: the server runs with --http2, and each round is run twice on it, interleaved: watchers
-// over HTTP/1.1 (one TLS connection per watch) and over HTTP/2 (one session per watcher thread, its
-// watches as streams, as client-go multiplexes).
+//        [--peer-node-args '--max-semi-space-size=16'] [--peer-env NAME=VALUE] [--http2 [--only h1|h2]]
+// --http2: the server (and the peer) runs with --http2, and each round is run twice on it,
+// interleaved: watchers over HTTP/1.1 (one TLS connection per watch) and over HTTP/2 (one session
+// per watcher thread, its watches as streams, as client-go multiplexes); --only keeps one of the two.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,8 @@ const WORKERS = Math.min(4, WATCHERS);
 const PEER_NODE_ARGS = text('peer-node-args');
 const PEER_ENV = text('peer-env');
 const HTTP2 = process.argv.includes('--http2');
+const ONLY = text('only');
+if (ONLY !== undefined && (!HTTP2 || (ONLY !== 'h1' && ONLY !== 'h2'))) throw new Error('--only takes h1 or h2, with --http2');
 if (PEER_ENV !== undefined && !/^[A-Z_][A-Z0-9_]*=/.test(PEER_ENV)) throw new Error('--peer-env must be NAME=VALUE');
 if (WATCHERS % WORKERS !== 0) throw new Error(`--watchers must be a multiple of ${WORKERS}`);
 
@@ -175,12 +177,15 @@ async function round(s: TestServer, pid: number, namespace: string, overHttp2 = 
 
 async function main(): Promise<void> {
   const servers: { label: string; s: TestServer; pid: number; overHttp2?: boolean }[] = [];
+  // With --http2 each server has a row for each protocol its watchers use (both unless --only).
   const add = async (label: string, env: Record<string, string>) => {
     const s = await serverWith(env, HTTP2 ? ['--http2'] : []);
-    servers.push({ label, s, pid: childPid(`--data-dir ${s.dataDir} `) });
+    const pid = childPid(`--data-dir ${s.dataDir} `);
+    if (!HTTP2) servers.push({ label, s, pid });
+    if (HTTP2 && ONLY !== 'h2') servers.push({ label: `${label}${label ? '-' : ''}h1`, s, pid });
+    if (HTTP2 && ONLY !== 'h1') servers.push({ label: `${label}${label ? '-' : ''}h2`, s, pid, overHttp2: true });
   };
-  await add(HTTP2 ? 'h1' : 'server', {});
-  if (HTTP2) servers.push({ ...servers[0], label: 'h2', overHttp2: true });
+  await add(HTTP2 ? '' : 'server', {});
   try {
     if (PEER_NODE_ARGS !== undefined || PEER_ENV !== undefined) {
       const env: Record<string, string> = {};
@@ -190,11 +195,11 @@ async function main(): Promise<void> {
       process.stdout.write(`peer: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
     }
     process.stdout.write(`store ${STORE}; ${WATCHERS} watchers in ${WORKERS} threads; ${RATE} creates/s for ${SECONDS} s; ms p50 / p99 / max\n`);
-    process.stdout.write('round  server  load       all (delivered)                 first watcher         last watcher          spread (last-first)   main µs/event\n');
+    process.stdout.write('round  server   load       all (delivered)                 first watcher         last watcher          spread (last-first)   main µs/event\n');
     for (let r = 0; r < ROUNDS; r++) {
       // Alternate which server goes first, so a load drift within a round hits both alike.
       const order = r % 2 === 0 ? servers : [...servers].reverse();
-      for (const { label, s, pid, overHttp2 } of order) process.stdout.write(`${String(r + 1).padStart(5)}  ${label.padEnd(6)}  ${await round(s, pid, `fan-${r}-${label}`, overHttp2)}\n`);
+      for (const { label, s, pid, overHttp2 } of order) process.stdout.write(`${String(r + 1).padStart(5)}  ${label.padEnd(7)}  ${await round(s, pid, `fan-${r}-${label}`, overHttp2)}\n`);
     }
   } finally {
     for (const s of new Set(servers.map((x) => x.s))) await s.stop();

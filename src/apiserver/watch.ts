@@ -1,6 +1,8 @@
 // Watch streams: newline-delimited JSON events over a chunked response. Each store event is
-// serialized once (memoized on the event) and written to every watcher it matches; selectors
-// follow upstream (an object that stops matching arrives as DELETED, one that starts as ADDED).
+// serialized and encoded once (a Buffer memoized on the event) and written to every watcher it
+// matches, so a write copies no text per watcher; the watchers an event reaches wait for the
+// store's durability together (one sync() per event, not one per watcher). Selectors follow
+// upstream (an object that stops matching arrives as DELETED, one that starts as ADDED).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { type ResourceInfo, apiVersionOf } from '../api/resources.js';
@@ -40,20 +42,60 @@ function line(type: string, objectJson: string): string {
   return `{"type":"${type}","object":${objectJson}}\n`;
 }
 
+type Chunk = string | Buffer;
+
+function joined(chunks: Chunk[]): Chunk {
+  if (chunks.length === 1) return chunks[0];
+  return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+}
+
+/**
+ * The watchers waiting for their store's sync() before they write, per store: the watchers one
+ * event reaches join one wait. A watcher joins only while the store is at the revision the wait
+ * was asked at, so no write made after the sync() call rides on it.
+ */
+const awaitingSync = new WeakMap<Store, { rev: number; streams: WatchStream[] }>();
+
+function flushAfterSync(store: Store, stream: WatchStream): void {
+  const waiting = awaitingSync.get(store);
+  if (waiting !== undefined && waiting.rev === store.revision) {
+    waiting.streams.push(stream);
+    return;
+  }
+  const batch = { rev: store.revision, streams: [stream] };
+  awaitingSync.set(store, batch);
+  const done = () => {
+    if (awaitingSync.get(store) === batch) awaitingSync.delete(store);
+  };
+  store.sync().then(
+    () => {
+      done();
+      for (const s of batch.streams) s.flush();
+    },
+    done, // the store stops the server when a write cannot be made durable
+  );
+}
+
 export class WatchStream {
   private stopWatch: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
-  private pending: string[] = [];
+  private pending: Chunk[] = [];
   private lastFlush = 0;
   private busy = false;
+  /** The memo key of each event line this watcher renders (`${type}|${source}|${form}`), by source and type. */
+  private readonly memoKeys: Record<'cur' | 'prev', Map<EventType, string>> = { cur: new Map(), prev: new Map() };
+  /** How this watcher renders an object: json, a Table, or another resource's view. */
+  private readonly form: string;
 
   constructor(
     private readonly store: Store,
     private readonly req: WatchRequest,
     private readonly res: ServerResponse,
     private readonly onClose: () => void,
-  ) {}
+  ) {
+    this.form = `${req.table ?? 'json'}${req.view ? `|${apiVersionOf(req.r)}` : ''}`;
+  }
 
   /** Writes headers, the initial events and history, then follows live changes. */
   start(httpReq: IncomingMessage): void {
@@ -66,7 +108,7 @@ export class WatchStream {
 
     const rv = this.req.resourceVersion;
     let from: number;
-    const out: string[] = [];
+    const out: Chunk[] = [];
     if (rv === undefined || rv === '' || rv === '0') {
       const list = this.store.list(key, { ns, filter: this.req.predicate ? (e) => this.req.predicate!(e.obj) : undefined });
       for (const e of list.entries) out.push(this.render('ADDED', e, undefined));
@@ -104,7 +146,7 @@ export class WatchStream {
     this.timers.push(t);
   }
 
-  private follow(key: string, from: number, out: string[]): void {
+  private follow(key: string, from: number, out: Chunk[]): void {
     try {
       this.stopWatch = this.store.watch(key, from, (ev) => {
         const chunk = this.eventLine(ev);
@@ -119,7 +161,7 @@ export class WatchStream {
       }
       throw err;
     }
-    if (out.length > 0) this.write(out.join(''));
+    if (out.length > 0) this.write(joined(out));
     else this.res.flushHeaders();
 
     if (this.req.allowBookmarks) {
@@ -137,7 +179,7 @@ export class WatchStream {
   }
 
   /** The line this watcher gets for a store event, or undefined when it does not concern it. */
-  private eventLine(ev: StoreEvent): string | undefined {
+  private eventLine(ev: StoreEvent): Buffer | undefined {
     if (!this.inNamespace(ev.entry)) return undefined;
     const p = this.req.predicate;
     if (!p) return this.memo(ev, ev.type, 'cur', () => this.render(ev.type, ev.entry, ev));
@@ -157,15 +199,20 @@ export class WatchStream {
     });
   }
 
-  private memo(ev: StoreEvent, type: EventType, source: string, make: () => string): string {
-    const k = `${type}|${source}|${this.req.table ?? 'json'}${this.req.view ? `|${apiVersionOf(this.req.r)}` : ''}`;
-    const memo = (ev.memo ??= new Map());
-    let s = memo.get(k);
-    if (s === undefined) {
-      s = make();
-      memo.set(k, s);
+  private memo(ev: StoreEvent, type: EventType, source: 'cur' | 'prev', make: () => string): Buffer {
+    const keys = this.memoKeys[source];
+    let k = keys.get(type);
+    if (k === undefined) {
+      k = `${type}|${source}|${this.form}`;
+      keys.set(type, k);
     }
-    return s;
+    const memo = (ev.memo ??= new Map());
+    let b = memo.get(k);
+    if (b === undefined) {
+      b = Buffer.from(make());
+      memo.set(k, b);
+    }
+    return b;
   }
 
   private render(type: EventType, e: StoreEntry, _ev: StoreEvent | undefined): string {
@@ -192,24 +239,21 @@ export class WatchStream {
    * Under load (the last write carried several events), at most one write per FLUSH_INTERVAL_MS
    * per watcher: one TLS record and syscall for many events.
    */
-  private write(chunk: string): void {
+  private write(chunk: Chunk): void {
     if (this.closed) return;
     this.pending.push(chunk);
     if (this.pending.length > 1) return;
     const wait = this.busy ? this.lastFlush + FLUSH_INTERVAL_MS - performance.now() : 0;
     if (wait > 0) setTimeout(() => this.flush(), wait);
-    else
-      this.store.sync().then(
-        () => this.flush(),
-        () => undefined, // the store stops the server when a write cannot be made durable
-      );
+    else flushAfterSync(this.store, this);
   }
 
-  private flush(): void {
+  /** Writes what is pending (called once the store is durable up to it). */
+  flush(): void {
     if (this.closed || this.pending.length === 0) return;
     this.lastFlush = performance.now();
     this.busy = this.pending.length > 1;
-    const data = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    const data = joined(this.pending);
     this.pending = [];
     if (this.res.writableLength > MAX_BUFFERED) {
       this.res.destroy();

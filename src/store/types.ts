@@ -29,8 +29,8 @@ export interface StoreEvent {
   readonly entry: StoreEntry;
   /** The object before the change; undefined for ADDED; null when history does not know it. */
   readonly prev: StoreEntry | undefined | null;
-  /** Per-event memo for serialized forms (watch lines, tables), shared by every watcher. */
-  memo?: Map<string, string>;
+  /** Per-event memo for serialized forms (encoded watch lines, tables), shared by every watcher. */
+  memo?: Map<string, Buffer>;
 }
 
 export type StoreErrorReason = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Expired' | 'TooLarge';
