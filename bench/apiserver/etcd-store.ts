@@ -17,7 +17,7 @@
 // (the fan-out; it also holds the create and the watchers' TLS handshakes). Prints the load
 // average with every round.
 //
-//   node --import tsx bench/apiserver/etcd-store.ts [--rounds N] [--creates N] [--rate N] [--seconds N] [--store etcd|sqlite|memory] [--etcd-plain] [--http2]
+//   node --import tsx bench/apiserver/etcd-store.ts [--rounds N] [--creates N] [--rate N] [--seconds N] [--store etcd|sqlite|memory] [--etcd-plain] [--http2] [--no-watch]
 //
 // --store defaults to etcd here; --rate (default 50/s) should stay under what the server sustains
 // on the machine, or the latency measured is the queue of writes, not the fan-out. Profile the
@@ -44,6 +44,8 @@ const SECONDS = flag('seconds', 5);
 const ETCD_TLS = !process.argv.includes('--etcd-plain');
 // --http2: the server offers h2 and the flatnet watchers use it as client-go would (one HTTP/2 session per worker thread).
 const HTTP2 = process.argv.includes('--http2');
+// --no-watch: the create rows only (e.g. to profile the create path alone).
+const WATCH = !process.argv.includes('--no-watch');
 
 const load = () => loadavg()[0].toFixed(1);
 
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
           (ours.rate / txns.rate).toFixed(2).padStart(5),
         ].join('  ') + '\n',
       );
+      if (!WATCH) continue;
       // Watch delivery, flatnet then etcd with as many watches, then with the one a cacher keeps.
       const watchBefore = load();
       const watchTarget = await flatnetWatchTarget(s, `watch-${r}`, HTTP2);
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
     await s.stop();
     await etcd.stop();
   }
+  if (!WATCH) return;
   process.stdout.write(`\nwatch delivery, ms p50 / p99 (${RATE} creates/s for ${SECONDS} s)\nround  load       writes/s    delivered  flatnet${HTTP2 ? ' h2' : ''} (${WATCHERS})  main µs/event  etcd (${WATCHERS} watches)  etcd (1 watch)\n`);
   for (const row of watchRows) process.stdout.write(`${row}\n`);
 }

@@ -29,6 +29,14 @@ const client = new EtcdGrpc(init.endpoints, init.tls);
 let watchedRev = 0;
 /** Revisions our own successful writes produced whose watch event has not arrived yet -> the write's request id. */
 const ownRevs = new Map<number, number>();
+/**
+ * Creates sent to etcd and not yet answered, by key. etcd often sends a create's watch event
+ * before the transaction's answer (both travel on one connection); such an event is still known
+ * as ours when it creates the key with exactly the JSON we sent: every create carries a fresh
+ * random uid, so no other write stores the same bytes. The main thread then takes the object it
+ * sent instead of parsing the JSON back, as it does for events that come after the answer.
+ */
+const pendingCreates = new Map<string, { id: number; value: string; matched?: boolean }>();
 const revWaiters: { rev: number; resolve: () => void }[] = [];
 /** How long to wait before watching again after a watch ended (doubles up to 1 s while it keeps failing). */
 let rewatchDelay = 50;
@@ -136,7 +144,15 @@ function watchFrom(): void {
       if (res.events.length === 0) return;
       const events: EtcdEvent[] = res.events.map((ev) => {
         const rev = ev.kv.modRev;
-        const own = ev.type === 'put' ? ownRevs.get(rev) : undefined;
+        let own = ev.type === 'put' ? ownRevs.get(rev) : undefined;
+        if (own === undefined && ev.type === 'put' && ev.kv.createRev === rev) {
+          const create = pendingCreates.get(ev.kv.key);
+          if (create && create.value === ev.kv.value) {
+            own = create.id;
+            create.matched = true;
+            pendingCreates.delete(ev.kv.key);
+          }
+        }
         if (own === undefined) return { type: ev.type, key: ev.kv.key, value: ev.kv.value, rev, created: ev.kv.createRev === rev };
         ownRevs.delete(rev);
         return { type: ev.type, key: ev.kv.key, value: '', rev, created: ev.kv.createRev === rev, own };
@@ -194,14 +210,30 @@ function write(req: WriteRequest): Promise<WriteReply> {
   return bounded(async (deadline) => {
     const { key } = req;
     deadline.what = `a ${req.op} of ${key}`;
-    const res = txnResponse(await client.unary('/etcdserverpb.KV/Txn', transaction(req)));
+    const create: { id: number; value: string; matched?: boolean } | undefined = req.op === 'create' ? { id: req.id, value: req.value! } : undefined;
+    // (A create with the same key already pending fails anyway: the newer one is the one to match.)
+    if (create) {
+      pendingCreates.set(key, create);
+      const fail = deadline.fail;
+      deadline.fail = (err) => {
+        if (pendingCreates.get(key) === create) pendingCreates.delete(key);
+        fail(err);
+      };
+    }
+    let res;
+    try {
+      res = txnResponse(await client.unary('/etcdserverpb.KV/Txn', transaction(req)));
+    } finally {
+      if (create && pendingCreates.get(key) === create) pendingCreates.delete(key);
+    }
     if (res.succeeded) {
       const rev = res.revision;
       deadline.what = `the watch event of revision ${rev}`;
       // Its event goes to the main thread without the value (the main thread holds the object)
       // unless the watch delivered it already; a write that times out first takes that back, so
       // its event, when it comes after the failed answer, carries the value again.
-      if (req.op !== 'delete' && rev > watchedRev) {
+      // (A create whose event came first went as ours already, matched by its value.)
+      if (req.op !== 'delete' && rev > watchedRev && !create?.matched) {
         ownRevs.set(rev, req.id);
         const fail = deadline.fail;
         deadline.fail = (err) => {

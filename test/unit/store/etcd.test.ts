@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
 import type { KubeObject } from '../../../src/api/types.js';
-import { openEtcdStore, parseEtcdServers, StoreError, type StoreEvent } from '../../../src/store/index.js';
+import { openEtcdStore, parseEtcdServers, StoreError, type StoreEntry, type StoreEvent } from '../../../src/store/index.js';
 import { etcdKey, parseEtcdKey } from '../../../src/store/etcd-keys.js';
 import { startEtcd, type EtcdMember } from './etcd-member.js';
 
@@ -119,6 +119,35 @@ test('a store caches its own writes (from the objects it sent) exactly as anothe
   } finally {
     writer.close();
     reader.close();
+  }
+});
+
+test('with a full watch history and revisions taken by writes outside the prefix, each entry keeps its etcd revision and the history its last events', async () => {
+  const prefix = nextPrefix();
+  const store = await openEtcdStore({ endpoints: [member.url], prefix, historyLimit: 4 });
+  const client = new Etcd3({ hosts: member.url });
+  try {
+    const writes: StoreEntry[] = [];
+    for (let i = 0; i < 12; i++) {
+      // Every other write leaves a gap: etcd's revision moves on under another prefix.
+      if (i % 2 === 1) await client.put(`${prefix}-elsewhere/${i}`).value('x');
+      writes.push(i % 3 === 0 ? store.create(PODS, pod(`p${i}`)) : await store.createAsync(PODS, pod(`p${i}`)));
+    }
+    const res = await client.getAll().prefix(`${prefix}/`).exec();
+    const etcdRevs = new Map(res.kvs.map((kv) => [kv.key.toString(), Number(kv.mod_revision)]));
+    for (const [i, w] of writes.entries()) {
+      assert.equal(w.rev, etcdRevs.get(`${prefix}/core/pods/default/p${i}`), `p${i}`);
+      assert.equal(store.get(PODS, 'default', `p${i}`)?.rev, w.rev, `p${i}`);
+    }
+    assert.equal(store.revision, writes[11].rev);
+    // The history holds at least the last 4 events (it is trimmed a quarter at a time) and at most 5.
+    const seen: number[] = [];
+    store.watch(PODS, writes[7].rev, (ev) => seen.push(ev.rev))();
+    assert.deepEqual(seen, writes.slice(8).map((w) => w.rev));
+    assert.equal(reasonOf(() => store.watch(PODS, writes[5].rev, () => undefined)), 'Expired');
+  } finally {
+    client.close();
+    store.close();
   }
 });
 
