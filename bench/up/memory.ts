@@ -32,6 +32,30 @@ export function memoryOf(pid: number, role: string): ProcessMemory | undefined {
   return { pid, role, rssKiB: f.Rss ?? 0, pssKiB: f.Pss ?? 0, ussKiB: (f.Private_Clean ?? 0) + (f.Private_Dirty ?? 0), anonKiB: f.Anonymous ?? 0 };
 }
 
+/**
+ * CPU time of process `pid` so far, in ms: its own user and system time and that of its children
+ * it waited for (`ip`, `nft` and the like), from /proc/PID/stat (10 ms clock ticks).
+ */
+export function cpuMsOf(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after "(comm) ": state is [0], utime [11], stime [12], cutime [13], cstime [14].
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
+}
+
+/** One line per role and a total: CPU seconds between two readings of `cpuMsOf` per pid. */
+export function formatCpu(roles: Map<number, string>, before: Map<number, number>, after: Map<number, number>): string[] {
+  const rows = [...roles].map(([pid, role]) => ({ role, ms: (after.get(pid) ?? 0) - (before.get(pid) ?? 0) })).sort((a, b) => a.role.localeCompare(b.role));
+  const width = Math.max(10, ...rows.map((r) => r.role.length));
+  const total = rows.reduce((t, r) => t + r.ms, 0);
+  return [...rows.map((r) => `${r.role.padEnd(width)}  ${(r.ms / 1000).toFixed(2).padStart(7)} s`), `${'in all'.padEnd(width)}  ${(total / 1000).toFixed(2).padStart(7)} s`];
+}
+
 /** The lab role of a flatnet process from its command line. */
 export function labRole(argv: string[]): string {
   const after = (flag: string) => argv[argv.indexOf(flag) + 1] ?? '?';

@@ -4,6 +4,9 @@
 // create -> Running percentiles (upstream's pod start-up SLO: 5 s p99); overlay convergence.
 // Published numbers of other local clusters are printed beside them (not measured here: no Docker).
 // Run: node --import tsx bench/up/run.ts [--nodes N] [--pods N]   (root)
+//   More pods than the nodes take by default (110 each, as the kubelet's --max-pods) run the lab
+//   with `up --max-pods` just large enough for them and the cluster DNS pods (at most the 253 pod
+//   addresses of a lab node's /24).
 //   FLATNET_LAB_NODE_FLAGS="..." sets the V8 flags of the lab's processes (src/lab/node-flags.ts).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,9 +17,10 @@ import { KubeClient } from '../../src/client/client.js';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
-import { formatMemory, labRole, memoryOf, type ProcessMemory } from './memory.js';
+import { cpuMsOf, formatCpu, formatMemory, labRole, memoryOf, type ProcessMemory } from './memory.js';
 import { formatTimeline, logTimeline, type TimelineEvent } from './timeline.js';
 import { agentStartupMarks, formatStepStats, stepStats, type BenchMarks } from './burst-trace.js';
+import { MAX_PODS } from '../../src/agent/node-status.js';
 
 const repo = new URL('../../', import.meta.url).pathname;
 const flatnet = join(repo, 'bin/flatnet');
@@ -26,6 +30,18 @@ const argValue = (flag: string, dflt: number) => {
 };
 const NODES = argValue('--nodes', 2);
 const PODS = argValue('--pods', 100);
+/** The lab's cluster DNS pods (src/lab/up.ts installs 2), which take pod slots beside the burst's. */
+const DNS_PODS = 2;
+/** Usable pod addresses of a lab node's /24 pod CIDR (.1 is the bridge's). */
+const POD_ADDRESSES_PER_NODE = 253;
+
+/** The --max-pods the burst needs (undefined: the default fits); pods are spread evenly over the nodes. */
+function maxPodsFor(pods: number, nodes: number): number | undefined {
+  const perNode = Math.ceil((pods + DNS_PODS) / nodes);
+  if (perNode > POD_ADDRESSES_PER_NODE) throw new Error(`${pods} pods and ${DNS_PODS} DNS pods over ${nodes} nodes need ${perNode} per node, more than the ${POD_ADDRESSES_PER_NODE} pod addresses of a lab node's /24: use more --nodes`);
+  return perNode > MAX_PODS ? perNode : undefined;
+}
+const MAX_PODS_FLAG = maxPodsFor(PODS, NODES);
 
 function routeFor(cidr: string): string {
   return execFileSync('ip', ['-n', 'flatnet-node-node-1', 'route', 'show', cidr], { encoding: 'utf8' }).trim();
@@ -57,7 +73,8 @@ async function measureOverlayConvergence(client: KubeClient): Promise<{ joinMs: 
 /** Runs `flatnet up`, stamping each line it prints with the time it arrived. */
 function runUp(dataDir: string, t0: number): Promise<{ events: TimelineEvent[]; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(flatnet, ['up', '--nodes', String(NODES), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const maxPods = MAX_PODS_FLAG !== undefined ? ['--max-pods', String(MAX_PODS_FLAG)] : [];
+    const child = spawn(flatnet, ['up', '--nodes', String(NODES), '--data-dir', dataDir, ...maxPods], { stdio: ['ignore', 'pipe', 'pipe'] });
     const events: TimelineEvent[] = [];
     let out = '';
     let partial = '';
@@ -77,6 +94,15 @@ function runUp(dataDir: string, t0: number): Promise<{ events: TimelineEvent[]; 
   });
 }
 
+/** The lab's processes by pid, with their roles. */
+function labRoles(dataDir: string): Map<number, string> {
+  return new Map(findLabProcesses(dataDir).map((pid) => [pid, labRole(cmdline(pid))]));
+}
+
+function cpuReading(pids: Iterable<number>): Map<number, number> {
+  return new Map([...pids].map((pid) => [pid, cpuMsOf(pid) ?? 0]));
+}
+
 function labMemory(dataDir: string): ProcessMemory[] {
   return findLabProcesses(dataDir)
     .map((pid) => memoryOf(pid, labRole(cmdline(pid))))
@@ -87,7 +113,19 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 interface PodPhase extends KubeObject {
   spec?: { nodeName?: string };
-  status?: { phase?: string };
+  status?: { phase?: string; conditions?: { type: string; status: string; message?: string }[] };
+}
+
+/** The burst's pods that are not Running, grouped by node, phase and their PodScheduled message. */
+async function whyNotRunning(client: KubeClient, prefix: string): Promise<string> {
+  const groups = new Map<string, number>();
+  for (const p of (await client.list<PodPhase>(R.pods, { namespace: 'default' })).items) {
+    if (!p.metadata.name?.startsWith(prefix) || p.status?.phase === 'Running') continue;
+    const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')?.message;
+    const why = `${p.spec?.nodeName ?? 'not bound'}, ${p.status?.phase ?? 'no phase'}${scheduled ? `: ${scheduled}` : ''}`;
+    groups.set(why, (groups.get(why) ?? 0) + 1);
+  }
+  return [...groups].map(([why, n]) => `${n} x (${why})`).join('; ');
 }
 
 /**
@@ -124,8 +162,12 @@ async function podBurst(client: KubeClient, count: number): Promise<{ allMs: num
       m.created = Date.now();
     }),
   );
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`only ${runningCount} of ${count} pods Running after 300 s`)), 300_000).unref());
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 300_000).unref());
   await Promise.race([done, timeout]);
+  if (runningCount < count) {
+    watch.stop();
+    throw new Error(`only ${runningCount} of ${count} pods Running after 300 s; the others: ${await whyNotRunning(client, prefix)}`);
+  }
   const allMs = Date.now() - t0;
   watch.stop();
   const perPodMs = [...marks.values()].filter((m) => m.running !== undefined).map((m) => m.running! - m.issued).sort((a, b) => a - b);
@@ -138,6 +180,7 @@ async function main(): Promise<void> {
   const dataDir = join(mkdtempSync(join(tmpdir(), 'flatnet-bench-up-')), 'data');
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const loadBefore = loadavg()[0];
+  if (MAX_PODS_FLAG !== undefined) console.log(`running the lab with up --max-pods ${MAX_PODS_FLAG} (${PODS} pods and ${DNS_PODS} DNS pods over ${NODES} nodes)`);
   try {
     const t0 = Date.now();
     const up = await runUp(dataDir, t0);
@@ -148,13 +191,17 @@ async function main(): Promise<void> {
     try {
       await new Promise((r) => setTimeout(r, 3000)); // let start-up settle before reading memory
       const atRest = labMemory(dataDir);
+      const roles = labRoles(dataDir);
+      const cpuBefore = cpuReading(roles.keys());
       const burst = PODS > 0 ? await podBurst(client, PODS) : undefined;
+      const cpuAfter = cpuReading(roles.keys());
       if (burst) await new Promise((r) => setTimeout(r, 2000));
       const agentMarks = burst ? agentStartupMarks(join(dataDir, 'logs'), new Set(burst.marks.keys())) : new Map();
       const withPods = burst ? labMemory(dataDir) : [];
       const overlay = await measureOverlayConvergence(client);
 
-      console.log(`flatnet lab, ${NODES} nodes (load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after; ${process.env.FLATNET_LAB_NODE_FLAGS !== undefined ? `lab V8 flags "${process.env.FLATNET_LAB_NODE_FLAGS}"` : 'default lab V8 flags'}):`);
+      const podsFlag = MAX_PODS_FLAG !== undefined ? `up --max-pods ${MAX_PODS_FLAG}: ${PODS} pods and ${DNS_PODS} DNS pods need more than ${MAX_PODS} per node; ` : '';
+      console.log(`flatnet lab, ${NODES} nodes (${podsFlag}load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after; ${process.env.FLATNET_LAB_NODE_FLAGS !== undefined ? `lab V8 flags "${process.env.FLATNET_LAB_NODE_FLAGS}"` : 'default lab V8 flags'}):`);
       console.log(`  up -> all nodes Ready         ${s(Math.max(...nodeReady))}`);
       console.log(`  up -> cluster DNS answers     ${s(readyMs)}   (up returns)`);
       console.log('  start-up timeline (since `flatnet up` was run; +step):');
@@ -164,6 +211,8 @@ async function main(): Promise<void> {
       if (burst) {
         const p = burst.perPodMs;
         console.log(`  ${PODS} nginx pods created at once -> all Running ${s(burst.allMs)}; per pod create -> Running p50 ${s(percentile(p, 50))}, p99 ${s(percentile(p, 99))} (target: all within 5 s)`);
+        console.log(`  CPU time of the lab's processes from the first create call to all Running (with the children they waited for):`);
+        for (const line of formatCpu(roles, cpuBefore, cpuAfter)) console.log(`    ${line}`);
         console.log(`  where the burst's pods waited (${agentMarks.size} of ${PODS} pods traced by their agent):`);
         const traced = [...burst.marks].map(([name, m]) => ({ ...agentMarks.get(name), ...m }));
         for (const line of formatStepStats(stepStats(traced))) console.log(`    ${line}`);

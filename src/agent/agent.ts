@@ -10,7 +10,7 @@ import type { KubeObject } from '../api/types.js';
 import { KubeClient, isConflict, isNotFound } from '../client/client.js';
 import { sharedInformer, type SharedInformer } from '../client/shared-informers.js';
 import { renderConflist } from '../cni/conflist.js';
-import { installPluginWrappers } from '../cni/install.js';
+import { installPluginWrappersAsync } from '../cni/install.js';
 import { createCniRuntime } from '../cni/runtime.js';
 import { startOverlay, type OverlayMode } from '../overlay/index.js';
 import { startServiceProxy } from '../proxy/index.js';
@@ -58,7 +58,12 @@ export interface AgentOptions {
   healthzListen?: string;
   /** The node runtime's unix socket (flatnet runtime): containers run there and outlive this agent. */
   runtimeSocket?: string;
+  /** The pods this node takes (--max-pods): its capacity and allocatable `pods` (default 110). */
+  maxPods?: number;
 }
+
+/** How long a pod's status change waits for the changes that follow it before it is posted. */
+const STATUS_BATCH_MS = 25;
 
 interface Stoppable {
   stop(): unknown;
@@ -131,6 +136,9 @@ export class Agent {
     // What needs no pod CIDR starts now, while the node registers and its overlay comes up; no pod starts before all of it is up.
     const podCIDRIndependent = this.startPodCIDRIndependent();
     podCIDRIndependent.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    // The plugin executables other runtimes would exec (this agent calls its plugins in-process): built meanwhile, off the way of its pods.
+    const pluginWrappers = this.installPluginWrappers();
+    pluginWrappers.catch(() => undefined); // awaited below
     const serveKubelet = async () => {
       const serving = await nodeServingCertificate(this.client, o.nodeName, names, o.certDir ?? join(o.dataDir, 'pki'), this.log);
       this.kubelet = new KubeletServer({
@@ -146,7 +154,7 @@ export class Agent {
     };
     const register = async (kubeletAddress: string) => {
       this.kubeletAddress = kubeletAddress;
-      this.registration = new NodeRegistration(this.client, hostFacts(o.nodeName, this.nodeIP, kubeletAddress), this.log);
+      this.registration = new NodeRegistration(this.client, { ...hostFacts(o.nodeName, this.nodeIP, kubeletAddress), maxPods: o.maxPods }, this.log);
       await this.registration.register();
     };
     const fixedPort = parseListen(o.kubeletListen).port;
@@ -180,6 +188,7 @@ export class Agent {
       update: (p) => this.sync(p),
       delete: (p) => this.onDeleted(p),
     });
+    await pluginWrappers;
     this.log.info('agent running', { node: o.nodeName, pods: this.workers.size, kubelet: this.kubeletAddress });
   }
 
@@ -245,13 +254,15 @@ export class Agent {
     mkdirSync(cniDir, { recursive: true });
     const conflistPath = join(cniDir, '10-flatnet.conflist');
     writeFileSync(conflistPath, JSON.stringify(renderConflist({ podCIDR: this.podCIDR, mtu, plugins: o.cniPlugins, dataDir: o.dataDir }), null, 2));
-    let binDirs: string[];
-    if (o.cniPlugins === 'flatnet') {
-      const binDir = join(cniDir, 'bin');
-      installPluginWrappers(binDir);
-      binDirs = [binDir];
-    } else binDirs = ['/usr/lib/cni', '/opt/cni/bin'];
+    const binDirs = o.cniPlugins === 'flatnet' ? [join(cniDir, 'bin')] : ['/usr/lib/cni', '/opt/cni/bin'];
     return createCniRuntime({ conflistPath, binDirs, hostNetns: o.netns, cacheDir: join(cniDir, 'cache') });
+  }
+
+  /** flatnet's plugin executables in <dataDir>/cni/bin, for runtimes that exec them (none when the network is given in code or the reference plugins serve). */
+  private async installPluginWrappers(): Promise<void> {
+    const o = this.opts;
+    if (o.podNetwork || o.cniPlugins !== 'flatnet') return;
+    await installPluginWrappersAsync(join(o.dataDir, 'cni', 'bin'));
   }
 
   private nodeDns(): NodeDnsSettings {
@@ -276,7 +287,7 @@ export class Agent {
       masterService: () => this.services?.get('default', 'kubernetes'),
       configMap: sharedInFlight((ns: string, name: string) => this.client.get(R.configmaps, ns, name), (ns, name) => `${ns}/${name}`),
       secret: (ns, name) => this.client.get(R.secrets, ns, name),
-      reportStatus: (w) => this.scheduleStatus(w),
+      reportStatus: (w, now) => this.scheduleStatus(w, now),
       event: (pod, type, reason, message) => void this.recordEvent(pod, type, reason, message),
       log: this.log,
       runtime: this.runtime,
@@ -421,8 +432,15 @@ export class Agent {
     }
   }
 
-  private scheduleStatus(worker: PodWorker): void {
-    if (this.statusTimers.has(worker.key)) return;
+  /**
+   * Posts the pod's status after STATUS_BATCH_MS, so that changes close together (a container
+   * created, started, running) go in one post; `now` (a readiness flip, which Endpoints and the
+   * Services wait for, as the kubelet's status manager sends it) posts at once.
+   */
+  private scheduleStatus(worker: PodWorker, now = false): void {
+    const pending = this.statusTimers.get(worker.key);
+    if (pending && !now) return;
+    if (pending) clearTimeout(pending);
     this.statusTimers.set(
       worker.key,
       setTimeout(() => {
@@ -433,7 +451,7 @@ export class Agent {
         void next.finally(() => {
           if (this.statusInFlight.get(worker.key) === next) this.statusInFlight.delete(worker.key);
         });
-      }, 25),
+      }, now ? 0 : STATUS_BATCH_MS),
     );
   }
 

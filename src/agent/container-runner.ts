@@ -38,7 +38,8 @@ export interface ContainerHost {
   env(container: Container): Record<string, string>;
   /** Reads the ConfigMaps and Secrets the environment refers to again. */
   refreshReferences(): Promise<void>;
-  changed(): void;
+  /** The container's status changed; `readiness`: a probe flipped its readiness (reported at once, not batched). */
+  changed(readiness?: boolean): void;
   /** A start-up step of the pod happened (its first container's create and start). */
   startupStep?(step: 'containerCreate' | 'containerStarted'): void;
   /** How the pod's process containers are isolated (see isolation-plan.ts). */
@@ -440,7 +441,7 @@ export class ContainerRunner {
       if (verdict === 'failed') return this.killForProbe('liveness', outcome.message);
     } else if (verdict !== 'unchanged') {
       this.status.ready = state.result;
-      this.host.changed();
+      this.host.changed(true);
     }
     this.schedule(state, state.timing.periodMs);
   }

@@ -7,8 +7,7 @@ import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { isAlreadyExists, isNotFound, type KubeClient } from '../client/client.js';
 import type { Logger } from '../util/log.js';
-import { WatchUntilTimeout, watchUntil } from '../client/watch-until.js';
-import { checkPodCIDRAfterRegistration, leaseOwnerFix, registerNodeAgain } from './node-reregistration.js';
+import { checkPodCIDRAfterRegistration, leaseOwnerFix, podCIDROf, registerNodeAgain, watchPodCIDR } from './node-reregistration.js';
 import { goArch, microTime, nodeLease, nodeMetadata, nodeReadyEvent, nodeStatus, type NodeCondition, type NodeFacts } from './node-status.js';
 
 export const HEARTBEAT_MS = 10_000;
@@ -52,8 +51,14 @@ export function hostFacts(nodeName: string, nodeIP: string, kubeletEndpoint: str
     bootID: readFirst(['/proc/sys/kernel/random/boot_id']),
     kubeletEndpoint,
     networkReady: false,
+    // Until the first runtime check has seen the pod network's CNI config, the node is not Ready,
+    // with the kubelet's words for a runtime whose network plugin has not started yet.
+    runtimeErrors: [CNI_NOT_INITIALIZED],
   };
 }
+
+/** The Ready condition's message from a kubelet whose runtime has no CNI network yet (as `kubectl get nodes` shows it on a fresh node). */
+export const CNI_NOT_INITIALIZED = 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
 
 export class NodeRegistration {
   private timer: NodeJS.Timeout | undefined;
@@ -70,19 +75,20 @@ export class NodeRegistration {
     private readonly log: Logger,
   ) {}
 
-  /** Creates or updates the Node and starts the heartbeats. */
+  /**
+   * Creates the Node (or, when it exists, brings its labels and annotations up to date, as the
+   * kubelet tries the create first) and starts the heartbeats. Resolves once the first status is
+   * posted (its answer carries the pod CIDR the node IPAM controller gave meanwhile); the
+   * Lease renewal that follows it runs on.
+   */
   async register(): Promise<KubeObject> {
     const meta = nodeMetadata(this.facts);
-    let node = await this.client.get(R.nodes, undefined, this.facts.nodeName);
-    if (!node) {
-      try {
-        node = await this.client.create(R.nodes, { apiVersion: 'v1', kind: 'Node', metadata: meta, spec: {} });
-        this.log.info('registered node', { node: this.facts.nodeName });
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-        node = (await this.client.get(R.nodes, undefined, this.facts.nodeName))!;
-      }
-    } else {
+    let node: KubeObject;
+    try {
+      node = await this.client.create(R.nodes, { apiVersion: 'v1', kind: 'Node', metadata: meta, spec: {} });
+      this.log.info('registered node', { node: this.facts.nodeName });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
       node = await this.client.patch(R.nodes, undefined, this.facts.nodeName, { metadata: { labels: meta.labels, annotations: meta.annotations } });
     }
     this.node = node;
@@ -95,19 +101,12 @@ export class NodeRegistration {
   /** Waits until the controller gave this node a pod CIDR (watching the Node, so it is taken the moment it is written). */
   async waitForPodCIDR(): Promise<string> {
     const node = this.facts.nodeName;
-    const cidrOf = (n: KubeObject | undefined) => (n?.spec as { podCIDR?: string } | undefined)?.podCIDR || undefined;
-    const known = cidrOf(this.node);
+    const known = podCIDROf(this.node);
     if (known) return known;
+    if (this.stopped) throw new Error('stopped');
     const waiting = setInterval(() => this.log.info('waiting for the node controller to give this node spec.podCIDR', { node }), 10_000);
     try {
-      for (;;) {
-        if (this.stopped) throw new Error('stopped');
-        try {
-          return await watchUntil<KubeObject, string>(this.client, R.nodes, { fieldSelector: `metadata.name=${node}`, timeoutMs: 60_000, what: `spec.podCIDR of Node ${node}`, signal: this.stopping.signal }, (nodes) => cidrOf(nodes.get(`/${node}`)));
-        } catch (err) {
-          if (!(err instanceof WatchUntilTimeout)) throw err;
-        }
-      }
+      return await watchPodCIDR(this.client, node, this.stopping.signal);
     } finally {
       clearInterval(waiting);
     }
@@ -128,16 +127,20 @@ export class NodeRegistration {
     void this.heartbeat();
   }
 
-  /** Posts the facts as they are now (queued behind a post in flight, so no change is skipped). */
+  /**
+   * Posts the facts as they are now and renews the Lease (queued behind a post in flight, so no
+   * change is skipped). Resolves once the status is posted; the Lease renewal follows it.
+   */
   private heartbeat(): Promise<void> {
     const facts: NodeFacts = { ...this.facts, runtimeErrors: [...(this.facts.runtimeErrors ?? [])] };
-    this.posting = this.posting.then(() => this.postStatus(facts));
-    return this.posting;
+    const now = new Date();
+    const posted = this.posting.then(() => this.postStatus(facts, now));
+    this.posting = posted.then(() => this.renewLeaseOrWarn(now));
+    return posted;
   }
 
-  private async postStatus(facts: NodeFacts): Promise<void> {
+  private async postStatus(facts: NodeFacts, now: Date): Promise<void> {
     if (this.stopped) return;
-    const now = new Date();
     try {
       let status = nodeStatus(facts, now.toISOString().replace(/\.\d{3}Z$/, 'Z'), this.lastConditions);
       let updated: KubeObject;
@@ -146,10 +149,10 @@ export class NodeRegistration {
       } catch (err) {
         // The Node was deleted while this agent runs: register it again, as the kubelet does (node-reregistration.ts).
         if (!isNotFound(err)) throw err;
-        const running = (this.node?.spec as { podCIDR?: string } | undefined)?.podCIDR;
+        const running = podCIDROf(this.node);
         this.node = await registerNodeAgain(this.client, facts, this.log);
         this.lastConditions = undefined;
-        void checkPodCIDRAfterRegistration(this.client, facts.nodeName, running, this.log, () => this.stopped);
+        void checkPodCIDRAfterRegistration(this.client, facts.nodeName, running, this.log, this.stopping.signal);
         status = nodeStatus(facts, now.toISOString().replace(/\.\d{3}Z$/, 'Z'), undefined);
         updated = await this.client.patch(R.nodes, undefined, facts.nodeName, { status }, 'merge', { subresource: 'status' });
       }
@@ -160,11 +163,15 @@ export class NodeRegistration {
       if (ready && ready.status !== wasReady) {
         if (ready.status === 'True') this.log.info('node is ready');
         else this.log.warn('node is not ready', { reason: ready.reason, message: ready.message });
-        await this.client.create(R.events, nodeReadyEvent(facts.nodeName, ready.status === 'True', now)).catch((err: Error) => this.log.warn('cannot record the node event', { err: err.message }));
+        void this.client.create(R.events, nodeReadyEvent(facts.nodeName, ready.status === 'True', now)).catch((err: Error) => this.log.warn('cannot record the node event', { err: err.message }));
       }
     } catch (err) {
       this.log.warn('node status update failed', { err: (err as Error).message });
     }
+  }
+
+  private async renewLeaseOrWarn(now: Date): Promise<void> {
+    if (this.stopped) return;
     try {
       await this.renewLease(microTime(now));
     } catch (err) {

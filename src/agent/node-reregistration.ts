@@ -8,6 +8,7 @@
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { isAlreadyExists, type KubeClient } from '../client/client.js';
+import { WatchUntilTimeout, watchUntil } from '../client/watch-until.js';
 import type { Logger } from '../util/log.js';
 import { nodeMetadata, type NodeFacts } from './node-status.js';
 
@@ -40,20 +41,37 @@ export function leaseOwnerFix(lease: KubeObject, owner: KubeObject | undefined):
   return { ownerReferences: [...refs.filter((r) => r.kind !== 'Node'), { apiVersion: 'v1', kind: 'Node', name: owner.metadata.name, uid }] } as KubeObject['metadata'];
 }
 
+/** spec.podCIDR of a Node, or undefined while it has none. Pure. */
+export function podCIDROf(node: KubeObject | undefined): string | undefined {
+  return (node?.spec as { podCIDR?: string } | undefined)?.podCIDR || undefined;
+}
+
+/**
+ * The pod CIDR of Node `nodeName` the moment the node IPAM controller writes it (a watch of that
+ * one Node, started again after each minute without one). Rejects when `signal` aborts.
+ */
+export async function watchPodCIDR(client: KubeClient, nodeName: string, signal: AbortSignal): Promise<string> {
+  for (;;) {
+    try {
+      return await watchUntil<KubeObject, string>(client, R.nodes, { fieldSelector: `metadata.name=${nodeName}`, timeoutMs: 60_000, what: `spec.podCIDR of Node ${nodeName}`, signal }, (nodes) => podCIDROf(nodes.get(`/${nodeName}`)));
+    } catch (err) {
+      if (!(err instanceof WatchUntilTimeout)) throw err;
+    }
+  }
+}
+
 /**
  * After a re-registration the node IPAM controller gives the new Node a pod CIDR (the lowest free
  * one, normally the one it had). Pods and routes of this agent use `running`: a different range is
  * logged as an error, since only an agent restart moves the node's network to it.
  */
-export async function checkPodCIDRAfterRegistration(client: KubeClient, nodeName: string, running: string | undefined, log: Logger, stopped: () => boolean): Promise<void> {
+export async function checkPodCIDRAfterRegistration(client: KubeClient, nodeName: string, running: string | undefined, log: Logger, signal: AbortSignal): Promise<void> {
   if (!running) return;
-  while (!stopped()) {
-    const node = await client.get(R.nodes, undefined, nodeName).catch(() => undefined);
-    const cidr = (node?.spec as { podCIDR?: string } | undefined)?.podCIDR;
-    if (cidr) {
-      if (cidr !== running) log.error(`the re-registered Node got pod CIDR ${cidr}, but this agent's pods and routes use ${running}; restart the agent to move the node to its new range`, { node: nodeName });
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 500));
+  let cidr: string;
+  try {
+    cidr = await watchPodCIDR(client, nodeName, signal);
+  } catch {
+    return; // stopped
   }
+  if (cidr !== running) log.error(`the re-registered Node got pod CIDR ${cidr}, but this agent's pods and routes use ${running}; restart the agent to move the node to its new range`, { node: nodeName });
 }

@@ -5,6 +5,7 @@ import type { KubeObject } from '../api/types.js';
 
 export const KUBELET_VERSION = 'v1.32.0-flatnet';
 export const RUNTIME_VERSION = 'flatnet://0.1';
+/** The kubelet's default --max-pods: the node's capacity and allocatable `pods`. */
 export const MAX_PODS = 110;
 
 export interface NodeFacts {
@@ -22,6 +23,8 @@ export interface NodeFacts {
   networkMessage?: string;
   /** What keeps the node's runtime from running pods (kubelet-shaped messages); none = ready. */
   runtimeErrors?: string[];
+  /** The pods this node takes (--max-pods; default MAX_PODS): its capacity and allocatable `pods`. */
+  maxPods?: number;
 }
 
 export interface NodeCondition {
@@ -83,7 +86,7 @@ export function nodeStatus(f: NodeFacts, now: string, previous?: NodeCondition[]
   const resources = {
     cpu: String(f.cpus),
     memory: `${Math.floor(f.memoryBytes / 1024)}Ki`,
-    pods: String(MAX_PODS),
+    pods: String(f.maxPods ?? MAX_PODS),
     'ephemeral-storage': '10Gi',
   };
   const port = Number(f.kubeletEndpoint.split(':').pop()) || 10250;
@@ -133,6 +136,13 @@ export function nodeReadyEvent(nodeName: string, ready: boolean, now: Date): Kub
     reportingComponent: 'kubelet',
     reportingInstance: nodeName,
   } as KubeObject;
+}
+
+/** A --max-pods value: a whole number of pods from 1, or an error naming the flag. */
+export function parseMaxPods(value: string): number | { error: string } {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) return { error: `--max-pods must be a whole number of pods from 1 (got "${value}")` };
+  return n;
 }
 
 /** MicroTime as the Lease API writes it (microseconds, Z). */

@@ -16,6 +16,7 @@ import type { Logger } from '../util/log.js';
 import type { RuntimeConnection } from '../runtime/agent-connection.js';
 import type { ContainerStatusReply } from '../runtime/api.js';
 import { PodStartupTrace } from './pod-startup-trace.js';
+import { planContainer } from '../workloads/images.js';
 
 export interface PodWorkerDeps {
   client: KubeClient;
@@ -33,7 +34,8 @@ export interface PodWorkerDeps {
   masterService(): Service | undefined;
   configMap(namespace: string, name: string): Promise<DataObject | undefined>;
   secret(namespace: string, name: string): Promise<DataObject | undefined>;
-  reportStatus(worker: PodWorker): void;
+  /** The pod's status changed: it is posted shortly (changes close together go in one post), or at once when `now`. */
+  reportStatus(worker: PodWorker, now?: boolean): void;
   /** The node runtime that runs the containers (undefined: the agent runs them itself). */
   runtime?: RuntimeConnection;
   /** The node's kubeconfig, for built-in workloads that read the API (flatnet/dns) in the runtime. */
@@ -113,7 +115,7 @@ export class PodWorker {
       backoff: this.deps.backoff,
       env: (c) => this.containerEnv(c),
       refreshReferences: () => this.loadReferences().catch((err: Error) => this.deps.log.warn('cannot read env references', { pod: this.key, err: err.message })),
-      changed: () => this.deps.reportStatus(this),
+      changed: (readiness) => this.deps.reportStatus(this, readiness),
       startupStep: (step) => this.startup.mark(step),
       runtime: this.deps.runtime ? { connection: this.deps.runtime, sandboxId: this.uid, kubeconfig: this.deps.kubeconfig } : undefined,
       processStarted: (pid) => {
@@ -207,6 +209,7 @@ export class PodWorker {
     const t0 = Date.now();
     this.startup.mark('setUp', t0);
     this.deps.reportStatus(this);
+    this.pullImages();
     for (let attempt = 0; !this.cancelled; attempt++) {
       try {
         if (pod.spec.hostNetwork && !this.adopted) {
@@ -250,6 +253,21 @@ export class PodWorker {
     this.deps.reportStatus(this);
     if (this.adoptedContainers && this.adoptedContainers.length > 0) return this.adoptContainers(this.adoptedContainers);
     void this.runContainers(t0, sandboxMs);
+  }
+
+  /**
+   * Asks the node runtime to pull the images of the pod's built-in workloads while the sandbox is
+   * made (as the kubelet has images pulled before it starts containers): their code is then loaded
+   * when the containers start. A runtime that cannot (an older one) loads it at the start instead.
+   */
+  private pullImages(): void {
+    const runtime = this.deps.runtime;
+    if (!runtime || this.adopted) return;
+    const images = new Set<string>();
+    for (const c of [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers]) {
+      if (c.image && planContainer(c.image, c.command, c.args, this.deps.busyboxApplets).kind === 'builtin') images.add(c.image);
+    }
+    for (const image of images) void runtime.client.call('PullImage', { image }).catch(() => undefined);
   }
 
   /** Tells the node runtime about the sandbox (retried while it does not answer, until cancelled). */

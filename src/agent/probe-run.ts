@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
 import { connectInNetns } from '../linux/netns-socket.js';
+import { connectNatively } from '../runtime/netns-ops.js';
 import { runIn } from '../workloads/sockets.js';
 import type { Container, Probe } from './pod-types.js';
 
@@ -33,7 +34,8 @@ export function resolveProbePort(port: number | string, container: Container): n
 }
 
 async function connectFromNode(target: ProbeTarget, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
-  if (target.nodeNetns) return connectInNetns(target.nodeNetns, host, port, timeoutMs);
+  // From the node's namespace: a socket made there by this thread (netns-ops), else through a broker process started there.
+  if (target.nodeNetns) return connectNatively(target.nodeNetns, host, port, timeoutMs) ?? connectInNetns(target.nodeNetns, host, port, timeoutMs);
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host, port });
     const timer = setTimeout(() => {

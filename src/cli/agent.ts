@@ -6,6 +6,7 @@ import { nodeClientConnectionWithRetry, startNodeCredentialGuard } from '../agen
 import { startCertificateRotation } from '../agent/cert-rotation.js';
 import { parseServerList } from '../agent/server-selection.js';
 import { startServerFailover } from '../agent/server-failover.js';
+import { MAX_PODS, parseMaxPods } from '../agent/node-status.js';
 import { parseFlags, required, UsageError } from './flags.js';
 import { createLogger } from '../util/log.js';
 
@@ -34,6 +35,9 @@ const HELP = `usage: flatnet agent --node NAME (--bootstrap-kubeconfig FILE | --
   --cluster-domain DOMAIN     (default cluster.local)
   --pod-netns-prefix PREFIX   names of pod namespaces (default flatnet-pod-; tests use their own)
   --network-policy=false      do not enforce NetworkPolicies on this node
+  --max-pods N                the pods this node takes: its capacity and allocatable \`pods\`, which the
+                              scheduler fills no further (default ${MAX_PODS}, as the kubelet's); a pod beyond
+                              the free addresses of the node's pod CIDR fails sandbox creation (no free address)
   --container-runtime-endpoint unix:///PATH  the node runtime's socket (flatnet runtime): containers run
                               there and outlive agent restarts (default: the agent runs them itself)
 `;
@@ -77,6 +81,7 @@ export async function run(args: string[]): Promise<number> {
       'pod-netns-prefix': 'flatnet-pod-',
       'network-policy': 'true',
       'container-runtime-endpoint': undefined,
+      'max-pods': String(MAX_PODS),
     },
   });
   const node = required(flags, 'node');
@@ -84,6 +89,8 @@ export async function run(args: string[]): Promise<number> {
   const bootstrapKubeconfig = flags.values['bootstrap-kubeconfig'] || undefined;
   if (!bootstrapKubeconfig && !flags.values.kubeconfig) throw new UsageError('--bootstrap-kubeconfig or --kubeconfig is required');
   const certDir = flags.values['cert-dir'] ?? join(dataDir, 'pki');
+  const maxPods = parseMaxPods(flags.values['max-pods']!);
+  if (typeof maxPods !== 'number') throw new UsageError(maxPods.error);
   let servers: string[] | undefined;
   try {
     servers = flags.values.server ? parseServerList(flags.values.server) : undefined;
@@ -116,6 +123,7 @@ export async function run(args: string[]): Promise<number> {
     podNetnsPrefix: flags.values['pod-netns-prefix']!,
     networkPolicy: flags.values['network-policy'] !== 'false',
     runtimeSocket: runtimeSocketPath(flags.values['container-runtime-endpoint']),
+    maxPods,
   });
   await agent.start();
   await new Promise<void>((resolve) => {

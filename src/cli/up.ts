@@ -1,5 +1,6 @@
 // `flatnet up`: start a lab cluster network on this machine (see src/lab/up.ts).
 import { parseFlags, UsageError } from './flags.js';
+import { MAX_PODS, parseMaxPods } from '../agent/node-status.js';
 import { DEFAULT_DATA_DIR } from '../lab/plan.js';
 import { LabError, labUp } from '../lab/up.js';
 
@@ -19,6 +20,8 @@ machine would (\`flatnet join\` with a bootstrap token), reaching the server at 
   --data-dir D                       state, logs, kubeconfig (default ${DEFAULT_DATA_DIR})
   --dns=false                        do not install the cluster DNS add-on (coredns / kube-dns 10.96.0.10)
   --timeout SECONDS                  how long to wait for the nodes and DNS (default 120)
+  --max-pods N                       the pods each node takes, its agent's --max-pods (default ${MAX_PODS}); a lab
+                                     node's /24 pod CIDR has 253 addresses for pods
   --ha                               a 3-member etcd cluster (TLS, client certificates, on root-namespace loopback
                                      addresses) and 2 API servers on it; agents fail over between the servers
 `;
@@ -33,12 +36,14 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const f = parseFlags(args, { values: { nodes: '2', overlay: 'vxlan', 'proxy-mode': 'nftables', 'cni-plugins': 'flatnet', 'data-dir': DEFAULT_DATA_DIR, timeout: '120', dns: 'true', router: 'bird' }, booleans: ['ha'] });
+  const f = parseFlags(args, { values: { nodes: '2', overlay: 'vxlan', 'proxy-mode': 'nftables', 'cni-plugins': 'flatnet', 'data-dir': DEFAULT_DATA_DIR, timeout: '120', dns: 'true', router: 'bird', 'max-pods': String(MAX_PODS) }, booleans: ['ha'] });
   if (f.values.dns !== 'true' && f.values.dns !== 'false') throw new UsageError(`--dns must be true or false (got "${f.values.dns}")`);
   const nodes = Number(f.values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new UsageError(`--nodes must be a whole number from 1 to 50 (got "${f.values.nodes}")`);
   const timeout = Number(f.values.timeout);
   if (!(timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds (got "${f.values.timeout}")`);
+  const maxPods = parseMaxPods(f.values['max-pods']!);
+  if (typeof maxPods !== 'number') throw new UsageError(maxPods.error);
   if (f.values.router !== 'bird' && f.values.overlay !== 'bgp') throw new UsageError(`--router applies to --overlay bgp only (got --router ${f.values.router} with --overlay ${f.values.overlay})`);
   if (process.getuid?.() !== 0) {
     process.stderr.write('flatnet up: needs root (it creates network namespaces and nftables rules in them)\n');
@@ -55,6 +60,7 @@ export async function run(args: string[]): Promise<number> {
       dns: f.values.dns === 'true',
       ha: f.booleans.ha,
       router: oneOf('router', f.values.router!, ['bird', 'frr'] as const),
+      ...(maxPods !== MAX_PODS ? { maxPods } : {}),
       print: (l) => process.stdout.write(l + '\n'),
     });
     return 0;

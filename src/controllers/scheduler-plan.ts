@@ -1,7 +1,9 @@
 // Where a pending pod goes: filter nodes (Ready, schedulable, nodeSelector and required node
-// affinity, NoSchedule/NoExecute taints tolerated), then spread: fewest pods of the same owner,
-// then fewest pods, then name. When nothing fits, the message says why per node as upstream.
+// affinity, NoSchedule/NoExecute taints tolerated, a free pod slot under allocatable pods), then
+// spread: fewest pods of the same owner, then fewest pods, then name. When nothing fits, the
+// message says why per node as upstream.
 import { labelRequirementHolds as matchesRequirement } from '../api/label-selector.js';
+import { parseQuantity } from '../api/validation/quantity.js';
 import { condition, controllerOf, type Node, type NodeSelectorTerm, type Pod, type Toleration } from './types.js';
 
 export const DEFAULT_SCHEDULER = 'default-scheduler';
@@ -67,25 +69,62 @@ export function nodeMisfit(pod: Pod, node: Node): string | undefined {
   return undefined;
 }
 
-/** How many pods each node runs, in all and per owner (controller uid): what spreading needs. */
+/** The pods a node takes: its allocatable `pods`, as upstream rounds a quantity up (none given: 0). */
+export function allowedPods(node: Node): number {
+  return Math.max(0, Math.ceil(parseQuantity(node.status?.allocatable?.pods) ?? 0));
+}
+
+/**
+ * Where a pod counts, given the node it is bound or being bound to: it `holds` one of that node's
+ * pod slots until it has terminated (upstream's scheduler cache drops Succeeded and Failed pods;
+ * a terminating pod still holds its slot), and `spreads` there (counts for spreading) until it is
+ * terminating too.
+ */
+export interface Placement {
+  holds?: string;
+  spreads?: string;
+  owner?: string;
+}
+
+export function placementOf(pod: Pod, node: string | undefined): Placement {
+  const phase = pod.status?.phase;
+  if (!node || phase === 'Succeeded' || phase === 'Failed') return {};
+  return { holds: node, spreads: pod.metadata.deletionTimestamp ? undefined : node, owner: controllerOf(pod)?.uid };
+}
+
+function bump(m: Map<string, number>, key: string, delta: number): void {
+  const n = (m.get(key) ?? 0) + delta;
+  if (n === 0) m.delete(key);
+  else m.set(key, n);
+}
+
+/** Per node: the pod slots held, and the pods in all and per owner (controller uid) that spreading counts. */
 export class PlacementCounts {
+  private readonly held = new Map<string, number>();
   private readonly total = new Map<string, number>();
   private readonly byOwner = new Map<string, Map<string, number>>();
 
+  /** The counts of pods bound to nodes (spec.nodeName). */
   static of(pods: Pod[]): PlacementCounts {
     const c = new PlacementCounts();
-    for (const p of pods) if (p.spec.nodeName && !p.metadata.deletionTimestamp) c.add(p.spec.nodeName, controllerOf(p)?.uid, 1);
+    for (const p of pods) c.add(placementOf(p, p.spec.nodeName), 1);
     return c;
   }
 
-  add(node: string, owner: string | undefined, delta: number): void {
-    this.total.set(node, (this.total.get(node) ?? 0) + delta);
-    if (!owner) return;
-    let m = this.byOwner.get(owner);
-    if (!m) this.byOwner.set(owner, (m = new Map()));
-    m.set(node, (m.get(node) ?? 0) + delta);
-    if (m.get(node) === 0) m.delete(node);
-    if (m.size === 0) this.byOwner.delete(owner);
+  add(p: Placement, delta: number): void {
+    if (p.holds) bump(this.held, p.holds, delta);
+    if (!p.spreads) return;
+    bump(this.total, p.spreads, delta);
+    if (!p.owner) return;
+    let m = this.byOwner.get(p.owner);
+    if (!m) this.byOwner.set(p.owner, (m = new Map()));
+    bump(m, p.spreads, delta);
+    if (m.size === 0) this.byOwner.delete(p.owner);
+  }
+
+  /** Pod slots of `node` held by pods bound or being bound to it that have not terminated. */
+  heldOn(node: string): number {
+    return this.held.get(node) ?? 0;
   }
 
   onNode(node: string): number {
@@ -97,17 +136,24 @@ export class PlacementCounts {
   }
 }
 
-/** The node for `pod`; `counts` are the pods already on nodes (bound or being bound), for spreading. */
+/** Why `pod` does not fit on `node` given the pods placed (upstream's reasons), or undefined. */
+function misfit(pod: Pod, node: Node, counts: PlacementCounts): string | undefined {
+  // NodeResourcesFit runs after the node, taint and affinity filters, as upstream orders them.
+  return nodeMisfit(pod, node) ?? (counts.heldOn(node.metadata.name ?? '') + 1 > allowedPods(node) ? 'Too many pods' : undefined);
+}
+
+/** The node for `pod`; `counts` are the pods already on nodes (bound or being bound), for spreading and pod slots. */
 export function schedulePod(pod: Pod, nodes: Node[], counts: PlacementCounts): ScheduleDecision {
   const reasons = new Map<string, number>();
   const fit: Node[] = [];
   for (const node of nodes) {
-    const why = nodeMisfit(pod, node);
+    const why = misfit(pod, node, counts);
     if (why) reasons.set(why, (reasons.get(why) ?? 0) + 1);
     else fit.push(node);
   }
   if (fit.length === 0) {
-    const parts = [...reasons.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([why, n]) => `${n} ${why}`);
+    // "<count> <reason>" strings in byte order, as upstream sorts its reason histogram.
+    const parts = [...reasons.entries()].map(([why, n]) => `${n} ${why}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const detail = parts.length > 0 ? ` ${parts.join(', ')}.` : '';
     return { unschedulable: `0/${nodes.length} nodes are available:${detail}` };
   }

@@ -1,14 +1,14 @@
 // The scheduler: binds pending pods of the default scheduler to nodes (scheduler-plan.ts) with
 // POST pods/<name>/binding; marks pods that fit nowhere PodScheduled=False/Unschedulable and
-// tries them again whenever a node changes.
+// tries them again whenever a node changes or a pod frees a node's pod slot.
 import { R } from '../api/resources.js';
 import { isConflict, isNotFound } from '../client/client.js';
 import { objectKey } from '../client/informer.js';
 import type { Controller, ControllerContext } from './context.js';
 import { splitKey } from './context.js';
 import { WorkQueue } from './queue.js';
-import { needsScheduling, PlacementCounts, schedulePod } from './scheduler-plan.js';
-import { controllerOf, type Node, type Pod } from './types.js';
+import { needsScheduling, PlacementCounts, placementOf, schedulePod, type Placement } from './scheduler-plan.js';
+import type { Node, Pod } from './types.js';
 
 /** Binding writes in flight at once (each is one API request). */
 const BINDINGS_IN_FLIGHT = 16;
@@ -24,7 +24,7 @@ export class Scheduler implements Controller {
   private readonly unschedulable = new Set<string>();
   /** Pods counted per node (bound, or assumed bound), kept current from events. */
   private readonly counts = new PlacementCounts();
-  private readonly counted = new Map<string, { node: string; owner?: string }>();
+  private readonly counted = new Map<string, Placement>();
   /** Binding writes in flight. */
   private readonly binding = new Set<Promise<void>>();
 
@@ -49,10 +49,7 @@ export class Scheduler implements Controller {
         this.unschedulable.delete(objectKey(pod));
       },
     });
-    const retryAll = () => {
-      for (const key of this.unschedulable) this.queue.add(key);
-    };
-    this.nodes.addHandlers({ add: retryAll, update: retryAll });
+    this.nodes.addHandlers({ add: () => this.retryUnschedulable(), update: () => this.retryUnschedulable() });
   }
 
   start(): void {
@@ -86,17 +83,24 @@ export class Scheduler implements Controller {
     this.ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
   }
 
-  /** Moves a pod's count to where it is now (its node, the node it is being bound to, or none). */
+  private retryUnschedulable(): void {
+    for (const key of this.unschedulable) this.queue.add(key);
+  }
+
+  /**
+   * Moves a pod's count to where it is now (its node, the node it is being bound to, or none); a
+   * pod slot freed on a node sends the pods that fit nowhere through the scheduler again.
+   */
   private recount(key: string, pod: Pod | undefined): void {
     const before = this.counted.get(key);
-    const node = pod && !pod.metadata.deletionTimestamp ? (pod.spec.nodeName ?? this.assumed.get(key)) : undefined;
-    const owner = pod ? controllerOf(pod)?.uid : before?.owner;
-    if (before?.node === node && before?.owner === owner) return;
-    if (before) this.counts.add(before.node, before.owner, -1);
-    if (node) {
-      this.counts.add(node, owner, 1);
-      this.counted.set(key, { node, owner });
+    const now = pod ? placementOf(pod, pod.spec.nodeName ?? this.assumed.get(key)) : {};
+    if (before?.holds === now.holds && before?.spreads === now.spreads && before?.owner === now.owner) return;
+    if (before) this.counts.add(before, -1);
+    if (now.holds) {
+      this.counts.add(now, 1);
+      this.counted.set(key, now);
     } else this.counted.delete(key);
+    if (before?.holds && before.holds !== now.holds) this.retryUnschedulable();
   }
 
   private async sync(key: string): Promise<void> {

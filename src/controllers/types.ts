@@ -88,7 +88,7 @@ export interface Node extends KubeObject {
     unschedulable?: boolean;
     taints?: { key: string; value?: string; effect: string; timeAdded?: string }[];
   };
-  status?: { conditions?: Condition[]; addresses?: { type: string; address: string }[] };
+  status?: { conditions?: Condition[]; addresses?: { type: string; address: string }[]; capacity?: Record<string, string>; allocatable?: Record<string, string> };
 }
 
 export interface ReplicaSet extends KubeObject {

@@ -2,12 +2,16 @@
 // behind Service `kube-dns` 10.96.0.10, image flatnet/dns), and the check that it answers from
 // inside a node namespace through the Service address; the GatewayClasses and IngressClasses
 // flatnet serves.
-import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import type dgram from 'node:dgram';
 import { KubeClient, isAlreadyExists } from '../client/client.js';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { clusterDnsObjects } from '../dns/manifest.js';
+import { encodeQuery } from '../dns/forward.js';
+import { decodeResponse, RRType, type DecodedResponse } from '../dns/wire.js';
+import { bindUdp } from '../workloads/sockets.js';
 import { API_LISTEN, LAB_GATEWAY } from './plan.js';
 import { GATEWAY_CONTROLLER_NAME } from '../gateway/model/types.js';
 import { INGRESS_CONTROLLER_NAME, NGINX_INGRESS_CONTROLLER_NAME } from '../gateway/ingress/types.js';
@@ -153,12 +157,46 @@ export async function installServedClasses(client: KubeClient): Promise<void> {
   }
 }
 
-/** Asks the cluster DNS, from inside `netns`, for the kubernetes Service; answers the address or undefined. */
-export function probeClusterDns(netns: string): Promise<string | undefined> {
+/**
+ * Asks the cluster DNS, from inside `netns`, for the kubernetes Service (one A query to the
+ * Service address from a fresh UDP socket of that namespace, as `dig` run there would send);
+ * answers the address, or undefined when no answer with one came within `timeoutMs`. (`netns`
+ * '' is this process's namespace; `server` is the Service address unless a test gives another.)
+ */
+export async function probeClusterDns(netns: string, timeoutMs = 1000, server = { host: CLUSTER_DNS_IP, port: 53 }): Promise<string | undefined> {
+  let sock: dgram.Socket;
+  try {
+    sock = await bindUdp(netns, '0.0.0.0', 0);
+  } catch {
+    return undefined;
+  }
+  const id = randomInt(0x10000);
   return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', netns, 'dig', '+short', '+time=1', '+tries=1', `@${CLUSTER_DNS_IP}`, DNS_PROBE_NAME, 'A'], { timeout: 4000 }, (err, stdout) => {
-      const addr = stdout?.trim().split('\n').find((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l));
-      resolve(err ? undefined : addr);
+    const done = (answer: string | undefined) => {
+      clearTimeout(timer);
+      sock.removeAllListeners('message');
+      try {
+        sock.close();
+      } catch {
+        // already closed
+      }
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    sock.on('message', (msg) => {
+      let res: DecodedResponse;
+      try {
+        res = decodeResponse(msg);
+      } catch {
+        return; // not a DNS answer: keep waiting
+      }
+      if (res.id !== id || !(res.flags & 0x8000)) return;
+      const a = res.answers.find((r) => r.type === RRType.A);
+      done(typeof a?.data === 'string' ? a.data : undefined);
+    });
+    sock.on('error', () => done(undefined));
+    sock.send(encodeQuery(id, DNS_PROBE_NAME, RRType.A, 1), server.port, server.host, (err) => {
+      if (err) done(undefined);
     });
   });
 }

@@ -33,6 +33,8 @@ export interface LabOptions {
   ha?: boolean;
   /** `--overlay bgp`: the lab router's daemon (bgp-router.ts; default BIRD). */
   router?: 'bird' | 'frr';
+  /** The pods each node takes (the agents' --max-pods); absent: the agents' default. */
+  maxPods?: number;
 }
 
 export interface LabNode {
@@ -125,6 +127,7 @@ export function planLab(o: LabOptions): LabPlan {
         '--data-dir', n.dataDir,
         '--cni-plugins', o.cniPlugins,
         '--container-runtime-endpoint', `unix://${join(n.dataDir, 'runtime', 'runtime.sock')}`,
+        ...(o.maxPods !== undefined ? ['--max-pods', String(o.maxPods)] : []),
         // Started with the server: loads its code while the server starts, then joins once `up` wrote the token.
         '--join-env-file', paths.join,
       ],

@@ -152,7 +152,7 @@ export async function labUp(o: UpOptions): Promise<{ readyMs: number; state: Lab
         const name = n.metadata.name ?? '';
         if (!ready.has(name) && isNodeReady(n)) {
           ready.add(name);
-          o.print(`node ${name} Ready (${((Date.now() - t0) / 1000).toFixed(1)}s, pod CIDR ${n.spec?.podCIDR ?? '?'})`);
+          o.print(`node ${name} Ready (${((Date.now() - t0) / 1000).toFixed(1)}s${n.spec?.podCIDR ? `, pod CIDR ${n.spec.podCIDR}` : ''})`);
         }
       }
       if (!plan.nodes.every((p) => ready.has(p.name))) return undefined;

@@ -45,9 +45,8 @@ export class OverlayController {
   /** Sets up the namespace: forwarding, masquerade, the VXLAN device (or its removal). */
   async setup(): Promise<void> {
     const { netns, underlayDevice, podCIDR, clusterCIDR, mode } = this.opts;
-    const underlay = await underlayInfo(netns, underlayDevice);
+    const [underlay] = await Promise.all([underlayInfo(netns, underlayDevice), programNodeBasics(netns, clusterCIDR)]);
     this.underlayAddress = underlay.address;
-    await programNodeBasics(netns, clusterCIDR);
     if (mode === 'vxlan') {
       this.mtu = vxlanMtu(underlay.mtu);
       await ensureVxlanDevice(netns, { underlayDevice, localIP: underlay.address, mtu: this.mtu, mac: this.vtepMac, podCIDR });

@@ -26,12 +26,15 @@ export interface OverlayHandle {
 
 export async function startOverlay(client: KubeClient, opts: OverlayControllerOptions): Promise<OverlayHandle> {
   const controller = new OverlayController(opts);
-  await controller.setup();
   const informer = sharedInformer<KubeObject>(client, R.nodes);
   let retryTimer: NodeJS.Timeout | undefined;
   let publishing = false;
+  // The namespace is set up while the Nodes are listed; peers are programmed and the VTEP MAC
+  // published once both are done.
+  let setUp = false;
 
   const converge = () => {
+    if (!setUp) return;
     controller.setNodes(informer.list().map(overlayNodeFromObject)).catch(() => {
       if (!retryTimer) {
         retryTimer = setTimeout(() => {
@@ -42,8 +45,8 @@ export async function startOverlay(client: KubeClient, opts: OverlayControllerOp
     });
   };
 
-  const publishVtepMac = (node: KubeObject) => {
-    if (opts.mode !== 'vxlan' || node.metadata.name !== opts.nodeName) return;
+  const publishVtepMac = (node: KubeObject | undefined) => {
+    if (!setUp || !node || opts.mode !== 'vxlan' || node.metadata.name !== opts.nodeName) return;
     if (node.metadata.annotations?.[VTEP_MAC_ANNOTATION] === controller.vtepMac || publishing) return;
     publishing = true;
     client
@@ -66,7 +69,17 @@ export async function startOverlay(client: KubeClient, opts: OverlayControllerOp
     },
     delete: () => converge(),
   });
-  await informer.start();
+  const listed = informer.start();
+  listed.catch(() => undefined); // awaited below, after the setup
+  try {
+    await controller.setup();
+  } catch (err) {
+    informer.stop();
+    throw err;
+  }
+  await listed;
+  setUp = true;
+  publishVtepMac(informer.get(undefined, opts.nodeName));
   converge();
   let bgp: NodeBgpHandle | undefined;
   // The BGP speaker is loaded only on a node that runs it.

@@ -117,11 +117,13 @@ export interface Methods {
   RemoveContainer: { request: { containerId: string }; reply: Record<string, never> };
   ListContainers: { request: { sandboxId?: string }; reply: { containers: ContainerStatusReply[] } };
   ContainerStatus: { request: { containerId: string }; reply: { container: ContainerStatusReply } };
+  /** Makes `image` ready to run (a built-in workload's code is loaded); answers its reference. */
+  PullImage: { request: { image: string }; reply: { imageRef: string } };
 }
 
 export type MethodName = keyof Methods;
 
-export const METHOD_NAMES: readonly MethodName[] = ['RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'ListPodSandbox', 'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers', 'ContainerStatus'];
+export const METHOD_NAMES: readonly MethodName[] = ['RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'ListPodSandbox', 'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers', 'ContainerStatus', 'PullImage'];
 
 /**
  * Streaming methods (not JSON replies): `GET /v1/ContainerEvents`,
@@ -332,6 +334,7 @@ export function decodeRequest<M extends MethodName>(method: M, body: unknown): M
     RemoveContainer: () => ({ containerId: id(o, 'containerId') }),
     ListContainers: () => (o.sandboxId === undefined ? {} : { sandboxId: id(o, 'sandboxId') }),
     ContainerStatus: () => ({ containerId: id(o, 'containerId') }),
+    PullImage: () => ({ image: str(o, 'image', 'request', { nonEmpty: true }) }),
   };
   return out[method]() as Methods[M]['request'];
 }

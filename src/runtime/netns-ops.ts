@@ -17,6 +17,8 @@ export interface NetnsOpsAddon {
   createNetns(path: string): void;
   createUts(path: string, hostname: string): void;
   linkUp(nsPath: string, ifName: string): void;
+  /** Absent from an addon built before it existed (the caller then takes its broker path). */
+  socket?(nsPath: string, family: 4 | 6): number;
 }
 
 export const NETNS_OPS_RELATIVE_PATH = 'native/netns-ops/build/Release/netns_ops.node';
@@ -111,5 +113,39 @@ export function listenNatively(netns: string, opts: { host: string; port: number
       socket.once('error', reject);
       socket.bind({ fd }, () => resolve(socket));
     }
+  });
+}
+
+/**
+ * A TCP connection to `host`:`port` dialed from inside the network namespace `netns` (a name under
+ * /run/netns) by this process, paused as connectInNetns answers it; undefined when the addon (or
+ * its socket call) is absent or `host` is not an IP literal (the caller then takes its broker path).
+ */
+export function connectNatively(netns: string, host: string, port: number, timeoutMs: number): Promise<net.Socket> | undefined {
+  const ops = netnsOps();
+  if (!ops?.socket || !net.isIP(host)) return undefined;
+  let fd: number;
+  try {
+    fd = ops.socket(`/run/netns/${netns}`, net.isIPv6(host) ? 6 : 4);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+  return new Promise((resolve, reject) => {
+    const sock = new net.Socket({ fd });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(Object.assign(new Error(`dial tcp ${host}:${port}: i/o timeout`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.pause();
+      resolve(sock);
+    });
+    sock.once('error', (err) => {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(err);
+    });
+    sock.connect({ host, port });
   });
 }

@@ -13,7 +13,7 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { serviceAccountConnection } from './workload-credentials.js';
 import { ContainerLog } from '../agent/container-log.js';
 import { startProcessContainer, type ProcessExit, type RunningProcess } from '../agent/container-process.js';
-import { findBuiltinImage } from '../workloads/images.js';
+import { findBuiltinImage, loadWorkload } from '../workloads/images.js';
 import { WorkloadStartError, type RunningWorkload } from '../workloads/workload.js';
 import type { Logger } from '../util/log.js';
 import { RuntimeApiError, containerIdOf, invalid, type ContainerConfig, type ContainerEvent, type ContainerStatusReply, type PodSandboxConfig, type SandboxStatusReply } from './api.js';
@@ -297,6 +297,17 @@ export class NodeRuntime extends EventEmitter {
 
   containerStatus(id: string): ContainerStatusReply {
     return this.snapshot(this.get(id));
+  }
+
+  /**
+   * PullImage: the images are built in, so "pulling" one loads its workload's code, which a
+   * container of it would otherwise load as it starts. Answers the image's reference.
+   */
+  async pullImage(image: string): Promise<string> {
+    const found = findBuiltinImage(image);
+    if (!found) throw invalid(`image: "${image}" is not a built-in image`);
+    await loadWorkload(found);
+    return `flatnet://builtin/${found.name}`;
   }
 
   /** The container's log, for ContainerLogs (undefined once it is closed). */

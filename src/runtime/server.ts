@@ -136,6 +136,8 @@ export class RuntimeServer {
         return { containers: rt.listContainers(req.sandboxId) };
       case 'ContainerStatus':
         return { container: rt.containerStatus(req.containerId) };
+      case 'PullImage':
+        return { imageRef: await rt.pullImage(req.image) };
     }
   }
 

@@ -12,7 +12,22 @@ import type { WorkloadMain } from './workload.js';
  * the web servers, the echo backend's gRPC code stay out of its memory).
  */
 function loadedOnStart(load: () => Promise<WorkloadMain>): WorkloadMain {
-  return async (ctx) => (await load())(ctx);
+  const main: WorkloadMain = async (ctx) => (await load())(ctx);
+  loaders.set(main, load);
+  return main;
+}
+
+/** How each lazily loaded workload's code is imported. */
+const loaders = new Map<WorkloadMain, () => Promise<WorkloadMain>>();
+
+/**
+ * Imports the code of `image`'s workload now, so that a container of it starts without waiting
+ * for that (the node runtime's PullImage: a pod's images are "pulled" while its sandbox is made).
+ * Images whose containers are processes have nothing to load.
+ */
+export async function loadWorkload(image: BuiltinImage): Promise<void> {
+  const load = image.main && loaders.get(image.main);
+  if (load) await load();
 }
 
 const runAgnhost = loadedOnStart(async () => (await import('./agnhost.js')).runAgnhost);

@@ -10,6 +10,9 @@
 //   listen(nsPath, type 'tcp'|'udp', host (IP literal), port, backlog) -> fd
 //       a TCP socket listening (dual-stack for '::') or a UDP socket bound, non-blocking,
 //       close-on-exec; the caller owns the descriptor.
+//   socket(nsPath, family 4|6) -> fd
+//       a TCP socket of that namespace, neither bound nor connected, non-blocking, close-on-exec
+//       (the caller connects it: a probe or client dialing from inside the namespace).
 //   createNetns(path)          a new network namespace with `lo` up, pinned by a bind mount on
 //                              `path` (created; it must not exist).
 //   createUts(path, hostname)  a new UTS namespace holding `hostname`, pinned by a bind mount on
@@ -235,6 +238,24 @@ static napi_value js_create_uts(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_socket(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char ns[MAX_STR];
+  int32_t family;
+  if (get_args(env, info, 2, argv) != 0 || get_string(env, argv[0], ns, sizeof ns) || napi_get_value_int32(env, argv[1], &family) != napi_ok)
+    return throw_type(env, "socket(nsPath: string, family: 4|6)");
+  if (family != 4 && family != 6) return throw_type(env, "socket: family must be 4 or 6");
+  int saved = enter_net(ns);
+  if (saved < 0) return throw_errno(env, "setns", ns, -saved);
+  int s = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int err = s < 0 ? errno : 0;
+  go_back(saved, CLONE_NEWNET);
+  if (s < 0) return throw_errno(env, "socket", ns, err);
+  napi_value out;
+  napi_create_int32(env, s, &out);
+  return out;
+}
+
 static napi_value js_link_up(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   char ns[MAX_STR], ifname[IFNAMSIZ + 1];
@@ -251,6 +272,7 @@ static napi_value js_link_up(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"listen", NULL, js_listen, NULL, NULL, NULL, napi_default, NULL},
+      {"socket", NULL, js_socket, NULL, NULL, NULL, napi_default, NULL},
       {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_default, NULL},
       {"createUts", NULL, js_create_uts, NULL, NULL, NULL, napi_default, NULL},
       {"linkUp", NULL, js_link_up, NULL, NULL, NULL, napi_default, NULL},

@@ -149,3 +149,31 @@ test('a pod that fits no node says why, and is scheduled when a node fits', asyn
   assert.match(events, /FailedScheduling/);
   assert.match(events, /Scheduled/);
 });
+
+test('a node takes no more pods than its allocatable pods: "Too many pods" until one leaves', async () => {
+  // n3 takes 2 pods; nothing runs them (the fake kubelet plays n1 and n2), so they hold their slots.
+  await kubelet.register('n3', { 'flatnet.dev/test': 'full' }, 2);
+  const names = ['slot-0', 'slot-1', 'slot-2'];
+  try {
+    for (const name of names) {
+      await server.client.create(R.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeSelector: { 'flatnet.dev/test': 'full' }, containers: [{ name: 'c', image: 'nginx' }] } } as KubeObject);
+    }
+    const left = await eventually('two bound to n3, one refused', async () => {
+      const pods = await Promise.all(names.map((n) => server.client.get<Pod>(R.pods, 'default', n)));
+      const waiting = pods.filter((p) => !p?.spec.nodeName);
+      return pods.filter((p) => p?.spec.nodeName === 'n3').length === 2 && waiting.length === 1 && waiting[0]!.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False') && waiting[0]!;
+    });
+    const cond = left.status!.conditions!.find((c) => c.type === 'PodScheduled')!;
+    assert.equal(cond.reason, 'Unschedulable');
+    assert.equal(cond.message, "0/3 nodes are available: 1 Too many pods, 2 node(s) didn't match Pod's node affinity/selector.");
+    const events = await kubectl('get', 'events', '--field-selector', `involvedObject.name=${left.metadata.name},reason=FailedScheduling`, '-o', 'jsonpath={.items[*].message}');
+    assert.match(events, /0\/3 nodes are available: 1 Too many pods/);
+    // A bound pod leaving frees its slot, and the refused pod is tried again and placed.
+    const gone = names.find((n) => n !== left.metadata.name)!;
+    await server.client.delete(R.pods, 'default', gone, { gracePeriodSeconds: 0 });
+    assert.equal(await eventually('the refused pod bound', async () => (await server.client.get<Pod>(R.pods, 'default', left.metadata.name!))?.spec.nodeName), 'n3');
+  } finally {
+    for (const name of names) await server.client.delete(R.pods, 'default', name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+    await server.client.delete(R.nodes, undefined, 'n3').catch(() => undefined);
+  }
+});

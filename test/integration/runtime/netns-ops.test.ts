@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type net from 'node:net';
 import type dgram from 'node:dgram';
-import { listenNatively, loadNetnsOps, netnsDirShared, sharedMountPoint } from '../../../src/runtime/netns-ops.js';
+import { connectNatively, listenNatively, loadNetnsOps, netnsDirShared, sharedMountPoint } from '../../../src/runtime/netns-ops.js';
 import { requireRoot } from '../../support/prerequisites.js';
 
 const run = promisify(execFile);
@@ -85,6 +85,15 @@ test('pod namespaces and sockets through the netns-ops addon', async (t) => {
     sock.on('message', (msg, rinfo) => sock.send(Buffer.concat([Buffer.from('echo '), msg]), rinfo.port, rinfo.address));
     const udp = await run('ip', ['netns', 'exec', ns, 'bash', '-c', 'exec 3<>/dev/udp/10.124.0.1/5353; printf hi >&3; timeout 5 head -c 7 <&3']);
     assert.equal(udp.stdout, 'echo hi');
+    // A connection dialed from inside the namespace (a probe from the node's namespace) reaches the listener there.
+    const dialed = await connectNatively(ns, '10.124.0.1', 8080, 5000)!;
+    dialed.resume();
+    const greeting = await new Promise<string>((resolve) => {
+      let text = '';
+      dialed.on('data', (c: Buffer) => (text += c.toString()));
+      dialed.on('end', () => resolve(text));
+    });
+    assert.equal(greeting, 'hello ::ffff:10.124.0.1');
   });
 
   await t.test('errors carry the errno name', async () => {
@@ -94,6 +103,8 @@ test('pod namespaces and sockets through the netns-ops addon', async (t) => {
     await assert.rejects(listenNatively(ns, { host: '10.9.9.9', port: 80, type: 'tcp' })!, (err: NodeJS.ErrnoException) => err.code === 'EADDRNOTAVAIL');
     await assert.rejects(listenNatively('d1ops-absent', { host: '0.0.0.0', port: 80, type: 'tcp' })!, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
     assert.equal(listenNatively(ns, { host: 'localhost', port: 80, type: 'tcp' }), undefined, 'a host name is left to the broker');
+    await assert.rejects(connectNatively(ns, '10.124.0.1', 8099, 5000)!, (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED');
+    assert.equal(connectNatively(ns, 'localhost', 80, 5000), undefined, 'a host name is left to the broker');
     assert.equal(readlinkSync('/proc/thread-self/ns/net'), ownNet);
     assert.ok(existsSync(nsPath));
   });

@@ -103,6 +103,11 @@ test('flatnet runtime: containers on a unix socket, outliving their client, stop
   const stream = await client.events((e) => events.push(e));
   const uid = '11111111-2222-3333-4444-555555555555';
   await client.call('RunPodSandbox', { config: { uid, namespace: 'default', name: 'web', netns: NETNS, podIP: '127.0.0.1', hostname: 'web', logDir: join(dataDir, 'pods', `default_web_${uid}`) } });
+  // PullImage loads a built-in image's workload before its container starts; an unknown image is refused by name.
+  assert.deepEqual(await client.call('PullImage', { image: 'nginx:1.25' }), { imageRef: 'flatnet://builtin/nginx' });
+  const unknownImage = await raw('/v1/PullImage', JSON.stringify({ image: 'example.com/no-such-image' }));
+  assert.equal(unknownImage.status, 400);
+  assert.match((JSON.parse(unknownImage.body) as { error: string }).error, /^image: "example\.com\/no-such-image" is not a built-in image/);
   const nginx: ContainerConfig = { sandboxId: uid, name: 'nginx', attempt: 0, env: {}, ports: [{ containerPort: 80 }], run: { kind: 'builtin', image: 'nginx:1.25', args: [] } };
   const nginxId = (await client.call('CreateContainer', { config: nginx })).containerId;
   await client.call('StartContainer', { containerId: nginxId });

@@ -2,7 +2,8 @@
 // InternalIP, as upstream's kubelet reports it), not in an annotation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeConditions, nodeMetadata, nodeReadyEvent, nodeStatus, readyCondition, type NodeFacts } from '../../../src/agent/node-status.js';
+import { CNI_NOT_INITIALIZED, hostFacts } from '../../../src/agent/node-registration.js';
+import { nodeConditions, nodeMetadata, nodeReadyEvent, nodeStatus, parseMaxPods, readyCondition, type NodeFacts } from '../../../src/agent/node-status.js';
 
 const facts: NodeFacts = {
   nodeName: 'n1',
@@ -66,4 +67,29 @@ test('a runtime that is down makes the node NotReady with the kubelet\'s reason 
   assert.equal(c.status, 'False');
   assert.equal(c.reason, 'KubeletNotReady');
   assert.equal(c.message, 'container runtime is down: lost the connection to the node runtime at /x.sock; reconnecting');
+});
+
+test('capacity and allocatable pods are --max-pods (default 110, as the kubelet\'s)', () => {
+  type Resources = { capacity: Record<string, string>; allocatable: Record<string, string> };
+  const byDefault = nodeStatus(facts, new Date(0).toISOString()) as Resources;
+  assert.equal(byDefault.capacity.pods, '110');
+  assert.equal(byDefault.allocatable.pods, '110');
+  const raised = nodeStatus({ ...facts, maxPods: 260 }, new Date(0).toISOString()) as Resources;
+  assert.equal(raised.capacity.pods, '260');
+  assert.equal(raised.allocatable.pods, '260');
+});
+
+test('--max-pods takes a whole number of pods from 1; anything else is an error naming the flag', () => {
+  assert.equal(parseMaxPods('253'), 253);
+  for (const bad of ['0', '-1', '2.5', '1e3', 'many', '', '99999999999999999999']) {
+    assert.deepEqual(parseMaxPods(bad), { error: `--max-pods must be a whole number of pods from 1 (got "${bad}")` });
+  }
+});
+
+test('a freshly registered node is not Ready until its runtime has a CNI network, in the kubelet words', () => {
+  const fresh = hostFacts('n1', '10.0.0.7', '10.0.0.7:10250');
+  const ready = nodeConditions(fresh, new Date(0).toISOString()).find((c) => c.type === 'Ready');
+  assert.equal(ready?.status, 'False');
+  assert.equal(ready?.reason, 'KubeletNotReady');
+  assert.equal(ready?.message, CNI_NOT_INITIALIZED);
 });

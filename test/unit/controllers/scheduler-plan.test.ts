@@ -1,17 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { needsScheduling, PlacementCounts, schedulePod } from '../../../src/controllers/scheduler-plan.js';
+import { allowedPods, needsScheduling, PlacementCounts, placementOf, schedulePod } from '../../../src/controllers/scheduler-plan.js';
 import type { Node, Pod } from '../../../src/controllers/types.js';
 
-function node(name: string, o: { ready?: boolean | 'Unknown'; labels?: Record<string, string>; unschedulable?: boolean; taints?: { key: string; value?: string; effect: string }[] } = {}): Node {
+function node(name: string, o: { ready?: boolean | 'Unknown'; labels?: Record<string, string>; unschedulable?: boolean; taints?: { key: string; value?: string; effect: string }[]; pods?: string | null } = {}): Node {
   const status = o.ready === 'Unknown' ? 'Unknown' : o.ready === false ? 'False' : 'True';
-  return { metadata: { name, labels: o.labels ?? { 'kubernetes.io/hostname': name } }, spec: { unschedulable: o.unschedulable, taints: o.taints }, status: { conditions: [{ type: 'Ready', status }] } };
+  const allocatable = o.pods === null ? undefined : { pods: o.pods ?? '110' };
+  return { metadata: { name, labels: o.labels ?? { 'kubernetes.io/hostname': name } }, spec: { unschedulable: o.unschedulable, taints: o.taints }, status: { conditions: [{ type: 'Ready', status }], allocatable } };
 }
 
-function pod(name: string, o: { node?: string; owner?: string; nodeSelector?: Record<string, string>; tolerations?: Pod['spec']['tolerations'] } = {}): Pod {
+function pod(name: string, o: { node?: string; owner?: string; nodeSelector?: Record<string, string>; tolerations?: Pod['spec']['tolerations']; phase?: string; deleting?: boolean } = {}): Pod {
   return {
-    metadata: { name, namespace: 'default', ownerReferences: o.owner ? [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: o.owner, uid: o.owner, controller: true }] : undefined },
+    metadata: { name, namespace: 'default', ownerReferences: o.owner ? [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: o.owner, uid: o.owner, controller: true }] : undefined, deletionTimestamp: o.deleting ? '2026-01-01T00:00:00Z' : undefined },
     spec: { nodeName: o.node, nodeSelector: o.nodeSelector, tolerations: o.tolerations },
+    status: o.phase ? { phase: o.phase } : undefined,
   };
 }
 
@@ -55,4 +57,45 @@ test('pods with a nodeName, another scheduler or terminating are not scheduled',
   const other = pod('p');
   other.spec.schedulerName = 'my-scheduler';
   assert.equal(needsScheduling(other), false);
+});
+
+test('a node takes no more pods than its allocatable pods: upstream\'s "Too many pods"', () => {
+  const nodes = [node('a', { pods: '2' }), node('b', { pods: '1' })];
+  const placed = [pod('x1', { node: 'a' }), pod('x2', { node: 'a' })];
+  assert.deepEqual(schedulePod(pod('p'), nodes, PlacementCounts.of(placed)), { node: 'b' });
+  placed.push(pod('x3', { node: 'b' }));
+  assert.deepEqual(schedulePod(pod('p'), nodes, PlacementCounts.of(placed)), { unschedulable: '0/2 nodes are available: 2 Too many pods.' });
+  // A pod being bound (assumed, no nodeName in the cache yet) takes its slot at once.
+  const counts = PlacementCounts.of([pod('x1', { node: 'a' })]);
+  counts.add(placementOf(pod('assumed'), 'a'), 1);
+  assert.deepEqual(schedulePod(pod('p'), [node('a', { pods: '2' })], counts), { unschedulable: '0/1 nodes are available: 1 Too many pods.' });
+});
+
+test('terminated pods free their slot; terminating pods keep it but no longer count for spreading', () => {
+  const a = node('a', { pods: '1' });
+  assert.deepEqual(schedulePod(pod('p'), [a], PlacementCounts.of([pod('done', { node: 'a', phase: 'Succeeded' })])), { node: 'a' });
+  assert.deepEqual(schedulePod(pod('p'), [a], PlacementCounts.of([pod('failed', { node: 'a', phase: 'Failed' })])), { node: 'a' });
+  assert.deepEqual(schedulePod(pod('p'), [a], PlacementCounts.of([pod('going', { node: 'a', deleting: true })])), { unschedulable: '0/1 nodes are available: 1 Too many pods.' });
+  const counts = PlacementCounts.of([pod('going', { node: 'a', deleting: true, owner: 'rs' }), pod('pending', { node: 'b', phase: 'Pending' })]);
+  assert.equal(counts.heldOn('a'), 1);
+  assert.equal(counts.onNode('a'), 0);
+  assert.equal(counts.ofOwnerOnNode('rs', 'a'), 0);
+  assert.equal(counts.heldOn('b'), 1);
+  counts.add(placementOf(pod('going', { node: 'a', deleting: true, owner: 'rs' }), 'a'), -1);
+  assert.equal(counts.heldOn('a'), 0);
+});
+
+test('allocatable pods: a quantity rounded up; none given is 0 pods, as upstream', () => {
+  assert.equal(allowedPods(node('a', { pods: '110' })), 110);
+  assert.equal(allowedPods(node('a', { pods: '1k' })), 1000);
+  assert.equal(allowedPods(node('a', { pods: '2500m' })), 3);
+  assert.equal(allowedPods(node('a', { pods: null })), 0);
+  assert.deepEqual(schedulePod(pod('p'), [node('a', { pods: null })], PlacementCounts.of([])), { unschedulable: '0/1 nodes are available: 1 Too many pods.' });
+});
+
+test('the pod-slot check runs after the node filters; reasons sort as "<count> <reason>" strings, as upstream', () => {
+  const nodes = [node('a', { ready: false, pods: '0' }), node('b', { pods: '0' }), node('c', { pods: '0' })];
+  assert.deepEqual(schedulePod(pod('p'), nodes, PlacementCounts.of([])), {
+    unschedulable: '0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 2 Too many pods.',
+  });
 });

@@ -27,6 +27,10 @@ test('plan: node names, namespaces, addresses, ports and the agent command line 
   assert.equal(p.processes[0].netns, undefined);
   assert.ok(p.processes.every((proc) => !proc.args.includes('/d/admin.kubeconfig') && !proc.args.some((a) => a.endsWith('.kubeconfig'))));
   assert.equal(p.processes[2].log, '/d/logs/agent-node-2.log');
+  // `up --max-pods N` reaches every agent; without it the agents keep their default.
+  const dense = planLab({ nodes: 2, overlay: 'vxlan', proxyMode: 'nftables', cniPlugins: 'flatnet', dataDir: '/d', maxPods: 260 });
+  assert.deepEqual(dense.processes.filter((proc) => proc.name.startsWith('agent-')).map((proc) => proc.args.slice(proc.args.indexOf('--max-pods'), proc.args.indexOf('--max-pods') + 2)), [['--max-pods', '260'], ['--max-pods', '260']]);
+  assert.ok(!p.processes.some((proc) => proc.args.includes('--max-pods')));
   // Interface names fit in 15 characters even at the largest lab.
   const big = planLab({ nodes: 50, overlay: 'vxlan', proxyMode: 'nftables', cniPlugins: 'flatnet', dataDir: '/d' });
   assert.ok(big.nodes.every((n) => n.switchPort.length <= 15));

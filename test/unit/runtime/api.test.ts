@@ -82,6 +82,8 @@ test('requests of each method decode, with defaults, or name the bad field', () 
   fails(() => decodeRequest('RunPodSandbox', { config: { uid: 'u', namespace: 'default', name: 'p', netns: '../etc', logDir: '/d' } }), 400, /^config\.netns: "\.\.\/etc" is not a network namespace name/);
   fails(() => decodeRequest('RunPodSandbox', { config: { uid: 'u', namespace: 'default', name: 'p', netns: '', logDir: 'pods' } }), 400, /^config\.logDir: must be an absolute path/);
   fails(() => decodeRequest('ListPodSandbox', []), 400, /^request: must be an object/);
+  assert.deepEqual(decodeRequest('PullImage', { image: 'flatnet/dns:1.0' }), { image: 'flatnet/dns:1.0' });
+  fails(() => decodeRequest('PullImage', { image: '' }), 400, /^request\.image: /);
 });
 
 test('container ids are stable per pod, name and attempt', () => {
