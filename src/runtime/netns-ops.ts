@@ -10,6 +10,7 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { whenConnected } from '../util/tcp-connected.js';
 
 /** The addon's functions (see native/netns-ops/src/netns_ops.c for the contract). */
 export interface NetnsOpsAddon {
@@ -130,22 +131,8 @@ export function connectNatively(netns: string, host: string, port: number, timeo
   } catch (err) {
     return Promise.reject(err as Error);
   }
-  return new Promise((resolve, reject) => {
-    const sock = new net.Socket({ fd });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(Object.assign(new Error(`dial tcp ${host}:${port}: i/o timeout`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      sock.pause();
-      resolve(sock);
-    });
-    sock.once('error', (err) => {
-      clearTimeout(timer);
-      sock.destroy();
-      reject(err);
-    });
-    sock.connect({ host, port });
-  });
+  const sock = new net.Socket({ fd });
+  const connected = whenConnected(sock, timeoutMs, `dial tcp ${host}:${port}: i/o timeout`);
+  sock.connect({ host, port });
+  return connected;
 }

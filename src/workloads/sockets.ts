@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
 import { connectInNetns, listenInNetns, runInNetns } from '../linux/netns-socket.js';
+import { whenConnected } from '../util/tcp-connected.js';
 
 // A pod on the host network of an agent that runs in the host's own namespace has netns ''. These
 // wrappers then use this process's namespace directly.
@@ -31,22 +32,7 @@ export async function bindUdp(netns: string, host: string, port: number): Promis
 /** A TCP connection from `netns` (paused, as connectInNetns answers it). */
 export async function connectTcp(netns: string, host: string, port: number, timeoutMs = 5000): Promise<net.Socket> {
   if (netns) return connectInNetns(netns, host, port, timeoutMs);
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      sock.pause();
-      resolve(sock);
-    });
-    sock.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+  return whenConnected(net.connect({ host, port }), timeoutMs, `connect to ${host}:${port} timed out`);
 }
 
 export function runIn(netns: string, argv: string[], opts: SpawnOptions = {}): ChildProcess {

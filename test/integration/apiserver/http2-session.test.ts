@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureServingCertificate, type ServingCertificate } from '../../../src/apiserver/tls.js';
 import { createServingServer, trackConnections, type ServingServer } from '../../../src/apiserver/http2.js';
+import { http2Request } from '../../support/http2-request.js';
 
 /** Short enough to wait out in a test; the server's real idle timeout is 90 s. */
 const IDLE_MS = 300;
@@ -77,17 +78,6 @@ function connect(url: string): Promise<http2.ClientHttp2Session> {
   });
 }
 
-function get(session: http2.ClientHttp2Session, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ':path': path });
-    let status = 0;
-    let body = '';
-    stream.on('response', (h) => (status = Number(h[':status'])));
-    stream.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    stream.on('end', () => resolve({ status, body }));
-    stream.on('error', reject);
-  });
-}
 
 function goaway(session: http2.ClientHttp2Session): Promise<number> {
   return new Promise((resolve) => session.once('goaway', (code: number) => resolve(code)));
@@ -99,13 +89,13 @@ test('an HTTP/2 session idle past the idle timeout gets a GOAWAY (NO_ERROR) and 
     const session = await connect(l.url);
     const away = goaway(session);
     const closed = new Promise<void>((r) => session.once('close', () => r()));
-    assert.deepEqual(await get(session, '/'), { status: 200, body: '2.0\n' });
+    assert.deepEqual(await http2Request(session, { ':path': '/' }), { status: 200, body: '2.0\n' });
     assert.equal(await away, http2.constants.NGHTTP2_NO_ERROR);
     await closed;
     // What a client does after a GOAWAY: its next request goes on a new connection.
     const next = await connect(l.url);
     try {
-      assert.deepEqual(await get(next, '/'), { status: 200, body: '2.0\n' });
+      assert.deepEqual(await http2Request(next, { ':path': '/' }), { status: 200, body: '2.0\n' });
     } finally {
       next.close();
     }

@@ -17,6 +17,7 @@ import { WebSocketServer } from 'ws';
 import { R } from '../../../src/api/resources.js';
 import { loadKubeconfig, type ClusterConnection } from '../../../src/client/kubeconfig.js';
 import { MAX_STREAMS_PER_CONNECTION } from '../../../src/apiserver/http2.js';
+import { http2Request } from '../../support/http2-request.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 import { joinNode, registerEndpoint, type JoinedNode } from './node-agent-fixture.js';
 
@@ -77,18 +78,6 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
   });
 }
 
-/** One request on a session: status and body. */
-function request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request(headers);
-    let status = 0;
-    let body = '';
-    stream.on('response', (h) => (status = Number(h[':status'])));
-    stream.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    stream.on('end', () => resolve({ status, body }));
-    stream.on('error', reject);
-  });
-}
 
 test('curl offering h2 and http/1.1 gets HTTP/2 from the server', async () => {
   const ca = join(work, 'ca.crt');
@@ -237,10 +226,10 @@ test('a node certificate authenticates over HTTP/2: its own Node is readable, ot
   assert.ok(conn.cert && conn.key, 'the joined node has a client certificate');
   const session = await connect({ cert: conn.cert, key: conn.key });
   try {
-    const own = await request(session, { ':path': '/api/v1/nodes/n1' });
+    const own = await http2Request(session, { ':path': '/api/v1/nodes/n1' });
     assert.equal(own.status, 200, own.body);
     assert.equal((JSON.parse(own.body) as { metadata: { name: string } }).metadata.name, 'n1');
-    const other = await request(session, { ':path': '/api/v1/namespaces/kube-system/secrets' });
+    const other = await http2Request(session, { ':path': '/api/v1/namespaces/kube-system/secrets' });
     assert.equal(other.status, 403, other.body);
     assert.match(other.body, /system:node:n1/);
   } finally {
@@ -248,7 +237,7 @@ test('a node certificate authenticates over HTTP/2: its own Node is readable, ot
   }
   const anonymous = await connect();
   try {
-    assert.equal((await request(anonymous, { ':path': '/api/v1/nodes/n1' })).status, 401);
+    assert.equal((await http2Request(anonymous, { ':path': '/api/v1/nodes/n1' })).status, 401);
   } finally {
     anonymous.close();
   }
@@ -370,7 +359,7 @@ async function rawConnection(): Promise<RawConnection> {
 async function stillServes(): Promise<void> {
   const session = await connect();
   try {
-    assert.equal((await request(session, { ':path': '/version', authorization: `Bearer ${admin.token}` })).status, 200);
+    assert.equal((await http2Request(session, { ':path': '/version', authorization: `Bearer ${admin.token}` })).status, 200);
   } finally {
     session.close();
   }
@@ -469,7 +458,7 @@ test('a rapid-reset flood (streams opened and cancelled at once, CVE-2023-44487)
   await stillServes();
   const session = await connect();
   try {
-    const metrics = await request(session, { ':path': '/metrics', authorization: `Bearer ${admin.token}` });
+    const metrics = await http2Request(session, { ':path': '/metrics', authorization: `Bearer ${admin.token}` });
     assert.match(metrics.body, /^apiserver_registered_watchers 0$/m, 'the flood left watches registered');
   } finally {
     session.close();
@@ -529,7 +518,7 @@ test('over HTTP/2, a request without valid credentials gets its answer (401) wit
     let away: number | undefined;
     session.once('goaway', (code: number) => (away = code));
     session.on('error', () => undefined);
-    const r = await request(session, headers);
+    const r = await http2Request(session, headers);
     assert.equal(r.status, headers.authorization ? 401 : 200, r.body);
     // The GOAWAY goes out before the answer, so the client has it once the answer is in.
     assert.equal(away, http2.constants.NGHTTP2_NO_ERROR, 'no GOAWAY came with the answer');
@@ -540,7 +529,7 @@ test('over HTTP/2, a request without valid credentials gets its answer (401) wit
   try {
     let away = false;
     session.once('goaway', () => (away = true));
-    for (let i = 0; i < 20; i++) assert.equal((await request(session, { ':path': '/api/v1/namespaces/default/configmaps', authorization: `Bearer ${admin.token}` })).status, 200);
+    for (let i = 0; i < 20; i++) assert.equal((await http2Request(session, { ':path': '/api/v1/namespaces/default/configmaps', authorization: `Bearer ${admin.token}` })).status, 200);
     assert.equal(away, false);
   } finally {
     session.close();
