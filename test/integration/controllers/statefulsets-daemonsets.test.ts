@@ -122,7 +122,9 @@ test('the headless Service gets endpoint hostnames and web-0.nginx.default.svc.c
 
 test('a deleted StatefulSet pod comes back with the same name; scaling down goes from the highest ordinal', async () => {
   const before = (await server.client.get(R.pods, 'default', 'web-1'))!;
-  await kubectl('delete', 'pod', 'web-1');
+  // Not --wait: kubectl waits for a DELETED of the name, and the StatefulSet may bring web-1 back before
+  // kubectl's watch lists it, which that wait then never sees (a race of kubectl's, upstream too).
+  await kubectl('delete', 'pod', 'web-1', '--wait=false');
   await eventually('web-1 back with a new uid', async () => {
     const p = (await server.client.get(R.pods, 'default', 'web-1')) as Pod | undefined;
     return p && p.metadata.uid !== before.metadata.uid && !p.metadata.deletionTimestamp && p.status?.phase === 'Running';
