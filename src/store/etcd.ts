@@ -28,8 +28,6 @@ import { type ListOptions, type ListResult, type Store, type StoreEntry, type Wa
 const log = createLogger('store');
 /** How many produced entries wait for their answers at most (far more than writes in flight). */
 const PRODUCED_KEPT = 8192;
-/** finishLoad's compaction marks when only the revision moves (finishLoad only reads it). */
-const NOTHING_COMPACTED = new Map<string, number>();
 
 export interface EtcdStoreOptions {
   /** Client URLs of the etcd members, e.g. http://127.0.0.1:2379. */
@@ -205,11 +203,10 @@ export class EtcdStore implements Store {
     if (ev.rev <= this.cache.revision) return;
     const { resource, ns, name } = where;
     try {
-      // The cache's next write gets revision cache.revision + 1: when etcd skipped revisions
-      // (writes outside the prefix), move it to just before the event. Only then: finishLoad also
-      // trims every resource's history, which copies a whole full history (--watch-history events)
-      // on each call, where the cache's own writes trim it a quarter at a time.
-      if (ev.rev - 1 > this.cache.revision) this.cache.finishLoad(NOTHING_COMPACTED, ev.rev - 1);
+      // The cache's next write gets revision cache.revision + 1: move it to just before the event
+      // (etcd skips the revisions of writes outside the prefix). Not finishLoad: that also trims every
+      // resource's history, copying a full one (--watch-history events) on each call.
+      this.cache.advanceRevision(ev.rev - 1);
       let entry: StoreEntry | undefined;
       if (ev.type === 'delete') {
         if (this.cache.get(resource, ns, name)) entry = this.cache.delete(resource, ns, name);

@@ -186,6 +186,11 @@ export class MemoryStore implements Store {
     if (rev > this.rev) this.rev = rev;
   }
 
+  /** Moves the revision forward to `revision` (a no-op when it is there already): the next write gets `revision` + 1. */
+  advanceRevision(revision: number): void {
+    if (revision > this.rev) this.rev = revision;
+  }
+
   /** Sets the compaction mark and revision after loading. */
   finishLoad(compacted: Map<string, number>, revision: number): void {
     for (const [resource, rev] of compacted) this.resource(resource).compactedRev = rev;
