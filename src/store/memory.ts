@@ -194,7 +194,7 @@ export class MemoryStore implements Store {
   /** Sets the compaction mark and revision after loading. */
   finishLoad(compacted: Map<string, number>, revision: number): void {
     for (const [resource, rev] of compacted) this.resource(resource).compactedRev = rev;
-    if (revision > this.rev) this.rev = revision;
+    this.advanceRevision(revision);
     this.loadLast.clear();
     for (const [resource, s] of this.state) this.trimHistory(resource, s);
     this.trimHistoryBytes();
