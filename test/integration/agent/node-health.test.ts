@@ -46,6 +46,16 @@ test('the kubelet /healthz answers on localhost in the node namespace, with the 
   assert.equal(curlInNode('http://127.0.0.1:10248/metrics').code, 404);
 });
 
+test('a new node registers NotReady, as a kubelet with no CNI network yet, and turns Ready once its runtime checked', async () => {
+  // Nothing has broken this node yet: a NodeNotReady event can only come from its first status.
+  const reasons = await waitFor('NodeNotReady and NodeReady events', async () => {
+    const events = (await h.client.list(R.events, { namespace: 'default' })).items as { reason?: string; involvedObject?: { name?: string } }[];
+    const mine = events.filter((e) => e.involvedObject?.name === NODE).map((e) => e.reason);
+    return mine.includes('NodeNotReady') && mine.includes('NodeReady') ? mine : undefined;
+  });
+  assert.deepEqual(reasons.filter((r) => r === 'NodeNotReady'), ['NodeNotReady']);
+});
+
 test('a runtime that cannot record sandboxes makes the node NotReady with the reason; fixed, Ready again', async () => {
   const ready = await waitFor('node Ready', async () => ((await readyCondition())?.status === 'True' ? readyCondition() : undefined));
   assert.equal(ready!.reason, 'KubeletReady');
