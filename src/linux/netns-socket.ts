@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
-import { connectNatively, listenNatively } from '../runtime/netns-ops.js';
+import { listenNatively } from '../runtime/netns-ops.js';
 
 export type ListenType = 'tcp' | 'udp4';
 
@@ -176,13 +176,6 @@ export async function listenInNetns(netns: string, opts: { host: string; port: n
 
 /** A TCP connection made from inside `netns` (paused: call resume() or pipe it). */
 export async function connectInNetns(netns: string, host: string, port: number, timeoutMs = 5000): Promise<net.Socket> {
-  // Without a process when the netns-ops addon is built and `host` is an IP literal (src/runtime/netns-ops.ts).
-  const native = connectNatively(netns, host, port, timeoutMs);
-  if (native) {
-    return native.catch((err: NodeJS.ErrnoException) => {
-      throw new NetnsSocketError(`in network namespace ${netns}: ${err.message}`, err.code);
-    });
-  }
   return (await ask(netns, { op: 'connect-tcp', host, port, timeoutMs })) as net.Socket;
 }
 
