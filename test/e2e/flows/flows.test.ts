@@ -210,9 +210,11 @@ test('flow events: policy drops, Service translation, no-endpoint rejects, a bur
     const shed = after!.shed!.connections - before.shed!.connections;
     const kernel = after!.kernelLosses!.conntrack - before.kernelLosses!.conntrack;
     t.diagnostic(`delivered ${delivered.length}, shed from the buffer ${shed}, conntrack overruns ${kernel}`);
-    const ids = new Set(delivered.map((f) => f.origin));
-    assert.equal(ids.size, delivered.length, 'each connection is delivered once');
-    assert.ok(delivered.length <= sent, 'never more events than connections');
+    // No per-event identity check: the kernel's conntrack id is a 32-bit hash, so two of 10,000
+    // connections share one in about one run of 90 (the birthday bound; CI saw it once). A reader
+    // that repeated events shows instead as more events than connections, or, with nothing shed,
+    // as a count that is not exact.
+    assert.ok(delivered.length <= sent, `never more events than connections: ${delivered.length} events for ${sent} connections`);
     if (kernel > 0) assert.fail(`the kernel dropped conntrack events (${kernel} ENOBUFS overruns, each one or more events): delivered ${delivered.length} + shed ${shed} of ${sent}`);
     assert.ok(delivered.length + shed >= sent, `delivered ${delivered.length} + shed ${shed} must cover the ${sent} connections sent`);
     if (shed === 0) assert.equal(delivered.length, sent);
