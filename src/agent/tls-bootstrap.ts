@@ -172,7 +172,8 @@ async function bootstrapClientCertificate(nodeName: string, paths: NodeCredentia
     certPem = await requestCertificate(client, {
       csrPem: createCertificateRequest(key, `${NODE_USER_PREFIX}${nodeName}`, [GROUP_NODES]),
       signerName: SIGNER_KUBELET_CLIENT,
-      usages: ['digital signature', 'key encipherment', 'client auth'],
+      // An ECDSA key signs and agrees keys; it never enciphers one (the kubelet asks the same).
+      usages: ['digital signature', 'client auth'],
       namePrefix: 'node-csr',
     });
   } catch (err) {
@@ -382,7 +383,7 @@ export async function nodeServingCertificate(client: KubeClient, nodeName: strin
   const certPem = await requestCertificate(client, {
     csrPem: createCertificateRequest(key, `${NODE_USER_PREFIX}${nodeName}`, [GROUP_NODES], { dnsNames: [nodeName], ips }),
     signerName: SIGNER_KUBELET_SERVING,
-    usages: ['digital signature', 'key encipherment', 'server auth'],
+    usages: ['digital signature', 'server auth'],
     namePrefix: `csr-${nodeName}`.slice(0, 40),
   });
   writePrivateFile(keyFile, key.keyPem);
