@@ -10,14 +10,14 @@
 // once the new one is in use. A failed attempt is retried with backoff, never later than the old
 // certificate's end.
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { KubeClient } from '../client/client.js';
 import { GROUP_NODES, NODE_USER_PREFIX, SIGNER_KUBELET_CLIENT } from '../apiserver/node-identity/csr-decision.js';
 import { createCertificateRequest, newEcdsaKey } from '../apiserver/node-identity/pki.js';
 import type { Logger } from '../util/log.js';
 import { renderCertificateKubeconfig, requestCertificate, writePrivateFile } from './tls-bootstrap.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
+import { removeStaleClientPairs } from './client-cert-files.js';
 
 /** setTimeout's longest delay; a later deadline is waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -34,20 +34,6 @@ export function rotationDeadline(notBefore: Date, notAfter: Date, random: () => 
 export function retryDelay(attempt: number, now: number, notAfter: Date): number {
   const backoff = Math.min(FIRST_RETRY_MS * 2 ** attempt, MAX_RETRY_MS);
   return Math.max(0, Math.min(backoff, notAfter.getTime() - now));
-}
-
-/** Node client certificate files: the bootstrap pair, rotated pairs, and writePrivateFile's temporary files of either. */
-const CLIENT_FILE = /^kubelet-client(-\d{8}T\d+Z)?\.(crt|key)(\.[0-9a-f]{8}\.tmp)?$/;
-
-/** Of the file names in a cert dir, the node client certificate files that are not in `keep` (the pair in use). */
-export function staleClientFiles(names: string[], keep: string[]): string[] {
-  return names.filter((n) => CLIENT_FILE.test(n) && !keep.includes(n));
-}
-
-/** The files a kubeconfig names as its client certificate and key. */
-function kubeconfigFiles(kubeconfig: string): string[] {
-  const text = existsSync(kubeconfig) ? readFileSync(kubeconfig, 'utf8') : '';
-  return [...text.matchAll(/client-(?:certificate|key): (\S+)/g)].map((m) => m[1]);
 }
 
 export interface RotatorOptions {
@@ -141,9 +127,7 @@ export class NodeCertificateRotator {
     client.useClientCertificate(Buffer.from(certPem), Buffer.from(key.keyPem));
     // Older pairs are not needed any more: nothing reads them, and each is a credential until it ends.
     // Whatever the kubeconfig names now is kept too (a re-bootstrap by the credential guard may have just written it).
-    const keep = [certFile, keyFile, ...kubeconfigFiles(kubeconfig)].filter((f) => dirname(resolve(f)) === resolve(certDir)).map((f) => basename(f));
-    const removed = staleClientFiles(readdirSync(certDir), keep);
-    for (const name of removed) rmSync(resolve(certDir, name), { force: true });
+    const removed = removeStaleClientPairs(certDir, kubeconfig, [certFile, keyFile]);
     log.info('node client certificate rotated', { notAfter: new X509Certificate(certPem).validTo, certFile, removed });
   }
 }

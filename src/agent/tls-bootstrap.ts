@@ -16,6 +16,7 @@ import { WatchUntilTimeout, watchUntil } from '../client/watch-until.js';
 import { GROUP_NODES, NODE_USER_PREFIX, SIGNER_KUBELET_CLIENT, SIGNER_KUBELET_SERVING } from '../apiserver/node-identity/csr-decision.js';
 import { certificateFacts, createCertificateRequest, issuedBy, newEcdsaKey } from '../apiserver/node-identity/pki.js';
 import type { Logger } from '../util/log.js';
+import { removeStaleClientPairs } from './client-cert-files.js';
 
 /** A certificate that ends within a day is replaced. */
 const RENEW_BEFORE_MS = 24 * 3600_000;
@@ -185,7 +186,9 @@ async function bootstrapClientCertificate(nodeName: string, paths: NodeCredentia
   writePrivateFile(keyFile, key.keyPem);
   writePrivateFile(certFile, certPem);
   writePrivateFile(paths.kubeconfig, renderCertificateKubeconfig({ server: bootstrap.server, caPem, certFile, keyFile, user: `${NODE_USER_PREFIX}${nodeName}` }));
-  log.info('node client certificate issued', { subject: `${NODE_USER_PREFIX}${nodeName}`, notAfter: certificateFacts(certPem).notAfter.toISOString(), kubeconfig: paths.kubeconfig });
+  // A pair rotated before this bootstrap was refused (revoked or expired): it goes now, not at the next rotation.
+  const removed = removeStaleClientPairs(paths.certDir, paths.kubeconfig);
+  log.info('node client certificate issued', { subject: `${NODE_USER_PREFIX}${nodeName}`, notAfter: certificateFacts(certPem).notAfter.toISOString(), kubeconfig: paths.kubeconfig, removed });
   return { certPem, keyPem: key.keyPem };
 }
 

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { R } from '../../../src/api/resources.js';
@@ -132,6 +132,12 @@ test('the csr-cleaner removes finished and stale CSRs without revoking live node
     assert.equal(await code(node.request('GET', '/api/v1/nodes/c1')), 401, 'revoked with its Node');
     await eventually('the revoked entry dropped from the ledger', async () => !(await ledger()).has(first));
 
+    // As if the agent had rotated before: its kubeconfig names a rotated pair, now revoked too.
+    const { kubeconfig, certDir } = pathsOf('c1');
+    const rotated = 'kubelet-client-20260101T000000000Z';
+    for (const ext of ['crt', 'key']) copyFileSync(join(certDir, `kubelet-client.${ext}`), join(certDir, `${rotated}.${ext}`));
+    writePrivateFile(kubeconfig, readFileSync(kubeconfig, 'utf8').replace(/kubelet-client\.(crt|key)/g, `${rotated}.$1`));
+
     // The running agent notices, gets a new certificate with its bootstrap token and goes on.
     const agentLog = recordingLogger();
     let renewed = 0;
@@ -142,6 +148,7 @@ test('the csr-cleaner removes finished and stale CSRs without revoking live node
     const second = serialOf(node);
     assert.notEqual(second, first);
     assert.ok(agentLog.lines.some((l) => l.level === 'warn' && /refuses the node client certificate \(401 Unauthorized\): it was revoked/.test(l.msg)), 'the agent says why');
+    assert.deepEqual(readdirSync(certDir).filter((f) => f.startsWith('kubelet-client')).sort(), ['kubelet-client.crt', 'kubelet-client.key'], 'the revoked rotated pair is deleted with the new one in use');
     assert.equal(await code(node.request('GET', '/api/v1/nodes/c1')), 404, 'the new certificate authenticates');
     const uid2 = (await node.create(R.nodes, nodeObject('c1'))).metadata.uid!;
     assert.notEqual(uid2, uid1);

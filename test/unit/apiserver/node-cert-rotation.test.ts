@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { retryDelay, rotationDeadline, staleClientFiles } from '../../../src/agent/cert-rotation.js';
+import { retryDelay, rotationDeadline } from '../../../src/agent/cert-rotation.js';
+import { staleClientFiles } from '../../../src/agent/client-cert-files.js';
 import { isNodeIdentity } from '../../../src/apiserver/auth-node-certificates.js';
 
 test('rotation comes at a jittered 70-90% of the certificate lifetime, as the kubelet rotates', () => {
