@@ -167,13 +167,30 @@ export function certificateIdentityUser(id: CertificateIdentity, stillValid?: Ce
 }
 
 /**
- * The user a verified client certificate names; null when it is refused (revoked or expired),
- * undefined when the connection shows no certificate.
+ * The client certificate of each connection, read once: a TLS connection's peer certificate is
+ * fixed at its handshake (HTTP/2 forbids renegotiation, and the server refuses it over HTTP/1.1
+ * too: server.ts), so every later request on the connection shows the same one, and reading it
+ * (getPeerCertificate builds the whole certificate as an object) is the costly part. Keyed by the
+ * connection: an HTTP/2 request's socket is a new proxy per stream, so there the session is the key.
+ * What may change while a connection lives, expiry and revocation, is checked on every request
+ * (certificateIdentityUser).
  */
-export function certificateUser(socket: IncomingMessage['socket'], stillValid?: CertificateRevocationCheck): RequestUser | null | undefined {
-  const id = peerCertificateIdentity(socket);
-  if (!id) return undefined;
-  return certificateIdentityUser(id, stillValid) ?? null;
+const connectionCertificates = new WeakMap<object, CertificateIdentity | null>();
+
+/** The connection a request came on: its HTTP/2 session, or its TLS socket (HTTP/1.1). */
+function connectionOf(req: IncomingMessage): object {
+  return (req as unknown as { stream?: { session?: object } }).stream?.session ?? req.socket;
+}
+
+/** The verified client certificate of the connection `req` came on, if any (read once per connection). */
+export function requestCertificateIdentity(req: IncomingMessage): CertificateIdentity | undefined {
+  const connection = connectionOf(req);
+  let id = connectionCertificates.get(connection);
+  if (id === undefined) {
+    id = peerCertificateIdentity(req.socket) ?? null;
+    connectionCertificates.set(connection, id);
+  }
+  return id ?? undefined;
 }
 
 /** The token of an `Authorization: Bearer <token>` header. */
@@ -190,10 +207,9 @@ export class Authenticator {
 
   /** Who sent the request, or undefined when its credentials are missing or not valid. */
   authenticate(req: IncomingMessage): RequestUser | undefined {
-    const byCertificate = certificateUser(req.socket, this.certificateStillValid);
-    if (byCertificate) return byCertificate;
-    // A revoked certificate is a failed login, not a reason to fall through to a token.
-    if (byCertificate === null) return undefined;
+    const certificate = requestCertificateIdentity(req);
+    // A revoked or expired certificate is a failed login, not a reason to fall through to a token.
+    if (certificate) return certificateIdentityUser(certificate, this.certificateStillValid);
     const token = bearerToken(req.headers.authorization);
     return token === undefined ? undefined : this.authenticateToken(token);
   }

@@ -20,6 +20,31 @@ export const MAX_STREAMS_PER_CONNECTION = 100;
 const MAX_SESSION_MEMORY_MB = 32;
 /** At most this many header fields per request (Node's default is 128; kubectl sends about 10). */
 const MAX_HEADER_PAIRS = 128;
+/**
+ * The most bytes of request headers taken, as kube-apiserver's MaxHeaderBytes (1 MiB, Go's
+ * DefaultMaxHeaderBytes). HTTP/1.1 answers a longer head with 431 Request Header Fields Too Large.
+ */
+export const MAX_HEADER_BYTES = 1 << 20;
+/**
+ * HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE, counted as RFC 9113 does (name + value + 32 per field):
+ * Go's server announces MaxHeaderBytes plus 32 for 10 typical fields, and Go's client (client-go)
+ * checks a request against it before sending. Once the client has acknowledged the SETTINGS, a
+ * stream whose decoded header list passes it is reset (ENHANCE_YOUR_CALM) as it does, so no more
+ * of it is kept. nghttp2's own bounds come first and are what a client meets in practice: one
+ * field over 64 KiB is a connection error (COMPRESSION_ERROR), and so is a header block of more
+ * than 8 CONTINUATION frames (at most 144 KiB as sent, at the 16 KiB frame size); with at most
+ * MAX_HEADER_PAIRS fields and a 4 KiB HPACK table, a block within those decodes to less than this.
+ */
+export const MAX_HEADER_LIST_SIZE = MAX_HEADER_BYTES + 10 * 32;
+/**
+ * A session that has sent and received no frame for this long is asked for a PING, and destroyed
+ * if the answer does not come within as long again. nghttp2 ends a session it finds abusive or
+ * malformed (a rapid-reset flood, a header block it cannot decode) with a GOAWAY and then stops
+ * reading it without telling Node's JavaScript side, which would keep the socket until the idle
+ * timeout; Go's server closes such a connection 1 s after its GOAWAY. A live client answers a PING
+ * at once, watches and idle keep-alive connections included.
+ */
+export const SILENT_SESSION_PROBE_MS = 5_000;
 
 export interface ServingServerOptions {
   tls: https.ServerOptions;
@@ -28,6 +53,8 @@ export interface ServingServerOptions {
   firstRequestTimeoutMs: number;
   /** A connection with no request in flight for this long is closed (kube-apiserver's IdleTimeout). */
   idleTimeoutMs: number;
+  /** SILENT_SESSION_PROBE_MS unless set (tests). */
+  silentSessionProbeMs?: number;
 }
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -39,7 +66,7 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
  */
 export function createServingServer(options: ServingServerOptions, onRequest: RequestHandler): ServingServer {
   if (!options.http2) {
-    const server = https.createServer(options.tls, onRequest);
+    const server = https.createServer({ ...options.tls, maxHeaderSize: MAX_HEADER_BYTES }, onRequest);
     server.keepAliveTimeout = options.idleTimeoutMs;
     return server;
   }
@@ -50,19 +77,48 @@ export function createServingServer(options: ServingServerOptions, onRequest: Re
       ALPNProtocols: ['h2', 'http/1.1'],
       maxSessionMemory: MAX_SESSION_MEMORY_MB,
       maxHeaderListPairs: MAX_HEADER_PAIRS,
-      settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION, enablePush: false },
+      settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION, enablePush: false, maxHeaderListSize: MAX_HEADER_LIST_SIZE },
     },
     // The compatibility API's request and response are the same shape the handlers use.
     onRequest as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
   // The HTTP/1.1 side of the server reads these properties as an https.Server would (it ignores
   // them as constructor options).
-  const http1 = server as unknown as { keepAliveTimeout: number; headersTimeout: number; connectionsCheckingInterval: number };
+  const http1 = server as unknown as { keepAliveTimeout: number; headersTimeout: number; connectionsCheckingInterval: number; maxHeaderSize: number };
+  http1.maxHeaderSize = MAX_HEADER_BYTES;
   http1.keepAliveTimeout = options.idleTimeoutMs;
   http1.headersTimeout = options.firstRequestTimeoutMs;
   if (options.tls.connectionsCheckingInterval !== undefined) http1.connectionsCheckingInterval = options.tls.connectionsCheckingInterval;
-  server.on('session', (session) => guardSession(session, options.firstRequestTimeoutMs, options.idleTimeoutMs));
+  const probeMs = options.silentSessionProbeMs ?? SILENT_SESSION_PROBE_MS;
+  server.on('session', (session) => {
+    guardSession(session, options.firstRequestTimeoutMs, options.idleTimeoutMs);
+    probeWhenSilent(session, probeMs);
+  });
   return server;
+}
+
+/**
+ * Destroys a session that stays silent and does not answer a PING (SILENT_SESSION_PROBE_MS): one
+ * nghttp2 has ended with a GOAWAY, or whose peer has stopped reading.
+ */
+function probeWhenSilent(session: http2.ServerHttp2Session, ms: number): void {
+  let probing = false;
+  session.setTimeout(ms, () => {
+    if (probing || session.destroyed) return;
+    probing = true;
+    const deadline = setTimeout(() => session.destroy(), ms);
+    deadline.unref();
+    const answered = () => {
+      clearTimeout(deadline);
+      probing = false;
+    };
+    try {
+      // false: too many PINGs of ours are unanswered already.
+      if (!session.ping((err) => (err ? session.destroy() : answered()))) session.destroy();
+    } catch {
+      session.destroy();
+    }
+  });
 }
 
 /** Closes an HTTP/2 session that sends no request in time, and one idle (no open stream) for too long. */

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { constants as cryptoConstants } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -185,8 +186,10 @@ export class ApiServer {
     this.server = createServingServer(
       {
         // Client certificates signed by the cluster CA (nodes) are asked for, never required. The
-        // chain includes the CA so a joining node can pin it (flatnet join --ca-cert-hash).
-        tls: { cert: serving.certPem + caPem, key: serving.keyPem, ca: caPem, requestCert: true, rejectUnauthorized: false, ...TLS_SERVING_OPTIONS, handshakeTimeout, headersTimeout: handshakeTimeout, connectionsCheckingInterval: 1_000 },
+        // chain includes the CA so a joining node can pin it (flatnet join --ca-cert-hash). No TLS 1.2
+        // renegotiation (Go's server never renegotiates): a connection's client certificate is fixed at
+        // its handshake, so the authenticator reads it once per connection (auth.ts).
+        tls: { cert: serving.certPem + caPem, key: serving.keyPem, ca: caPem, requestCert: true, rejectUnauthorized: false, ...TLS_SERVING_OPTIONS, secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION, handshakeTimeout, headersTimeout: handshakeTimeout, connectionsCheckingInterval: 1_000 },
         http2: options.http2 !== false,
         firstRequestTimeoutMs: handshakeTimeout,
         // kube-apiserver's IdleTimeout: Go clients keep idle connections 90 s, so closing sooner races their next request.

@@ -8,7 +8,7 @@
 // or an expired token or certificate ends the session at its next request. The token stays in the
 // server's memory with the session, as the server already holds every credential it checks.
 import type { IncomingMessage } from 'node:http';
-import { bearerToken, peerCertificateIdentity, type Authenticator, type CertificateIdentity } from '../apiserver/auth.js';
+import { bearerToken, requestCertificateIdentity, type Authenticator, type CertificateIdentity } from '../apiserver/auth.js';
 import type { RequestUser } from '../apiserver/authorize.js';
 
 export type SessionCredential = { kind: 'token'; token: string } | ({ kind: 'certificate' } & CertificateIdentity);
@@ -18,7 +18,7 @@ export type SessionCredential = { kind: 'token'; token: string } | ({ kind: 'cer
  * certificate first, else the bearer token.
  */
 export function credentialOf(req: IncomingMessage): SessionCredential | undefined {
-  const certificate = peerCertificateIdentity(req.socket);
+  const certificate = requestCertificateIdentity(req);
   if (certificate) return { kind: 'certificate', ...certificate };
   const token = bearerToken(req.headers.authorization);
   return token === undefined ? undefined : { kind: 'token', token };

@@ -39,7 +39,7 @@ interface Listening {
   release: () => void;
 }
 
-async function listen(useHttp2: boolean): Promise<Listening> {
+async function listen(useHttp2: boolean, silentSessionProbeMs?: number): Promise<Listening> {
   let release = () => {};
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/hold') {
@@ -51,7 +51,7 @@ async function listen(useHttp2: boolean): Promise<Listening> {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`${req.httpVersion}\n`);
   };
-  const server = createServingServer({ tls: { cert: cert.certPem + cert.caPem, key: cert.keyPem }, http2: useHttp2, firstRequestTimeoutMs: 10_000, idleTimeoutMs: IDLE_MS }, handler);
+  const server = createServingServer({ tls: { cert: cert.certPem + cert.caPem, key: cert.keyPem }, http2: useHttp2, firstRequestTimeoutMs: 10_000, idleTimeoutMs: IDLE_MS, silentSessionProbeMs }, handler);
   const closeConnections = trackConnections(server);
   // An upgrade (as exec's WebSocket) that stays open until its client or the server ends it.
   server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
@@ -123,6 +123,42 @@ test('an HTTP/2 session with a stream open (a watch) is not idle however long th
     assert.equal(body, 'held\nreleased\n');
     assert.equal(await awayCode, http2.constants.NGHTTP2_NO_ERROR);
     session.close();
+  } finally {
+    await close(l);
+  }
+});
+
+test('a silent HTTP/2 session is asked for a PING: a client that answers keeps it, one that does not (as after a GOAWAY nghttp2 sent) is closed', async () => {
+  const probeMs = 100;
+  const l = await listen(true, probeMs);
+  try {
+    // A live client holding a quiet stream (a watch without events) answers the PINGs and keeps its session.
+    const session = await connect(l.url);
+    let pings = 0;
+    session.on('ping', () => pings++);
+    const stream = session.request({ ':path': '/hold' });
+    stream.resume();
+    const ended = new Promise<void>((r, j) => stream.once('end', () => r()).once('error', j));
+    await new Promise<void>((r) => stream.once('response', () => r()));
+    await sleep(probeMs * 10);
+    assert.ok(pings > 0, 'the silent session was never pinged');
+    assert.equal(session.closed || session.destroyed, false, 'a session that answers PINGs was closed');
+    l.release();
+    await ended;
+    session.close();
+
+    // A connection that speaks HTTP/2 but never answers a PING (as nghttp2's side of a session it
+    // ended, which reads no more) is destroyed: the socket ends.
+    const socket = tls.connect({ host: '127.0.0.1', port: l.port, ca: cert.caPem, ALPNProtocols: ['h2'] });
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    await new Promise<void>((r) => socket.once('secureConnect', () => r()));
+    const settingsAck = Buffer.from([0, 0, 0, 4, 1, 0, 0, 0, 0]);
+    socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]), settingsAck]));
+    let sawPing = false;
+    socket.on('data', (c: Buffer) => (sawPing ||= c.includes(Buffer.from([0, 0, 8, 6, 0, 0, 0, 0, 0]))));
+    await closed;
+    assert.ok(sawPing, 'closed without a PING first');
   } finally {
     await close(l);
   }

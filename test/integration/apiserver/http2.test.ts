@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { R } from '../../../src/api/resources.js';
 import { loadKubeconfig, type ClusterConnection } from '../../../src/client/kubeconfig.js';
-import { MAX_STREAMS_PER_CONNECTION } from '../../../src/apiserver/http2.js';
+import { MAX_HEADER_BYTES, MAX_HEADER_LIST_SIZE, MAX_STREAMS_PER_CONNECTION } from '../../../src/apiserver/http2.js';
 import { http2Request } from '../../support/http2-request.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 import { joinNode, registerEndpoint, type JoinedNode } from './node-agent-fixture.js';
@@ -409,6 +409,80 @@ test('a request with more header fields than the limit (128) has its stream refu
   }
 });
 
+/** A header block sent as HEADERS and CONTINUATION frames of at most 16 KiB (the default SETTINGS_MAX_FRAME_SIZE). */
+function headerFrames(streamId: number, block: Buffer): Buffer {
+  const out: Buffer[] = [];
+  for (let o = 0; o < block.length; o += 16384) {
+    const last = o + 16384 >= block.length;
+    out.push(frame(o === 0 ? FRAME.HEADERS : FRAME.CONTINUATION, (last ? END_HEADERS : 0) | (o === 0 ? END_STREAM : 0), streamId, block.subarray(o, o + 16384)));
+  }
+  return Buffer.concat(out);
+}
+
+test(`HTTP/2 header limits: ${MAX_HEADER_LIST_SIZE} bytes announced (kube-apiserver's); 70 KB of headers answered; one field over 64 KiB or a 1 MiB block ends the connection, which closes`, { timeout: 120_000 }, async () => {
+  const c = await rawConnection();
+  try {
+    // 70 KB in seven fields: under the limit, so answered, as kube-apiserver answers it.
+    const fields: number[] = [];
+    for (let i = 0; i < 7; i++) fields.push(...namedLiteral(`x-big-${i}`, 'a'.repeat(10_000)));
+    c.socket.write(headerFrames(1, getBlock('/version', [...bearer(), ...fields])));
+    const answer = await c.next((f) => (f.type === FRAME.HEADERS || f.type === FRAME.RST_STREAM) && f.id === 1);
+    assert.equal(answer.type, FRAME.HEADERS, 'a 70 KB header list was refused');
+    const settings = c.frames.find((f) => f.type === FRAME.SETTINGS && (f.flags & 1) === 0)!;
+    let announced: number | undefined;
+    for (let o = 0; o + 6 <= settings.payload.length; o += 6) if (settings.payload.readUInt16BE(o) === 6) announced = settings.payload.readUInt32BE(o + 2);
+    assert.equal(announced, MAX_HEADER_LIST_SIZE, 'SETTINGS_MAX_HEADER_LIST_SIZE');
+    assert.equal(c.goaway(), undefined);
+  } finally {
+    c.socket.destroy();
+  }
+  // One 70 KB field: nghttp2 decodes no field over 64 KiB, a connection error (RFC 9113 4.3).
+  // Both ends come with an error GOAWAY, then the server closes the connection (the test's
+  // timeout bounds the wait) instead of keeping it until the idle timeout.
+  const oneField = await rawConnection();
+  try {
+    oneField.socket.write(headerFrames(1, getBlock('/version', [...bearer(), ...namedLiteral('x-big', 'a'.repeat(70_000))])));
+    await oneField.next((f) => f.type === FRAME.GOAWAY);
+    assert.equal(oneField.goaway()?.code, http2.constants.NGHTTP2_COMPRESSION_ERROR);
+    await oneField.closed;
+  } finally {
+    oneField.socket.destroy();
+  }
+  // A 1 MiB block (64 frames): more CONTINUATION frames than nghttp2 takes for one block.
+  const block = await rawConnection();
+  try {
+    const many: number[] = [];
+    for (let i = 0; i < 64; i++) many.push(...namedLiteral(`x-big-${i}`, 'a'.repeat(16_000)));
+    block.socket.write(headerFrames(1, getBlock('/version', [...bearer(), ...many])));
+    await block.closed;
+    const g = block.goaway();
+    assert.ok(g !== undefined && g.code !== http2.constants.NGHTTP2_NO_ERROR, `GOAWAY ${JSON.stringify(g)}`);
+    assert.ok(!block.frames.some((f) => f.type === FRAME.HEADERS && f.id === 1), 'the 1 MiB header block was answered');
+  } finally {
+    block.socket.destroy();
+  }
+  await stillServes();
+});
+
+test(`HTTP/1.1 header limit: ${MAX_HEADER_BYTES} bytes (kube-apiserver's MaxHeaderBytes); 70 KB answered, more gets 431 and the connection closes`, async () => {
+  const url = new URL(s.url);
+  const exchange = (headerBytes: number) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca: admin.ca, ALPNProtocols: ['http/1.1'] });
+      let got = '';
+      socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
+      // The server may close while the rest of the head is still being sent.
+      socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err)));
+      socket.once('close', () => resolve(got));
+      socket.once('secureConnect', () => {
+        assert.equal(socket.alpnProtocol, 'http/1.1');
+        socket.end(`GET /version HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${admin.token}\r\nconnection: close\r\nx-big: ${'a'.repeat(headerBytes)}\r\n\r\n`);
+      });
+    });
+  assert.match(await exchange(70_000), /^HTTP\/1\.1 200 /);
+  assert.match(await exchange(MAX_HEADER_BYTES + 1), /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+});
+
 test('a header block that never ends (CONTINUATION flood) gets the connection closed instead of buffered', async () => {
   const c = await rawConnection();
   try {
@@ -452,6 +526,9 @@ test('a rapid-reset flood (streams opened and cancelled at once, CVE-2023-44487)
     const g = c.goaway()!;
     assert.ok(g.lastStreamId < 2 * total - 1, `the server took every stream of the flood (last ${g.lastStreamId})`);
     assert.notEqual(g.code, http2.constants.NGHTTP2_NO_ERROR);
+    // After its GOAWAY the server ends the connection (an unanswered PING once it falls silent:
+    // SILENT_SESSION_PROBE_MS), not the 90 s idle timeout later; the test's timeout bounds the wait.
+    await c.closed;
   } finally {
     c.socket.destroy();
   }
