@@ -130,7 +130,20 @@ async function round(s: TestServer, pid: number, namespace: string, overHttp2 = 
   const path = `/api/v1/namespaces/${namespace}/configmaps?watch=true&resourceVersion=${start.metadata.resourceVersion}`;
   const per = WATCHERS / WORKERS;
   const workers = Array.from({ length: WORKERS }, (_, k) => new Worker(overHttp2 ? h2WatcherSource : watcherSource, { eval: true, workerData: { url: s.url, ca, token, path, count: per, first: k * per } }));
-  await Promise.all(workers.map((w) => new Promise<void>((res) => w.once('message', () => res()))));
+  // A watcher thread that throws fails the round (the servers are then stopped by main's finally,
+  // instead of the error ending the process with them still running).
+  let workerError: Error | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    for (const w of workers) {
+      w.once('error', (err) => {
+        workerError = err;
+        for (const other of workers) void other.terminate();
+        reject(err);
+      });
+    }
+  });
+  failed.catch(() => {});
+  await Promise.race([Promise.all(workers.map((w) => new Promise<void>((res) => w.once('message', () => res())))), failed]);
   const load0 = loadavg()[0].toFixed(1);
   const main0 = threadCpuSeconds(pid).get(pid) ?? 0;
   const total = RATE * SECONDS;
@@ -159,9 +172,10 @@ async function round(s: TestServer, pid: number, namespace: string, overHttp2 = 
   const last = new Array<number>(total).fill(-Infinity);
   const all: number[] = [];
   for (const w of workers) {
+    if (workerError) throw workerError;
     const report = new Promise<number[]>((res) => w.once('message', (m: { got: number[] }) => res(m.got)));
     w.postMessage('report');
-    const got = await report;
+    const got = await Promise.race([report, failed]);
     for (let k = 0; k < got.length; k += 3) {
       const [ev, lat] = [got[k], got[k + 2]];
       all.push(lat);
