@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
 import { connectInNetns } from '../linux/netns-socket.js';
-import { connectNatively } from '../runtime/netns-ops.js';
+import { whenConnected } from '../util/tcp-connected.js';
 import { runIn } from '../workloads/sockets.js';
 import type { Container, Probe } from './pod-types.js';
 
@@ -33,24 +33,9 @@ export function resolveProbePort(port: number | string, container: Container): n
   return found.containerPort;
 }
 
-async function connectFromNode(target: ProbeTarget, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
-  // From the node's namespace: a socket made there by this thread (netns-ops), else through a broker process started there.
-  if (target.nodeNetns) return connectNatively(target.nodeNetns, host, port, timeoutMs) ?? connectInNetns(target.nodeNetns, host, port, timeoutMs);
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`dial tcp ${host}:${port}: i/o timeout`));
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      resolve(sock);
-    });
-    sock.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+function connectFromNode(target: ProbeTarget, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  if (target.nodeNetns) return connectInNetns(target.nodeNetns, host, port, timeoutMs);
+  return whenConnected(net.connect({ host, port }), timeoutMs, `dial tcp ${host}:${port}: i/o timeout`);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
-import { listenNatively } from '../runtime/netns-ops.js';
+import { connectNatively, listenNatively } from '../runtime/netns-ops.js';
 
 export type ListenType = 'tcp' | 'udp4';
 
@@ -174,8 +174,18 @@ export async function listenInNetns(netns: string, opts: { host: string; port: n
   return (await ask(netns, { op, host: opts.host, port: opts.port })) as net.Server | dgram.Socket;
 }
 
-/** A TCP connection made from inside `netns` (paused: call resume() or pipe it). */
+/**
+ * A TCP connection made from inside `netns`, not flowing yet: what arrives is kept until a consumer
+ * listens for 'data', pipes it or resumes it.
+ */
 export async function connectInNetns(netns: string, host: string, port: number, timeoutMs = 5000): Promise<net.Socket> {
+  // Without a process when the netns-ops addon is built and `host` is an IP literal without a zone (src/runtime/netns-ops.ts).
+  const native = connectNatively(netns, host, port, timeoutMs);
+  if (native) {
+    return native.catch((err: NodeJS.ErrnoException) => {
+      throw new NetnsSocketError(`in network namespace ${netns}: ${err.message}`, err.code);
+    });
+  }
   return (await ask(netns, { op: 'connect-tcp', host, port, timeoutMs })) as net.Socket;
 }
 

@@ -89,14 +89,23 @@ export function netnsDirShared(dir = '/run/netns'): boolean {
 const sharedDirs = new Set<string>();
 
 /**
+ * Whether this thread can take `host` for a socket of another namespace: an IP literal, and no
+ * IPv6 zone (fe80::1%eth0), whose interface name libuv would look up in this thread's namespace,
+ * not the socket's; the broker, a process inside the namespace, names the right interface.
+ */
+function nativeHost(host: string): boolean {
+  return net.isIP(host) !== 0 && !host.includes('%');
+}
+
+/**
  * A listening TCP server or bound UDP socket inside the network namespace `netns` (a name under
  * /run/netns), opened by this thread through the addon; undefined when the addon is absent or
- * `host` is not an IP literal (the caller then takes its broker path). A failure (EADDRINUSE,
+ * `host` is not an IP literal without a zone (the caller then takes its broker path). A failure (EADDRINUSE,
  * EADDRNOTAVAIL, EAFNOSUPPORT...) rejects with the errno name as `code`, as the broker's does.
  */
 export function listenNatively(netns: string, opts: { host: string; port: number; type: 'tcp' | 'udp4' }): Promise<net.Server | dgram.Socket> | undefined {
   const ops = netnsOps();
-  if (!ops || !net.isIP(opts.host)) return undefined;
+  if (!ops || !nativeHost(opts.host)) return undefined;
   return new Promise((resolve, reject) => {
     let fd: number;
     try {
@@ -119,12 +128,13 @@ export function listenNatively(netns: string, opts: { host: string; port: number
 
 /**
  * A TCP connection to `host`:`port` dialed from inside the network namespace `netns` (a name under
- * /run/netns) by this process, paused as connectInNetns answers it; undefined when the addon (or
- * its socket call) is absent or `host` is not an IP literal (the caller then takes its broker path).
+ * /run/netns) by this process, not flowing yet as connectInNetns answers it; undefined when the
+ * addon (or its socket call) is absent or `host` is not an IP literal without a zone (the caller
+ * then takes its broker path).
  */
 export function connectNatively(netns: string, host: string, port: number, timeoutMs: number): Promise<net.Socket> | undefined {
   const ops = netnsOps();
-  if (!ops?.socket || !net.isIP(host)) return undefined;
+  if (!ops?.socket || !nativeHost(host)) return undefined;
   let fd: number;
   try {
     fd = ops.socket(`/run/netns/${netns}`, net.isIPv6(host) ? 6 : 4);

@@ -29,7 +29,7 @@ export async function bindUdp(netns: string, host: string, port: number): Promis
   return socket;
 }
 
-/** A TCP connection from `netns` (paused, as connectInNetns answers it). */
+/** A TCP connection from `netns` (not flowing yet, as connectInNetns answers it). */
 export async function connectTcp(netns: string, host: string, port: number, timeoutMs = 5000): Promise<net.Socket> {
   if (netns) return connectInNetns(netns, host, port, timeoutMs);
   return whenConnected(net.connect({ host, port }), timeoutMs, `connect to ${host}:${port} timed out`);

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
+import http from 'node:http';
+import type net from 'node:net';
 import { connectInNetns, listenInNetns, NetnsSocketError, stopNetnsBrokers } from '../../../src/linux/netns-socket.js';
 import { requireRoot } from '../../support/prerequisites.js';
 
@@ -39,6 +41,32 @@ test('sockets inside a network namespace', async (t) => {
     const { stdout } = await promisify(execFile)('ip', ['netns', 'exec', ns, 'bash', '-c', 'exec 3<>/dev/udp/10.123.0.1/5353; printf hi >&3; timeout 2 head -c 7 <&3']);
     assert.equal(stdout, 'echo hi');
     sock.close();
+  });
+
+  // The native dial (an IP literal) and the broker's (a host name, resolved inside) answer the same
+  // socket: one that starts flowing when a consumer listens for 'data', as Node's HTTP client and
+  // the BGP session do without calling resume(). A socket left explicitly paused never answers them.
+  await t.test('a client that only listens for data is answered, over the native dial and the broker alike', { timeout: 20_000 }, async () => {
+    const server = await listenInNetns(ns, { host: '::', port: 8081, type: 'tcp' });
+    const web = http.createServer((req, res) => res.end(`hello ${req.socket.remoteAddress}`));
+    server.on('connection', (s) => web.emit('connection', s));
+    t.after(() => server.close());
+    const get = (sock: net.Socket) =>
+      new Promise<string>((resolve, reject) => {
+        const req = http.request({ path: '/', createConnection: () => sock }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(body));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await get(await connectInNetns(ns, '10.123.0.1', 8081)), 'hello ::ffff:10.123.0.1');
+    assert.match(await get(await connectInNetns(ns, 'localhost', 8081)), /^hello (::1|::ffff:127\.0\.0\.1)$/);
+    const raw = await connectInNetns(ns, '10.123.0.1', 8081);
+    raw.on('data', () => undefined);
+    raw.end('GET / HTTP/1.0\r\n\r\n');
+    await once(raw, 'end');
   });
 
   await t.test('errors keep their code', async () => {

@@ -105,6 +105,9 @@ test('pod namespaces and sockets through the netns-ops addon', async (t) => {
     assert.equal(listenNatively(ns, { host: 'localhost', port: 80, type: 'tcp' }), undefined, 'a host name is left to the broker');
     await assert.rejects(connectNatively(ns, '10.124.0.1', 8099, 5000)!, (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED');
     assert.equal(connectNatively(ns, 'localhost', 80, 5000), undefined, 'a host name is left to the broker');
+    // libuv would name a zone's interface in this thread's namespace, not the socket's.
+    assert.equal(connectNatively(ns, 'fe80::1%eth0', 80, 5000), undefined, 'a zoned address is left to the broker');
+    assert.equal(listenNatively(ns, { host: 'fe80::1%eth0', port: 80, type: 'tcp' }), undefined, 'a zoned address is left to the broker');
     assert.equal(readlinkSync('/proc/thread-self/ns/net'), ownNet);
     assert.ok(existsSync(nsPath));
   });
