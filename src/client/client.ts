@@ -1,13 +1,18 @@
 // The Kubernetes API client every flatnet component uses: typed CRUD, patches and watches over
-// HTTPS with a bearer token. The API is the only contract between components, so this talks to
-// flatnet's server and to a real kube-apiserver alike.
+// HTTPS with a bearer token or a client certificate. The API is the only contract between
+// components, so this talks to flatnet's server and to a real kube-apiserver alike. Over HTTPS it
+// speaks HTTP/2 when the server offers it (ALPN), every request and watch a stream on one
+// connection per server and credentials in the process (h2-sessions.ts), as client-go does;
+// otherwise, and over plain HTTP, HTTP/1.1 with kept-alive connections.
 import https from 'node:https';
 import http from 'node:http';
+import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import { createInterface } from 'node:readline';
 import type { ClusterConnection } from './kubeconfig.js';
 import { type ResourceInfo, resourcePath } from '../api/resources.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
 import { isStatus } from '../api/types.js';
+import { CANCEL, type H2Pool, acquirePool, releasePool } from './h2-sessions.js';
 
 export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
 
@@ -86,11 +91,35 @@ export class KubeClient {
   private agent: https.Agent | http.Agent;
   private readonly url: URL;
   private readonly unauthorizedListeners = new Set<() => void>();
+  /** The shared HTTP/2 connections for this server and credentials (HTTPS with credentials only). */
+  private pool: H2Pool | undefined;
+  /** This client's open HTTP/2 streams (requests and watches), ended by close() and a certificate switch. */
+  private readonly streams = new Set<ClientHttp2Stream>();
 
   constructor(readonly connection: ClusterConnection) {
     this.url = new URL(connection.server);
     this.agent = this.newAgent();
+    this.pool = this.newPool();
   }
+
+  /**
+   * HTTP/2 over HTTPS; not for a client without credentials, whose every HTTP/2 connection the
+   * server would end after one request (flatnet's and kube-apiserver's unauthenticated-HTTP/2 guard).
+   */
+  private newPool(): H2Pool | undefined {
+    const c = this.connection;
+    return this.url.protocol === 'https:' && (c.token || (c.cert && c.key)) ? acquirePool(c) : undefined;
+  }
+
+  private endStreams(): void {
+    for (const s of this.streams) s.close(CANCEL);
+    this.streams.clear();
+  }
+
+  private readonly track = (stream: ClientHttp2Stream): void => {
+    this.streams.add(stream);
+    stream.once('close', () => this.streams.delete(stream));
+  };
 
   private newAgent(): https.Agent | http.Agent {
     const c = this.connection;
@@ -110,10 +139,17 @@ export class KubeClient {
     const old = this.agent;
     this.agent = this.newAgent();
     old.destroy();
+    const oldPool = this.pool;
+    this.pool = this.newPool();
+    this.endStreams();
+    if (oldPool) releasePool(oldPool);
   }
 
   close(): void {
     this.agent.destroy();
+    this.endStreams();
+    if (this.pool) releasePool(this.pool);
+    this.pool = undefined;
   }
 
   /** Calls `listener` whenever the server answers 401 (credentials refused); returns the unsubscribe. */
@@ -140,12 +176,35 @@ export class KubeClient {
     };
   }
 
-  private send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, retried = false): Promise<RawResponse> {
+  private h2Headers(method: string, path: string, headers: Record<string, string>): OutgoingHttpHeaders {
+    const h: OutgoingHttpHeaders = { ':method': method, ':path': path, accept: 'application/json', ...headers };
+    if (this.connection.token) h.authorization = `Bearer ${this.connection.token}`;
+    return h;
+  }
+
+  private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     if (payload) {
       headers['content-type'] ??= 'application/json';
       headers['content-length'] = String(payload.length);
     }
+    const pool = this.pool;
+    if (pool) {
+      try {
+        const answer = await pool.request(this.h2Headers(method, path, headers), payload, this.track);
+        if (answer !== 'http/1.1') {
+          const chunks: Buffer[] = [];
+          for await (const c of answer.stream) chunks.push(c as Buffer);
+          return { status: answer.status, body: Buffer.concat(chunks), headers: answer.headers as http.IncomingHttpHeaders };
+        }
+      } catch (err) {
+        throw transportError(method, path, err);
+      }
+    }
+    return this.send1(method, path, payload, headers);
+  }
+
+  private send1(method: string, path: string, payload: Buffer | undefined, headers: Record<string, string>, retried = false): Promise<RawResponse> {
     const lib = this.url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       let answered = false;
@@ -158,7 +217,7 @@ export class KubeClient {
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         // A kept-alive connection the server closed while idle fails the first write on it: send once more on a new one.
-        if (!retried && !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) resolve(this.send(method, path, body, headers, true));
+        if (!retried && !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) resolve(this.send1(method, path, payload, headers, true));
         else reject(err);
       });
       req.end(payload);
@@ -251,11 +310,87 @@ export class KubeClient {
     q.watch = 'true';
     if (opts.allowWatchBookmarks) q.allowWatchBookmarks = 'true';
     if (opts.timeoutSeconds !== undefined) q.timeoutSeconds = String(opts.timeoutSeconds);
+    const path = resourcePath(r, opts.namespace) + query(q);
+    return this.pool ? this.watch2(this.pool, path, onEvent) : this.watch1(path, onEvent);
+  }
+
+  /** A watch as one HTTP/2 stream (or over HTTP/1.1 when the server turns out not to speak HTTP/2). */
+  private watch2<T extends KubeObject>(pool: H2Pool, path: string, onEvent: (ev: WatchEvent<T>) => void): WatchHandle {
+    let stopped = false;
+    let stream: ClientHttp2Stream | undefined;
+    let overHttp1: WatchHandle | undefined;
+    const opened = (s: ClientHttp2Stream) => {
+      this.track(s);
+      stream = s;
+      if (stopped) s.close(CANCEL);
+    };
+    const run = async (): Promise<Error | undefined> => {
+      let answer: Awaited<ReturnType<H2Pool['request']>>;
+      try {
+        answer = await pool.request(this.h2Headers('GET', path, {}), undefined, opened);
+      } catch (err) {
+        return stopped ? undefined : transportError('GET', path, err);
+      }
+      if (answer === 'http/1.1') {
+        if (stopped) return undefined;
+        overHttp1 = this.watch1(path, onEvent);
+        return overHttp1.done;
+      }
+      const s = answer.stream;
+      if (answer.status >= 300) {
+        const chunks: Buffer[] = [];
+        try {
+          for await (const c of s) chunks.push(c as Buffer);
+        } catch (err) {
+          return stopped ? undefined : transportError('GET', path, err);
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          parsed = undefined;
+        }
+        return this.apiError(answer.status, parsed);
+      }
+      return new Promise<Error | undefined>((resolve) => {
+        // Every chunk is read as it arrives, so this stream never holds the connection's shared
+        // flow-control window from the other streams.
+        const lines = createInterface({ input: s, crlfDelay: Infinity });
+        lines.on('error', () => {});
+        lines.on('line', (line) => {
+          if (stopped || line.trim() === '') return;
+          try {
+            onEvent(JSON.parse(line) as WatchEvent<T>);
+          } catch (err) {
+            lines.close();
+            s.close(CANCEL);
+            resolve(err as Error);
+          }
+        });
+        s.on('error', (err) => resolve(stopped ? undefined : transportError('GET', path, err)));
+        s.on('close', () => {
+          const reset = s.rstCode !== undefined && s.rstCode !== 0;
+          resolve(stopped || !reset ? undefined : transportError('GET', path, new Error(`the stream was reset (HTTP/2 code ${s.rstCode})`)));
+        });
+      });
+    };
+    const done = run();
+    return {
+      stop() {
+        stopped = true;
+        stream?.close(CANCEL);
+        overHttp1?.stop();
+      },
+      done,
+    };
+  }
+
+  private watch1<T extends KubeObject>(path: string, onEvent: (ev: WatchEvent<T>) => void): WatchHandle {
     const lib = this.url.protocol === 'https:' ? https : http;
     let req: http.ClientRequest | undefined;
     let stopped = false;
     const done = new Promise<Error | undefined>((resolve) => {
-      req = lib.request(this.requestOptions('GET', resourcePath(r, opts.namespace) + query(q), {}), (res) => {
+      req = lib.request(this.requestOptions('GET', path, {}), (res) => {
         if ((res.statusCode ?? 0) >= 300) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -298,6 +433,13 @@ export class KubeClient {
       done,
     };
   }
+}
+
+/** A connection-level failure of an HTTP/2 request, naming the request; its code is kept. */
+function transportError(method: string, path: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof ApiError) return e;
+  return Object.assign(new Error(`${method} ${path}: ${e?.message ?? String(err)}`, { cause: err }), { code: e?.code });
 }
 
 function listQuery(opts: ListOptions): Record<string, string> {
