@@ -2,11 +2,9 @@
 // runs the pods bound to it as sandboxes with process or built-in containers, reports their
 // status, and serves the kubelet endpoint for logs, exec, attach and port-forward.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { R } from '../api/resources.js';
-import type { KubeObject } from '../api/types.js';
 import { KubeClient, isConflict, isNotFound } from '../client/client.js';
 import { sharedInformer, type SharedInformer } from '../client/shared-informers.js';
 import { renderConflist } from '../cni/conflist.js';
@@ -24,6 +22,10 @@ import type { Pod, PodStatus, Service } from './pod-types.js';
 import { sharedInFlight } from './shared-reads.js';
 import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
 import { PodLifecycles } from './pod-lifecycle-driver.js';
+import { NODE_AFFINITY, admitPod, isActive, rejectedStatus } from './pod-admission.js';
+import { MAX_PODS } from './node-status.js';
+import type { Node } from '../controllers/types.js';
+import { EventRecorder } from '../controllers/events.js';
 import { DEFAULT_HEALTHZ_LISTEN, KubeletHealthz, RuntimeHealthLoop } from './kubelet-healthz.js';
 import { parseResolvConf, type NodeDnsSettings } from './resolv-conf.js';
 import { SandboxRuntime, SandboxStore, type PodNetworkRuntime, type SandboxRecord } from './sandbox.js';
@@ -110,8 +112,13 @@ export class Agent {
   private readonly statusTimers = new Map<string, NodeJS.Timeout>();
   private readonly statusInFlight = new Map<string, Promise<void>>();
   private readonly lastStatus = new Map<string, string>();
+  /** Pods admission turned away (their Failed status may not be back yet), and pods waiting for a fresh Node to be admitted. */
+  private readonly rejected = new Set<string>();
+  private readonly admitting = new Set<string>();
   private readonly applets = busyboxApplets();
   private readonly flows: FlowCollector;
+  /** The kubelet's event recorder: source.host and reportingInstance are the node name. */
+  private readonly events: EventRecorder;
   nodeIP = '';
   podCIDR = '';
   kubeletAddress = '';
@@ -119,6 +126,7 @@ export class Agent {
   constructor(readonly opts: AgentOptions) {
     this.log = createLogger('agent', { node: opts.nodeName });
     this.flows = new FlowCollector(opts.client, { nodeName: opts.nodeName, netns: opts.netns });
+    this.events = new EventRecorder(opts.client, 'kubelet', this.log, { host: opts.nodeName, instance: opts.nodeName });
   }
 
   private get client(): KubeClient {
@@ -154,7 +162,7 @@ export class Agent {
     };
     const register = async (kubeletAddress: string) => {
       this.kubeletAddress = kubeletAddress;
-      this.registration = new NodeRegistration(this.client, { ...hostFacts(o.nodeName, this.nodeIP, kubeletAddress), maxPods: o.maxPods }, this.log);
+      this.registration = new NodeRegistration(this.client, { ...hostFacts(o.nodeName, this.nodeIP, kubeletAddress), maxPods: o.maxPods }, this.log, this.events);
       await this.registration.register();
     };
     const fixedPort = parseListen(o.kubeletListen).port;
@@ -255,7 +263,10 @@ export class Agent {
     const conflistPath = join(cniDir, '10-flatnet.conflist');
     writeFileSync(conflistPath, JSON.stringify(renderConflist({ podCIDR: this.podCIDR, mtu, plugins: o.cniPlugins, dataDir: o.dataDir }), null, 2));
     const binDirs = o.cniPlugins === 'flatnet' ? [join(cniDir, 'bin')] : ['/usr/lib/cni', '/opt/cni/bin'];
-    return createCniRuntime({ conflistPath, binDirs, hostNetns: o.netns, cacheDir: join(cniDir, 'cache') });
+    const runtime = createCniRuntime({ conflistPath, binDirs, hostNetns: o.netns, cacheDir: join(cniDir, 'cache') });
+    // The bridge is made now, while the rest of the node comes up: the first pods' ADDs find it (they wait for it if it is still being made).
+    runtime.prepare().catch((err: Error) => this.log.warn('cannot make the pod bridge ahead of the first pod; its first ADD will', { err: err.message }));
+    return runtime;
   }
 
   /** flatnet's plugin executables in <dataDir>/cni/bin, for runtimes that exec them (none when the network is given in code or the reference plugins serve). */
@@ -288,7 +299,7 @@ export class Agent {
       configMap: sharedInFlight((ns: string, name: string) => this.client.get(R.configmaps, ns, name), (ns, name) => `${ns}/${name}`),
       secret: (ns, name) => this.client.get(R.secrets, ns, name),
       reportStatus: (w, now) => this.scheduleStatus(w, now),
-      event: (pod, type, reason, message) => void this.recordEvent(pod, type, reason, message),
+      event: (pod, type, reason, message) => this.recordEvent(pod, type, reason, message),
       log: this.log,
       runtime: this.runtime,
       kubeconfig: existsSync(join(this.opts.dataDir, 'kubelet.kubeconfig')) ? join(this.opts.dataDir, 'kubelet.kubeconfig') : undefined,
@@ -317,7 +328,9 @@ export class Agent {
         await this.sandboxes!.destroy(rec).catch((err: Error) => this.log.warn('cannot remove leftover sandbox', { netns: rec.netns, err: err.message }));
       }
     }
-    for (const pod of pods) this.sync(pod);
+    // The rest are admitted oldest first, as the kubelet sorts the pods it sees at start.
+    const oldestFirst = [...pods].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
+    for (const pod of oldestFirst) this.sync(pod);
   }
 
   private async killLeftoverProcesses(rec: SandboxRecord): Promise<void> {
@@ -378,14 +391,70 @@ export class Agent {
     if (!worker) {
       const phase = pod.status?.phase;
       if (phase === 'Succeeded' || phase === 'Failed') return; // finished in an earlier run
-      this.startWorker(pod);
+      const uid = pod.metadata.uid ?? '';
+      if (this.rejected.has(uid) || this.admitting.has(uid)) return;
+      this.admit(pod);
       return;
     }
     worker.pod = pod;
   }
 
+  /**
+   * Starts the pod if the node takes it (pod-admission.ts), or fails it as the kubelet rejects a
+   * pod. A node affinity misfit is checked again against the Node fetched now (its labels may be
+   * newer than the copy of the last status post), as the kubelet does.
+   */
+  private admit(pod: Pod, freshNode?: Node): void {
+    const uid = pod.metadata.uid ?? '';
+    const node = freshNode ?? (this.registration?.current as Node | undefined) ?? { metadata: { name: this.opts.nodeName } };
+    const active = [...this.byUid.values()].filter((w) => isActive(w.pod)).map((w) => w.pod);
+    const verdict = admitPod(pod, node, active, this.opts.maxPods ?? MAX_PODS);
+    if (verdict.admit) {
+      this.startWorker(pod);
+      return;
+    }
+    if (verdict.reason === NODE_AFFINITY && !freshNode) {
+      this.admitting.add(uid);
+      void this.client
+        .get<Node>(R.nodes, undefined, this.opts.nodeName)
+        .catch(() => undefined)
+        .then((fetched) => {
+          if (!this.admitting.delete(uid)) return; // deleted meanwhile
+          const latest = this.pods?.get(pod.metadata.namespace, pod.metadata.name ?? '') ?? pod;
+          if (latest.metadata.uid !== uid || latest.metadata.deletionTimestamp || this.byUid.has(uid)) return;
+          this.admit(latest, fetched ?? node);
+        });
+      return;
+    }
+    this.reject(pod, verdict.reason, verdict.message);
+  }
+
+  private reject(pod: Pod, reason: string, message: string): void {
+    const uid = pod.metadata.uid ?? '';
+    this.rejected.add(uid);
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    this.log.warn('pod rejected at admission', { pod: key, uid, reason, message });
+    this.recordEvent(pod, 'Warning', reason, message);
+    void (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.client.patch(R.pods, pod.metadata.namespace, pod.metadata.name ?? '', { metadata: { uid }, status: rejectedStatus(reason, message) }, 'merge', { subresource: 'status' });
+          return;
+        } catch (err) {
+          if (isNotFound(err) || isConflict(err) || attempt >= 5 || !this.rejected.has(uid)) {
+            if (!isNotFound(err) && !isConflict(err)) this.log.warn('cannot post the rejected pod status', { pod: key, err: (err as Error).message });
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+      }
+    })();
+  }
+
   private onDeleted(pod: Pod): void {
     const uid = pod.metadata.uid ?? '';
+    this.rejected.delete(uid);
+    this.admitting.delete(uid);
     if (this.byUid.has(uid)) this.lifecycles.send(uid, { type: 'delete', graceSeconds: 0, confirm: false });
   }
 
@@ -479,24 +548,9 @@ export class Agent {
     }
   }
 
-  private async recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const event: KubeObject = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${pod.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: pod.metadata.namespace },
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
-      reason,
-      message,
-      type,
-      source: { component: 'kubelet', host: this.opts.nodeName },
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-      reportingComponent: 'kubelet',
-      reportingInstance: this.opts.nodeName,
-    };
-    await this.client.create(R.events, event).catch(() => undefined);
+  /** A kubelet event on the pod, counted on the first one when it repeats (events.ts). */
+  private recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.events.record({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message);
   }
 
   /** Pods this agent runs now (for tests and status). */

@@ -7,6 +7,7 @@ import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { isAlreadyExists, isNotFound, type KubeClient } from '../client/client.js';
 import type { Logger } from '../util/log.js';
+import type { EventRecorder } from '../controllers/events.js';
 import { checkPodCIDRAfterRegistration, leaseOwnerFix, podCIDROf, registerNodeAgain, watchPodCIDR } from './node-reregistration.js';
 import { goArch, microTime, nodeLease, nodeMetadata, nodeReadyEvent, nodeStatus, type NodeCondition, type NodeFacts } from './node-status.js';
 
@@ -73,6 +74,8 @@ export class NodeRegistration {
     private readonly client: KubeClient,
     readonly facts: NodeFacts,
     private readonly log: Logger,
+    /** The kubelet's recorder, for NodeReady/NodeNotReady (counted when they repeat). */
+    private readonly events: EventRecorder,
   ) {}
 
   /**
@@ -95,6 +98,11 @@ export class NodeRegistration {
     this.lastConditions = ((node.status as { conditions?: NodeCondition[] } | undefined)?.conditions) ?? undefined;
     await this.heartbeat();
     this.timer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+    return this.node;
+  }
+
+  /** The Node as the API server last answered (labels, taints, status), for admission. */
+  get current(): KubeObject | undefined {
     return this.node;
   }
 
@@ -163,7 +171,7 @@ export class NodeRegistration {
       if (ready && ready.status !== wasReady) {
         if (ready.status === 'True') this.log.info('node is ready');
         else this.log.warn('node is not ready', { reason: ready.reason, message: ready.message });
-        void this.client.create(R.events, nodeReadyEvent(facts.nodeName, ready.status === 'True', now)).catch((err: Error) => this.log.warn('cannot record the node event', { err: err.message }));
+        this.events.submit(nodeReadyEvent(facts.nodeName, ready.status === 'True', now));
       }
     } catch (err) {
       this.log.warn('node status update failed', { err: (err as Error).message });

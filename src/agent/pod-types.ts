@@ -1,6 +1,7 @@
 // Slim shapes of the Pod, Node and Service fields the agent reads and writes. Only what the
 // node agent needs; the API server keeps the full objects.
 import type { KubeObject } from '../api/types.js';
+import type { PodSpec as SchedulingSpec } from '../controllers/types.js';
 
 export interface ContainerPort {
   name?: string;
@@ -79,6 +80,10 @@ export interface PodSpec {
   enableServiceLinks?: boolean;
   serviceAccountName?: string;
   setHostnameAsFQDN?: boolean;
+  /** What admission checks against the Node, as the scheduler does (pod-admission.ts). */
+  nodeSelector?: SchedulingSpec['nodeSelector'];
+  affinity?: SchedulingSpec['affinity'];
+  tolerations?: SchedulingSpec['tolerations'];
 }
 
 export interface PodCondition {

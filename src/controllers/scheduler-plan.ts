@@ -4,6 +4,7 @@
 // message says why per node as upstream.
 import { labelRequirementHolds as matchesRequirement } from '../api/label-selector.js';
 import { parseQuantity } from '../api/validation/quantity.js';
+import { type HostPort, hostPortsCollide, hostPortsOf } from './host-ports.js';
 import { condition, controllerOf, type Node, type NodeSelectorTerm, type Pod, type Toleration } from './types.js';
 
 export const DEFAULT_SCHEDULER = 'default-scheduler';
@@ -16,7 +17,7 @@ export function needsScheduling(pod: Pod): boolean {
   return !pod.spec.nodeName && (pod.spec.schedulerName ?? DEFAULT_SCHEDULER) === DEFAULT_SCHEDULER && !pod.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed';
 }
 
-function tolerates(tolerations: Toleration[] | undefined, taint: { key: string; value?: string; effect: string }): boolean {
+export function tolerates(tolerations: Toleration[] | undefined, taint: { key: string; value?: string; effect: string }): boolean {
   return (tolerations ?? []).some((t) => {
     if (t.effect && t.effect !== taint.effect) return false;
     if (t.operator === 'Exists') return !t.key || t.key === taint.key;
@@ -42,7 +43,8 @@ function termMatches(term: NodeSelectorTerm, node: Node): boolean {
   return true;
 }
 
-function matchesNodeSelection(pod: Pod, node: Node): boolean {
+/** nodeSelector and required node affinity (upstream's GetRequiredNodeAffinity().Match), for the scheduler and the kubelet's admission. */
+export function matchesNodeSelection(pod: Pod, node: Node): boolean {
   const labels = node.metadata.labels ?? {};
   for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
   const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
@@ -84,12 +86,15 @@ export interface Placement {
   holds?: string;
   spreads?: string;
   owner?: string;
+  /** The host ports the pod takes on the node it holds a slot of. */
+  hostPorts?: HostPort[];
 }
 
 export function placementOf(pod: Pod, node: string | undefined): Placement {
   const phase = pod.status?.phase;
   if (!node || phase === 'Succeeded' || phase === 'Failed') return {};
-  return { holds: node, spreads: pod.metadata.deletionTimestamp ? undefined : node, owner: controllerOf(pod)?.uid };
+  const hostPorts = hostPortsOf(pod);
+  return { holds: node, spreads: pod.metadata.deletionTimestamp ? undefined : node, owner: controllerOf(pod)?.uid, ...(hostPorts.length > 0 ? { hostPorts } : {}) };
 }
 
 function bump(m: Map<string, number>, key: string, delta: number): void {
@@ -98,9 +103,13 @@ function bump(m: Map<string, number>, key: string, delta: number): void {
   else m.set(key, n);
 }
 
-/** Per node: the pod slots held, and the pods in all and per owner (controller uid) that spreading counts. */
+const portKey = (p: HostPort) => `${p.protocol}/${p.ip}/${p.port}`;
+
+/** Per node: the pod slots and host ports held, and the pods in all and per owner (controller uid) that spreading counts. */
 export class PlacementCounts {
   private readonly held = new Map<string, number>();
+  /** Per node, the host ports held by key (protocol/ip/port) with how many pods hold each. */
+  private readonly ports = new Map<string, Map<string, { port: HostPort; pods: number }>>();
   private readonly total = new Map<string, number>();
   private readonly byOwner = new Map<string, Map<string, number>>();
 
@@ -113,6 +122,7 @@ export class PlacementCounts {
 
   add(p: Placement, delta: number): void {
     if (p.holds) bump(this.held, p.holds, delta);
+    if (p.holds && p.hostPorts) this.addPorts(p.holds, p.hostPorts, delta);
     if (!p.spreads) return;
     bump(this.total, p.spreads, delta);
     if (!p.owner) return;
@@ -120,6 +130,24 @@ export class PlacementCounts {
     if (!m) this.byOwner.set(p.owner, (m = new Map()));
     bump(m, p.spreads, delta);
     if (m.size === 0) this.byOwner.delete(p.owner);
+  }
+
+  private addPorts(node: string, ports: HostPort[], delta: number): void {
+    let m = this.ports.get(node);
+    if (!m) this.ports.set(node, (m = new Map()));
+    for (const port of ports) {
+      const key = portKey(port);
+      const pods = (m.get(key)?.pods ?? 0) + delta;
+      if (pods <= 0) m.delete(key);
+      else m.set(key, { port, pods });
+    }
+    if (m.size === 0) this.ports.delete(node);
+  }
+
+  /** Whether `wanted` collides with a host port held on `node`. */
+  portsTakenOn(node: string, wanted: HostPort[]): boolean {
+    const m = this.ports.get(node);
+    return m !== undefined && hostPortsCollide(wanted, [...m.values()].map((e) => e.port));
   }
 
   /** Pod slots of `node` held by pods bound or being bound to it that have not terminated. */
@@ -138,8 +166,12 @@ export class PlacementCounts {
 
 /** Why `pod` does not fit on `node` given the pods placed (upstream's reasons), or undefined. */
 function misfit(pod: Pod, node: Node, counts: PlacementCounts): string | undefined {
-  // NodeResourcesFit runs after the node, taint and affinity filters, as upstream orders them.
-  return nodeMisfit(pod, node) ?? (counts.heldOn(node.metadata.name ?? '') + 1 > allowedPods(node) ? 'Too many pods' : undefined);
+  // NodePorts and then NodeResourcesFit run after the node, taint and affinity filters, as upstream orders them.
+  const name = node.metadata.name ?? '';
+  const why = nodeMisfit(pod, node);
+  if (why) return why;
+  if (counts.portsTakenOn(name, hostPortsOf(pod))) return "node(s) didn't have free ports for the requested pod ports";
+  return counts.heldOn(name) + 1 > allowedPods(node) ? 'Too many pods' : undefined;
 }
 
 /** The node for `pod`; `counts` are the pods already on nodes (bound or being bound), for spreading and pod slots. */

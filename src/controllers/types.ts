@@ -16,6 +16,8 @@ export interface Condition {
 export interface ContainerPort {
   name?: string;
   containerPort: number;
+  hostPort?: number;
+  hostIP?: string;
   protocol?: string;
 }
 

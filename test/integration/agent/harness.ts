@@ -92,7 +92,8 @@ export interface AgentHarness {
   stop(): Promise<void>;
 }
 
-export async function startAgentHarness(nodeName: string, nodeIP: string): Promise<AgentHarness> {
+/** `agentArgs`: more flags for `flatnet agent` (for example --max-pods). */
+export async function startAgentHarness(nodeName: string, nodeIP: string, opts: { agentArgs?: string[] } = {}): Promise<AgentHarness> {
   removeTestNamespaces();
   const nodeNetns = `flatnet-t-agent-${nodeName}`;
   createNodeNetns(nodeNetns, nodeIP, `u-${nodeName}`);
@@ -112,7 +113,7 @@ export async function startAgentHarness(nodeName: string, nodeIP: string): Promi
     async startAgent() {
       // bin/flatnet runs the built agent (it builds when sources changed), as the lab does; its
       // CNI plugin wrappers then run the built plugins too.
-      const args = [join(repo, 'bin/flatnet'), 'agent', '--node', nodeName, '--bootstrap-kubeconfig', bootstrapKubeconfig, '--kubeconfig', join(dataDir, 'kubelet.kubeconfig'), '--netns', nodeNetns, '--kubelet-listen', '0.0.0.0:10250', '--data-dir', dataDir, '--pod-netns-prefix', POD_PREFIX, '--cni-plugins', process.env.FLATNET_TEST_CNI_PLUGINS ?? 'flatnet'];
+      const args = [join(repo, 'bin/flatnet'), 'agent', '--node', nodeName, '--bootstrap-kubeconfig', bootstrapKubeconfig, '--kubeconfig', join(dataDir, 'kubelet.kubeconfig'), '--netns', nodeNetns, '--kubelet-listen', '0.0.0.0:10250', '--data-dir', dataDir, '--pod-netns-prefix', POD_PREFIX, '--cni-plugins', process.env.FLATNET_TEST_CNI_PLUGINS ?? 'flatnet', ...(opts.agentArgs ?? [])];
       const child = spawn('bash', args, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
       const logs: string[] = [];
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -99,3 +99,26 @@ test('the pod-slot check runs after the node filters; reasons sort as "<count> <
     unschedulable: '0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 2 Too many pods.',
   });
 });
+
+test('host ports: a node whose pods hold the port is filtered with upstream\'s NodePorts reason; a different protocol, address or a freed pod does not collide', () => {
+  const withPort = (name: string, port: { hostPort: number; hostIP?: string; protocol?: string }, o: { node?: string; phase?: string } = {}): Pod => {
+    const p = pod(name, o);
+    p.spec.containers = [{ name: 'c', ports: [{ containerPort: 80, ...port }] }];
+    return p;
+  };
+  const nodes = [node('a'), node('b')];
+  const placed = [withPort('x1', { hostPort: 8080 }, { node: 'a' })];
+  assert.deepEqual(schedulePod(withPort('p', { hostPort: 8080 }), nodes, PlacementCounts.of(placed)), { node: 'b' });
+  placed.push(withPort('x2', { hostPort: 8080, hostIP: '10.0.0.2' }, { node: 'b' }));
+  assert.deepEqual(schedulePod(withPort('p', { hostPort: 8080 }), nodes, PlacementCounts.of(placed)), {
+    unschedulable: "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports.",
+  });
+  // Another address on b, another protocol on a: no collision.
+  assert.deepEqual(schedulePod(withPort('p', { hostPort: 8080, hostIP: '10.0.0.3' }), [node('b')], PlacementCounts.of(placed)), { node: 'b' });
+  assert.deepEqual(schedulePod(withPort('p', { hostPort: 8080, protocol: 'UDP' }), [node('a')], PlacementCounts.of(placed)), { node: 'a' });
+  // A finished pod and a pod leaving the counts free the port.
+  assert.deepEqual(schedulePod(withPort('p', { hostPort: 9090 }), [node('a')], PlacementCounts.of([withPort('done', { hostPort: 9090 }, { node: 'a', phase: 'Succeeded' })])), { node: 'a' });
+  const counts = PlacementCounts.of(placed);
+  counts.add(placementOf(placed[0], 'a'), -1);
+  assert.deepEqual(schedulePod(withPort('p', { hostPort: 8080 }), [node('a')], counts), { node: 'a' });
+});

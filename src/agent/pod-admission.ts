@@ -1,0 +1,47 @@
+// The kubelet's admission of a pod bound to this node (pkg/kubelet/lifecycle/predicate.go): a pod
+// put on the node by the user (spec.nodeName set, no scheduler) or by a scheduler whose view was
+// stale is checked against the node before anything of it starts, in upstream's order: a free
+// pod slot under allocatable `pods` (OutOfpods), nodeSelector and required node affinity
+// (NodeAffinity), free host ports (NodePorts), NoExecute taints tolerated (TaintToleration). A
+// rejected pod fails at once: phase Failed, the reason, and "Pod was rejected: <message>", with
+// a Warning event carrying the message. Pure; the agent supplies the node and the pods it admitted.
+import { hostPortsCollide, hostPortsOf } from '../controllers/host-ports.js';
+import { matchesNodeSelection, tolerates } from '../controllers/scheduler-plan.js';
+import type { Node } from '../controllers/types.js';
+import type { Pod, PodStatus } from './pod-types.js';
+
+export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
+
+/** The reason of a node affinity rejection: the agent fetches the Node again before it rejects (labels may be newer than its copy). */
+export const NODE_AFFINITY = 'NodeAffinity';
+
+function predicateFailed(name: string, desc: string): AdmitResult {
+  return { admit: false, reason: name, message: `Predicate ${name} failed: ${desc}` };
+}
+
+/**
+ * Whether `node` takes `pod`, given the pods it already admitted that are still active (not
+ * Succeeded or Failed; terminating ones still hold their slot). `maxPods` is the node's
+ * allocatable `pods`. The first failing check gives the reason, as upstream returns only the first.
+ */
+export function admitPod(pod: Pod, node: Node, admitted: readonly Pod[], maxPods: number): AdmitResult {
+  if (admitted.length + 1 > maxPods) {
+    return { admit: false, reason: 'OutOfpods', message: `Node didn't have enough resource: pods, requested: 1, used: ${admitted.length}, capacity: ${maxPods}` };
+  }
+  if (!matchesNodeSelection(pod, node)) return predicateFailed(NODE_AFFINITY, "node(s) didn't match Pod's node affinity/selector");
+  if (hostPortsCollide(hostPortsOf(pod), admitted.flatMap(hostPortsOf))) return predicateFailed('NodePorts', "node(s) didn't have free ports for the requested pod ports");
+  const untolerated = (node.spec?.taints ?? []).some((t) => t.effect === 'NoExecute' && !tolerates(pod.spec.tolerations, t));
+  if (untolerated) return predicateFailed('TaintToleration', "node(s) had taints that the pod didn't tolerate");
+  return { admit: true };
+}
+
+/** The status the kubelet gives a pod it rejects (phase Failed; the event carries the message without the prefix). */
+export function rejectedStatus(reason: string, message: string): PodStatus {
+  return { phase: 'Failed', reason, message: `Pod was rejected: ${message}` };
+}
+
+/** Is the pod still holding its slot on the node (not Succeeded or Failed)? */
+export function isActive(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase !== 'Succeeded' && phase !== 'Failed';
+}
