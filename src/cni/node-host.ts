@@ -17,6 +17,12 @@ export interface NodeHost {
    * netns-ops addon, src/runtime/netns-ops.ts); absent: plugins run `ip` (an exec'd plugin).
    */
   setLinkUp?(nsPath: string, ifName: string): void;
+  /**
+   * The bridges made (or being made) in this namespace by this runtime, by name: present for the
+   * agent's in-process plugins, whose first ADD then waits for the bridge instead of failing on
+   * it; absent for an exec'd plugin, which assumes the bridge and makes it when it is missing.
+   */
+  bridges?: Map<string, Promise<void>>;
 }
 
 export const THIS_NAMESPACE: NodeHost = {};

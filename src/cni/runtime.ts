@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync, renameSync, unlinkSync, readdir
 import { join } from 'node:path';
 import { execPlugin, findPlugin, type PluginInvocation } from './exec-plugin.js';
 import { invokeInProcess, ownPlugin } from './in-process.js';
+import { prepareBridge, type BridgeConf } from './plugins/bridge.js';
 import type { NodeHost } from './node-host.js';
 import { netnsOps } from '../runtime/netns-ops.js';
 import { CniError, CniErrorCode, compareVersions, type Attachment, type CniResult, type NetworkConfigList, type PluginConf, type PortMapping } from './types.js';
@@ -41,6 +42,11 @@ export interface CniRuntime {
   /** Resolves when every plugin can serve ADD; throws the first plugin's CniError otherwise. */
   status(): Promise<void>;
   gc(validAttachments: Attachment[]): Promise<void>;
+  /**
+   * Readies the node side before the first ADD: the bridge of flatnet's bridge plugin (in-process
+   * only; an exec'd plugin makes it at its first ADD). Resolves when done; the first ADD waits for it.
+   */
+  prepare(): Promise<void>;
   /** The network configuration list in use. */
   readonly network: NetworkConfigList;
   /** A loopback plugin in the list brings `lo` up in each pod namespace at ADD. */
@@ -98,7 +104,7 @@ export function createCniRuntime(opts: CniRuntimeOptions): CniRuntime {
 
   // In-process plugins set pod links up through the netns-ops addon when it is built.
   const ops = netnsOps();
-  const host: NodeHost = { netns: opts.hostNetns, ...(ops ? { setLinkUp: (nsPath: string, ifName: string) => ops.linkUp(nsPath, ifName) } : {}) };
+  const host: NodeHost = { netns: opts.hostNetns, bridges: new Map(), ...(ops ? { setLinkUp: (nsPath: string, ifName: string) => ops.linkUp(nsPath, ifName) } : {}) };
   const invoke = async (type: string, inv: Omit<PluginInvocation, 'path'>, conf: PluginConf): Promise<CniResult | undefined> => {
     const own = opts.execOwnPlugins ? undefined : ownPlugin(type);
     if (own) return invokeInProcess(own, { ...inv, path: opts.binDirs }, conf, host);
@@ -119,6 +125,12 @@ export function createCniRuntime(opts: CniRuntimeOptions): CniRuntime {
 
   return {
     network,
+    async prepare() {
+      if (opts.execOwnPlugins) return;
+      for (const plugin of network.plugins) {
+        if (ownPlugin(plugin.type) === 'flatnet-bridge') await prepareBridge(pluginConfig(network, plugin, {}) as BridgeConf, host);
+      }
+    },
     configuresLoopback: network.plugins.some((p) => p.type === 'loopback' || p.type === 'flatnet-loopback'),
     async add(a) {
       const args = kubernetesCniArgs(a);

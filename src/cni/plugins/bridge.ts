@@ -10,6 +10,7 @@ import { CommandError, runCommand } from '../../linux/exec.js';
 import { macFromIp } from '../../linux/ipv4.js';
 import { THIS_NAMESPACE, ensureForwarding, nodeIpBatch, sandboxIpBatch, type NodeHost } from '../node-host.js';
 import { ipamExecAdd, ipamExecCheck, ipamExecDel, ipamExecGc, ipamExecStatus } from '../ipam.js';
+import { resolveRanges, type HostLocalConf } from './host-local.js';
 
 export interface BridgeConf extends PluginConf {
   bridge?: string;
@@ -67,6 +68,40 @@ async function createBridge(host: NodeHost, s: Settings, gatewayCidrs: string[])
   }
 }
 
+/**
+ * The bridge of this runtime's host, made once: the first ADDs of a new node (a burst of them,
+ * sharing one `ip` process through the coalescer) wait for the one creation instead of each
+ * failing its batch on the missing bridge. Undefined for an exec'd plugin (no memory across ADDs).
+ */
+function bridgeMade(host: NodeHost, s: Settings, gatewayCidrs: string[]): Promise<void> | undefined {
+  const made = host.bridges;
+  if (!made) return undefined;
+  let p = made.get(s.bridge);
+  if (!p) {
+    const creating = createBridge(host, s, gatewayCidrs);
+    made.set(s.bridge, creating);
+    creating.catch(() => {
+      if (made.get(s.bridge) === creating) made.delete(s.bridge);
+    });
+    p = creating;
+  }
+  return p;
+}
+
+/**
+ * Makes the node's bridge ahead of the first ADD (the agent's runtime calls it when it loads the
+ * network, while the node is still getting ready), with the MAC the first ADD would give it: from
+ * the host-local range's gateway. Nothing for a plugin that is not a gateway or another IPAM type
+ * (the first ADD makes the bridge then).
+ */
+export async function prepareBridge(conf: BridgeConf, host: NodeHost): Promise<void> {
+  const s = settings(conf);
+  const ipam = conf.ipam as (HostLocalConf & { type?: string }) | undefined;
+  if (!s.isGateway || !ipam || !['host-local', 'flatnet-host-local'].includes(ipam.type ?? '')) return;
+  const gatewayCidrs = resolveRanges(ipam).map((r) => `${r.gateway}/${r.cidr.prefix}`);
+  await bridgeMade(host, s, gatewayCidrs.slice(0, 1));
+}
+
 function macOf(shown: unknown[] | undefined): string | undefined {
   const link = shown?.[0] as LinkInfo | undefined;
   return link?.address;
@@ -75,9 +110,10 @@ function macOf(shown: unknown[] | undefined): string | undefined {
 /**
  * The node side of one attachment in one `ip -batch`: the bridge up with its gateway address,
  * the veth pair (peer created in the pod), the host end on the bridge; the batch ends with
- * `show` lines answering the bridge's and the veth's MAC. The bridge is assumed to exist (it
- * does after the node's first pod); when it does not, the batch fails at its first line with
- * nothing applied, the bridge is created and the batch runs again.
+ * `show` lines answering the bridge's and the veth's MAC. The bridge exists: made by this
+ * runtime before (in-process, bridgeMade), or by an earlier ADD; when it does not (an exec'd
+ * plugin's first ADD, a bridge deleted since), the batch fails at its first line with nothing
+ * applied, the bridge is created and the batch runs again.
  */
 async function plumbHostSide(host: NodeHost, s: Settings, gatewayCidrs: string[], veth: string, env: CniEnv, podMac: string): Promise<{ bridgeMac?: string; vethMac?: string }> {
   const batch = new IpBatch().setLink(s.bridge, { up: true, ...(s.promisc ? { promisc: true } : {}) });
@@ -85,6 +121,7 @@ async function plumbHostSide(host: NodeHost, s: Settings, gatewayCidrs: string[]
   batch.addVeth(veth, env.ifName, { mtu: s.mtu, peerNetns: env.netns, peerMac: podMac }).setLink(veth, { master: s.bridge, up: true });
   if (s.hairpin) batch.setBridgePort(veth, { hairpin: true });
   batch.raw(`link show dev ${s.bridge}`).raw(`link show dev ${veth}`);
+  await bridgeMade(host, s, gatewayCidrs)?.catch(() => undefined); // failed: the batch below finds out and tries again
   let shown: unknown[][];
   try {
     shown = await nodeIpBatch(host, batch.lines, { json: true });

@@ -10,6 +10,7 @@ import { createCniRuntime, type AttachmentArgs } from '../../../src/cni/runtime.
 import { CniError } from '../../../src/cni/types.js';
 import { netnsPath } from '../../../src/linux/netns.js';
 import { getLink, listLinks } from '../../../src/linux/ip.js';
+import { macFromIp } from '../../../src/linux/ipv4.js';
 import { makeFixture, peerAddressServer, ping, sh, tcpAsk } from './helpers.js';
 import { requireRoot } from '../../support/prerequisites.js';
 
@@ -158,3 +159,24 @@ for (const mode of ['exec', 'in-process'] as const) {
     assert.deepEqual(readdirSync(join(fx.dir, 'cache')).sort(), ['flatnet-c12-eth0', 'flatnet-c13-eth0']);
   });
 }
+
+test('flatnet plugins (in-process): prepare makes the bridge before the first ADD, with the MAC that ADD gives it; exec\'d plugins make it at their first ADD', async (t) => {
+  requireRoot(ROOT_FOR);
+  const fx = await makeFixture('flatnet', 'pp');
+  t.after(() => fx.cleanup());
+  const node = await fx.newNetns('node');
+  const execNode = await fx.newNetns('enode');
+  const p1 = await fx.newNetns('p1');
+  const rt = createCniRuntime({ conflistPath: fx.conflistPath, binDirs: [fx.binDir], hostNetns: node, cacheDir: join(fx.dir, 'cache') });
+  await rt.prepare();
+  const bridge = await getLink(node, 'cni0');
+  assert.ok(bridge, 'cni0 exists before any pod');
+  assert.equal(bridge.address, macFromIp('10.244.1.1'));
+  await rt.prepare(); // made once; again is a no-op
+  const r1 = await rt.add(attachment('c1', p1));
+  assert.equal(r1.interfaces![0].mac, bridge.address);
+  assert.match(sh(['ip', '-n', node, 'address', 'show', 'dev', 'cni0']), /inet 10\.244\.1\.1\/24/);
+  const execRt = createCniRuntime({ conflistPath: fx.conflistPath, binDirs: [fx.binDir], hostNetns: execNode, cacheDir: join(fx.dir, 'ecache'), execOwnPlugins: true });
+  await execRt.prepare();
+  assert.equal(await getLink(execNode, 'cni0'), undefined);
+});
