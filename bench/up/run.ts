@@ -103,6 +103,13 @@ function cpuReading(pids: Iterable<number>): Map<number, number> {
   return new Map([...pids].map((pid) => [pid, cpuMsOf(pid) ?? 0]));
 }
 
+/** Established TCP connections the API server holds on :6443 (every lab client, through the relay or not). */
+function apiServerConnections(): number {
+  const r = spawnSync('ss', ['-tnH', 'state', 'established', '( sport = :6443 )'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ss failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
+}
+
 function labMemory(dataDir: string): ProcessMemory[] {
   return findLabProcesses(dataDir)
     .map((pid) => memoryOf(pid, labRole(cmdline(pid))))
@@ -191,6 +198,7 @@ async function main(): Promise<void> {
     try {
       await new Promise((r) => setTimeout(r, 3000)); // let start-up settle before reading memory
       const atRest = labMemory(dataDir);
+      const connectionsAtRest = apiServerConnections();
       const roles = labRoles(dataDir);
       const cpuBefore = cpuReading(roles.keys());
       const burst = PODS > 0 ? await podBurst(client, PODS) : undefined;
@@ -198,6 +206,7 @@ async function main(): Promise<void> {
       if (burst) await new Promise((r) => setTimeout(r, 2000));
       const agentMarks = burst ? agentStartupMarks(join(dataDir, 'logs'), new Set(burst.marks.keys())) : new Map();
       const withPods = burst ? labMemory(dataDir) : [];
+      const connectionsWithPods = burst ? apiServerConnections() : undefined;
       const overlay = await measureOverlayConvergence(client);
 
       const podsFlag = MAX_PODS_FLAG !== undefined ? `up --max-pods ${MAX_PODS_FLAG}: ${PODS} pods and ${DNS_PODS} DNS pods need more than ${MAX_PODS} per node; ` : '';
@@ -219,6 +228,7 @@ async function main(): Promise<void> {
         console.log(`  lab memory with the ${PODS} pods:`);
         for (const line of formatMemory(withPods)) console.log(`    ${line}`);
       }
+      console.log(`  TCP connections the API server holds (:6443): ${connectionsAtRest} at rest${connectionsWithPods === undefined ? '' : `, ${connectionsWithPods} with the ${PODS} pods`}`);
       console.log(`  overlay: Node added -> route on node-1 ${overlay.joinMs} ms; Node deleted -> route gone ${overlay.leaveMs} ms (target <= 1000 ms)`);
       const pss = atRest.reduce((t, m) => t + m.pssKiB, 0) / 1024;
       console.log('published anchors (other tools, other machines; not measured in this run):');
