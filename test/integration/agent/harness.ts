@@ -59,6 +59,11 @@ export function removeTestNamespaces(): void {
       rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     }
   }
+  // A pod whose namespace an agent deleted just before it was stopped (SIGTERM leaves teardowns
+  // where they are) keeps its /etc/netns files: they go by name too.
+  if (existsSync('/etc/netns')) {
+    for (const f of readdirSync('/etc/netns')) if (f.startsWith('flatnet-t-agent-')) rmSync(join('/etc/netns', f), { recursive: true, force: true });
+  }
   const utsDir = '/run/flatnet/uts';
   if (existsSync(utsDir)) {
     for (const f of readdirSync(utsDir)) {
