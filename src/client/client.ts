@@ -344,28 +344,14 @@ export class KubeClient {
         } catch (err) {
           return stopped ? undefined : transportError('GET', path, err);
         }
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {
-          parsed = undefined;
-        }
-        return this.apiError(answer.status, parsed);
+        return this.apiError(answer.status, jsonOrUndefined(chunks));
       }
       return new Promise<Error | undefined>((resolve) => {
         // Every chunk is read as it arrives, so this stream never holds the connection's shared
         // flow-control window from the other streams.
-        const lines = createInterface({ input: s, crlfDelay: Infinity });
-        lines.on('error', () => {});
-        lines.on('line', (line) => {
-          if (stopped || line.trim() === '') return;
-          try {
-            onEvent(JSON.parse(line) as WatchEvent<T>);
-          } catch (err) {
-            lines.close();
-            s.close(CANCEL);
-            resolve(err as Error);
-          }
+        readWatchLines(s, onEvent, () => stopped, (err) => {
+          s.close(CANCEL);
+          resolve(err);
         });
         s.on('error', (err) => resolve(stopped ? undefined : transportError('GET', path, err)));
         s.on('close', () => {
@@ -394,30 +380,12 @@ export class KubeClient {
         if ((res.statusCode ?? 0) >= 300) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              parsed = undefined;
-            }
-            resolve(this.apiError(res.statusCode ?? 0, parsed));
-          });
+          res.on('end', () => resolve(this.apiError(res.statusCode ?? 0, jsonOrUndefined(chunks))));
           return;
         }
-        const lines = createInterface({ input: res, crlfDelay: Infinity });
-        // readline re-emits the response's errors (such as "aborted" after stop()); the
-        // response's own handler below settles `done`, so they need no second handling here.
-        lines.on('error', () => {});
-        lines.on('line', (line) => {
-          if (stopped || line.trim() === '') return;
-          try {
-            onEvent(JSON.parse(line) as WatchEvent<T>);
-          } catch (err) {
-            lines.close();
-            res.destroy();
-            resolve(err as Error);
-          }
+        readWatchLines(res, onEvent, () => stopped, (err) => {
+          res.destroy();
+          resolve(err);
         });
         res.on('error', (err) => resolve(stopped ? undefined : err));
         res.on('close', () => resolve(undefined));
@@ -433,6 +401,35 @@ export class KubeClient {
       done,
     };
   }
+}
+
+/** An error answer's body as JSON, or undefined when it is not JSON. */
+function jsonOrUndefined(chunks: Buffer[]): unknown {
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Feeds each line of a watch body to `onEvent` as a parsed event, until `stopped()`; a line that
+ * is not JSON, or an `onEvent` that throws, ends the reading through `fail`. readline re-emits
+ * the body's errors (such as "aborted" after a stop): the body's own handlers settle the watch,
+ * so they need no second handling here.
+ */
+function readWatchLines<T extends KubeObject>(input: NodeJS.ReadableStream, onEvent: (ev: WatchEvent<T>) => void, stopped: () => boolean, fail: (err: Error) => void): void {
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  lines.on('error', () => {});
+  lines.on('line', (line) => {
+    if (stopped() || line.trim() === '') return;
+    try {
+      onEvent(JSON.parse(line) as WatchEvent<T>);
+    } catch (err) {
+      lines.close();
+      fail(err as Error);
+    }
+  });
 }
 
 /** A connection-level failure of an HTTP/2 request, naming the request; its code is kept. */
