@@ -20,6 +20,7 @@ let agentPort = 0;
 let work: string;
 let n1: JoinedNode;
 const seen: { url: string; auth: string | undefined }[] = [];
+const BIG = 8 << 20;
 
 before(async () => {
   s = await startTestServer({ store: 'memory', controllers: false });
@@ -34,6 +35,15 @@ before(async () => {
   agent.on('upgrade', (req, socket, head) => {
     seen.push({ url: req.url ?? '', auth: req.headers.authorization });
     wss.handleUpgrade(req, socket, head, (ws) => {
+      if (req.url?.includes('command=big')) {
+        // A large answer, then the close frame and the connection's end at once, as an agent whose
+        // exec ended: the bytes still on their way to kubectl must all arrive.
+        ws.send(Buffer.concat([Buffer.from([1]), Buffer.alloc(BIG, 'x')]));
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' }))]));
+        ws.close(1000);
+        socket.end();
+        return;
+      }
       ws.send(Buffer.concat([Buffer.from([1]), Buffer.from('hello from exec\n')]));
       ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' }))]));
       ws.close(1000);
@@ -67,6 +77,12 @@ test('kubectl exec is upgraded and piped to the agent', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'hello from exec\n');
   assert.match(seen.at(-1)!.url, /^\/api\/v1\/namespaces\/default\/pods\/p1\/exec\?command=echo&command=hi/);
+});
+
+test('an exec whose agent closes right after a large answer delivers all of it and its status', async () => {
+  const r = await s.kubectl(['exec', 'p1', '--', 'big']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.length, BIG);
 });
 
 test('an unscheduled pod or a node without an endpoint is a clear error', async () => {
