@@ -100,6 +100,11 @@ export class PolicyNetLab {
     }
   }
 
+  /** Deletes the node's conntrack entries, so the next probes are new flows. */
+  forgetFlows(): void {
+    sh('ip', 'netns', 'exec', this.node, 'conntrack', '-F');
+  }
+
   /** Whether a UDP request from `netns` to host:port gets an answer within timeoutMs. */
   async udpProbe(netns: string, host: string, port: number, timeoutMs = 400): Promise<boolean> {
     const sock = await listenInNetns(netns, { host: '0.0.0.0', port: 0, type: 'udp4' });

@@ -60,10 +60,11 @@ test('trace session and probes in real namespaces', { timeout: 120_000 }, async 
   const tcp = spawn('ip', ['netns', 'exec', B, 'socat', 'TCP-LISTEN:80,reuseaddr,fork', '/dev/null'], { stdio: 'ignore' });
   const udp = spawn('ip', ['netns', 'exec', B, 'socat', 'UDP-RECVFROM:53,fork', 'EXEC:/bin/echo pong'], { stdio: 'ignore' });
   children.push(tcp, udp);
-  // Wait for the listener.
-  for (let i = 0; i < 50; i++) {
-    const { stdout } = await runCommand(['ss', '-ltn'], { netns: B });
-    if (stdout.includes(':80 ')) break;
+  // Wait for both listeners.
+  for (let i = 0; i < 100; i++) {
+    const { stdout: tcpListeners } = await runCommand(['ss', '-ltn'], { netns: B });
+    const { stdout: udpListeners } = await runCommand(['ss', '-lun'], { netns: B });
+    if (tcpListeners.includes(':80 ') && udpListeners.includes(':53 ')) break;
     await new Promise((r) => setTimeout(r, 100));
   }
 
@@ -76,7 +77,7 @@ test('trace session and probes in real namespaces', { timeout: 120_000 }, async 
     results.push((await sendProbe(A, { ip: '10.99.0.2', port: 81, protocol: 'tcp', sourcePort, timeoutSeconds: 2 })).result);
     results.push((await sendProbe(A, { ip: '10.99.0.2', port: 82, protocol: 'tcp', sourcePort, timeoutSeconds: 1.5 })).result);
     results.push((await sendProbe(A, { ip: '10.99.0.2', port: 83, protocol: 'tcp', sourcePort, timeoutSeconds: 2 })).result);
-    results.push((await sendProbe(A, { ip: '10.99.0.2', port: 53, protocol: 'udp', sourcePort, timeoutSeconds: 2 })).result);
+    results.push((await sendProbe(A, { ip: '10.99.0.2', port: 53, protocol: 'udp', sourcePort, timeoutSeconds: 10 })).result);
   } finally {
     outputs = await session.stop();
   }
