@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { R } from '../api/resources.js';
 import type { KubeObject } from '../api/types.js';
 import { connectInNetns } from '../linux/netns-socket.js';
+import { closeAfterFlush, closedBroken } from '../util/close-after-flush.js';
 import { ApiStatusError, errors } from './errors.js';
 import { GROUP_NODES, NODE_USER_PREFIX } from './node-identity/csr-decision.js';
 import type { Registry } from './registry.js';
@@ -259,29 +260,6 @@ export function rejectUpgrade(socket: Duplex, err: ApiStatusError): void {
   socket.end(`HTTP/1.1 ${err.code} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
-/** How long a client socket may take to take the agent's last bytes after the agent closed. */
-const LAST_BYTES_MS = 30_000;
-
-/**
- * Closes the client's side once the agent's side has closed. When the agent ended cleanly, its
- * last bytes (a WebSocket close frame, an exec's status) may still wait in the client socket's
- * buffer: the pipe has ended the socket, and it is destroyed only once they are written (at once
- * they would be cut, and kubectl reports `close 1006 (abnormal closure): unexpected EOF`). An
- * agent side that broke off ends the client's at once.
- */
-function endAfterFlush(socket: Duplex, broken: boolean): void {
-  if (broken || socket.writableFinished) {
-    socket.destroy();
-    return;
-  }
-  const timer = setTimeout(() => socket.destroy(), LAST_BYTES_MS);
-  timer.unref();
-  socket.once('finish', () => {
-    clearTimeout(timer);
-    socket.destroy();
-  });
-}
-
 /** Proxies an upgrade request (WebSocket or SPDY): request head, then bytes both ways. */
 export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, t: KubeletTarget, dialer: KubeletDialer): void {
   let closed = false;
@@ -306,7 +284,7 @@ export function proxyUpgrade(req: http.IncomingMessage, socket: Duplex, head: Bu
       upstream.pipe(socket);
       upstream.on('error', () => socket.destroy());
       socket.on('close', () => upstream.destroy());
-      upstream.on('close', (hadError: boolean) => endAfterFlush(socket, hadError || !upstream.readableEnded));
+      upstream.on('close', (hadError: boolean) => closeAfterFlush(socket, closedBroken(upstream, hadError)));
     },
     (err: Error) => {
       if (!closed) rejectUpgrade(socket, dialError(t, err));

@@ -7,6 +7,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { closeAfterFlush, closedBroken } from '../../util/close-after-flush.js';
 import type { WeightedBackend } from '../config.js';
 import { pickWeighted, type RoundRobin } from './balance.js';
 import { handleHttpRequest, type ClientInfo, type ClientRequest, type ClientResponse, type HandlerContext } from './http-handler.js';
@@ -192,7 +193,7 @@ export class HttpPortListener extends TcpBasedListener {
       this.ctx.log({ level: 'warn', msg: 'passthrough connect failed', port: table.port, error: e.message });
       socket.destroy();
     });
-    upstream.on('close', () => socket.destroy());
+    upstream.on('close', (hadError) => closeAfterFlush(socket, closedBroken(upstream, hadError)));
     socket.on('close', () => upstream.destroy());
   }
 

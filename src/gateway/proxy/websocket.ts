@@ -5,6 +5,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { closeAfterFlush, closedBroken } from '../../util/close-after-flush.js';
 import { endpointKey } from './balance.js';
 import { applyHeaderModifier, rewritePath, type HeaderMap } from './filters.js';
 import { chooseBackend, forwardedHeaders, routeRequest, type ClientInfo, type HandlerContext } from './http-handler.js';
@@ -75,6 +76,9 @@ export function handleUpgrade(ctx: HandlerContext, table: HttpTable, req: http.I
       rawResponse(socket, 502, 'Bad Gateway');
     } else socket.destroy();
   });
-  upstream.on('close', () => socket.destroy());
+  // Before the connect, the 502 above answers and ends the client's side.
+  upstream.on('close', (hadError) => {
+    if (connected) closeAfterFlush(socket, closedBroken(upstream, hadError));
+  });
   socket.on('close', () => upstream.destroy());
 }

@@ -48,6 +48,40 @@ test('WebSocket upgrades are proxied on every backend protocol', async (t) => {
   await assert.rejects(wsRoundTrip(`ws://127.0.0.1:${port}/nothing`), /404/);
 });
 
+test('an upgraded backend that answers a lot and closes at once: a client that reads late still gets every byte', async (t) => {
+  const answer = Buffer.alloc(1 << 20, 'x');
+  let backendClosed = false;
+  const backendServer = net.createServer((c) => {
+    c.on('close', () => (backendClosed = true));
+    c.once('data', () => {
+      c.write('HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: raw\r\n\r\n');
+      c.end(answer);
+    });
+  });
+  await new Promise<void>((r) => backendServer.listen(0, '127.0.0.1', r));
+  const proxy = new GatewayProxy({ bindAddress: '127.0.0.1' });
+  t.after(async () => {
+    await proxy.close();
+    await new Promise((r) => backendServer.close(r));
+  });
+  const port = await freePort();
+  await proxy.update(httpConfig(port, [vhost('*', [entry(prefix('/'), [backend({ name: 'burst', port: (backendServer.address() as net.AddressInfo).port })])])]));
+  const client = net.connect({ host: '127.0.0.1', port });
+  await new Promise((r) => client.once('connect', r));
+  client.write('GET /burst HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: raw\r\n\r\n');
+  client.pause();
+  // Until the proxy has taken the whole answer from the backend and seen it close.
+  await until(() => backendClosed, 'the backend connection closes');
+  const received: Buffer[] = [];
+  client.on('data', (c: Buffer) => received.push(c));
+  client.resume();
+  await new Promise((r) => client.once('close', r));
+  const all = Buffer.concat(received);
+  const body = all.subarray(all.indexOf('\r\n\r\n') + 4);
+  assert.match(all.subarray(0, 40).toString(), /^HTTP\/1.1 101/);
+  assert.equal(body.length, answer.length);
+});
+
 test('TCP port: weighted backends, both directions, half-close passed on; no backend closes', async (t) => {
   const [x, y] = await Promise.all([startTcpEcho('x'), startTcpEcho('y')]);
   const proxy = new GatewayProxy({ bindAddress: '127.0.0.1' });
