@@ -8,16 +8,16 @@
 // password is read from the Secret its spec.password.secretKeyRef names (kube-system), with the
 // node's own credentials, when the peers change and every SECRET_REFRESH_MS (a rotated password
 // re-opens the session); it is never logged or published.
-import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../../client/client.js';
 import { sharedInformer } from '../../client/shared-informers.js';
 import type { InformerView } from '../../client/informer.js';
 import { R } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types.js';
+import { EventRecorder } from '../../controllers/events.js';
 import { CoalescingRunner } from '../../util/coalescing-runner.js';
 import { createLogger } from '../../util/log.js';
 import { BGP_PEERS } from './crd.js';
-import { DEFAULT_NODE_ASN, peersForNode, resolvePasswords } from './peers.js';
+import { BGP_GROUP, BGP_VERSION, DEFAULT_NODE_ASN, peersForNode, resolvePasswords } from './peers.js';
 import { BGP_PASSWORD_NAMESPACE } from './password.js';
 import { BGP_SESSIONS_ANNOTATION, parseSessionsAnnotation, publishedSessions } from './session-annotation.js';
 import { NodeSpeaker } from './node-speaker.js';
@@ -60,25 +60,11 @@ export async function startNodeBgp(client: KubeClient, nodes: InformerView<KubeO
   await speaker.start();
   log.info('BGP speaker started', { node: opts.nodeName, asn, address: opts.address, announces: opts.podCIDR });
 
-  const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string, involved?: KubeObject) => {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const about = involved ?? self();
-    const event: KubeObject = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${about?.metadata.name ?? opts.nodeName}.${randomBytes(8).toString('hex')}`, namespace: 'default' },
-      involvedObject: { apiVersion: involved?.apiVersion ?? 'v1', kind: involved?.kind ?? 'Node', name: about?.metadata.name ?? opts.nodeName, uid: about?.metadata.uid },
-      reason,
-      message,
-      type,
-      source: { component: 'flatnet-bgp', host: opts.nodeName },
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-      reportingComponent: 'flatnet-bgp',
-      reportingInstance: opts.nodeName,
-    };
-    client.create(R.events, event).catch((err) => log.debug('cannot record an event', { err: (err as Error).message }));
+  const events = new EventRecorder(client, 'flatnet-bgp', log, { host: opts.nodeName, instance: opts.nodeName });
+  /** An event about this Node, or about `peer` (a BGPPeer). */
+  const nodeEvent = (type: 'Normal' | 'Warning', reason: string, message: string, peer?: KubeObject) => {
+    const about = peer ? { ...peer, apiVersion: `${BGP_GROUP}/${BGP_VERSION}`, kind: BGP_PEERS.kind } : { apiVersion: 'v1', kind: 'Node', metadata: { name: opts.nodeName, uid: self()?.metadata.uid } };
+    events.record(about, type, reason, message);
   };
 
   const reported = new Set<string>();
