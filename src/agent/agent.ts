@@ -23,7 +23,7 @@ import { sharedInFlight } from './shared-reads.js';
 import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
 import { PodLifecycles } from './pod-lifecycle-driver.js';
 import { NODE_AFFINITY, admitPod, isActive, rejectedStatus } from './pod-admission.js';
-import { MAX_PODS } from './node-status.js';
+import { nodeResources } from './node-status.js';
 import type { Node } from '../controllers/types.js';
 import { EventRecorder } from '../controllers/events.js';
 import { DEFAULT_HEALTHZ_LISTEN, KubeletHealthz, RuntimeHealthLoop } from './kubelet-healthz.js';
@@ -408,7 +408,7 @@ export class Agent {
     const uid = pod.metadata.uid ?? '';
     const node = freshNode ?? (this.registration?.current as Node | undefined) ?? { metadata: { name: this.opts.nodeName } };
     const active = [...this.byUid.values()].filter((w) => isActive(w.pod)).map((w) => w.pod);
-    const verdict = admitPod(pod, node, active, this.opts.maxPods ?? MAX_PODS);
+    const verdict = admitPod(pod, node, active, this.allocatable());
     if (verdict.admit) {
       this.startWorker(pod);
       return;
@@ -427,6 +427,11 @@ export class Agent {
       return;
     }
     this.reject(pod, verdict.reason, verdict.message);
+  }
+
+  /** The node's allocatable as this agent reports it (registered before any pod is watched). */
+  private allocatable(): Record<string, string> {
+    return nodeResources(this.registration!.facts);
   }
 
   private reject(pod: Pod, reason: string, message: string): void {

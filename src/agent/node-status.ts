@@ -82,13 +82,18 @@ export function readyCondition(runtimeErrors: string[], now: string, previous?: 
   return condition('Ready', false, 'KubeletNotReady', message, now, previous);
 }
 
-export function nodeStatus(f: NodeFacts, now: string, previous?: NodeCondition[]): Record<string, unknown> {
-  const resources = {
+/** The node's capacity, which is also its allocatable (nothing reserved for the system): what admission and the scheduler fit pods into. */
+export function nodeResources(f: Pick<NodeFacts, 'cpus' | 'memoryBytes' | 'maxPods'>): Record<string, string> {
+  return {
     cpu: String(f.cpus),
     memory: `${Math.floor(f.memoryBytes / 1024)}Ki`,
     pods: String(f.maxPods ?? MAX_PODS),
     'ephemeral-storage': '10Gi',
   };
+}
+
+export function nodeStatus(f: NodeFacts, now: string, previous?: NodeCondition[]): Record<string, unknown> {
+  const resources = nodeResources(f);
   const port = Number(f.kubeletEndpoint.split(':').pop()) || 10250;
   return {
     capacity: resources,

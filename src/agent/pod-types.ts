@@ -57,6 +57,8 @@ export interface Container {
   stdinOnce?: boolean;
   tty?: boolean;
   restartPolicy?: string;
+  /** What admission counts against the node's allocatable (resource-requests.ts). */
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
 
 export interface PodDNSConfig {
@@ -84,6 +86,7 @@ export interface PodSpec {
   nodeSelector?: SchedulingSpec['nodeSelector'];
   affinity?: SchedulingSpec['affinity'];
   tolerations?: SchedulingSpec['tolerations'];
+  overhead?: Record<string, string>;
 }
 
 export interface PodCondition {

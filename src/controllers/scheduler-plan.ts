@@ -1,10 +1,11 @@
 // Where a pending pod goes: filter nodes (Ready, schedulable, nodeSelector and required node
-// affinity, NoSchedule/NoExecute taints tolerated, a free pod slot under allocatable pods), then
-// spread: fewest pods of the same owner, then fewest pods, then name. When nothing fits, the
+// affinity, NoSchedule/NoExecute taints tolerated, free host ports, a free pod slot under
+// allocatable pods and the pod's requests within allocatable minus what the node's pods request),
+// then spread: fewest pods of the same owner, then fewest pods, then name. When nothing fits, the
 // message says why per node as upstream.
 import { labelRequirementHolds as matchesRequirement } from '../api/label-selector.js';
-import { parseQuantity } from '../api/validation/quantity.js';
 import { type HostPort, hostPortsCollide, hostPortsOf } from './host-ports.js';
+import { addAmounts, allocatableOf, type Amounts, insufficientResources, podRequests } from './resource-requests.js';
 import { condition, controllerOf, type Node, type NodeSelectorTerm, type Pod, type Toleration } from './types.js';
 
 export const DEFAULT_SCHEDULER = 'default-scheduler';
@@ -73,7 +74,7 @@ export function nodeMisfit(pod: Pod, node: Node): string | undefined {
 
 /** The pods a node takes: its allocatable `pods`, as upstream rounds a quantity up (none given: 0). */
 export function allowedPods(node: Node): number {
-  return Math.max(0, Math.ceil(parseQuantity(node.status?.allocatable?.pods) ?? 0));
+  return allocatableOf(node.status?.allocatable).pods;
 }
 
 /**
@@ -88,13 +89,22 @@ export interface Placement {
   owner?: string;
   /** The host ports the pod takes on the node it holds a slot of. */
   hostPorts?: HostPort[];
+  /** What the pod requests of the node it holds a slot of (resource-requests.ts), when anything. */
+  requests?: Amounts;
 }
 
 export function placementOf(pod: Pod, node: string | undefined): Placement {
   const phase = pod.status?.phase;
   if (!node || phase === 'Succeeded' || phase === 'Failed') return {};
   const hostPorts = hostPortsOf(pod);
-  return { holds: node, spreads: pod.metadata.deletionTimestamp ? undefined : node, owner: controllerOf(pod)?.uid, ...(hostPorts.length > 0 ? { hostPorts } : {}) };
+  const requests = podRequests(pod);
+  return {
+    holds: node,
+    spreads: pod.metadata.deletionTimestamp ? undefined : node,
+    owner: controllerOf(pod)?.uid,
+    ...(hostPorts.length > 0 ? { hostPorts } : {}),
+    ...(requests.size > 0 ? { requests } : {}),
+  };
 }
 
 function bump(m: Map<string, number>, key: string, delta: number): void {
@@ -105,9 +115,11 @@ function bump(m: Map<string, number>, key: string, delta: number): void {
 
 const portKey = (p: HostPort) => `${p.protocol}/${p.ip}/${p.port}`;
 
-/** Per node: the pod slots and host ports held, and the pods in all and per owner (controller uid) that spreading counts. */
+/** Per node: the pod slots, host ports and requests held, and the pods in all and per owner (controller uid) that spreading counts. */
 export class PlacementCounts {
   private readonly held = new Map<string, number>();
+  /** Per node, the sum of the requests of the pods holding its slots. */
+  private readonly requested = new Map<string, Map<string, number>>();
   /** Per node, the host ports held by key (protocol/ip/port) with how many pods hold each. */
   private readonly ports = new Map<string, Map<string, { port: HostPort; pods: number }>>();
   private readonly total = new Map<string, number>();
@@ -123,6 +135,7 @@ export class PlacementCounts {
   add(p: Placement, delta: number): void {
     if (p.holds) bump(this.held, p.holds, delta);
     if (p.holds && p.hostPorts) this.addPorts(p.holds, p.hostPorts, delta);
+    if (p.holds && p.requests) this.addRequests(p.holds, p.requests, delta);
     if (!p.spreads) return;
     bump(this.total, p.spreads, delta);
     if (!p.owner) return;
@@ -142,6 +155,18 @@ export class PlacementCounts {
       else m.set(key, { port, pods });
     }
     if (m.size === 0) this.ports.delete(node);
+  }
+
+  private addRequests(node: string, requests: Amounts, delta: number): void {
+    let m = this.requested.get(node);
+    if (!m) this.requested.set(node, (m = new Map()));
+    addAmounts(m, requests, delta);
+    if (m.size === 0) this.requested.delete(node);
+  }
+
+  /** The sum of the requests of the pods holding slots of `node` (cpu in millicores). */
+  requestedOn(node: string): Amounts {
+    return this.requested.get(node) ?? new Map();
   }
 
   /** Whether `wanted` collides with a host port held on `node`. */
@@ -164,24 +189,28 @@ export class PlacementCounts {
   }
 }
 
-/** Why `pod` does not fit on `node` given the pods placed (upstream's reasons), or undefined. */
-function misfit(pod: Pod, node: Node, counts: PlacementCounts): string | undefined {
+/**
+ * Why `pod` does not fit on `node` given the pods placed (upstream's reasons; NodeResourcesFit
+ * gives one per resource lacking), or none.
+ */
+function misfit(pod: Pod, request: Amounts, node: Node, counts: PlacementCounts): string[] {
   // NodePorts and then NodeResourcesFit run after the node, taint and affinity filters, as upstream orders them.
   const name = node.metadata.name ?? '';
   const why = nodeMisfit(pod, node);
-  if (why) return why;
-  if (counts.portsTakenOn(name, hostPortsOf(pod))) return "node(s) didn't have free ports for the requested pod ports";
-  return counts.heldOn(name) + 1 > allowedPods(node) ? 'Too many pods' : undefined;
+  if (why) return [why];
+  if (counts.portsTakenOn(name, hostPortsOf(pod))) return ["node(s) didn't have free ports for the requested pod ports"];
+  return insufficientResources(request, allocatableOf(node.status?.allocatable), { pods: counts.heldOn(name), requested: counts.requestedOn(name) }).map((r) => r.reason);
 }
 
 /** The node for `pod`; `counts` are the pods already on nodes (bound or being bound), for spreading and pod slots. */
 export function schedulePod(pod: Pod, nodes: Node[], counts: PlacementCounts): ScheduleDecision {
   const reasons = new Map<string, number>();
   const fit: Node[] = [];
+  const request = podRequests(pod);
   for (const node of nodes) {
-    const why = misfit(pod, node, counts);
-    if (why) reasons.set(why, (reasons.get(why) ?? 0) + 1);
-    else fit.push(node);
+    const why = misfit(pod, request, node, counts);
+    for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    if (why.length === 0) fit.push(node);
   }
   if (fit.length === 0) {
     // "<count> <reason>" strings in byte order, as upstream sorts its reason histogram.

@@ -41,9 +41,10 @@ export interface PodSpec {
   affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] } } };
   hostname?: string;
   subdomain?: string;
-  containers?: { name: string; image?: string; ports?: ContainerPort[] }[];
-  initContainers?: { name: string; ports?: ContainerPort[] }[];
+  containers?: { name: string; image?: string; ports?: ContainerPort[]; resources?: { requests?: Record<string, string> } }[];
+  initContainers?: { name: string; ports?: ContainerPort[]; resources?: { requests?: Record<string, string> }; restartPolicy?: string }[];
   restartPolicy?: string;
+  overhead?: Record<string, string>;
 }
 
 export interface PodStatus {

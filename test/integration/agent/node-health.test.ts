@@ -2,8 +2,9 @@
 // the node's namespace (plain HTTP, curl), and the node's Ready condition following the runtime:
 // the sandbox records directory replaced by a file makes the node NotReady (KubeletNotReady with
 // the reason), putting it back makes it Ready again. Admission: pods bound to the node directly
-// (spec.nodeName, no scheduler) beyond --max-pods fail OutOfpods, a nodeSelector misfit fails
-// NodeAffinity, as the kubelet rejects them. The kubelet's event recorder against the server: a
+// (spec.nodeName, no scheduler) beyond --max-pods fail OutOfpods, past what is left of the node's
+// allocatable cpu OutOfcpu, a nodeSelector misfit fails NodeAffinity, as the kubelet rejects them.
+// The kubelet's event recorder against the server: a
 // repeated event is one Event whose count grows.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { R } from '../../../src/api/resources.js';
 import type { Pod } from '../../../src/agent/pod-types.js';
 import { EventRecorder } from '../../../src/controllers/events.js';
+import { scaledQuantity } from '../../../src/controllers/resource-requests.js';
 import { createLogger } from '../../../src/util/log.js';
 import { createPod, sh, startAgentHarness, waitFor, waitForPod, type AgentHarness } from './harness.js';
 
@@ -108,6 +110,33 @@ async function eventsOf(name: string): Promise<EventShape[]> {
 const bound = (name: string, spec: Partial<Pod['spec']> = {}): Omit<Pod, 'apiVersion' | 'kind'> => ({
   metadata: { name, namespace: 'default' },
   spec: { nodeName: NODE, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 0, ...spec },
+});
+
+test('admission: a pod bound past what the admitted pods leave of the node\'s allocatable cpu fails OutOfcpu with the kubelet\'s figures and a Warning event', async () => {
+  const node = await h.client.get(R.nodes, undefined, NODE);
+  const cpu = (node?.status as { allocatable?: Record<string, string> } | undefined)?.allocatable?.cpu;
+  const capacity = scaledQuantity(cpu, 3);
+  assert.ok(capacity !== undefined && capacity >= 2, `the Node reports an allocatable cpu (got ${cpu})`);
+  const half = Math.floor(capacity / 2);
+  const requesting = (milli: number): Partial<Pod['spec']> => ({ containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], resources: { requests: { cpu: `${milli}m` } } }] });
+  await createPod(h.client, bound('res-half', requesting(half)));
+  await waitForPod(h.client, 'default', 'res-half', (p) => p.status?.phase === 'Running', 'Running');
+  // The whole allocatable would fit an empty node, not beside the pod admitted.
+  await createPod(h.client, bound('res-all', requesting(capacity)));
+  const rejected = await waitForPod(h.client, 'default', 'res-all', (p) => p.status?.phase === 'Failed', 'Failed');
+  const detail = `Node didn't have enough resource: cpu, requested: ${capacity}, used: ${half}, capacity: ${capacity}`;
+  assert.deepEqual({ reason: rejected.status?.reason, message: rejected.status?.message }, { reason: 'OutOfcpu', message: `Pod was rejected: ${detail}` });
+  const [ev] = await waitFor('the OutOfcpu event', async () => {
+    const evs = (await eventsOf('res-all')).filter((e) => e.reason === 'OutOfcpu');
+    return evs.length > 0 ? evs : undefined;
+  });
+  assert.deepEqual({ type: ev.type, message: ev.message, source: ev.source }, { type: 'Warning', message: detail, source: { component: 'kubelet', host: NODE } });
+  assert.match((await h.server.kubectl(['get', 'pod', 'res-all'])).stdout, /res-all\s+0\/1\s+OutOfcpu/);
+  assert.ok(!existsSync(join(h.dataDir, 'sandboxes', `${rejected.metadata.uid}.json`)), 'no sandbox for a rejected pod');
+  await h.client.delete(R.pods, 'default', 'res-all', { gracePeriodSeconds: 0 });
+  // Deleted gracefully, the pod leaves the API only once the agent stopped it: its slot is free for the next test.
+  await h.client.delete(R.pods, 'default', 'res-half', { gracePeriodSeconds: 1 });
+  await waitFor('res-half gone', async () => ((await h.client.get(R.pods, 'default', 'res-half')) ? undefined : true));
 });
 
 test('admission: a nodeSelector misfit fails NodeAffinity and a pod bound past --max-pods OutOfpods, as the kubelet rejects them; finished pods hold no slot', async () => {

@@ -122,3 +122,37 @@ test('host ports: a node whose pods hold the port is filtered with upstream\'s N
   counts.add(placementOf(placed[0], 'a'), -1);
   assert.deepEqual(schedulePod(withPort('p', { hostPort: 8080 }), [node('a')], counts), { node: 'a' });
 });
+
+test('resources: a node whose pods\' requests leave too little is filtered with "Insufficient <resource>", one reason per resource lacking, as upstream\'s NodeResourcesFit', () => {
+  const sized = (name: string, allocatable: Record<string, string>): Node => ({ ...node(name), status: { conditions: [{ type: 'Ready', status: 'True' }], allocatable: { pods: '110', ...allocatable } } });
+  const requesting = (name: string, requests: Record<string, string>, o: { node?: string; phase?: string; deleting?: boolean } = {}): Pod => {
+    const p = pod(name, o);
+    p.spec.containers = [{ name: 'c', resources: { requests } }];
+    return p;
+  };
+  const nodes = [sized('a', { cpu: '2', memory: '2Gi' }), sized('b', { cpu: '4', memory: '1Gi' })];
+  const placed = [requesting('x1', { cpu: '1500m' }, { node: 'a' }), requesting('x2', { cpu: '3', memory: '512Mi' }, { node: 'b' })];
+  assert.deepEqual(schedulePod(requesting('p', { cpu: '500m' }), nodes, PlacementCounts.of(placed)), { node: 'a' });
+  assert.deepEqual(schedulePod(requesting('p', { cpu: '1' }), nodes, PlacementCounts.of(placed)), { node: 'b' });
+  assert.deepEqual(schedulePod(requesting('p', { cpu: '1', memory: '1Gi' }), nodes, PlacementCounts.of(placed)), {
+    unschedulable: '0/2 nodes are available: 1 Insufficient cpu, 1 Insufficient memory.',
+  });
+  assert.deepEqual(schedulePod(requesting('p', { cpu: '5', memory: '3Gi' }), nodes, PlacementCounts.of(placed)), {
+    unschedulable: '0/2 nodes are available: 2 Insufficient cpu, 2 Insufficient memory.',
+  });
+  // A pod requesting nothing needs only a slot; an extended resource no node advertises fits nowhere.
+  assert.deepEqual(schedulePod(pod('p'), [nodes[0]], PlacementCounts.of([requesting('x', { cpu: '2' }, { node: 'a' })])), { node: 'a' });
+  assert.deepEqual(schedulePod(requesting('p', { 'example.com/gpu': '1' }), nodes, PlacementCounts.of([])), { unschedulable: '0/2 nodes are available: 2 Insufficient example.com/gpu.' });
+  // Finished pods free their requests, terminating ones hold them; a pod leaving the counts frees them.
+  assert.deepEqual(schedulePod(requesting('p', { cpu: '2' }), [nodes[0]], PlacementCounts.of([requesting('done', { cpu: '2' }, { node: 'a', phase: 'Succeeded' })])), { node: 'a' });
+  assert.deepEqual(schedulePod(requesting('p', { cpu: '2' }), [nodes[0]], PlacementCounts.of([requesting('going', { cpu: '1' }, { node: 'a', deleting: true })])), {
+    unschedulable: '0/1 nodes are available: 1 Insufficient cpu.',
+  });
+  const counts = PlacementCounts.of(placed);
+  counts.add(placementOf(placed[0], 'a'), -1);
+  assert.deepEqual(Object.fromEntries(counts.requestedOn('a')), {});
+  assert.deepEqual(Object.fromEntries(counts.requestedOn('b')), { cpu: 3000, memory: 512 * 2 ** 20 });
+  assert.deepEqual(schedulePod(requesting('p', { cpu: '2' }), [nodes[0]], counts), { node: 'a' });
+  // Pod slot and resources are one filter: both reasons count.
+  assert.deepEqual(schedulePod(requesting('p', { cpu: '3' }), [sized('c', { cpu: '2', pods: '0' })], PlacementCounts.of([])), { unschedulable: '0/1 nodes are available: 1 Insufficient cpu, 1 Too many pods.' });
+});
