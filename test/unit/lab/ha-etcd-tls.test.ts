@@ -99,6 +99,7 @@ test('etcd refuses clients without a certificate or with one from another CA, an
   const status = await etcdMemberStatus(ha, member);
   assert.equal(status.healthy, true, status.detail);
   assert.equal(status.leader, true, 'a single member leads');
+  assert.match(status.detail, /^etcd 3\.\d+\.\d+, raft term [1-9]\d* index [1-9]\d*, db [1-9]\d* KiB$/);
 });
 
 test('the etcd store talks to etcd over TLS with the client certificate (--etcd-cafile/--etcd-certfile/--etcd-keyfile)', async () => {
