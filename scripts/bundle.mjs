@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(repo, 'dist/bundle');
-const EXTERNAL = ['better-sqlite3', 'etcd3', 'esbuild', 'tsx', 'playwright-core', 'typescript', 'bufferutil', 'utf-8-validate'];
+const EXTERNAL = ['better-sqlite3', 'esbuild', 'tsx', 'playwright-core', 'typescript', 'bufferutil', 'utf-8-validate'];
 // Every output file sits one directory below dist/bundle (cli/, lab/), as tsc's sit below dist/src.
 const outputDepthToRepo = '../../../';
 
