@@ -5,13 +5,19 @@
 // - similar events that differ only in their message are combined once 10 distinct messages came
 //   within 10 minutes: from then on one Event, "(combined from similar events): <message>",
 //   counts them.
-// Both caches are LRU with 4096 entries, as upstream's. (Upstream's per-object spam filter, which
-// drops events beyond a token bucket, is not done: flatnet's recorders bound their queue instead.)
+// - a source (component and host) may report about one object a burst of 25 events, then one per
+//   5 minutes (upstream's EventSourceObjectSpamFilter, a token bucket per source and object); more
+//   are dropped. Upstream counts a dropped repeat on the Event it would have patched; here it is
+//   not counted.
+// The caches are LRU with 4096 entries, as upstream's.
 import type { KubeObject } from '../api/types.js';
 
 const CACHE_ENTRIES = 4096;
 const AGGREGATE_MAX_EVENTS = 10;
 const AGGREGATE_INTERVAL_MS = 600_000;
+const SPAM_BURST = 25;
+/** One token per 300 s (upstream's qps of 1/300). */
+const SPAM_REFILL_MS = 300_000;
 export const COMBINED_PREFIX = '(combined from similar events): ';
 
 interface EventFields extends KubeObject {
@@ -82,6 +88,8 @@ interface Observation {
 export class EventCorrelator {
   private readonly similar = new Lru<{ messages: Set<string>; last: number }>(CACHE_ENTRIES);
   private readonly seen = new Lru<Observation>(CACHE_ENTRIES);
+  /** Per source and object (upstream's getSpamKey): tokens left and when they were counted. */
+  private readonly buckets = new Lru<{ tokens: number; at: number }>(CACHE_ENTRIES);
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -113,6 +121,19 @@ export class EventCorrelator {
     return { event: combined, key: aggKey };
   }
 
+  /** Whether the event's source may still report about its object now (takes a token if so). */
+  allow(event: KubeObject): boolean {
+    const key = join(objectParts(event as EventFields));
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: SPAM_BURST, at: now };
+    bucket.tokens = Math.min(SPAM_BURST, bucket.tokens + (now - bucket.at) / SPAM_REFILL_MS);
+    bucket.at = now;
+    const allowed = bucket.tokens >= 1;
+    if (allowed) bucket.tokens -= 1;
+    this.buckets.set(key, bucket);
+    return allowed;
+  }
+
   /**
    * When the event is sent: the event as it is written (on a repeat: the first one's name and
    * firstTimestamp, the count so far + 1) and, on a repeat, the patch for the existing Event.
@@ -136,8 +157,8 @@ export class EventCorrelator {
     this.seen.set(key, { count: e.count ?? 1, firstTimestamp: e.firstTimestamp, name: e.metadata.name ?? '' });
   }
 
-  /** Entries in the two caches (tests). */
-  get sizes(): { similar: number; seen: number } {
-    return { similar: this.similar.size, seen: this.seen.size };
+  /** Entries in the caches (tests). */
+  get sizes(): { similar: number; seen: number; buckets: number } {
+    return { similar: this.similar.size, seen: this.seen.size, buckets: this.buckets.size };
   }
 }

@@ -89,7 +89,12 @@ export class EventRecorder implements EventSink {
       this.log.debug('event dropped', { reason: event.reason, object: (event.involvedObject as { name?: string } | undefined)?.name });
       return;
     }
-    this.pending.push(this.correlator.aggregate(event));
+    const aggregated = this.correlator.aggregate(event);
+    if (!this.correlator.allow(aggregated.event)) {
+      this.log.debug('event dropped: its source reported too many about the object', { reason: event.reason, object: (event.involvedObject as { name?: string } | undefined)?.name });
+      return;
+    }
+    this.pending.push(aggregated);
     this.pump();
   }
 

@@ -91,5 +91,26 @@ test('10 similar events differing in message within 10 minutes: from then on one
 test('the caches are bounded (4096 entries, least recently used go)', () => {
   const c = new EventCorrelator(() => 0);
   for (let i = 0; i < 5000; i++) send(c, event('x', { involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: `p${i}`, uid: `u${i}` } }));
-  assert.deepEqual(c.sizes, { similar: 4096, seen: 4096 });
+  assert.deepEqual(c.sizes, { similar: 4096, seen: 4096, buckets: 0 });
+  for (let i = 0; i < 5000; i++) c.allow(event('x', { involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: `p${i}`, uid: `u${i}` } }));
+  assert.equal(c.sizes.buckets, 4096);
+});
+
+test('a source may report a burst of 25 events about one object, then one per 5 minutes; other objects and sources are not held back', () => {
+  let now = 0;
+  const c = new EventCorrelator(() => now);
+  const allowed = (ev: KubeObject) => c.allow(c.aggregate(ev).event);
+  for (let i = 1; i <= 25; i++) assert.equal(allowed(event(`attempt ${i}`)), true, `event ${i} of the burst`);
+  assert.equal(allowed(event('attempt 26')), false, 'beyond the burst');
+  assert.equal(allowed(event('attempt 26', { reason: 'Other', type: 'Normal' })), false, 'the bucket is per source and object, whatever the reason');
+  assert.equal(allowed(event('x', { involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'q', uid: 'u9' } })), true, 'another object');
+  assert.equal(allowed(event('x', { source: { component: 'kubelet', host: 'n2' } })), true, 'another source');
+  now += 299_000;
+  assert.equal(allowed(event('attempt 27')), false, 'not a whole token after 299 s');
+  now += 1_000;
+  assert.equal(allowed(event('attempt 27')), true, 'one token after 300 s');
+  assert.equal(allowed(event('attempt 28')), false);
+  now += 300_000 * 100;
+  for (let i = 0; i < 25; i++) assert.equal(allowed(event(`later ${i}`)), true, 'the bucket refills up to the burst');
+  assert.equal(allowed(event('later 25')), false, 'and no further');
 });
