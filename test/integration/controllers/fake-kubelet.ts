@@ -61,13 +61,14 @@ export class FakeKubelet {
   }
 
   /** Registers a Ready Node taking `pods` pods (its capacity and allocatable, as a kubelet's --max-pods). */
-  async register(name: string, labels: Record<string, string> = {}, pods = 110): Promise<void> {
+  /** Registers (or updates) node `name`, allocatable `pods` and any other `resources` (cpu, memory…). */
+  async register(name: string, labels: Record<string, string> = {}, pods = 110, resources: Record<string, string> = {}): Promise<void> {
     const node: KubeObject = { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...labels } } };
     const status = {
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now(), lastTransitionTime: now() }],
       addresses: [{ type: 'InternalIP', address: `172.18.0.${10 + this.nodes.indexOf(name)}` }, { type: 'Hostname', address: name }],
-      capacity: { pods: String(pods) },
-      allocatable: { pods: String(pods) },
+      capacity: { pods: String(pods), ...resources },
+      allocatable: { pods: String(pods), ...resources },
     };
     // The node IPAM controller may write the new Node (its podCIDR) between our create and this
     // status update: on a conflict, read it again and retry, as a kubelet does.

@@ -150,6 +150,34 @@ test('a pod that fits no node says why, and is scheduled when a node fits', asyn
   assert.match(events, /Scheduled/);
 });
 
+test('the scheduler keeps host ports and requested cpu within a node: upstream\'s NodePorts and Insufficient cpu', async () => {
+  // n4 has one CPU; nothing runs its pods (the fake kubelet plays n1 and n2), so they hold what they request.
+  // Host ports need a namespace that Pod Security lets have them.
+  const NS = 'host-ports';
+  await server.client.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
+  await kubelet.register('n4', { 'flatnet.dev/test': 'small' }, 110, { cpu: '1', memory: '1Gi' });
+  const pod = (name: string, hostPort: number, cpu: string): KubeObject =>
+    ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { nodeSelector: { 'flatnet.dev/test': 'small' }, containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 80, hostPort }], resources: { requests: { cpu } } }] } }) as KubeObject;
+  const unschedulable = (name: string) =>
+    eventually(`${name} refused`, async () => (await server.client.get<Pod>(R.pods, NS, name))?.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'));
+  const names = ['fit', 'same-port', 'too-much-cpu'];
+  try {
+    await server.client.create(R.pods, pod('fit', 8080, '600m'));
+    assert.equal(await eventually('fit bound', async () => (await server.client.get<Pod>(R.pods, NS, 'fit'))?.spec.nodeName), 'n4');
+    await server.client.create(R.pods, pod('same-port', 8080, '100m'));
+    await server.client.create(R.pods, pod('too-much-cpu', 8081, '600m'));
+    assert.equal((await unschedulable('same-port')).message, "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 2 node(s) didn't match Pod's node affinity/selector.");
+    assert.equal((await unschedulable('too-much-cpu')).message, "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector.");
+    // The pod holding both leaves: both are placed.
+    await server.client.delete(R.pods, NS, 'fit', { gracePeriodSeconds: 0 });
+    for (const name of ['same-port', 'too-much-cpu']) assert.equal(await eventually(`${name} bound`, async () => (await server.client.get<Pod>(R.pods, NS, name))?.spec.nodeName), 'n4');
+  } finally {
+    for (const name of names) await server.client.delete(R.pods, NS, name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+    await server.client.delete(R.nodes, undefined, 'n4').catch(() => undefined);
+    await server.client.delete(R.namespaces, undefined, NS).catch(() => undefined);
+  }
+});
+
 test('a node takes no more pods than its allocatable pods: "Too many pods" until one leaves', async () => {
   // n3 takes 2 pods; nothing runs them (the fake kubelet plays n1 and n2), so they hold their slots.
   await kubelet.register('n3', { 'flatnet.dev/test': 'full' }, 2);
