@@ -7,6 +7,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { ClusterConnection } from './kubeconfig.js';
 import { type ResourceInfo, resourcePath } from '../api/resources.js';
@@ -123,9 +124,16 @@ export class KubeClient {
 
   private newAgent(): https.Agent | http.Agent {
     const c = this.connection;
-    return this.url.protocol === 'https:'
-      ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: !c.insecureSkipTLSVerify })
-      : new http.Agent({ keepAlive: true, maxSockets: 64 });
+    if (this.url.protocol !== 'https:') return new http.Agent({ keepAlive: true, maxSockets: 64 });
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: c.ca, cert: c.cert, key: c.key, rejectUnauthorized: !c.insecureSkipTLSVerify });
+    // Counted by the HTTP/2 pool, which offers h2 again once every HTTP/1.1 connection to the server has closed.
+    const connect = agent.createConnection.bind(agent);
+    agent.createConnection = (options, callback) => {
+      const socket = connect(options, callback);
+      if (socket instanceof Socket) this.pool?.http1Connection(socket);
+      return socket;
+    };
+    return agent;
   }
 
   /**

@@ -1,14 +1,17 @@
 // The client over HTTP/2 against the real API server: every request and watch of the process (two
 // clients with the same credentials included) shares one TLS connection; a server restart drops
 // the dead session and the watches come back on a new one; a 401 (whose connection the server
-// ends with GOAWAY) leaves the next request working; a server with --http2=false is spoken to over
-// HTTP/1.1, one connection per watch.
+// ends with GOAWAY) leaves the next request working; a server that goes silent without closing the
+// connection (a network cut) is found by the client's PING and the watches resume on a new
+// connection; a server with --http2=false is spoken to over HTTP/1.1, one connection per watch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { startTestServer } from '../../support/server.js';
 import { ApiError, KubeClient } from '../../../src/client/client.js';
 import { loadKubeconfig } from '../../../src/client/kubeconfig.js';
+import { healthCheck } from '../../../src/client/h2-sessions.js';
 import { Informer } from '../../../src/client/informer.js';
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
@@ -84,6 +87,70 @@ test('HTTP/2: one connection per process and credentials; restart, 401 and GOAWA
   await server.client.create(R.configmaps, configMap('after-restart'));
   await waitFor(() => informers[0].list().some((o) => o.metadata.name === 'after-restart'), 'the informer to see a ConfigMap made after the restart');
   await waitFor(() => connectionsTo(server.url) === 1, 'one connection after the restart');
+});
+
+/**
+ * A TCP relay to `port` whose open connections can be cut silently: cut() stops carrying bytes on
+ * them both ways without closing either side (no FIN, no RST, as a pulled cable), while new
+ * connections are relayed as before.
+ */
+async function silenceableRelay(port: number): Promise<{ url: string; accepted: () => number; cut: () => void; close: () => void }> {
+  const pairs: [net.Socket, net.Socket][] = [];
+  const cutOff: net.Socket[] = [];
+  let accepted = 0;
+  const relay = net.createServer((downstream) => {
+    accepted++;
+    const upstream = net.connect(port, '127.0.0.1');
+    downstream.pipe(upstream).pipe(downstream);
+    for (const s of [downstream, upstream]) s.on('error', () => {});
+    pairs.push([downstream, upstream]);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `https://127.0.0.1:${(relay.address() as net.AddressInfo).port}`,
+    accepted: () => accepted,
+    cut() {
+      for (const [down, up] of pairs.splice(0)) {
+        down.unpipe(up);
+        up.unpipe(down);
+        down.pause();
+        up.pause();
+        cutOff.push(down, up);
+      }
+    },
+    close() {
+      for (const s of [...cutOff, ...pairs.flat()]) s.destroy();
+      relay.close();
+    },
+  };
+}
+
+test('a server gone silent: the client PINGs it, closes the connection and the watch resumes on a new one', async (t) => {
+  // Short health-check timings so the test need not wait client-go's 45 s; the behaviour is the same.
+  const saved = { ...healthCheck };
+  Object.assign(healthCheck, { readIdleTimeoutMs: 1000, pingTimeoutMs: 1000 });
+  t.after(() => Object.assign(healthCheck, saved));
+  const server = await startTestServer({ store: 'memory', controllers: false });
+  t.after(() => server.stop());
+  const relay = await silenceableRelay(Number(new URL(server.url).port));
+  t.after(() => relay.close());
+  const client = new KubeClient({ ...loadKubeconfig(server.kubeconfig), server: relay.url });
+  const informer = new Informer<KubeObject>(client, R.configmaps, { namespace: 'default' });
+  t.after(() => {
+    informer.stop();
+    client.close();
+  });
+  await informer.start();
+  await server.client.create(R.configmaps, configMap('cut-before'));
+  await waitFor(() => informer.get('default', 'cut-before') !== undefined, 'the informer to see a ConfigMap made before the cut');
+  assert.equal(relay.accepted(), 1, 'the list and the watch share one connection');
+
+  relay.cut();
+  await server.client.create(R.configmaps, configMap('cut-after'));
+  await waitFor(() => informer.get('default', 'cut-after') !== undefined, 'the informer to see a ConfigMap made after the cut (its watch resumed on a new connection)');
+  assert.equal(relay.accepted(), 2, 'the client opened one new connection');
+  const list = await client.list(R.configmaps, { namespace: 'default', labelSelector: 'set=cut' });
+  assert.deepEqual(list.items.map((o) => o.metadata.name).sort(), ['cut-after', 'cut-before'], 'requests go to the new connection');
 });
 
 test('HTTP/1.1: a server with --http2=false is spoken to over HTTP/1.1', async (t) => {
