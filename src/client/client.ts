@@ -3,7 +3,9 @@
 // components, so this talks to flatnet's server and to a real kube-apiserver alike. Over HTTPS it
 // speaks HTTP/2 when the server offers it (ALPN), every request and watch a stream on one
 // connection per server and credentials in the process (h2-sessions.ts), as client-go does;
-// otherwise, and over plain HTTP, HTTP/1.1 with kept-alive connections.
+// otherwise, and over plain HTTP, HTTP/1.1 with kept-alive connections. A request is sent again
+// as client-go sends it (retry.ts): after a 429 or 5xx answer with Retry-After, and a GET after its
+// connection failed, up to 10 times.
 import https from 'node:https';
 import http from 'node:http';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
@@ -14,6 +16,7 @@ import { type ResourceInfo, resourcePath } from '../api/resources.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
 import { isStatus } from '../api/types.js';
 import { CANCEL, type H2Pool, acquirePool, releasePool } from './h2-sessions.js';
+import { DEFAULT_RETRY, type RetryOptions, type TryOutcome, nextRetry } from './retry.js';
 
 export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
 
@@ -88,6 +91,14 @@ interface RawResponse {
   headers: http.IncomingHttpHeaders;
 }
 
+export interface KubeClientOptions {
+  /** How requests are sent again (retry.ts); client-go's defaults unless set. */
+  retry?: Partial<RetryOptions>;
+}
+
+/** The error of a request whose client was closed while it waited to be sent again. */
+const CLOSED_WHILE_WAITING = 'the client was closed while the request waited to be sent again';
+
 export class KubeClient {
   private agent: https.Agent | http.Agent;
   private readonly url: URL;
@@ -96,8 +107,16 @@ export class KubeClient {
   private pool: H2Pool | undefined;
   /** This client's open HTTP/2 streams (requests and watches), ended by close() and a certificate switch. */
   private readonly streams = new Set<ClientHttp2Stream>();
+  private readonly retry: RetryOptions;
+  /** Requests waiting to be sent again: close() ends their waits. */
+  private readonly waits = new Set<{ timer: NodeJS.Timeout; fail: (err: Error) => void }>();
+  private closed = false;
 
-  constructor(readonly connection: ClusterConnection) {
+  constructor(
+    readonly connection: ClusterConnection,
+    options: KubeClientOptions = {},
+  ) {
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.url = new URL(connection.server);
     this.agent = this.newAgent();
     this.pool = this.newPool();
@@ -153,7 +172,18 @@ export class KubeClient {
     if (oldPool) releasePool(oldPool);
   }
 
+  /** Requests waiting now to be sent again. */
+  get waitingToRetry(): number {
+    return this.waits.size;
+  }
+
   close(): void {
+    this.closed = true;
+    for (const w of this.waits) {
+      clearTimeout(w.timer);
+      w.fail(new Error(CLOSED_WHILE_WAITING));
+    }
+    this.waits.clear();
     this.agent.destroy();
     this.endStreams();
     if (this.pool) releasePool(this.pool);
@@ -190,29 +220,70 @@ export class KubeClient {
     return h;
   }
 
+  /**
+   * Sends a request, and again as client-go would (retry.ts): after an answer 429 or 5xx with
+   * Retry-After, and for a GET after a connection error, up to retry.maxRetries times.
+   */
   private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     if (payload) {
       headers['content-type'] ??= 'application/json';
       headers['content-length'] = String(payload.length);
     }
+    for (let retries = 0; ; retries++) {
+      let outcome: TryOutcome;
+      let res: RawResponse | undefined;
+      try {
+        res = await this.sendOnce(method, path, payload, headers);
+        outcome = { status: res.status, retryAfter: res.headers['retry-after'] };
+      } catch (err) {
+        outcome = { error: err };
+      }
+      const next = this.closed ? undefined : nextRetry(method, outcome, retries, this.retry.maxRetries);
+      if (!next) {
+        if (res) return res;
+        throw transportError(method, path, (outcome as { error: unknown }).error, retries);
+      }
+      try {
+        await this.waitToRetry(next.waitSeconds * this.retry.secondMs);
+      } catch (err) {
+        throw transportError(method, path, err, retries);
+      }
+    }
+  }
+
+  private waitToRetry(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const wait = {
+        timer: setTimeout(() => {
+          this.waits.delete(wait);
+          resolve();
+        }, ms),
+        fail: reject,
+      };
+      this.waits.add(wait);
+    });
+  }
+
+  /** One try: over HTTP/2 when the pool speaks it, else HTTP/1.1. Rejects with the connection's error, as it is. */
+  private async sendOnce(method: string, path: string, payload: Buffer | undefined, headers: Record<string, string>): Promise<RawResponse> {
     const pool = this.pool;
     if (pool) {
-      try {
-        const answer = await pool.request(this.h2Headers(method, path, headers), payload, this.track);
-        if (answer !== 'http/1.1') {
-          const chunks: Buffer[] = [];
+      const answer = await pool.request(this.h2Headers(method, path, headers), payload, this.track);
+      if (answer !== 'http/1.1') {
+        const chunks: Buffer[] = [];
+        try {
           for await (const c of answer.stream) chunks.push(c as Buffer);
-          return { status: answer.status, body: Buffer.concat(chunks), headers: answer.headers as http.IncomingHttpHeaders };
+        } catch (err) {
+          throw answeredError(err);
         }
-      } catch (err) {
-        throw transportError(method, path, err);
+        return { status: answer.status, body: Buffer.concat(chunks), headers: answer.headers as http.IncomingHttpHeaders };
       }
     }
     return this.send1(method, path, payload, headers);
   }
 
-  private send1(method: string, path: string, payload: Buffer | undefined, headers: Record<string, string>, retried = false): Promise<RawResponse> {
+  private send1(method: string, path: string, payload: Buffer | undefined, headers: Record<string, string>, again = false): Promise<RawResponse> {
     const lib = this.url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       let answered = false;
@@ -221,11 +292,14 @@ export class KubeClient {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
-        res.on('error', reject);
+        res.on('error', (err) => reject(answeredError(err)));
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
-        // A kept-alive connection the server closed while idle fails the first write on it: send once more on a new one.
-        if (!retried && !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) resolve(this.send1(method, path, payload, headers, true));
+        if (answered) return reject(answeredError(err));
+        // A kept-alive connection the server closed while idle fails the first request on it: a
+        // GET goes once more at once on a new connection, as Go's transport does below client-go
+        // (a write may have reached the server: it fails).
+        if (!again && method === 'GET' && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) resolve(this.send1(method, path, payload, headers, true));
         else reject(err);
       });
       req.end(payload);
@@ -440,11 +514,18 @@ function readWatchLines<T extends KubeObject>(input: NodeJS.ReadableStream, onEv
   });
 }
 
-/** A connection-level failure of an HTTP/2 request, naming the request; its code is kept. */
-function transportError(method: string, path: string, err: unknown): Error {
+/** A connection-level failure of a request, naming the request (and its retries); its code is kept. */
+function transportError(method: string, path: string, err: unknown, retries = 0): Error {
   const e = err as NodeJS.ErrnoException;
   if (e instanceof ApiError) return e;
-  return Object.assign(new Error(`${method} ${path}: ${e?.message ?? String(err)}`, { cause: err }), { code: e?.code });
+  const tries = retries > 0 ? ` (after ${retries} ${retries === 1 ? 'retry' : 'retries'})` : '';
+  return Object.assign(new Error(`${method} ${path}: ${e?.message ?? String(err)}${tries}`, { cause: err }), { code: e?.code });
+}
+
+/** A failure while an answer's body was read: final (client-go retries only before the answer). */
+function answeredError(err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  return Object.assign(new Error(`the connection failed while the answer was read: ${e?.message ?? String(err)}`, { cause: err }), { code: e?.code, answered: true });
 }
 
 function listQuery(opts: ListOptions): Record<string, string> {

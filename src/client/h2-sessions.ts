@@ -157,7 +157,11 @@ export class H2Pool {
         answered = true;
         const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM || stream.rstCode === NGHTTP2_ENHANCE_YOUR_CALM || s.unprocessed.has(stream);
         if (stream.rstCode === NGHTTP2_ENHANCE_YOUR_CALM) this.retire(s);
-        reject(Object.assign(err ?? new Error(`the server closed the stream before answering (HTTP/2 code ${stream.rstCode ?? 'none'})`), { unprocessed: refused }));
+        // The session died (or the server closed it after a GOAWAY) under a stream it kept: client-go's connection lost.
+        const connectionLost = !refused && !this.closed && (s.session.destroyed || s.session.closed);
+        // A session's error reaches each of its streams as one object: each request gets its own.
+        const failure = err ? Object.assign(new Error(err.message, { cause: err }), { code: (err as NodeJS.ErrnoException).code }) : new Error(`the server closed the stream before answering (HTTP/2 code ${stream.rstCode ?? 'none'})`);
+        reject(Object.assign(failure, { unprocessed: refused, connectionLost }));
       };
       stream.once('response', (h) => {
         if (answered) return;
@@ -195,7 +199,7 @@ export class H2Pool {
         ALPNProtocols: ['h2', 'http/1.1'],
       });
       this.handshaking = sock;
-      const closed = () => reject(new Error(this.closed ? CLOSED : `the connection to ${this.url.origin} closed during its TLS handshake`));
+      const closed = () => reject(this.closed ? new Error(CLOSED) : Object.assign(new Error(`the connection to ${this.url.origin} closed during its TLS handshake`), { connectionLost: true }));
       sock.once('secureConnect', () => {
         sock.off('error', reject);
         sock.off('close', closed);
