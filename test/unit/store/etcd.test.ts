@@ -184,6 +184,36 @@ test('two stores on one etcd: writes through one reach the other\'s watches; con
   }
 });
 
+test('a synchronous write among asynchronous ones in flight and another store\'s writes: each event reaches the cache once, in revision order, and each answer is what the cache holds', async () => {
+  const prefix = nextPrefix();
+  const one = await openEtcdStore({ endpoints: [member.url], prefix });
+  const two = await openEtcdStore({ endpoints: [member.url], prefix });
+  try {
+    const seen: StoreEvent[] = [];
+    const stop = one.watch(PODS, one.revision, (ev) => seen.push(ev));
+    // No turn of the event loop between the other store's writes and this one's synchronous
+    // write: only the write's catch-up can bring them into this store's cache before it answers.
+    const theirs = Array.from({ length: 5 }, (_, i) => two.create(PODS, pod(`theirs-${i}`)));
+    const inFlight = Array.from({ length: 10 }, (_, i) => one.createAsync(PODS, pod(`async-${i}`)));
+    const sync = one.create(PODS, pod('sync'));
+    for (const t of theirs) assert.equal(one.get(PODS, 'default', t.name)?.rev, t.rev, 'the other store\'s writes before the synchronous one are in the cache when it answers');
+    assert.equal(one.get(PODS, 'default', 'sync')?.rev, sync.rev);
+    const answers = await Promise.all(inFlight);
+    for (const a of answers) assert.equal(one.get(PODS, 'default', a.name)?.rev, a.rev);
+    const updated = await one.updateAsync(PODS, pod('async-0', { v: '2' }), answers[0].rev);
+    assert.deepEqual(one.get(PODS, 'default', 'async-0')?.obj.metadata.labels, { v: '2' });
+    await until('every event on the watch', () => seen.length === 17);
+    const revs = seen.map((e) => e.rev);
+    assert.deepEqual(revs, [...revs].sort((a, b) => a - b), 'events in revision order');
+    assert.equal(new Set(revs).size, revs.length, 'no event twice');
+    assert.deepEqual(new Set(revs), new Set([...theirs, ...answers, sync, updated].map((e) => e.rev)));
+    stop();
+  } finally {
+    one.close();
+    two.close();
+  }
+});
+
 test('after etcd compacts, resuming from a compacted revision is Expired; newer revisions still resume', async () => {
   const prefix = nextPrefix();
   const opts = { endpoints: [member.url], prefix };
