@@ -12,6 +12,7 @@ import { parseLimit, sendJsonError } from '../flows/serve.js';
 import type { FlowEvent } from '../flows/types.js';
 import { kubeletEndpoint, type KubeletDialer } from './proxy.js';
 import type { Registry } from './registry.js';
+import { drained, PacedWriter } from './paced-write.js';
 
 interface NodeStream {
   node: string;
@@ -85,7 +86,17 @@ export async function serveClusterFlows(req: IncomingMessage, res: ServerRespons
       }
     }),
   );
-  res.on('close', () => streams.forEach((s) => s.close()));
+  let gone = false;
+  res.on('close', () => {
+    gone = true;
+    streams.forEach((s) => s.close());
+  });
+  // One wait for 'drain' that every node's stream shares.
+  let draining: Promise<void> | undefined;
+  const roomToWrite = () =>
+    (draining ??= drained(res).then(() => {
+      draining = undefined;
+    }));
   if (!follow) {
     const flows: FlowEvent[] = [];
     await Promise.all(
@@ -100,13 +111,15 @@ export async function serveClusterFlows(req: IncomingMessage, res: ServerRespons
     );
     flows.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.node < b.node ? -1 : a.seq - b.seq));
     const shown = limit === undefined ? flows : flows.slice(-limit);
-    for (let i = 0; i < shown.length; i += 1000) res.write(shown.slice(i, i + 1000).map((f) => JSON.stringify({ flow: f })).join('\n') + '\n');
-    res.end();
+    const out = new PacedWriter(res);
+    for (let i = 0; i < shown.length; i += 1000) out.write(Buffer.from(shown.slice(i, i + 1000).map((f) => JSON.stringify({ flow: f })).join('\n') + '\n'));
+    out.end();
     return;
   }
   await Promise.all(
     streams.map(async (s) => {
-      for await (const text of s.lines) if (text !== '') res.write(text + '\n');
+      // A client that reads slowly holds the nodes' streams back rather than filling the session's queue.
+      for await (const text of s.lines) if (text !== '' && !res.write(text + '\n') && !gone) await roomToWrite();
       line(res, { node_status: { node: s.node, error: 'the node ended its stream' } });
     }),
   );

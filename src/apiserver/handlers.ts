@@ -13,6 +13,7 @@ import { encodeResponse, type IncludeObject, toTable } from './present/index.js'
 import { type DeleteOptions, type FieldValidation, type Registry, type WriteContext, storeKey } from './registry.js';
 import { SelectorError, selectorPredicate } from './selectors.js';
 import { WatchStream } from './watch.js';
+import { endPaced } from './paced-write.js';
 import { clone } from './objects.js';
 import { queryBool, queryInt } from './query.js';
 import { writeAdmissionFor } from './rbac/access.js';
@@ -62,7 +63,7 @@ export function verbOf(method: string, route: { name?: string; subresource?: str
 export function send(res: ServerResponse, code: number, json: string, headers: Record<string, string | string[]> = {}): void {
   const { contentType, body } = headers['content-type'] ? { contentType: headers['content-type'], body: Buffer.from(json) } : encodeResponse(res.req?.headers.accept, json);
   res.writeHead(code, { 'content-type': contentType, 'content-length': String(body.length), ...headers });
-  res.end(body);
+  endPaced(res, body);
 }
 
 export function sendStatus(res: ServerResponse, err: ApiStatusError): void {

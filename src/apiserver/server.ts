@@ -22,6 +22,7 @@ import { ensureProxyTokenKey } from '../gateway/proxy-identity.js';
 import { ServiceAllocator } from './service-allocation.js';
 import { ApiStatusError, errors } from './errors.js';
 import { type HandlerEnv, handleResource, send, sendStatus, verbOf } from './handlers.js';
+import { endPaced } from './paced-write.js';
 import { ApiServerMetrics } from './metrics.js';
 import { aggregatedDiscovery, legacyDiscovery, openapiV2, openapiV3 } from './present/index.js';
 import { serveClusterFlows } from './flows.js';
@@ -369,7 +370,7 @@ export class ApiServer {
       case 'metrics':
         void this.metrics.text().then((text) => {
           res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
-          res.end(text);
+          endPaced(res, Buffer.from(text));
         });
         return;
       case 'discovery': {
@@ -389,7 +390,7 @@ export class ApiServer {
         if (route.path === '/openapi/v2') {
           const v2 = openapiV2(req.headers.accept, (path) => withCustomResources(path, (p) => openapiV3(p) as Record<string, unknown> | undefined, this.crds.resources()));
           res.writeHead(200, { 'content-type': v2.contentType, 'content-length': String(v2.body.length), vary: 'Accept' });
-          return void res.end(v2.body);
+          return endPaced(res, v2.body);
         }
         if (!route.path.startsWith('/openapi/v3')) throw errors.pathNotFound();
         const body = this.memo(`openapi:${route.path}`, () => {

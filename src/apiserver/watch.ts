@@ -13,8 +13,9 @@ import { watchTimeoutMs } from './query.js';
 import type { Predicate } from './selectors.js';
 import { storeKey } from './registry.js';
 import { toTable, type IncludeObject } from './present/index.js';
+import { PacedWriter } from './paced-write.js';
 
-/** A slow watcher holding more than this in its socket buffer is cut off (it re-watches). */
+/** A slow watcher with more than this written and not yet sent to it is cut off (it re-watches). */
 const MAX_BUFFERED = 32 * 1024 * 1024;
 /** How long a watch from a future resourceVersion waits for the store to get there (upstream: 3 s). */
 const FRESHNESS_WAIT_MS = 3000;
@@ -44,8 +45,8 @@ function line(type: string, objectJson: string): string {
 
 type Chunk = string | Buffer;
 
-function joined(chunks: Chunk[]): Chunk {
-  if (chunks.length === 1) return chunks[0];
+function joined(chunks: Chunk[]): Buffer {
+  if (chunks.length === 1) return typeof chunks[0] === 'string' ? Buffer.from(chunks[0]) : chunks[0];
   return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
 }
 
@@ -87,6 +88,8 @@ export class WatchStream {
   private readonly memoKeys: Record<'cur' | 'prev', Map<EventType, string>> = { cur: new Map(), prev: new Map() };
   /** How this watcher renders an object: json, a Table, or another resource's view. */
   private readonly form: string;
+  /** The answer, written a chunk at a time as the client takes it (the initial events of a large list included). */
+  private readonly out: PacedWriter;
 
   constructor(
     private readonly store: Store,
@@ -95,6 +98,7 @@ export class WatchStream {
     private readonly onClose: () => void,
   ) {
     this.form = `${req.table ?? 'json'}${req.view ? `|${apiVersionOf(req.r)}` : ''}`;
+    this.out = new PacedWriter(res);
   }
 
   /** Writes headers, the initial events and history, then follows live changes. */
@@ -255,11 +259,11 @@ export class WatchStream {
     this.busy = this.pending.length > 1;
     const data = joined(this.pending);
     this.pending = [];
-    if (this.res.writableLength > MAX_BUFFERED) {
+    if (this.out.buffered > MAX_BUFFERED) {
       this.res.destroy();
       return;
     }
-    this.res.write(data);
+    this.out.write(data);
   }
 
   private fail(code: number, reason: string, message: string): void {
@@ -268,14 +272,14 @@ export class WatchStream {
 
   private failWith(status: object): void {
     this.flush();
-    this.res.write(line('ERROR', JSON.stringify(status)));
+    this.out.write(Buffer.from(line('ERROR', JSON.stringify(status))));
     this.end();
   }
 
   private end(): void {
     if (!this.closed) {
       this.flush();
-      this.res.end();
+      this.out.end();
     }
     this.close();
   }

@@ -409,6 +409,130 @@ test('a request with more header fields than the limit (128) has its stream refu
   }
 });
 
+/** Opens `path` on `session` and resolves once its first DATA has come, leaving the rest unread. */
+function heldAnswer(session: http2.ClientHttp2Session, path: string): Promise<http2.ClientHttp2Stream> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':path': path, authorization: `Bearer ${admin.token}` });
+    stream.once('response', (h) => (h[':status'] === 200 ? undefined : reject(new Error(`${path}: status ${h[':status']}`))));
+    stream.once('data', (first: Buffer) => {
+      stream.pause();
+      stream.unshift(first);
+      resolve(stream);
+    });
+    stream.once('error', reject);
+  });
+}
+
+function readAll(stream: http2.ClientHttp2Stream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (c: Buffer) => parts.push(c));
+    stream.once('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    stream.once('error', reject);
+    stream.resume();
+  });
+}
+
+test(`a large answer (a 40 MB LIST, a watch starting with 40 MB of objects) its client reads slowly leaves the connection usable: the next request is answered, not refused (ENHANCE_YOUR_CALM), even with ${MAX_STREAMS_PER_CONNECTION - 1} answers unread; HTTP/1.1 gets the whole answer; a client that leaves mid-answer frees it`, { timeout: 300_000 }, async () => {
+  // Node's HTTP/2 server refuses new streams of a session that holds more than maxSessionMemory
+  // (32 MiB) queued, answer bytes waiting for the client's window included; client-go does not
+  // retry a stream refused so, and kube-apiserver has no such limit.
+  const ns = 'big-answers';
+  const count = 40;
+  const value = 'x'.repeat(1_000_000);
+  await s.client.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (let i = 0; i < count; i++) await s.client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `big-${i}`, namespace: ns }, data: { v: value } });
+  const listPath = `/api/v1/namespaces/${ns}/configmaps`;
+  const auth = { authorization: `Bearer ${admin.token}` };
+  try {
+    for (const path of [listPath, `${listPath}?watch=true&resourceVersion=0`]) {
+      const session = await connect();
+      // As client-go's: a 1 GiB connection window, so only the big answer's stream waits for its reader.
+      session.setLocalWindowSize(1 << 30);
+      try {
+        const big = await heldAnswer(session, path);
+        const small = await http2Request(session, { ':path': `${listPath}/big-0`, ...auth });
+        assert.equal(small.status, 200, `${path}: the request made while the answer waits`);
+        assert.equal((JSON.parse(small.body) as { data: { v: string } }).data.v.length, value.length);
+        if (path === listPath) {
+          const list = JSON.parse(await readAll(big)) as { items: { data: { v: string } }[] };
+          assert.equal(list.items.length, count);
+          for (const item of list.items) assert.equal(item.data.v.length, value.length);
+        } else {
+          const parts: Buffer[] = [];
+          let lines = 0;
+          await new Promise<void>((resolve) => {
+            big.on('data', (c: Buffer) => {
+              parts.push(c);
+              for (let at = c.indexOf(10); at >= 0; at = c.indexOf(10, at + 1)) lines++;
+              if (lines === count) resolve();
+            });
+            big.resume();
+          });
+          const events = Buffer.concat(parts).toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string });
+          assert.deepEqual(events.map((e) => e.type), Array<string>(count).fill('ADDED'));
+          big.close(http2.constants.NGHTTP2_CANCEL);
+        }
+      } finally {
+        session.close();
+      }
+    }
+
+    // Over HTTP/1.1 the same answer, whole, as its content-length says.
+    const h1 = await new Promise<{ length: number; body: Buffer }>((resolve, reject) => {
+      https
+        .get(`${s.url}${listPath}`, { ca: admin.ca, headers: auth }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve({ length: Number(res.headers['content-length']), body: Buffer.concat(parts) }));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    assert.equal(h1.body.length, h1.length);
+    assert.equal((JSON.parse(h1.body.toString('utf8')) as { items: unknown[] }).items.length, count);
+
+    // A client that opens as many big answers as it may (1 MB each) and reads none of them, not even
+    // a first byte (its stream window is 0): what the session queues stays bounded, and its last
+    // stream is served.
+    const stalled = await new Promise<http2.ClientHttp2Session>((resolve, reject) => {
+      const session = http2.connect(s.url, { ca: admin.ca, settings: { initialWindowSize: 0 } });
+      session.once('connect', () => resolve(session));
+      session.once('error', reject);
+    });
+    try {
+      const held: Promise<unknown>[] = [];
+      for (let i = 0; i < MAX_STREAMS_PER_CONNECTION - 1; i++) {
+        const stream = stalled.request({ ':path': `${listPath}?limit=1`, ...auth });
+        stream.on('error', () => undefined);
+        held.push(new Promise((resolve) => stream.once('response', resolve)));
+      }
+      await Promise.all(held);
+      // Its answer's headers: its body waits for a window like the others'.
+      const last = stalled.request({ ':path': '/version', ...auth });
+      const status = await new Promise((resolve, reject) => last.once('response', (h) => resolve(h[':status'])).once('error', reject));
+      assert.equal(status, 200);
+    } finally {
+      stalled.destroy();
+    }
+
+    // A client that cancels the answer, and one that drops its connection, mid-answer: the session
+    // goes on, and so does the server.
+    const session = await connect();
+    try {
+      const big = await heldAnswer(session, listPath);
+      big.close(http2.constants.NGHTTP2_CANCEL);
+      assert.equal((await http2Request(session, { ':path': '/version', ...auth })).status, 200);
+      await heldAnswer(session, listPath);
+    } finally {
+      session.destroy();
+    }
+    await stillServes();
+  } finally {
+    for (let i = 0; i < count; i++) await s.client.delete(R.configmaps, ns, `big-${i}`);
+  }
+});
+
 /** A header block sent as HEADERS and CONTINUATION frames of at most 16 KiB (the default SETTINGS_MAX_FRAME_SIZE). */
 function headerFrames(streamId: number, block: Buffer): Buffer {
   const out: Buffer[] = [];
