@@ -16,16 +16,10 @@ import { resolve } from 'node:path';
 import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
 import type { TestServer } from '../../test/support/server.js';
+import { argument } from './args.js';
 
-function flag(name: string, fallback?: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  const v = at >= 0 ? process.argv[at + 1] : fallback;
-  if (v === undefined) throw new Error(`--${name} is required`);
-  return v;
-}
-
-const BATCHES = Number(flag('batches', '12'));
-const BATCH = Number(flag('batch', '500'));
+const BATCHES = Number(argument('batches', '12'));
+const BATCH = Number(argument('batch', '500'));
 const CONCURRENCY = 32;
 const EACH = process.argv.includes('--each');
 
@@ -107,8 +101,8 @@ async function batch(side: Side, kind: 'pods' | 'configmaps', from: number, meas
 }
 
 async function main(): Promise<void> {
-  const a = await start('A', flag('a'));
-  const b = await start('B', flag('b'));
+  const a = await start('A', argument('a'));
+  const b = await start('B', argument('b'));
   const loads: number[] = [];
   try {
     // Batch 0 warms both servers up (JIT) and is not counted; then A and B alternate, each going first half the time.

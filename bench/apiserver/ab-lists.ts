@@ -17,15 +17,9 @@ import { KubeClient } from '../../src/client/client.js';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import type { TestServer } from '../../test/support/server.js';
 import { childPid, cpuSeconds, inParallel, percentile } from './etcd-bench-kit.js';
+import { argument } from './args.js';
 
-function flag(name: string, fallback?: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  const v = at >= 0 ? process.argv[at + 1] : fallback;
-  if (v === undefined) throw new Error(`--${name} is required`);
-  return v;
-}
-
-const ROUNDS = Number(flag('rounds', '10'));
+const ROUNDS = Number(argument('rounds', '10'));
 const PODS = 10_000;
 const BIG = 40;
 const BIG_VALUE = 'x'.repeat(1_000_000);
@@ -123,8 +117,8 @@ async function measure(side: Side, m: Measure, counted: boolean): Promise<void> 
 }
 
 async function main(): Promise<void> {
-  const a = await start('A', flag('a'));
-  const b = await start('B', flag('b'));
+  const a = await start('A', argument('a'));
+  const b = await start('B', argument('b'));
   const loads: number[] = [];
   try {
     // Round 0 warms both servers up (JIT) and is not counted; then A and B alternate, each going first half the time.

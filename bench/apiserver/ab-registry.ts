@@ -7,17 +7,11 @@
 //   node --import tsx bench/apiserver/ab-registry.ts --a /tmp/base --b . [--rounds 8] [--creates 2000] [--kind pods|configmaps]
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { argument } from './args.js';
 
-function flag(name: string, fallback?: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  const v = at >= 0 ? process.argv[at + 1] : fallback;
-  if (v === undefined) throw new Error(`--${name} is required`);
-  return v;
-}
-
-const ROUNDS = Number(flag('rounds', '8'));
-const CREATES = Number(flag('creates', '2000'));
-const KIND = flag('kind', 'pods');
+const ROUNDS = Number(argument('rounds', '8'));
+const CREATES = Number(argument('creates', '2000'));
+const KIND = argument('kind', 'pods');
 if (KIND !== 'pods' && KIND !== 'configmaps') throw new Error('--kind is pods or configmaps');
 
 interface Side {
@@ -62,8 +56,8 @@ function round(side: Side, measured: boolean): void {
 }
 
 async function main(): Promise<void> {
-  const a = await load('A', flag('a'));
-  const b = await load('B', flag('b'));
+  const a = await load('A', argument('a'));
+  const b = await load('B', argument('b'));
   const loads: number[] = [];
   // Round 0 warms both up (JIT) and is not counted; then A and B alternate, each going first half the time.
   for (let n = 0; n <= ROUNDS; n++) {

@@ -15,6 +15,7 @@ import { healthCheck } from '../../../src/client/h2-sessions.js';
 import { Informer } from '../../../src/client/informer.js';
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
+import { eventually } from '../../support/lab.js';
 
 /** This process's established TCP connections to `url`'s port, from `ss`. */
 function connectionsTo(url: string): number {
@@ -23,17 +24,8 @@ function connectionsTo(url: string): number {
   return out.split('\n').filter((l) => l.includes(`pid=${process.pid},`)).length;
 }
 
-function waitFor(check: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > 20_000) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
+/** Polls `check` every 10 ms until it holds (20 s at most). */
+const waitFor = (check: () => boolean, what: string): Promise<boolean> => eventually(what, check, 20_000, 10);
 
 const configMap = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels: { set: name.split('-')[0] } }, data: { k: name } });
 

@@ -6,18 +6,10 @@ import { startTestServer } from '../../support/server.js';
 import { Informer } from '../../../src/client/informer.js';
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject } from '../../../src/api/types.js';
+import { eventually } from '../../support/lab.js';
 
-function waitFor(check: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > 10_000) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
+/** Polls `check` every 10 ms until it holds (20 s at most). */
+const waitFor = (check: () => boolean, what: string): Promise<boolean> => eventually(what, check, 20_000, 10);
 
 test('informer sees every change and stops cleanly', async (t) => {
   const server = await startTestServer({ store: 'memory', controllers: false });

@@ -15,6 +15,7 @@ import type { ClusterConnection } from '../../../src/client/kubeconfig.js';
 import { R } from '../../../src/api/resources.js';
 import type { KubeObject, WatchEvent } from '../../../src/api/types.js';
 import { selfSignedCertificate } from '../../support/certificates.js';
+import { eventually } from '../../support/lab.js';
 
 const { certPem, keyPem } = selfSignedCertificate(['127.0.0.1']);
 const emptyList = JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] });
@@ -23,17 +24,8 @@ function connectionTo(port: number, token = 'token'): ClusterConnection {
   return { server: `https://127.0.0.1:${port}`, ca: Buffer.from(certPem), token };
 }
 
-function waitFor(check: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > 20_000) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
+/** Polls `check` every 10 ms until it holds (20 s at most). */
+const waitFor = (check: () => boolean, what: string): Promise<boolean> => eventually(what, check, 20_000, 10);
 
 /** Listens on `port` (0: any) and answers the port; `sockets` counts the server's open TCP connections. */
 async function listen(server: http2.Http2SecureServer | https.Server, port = 0): Promise<{ port: number; sockets: Set<Socket> }> {
