@@ -7,6 +7,7 @@
 // (bytes), each quantity rounded up as upstream's MilliValue/Value do. Pure and exact (decimal
 // arithmetic, no floating point); shared by the scheduler and the agent's admission so the two
 // never disagree.
+import { parseQuantity } from '../api/crd/cel/quantity.js';
 
 /** A resource list as the API carries it: name -> quantity ("500m", "1Gi", 2). */
 export type ResourceList = Record<string, string | number | undefined>;
@@ -25,41 +26,21 @@ export interface PodRequestFields {
   spec: { containers?: RequestsOf[]; initContainers?: RequestsOf[]; overhead?: ResourceList };
 }
 
-const QUANTITY = /^([+-]?)([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*[-+]?[0-9]*)$/;
-const DECIMAL_SUFFIX: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
-const BINARY_SUFFIX: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
-
 /**
  * A quantity as a whole number of 10^-`scale` units, rounded up (scale 3: millicores, as
- * upstream's MilliValue; scale 0: Value). Undefined when it is not a quantity.
+ * upstream's MilliValue; scale 0: Value), from the exact parse CEL's quantity() uses. Undefined
+ * when it is not a quantity.
  */
 export function scaledQuantity(q: string | number | undefined, scale: number): number | undefined {
   if (q === undefined) return undefined;
-  const m = QUANTITY.exec(String(q).trim());
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
-  const [, sign, whole, frac = '', suffix] = m;
-  let exp10 = scale - frac.length;
-  let pow2 = 0n;
-  if (suffix in DECIMAL_SUFFIX) exp10 += DECIMAL_SUFFIX[suffix];
-  else if (suffix in BINARY_SUFFIX) pow2 = BigInt(BINARY_SUFFIX[suffix]);
-  else {
-    const e = /^[eE]([-+]?[0-9]+)$/.exec(suffix);
-    if (!e) return undefined;
-    exp10 += Number(e[1]);
-  }
-  if (exp10 >= 0 && whole.length + frac.length <= 15) {
-    // The common case ("2", "500m" as millicores, "128Mi"): exact in floating point while a safe integer.
-    const v = Number(`${whole}${frac}` || '0') * 2 ** Number(pow2) * 10 ** exp10;
-    if (Number.isSafeInteger(v)) return sign === '-' ? -v : v;
-  }
-  let n = BigInt(`${whole}${frac}` || '0') << pow2;
-  if (exp10 >= 0) n *= 10n ** BigInt(exp10);
-  else {
-    const d = 10n ** BigInt(-exp10);
-    // Rounded up (toward +infinity) as upstream rounds a scaled value.
-    n = sign === '-' ? n / d : (n + d - 1n) / d;
-  }
-  return Number(sign === '-' ? -n : n);
+  const parsed = parseQuantity(String(q).trim());
+  if ('error' in parsed) return undefined;
+  const shift = scale - parsed.scale;
+  if (shift >= 0) return Number(parsed.digits * 10n ** BigInt(shift));
+  const unit = 10n ** BigInt(-shift);
+  // Division truncates toward zero; a positive remainder rounds up (toward +infinity, as upstream).
+  const whole = parsed.digits / unit;
+  return Number(parsed.digits % unit > 0n ? whole + 1n : whole);
 }
 
 /** Resources counted toward a node's fit besides cpu, memory and ephemeral-storage (upstream's scalar resources). */
