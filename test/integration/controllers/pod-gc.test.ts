@@ -1,7 +1,8 @@
 // The pod garbage collector's orphan pass against a real server (quarantine shortened to 2 s, a
 // pass every 200 ms): pods bound to a Node that stays deleted are marked Failed with
 // DisruptionTarget (DeletionByPodGC) and deleted; pods of a Node deleted and registered again
-// within the quarantine stay, and so does a pod bound to no node.
+// within the quarantine stay, and so does a pod bound to no node. The events recorder's
+// aggregation and spam filter against the same server.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { R } from '../../../src/api/resources.js';
@@ -57,4 +58,16 @@ test('pods of a Node that stays deleted are marked Failed (DisruptionTarget, Del
     gc.stop();
     informers.stop();
   }
+});
+
+test('a recorder on the real server: repeats of one event count on one Event, and a source reports at most a burst of 25 about one object', async () => {
+  const recorder = new EventRecorder(s.client, 'spam-test', log);
+  const noisy = await s.client.create(R.pods, pod('noisy'));
+  const quiet = await s.client.create(R.pods, pod('quiet'));
+  for (let i = 0; i < 30; i++) recorder.record(noisy, 'Warning', 'BackOff', 'Back-off restarting failed container');
+  recorder.record(quiet, 'Normal', 'Pulled', 'Container image "nginx" already present on machine');
+  await recorder.idle();
+  const counts = await s.kubectlOk(['get', 'events', '--field-selector', 'source=spam-test', '-o', 'jsonpath={range .items[*]}{.involvedObject.name}={.count}{"\\n"}{end}']);
+  assert.deepEqual(counts.trim().split('\n').sort(), ['noisy=25', 'quiet=1']);
+  for (const name of ['noisy', 'quiet']) await s.client.delete(R.pods, 'default', name);
 });
