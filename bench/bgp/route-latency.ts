@@ -21,7 +21,8 @@ import { createInterface } from 'node:readline';
 import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { startLab, type Lab } from '../../test/support/lab.js';
-import { addNetns, deleteNetns, eventually, linkNetns, startBird, startFrr, type Bird, type Frr } from '../../test/support/routing-daemons.js';
+import { eventually } from '../../test/support/eventually.js';
+import { addNetns, deleteNetns, linkNetns, startBird, startFrr, type Bird, type Frr } from '../../test/support/routing-daemons.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -19,7 +19,8 @@ import { performance } from 'node:perf_hooks';
 import { BgpSpeaker } from '../../src/overlay/bgp/speaker.js';
 import type { BestChange } from '../../src/overlay/bgp/rib.js';
 import { connectInNetns, stopNetnsBrokers } from '../../src/linux/netns-socket.js';
-import { addNetns, deleteNetns, eventually, linkNetns, startBird, startFrr, type Bird, type Frr } from '../../test/support/routing-daemons.js';
+import { eventually } from '../../test/support/eventually.js';
+import { addNetns, deleteNetns, linkNetns, startBird, startFrr, type Bird, type Frr } from '../../test/support/routing-daemons.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -12,6 +12,9 @@ import tls from 'node:tls';
 import { ApiError, KubeClient } from '../../src/client/client.js';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { connectInNetns, listenInNetns, stopNetnsBrokers } from '../../src/linux/netns-socket.js';
+import { eventually } from './eventually.js';
+
+export { eventually };
 
 const repo = new URL('../../', import.meta.url).pathname;
 export const FLATNET = join(repo, 'bin/flatnet');
@@ -134,26 +137,6 @@ export async function startLab(opts: { nodes?: number; timeoutMs?: number; /** M
     },
     down,
   };
-}
-
-/** Polls `fn` until it answers something truthy; the last error or value explains a timeout. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const detail = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${detail}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export interface HttpAnswer {

@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from './eventually.js';
 
 export const FRR_DIR = '/usr/lib/frr';
 
@@ -35,22 +36,6 @@ export function linkNetns(a: { netns: string; dev: string; ip: string }, b: { ne
     ip('-n', end.netns, 'addr', 'add', `${end.ip}/30`, 'dev', end.dev);
     ip('-n', end.netns, 'link', 'set', end.dev, 'up');
   }
-}
-
-/** Polls `probe` until it returns something other than undefined/false. */
-export async function eventually<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, deadlineMs = 20_000, intervalMs = 200): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`${what}: not within ${deadlineMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
 
 /** A daemon started in the foreground; its stderr/stdout are kept for error messages. */

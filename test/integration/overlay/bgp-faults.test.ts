@@ -12,7 +12,7 @@ import { BgpSpeaker } from '../../../src/overlay/bgp/speaker.js';
 import { encodeKeepalive, encodeOpen, encodeUpdate } from '../../../src/overlay/bgp/messages.js';
 import { parsePrefix } from '../../../src/overlay/bgp/wire.js';
 import { prng } from '../../support/prng.js';
-import { eventually } from '../../support/routing-daemons.js';
+import { eventually } from '../../support/eventually.js';
 
 const OUR_ASN = 64512;
 const PEER_ASN = 64513;

@@ -11,7 +11,8 @@ import { labFrrConfig } from '../../../src/lab/frr-router.js';
 import { NodeSpeaker } from '../../../src/overlay/bgp/node-speaker.js';
 import { stopNetnsBrokers } from '../../../src/linux/netns-socket.js';
 import { requireRoot, requireTool } from '../../support/prerequisites.js';
-import { addNetns, deleteNetns, eventually, linkNetns, startFrr, type Frr } from '../../support/routing-daemons.js';
+import { eventually } from '../../support/eventually.js';
+import { addNetns, deleteNetns, linkNetns, startFrr, type Frr } from '../../support/routing-daemons.js';
 
 const tag = `bf${process.pid % 100000}`;
 const ROUTER = `${tag}-r`;

@@ -10,7 +10,8 @@ import { BgpSpeaker } from '../../../src/overlay/bgp/speaker.js';
 import type { BestChange } from '../../../src/overlay/bgp/rib.js';
 import { connectInNetns, stopNetnsBrokers } from '../../../src/linux/netns-socket.js';
 import { requireRoot, requireTool } from '../../support/prerequisites.js';
-import { addNetns, deleteNetns, eventually, FRR_DIR, linkNetns, startFrr, type Frr } from '../../support/routing-daemons.js';
+import { eventually } from '../../support/eventually.js';
+import { addNetns, deleteNetns, FRR_DIR, linkNetns, startFrr, type Frr } from '../../support/routing-daemons.js';
 
 const tag = `bf${process.pid % 100000}`;
 const OURS = `${tag}-a`;

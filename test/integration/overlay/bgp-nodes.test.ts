@@ -20,7 +20,8 @@ import { bgpPeerCrd } from '../../../src/overlay/bgp/crd.js';
 import { startNodeBgp, type NodeBgpHandle } from '../../../src/overlay/bgp/index.js';
 import { BGP_SESSIONS_ANNOTATION } from '../../../src/overlay/bgp/session-annotation.js';
 import { requireRoot, requireTool } from '../../support/prerequisites.js';
-import { addNetns, deleteNetns, eventually, ip, startBird, type Bird } from '../../support/routing-daemons.js';
+import { eventually } from '../../support/eventually.js';
+import { addNetns, deleteNetns, ip, startBird, type Bird } from '../../support/routing-daemons.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 
 const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
