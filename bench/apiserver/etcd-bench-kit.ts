@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { R } from '../../src/api/resources.js';
+import type { KubeObject } from '../../src/api/types.js';
 import type { TestServer } from '../../test/support/server.js';
+import type { Floor } from './etcd-floor-client.js';
 import { type Etcd, etcdWatcherSource, prefixEnd } from './etcd-peer.js';
 
 export const CONCURRENCY = 32;
@@ -191,11 +193,20 @@ export async function watchPhase(target: WatchTarget, rate: number, seconds: num
   return { achieved, delivered: all.length, expected: total * target.watches, p50: percentile(all, 50), p99: percentile(all, 99) };
 }
 
-/**
- * flatnet's watch target: WATCHERS watches of ConfigMaps in `namespace`, the send time in an
- * annotation; each watch its own TLS connection, or with `http2` (the server must offer h2) one
- * HTTP/2 session per worker thread.
- */
+/** WATCHERS watches at `path` on an API server at `url`, each its own TLS connection, or with `http2` one HTTP/2 session per worker thread. */
+function apiWatchTarget(label: string, at: { url: string; ca: string; token: string; path: string }, http2: boolean, write: WatchTarget['write']): WatchTarget {
+  return {
+    label: http2 ? `${label} (h2)` : label,
+    watches: WATCHERS,
+    watchers: () => Array.from({ length: WATCH_WORKERS }, () => new Worker(http2 ? flatnetH2WatcherSource : flatnetWatcherSource, { eval: true, workerData: { ...at, count: WATCHERS / WATCH_WORKERS } })),
+    write,
+  };
+}
+
+/** A ConfigMap carrying its send time in an annotation, as the watchers read it back. */
+const timedConfigMap = (namespace: string, i: number, sent: number): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `w-${i}`, namespace, annotations: { sent: String(sent) } }, data: { x: 'y' } });
+
+/** flatnet's watch target: WATCHERS watches of ConfigMaps in `namespace` (the server must offer h2 for `http2`). */
 export async function flatnetWatchTarget(s: TestServer, namespace: string, http2 = false): Promise<WatchTarget> {
   const client = s.client;
   await client.create(R.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).catch(() => undefined);
@@ -203,12 +214,13 @@ export async function flatnetWatchTarget(s: TestServer, namespace: string, http2
   const ca = readFileSync(join(s.dataDir, 'ca.crt'), 'utf8');
   const token = readFileSync(join(s.dataDir, 'admin.token'), 'utf8').trim();
   const path = `/api/v1/namespaces/${namespace}/configmaps?watch=true&resourceVersion=${start.metadata.resourceVersion}`;
-  return {
-    label: http2 ? 'flatnet (h2)' : 'flatnet',
-    watches: WATCHERS,
-    watchers: () => Array.from({ length: WATCH_WORKERS }, () => new Worker(http2 ? flatnetH2WatcherSource : flatnetWatcherSource, { eval: true, workerData: { url: s.url, ca, token, path, count: WATCHERS / WATCH_WORKERS } })),
-    write: (i, sent) => client.create(R.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `w-${i}`, namespace, annotations: { sent: String(sent) } }, data: { x: 'y' } }),
-  };
+  return apiWatchTarget('flatnet', { url: s.url, ca, token, path }, http2, (i, sent) => client.create(R.configmaps, timedConfigMap(namespace, i, sent)));
+}
+
+/** The floor server's watch target (etcd-floor-server.ts): the same watches and creates, on the least server that can answer them. */
+export function floorWatchTarget(floor: Floor, namespace: string, http2 = false): WatchTarget {
+  const path = `/api/v1/namespaces/${namespace}/configmaps?watch=true`;
+  return apiWatchTarget('floor', { url: floor.url, ca: floor.ca, token: floor.token, path }, http2, (i, sent) => floor.client.create(R.configmaps, timedConfigMap(namespace, i, sent)));
 }
 
 /** etcd's watch target: `watches` watches of keys under `prefix` whose name carries the send time; the value is a ConfigMap's JSON. */

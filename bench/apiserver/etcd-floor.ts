@@ -18,16 +18,13 @@
 // history holds 20000 events a resource: past that, it runs full).
 //
 //   node --import tsx bench/apiserver/etcd-floor.ts [--rounds N] [--creates N] [--etcd-plain] [--baseline DIR] [--warm N]
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
-import { KubeClient } from '../../src/client/client.js';
-import { createEtcdPki } from '../../src/lab/ha-etcd-pki.js';
 import { libraryPeer, startEtcd } from './etcd-peer.js';
 import { childPid, cpuSeconds, inParallel, threadCpuSeconds, threadSplit } from './etcd-bench-kit.js';
+import { startFloor } from './etcd-floor-client.js';
 import { startBenchServer } from './server-store.js';
 
 function flag(name: string, fallback: number): number {
@@ -79,32 +76,6 @@ function childPids(word: string): number[] {
     }
   }
   return out;
-}
-
-/** Starts etcd-floor-server.ts on `etcd`; answers its client and pid. */
-async function startFloor(etcdUrl: string, etcdTls: { caPem: string; certPem: string; keyPem: string } | undefined, worker: boolean) {
-  const pki = createEtcdPki([{ name: 'floor', ip: '127.0.0.1' }]);
-  const member = pki.members.get('floor')!;
-  const token = randomBytes(16).toString('hex');
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./etcd-floor-server.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.end(JSON.stringify({ etcdUrl, etcdTls, serverCertPem: member.certPem, serverKeyPem: member.keyPem, token, worker }));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-      if (out.includes('\n')) resolve(Number(out.trim()));
-    });
-    child.once('exit', (code) => reject(new Error(`etcd-floor-server.ts exited with ${code} before listening`)));
-  });
-  const client = new KubeClient({ server: `https://127.0.0.1:${port}`, token, ca: Buffer.from(pki.ca.certPem) });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      client.close();
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  return { client, pid: child.pid!, stop };
 }
 
 const NONE: Row = { rate: 0, server: 0, main: 0, other: 0, rest: 0, etcd: 0, client: 0 };

@@ -6,6 +6,9 @@
 //   - on that peer, the transaction kube-apiserver sends for a create (put if absent, else read)
 //     with one watch open on the prefix (kube-apiserver's watch cache): the etcd work under
 //     kube-apiserver, and exactly what flatnet's etcd does.
+// The watch rows add the floor (etcd-floor-server.ts on the peer): a bare HTTPS server that only
+// runs the create transaction and relays its one etcd watch's events to the 100 streams, the same
+// watchers and creates as flatnet's; what any Node.js API server on this machine could reach.
 // Both etcds serve clients over TLS with client certificates, as kubeadm and `flatnet up --ha` run
 // etcd (the server gets --etcd-cafile/--etcd-certfile/--etcd-keyfile, the peer's client the same
 // kind of certificate); --etcd-plain runs both without TLS instead.
@@ -14,7 +17,7 @@
 // needs, which the load average does not change. Then watch delivery latency (create request sent
 // -> event parsed by the watcher) to 100 flatnet watchers while creating at a rate the server
 // sustains, against etcd with 100 watches and with 1, with the server main thread's CPU per event
-// (the fan-out; it also holds the create and the watchers' TLS handshakes). Prints the load
+// (the fan-out; it also holds the create and the watchers' TLS handshakes), and the floor's. Prints the load
 // average with every round.
 //
 //   node --import tsx bench/apiserver/etcd-store.ts [--rounds N] [--creates N] [--rate N] [--seconds N] [--store etcd|sqlite|memory] [--etcd-plain] [--http2] [--no-watch]
@@ -25,8 +28,9 @@
 import { loadavg } from 'node:os';
 import { R } from '../../src/api/resources.js';
 import type { KubeObject } from '../../src/api/types.js';
+import { startFloor } from './etcd-floor-client.js';
 import { type LibraryPeer, libraryPeer, startEtcd } from './etcd-peer.js';
-import { CONCURRENCY, WATCHERS, childPid, cpuSeconds, etcdWatchTarget, flatnetWatchTarget, inParallel, threadCpuSeconds, threadSplit, watchPhase } from './etcd-bench-kit.js';
+import { CONCURRENCY, WATCHERS, type WatchTarget, childPid, cpuSeconds, etcdWatchTarget, flatnetWatchTarget, floorWatchTarget, inParallel, threadCpuSeconds, threadSplit, watchPhase } from './etcd-bench-kit.js';
 import { benchStoreOf, startBenchServer } from './server-store.js';
 
 function flag(name: string, fallback: number): number {
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
   const etcd = await startEtcd({ tls: ETCD_TLS });
   const peerPid = childPid(`--listen-client-urls ${etcd.url}`);
   const lib: LibraryPeer = libraryPeer(etcd.tls?.url ?? etcd.url, etcd.tls);
+  const floor = WATCH ? await startFloor(etcd.tls?.url ?? etcd.url, etcd.tls && { caPem: etcd.tls.caPem, certPem: etcd.tls.certPem, keyPem: etcd.tls.keyPem }, false) : undefined;
   process.stdout.write(`store ${STORE}, etcd ${etcd.version} (${ETCD_TLS ? 'TLS with client certificates' : 'plain'}); ${CREATES} ConfigMap creates a round, ${CONCURRENCY} in flight; watch: ${WATCHERS} watchers, ${RATE} creates/s for ${SECONDS} s\n`);
   process.stdout.write('CPU µs per create: server (main thread, busiest other thread) / its etcd / client (this process); peer: etcd / client\n');
   process.stdout.write('round  load       flatnet/s  (server(main,other)/etcd/client µs)  puts/s  (etcd/client µs)  ratio  txn+watch/s  (etcd/client µs)  ratio\n');
@@ -122,13 +127,22 @@ async function main(): Promise<void> {
         ].join('  ') + '\n',
       );
       if (!WATCH) continue;
-      // Watch delivery, flatnet then etcd with as many watches, then with the one a cacher keeps.
+      // Watch delivery: flatnet and the floor (which goes first alternates), then etcd with as many
+      // watches, then with the one a cacher keeps.
       const watchBefore = load();
-      const watchTarget = await flatnetWatchTarget(s, `watch-${r}`, HTTP2);
-      const mainBefore = threadCpuSeconds(serverPid).get(serverPid) ?? 0;
-      const w = await watchPhase(watchTarget, RATE, SECONDS);
-      // The server's main thread per event written (the fan-out to every watcher, plus the create and the 100 watches' TLS set-up).
-      const mainPerEvent = (((threadCpuSeconds(serverPid).get(serverPid) ?? 0) - mainBefore) * 1e6) / (RATE * SECONDS);
+      const mainCpu = (pid: number) => threadCpuSeconds(pid).get(pid) ?? 0;
+      // The main thread's CPU per event written (the fan-out to every watcher, plus the create and the 100 watches' TLS set-up).
+      const perEvent = async (pid: number, target: Promise<WatchTarget>) => {
+        const t = await target;
+        const before = mainCpu(pid);
+        const result = await watchPhase(t, RATE, SECONDS);
+        return { ...result, mainUs: ((mainCpu(pid) - before) * 1e6) / (RATE * SECONDS) };
+      };
+      const flatnetPhase = () => perEvent(serverPid, flatnetWatchTarget(s, `watch-${r}`, HTTP2));
+      const floorPhase = () => perEvent(floor!.pid, Promise.resolve(floorWatchTarget(floor!, `watch-${r}`, HTTP2)));
+      const f = r % 2 === 1 ? await floorPhase() : undefined;
+      const w = await flatnetPhase();
+      const bare = f ?? (await floorPhase());
       const e100 = await watchPhase(etcdWatchTarget(etcd, `/registry/configmaps/watch-${r}-a/`, sample, WATCHERS), RATE, SECONDS);
       const e1 = await watchPhase(etcdWatchTarget(etcd, `/registry/configmaps/watch-${r}-b/`, sample, 1), RATE, SECONDS);
       watchRows.push(
@@ -138,7 +152,9 @@ async function main(): Promise<void> {
           w.achieved.toFixed(0).padStart(8),
           `${w.delivered}/${w.expected}`.padStart(11),
           `${w.p50.toFixed(1)} / ${w.p99.toFixed(1)}`.padStart(15),
-          mainPerEvent.toFixed(0).padStart(12),
+          w.mainUs.toFixed(0).padStart(12),
+          `${bare.p50.toFixed(1)} / ${bare.p99.toFixed(1)}`.padStart(15),
+          bare.mainUs.toFixed(0).padStart(12),
           `${e100.p50.toFixed(1)} / ${e100.p99.toFixed(1)}`.padStart(17),
           `${e1.p50.toFixed(1)} / ${e1.p99.toFixed(1)}`.padStart(15),
         ].join('  '),
@@ -146,11 +162,12 @@ async function main(): Promise<void> {
     }
   } finally {
     lib.close();
+    await floor?.stop();
     await s.stop();
     await etcd.stop();
   }
   if (!WATCH) return;
-  process.stdout.write(`\nwatch delivery, ms p50 / p99 (${RATE} creates/s for ${SECONDS} s)\nround  load       writes/s    delivered  flatnet${HTTP2 ? ' h2' : ''} (${WATCHERS})  main µs/event  etcd (${WATCHERS} watches)  etcd (1 watch)\n`);
+  process.stdout.write(`\nwatch delivery, ms p50 / p99 (${RATE} creates/s for ${SECONDS} s)\nround  load       writes/s    delivered  flatnet${HTTP2 ? ' h2' : ''} (${WATCHERS})  main µs/event  floor${HTTP2 ? ' h2' : ''} (${WATCHERS})  main µs/event  etcd (${WATCHERS} watches)  etcd (1 watch)\n`);
   for (const row of watchRows) process.stdout.write(`${row}\n`);
 }
 
