@@ -1,7 +1,8 @@
 // Prometheus metrics of the API server: requests by verb, resource and code, their latency,
-// open watches and stored objects per resource.
+// open watches, requests in flight (max-inflight.ts) and stored objects per resource.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store/types.js';
+import type { MaxInFlight, RequestKind } from './max-inflight.js';
 
 export class ApiServerMetrics {
   readonly registry = new Registry();
@@ -35,6 +36,19 @@ export class ApiServerMetrics {
       registers: [this.registry],
       collect() {
         this.set(store.revision);
+      },
+    });
+  }
+
+  /** apiserver_current_inflight_requests{request_kind}, upstream's gauge of the max-in-flight limits. */
+  trackInflight(limits: MaxInFlight): void {
+    new Gauge({
+      name: 'apiserver_current_inflight_requests',
+      help: 'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
+      labelNames: ['request_kind'],
+      registers: [this.registry],
+      collect() {
+        for (const kind of ['readOnly', 'mutating'] as RequestKind[]) this.set({ request_kind: kind }, limits.recentPeak(kind));
       },
     });
   }

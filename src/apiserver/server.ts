@@ -1,6 +1,7 @@
-// The HTTPS API server: authentication, routing to discovery/OpenAPI/health/metrics and to the
-// resource handlers, the node-agent proxy for logs/exec/attach/port-forward, and the bootstrap
-// objects (default namespaces, the `kubernetes` Service) an upstream cluster has.
+// The HTTPS API server: authentication, the max-in-flight limits (max-inflight.ts), routing to
+// discovery/OpenAPI/health/metrics and to the resource handlers, the node-agent proxy for
+// logs/exec/attach/port-forward, and the bootstrap objects (default namespaces, the `kubernetes`
+// Service) an upstream cluster has.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
@@ -43,6 +44,8 @@ import { isEventsV1, serveEventsV1 } from './events-v1.js';
 import { type Policy as PodSecurityPolicy, podSecurityMetrics, podSecurityOverStore, systemNamespaceLabels } from './admission/pod-security/index.js';
 import { ValidatingPolicies } from './admission/validating-policy.js';
 import { rememberRequestUser } from './request-user.js';
+import { DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT, DEFAULT_MAX_REQUESTS_INFLIGHT, MaxInFlight, RETRY_AFTER_SECONDS, TOO_MANY_REQUESTS_MESSAGE, requestKind } from './max-inflight.js';
+import { GROUP_MASTERS } from './rbac/types.js';
 import { type ServingServer, createServingServer, endConnectionIfHttp2, isHttp2Connection, trackConnections } from './http2.js';
 
 const log = createLogger('apiserver');
@@ -113,6 +116,10 @@ export interface ApiServerOptions {
   podSecurityDefaults?: PodSecurityPolicy;
   /** Offer HTTP/2 (h2 before http/1.1 in ALPN) as kube-apiserver does (default); false: HTTP/1.1 only. */
   http2?: boolean;
+  /** Read-only requests served at once, long-running ones aside (default 400, kube-apiserver's); 0: no limit. */
+  maxRequestsInflight?: number;
+  /** Mutating requests served at once (default 200, kube-apiserver's); 0: no limit. */
+  maxMutatingRequestsInflight?: number;
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {
@@ -144,6 +151,7 @@ export class ApiServer {
   private readonly env: HandlerEnv;
   private readonly cache = new Map<string, string | undefined>();
   private openWatches = 0;
+  private readonly inflight: MaxInFlight;
   private stopSweeper: (() => void) | undefined;
   private readonly kubelets: KubeletDialer;
   private readonly csrSigner: CsrSigner;
@@ -167,6 +175,8 @@ export class ApiServer {
     this.access = new AccessControl({ dataDir: options.dataDir, adminToken: token, proxyTokenKey: ensureProxyTokenKey(options.dataDir), registry });
     this.metrics = new ApiServerMetrics(options.store);
     this.metrics.include(podSecurityMetrics);
+    this.inflight = new MaxInFlight({ readOnly: options.maxRequestsInflight ?? DEFAULT_MAX_REQUESTS_INFLIGHT, mutating: options.maxMutatingRequestsInflight ?? DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT });
+    this.metrics.trackInflight(this.inflight);
     this.health = serverHealthChecks(options.store, this.shutdown);
     const ca = loadCertificateAuthority(options.dataDir);
     this.kubelets = new KubeletDialer({ caPem: ca.certPem, ...ensureKubeletClientCertificate(options.dataDir, ca), netns: options.kubeletNetns });
@@ -306,6 +316,9 @@ export class ApiServer {
       if (route.kind === 'resource') {
         resource = route.subresource ? `${route.r.plural}/${route.subresource}` : route.r.plural;
         verb = verbOf(req.method ?? 'GET', route, query);
+      }
+      if (!this.holdInflightSlot(req, res, route, verb, query, user)) return;
+      if (route.kind === 'resource') {
         if (isProxyRoute(route)) {
           verb = 'proxy';
           await proxyHttp(req, res, proxyTarget(this.registry, route, req.url ?? '/'), this.kubelets);
@@ -411,6 +424,31 @@ export class ApiServer {
     const v = make();
     this.cache.set(key, v);
     return v;
+  }
+
+  /**
+   * Takes a max-in-flight slot (max-inflight.ts) for the request until its answer is finished or
+   * its client goes away; false when none was free: the request is answered 429 as upstream
+   * answers it (a text body, not a Status), without reading its body.
+   */
+  private holdInflightSlot(req: IncomingMessage, res: ServerResponse, route: Route, verb: string, query: URLSearchParams, user: RequestUser | undefined): boolean {
+    const kind = requestKind(
+      route.kind === 'resource'
+        ? // A HEAD of a resource is a get (or list) to upstream's RequestInfo; of any other path it is `head`.
+          { resourceRequest: true, verb: req.method === 'HEAD' ? verbOf('GET', route, query) : verb, subresource: route.subresource }
+        : { resourceRequest: false, verb, streaming: route.kind === 'flows' && query.get('follow') === 'true' },
+    );
+    if (kind === undefined) return true;
+    const release = this.inflight.take(kind, user?.groups?.includes(GROUP_MASTERS) ?? false);
+    if (!release) {
+      const body = `${TOO_MANY_REQUESTS_MESSAGE}\n`;
+      res.writeHead(429, { 'retry-after': RETRY_AFTER_SECONDS, 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+      return false;
+    }
+    res.once('finish', release);
+    res.once('close', release);
+    return true;
   }
 
   /** access.admit; over HTTP/2 a request without valid credentials also ends its connection (http2.ts). */

@@ -14,6 +14,7 @@ import { protectDataDir } from '../apiserver/data-dir.js';
 import { parseByteSize } from '../apiserver/query.js';
 import { parseDefaultPolicy } from '../apiserver/admission/pod-security/index.js';
 import { startApiServerLease } from '../apiserver/apiserver-lease.js';
+import { DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT, DEFAULT_MAX_REQUESTS_INFLIGHT, parseInflightLimit } from '../apiserver/max-inflight.js';
 
 const log = createLogger('server');
 
@@ -44,6 +45,10 @@ const usage = `usage: flatnet server [flags]
                            level for enforce, audit and warn, or mode=level[:version] pairs (enforce=baseline,warn=restricted)
   --http2[=true|false]     offer HTTP/2 beside HTTP/1.1 (ALPN h2, http/1.1), as kube-apiserver does (default true;
                            --http2=false serves HTTP/1.1 only)
+  --max-requests-inflight 400  read-only requests (get, list) served at once; one more is answered 429 with
+                           Retry-After: 1. Watches, exec, attach, port-forward, logs and proxy are not counted;
+                           system:masters is served when full. 0: no limit (as kube-apiserver's flag)
+  --max-mutating-requests-inflight 200  the same for every other verb (create, update, patch, delete...)
 `;
 
 export async function run(args: string[]): Promise<number> {
@@ -74,6 +79,8 @@ export async function run(args: string[]): Promise<number> {
       'handshake-timeout': '32s',
       'kubelet-netns': undefined,
       'pod-security-default': 'baseline',
+      'max-requests-inflight': String(DEFAULT_MAX_REQUESTS_INFLIGHT),
+      'max-mutating-requests-inflight': String(DEFAULT_MAX_MUTATING_REQUESTS_INFLIGHT),
     },
     booleans: { http2: true },
   });
@@ -113,6 +120,14 @@ export async function run(args: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  let maxRequestsInflight: number;
+  let maxMutatingRequestsInflight: number;
+  try {
+    maxRequestsInflight = parseInflightLimit('max-requests-inflight', v['max-requests-inflight']!);
+    maxMutatingRequestsInflight = parseInflightLimit('max-mutating-requests-inflight', v['max-mutating-requests-inflight']!);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const dataDir = v['data-dir']!;
   const historyLimit = Number(v['watch-history']);
   if (!Number.isInteger(historyLimit) || historyLimit < 1) throw new UsageError('--watch-history must be a positive number of events');
@@ -137,6 +152,8 @@ export async function run(args: string[]): Promise<number> {
       kubeletNetns: v['kubelet-netns'] || undefined,
       podSecurityDefaults,
       http2: flags.booleans.http2,
+      maxRequestsInflight,
+      maxMutatingRequestsInflight,
     });
   } catch (err) {
     store.close();
