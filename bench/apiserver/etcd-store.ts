@@ -8,7 +8,8 @@
 //     kube-apiserver, and exactly what flatnet's etcd does.
 // The watch rows add the floor (etcd-floor-server.ts on the peer): a bare HTTPS server that only
 // runs the create transaction and relays its one etcd watch's events to the 100 streams, the same
-// watchers and creates as flatnet's; what any Node.js API server on this machine could reach.
+// watchers and creates as flatnet's; what any Node.js API server on this machine could reach. And
+// the floor with its transactions in a worker thread, as flatnet's etcd store runs them (floor+hop).
 // Both etcds serve clients over TLS with client certificates, as kubeadm and `flatnet up --ha` run
 // etcd (the server gets --etcd-cafile/--etcd-certfile/--etcd-keyfile, the peer's client the same
 // kind of certificate); --etcd-plain runs both without TLS instead.
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
   const peerPid = childPid(`--listen-client-urls ${etcd.url}`);
   const lib: LibraryPeer = libraryPeer(etcd.tls?.url ?? etcd.url, etcd.tls);
   const floor = WATCH ? await startFloor(etcd.tls?.url ?? etcd.url, etcd.tls && { caPem: etcd.tls.caPem, certPem: etcd.tls.certPem, keyPem: etcd.tls.keyPem }, false) : undefined;
+  const floorHop = WATCH ? await startFloor(etcd.tls?.url ?? etcd.url, etcd.tls && { caPem: etcd.tls.caPem, certPem: etcd.tls.certPem, keyPem: etcd.tls.keyPem }, true) : undefined;
   process.stdout.write(`store ${STORE}, etcd ${etcd.version} (${ETCD_TLS ? 'TLS with client certificates' : 'plain'}); ${CREATES} ConfigMap creates a round, ${CONCURRENCY} in flight; watch: ${WATCHERS} watchers, ${RATE} creates/s for ${SECONDS} s\n`);
   process.stdout.write('CPU µs per create: server (main thread, busiest other thread) / its etcd / client (this process); peer: etcd / client\n');
   process.stdout.write('round  load       flatnet/s  (server(main,other)/etcd/client µs)  puts/s  (etcd/client µs)  ratio  txn+watch/s  (etcd/client µs)  ratio\n');
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
       const f = r % 2 === 1 ? await floorPhase() : undefined;
       const w = await flatnetPhase();
       const bare = f ?? (await floorPhase());
+      const hop = await watchPhase(floorWatchTarget(floorHop!, `watch-hop-${r}`, HTTP2), RATE, SECONDS);
       const e100 = await watchPhase(etcdWatchTarget(etcd, `/registry/configmaps/watch-${r}-a/`, sample, WATCHERS), RATE, SECONDS);
       const e1 = await watchPhase(etcdWatchTarget(etcd, `/registry/configmaps/watch-${r}-b/`, sample, 1), RATE, SECONDS);
       watchRows.push(
@@ -155,6 +158,7 @@ async function main(): Promise<void> {
           w.mainUs.toFixed(0).padStart(12),
           `${bare.p50.toFixed(1)} / ${bare.p99.toFixed(1)}`.padStart(15),
           bare.mainUs.toFixed(0).padStart(12),
+          `${hop.p50.toFixed(1)} / ${hop.p99.toFixed(1)}`.padStart(16),
           `${e100.p50.toFixed(1)} / ${e100.p99.toFixed(1)}`.padStart(17),
           `${e1.p50.toFixed(1)} / ${e1.p99.toFixed(1)}`.padStart(15),
         ].join('  '),
@@ -163,11 +167,12 @@ async function main(): Promise<void> {
   } finally {
     lib.close();
     await floor?.stop();
+    await floorHop?.stop();
     await s.stop();
     await etcd.stop();
   }
   if (!WATCH) return;
-  process.stdout.write(`\nwatch delivery, ms p50 / p99 (${RATE} creates/s for ${SECONDS} s)\nround  load       writes/s    delivered  flatnet${HTTP2 ? ' h2' : ''} (${WATCHERS})  main µs/event  floor${HTTP2 ? ' h2' : ''} (${WATCHERS})  main µs/event  etcd (${WATCHERS} watches)  etcd (1 watch)\n`);
+  process.stdout.write(`\nwatch delivery, ms p50 / p99 (${RATE} creates/s for ${SECONDS} s)\nround  load       writes/s    delivered  flatnet${HTTP2 ? ' h2' : ''} (${WATCHERS})  main µs/event  floor${HTTP2 ? ' h2' : ''} (${WATCHERS})  main µs/event  floor+hop${HTTP2 ? ' h2' : ''}  etcd (${WATCHERS} watches)  etcd (1 watch)\n`);
   for (const row of watchRows) process.stdout.write(`${row}\n`);
 }
 
