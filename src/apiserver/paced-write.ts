@@ -6,7 +6,10 @@
 // fail every other request on its connection; kube-apiserver (Go) has no such limit. Here a body
 // goes to the stream WRITE_CHUNK_BYTES at a time, the next after 'drain', so what a session queues
 // stays about a chunk per stream whatever the answer's size; the rest waits here, in JavaScript.
-// HTTP/1.1 answers take the same path (their write() returns false on a full socket too).
+// HTTP/1.1 answers take the same path (their write() returns false on a full socket too). A
+// request's answer waiting here holds its max-in-flight slot (max-inflight.ts), which bounds how
+// many can; a watch holds none (watches are not counted), and watch.ts cuts off one that has more
+// than MAX_BUFFERED waiting.
 import type { ServerResponse } from 'node:http';
 
 /**
