@@ -7,7 +7,7 @@
 // (bytes), each quantity rounded up as upstream's MilliValue/Value do. Pure and exact (decimal
 // arithmetic, no floating point); shared by the scheduler and the agent's admission so the two
 // never disagree.
-import { parseQuantity } from '../api/quantity.js';
+import { parseQuantity } from '../api/crd/cel/quantity.js';
 
 /** A resource list as the API carries it: name -> quantity ("500m", "1Gi", 2). */
 export type ResourceList = Record<string, string | number | undefined>;

@@ -7,7 +7,7 @@ import type { FieldError } from './index.js';
 import { validateLabels, validateAnnotations } from './meta.js';
 import { PORT_PROTOCOLS, validatePortNumOrName } from './service.js';
 import { isConfigMapKey, isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isQualifiedName, isValidIP, isValidPortName, isValidPortNum } from './names.js';
-import { QUANTITY_REGEX_MESSAGE, Quantity, parseQuantity } from '../quantity.js';
+import { QUANTITY_REGEX_MESSAGE, parseQuantity } from './quantity.js';
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
@@ -105,13 +105,6 @@ function validateResourceName(name: string, fld: FieldPath): FieldError[] {
   return errs;
 }
 
-/** A request's or limit's value: a quantity string or a JSON number; undefined when it is neither. */
-function quantityOf(q: unknown): Quantity | undefined {
-  if (typeof q !== 'string' && typeof q !== 'number') return undefined;
-  const parsed = parseQuantity(q);
-  return 'error' in parsed ? undefined : parsed;
-}
-
 /** Container requests and limits: known names, valid non-negative quantities, requests within limits. */
 function validateResources(resources: Obj | undefined, fld: FieldPath): FieldError[] {
   const errs: FieldError[] = [];
@@ -120,17 +113,17 @@ function validateResources(resources: Obj | undefined, fld: FieldPath): FieldErr
     for (const [name, q] of Object.entries((resources[kind] as Obj | undefined) ?? {})) {
       const qf = fld.child(kind).key(name);
       errs.push(...validateResourceName(name, qf));
-      const v = quantityOf(q);
+      const v = parseQuantity(q);
       if (v === undefined) errs.push(invalid(qf, q, QUANTITY_REGEX_MESSAGE));
-      else if (v.sign() < 0) errs.push(invalid(qf, q, 'must be greater than or equal to 0'));
+      else if (v < 0) errs.push(invalid(qf, q, 'must be greater than or equal to 0'));
     }
   }
   const limits = (resources.limits as Obj | undefined) ?? {};
   for (const [name, q] of Object.entries((resources.requests as Obj | undefined) ?? {})) {
     if (limits[name] === undefined) continue;
-    const req = quantityOf(q);
-    const lim = quantityOf(limits[name]);
-    if (req !== undefined && lim !== undefined && req.compareTo(lim) > 0) {
+    const req = parseQuantity(q);
+    const lim = parseQuantity(limits[name]);
+    if (req !== undefined && lim !== undefined && req > lim) {
       errs.push(invalid(fld.child('requests'), String(q), `must be less than or equal to ${name} limit of ${String(limits[name])}`));
     }
   }

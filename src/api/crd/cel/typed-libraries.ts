@@ -7,7 +7,7 @@ import { Optional, type Environment } from '@marcbachmann/cel-js';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from '../../validation/names.js';
 import { checkFormat } from '../schema/formats.js';
 import { CelCIDR, CelIP, parseCelCIDR, parseCelIP } from './net.js';
-import { parseQuantity, Quantity } from '../../quantity.js';
+import { parseQuantity, Quantity } from './quantity.js';
 
 /** The receiver of format.<name>() and format.named(). */
 class FormatNamespace {}

@@ -1,10 +1,8 @@
-// Kubernetes resource.Quantity ("1.5G", "200Mi", "1e3", "-100m"), parsed as upstream's
-// ParseQuantity does and held exactly as a decimal (digits x 10^-scale), so comparison and
-// arithmetic lose nothing. Values finer than 1n are rounded up to the next nano, away from zero,
-// as upstream does on parse. Validation (requests and limits), CEL's quantity() and the scheduler's
-// and kubelet's resource fit all use it.
-
-export const QUANTITY_REGEX_MESSAGE = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+// The value behind CEL's quantity() (Kubernetes resource.Quantity): parsed as upstream's
+// ParseQuantity does ("1.5G", "200Mi", "1e3", "-100m"), held exactly as a decimal (digits x 10^-scale)
+// so comparison and arithmetic lose nothing. Values finer than 1n are rounded up to the next
+// nano, away from zero, as upstream does on parse.
+import { QUANTITY_REGEX_MESSAGE } from '../../validation/quantity.js';
 
 const DECIMAL_SUFFIX: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 const BINARY_SUFFIX: Record<string, bigint> = { Ki: 10n, Mi: 20n, Gi: 30n, Ti: 40n, Pi: 50n, Ei: 60n };
@@ -73,12 +71,8 @@ function toNano(digits: bigint, scale: number): Quantity {
   return new Quantity(rest === 0n ? whole : whole + (digits < 0n ? -1n : 1n), NANO_SCALE);
 }
 
-/**
- * The quantity `s` is, or the error upstream's ParseQuantity gives. A JSON number is taken as its
- * text, as upstream's Quantity takes one when it decodes JSON.
- */
-export function parseQuantity(q: string | number): Quantity | { error: string } {
-  const s = typeof q === 'number' ? (Number.isFinite(q) ? String(q) : '') : q;
+/** The quantity `s` is, or the error upstream's ParseQuantity gives. */
+export function parseQuantity(s: string): Quantity | { error: string } {
   if (s.length === 0) return { error: QUANTITY_REGEX_MESSAGE };
   const m = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(.*)$/.exec(s);
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) return { error: QUANTITY_REGEX_MESSAGE };
