@@ -71,6 +71,10 @@ test('quantity: parsing, arithmetic, comparisons and conversions as upstream doc
   assert.equal(run('quantity("50M").isLessThan(quantity("100M"))'), true);
   assert.equal(run('quantity("50000000G").isInteger()'), true);
   assert.equal(run('quantity("9999999999999999999999999999999999999G").isInteger()'), false);
+  // Our bounds on digits and exponent (upstream has none; past them a parse costs milliseconds).
+  assert.equal(run('isQuantity("1e1000") && isQuantity("1e-1000")'), true);
+  assert.equal(run('isQuantity("1e1001") || isQuantity("1e99999")'), false);
+  assert.equal(run(`isQuantity("${'9'.repeat(1000)}") && !isQuantity("${'9'.repeat(1001)}")`), true);
   assert.equal(run('quantity("50k").asInteger()'), 50000n);
   assert.equal(run('quantity("1.5Gi").asInteger()'), 1610612736n);
   assert.equal(run('quantity("50k").sub(20000).asApproximateFloat()'), 30000);
