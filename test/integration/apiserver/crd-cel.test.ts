@@ -1,7 +1,8 @@
 // x-kubernetes-validations through kubectl and the real server: a CRD whose rules do not compile
 // is refused naming the rule; a custom resource breaking a rule gets 422 naming the field and the
 // rule's message; transition rules hold on update (an immutable field); status writes are checked
-// too; a rule too costly for the value sent is refused without running it.
+// too; a rule too costly for the value sent is refused without running it; quantity() takes at
+// most 1,000 digits and an exponent within ±1,000.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../../support/server.js';
@@ -15,7 +16,7 @@ after(async () => {
   await s?.stop();
 });
 
-function crd(rules: { root?: object[]; size?: object[]; mode?: object[]; list?: object[] }): string {
+function crd(rules: { root?: object[]; size?: object[]; mode?: object[]; list?: object[]; amount?: object[] }): string {
   return JSON.stringify({
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -42,6 +43,7 @@ function crd(rules: { root?: object[]; size?: object[]; mode?: object[]; list?: 
                     max: { type: 'integer' },
                     mode: { type: 'string', 'x-kubernetes-validations': rules.mode ?? [] },
                     list: { type: 'array', items: { type: 'integer' }, 'x-kubernetes-validations': rules.list ?? [] },
+                    amount: { type: 'string', maxLength: 2000, 'x-kubernetes-validations': rules.amount ?? [] },
                   },
                 },
                 status: { type: 'object', properties: { ready: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.ready >= 0', message: 'ready is never negative' }] },
@@ -97,4 +99,15 @@ test('a rule too costly for the value sent is refused without running it', async
   const err = await s.kubectlFails(['apply', '-f', '-'], gadget('g3', { size: 2, max: 4, mode: 'fast', list }));
   assert.match(err, /spec\.list: Invalid value: "array": rule evaluation would exceed the cost limit/);
   await s.kubectlOk(['apply', '-f', '-'], gadget('g3', { size: 2, max: 4, mode: 'fast', list: list.slice(0, 20) }));
+});
+
+test('isQuantity() takes at most 1,000 digits and an exponent within ±1,000 (every digit is written out)', async () => {
+  await s.kubectlOk(['apply', '-f', '-'], crd({ ...RULES, amount: [{ rule: 'isQuantity(self)', message: 'amount must be a quantity' }] }));
+  for (const [name, amount] of [['q1', '1e1000'], ['q2', '1e-1000'], ['q3', '9'.repeat(1000)]]) {
+    await s.kubectlOk(['apply', '-f', '-'], gadget(name, { size: 2, max: 4, mode: 'fast', amount }));
+  }
+  for (const amount of ['1e1001', '1e99999', '9'.repeat(1001)]) {
+    const err = await s.kubectlFails(['apply', '-f', '-'], gadget('q4', { size: 2, max: 4, mode: 'fast', amount }));
+    assert.match(err, /spec\.amount: Invalid value: "string": amount must be a quantity/, amount.slice(0, 10));
+  }
 });
