@@ -83,8 +83,9 @@ async function main(): Promise<void> {
   const etcd = await startEtcd({ tls: ETCD_TLS });
   const peerPid = childPid(`--listen-client-urls ${etcd.url}`);
   const lib: LibraryPeer = libraryPeer(etcd.tls?.url ?? etcd.url, etcd.tls);
-  const floor = WATCH ? await startFloor(etcd.tls?.url ?? etcd.url, etcd.tls && { caPem: etcd.tls.caPem, certPem: etcd.tls.certPem, keyPem: etcd.tls.keyPem }, false) : undefined;
-  const floorHop = WATCH ? await startFloor(etcd.tls?.url ?? etcd.url, etcd.tls && { caPem: etcd.tls.caPem, certPem: etcd.tls.certPem, keyPem: etcd.tls.keyPem }, true) : undefined;
+  const peerTls = etcd.tls && { caPem: etcd.tls.caPem, certPem: etcd.tls.certPem, keyPem: etcd.tls.keyPem };
+  const floor = WATCH ? await startFloor(etcd.tls?.url ?? etcd.url, peerTls, false) : undefined;
+  const floorHop = WATCH ? await startFloor(etcd.tls?.url ?? etcd.url, peerTls, true) : undefined;
   process.stdout.write(`store ${STORE}, etcd ${etcd.version} (${ETCD_TLS ? 'TLS with client certificates' : 'plain'}); ${CREATES} ConfigMap creates a round, ${CONCURRENCY} in flight; watch: ${WATCHERS} watchers, ${RATE} creates/s for ${SECONDS} s\n`);
   process.stdout.write('CPU µs per create: server (main thread, busiest other thread) / its etcd / client (this process); peer: etcd / client\n');
   process.stdout.write('round  load       flatnet/s  (server(main,other)/etcd/client µs)  puts/s  (etcd/client µs)  ratio  txn+watch/s  (etcd/client µs)  ratio\n');
@@ -134,14 +135,13 @@ async function main(): Promise<void> {
       const watchBefore = load();
       const mainCpu = (pid: number) => threadCpuSeconds(pid).get(pid) ?? 0;
       // The main thread's CPU per event written (the fan-out to every watcher, plus the create and the 100 watches' TLS set-up).
-      const perEvent = async (pid: number, target: Promise<WatchTarget>) => {
-        const t = await target;
+      const perEvent = async (pid: number, target: WatchTarget) => {
         const before = mainCpu(pid);
-        const result = await watchPhase(t, RATE, SECONDS);
+        const result = await watchPhase(target, RATE, SECONDS);
         return { ...result, mainUs: ((mainCpu(pid) - before) * 1e6) / (RATE * SECONDS) };
       };
-      const flatnetPhase = () => perEvent(serverPid, flatnetWatchTarget(s, `watch-${r}`, HTTP2));
-      const floorPhase = () => perEvent(floor!.pid, Promise.resolve(floorWatchTarget(floor!, `watch-${r}`, HTTP2)));
+      const flatnetPhase = async () => perEvent(serverPid, await flatnetWatchTarget(s, `watch-${r}`, HTTP2));
+      const floorPhase = () => perEvent(floor!.pid, floorWatchTarget(floor!, `watch-${r}`, HTTP2));
       const f = r % 2 === 1 ? await floorPhase() : undefined;
       const w = await flatnetPhase();
       const bare = f ?? (await floorPhase());
